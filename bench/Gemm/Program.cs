@@ -1,0 +1,69 @@
+using System.Diagnostics;
+using Vae.Engine.Backends.Cpu;
+
+// GFLOP/s of the managed and OpenBLAS GEMM paths at the shapes of the 784-400-20 VAE, batch 128:
+// forward Y = X W^T (NT, beta 0), weight gradient dW += dY^T X (TN), input gradient dX += dY W (NN).
+// Usage: dotnet run -c Release --project bench/Gemm [threads, e.g. 1,2] [managed|openblas|both]
+
+int[] threadCounts = args.Length > 0 ? args[0].Split(',').Select(int.Parse).ToArray() : [1, 2];
+string which = args.Length > 1 ? args[1].ToLowerInvariant() : "both";
+
+var paths = new List<GemmPath>();
+if (which is "both" or "managed") paths.Add(GemmPath.Managed);
+if (which is "both" or "openblas")
+{
+    if (OpenBlas.IsAvailable) paths.Add(GemmPath.OpenBlas);
+    else Console.WriteLine("# OpenBLAS not available: only the managed path is measured");
+}
+
+(int M, int N, int K, string Trans)[] shapes =
+[
+    (128, 400, 784, "NT"), (128, 784, 400, "NT"), (128, 20, 400, "NT"), (128, 400, 20, "NT"),
+    (400, 784, 128, "TN"), (784, 400, 128, "TN"), (20, 400, 128, "TN"), (400, 20, 128, "TN"),
+    (128, 784, 400, "NN"), (128, 400, 20, "NN"), (128, 20, 400, "NN"),
+];
+
+Console.WriteLine($"# {Environment.ProcessorCount} logical CPUs; OpenBLAS: {OpenBlas.LibraryName ?? "none"}");
+foreach (var (m, n, k, trans) in shapes)
+{
+    foreach (GemmPath path in paths)
+    {
+        foreach (int threads in threadCounts)
+        {
+            double gflops = Measure(m, n, k, trans[0] == 'T', trans[1] == 'T', path, threads);
+            Console.WriteLine($"shape {m}x{n}x{k} {trans} {path.ToString().ToLowerInvariant()} {threads} gflops {gflops:F1}");
+        }
+    }
+}
+
+static unsafe double Measure(int m, int n, int k, bool transA, bool transB, GemmPath path, int threads)
+{
+    var random = new Random(42);
+    float[] a = Enumerable.Range(0, m * k).Select(_ => (float)random.NextDouble() - 0.5f).ToArray();
+    float[] b = Enumerable.Range(0, k * n).Select(_ => (float)random.NextDouble() - 0.5f).ToArray();
+    float[] c = new float[m * n];
+    int lda = transA ? m : k, ldb = transB ? k : n;
+    float beta = transA || !transB ? 1f : 0f; // gradients accumulate, forward overwrites
+    double flops = 2.0 * m * n * k;
+
+    fixed (float* pa = a, pb = b, pc = c)
+    {
+        void Once() => Gemm.Sgemm(transA, transB, m, n, k, 1f, pa, lda, pb, ldb, beta, pc, n, threads, path);
+
+        // Warm up (JIT, packing buffers, helper threads), then size a repetition to about 20 ms.
+        var clock = Stopwatch.StartNew();
+        int calls = 0;
+        while (clock.ElapsedMilliseconds < 200 || calls < 5) { Once(); calls++; }
+        int perRep = Math.Max(1, (int)(calls * 20.0 / clock.Elapsed.TotalMilliseconds));
+
+        var seconds = new double[9];
+        for (int rep = 0; rep < seconds.Length; rep++)
+        {
+            long start = Stopwatch.GetTimestamp();
+            for (int i = 0; i < perRep; i++) Once();
+            seconds[rep] = Stopwatch.GetElapsedTime(start).TotalSeconds / perRep;
+        }
+        Array.Sort(seconds);
+        return flops / seconds[seconds.Length / 2] / 1e9;
+    }
+}

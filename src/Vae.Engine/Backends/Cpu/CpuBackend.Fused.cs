@@ -1,0 +1,165 @@
+using System.Numerics;
+using System.Numerics.Tensors;
+
+namespace Vae.Engine.Backends.Cpu;
+
+public sealed unsafe partial class CpuBackend
+{
+    public void BiasActivation(BufferRef y, BufferRef? bias, int rows, int cols, Activation activation, float slope)
+    {
+        ReadOnlySpan<float> b = bias is { } br ? Span(br, cols) : default;
+        for (int r = 0; r < rows; r++)
+        {
+            // Row by row, so the row is still in L1 when the activation reads it.
+            var row = Span(y.At(r * cols), cols);
+            if (!b.IsEmpty) TensorPrimitives.Add(row, b, row);
+            switch (activation)
+            {
+                case Activation.Relu: TensorPrimitives.Max(row, 0f, row); break;
+                case Activation.LeakyRelu: Pointwise.Map<LeakyReluRule>(row, row, slope); break;
+                case Activation.Sigmoid: TensorPrimitives.Sigmoid(row, row); break;
+                case Activation.Tanh: TensorPrimitives.Tanh(row, row); break;
+            }
+        }
+    }
+
+    public void ActivationBackward(Activation activation, float slope, BufferRef y, BufferRef dy, BufferRef dz, int count)
+    {
+        ReadOnlySpan<float> ys = Span(y, count), g = Span(dy, count);
+        Span<float> d = Span(dz, count);
+        switch (activation)
+        {
+            case Activation.None: g.CopyTo(d); break;
+            case Activation.Relu: Overwrite<ReluGrad>(ys, g, d, slope); break;
+            case Activation.LeakyRelu: Overwrite<LeakyReluGrad>(ys, g, d, slope); break;
+            case Activation.Sigmoid: Overwrite<SigmoidGrad>(ys, g, d, slope); break;
+            case Activation.Tanh: Overwrite<TanhGrad>(ys, g, d, slope); break;
+        }
+    }
+
+    /// <summary>dz = dy * f'(y); Relu and LeakyRelu read the sign from y, which matches the input's sign.</summary>
+    private static void Overwrite<TRule>(ReadOnlySpan<float> y, ReadOnlySpan<float> dy, Span<float> dz, float alpha) where TRule : IGradRule
+    {
+        int i = 0, w = Vector<float>.Count;
+        for (; i <= y.Length - w; i += w)
+        {
+            var v = new Vector<float>(y[i..]);
+            TRule.Grad(v, v, new Vector<float>(dy[i..]), alpha).CopyTo(dz[i..]);
+        }
+        for (; i < y.Length; i++) dz[i] = TRule.Grad(y[i], y[i], dy[i], alpha);
+    }
+
+    public void BceWithLogits(BufferRef logits, BufferRef target, int count, BufferRef result)
+        => Ptr(result)[0] = (float)Reduce.SumOf<BceLogitsTerm>(Span(logits, count), Span(target, count));
+
+    public void BceWithLogitsBackward(BufferRef upstream, float scale, BufferRef logits, BufferRef target, BufferRef? dLogits, BufferRef? dTarget, int count)
+    {
+        scale *= Ptr(upstream)[0];
+        ReadOnlySpan<float> l = Span(logits, count), t = Span(target, count);
+        if (dLogits is { } dl)
+        {
+            Span<float> d = Span(dl, count);
+            int i = 0, w = Vector<float>.Count;
+            for (; i <= count - w; i += w)
+            {
+                var s = Vector<float>.One / (Vector<float>.One + Vector.Exp(-new Vector<float>(l[i..])));
+                (new Vector<float>(d[i..]) + (s - new Vector<float>(t[i..])) * scale).CopyTo(d[i..]);
+            }
+            for (; i < count; i++) d[i] += scale * (1f / (1f + MathF.Exp(-l[i])) - t[i]);
+        }
+        if (dTarget is { } dt) TensorPrimitives.MultiplyAdd(l, -scale, Span(dt, count), Span(dt, count));
+    }
+
+    public void Bce(BufferRef probabilities, BufferRef target, int count, BufferRef result)
+        => Ptr(result)[0] = (float)Reduce.SumOf<BceTerm>(Span(probabilities, count), Span(target, count));
+
+    public void BceBackward(BufferRef upstream, float scale, BufferRef probabilities, BufferRef target, BufferRef? dProbabilities, BufferRef? dTarget, int count)
+    {
+        scale *= Ptr(upstream)[0];
+        float* p = Ptr(probabilities), t = Ptr(target);
+        float* dp = dProbabilities is { } a ? Ptr(a) : null, dt = dTarget is { } b ? Ptr(b) : null;
+        for (int i = 0; i < count; i++)
+        {
+            if (dp != null) dp[i] += scale * (p[i] - t[i]) / MathF.Max(p[i] * (1f - p[i]), 1e-12f);
+            if (dt != null) dt[i] -= scale * (MathF.Max(MathF.Log(p[i]), -100f) - MathF.Max(MathF.Log(1f - p[i]), -100f));
+        }
+    }
+
+    public void SquaredError(BufferRef a, BufferRef b, int count, BufferRef result)
+        => Ptr(result)[0] = (float)Reduce.SumOf<SquaredTerm>(Span(a, count), Span(b, count));
+
+    public void SquaredErrorBackward(BufferRef upstream, float scale, BufferRef a, BufferRef b, BufferRef? da, BufferRef? db, int count)
+    {
+        scale *= Ptr(upstream)[0];
+        float* pa = Ptr(a), pb = Ptr(b);
+        float* pda = da is { } x ? Ptr(x) : null, pdb = db is { } y ? Ptr(y) : null;
+        for (int i = 0; i < count; i++)
+        {
+            float g = scale * 2f * (pa[i] - pb[i]);
+            if (pda != null) pda[i] += g;
+            if (pdb != null) pdb[i] -= g;
+        }
+    }
+
+    public void KlStandardNormal(BufferRef mu, BufferRef logVar, int count, BufferRef result)
+        => Ptr(result)[0] = (float)Reduce.SumOf<KlTerm>(Span(mu, count), Span(logVar, count));
+
+    public void KlStandardNormalBackward(BufferRef upstream, float scale, BufferRef mu, BufferRef logVar, BufferRef? dMu, BufferRef? dLogVar, int count)
+    {
+        scale *= Ptr(upstream)[0];
+        float* m = Ptr(mu), lv = Ptr(logVar);
+        float* dm = dMu is { } x ? Ptr(x) : null, dl = dLogVar is { } y ? Ptr(y) : null;
+        for (int i = 0; i < count; i++)
+        {
+            if (dm != null) dm[i] += scale * m[i];
+            if (dl != null) dl[i] += scale * 0.5f * (MathF.Exp(lv[i]) - 1f);
+        }
+    }
+
+    public void Reparameterize(BufferRef mu, BufferRef logVar, BufferRef eps, BufferRef z, int count)
+    {
+        float* m = Ptr(mu), lv = Ptr(logVar), e = Ptr(eps), o = Ptr(z);
+        for (int i = 0; i < count; i++) o[i] = m[i] + e[i] * MathF.Exp(0.5f * lv[i]);
+    }
+
+    public void ReparameterizeBackward(BufferRef logVar, BufferRef eps, BufferRef dz, BufferRef? dMu, BufferRef? dLogVar, int count)
+    {
+        float* lv = Ptr(logVar), e = Ptr(eps), g = Ptr(dz);
+        float* dm = dMu is { } x ? Ptr(x) : null, dl = dLogVar is { } y ? Ptr(y) : null;
+        for (int i = 0; i < count; i++)
+        {
+            if (dm != null) dm[i] += g[i];
+            if (dl != null) dl[i] += g[i] * e[i] * 0.5f * MathF.Exp(0.5f * lv[i]);
+        }
+    }
+}
+
+/// <summary>softplus(l) - t l = max(l, 0) - t l + log(1 + exp(-|l|)).</summary>
+internal readonly struct BceLogitsTerm : IPairTerm
+{
+    public static Vector<float> Term(Vector<float> l, Vector<float> t)
+        => Vector.Max(l, Vector<float>.Zero) - t * l + Vector.Log(Vector<float>.One + Vector.Exp(-Vector.Abs(l)));
+    public static float Term(float l, float t) => MathF.Max(l, 0) - t * l + MathF.Log(1 + MathF.Exp(-MathF.Abs(l)));
+}
+
+/// <summary>-(t log p + (1 - t) log(1 - p)) with logs clamped at -100, as PyTorch's binary_cross_entropy.</summary>
+internal readonly struct BceTerm : IPairTerm
+{
+    private static readonly Vector<float> Floor = new(-100f);
+    public static Vector<float> Term(Vector<float> p, Vector<float> t)
+        => -(t * Vector.Max(Vector.Log(p), Floor) + (Vector<float>.One - t) * Vector.Max(Vector.Log(Vector<float>.One - p), Floor));
+    public static float Term(float p, float t) => -(t * MathF.Max(MathF.Log(p), -100f) + (1 - t) * MathF.Max(MathF.Log(1 - p), -100f));
+}
+
+internal readonly struct SquaredTerm : IPairTerm
+{
+    public static Vector<float> Term(Vector<float> a, Vector<float> b) { var d = a - b; return d * d; }
+    public static float Term(float a, float b) { float d = a - b; return d * d; }
+}
+
+/// <summary>-0.5 (1 + logvar - mu^2 - exp(logvar)), the closed form of Kingma and Welling's appendix B.</summary>
+internal readonly struct KlTerm : IPairTerm
+{
+    public static Vector<float> Term(Vector<float> mu, Vector<float> lv) => (Vector<float>.One + lv - mu * mu - Vector.Exp(lv)) * -0.5f;
+    public static float Term(float mu, float lv) => -0.5f * (1 + lv - mu * mu - MathF.Exp(lv));
+}

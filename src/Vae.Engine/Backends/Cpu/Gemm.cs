@@ -1,0 +1,127 @@
+namespace Vae.Engine.Backends.Cpu;
+
+/// <summary>Which implementation runs a CPU matrix product.</summary>
+public enum GemmPath
+{
+    /// <summary>OpenBLAS when it could be loaded, otherwise managed.</summary>
+    Auto,
+    /// <summary>The C# kernels: results bit-identical for any thread count.</summary>
+    Managed,
+    /// <summary>OpenBLAS; using it where it is not installed throws.</summary>
+    OpenBlas,
+}
+
+/// <summary>
+/// Single-precision GEMM entry point: C (m x n) = alpha * op(A) * op(B) + beta * C, all
+/// row-major, with op(A) m x k (A stored k x m when transA) and op(B) k x n (B stored n x k when
+/// transB); lda/ldb/ldc are row strides in elements. beta = 0 overwrites C whatever it holds.
+/// </summary>
+internal static unsafe class Gemm
+{
+    // Below this many multiply-adds, handing work to another thread costs more than it saves.
+    private const long ParallelThreshold = 64 * 1024;
+
+    private static GemmPath _defaultPath = ReadEnvironment();
+
+    /// <summary>What <see cref="GemmPath.Auto"/> means for calls that pass no path; VAE_GEMM=managed|openblas sets it at start.</summary>
+    public static GemmPath DefaultPath
+    {
+        get => _defaultPath;
+        set => _defaultPath = Enum.IsDefined(value) ? value : throw new ArgumentOutOfRangeException(nameof(value));
+    }
+
+    public static void Sgemm(bool transA, bool transB, int m, int n, int k, float alpha, float* a, int lda, float* b, int ldb, float beta, float* c, int ldc, int threads, GemmPath path = GemmPath.Auto)
+    {
+        Validate(transA, transB, m, n, k, lda, ldb, ldc);
+        if (m == 0 || n == 0) return;
+        if ((long)m * n * k < ParallelThreshold) threads = 1;
+
+        if (Resolve(path) == GemmPath.Managed)
+        {
+            ManagedGemm.Sgemm(transA, transB, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc, threads);
+            return;
+        }
+        if (!OpenBlas.IsAvailable) OpenBlas.Sgemm(transA, transB, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc); // throws with the reason
+        if (k == 0)
+        {
+            // OpenBLAS rejects lda = 0 here; the managed path already handles C = beta * C.
+            ManagedGemm.Sgemm(transA, transB, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc, 1);
+            return;
+        }
+        OpenBlasInBlocks(transA, transB, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc, threads);
+    }
+
+    /// <summary>The implementation a call with <paramref name="path"/> would use.</summary>
+    public static GemmPath Resolve(GemmPath path)
+    {
+        if (path == GemmPath.Auto) path = _defaultPath;
+        if (path == GemmPath.Auto) path = OpenBlas.IsAvailable ? GemmPath.OpenBlas : GemmPath.Managed;
+        return path;
+    }
+
+    private static void Validate(bool transA, bool transB, int m, int n, int k, int lda, int ldb, int ldc)
+    {
+        ArgumentOutOfRangeException.ThrowIfNegative(m);
+        ArgumentOutOfRangeException.ThrowIfNegative(n);
+        ArgumentOutOfRangeException.ThrowIfNegative(k);
+        ArgumentOutOfRangeException.ThrowIfLessThan(lda, transA ? m : k);
+        ArgumentOutOfRangeException.ThrowIfLessThan(ldb, transB ? k : n);
+        ArgumentOutOfRangeException.ThrowIfLessThan(ldc, n);
+    }
+
+    private struct Blocks
+    {
+        public bool TransA, TransB, SplitRows;
+        public int M, N, K, Lda, Ldb, Ldc, Count;
+        public float Alpha, Beta;
+        public float* A, B, C;
+    }
+
+    // Each block of C is an independent single-threaded cblas_sgemm: a row block needs the
+    // matching rows of op(A), a column block the matching columns of op(B).
+    private static void OpenBlasInBlocks(bool transA, bool transB, int m, int n, int k, float alpha, float* a, int lda, float* b, int ldb, float beta, float* c, int ldc, int threads)
+    {
+        var blocks = new Blocks
+        {
+            TransA = transA, TransB = transB, M = m, N = n, K = k, Lda = lda, Ldb = ldb, Ldc = ldc,
+            Alpha = alpha, Beta = beta, A = a, B = b, C = c, SplitRows = m >= n,
+        };
+        // Block edges on multiples of 16 keep OpenBLAS's own tiles whole.
+        int extent = blocks.SplitRows ? m : n;
+        blocks.Count = Math.Max(1, Math.Min(threads, (extent + 15) / 16));
+        if (blocks.Count == 1)
+        {
+            OpenBlas.Sgemm(transA, transB, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc);
+            return;
+        }
+        CpuParallel.For(blocks.Count, blocks.Count, blocks, &RunBlock);
+    }
+
+    private static void RunBlock(int index, ref Blocks s)
+    {
+        int extent = s.SplitRows ? s.M : s.N;
+        int units = (extent + 15) / 16;
+        int start = Math.Min(extent, units * index / s.Count * 16);
+        int end = Math.Min(extent, units * (index + 1) / s.Count * 16);
+        int size = end - start;
+        if (size <= 0) return;
+        if (s.SplitRows)
+        {
+            float* a = s.TransA ? s.A + start : s.A + (long)start * s.Lda;
+            OpenBlas.Sgemm(s.TransA, s.TransB, size, s.N, s.K, s.Alpha, a, s.Lda, s.B, s.Ldb, s.Beta, s.C + (long)start * s.Ldc, s.Ldc);
+        }
+        else
+        {
+            float* b = s.TransB ? s.B + (long)start * s.Ldb : s.B + start;
+            OpenBlas.Sgemm(s.TransA, s.TransB, s.M, size, s.K, s.Alpha, s.A, s.Lda, b, s.Ldb, s.Beta, s.C + start, s.Ldc);
+        }
+    }
+
+    private static GemmPath ReadEnvironment()
+        => Environment.GetEnvironmentVariable("VAE_GEMM")?.Trim().ToLowerInvariant() switch
+        {
+            "managed" => GemmPath.Managed,
+            "openblas" => GemmPath.OpenBlas,
+            _ => GemmPath.Auto,
+        };
+}

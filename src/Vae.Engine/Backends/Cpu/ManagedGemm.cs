@@ -1,0 +1,303 @@
+using System.Runtime.CompilerServices;
+using System.Runtime.InteropServices;
+using System.Runtime.Intrinsics;
+using System.Runtime.Intrinsics.X86;
+
+namespace Vae.Engine.Backends.Cpu;
+
+/// <summary>
+/// Single-precision GEMM in C#: op(A) and op(B) are packed into panels (8 rows of op(A), up to
+/// 48 columns of op(B), k-major so the micro-kernel reads both streams sequentially) and every
+/// 8 x 48 tile of C is then computed by one register-blocked FMA kernel over the whole k range.
+/// </summary>
+/// <remarks>
+/// Parallel work is split into whole tiles, and the tile grid, the packing and the k blocking
+/// depend only on the shape; so every element of C is summed in the same order whatever the
+/// thread count, and results are bit-identical for any <c>threads</c>.
+/// </remarks>
+internal static unsafe partial class ManagedGemm
+{
+    private const int PanelRows = 8;
+    private const int PanelColumns = 48;
+    private const int ColumnStep = 16; // a narrower last B panel is rounded up to this
+
+    // Beyond these, k, m and n are processed in chunks so the packed copies stay cache-sized
+    // (and the per-thread buffers bounded). The model's shapes fit in one chunk.
+    private const int MaxDepth = 1024;
+    private const int PackedABudget = 1 << 18; // floats
+    private const int PackedBBudget = 1 << 20; // floats
+
+    // Tiles are handed out in runs; a few runs per thread balance the load.
+    private const int RunsPerThread = 4;
+
+    public static void Sgemm(bool transA, bool transB, int m, int n, int k, float alpha, float* a, int lda, float* b, int ldb, float beta, float* c, int ldc, int threads)
+    {
+        if (m == 0 || n == 0) return;
+        if (k == 0 || alpha == 0f)
+        {
+            ScaleC(m, n, beta, c, ldc);
+            return;
+        }
+
+        int depthChunks = (k + MaxDepth - 1) / MaxDepth;
+        int maxDepth = (k + depthChunks - 1) / depthChunks;
+        int rowChunk = Math.Max(PanelRows, PackedABudget / maxDepth / PanelRows * PanelRows);
+        int columnChunk = Math.Max(PanelColumns, PackedBBudget / maxDepth / PanelColumns * PanelColumns);
+        int maxRows = Math.Min(RoundUp(m, PanelRows), rowChunk);
+        int maxColumns = Math.Min(RoundUp(n, ColumnStep), columnChunk);
+
+        PackBuffers buffers = PackBuffers.Rent(maxRows * maxDepth, maxColumns * maxDepth);
+        try
+        {
+            var plan = new Plan
+            {
+                A = a, Lda = lda, TransA = transA,
+                B = b, Ldb = ldb, TransB = transB,
+                C = c, Ldc = ldc, Alpha = alpha,
+                PackedA = buffers.A, PackedB = buffers.B,
+            };
+            for (int j0 = 0; j0 < n; j0 += columnChunk)
+            {
+                plan.ColumnStart = j0;
+                plan.Columns = Math.Min(columnChunk, n - j0);
+                plan.BPanels = (plan.Columns + PanelColumns - 1) / PanelColumns;
+                for (int chunk = 0; chunk < depthChunks; chunk++)
+                {
+                    plan.DepthStart = (int)((long)k * chunk / depthChunks);
+                    plan.Depth = (int)((long)k * (chunk + 1) / depthChunks) - plan.DepthStart;
+                    plan.Beta = chunk == 0 ? beta : 1f;
+                    for (int i0 = 0; i0 < m; i0 += rowChunk)
+                    {
+                        plan.RowStart = i0;
+                        plan.Rows = Math.Min(rowChunk, m - i0);
+                        plan.APanels = (plan.Rows + PanelRows - 1) / PanelRows;
+                        plan.PackB = i0 == 0;
+                        RunChunk(ref plan, threads);
+                    }
+                }
+            }
+        }
+        finally
+        {
+            buffers.Return();
+        }
+    }
+
+    private static void RunChunk(ref Plan plan, int threads)
+    {
+        int packTasks = plan.APanels + (plan.PackB ? plan.BPanels : 0);
+        int tiles = plan.APanels * plan.BPanels;
+        int runs = threads <= 1 ? 1 : Math.Min(tiles, threads * RunsPerThread);
+        plan.Runs = runs;
+        if (threads <= 1)
+        {
+            for (int t = 0; t < packTasks; t++) Pack(t, ref plan);
+            ComputeRun(0, ref plan);
+            return;
+        }
+        CpuParallel.For(packTasks, threads, plan, &Pack);
+        CpuParallel.For(runs, threads, plan, &ComputeRun);
+    }
+
+    private struct Plan
+    {
+        public float* A, B, C, PackedA, PackedB;
+        public int Lda, Ldb, Ldc;
+        public bool TransA, TransB, PackB;
+        public float Alpha, Beta;
+        public int RowStart, Rows, ColumnStart, Columns, DepthStart, Depth;
+        public int APanels, BPanels, Runs;
+    }
+
+    private static void Pack(int task, ref Plan plan)
+    {
+        int depth = plan.Depth;
+        if (task < plan.APanels)
+        {
+            int r0 = task * PanelRows;
+            int valid = Math.Min(PanelRows, plan.Rows - r0);
+            float* dst = plan.PackedA + (long)r0 * depth;
+            int row = plan.RowStart + r0;
+            if (plan.TransA) PackCopy(plan.A + (long)plan.DepthStart * plan.Lda + row, plan.Lda, valid, PanelRows, depth, dst);
+            else PackTransposed(plan.A + (long)row * plan.Lda + plan.DepthStart, plan.Lda, valid, PanelRows, depth, dst);
+        }
+        else
+        {
+            int c0 = (task - plan.APanels) * PanelColumns;
+            int valid = Math.Min(PanelColumns, plan.Columns - c0);
+            int width = RoundUp(valid, ColumnStep);
+            float* dst = plan.PackedB + (long)c0 * depth;
+            int column = plan.ColumnStart + c0;
+            if (plan.TransB) PackTransposed(plan.B + (long)column * plan.Ldb + plan.DepthStart, plan.Ldb, valid, width, depth, dst);
+            else PackCopy(plan.B + (long)plan.DepthStart * plan.Ldb + column, plan.Ldb, valid, width, depth, dst);
+        }
+    }
+
+    private static void ComputeRun(int run, ref Plan plan)
+    {
+        int tiles = plan.APanels * plan.BPanels;
+        int first = (int)((long)tiles * run / plan.Runs);
+        int end = (int)((long)tiles * (run + 1) / plan.Runs);
+        int depth = plan.Depth;
+        float* edge = stackalloc float[PanelRows * PanelColumns];
+
+        // Column-panel-major order: consecutive tiles share the B panel, which stays in cache.
+        for (int t = first; t < end; t++)
+        {
+            int jp = t / plan.APanels, ip = t - jp * plan.APanels;
+            int r0 = ip * PanelRows, c0 = jp * PanelColumns;
+            int rows = Math.Min(PanelRows, plan.Rows - r0);
+            int columns = Math.Min(PanelColumns, plan.Columns - c0);
+            int width = RoundUp(columns, ColumnStep);
+            float* ap = plan.PackedA + (long)r0 * depth;
+            float* bp = plan.PackedB + (long)c0 * depth;
+            float* c = plan.C + (long)(plan.RowStart + r0) * plan.Ldc + plan.ColumnStart + c0;
+            if (rows == PanelRows && columns == width)
+            {
+                Kernel(depth, ap, bp, width, c, plan.Ldc, plan.Alpha, plan.Beta);
+                continue;
+            }
+            // Ragged tile: the kernel writes alpha * acc to a scratch tile (padding computes on
+            // zeros), and the valid part is merged with the same rounding as the kernel's own store.
+            Kernel(depth, ap, bp, width, edge, width, plan.Alpha, 0f);
+            MergeEdge(edge, width, c, plan.Ldc, rows, columns, plan.Beta);
+        }
+    }
+
+    private static void MergeEdge(float* t, int ldt, float* c, int ldc, int rows, int columns, float beta)
+    {
+        for (int r = 0; r < rows; r++, t += ldt, c += ldc)
+        {
+            if (beta == 0f)
+            {
+                new ReadOnlySpan<float>(t, columns).CopyTo(new Span<float>(c, columns));
+                continue;
+            }
+            for (int q = 0; q < columns; q++) c[q] = MathF.FusedMultiplyAdd(c[q], beta, t[q]);
+        }
+    }
+
+    /// <summary>C = beta * C, where beta = 0 clears C whatever it held.</summary>
+    private static void ScaleC(int m, int n, float beta, float* c, int ldc)
+    {
+        for (int i = 0; i < m; i++)
+        {
+            var row = new Span<float>(c + (long)i * ldc, n);
+            if (beta == 0f) row.Clear();
+            else if (beta != 1f) System.Numerics.Tensors.TensorPrimitives.Multiply(row, beta, row);
+        }
+    }
+
+    /// <summary>
+    /// Packs a panel whose lines run along k in the source: line r (r &lt; valid) starts at
+    /// src + r * ld. Output: depth groups of <paramref name="width"/> floats, zero past valid.
+    /// </summary>
+    private static void PackTransposed(float* src, int ld, int valid, int width, int depth, float* dst)
+    {
+        for (int r0 = 0; r0 < width; r0 += 8)
+        {
+            int lines = Math.Min(8, valid - r0);
+            float* s = src + (long)r0 * ld;
+            float* d = dst + r0;
+            int p = 0;
+            if (lines == 8 && Avx.IsSupported)
+            {
+                for (; p + 8 <= depth; p += 8)
+                {
+                    Transpose8x8(s + p, ld, d + (long)p * width, width);
+                }
+            }
+            for (; p < depth; p++)
+            {
+                float* o = d + (long)p * width;
+                int r = 0;
+                for (; r < lines; r++) o[r] = s[(long)r * ld + p];
+                for (; r < 8; r++) o[r] = 0f;
+            }
+        }
+    }
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static void Transpose8x8(float* s, int ld, float* d, int ldd)
+    {
+        Vector256<float> r0 = Avx.LoadVector256(s), r1 = Avx.LoadVector256(s + ld);
+        Vector256<float> r2 = Avx.LoadVector256(s + 2L * ld), r3 = Avx.LoadVector256(s + 3L * ld);
+        Vector256<float> r4 = Avx.LoadVector256(s + 4L * ld), r5 = Avx.LoadVector256(s + 5L * ld);
+        Vector256<float> r6 = Avx.LoadVector256(s + 6L * ld), r7 = Avx.LoadVector256(s + 7L * ld);
+
+        Vector256<float> t0 = Avx.UnpackLow(r0, r1), t1 = Avx.UnpackHigh(r0, r1);
+        Vector256<float> t2 = Avx.UnpackLow(r2, r3), t3 = Avx.UnpackHigh(r2, r3);
+        Vector256<float> t4 = Avx.UnpackLow(r4, r5), t5 = Avx.UnpackHigh(r4, r5);
+        Vector256<float> t6 = Avx.UnpackLow(r6, r7), t7 = Avx.UnpackHigh(r6, r7);
+
+        Vector256<float> u0 = Avx.Shuffle(t0, t2, 0x44), u1 = Avx.Shuffle(t0, t2, 0xEE);
+        Vector256<float> u2 = Avx.Shuffle(t1, t3, 0x44), u3 = Avx.Shuffle(t1, t3, 0xEE);
+        Vector256<float> u4 = Avx.Shuffle(t4, t6, 0x44), u5 = Avx.Shuffle(t4, t6, 0xEE);
+        Vector256<float> u6 = Avx.Shuffle(t5, t7, 0x44), u7 = Avx.Shuffle(t5, t7, 0xEE);
+
+        Avx.Store(d, Avx.Permute2x128(u0, u4, 0x20));
+        Avx.Store(d + ldd, Avx.Permute2x128(u1, u5, 0x20));
+        Avx.Store(d + 2 * ldd, Avx.Permute2x128(u2, u6, 0x20));
+        Avx.Store(d + 3 * ldd, Avx.Permute2x128(u3, u7, 0x20));
+        Avx.Store(d + 4 * ldd, Avx.Permute2x128(u0, u4, 0x31));
+        Avx.Store(d + 5 * ldd, Avx.Permute2x128(u1, u5, 0x31));
+        Avx.Store(d + 6 * ldd, Avx.Permute2x128(u2, u6, 0x31));
+        Avx.Store(d + 7 * ldd, Avx.Permute2x128(u3, u7, 0x31));
+    }
+
+    /// <summary>
+    /// Packs a panel that is contiguous across its width in the source: step p starts at
+    /// src + p * ld and holds <paramref name="valid"/> floats; the rest of the width is zeroed.
+    /// </summary>
+    private static void PackCopy(float* src, int ld, int valid, int width, int depth, float* dst)
+    {
+        for (int p = 0; p < depth; p++, src += ld, dst += width)
+        {
+            int q = 0;
+            for (; q + 8 <= valid; q += 8) Vector256.Store(Vector256.Load(src + q), dst + q);
+            for (; q < valid; q++) dst[q] = src[q];
+            for (; q < width; q++) dst[q] = 0f;
+        }
+    }
+
+    private static int RoundUp(int value, int step) => (value + step - 1) / step * step;
+
+    /// <summary>
+    /// Packing space owned by one calling thread and reused from call to call. The arrays are
+    /// pinned so helper threads can write through raw pointers; a nested call on a thread whose
+    /// buffers are busy gets temporary ones.
+    /// </summary>
+    private sealed class PackBuffers
+    {
+        [ThreadStatic] private static PackBuffers? _cached;
+
+        private float[] _a = [], _b = [];
+        private bool _busy;
+
+        public float* A { get; private set; }
+        public float* B { get; private set; }
+
+        public static PackBuffers Rent(long aFloats, long bFloats)
+        {
+            PackBuffers buffers = _cached ??= new PackBuffers();
+            if (buffers._busy) buffers = new PackBuffers();
+            buffers._busy = true;
+            buffers.A = Ensure(ref buffers._a, aFloats);
+            buffers.B = Ensure(ref buffers._b, bFloats);
+            return buffers;
+        }
+
+        public void Return() => _busy = false;
+
+        private static float* Ensure(ref float[] array, long floats)
+        {
+            const int AlignFloats = 16; // 64 bytes: whole cache lines, aligned vector loads
+            if (array.Length < floats + AlignFloats)
+            {
+                array = GC.AllocateUninitializedArray<float>((int)floats + AlignFloats, pinned: true);
+            }
+            nint address = (nint)Unsafe.AsPointer(ref MemoryMarshal.GetArrayDataReference(array));
+            return (float*)((address + 63) & ~(nint)63);
+        }
+    }
+}

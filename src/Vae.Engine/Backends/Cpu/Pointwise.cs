@@ -1,0 +1,148 @@
+using System.Numerics;
+using System.Numerics.Tensors;
+
+namespace Vae.Engine.Backends.Cpu;
+
+/// <summary>A pointwise function with its vector and scalar forms (the scalar one handles the tail).</summary>
+internal interface IPointwiseRule
+{
+    static abstract Vector<float> Apply(Vector<float> x, float alpha);
+    static abstract float Apply(float x, float alpha);
+}
+
+/// <summary>The derivative part of a backward rule: returns dy * f'(x) given x, y = f(x) and dy.</summary>
+internal interface IGradRule
+{
+    static abstract Vector<float> Grad(Vector<float> x, Vector<float> y, Vector<float> dy, float alpha);
+    static abstract float Grad(float x, float y, float dy, float alpha);
+}
+
+internal static class Pointwise
+{
+    public static void Map<TRule>(ReadOnlySpan<float> x, Span<float> y, float alpha) where TRule : IPointwiseRule
+    {
+        int i = 0, w = Vector<float>.Count;
+        for (; i <= x.Length - w; i += w)
+            TRule.Apply(new Vector<float>(x[i..]), alpha).CopyTo(y[i..]);
+        for (; i < x.Length; i++) y[i] = TRule.Apply(x[i], alpha);
+    }
+
+    /// <summary>dx += TRule.Grad(x, y, dy).</summary>
+    public static void Accumulate<TRule>(ReadOnlySpan<float> x, ReadOnlySpan<float> y, ReadOnlySpan<float> dy, Span<float> dx, float alpha) where TRule : IGradRule
+    {
+        int i = 0, w = Vector<float>.Count;
+        for (; i <= x.Length - w; i += w)
+        {
+            var d = new Vector<float>(dx[i..]) + TRule.Grad(new Vector<float>(x[i..]), new Vector<float>(y[i..]), new Vector<float>(dy[i..]), alpha);
+            d.CopyTo(dx[i..]);
+        }
+        for (; i < x.Length; i++) dx[i] += TRule.Grad(x[i], y[i], dy[i], alpha);
+    }
+
+    public static void BinaryGradLeft(BinaryKind kind, ReadOnlySpan<float> a, ReadOnlySpan<float> b, ReadOnlySpan<float> g, Span<float> da)
+    {
+        switch (kind)
+        {
+            case BinaryKind.Add:
+            case BinaryKind.Sub: TensorPrimitives.Add(da, g, da); break;
+            case BinaryKind.Mul: TensorPrimitives.MultiplyAdd(g, b, da, da); break;
+            default: for (int i = 0; i < da.Length; i++) da[i] += g[i] / b[i]; break;
+        }
+    }
+
+    public static void BinaryGradRight(BinaryKind kind, ReadOnlySpan<float> a, ReadOnlySpan<float> b, ReadOnlySpan<float> g, Span<float> db)
+    {
+        switch (kind)
+        {
+            case BinaryKind.Add: TensorPrimitives.Add(db, g, db); break;
+            case BinaryKind.Sub: TensorPrimitives.Subtract(db, g, db); break;
+            case BinaryKind.Mul: TensorPrimitives.MultiplyAdd(g, a, db, db); break;
+            default: for (int i = 0; i < db.Length; i++) db[i] -= g[i] * a[i] / (b[i] * b[i]); break;
+        }
+    }
+
+    public static float GradLeft(BinaryKind kind, float a, float b, float g) => kind switch
+    {
+        BinaryKind.Add or BinaryKind.Sub => g,
+        BinaryKind.Mul => g * b,
+        _ => g / b,
+    };
+
+    public static float GradRight(BinaryKind kind, float a, float b, float g) => kind switch
+    {
+        BinaryKind.Add => g,
+        BinaryKind.Sub => -g,
+        BinaryKind.Mul => g * a,
+        _ => -g * a / (b * b),
+    };
+}
+
+internal readonly struct LeakyReluRule : IPointwiseRule
+{
+    public static Vector<float> Apply(Vector<float> x, float alpha) => Vector.ConditionalSelect(Vector.GreaterThan(x, Vector<float>.Zero), x, x * alpha);
+    public static float Apply(float x, float alpha) => x > 0 ? x : x * alpha;
+}
+
+/// <summary>softplus(x) = max(x, 0) + log(1 + exp(-|x|)): never overflows.</summary>
+internal readonly struct SoftplusRule : IPointwiseRule
+{
+    public static Vector<float> Apply(Vector<float> x, float alpha)
+        => Vector.Max(x, Vector<float>.Zero) + Vector.Log(Vector<float>.One + Vector.Exp(-Vector.Abs(x)));
+    public static float Apply(float x, float alpha) => MathF.Max(x, 0) + MathF.Log(1 + MathF.Exp(-MathF.Abs(x)));
+}
+
+internal readonly struct ReluGrad : IGradRule
+{
+    public static Vector<float> Grad(Vector<float> x, Vector<float> y, Vector<float> dy, float alpha) => Vector.ConditionalSelect(Vector.GreaterThan(x, Vector<float>.Zero), dy, Vector<float>.Zero);
+    public static float Grad(float x, float y, float dy, float alpha) => x > 0 ? dy : 0f;
+}
+
+internal readonly struct LeakyReluGrad : IGradRule
+{
+    public static Vector<float> Grad(Vector<float> x, Vector<float> y, Vector<float> dy, float alpha) => Vector.ConditionalSelect(Vector.GreaterThan(x, Vector<float>.Zero), dy, dy * alpha);
+    public static float Grad(float x, float y, float dy, float alpha) => x > 0 ? dy : dy * alpha;
+}
+
+internal readonly struct SigmoidGrad : IGradRule
+{
+    public static Vector<float> Grad(Vector<float> x, Vector<float> y, Vector<float> dy, float alpha) => dy * y * (Vector<float>.One - y);
+    public static float Grad(float x, float y, float dy, float alpha) => dy * y * (1 - y);
+}
+
+internal readonly struct TanhGrad : IGradRule
+{
+    public static Vector<float> Grad(Vector<float> x, Vector<float> y, Vector<float> dy, float alpha) => dy * (Vector<float>.One - y * y);
+    public static float Grad(float x, float y, float dy, float alpha) => dy * (1 - y * y);
+}
+
+internal readonly struct LogGrad : IGradRule
+{
+    public static Vector<float> Grad(Vector<float> x, Vector<float> y, Vector<float> dy, float alpha) => dy / x;
+    public static float Grad(float x, float y, float dy, float alpha) => dy / x;
+}
+
+/// <summary>softplus'(x) = sigmoid(x) = 1 / (1 + exp(-x)).</summary>
+internal readonly struct SoftplusGrad : IGradRule
+{
+    public static Vector<float> Grad(Vector<float> x, Vector<float> y, Vector<float> dy, float alpha) => dy / (Vector<float>.One + Vector.Exp(-x));
+    public static float Grad(float x, float y, float dy, float alpha) => dy / (1 + MathF.Exp(-x));
+}
+
+internal readonly struct SquareGrad : IGradRule
+{
+    public static Vector<float> Grad(Vector<float> x, Vector<float> y, Vector<float> dy, float alpha) => dy * x * 2f;
+    public static float Grad(float x, float y, float dy, float alpha) => dy * x * 2f;
+}
+
+internal readonly struct SqrtGrad : IGradRule
+{
+    public static Vector<float> Grad(Vector<float> x, Vector<float> y, Vector<float> dy, float alpha) => dy * 0.5f / y;
+    public static float Grad(float x, float y, float dy, float alpha) => dy * 0.5f / y;
+}
+
+internal readonly struct AbsGrad : IGradRule
+{
+    public static Vector<float> Grad(Vector<float> x, Vector<float> y, Vector<float> dy, float alpha)
+        => Vector.ConditionalSelect(Vector.GreaterThan(x, Vector<float>.Zero), dy, Vector.ConditionalSelect(Vector.LessThan(x, Vector<float>.Zero), -dy, Vector<float>.Zero));
+    public static float Grad(float x, float y, float dy, float alpha) => x > 0 ? dy : x < 0 ? -dy : 0f;
+}

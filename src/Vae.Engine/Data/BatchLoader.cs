@@ -1,0 +1,52 @@
+using Vae.Engine.Backends;
+using Vae.Engine.Tensors;
+
+namespace Vae.Engine.Data;
+
+/// <summary>
+/// Mini-batches of a dataset as float tensors, converted from bytes per batch. Each epoch's order
+/// comes from its own seeded generator, so epoch 7 is the same whether or not training was
+/// resumed at epoch 5. The last batch may be smaller (nothing is dropped).
+/// </summary>
+public sealed class BatchLoader
+{
+    private readonly ImageDataset _data;
+    private readonly int[] _order;
+    private float[] _host = [];
+
+    public BatchLoader(ImageDataset data, int batchSize)
+    {
+        ArgumentOutOfRangeException.ThrowIfLessThan(batchSize, 1);
+        _data = data;
+        BatchSize = batchSize;
+        _order = new int[data.Count];
+    }
+
+    public int BatchSize { get; }
+    public int BatchCount => (_data.Count + BatchSize - 1) / BatchSize;
+    public ImageDataset Dataset => _data;
+
+    /// <summary>Sets the visiting order: shuffled by <paramref name="generator"/>, or in file order when null.</summary>
+    public void Arrange(Generator? generator)
+    {
+        for (int i = 0; i < _order.Length; i++) _order[i] = i;
+        generator?.Shuffle(_order);
+    }
+
+    /// <summary>The indices of batch <paramref name="batch"/> in the current order.</summary>
+    public ReadOnlySpan<int> Indices(int batch)
+    {
+        int start = batch * BatchSize;
+        return _order.AsSpan(start, Math.Min(BatchSize, _order.Length - start));
+    }
+
+    /// <summary>Batch <paramref name="batch"/> as a (B, C*H*W) tensor in [0, 1], created in the caller's scope.</summary>
+    public Tensor Load(int batch, IBackend? backend = null)
+    {
+        var indices = Indices(batch);
+        int size = indices.Length * _data.FeatureCount;
+        if (_host.Length < size) _host = new float[BatchSize * _data.FeatureCount];
+        _data.CopyBatch(indices, _host.AsSpan(0, size));
+        return Tensor.FromArray(_host.AsSpan(0, size), [indices.Length, _data.FeatureCount], backend);
+    }
+}

@@ -1,0 +1,261 @@
+using System.Runtime.CompilerServices;
+using System.Runtime.InteropServices;
+using System.Runtime.Intrinsics;
+
+namespace Vae.Engine.Data;
+
+/// <summary>
+/// Labelled images held in memory as bytes (0..255), one row of Channels*Height*Width bytes per image.
+/// Bytes take a quarter of the memory floats would; batches are converted to floats as they are drawn.
+/// </summary>
+public sealed class ImageDataset
+{
+    public ImageDataset(
+        string name,
+        int count,
+        int channels,
+        int height,
+        int width,
+        ReadOnlyMemory<byte> pixels,
+        ReadOnlyMemory<byte> labels,
+        int classCount)
+    {
+        ArgumentNullException.ThrowIfNull(name);
+        ArgumentOutOfRangeException.ThrowIfNegative(count);
+        ArgumentOutOfRangeException.ThrowIfNegativeOrZero(channels);
+        ArgumentOutOfRangeException.ThrowIfNegativeOrZero(height);
+        ArgumentOutOfRangeException.ThrowIfNegativeOrZero(width);
+        ArgumentOutOfRangeException.ThrowIfNegativeOrZero(classCount);
+        ArgumentOutOfRangeException.ThrowIfGreaterThan(classCount, 256);
+
+        long features = (long)channels * height * width;
+        if (features > int.MaxValue)
+        {
+            throw new ArgumentException($"Dataset '{name}': {channels}x{height}x{width} pixels per image is too many.");
+        }
+
+        if ((long)count * features != pixels.Length)
+        {
+            throw new ArgumentException(
+                $"Dataset '{name}': {count} images of {channels}x{height}x{width} need {(long)count * features} pixel bytes, got {pixels.Length}.",
+                nameof(pixels));
+        }
+
+        if (labels.Length != count)
+        {
+            throw new ArgumentException($"Dataset '{name}': {count} images need {count} labels, got {labels.Length}.", nameof(labels));
+        }
+
+        ReadOnlySpan<byte> labelSpan = labels.Span;
+        int bad = classCount > byte.MaxValue ? -1 : labelSpan.IndexOfAnyInRange((byte)classCount, byte.MaxValue);
+        if (bad >= 0)
+        {
+            throw new ArgumentException(
+                $"Dataset '{name}': label {labelSpan[bad]} of image {bad} is not below the class count {classCount}.", nameof(labels));
+        }
+
+        Name = name;
+        Count = count;
+        Channels = channels;
+        Height = height;
+        Width = width;
+        FeatureCount = (int)features;
+        Pixels = pixels;
+        Labels = labels;
+        ClassCount = classCount;
+    }
+
+    public string Name { get; }
+
+    public int Count { get; }
+
+    public int Channels { get; }
+
+    public int Height { get; }
+
+    public int Width { get; }
+
+    /// <summary>Values per image: Channels*Height*Width.</summary>
+    public int FeatureCount { get; }
+
+    /// <summary>All images, row-major, Count*FeatureCount bytes.</summary>
+    public ReadOnlyMemory<byte> Pixels { get; }
+
+    public ReadOnlyMemory<byte> Labels { get; }
+
+    public int ClassCount { get; }
+
+    /// <summary>Images start..start+count-1, sharing this dataset's memory.</summary>
+    public ImageDataset Subset(int start, int count)
+    {
+        if ((uint)start > (uint)Count || (uint)count > (uint)(Count - start))
+        {
+            throw new ArgumentOutOfRangeException(
+                nameof(count), $"Images {start}..{(long)start + count} are not within dataset '{Name}' of {Count} images.");
+        }
+
+        if (start == 0 && count == Count)
+        {
+            return this;
+        }
+
+        return new ImageDataset(
+            $"{Name}[{start}..{start + count}]",
+            count,
+            Channels,
+            Height,
+            Width,
+            Pixels.Slice(start * FeatureCount, count * FeatureCount),
+            Labels.Slice(start, count),
+            ClassCount);
+    }
+
+    /// <summary>The first <paramref name="count"/> images, or all of them when there are fewer.</summary>
+    public ImageDataset Take(int count)
+    {
+        ArgumentOutOfRangeException.ThrowIfNegative(count);
+        return Subset(0, Math.Min(count, Count));
+    }
+
+    public byte GetLabel(int i)
+    {
+        CheckIndex(i);
+        return Labels.Span[i];
+    }
+
+    public ReadOnlySpan<byte> GetImage(int i)
+    {
+        CheckIndex(i);
+        return Pixels.Span.Slice(i * FeatureCount, FeatureCount);
+    }
+
+    /// <summary>
+    /// Writes the images at <paramref name="indices"/> as rows of pixel/255 floats, one row of
+    /// FeatureCount values per index, into <paramref name="destination"/> (exactly indices.Length*FeatureCount long).
+    /// </summary>
+    public void CopyBatch(ReadOnlySpan<int> indices, Span<float> destination)
+    {
+        int features = FeatureCount;
+        if ((long)indices.Length * features != destination.Length)
+        {
+            throw new ArgumentException(
+                $"A batch of {indices.Length} images of {features} values needs a destination of {(long)indices.Length * features} floats, got {destination.Length}.",
+                nameof(destination));
+        }
+
+        ReadOnlySpan<byte> pixels = Pixels.Span;
+        for (int row = 0; row < indices.Length; row++)
+        {
+            int index = indices[row];
+            CheckIndex(index);
+            ToUnitFloats(pixels.Slice(index * features, features), destination.Slice(row * features, features));
+        }
+    }
+
+    public void CopyLabels(ReadOnlySpan<int> indices, Span<int> destination)
+    {
+        if (indices.Length != destination.Length)
+        {
+            throw new ArgumentException(
+                $"{indices.Length} indices need a destination of {indices.Length} labels, got {destination.Length}.", nameof(destination));
+        }
+
+        ReadOnlySpan<byte> labels = Labels.Span;
+        for (int i = 0; i < indices.Length; i++)
+        {
+            int index = indices[i];
+            CheckIndex(index);
+            destination[i] = labels[index];
+        }
+    }
+
+    public override string ToString() => $"{Name}: {Count} x {Channels}x{Height}x{Width}, {ClassCount} classes";
+
+    /// <summary>
+    /// destination[i] = source[i] / 255f. Division rather than multiplication by 1/255 keeps the
+    /// values bit-identical to the usual reference pipelines (e.g. torchvision's ToTensor).
+    /// </summary>
+    internal static void ToUnitFloats(ReadOnlySpan<byte> source, Span<float> destination)
+    {
+        if (destination.Length < source.Length)
+        {
+            throw new ArgumentException("Destination is shorter than source.", nameof(destination));
+        }
+
+        int n = source.Length;
+        int i = 0;
+        ref byte src = ref MemoryMarshal.GetReference(source);
+        ref float dst = ref MemoryMarshal.GetReference(destination);
+
+        if (Vector512.IsHardwareAccelerated && n >= Vector512<byte>.Count)
+        {
+            var divisor = Vector512.Create(255f);
+            for (; i <= n - Vector512<byte>.Count; i += Vector512<byte>.Count)
+            {
+                var bytes = Vector512.LoadUnsafe(ref src, (nuint)i);
+                (Vector512<ushort> lo, Vector512<ushort> hi) = Vector512.Widen(bytes);
+                Store512(lo, divisor, ref dst, i);
+                Store512(hi, divisor, ref dst, i + Vector512<ushort>.Count);
+            }
+        }
+        else if (Vector256.IsHardwareAccelerated && n >= Vector256<byte>.Count)
+        {
+            var divisor = Vector256.Create(255f);
+            for (; i <= n - Vector256<byte>.Count; i += Vector256<byte>.Count)
+            {
+                var bytes = Vector256.LoadUnsafe(ref src, (nuint)i);
+                (Vector256<ushort> lo, Vector256<ushort> hi) = Vector256.Widen(bytes);
+                Store256(lo, divisor, ref dst, i);
+                Store256(hi, divisor, ref dst, i + Vector256<ushort>.Count);
+            }
+        }
+        else if (Vector128.IsHardwareAccelerated && n >= Vector128<byte>.Count)
+        {
+            var divisor = Vector128.Create(255f);
+            for (; i <= n - Vector128<byte>.Count; i += Vector128<byte>.Count)
+            {
+                var bytes = Vector128.LoadUnsafe(ref src, (nuint)i);
+                (Vector128<ushort> lo, Vector128<ushort> hi) = Vector128.Widen(bytes);
+                Store128(lo, divisor, ref dst, i);
+                Store128(hi, divisor, ref dst, i + Vector128<ushort>.Count);
+            }
+        }
+
+        for (; i < n; i++)
+        {
+            Unsafe.Add(ref dst, i) = Unsafe.Add(ref src, i) / 255f;
+        }
+    }
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static void Store512(Vector512<ushort> values, Vector512<float> divisor, ref float dst, int offset)
+    {
+        (Vector512<uint> lo, Vector512<uint> hi) = Vector512.Widen(values);
+        (Vector512.ConvertToSingle(lo.AsInt32()) / divisor).StoreUnsafe(ref dst, (nuint)offset);
+        (Vector512.ConvertToSingle(hi.AsInt32()) / divisor).StoreUnsafe(ref dst, (nuint)(offset + Vector512<uint>.Count));
+    }
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static void Store256(Vector256<ushort> values, Vector256<float> divisor, ref float dst, int offset)
+    {
+        (Vector256<uint> lo, Vector256<uint> hi) = Vector256.Widen(values);
+        (Vector256.ConvertToSingle(lo.AsInt32()) / divisor).StoreUnsafe(ref dst, (nuint)offset);
+        (Vector256.ConvertToSingle(hi.AsInt32()) / divisor).StoreUnsafe(ref dst, (nuint)(offset + Vector256<uint>.Count));
+    }
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static void Store128(Vector128<ushort> values, Vector128<float> divisor, ref float dst, int offset)
+    {
+        (Vector128<uint> lo, Vector128<uint> hi) = Vector128.Widen(values);
+        (Vector128.ConvertToSingle(lo.AsInt32()) / divisor).StoreUnsafe(ref dst, (nuint)offset);
+        (Vector128.ConvertToSingle(hi.AsInt32()) / divisor).StoreUnsafe(ref dst, (nuint)(offset + Vector128<uint>.Count));
+    }
+
+    private void CheckIndex(int i)
+    {
+        if ((uint)i >= (uint)Count)
+        {
+            throw new ArgumentOutOfRangeException(nameof(i), i, $"Image index must be in 0..{Count - 1} for dataset '{Name}'.");
+        }
+    }
+}

@@ -1,0 +1,32 @@
+using Vae.Engine.Backends;
+using Vae.Engine.Tensors;
+
+namespace Vae.Engine.Ops;
+
+public static partial class F
+{
+    public static Tensor Add(Tensor a, Tensor b) => Binary(BinaryKind.Add, a, b);
+    public static Tensor Sub(Tensor a, Tensor b) => Binary(BinaryKind.Sub, a, b);
+    public static Tensor Mul(Tensor a, Tensor b) => Binary(BinaryKind.Mul, a, b);
+    public static Tensor Div(Tensor a, Tensor b) => Binary(BinaryKind.Div, a, b);
+
+    /// <summary>a op b with NumPy broadcasting; gradients are summed back over broadcast dimensions.</summary>
+    private static Tensor Binary(BinaryKind kind, Tensor a, Tensor b)
+    {
+        SameBackend(a, b);
+        var shape = BroadcastShape.Of(a.Shape, b.Shape);
+        var y = Tensor.Empty(shape.Shape, a.Backend);
+        a.Backend.Binary(kind, a.Buffer, b.Buffer, y.Buffer, shape);
+        if (Autograd.Needs(a, b))
+            Autograd.Record(y, kind.ToString().ToLowerInvariant(), [a, b], dy =>
+                a.Backend.BinaryBackward(kind, a.Buffer, b.Buffer, dy.Buffer,
+                    a.RequiresGrad ? a.GradForAccumulation().Buffer : null,
+                    b.RequiresGrad ? b.GradForAccumulation().Buffer : null, shape));
+        return y;
+    }
+
+    public static Tensor AddScalar(Tensor x, float value) => Unary(UnaryKind.AddScalar, x, value);
+    public static Tensor MulScalar(Tensor x, float value) => Unary(UnaryKind.Scale, x, value);
+    public static Tensor Neg(Tensor x) => Unary(UnaryKind.Neg, x);
+}
+

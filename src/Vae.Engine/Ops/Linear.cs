@@ -1,0 +1,46 @@
+using Vae.Engine.Backends;
+using Vae.Engine.Tensors;
+
+namespace Vae.Engine.Ops;
+
+public static partial class F
+{
+    /// <summary>
+    /// y = act(x W^T + b) with x: (B, in), weight: (out, in), bias: (out). The bias and activation
+    /// are applied in one pass over the product, and the backward pass takes the activation's
+    /// derivative from y, so no pre-activation tensor is kept. Composed ops give the same result
+    /// (the tests hold this op to them).
+    /// </summary>
+    public static Tensor Linear(Tensor x, Tensor weight, Tensor? bias = null, Activation activation = Activation.None, float slope = 0.01f)
+    {
+        SameBackend(x, weight);
+        if (x.Rank != 2 || weight.Rank != 2 || x.Shape[1] != weight.Shape[1])
+            throw new ArgumentException($"Linear needs x: (B, in) and weight: (out, in), got {ShapeOf.Format(x.Shape)} and {ShapeOf.Format(weight.Shape)}.");
+        int rows = x.Shape[0], inF = x.Shape[1], outF = weight.Shape[0];
+        if (bias is not null && (bias.Rank != 1 || bias.Shape[0] != outF))
+            throw new ArgumentException($"Linear's bias must have shape ({outF}), got {ShapeOf.Format(bias.Shape)}.");
+
+        var backend = x.Backend;
+        var y = Tensor.Empty([rows, outF], backend); // y: (B, out)
+        backend.Gemm(false, true, rows, outF, inF, 1f, x.Buffer, inF, weight.Buffer, inF, 0f, y.Buffer, outF);
+        if (bias is not null || activation != Activation.None)
+            backend.BiasActivation(y.Buffer, bias?.Buffer, rows, outF, activation, slope);
+
+        bool needs = bias is null ? Autograd.Needs(x, weight) : Autograd.Needs(x, weight, bias);
+        if (needs)
+            Autograd.Record(y, "linear", bias is null ? [x, weight] : [x, weight, bias], dy =>
+            {
+                // dZ: (B, out) is the gradient before the activation.
+                Tensor dz = dy;
+                if (activation != Activation.None)
+                {
+                    dz = Tensor.Empty(y.Shape, backend);
+                    backend.ActivationBackward(activation, slope, y.Buffer, dy.Buffer, dz.Buffer, dy.Count);
+                }
+                if (bias is { RequiresGrad: true }) backend.ColumnSum(dz.Buffer, rows, outF, bias.GradForAccumulation().Buffer, accumulate: true);
+                if (weight.RequiresGrad) backend.Gemm(true, false, outF, inF, rows, 1f, dz.Buffer, outF, x.Buffer, inF, 1f, weight.GradForAccumulation().Buffer, inF);
+                if (x.RequiresGrad) backend.Gemm(false, false, rows, inF, outF, 1f, dz.Buffer, outF, weight.Buffer, inF, 1f, x.GradForAccumulation().Buffer, inF);
+            });
+        return y;
+    }
+}

@@ -1,0 +1,108 @@
+namespace Vae.Engine.Tensors;
+
+/// <summary>One recorded op: its inputs and the function that pushes the output's gradient back to them.</summary>
+internal sealed class GradNode(string name, Tensor[] inputs, Action<Tensor> backward)
+{
+    public string Name { get; } = name;
+    public Tensor[] Inputs { get; } = inputs;
+    /// <summary>Receives the output's gradient; adds into the inputs' gradients.</summary>
+    public Action<Tensor> Backward { get; } = backward;
+}
+
+/// <summary>Reverse-mode automatic differentiation over the graph the ops record.</summary>
+public static class Autograd
+{
+    [ThreadStatic] private static int _noGradDepth;
+    private static int _lastMark;
+
+    /// <summary>True when ops should record a graph on this thread.</summary>
+    public static bool IsEnabled => _noGradDepth == 0;
+
+    /// <summary>Inference: no graph is recorded while the returned scope is open.</summary>
+    public static NoGradScope NoGrad()
+    {
+        _noGradDepth++;
+        return new NoGradScope();
+    }
+
+    public readonly struct NoGradScope : IDisposable
+    {
+        public void Dispose() => _noGradDepth--;
+    }
+
+    /// <summary>Whether an op over these inputs must record itself.</summary>
+    internal static bool Needs(Tensor a) => _noGradDepth == 0 && a.RequiresGrad;
+    internal static bool Needs(Tensor a, Tensor b) => _noGradDepth == 0 && (a.RequiresGrad || b.RequiresGrad);
+    internal static bool Needs(Tensor a, Tensor b, Tensor c) => _noGradDepth == 0 && (a.RequiresGrad || b.RequiresGrad || c.RequiresGrad);
+    internal static bool Needs(ReadOnlySpan<Tensor> inputs)
+    {
+        if (_noGradDepth != 0) return false;
+        foreach (var t in inputs) if (t.RequiresGrad) return true;
+        return false;
+    }
+
+    internal static void Record(Tensor output, string name, Tensor[] inputs, Action<Tensor> backward)
+    {
+        output.RequiresGrad = true;
+        output.Node = new GradNode(name, inputs, backward);
+    }
+
+    /// <summary>
+    /// Accumulates d(root)/d(leaf) into every leaf's <see cref="Tensor.Grad"/>. The root must hold one
+    /// element unless <paramref name="gradient"/> is given. The graph is released afterwards.
+    /// </summary>
+    public static void Backward(Tensor root, Tensor? gradient = null)
+    {
+        if (!root.RequiresGrad) throw new InvalidOperationException("Backward() was called on a tensor that does not require a gradient: no parameter took part in computing it.");
+        if (gradient is null && root.Count != 1)
+            throw new InvalidOperationException($"Backward() without a gradient needs a one-element tensor; this one has shape {ShapeOf.Format(root.Shape)}.");
+
+        var order = TopologicalOrder(root);
+        var seed = root.GradForAccumulation();
+        if (gradient is null) seed.FillInPlace(1f);
+        else seed.CopyFrom(gradient);
+
+        for (int i = order.Count - 1; i >= 0; i--)
+        {
+            var t = order[i];
+            var node = t.Node!;
+            if (t.Grad is not null) node.Backward(t.Grad);
+            t.Node = null;
+        }
+    }
+
+    private static List<Tensor> TopologicalOrder(Tensor root)
+    {
+        int mark = Interlocked.Increment(ref _lastMark);
+        var order = new List<Tensor>();
+        var stack = new Stack<(Tensor Tensor, int Next)>();
+        root.VisitMark = mark;
+        stack.Push((root, 0));
+        while (stack.Count > 0)
+        {
+            var (t, next) = stack.Pop();
+            var inputs = t.Node?.Inputs ?? [];
+            if (next < inputs.Length)
+            {
+                stack.Push((t, next + 1));
+                var input = inputs[next];
+                if (input.Node is not null && input.VisitMark != mark)
+                {
+                    input.VisitMark = mark;
+                    stack.Push((input, 0));
+                }
+            }
+            else if (t.Node is not null)
+            {
+                order.Add(t);
+            }
+        }
+        return order;
+    }
+}
+
+public sealed partial class Tensor
+{
+    /// <summary>Computes gradients of this tensor with respect to every leaf that requires one.</summary>
+    public void Backward(Tensor? gradient = null) => Autograd.Backward(this, gradient);
+}

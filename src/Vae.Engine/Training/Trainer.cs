@@ -1,0 +1,115 @@
+using System.Diagnostics;
+using Vae.Engine.Backends;
+using Vae.Engine.Checkpoints;
+using Vae.Engine.Data;
+using Vae.Engine.Models;
+using Vae.Engine.Optim;
+using Vae.Engine.Tensors;
+
+namespace Vae.Engine.Training;
+
+/// <summary>
+/// Trains a model epoch by epoch: <see cref="TrainEpoch"/>, then <see cref="Evaluate"/> on the
+/// test set, then a checkpoint. Every random choice comes from generators derived from the seed
+/// and the epoch number, so a run resumed from a checkpoint continues exactly as it would have.
+/// </summary>
+public sealed class Trainer
+{
+    private readonly List<EpochMetrics> _history = [];
+
+    public Trainer(AutoencoderModel model, TrainingOptions options, Optimizer? optimizer = null)
+    {
+        options.Validate();
+        Model = model;
+        Options = options;
+        Optimizer = optimizer ?? new Adam(model.Parameters(), options.LearningRate);
+    }
+
+    public AutoencoderModel Model { get; }
+    public TrainingOptions Options { get; }
+    public Optimizer Optimizer { get; }
+    public IReadOnlyList<EpochMetrics> History => _history;
+
+    /// <summary>Called after every training batch, on the training thread.</summary>
+    public Action<BatchProgress>? BatchCompleted { get; set; }
+    /// <summary>Called after every epoch (and its checkpoint), on the training thread.</summary>
+    public Action<EpochMetrics>? EpochCompleted { get; set; }
+
+    /// <summary>
+    /// Runs the remaining epochs up to <see cref="TrainingOptions.Epochs"/>, first resuming from the
+    /// checkpoint directory if it holds a checkpoint. Cancellation stops between batches and leaves
+    /// the last epoch's checkpoint as it was.
+    /// </summary>
+    public IReadOnlyList<EpochMetrics> Fit(ImageDataset train, ImageDataset test, CancellationToken cancellationToken = default)
+    {
+        if (Options.CheckpointDirectory is { } dir && TrainingCheckpoint.Exists(dir) && _history.Count == 0)
+            _history.AddRange(TrainingCheckpoint.Restore(dir, Model, Optimizer));
+
+        var loader = new BatchLoader(train, Options.BatchSize);
+        for (int epoch = _history.Count + 1; epoch <= Options.Epochs; epoch++)
+        {
+            var watch = Stopwatch.StartNew();
+            var trainLoss = TrainEpoch(loader, epoch, cancellationToken);
+            double seconds = watch.Elapsed.TotalSeconds;
+            var testLoss = Evaluate(test, epoch, cancellationToken);
+            var metrics = new EpochMetrics(epoch, trainLoss, testLoss, seconds);
+            _history.Add(metrics);
+            if (Options.CheckpointDirectory is { } d) TrainingCheckpoint.Save(d, Model, Optimizer, Options, _history);
+            EpochCompleted?.Invoke(metrics);
+        }
+        return _history;
+    }
+
+    /// <summary>One pass over the shuffled training set; returns the mean losses per image.</summary>
+    public LossSummary TrainEpoch(BatchLoader loader, int epoch, CancellationToken cancellationToken = default)
+    {
+        using var threads = ThreadBudget.Use(Options.Threads);
+        Model.Train();
+        loader.Arrange(Generator.ForStream(Options.Seed, 1000 + (ulong)epoch));
+        var noise = Generator.ForStream(Options.Seed, 2000 + (ulong)epoch);
+        var sums = new LossAccumulator();
+        for (int b = 0; b < loader.BatchCount; b++)
+        {
+            cancellationToken.ThrowIfCancellationRequested();
+            using var scope = TensorScope.Begin();
+            var x = loader.Load(b); // x: (B, C*H*W)
+            Optimizer.ZeroGrad();
+            var loss = Model.Loss(x, noise);
+            loss.Total.Backward();
+            Optimizer.Step();
+
+            int n = x.Shape[0];
+            double total = loss.Total.Item(), reconstruction = loss.Reconstruction.Item(), kl = loss.Kl.Item();
+            if (!double.IsFinite(total))
+                throw new TrainingDivergedException($"The loss became {total} at epoch {epoch}, batch {b + 1}; lower the learning rate or check the data.");
+            sums.Add(total, reconstruction, kl, n);
+            BatchCompleted?.Invoke(new BatchProgress(epoch, Options.Epochs, b + 1, loader.BatchCount, Optimizer.StepCount, new LossSummary(total / n, reconstruction / n, kl / n)));
+        }
+        return sums.Mean;
+    }
+
+    /// <summary>Mean losses per image over a dataset in file order, without gradients.</summary>
+    public LossSummary Evaluate(ImageDataset data, int epoch = 0, CancellationToken cancellationToken = default)
+    {
+        using var threads = ThreadBudget.Use(Options.Threads);
+        using var noGrad = Autograd.NoGrad();
+        Model.Eval();
+        var loader = new BatchLoader(data, Options.EvaluationBatchSize);
+        loader.Arrange(null);
+        var noise = Generator.ForStream(Options.Seed, 3000 + (ulong)epoch);
+        var sums = new LossAccumulator();
+        for (int b = 0; b < loader.BatchCount; b++)
+        {
+            cancellationToken.ThrowIfCancellationRequested();
+            using var scope = TensorScope.Begin();
+            var x = loader.Load(b);
+            var loss = Model.Loss(x, noise);
+            sums.Add(loss.Total.Item(), loss.Reconstruction.Item(), loss.Kl.Item(), x.Shape[0]);
+        }
+        Model.Train();
+        return sums.Mean;
+    }
+}
+
+/// <summary>The loss stopped being a finite number: training cannot continue with these settings.</summary>
+public sealed class TrainingDivergedException(string message) : Exception(message);

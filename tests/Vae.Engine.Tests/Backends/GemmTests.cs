@@ -1,0 +1,285 @@
+using Vae.Engine.Backends.Cpu;
+
+namespace Vae.Engine.Tests.Backends;
+
+public sealed unsafe class GemmTests
+{
+    // Extra elements at the end of every row, so wrong strides and writes outside C show up.
+    private const int Pad = 3;
+    private const float Sentinel = -12345.5f;
+
+    public static TheoryData<int, int, int> Shapes => new()
+    {
+        { 1, 1, 1 }, { 3, 5, 7 }, { 17, 33, 129 }, { 8, 48, 16 }, { 9, 49, 17 }, { 7, 15, 3 },
+        { 128, 400, 784 }, { 128, 20, 400 }, { 400, 20, 128 }, { 20, 400, 128 }, { 128, 784, 40 },
+        { 33, 70, 1100 },   // k split into several chunks
+        { 600, 24, 450 },   // m split into several chunks
+        { 16, 2400, 500 },  // n split into several chunks
+    };
+
+    public static TheoryData<bool, bool> Transposes => new() { { false, false }, { false, true }, { true, false }, { true, true } };
+
+    [Theory]
+    [MemberData(nameof(Shapes))]
+    public void Managed_path_matches_a_double_precision_reference_for_every_transpose(int m, int n, int k)
+    {
+        foreach (var (transA, transB) in Combos())
+        foreach (var (alpha, beta) in new[] { (1f, 0f), (0.5f, -1.5f), (-2f, 1f) })
+        {
+            var p = Problem.Create(transA, transB, m, n, k, seed: m * 31 + n * 7 + k);
+            p.Run(alpha, beta, threads: 2, GemmPath.Managed);
+            p.AssertMatchesReference(alpha, beta);
+        }
+    }
+
+    [Theory]
+    [MemberData(nameof(Shapes))]
+    public void OpenBlas_path_matches_a_double_precision_reference_for_every_transpose(int m, int n, int k)
+    {
+        if (!RequireOpenBlas()) return;
+        foreach (var (transA, transB) in Combos())
+        foreach (int threads in new[] { 1, 2, 3 })
+        {
+            var p = Problem.Create(transA, transB, m, n, k, seed: m * 17 + n * 5 + k);
+            p.Run(0.75f, 0.5f, threads, GemmPath.OpenBlas);
+            p.AssertMatchesReference(0.75f, 0.5f);
+        }
+    }
+
+    [Theory]
+    [MemberData(nameof(Transposes))]
+    public void Managed_results_are_bit_identical_whatever_the_thread_count(bool transA, bool transB)
+    {
+        foreach (var (m, n, k) in new[] { (128, 400, 784), (400, 784, 128), (128, 20, 400), (17, 33, 129), (33, 70, 1100) })
+        {
+            var one = Problem.Create(transA, transB, m, n, k, seed: 5);
+            one.Run(1f, 1f, threads: 1, GemmPath.Managed);
+            foreach (int threads in new[] { 2, 3, 4 })
+            {
+                var many = Problem.Create(transA, transB, m, n, k, seed: 5);
+                many.Run(1f, 1f, threads, GemmPath.Managed);
+                Assert.Equal(one.C, many.C);
+            }
+        }
+    }
+
+    [Theory]
+    [MemberData(nameof(Transposes))]
+    public void Managed_and_OpenBlas_agree_on_the_model_shapes(bool transA, bool transB)
+    {
+        if (!RequireOpenBlas()) return;
+        foreach (var (m, n, k) in new[] { (128, 400, 784), (128, 784, 400), (128, 20, 400), (128, 400, 20), (400, 784, 128), (20, 400, 128) })
+        {
+            var managed = Problem.Create(transA, transB, m, n, k, seed: 11);
+            var blas = Problem.Create(transA, transB, m, n, k, seed: 11);
+            managed.Run(1f, 0f, threads: 2, GemmPath.Managed);
+            blas.Run(1f, 0f, threads: 2, GemmPath.OpenBlas);
+            double scale = managed.C.Max(MathF.Abs);
+            for (int i = 0; i < managed.C.Length; i++)
+            {
+                Assert.True(Math.Abs(managed.C[i] - blas.C[i]) <= 1e-4 * scale,
+                    $"{m}x{n}x{k} transA={transA} transB={transB}: element {i} is {managed.C[i]} (managed) vs {blas.C[i]} (OpenBLAS)");
+            }
+        }
+    }
+
+    [Theory]
+    [InlineData(GemmPath.Managed, 1)]
+    [InlineData(GemmPath.Managed, 2)]
+    [InlineData(GemmPath.OpenBlas, 1)]
+    [InlineData(GemmPath.OpenBlas, 2)]
+    public void Beta_zero_overwrites_NaN_and_infinity_already_in_C(GemmPath path, int threads)
+    {
+        if (path == GemmPath.OpenBlas && !RequireOpenBlas()) return;
+        foreach (var (m, n, k) in new[] { (3, 5, 7), (64, 100, 80), (9, 49, 17) })
+        {
+            var p = Problem.Create(false, true, m, n, k, seed: 3);
+            for (int i = 0; i < m; i++)
+            for (int j = 0; j < n; j++)
+                p.C[i * p.Ldc + j] = (i + j) % 2 == 0 ? float.NaN : float.PositiveInfinity;
+            p.Run(1f, 0f, threads, path);
+            p.AssertMatchesReference(1f, 0f);
+        }
+    }
+
+    [Theory]
+    [InlineData(GemmPath.Managed)]
+    [InlineData(GemmPath.OpenBlas)]
+    public void An_empty_inner_dimension_only_scales_C(GemmPath path)
+    {
+        if (path == GemmPath.OpenBlas && !RequireOpenBlas()) return;
+        var scaled = Problem.Create(false, false, 4, 6, 0, seed: 1);
+        scaled.Run(1f, 2.5f, threads: 2, path);
+        scaled.AssertMatchesReference(1f, 2.5f);
+
+        var cleared = Problem.Create(true, true, 4, 6, 0, seed: 2);
+        Array.Fill(cleared.C, float.NaN);
+        cleared.Run(1f, 0f, threads: 2, path);
+        for (int i = 0; i < 4; i++)
+            Assert.All(cleared.C.AsSpan(i * cleared.Ldc, 6).ToArray(), v => Assert.Equal(0f, v));
+    }
+
+    [Fact]
+    public void Empty_outputs_are_accepted_and_touch_nothing()
+    {
+        float[] c = [Sentinel];
+        fixed (float* pc = c)
+        {
+            Gemm.Sgemm(false, false, 0, 5, 3, 1f, null, 3, null, 5, 0f, pc, 5, 2, GemmPath.Managed);
+            Gemm.Sgemm(false, false, 5, 0, 3, 1f, null, 3, null, 0, 0f, pc, 0, 2, GemmPath.Managed);
+        }
+        Assert.Equal(Sentinel, c[0]);
+    }
+
+    [Fact]
+    public void Strides_smaller_than_the_rows_are_rejected()
+    {
+        float[] buffer = new float[64];
+        fixed (float* p = buffer)
+        {
+            float* q = p;
+            Assert.Throws<ArgumentOutOfRangeException>(() => Gemm.Sgemm(false, false, 2, 3, 4, 1f, q, 3, q, 3, 0f, q, 3, 1));
+            Assert.Throws<ArgumentOutOfRangeException>(() => Gemm.Sgemm(false, true, 2, 3, 4, 1f, q, 4, q, 3, 0f, q, 3, 1));
+            Assert.Throws<ArgumentOutOfRangeException>(() => Gemm.Sgemm(true, false, 2, 3, 4, 1f, q, 1, q, 3, 0f, q, 3, 1));
+            Assert.Throws<ArgumentOutOfRangeException>(() => Gemm.Sgemm(false, false, 2, 3, 4, 1f, q, 4, q, 3, 0f, q, 2, 1));
+        }
+    }
+
+    [Fact]
+    public void Concurrent_callers_each_get_their_own_correct_result()
+    {
+        var problems = Enumerable.Range(0, 4).Select(i => Problem.Create(i % 2 == 0, i >= 2, 96 + i, 200 - i, 300, seed: 100 + i)).ToArray();
+        var expected = problems.Select(p => p.Clone()).ToArray();
+        foreach (var p in expected) p.Run(1f, 0f, threads: 1, GemmPath.Managed);
+
+        Parallel.For(0, 4 * 25, new ParallelOptions { MaxDegreeOfParallelism = 4 }, i =>
+        {
+            var p = problems[i % 4].Clone();
+            p.Run(1f, 0f, threads: 2, GemmPath.Managed);
+            Assert.Equal(expected[i % 4].C, p.C);
+        });
+    }
+
+    [Fact]
+    public void Auto_uses_OpenBlas_when_it_is_loaded_and_managed_otherwise()
+    {
+        GemmPath saved = Gemm.DefaultPath;
+        try
+        {
+            Gemm.DefaultPath = GemmPath.Auto;
+            Assert.Equal(OpenBlas.IsAvailable ? GemmPath.OpenBlas : GemmPath.Managed, Gemm.Resolve(GemmPath.Auto));
+            Gemm.DefaultPath = GemmPath.Managed;
+            Assert.Equal(GemmPath.Managed, Gemm.Resolve(GemmPath.Auto));
+            Assert.Equal(GemmPath.OpenBlas, Gemm.Resolve(GemmPath.OpenBlas));
+        }
+        finally
+        {
+            Gemm.DefaultPath = saved;
+        }
+    }
+
+    [Fact]
+    public void OpenBlas_is_loaded_when_the_library_is_installed()
+    {
+        Assert.True(RequireOpenBlas() || !OpenBlas.IsAvailable);
+    }
+
+    /// <summary>
+    /// OpenBLAS is installed wherever these tests normally run, so its absence is a failure,
+    /// unless VAE_ALLOW_NO_OPENBLAS=1 says this machine is known to lack it (then the test passes
+    /// without checking the OpenBLAS path).
+    /// </summary>
+    private static bool RequireOpenBlas()
+    {
+        if (OpenBlas.IsAvailable) return true;
+        Assert.True(Environment.GetEnvironmentVariable("VAE_ALLOW_NO_OPENBLAS") == "1",
+            "OpenBLAS (libopenblas.so.0) could not be loaded; install libopenblas0-pthread, or set VAE_ALLOW_NO_OPENBLAS=1 to skip the OpenBLAS checks.");
+        return false;
+    }
+
+    private static IEnumerable<(bool, bool)> Combos() => [(false, false), (false, true), (true, false), (true, true)];
+
+    /// <summary>Row-major operands stored with padded rows, plus a copy of C's starting values.</summary>
+    private sealed class Problem
+    {
+        public bool TransA, TransB;
+        public int M, N, K, Lda, Ldb, Ldc;
+        public float[] A = [], B = [], C = [], C0 = [];
+
+        public static Problem Create(bool transA, bool transB, int m, int n, int k, int seed)
+        {
+            var random = new Random(seed);
+            int aRows = transA ? k : m, aCols = transA ? m : k;
+            int bRows = transB ? n : k, bCols = transB ? k : n;
+            var p = new Problem
+            {
+                TransA = transA, TransB = transB, M = m, N = n, K = k,
+                Lda = aCols + Pad, Ldb = bCols + Pad, Ldc = n + Pad,
+            };
+            p.A = Fill(random, aRows, aCols, p.Lda);
+            p.B = Fill(random, bRows, bCols, p.Ldb);
+            p.C = Fill(random, m, n, p.Ldc);
+            p.C0 = (float[])p.C.Clone();
+            return p;
+        }
+
+        public Problem Clone()
+        {
+            var copy = (Problem)MemberwiseClone();
+            copy.C = (float[])C.Clone();
+            copy.C0 = (float[])C0.Clone();
+            return copy;
+        }
+
+        private static float[] Fill(Random random, int rows, int cols, int ld)
+        {
+            // One extra element so a zero-sized operand still has an address.
+            var data = new float[Math.Max(1, rows * ld)];
+            Array.Fill(data, Sentinel);
+            for (int r = 0; r < rows; r++)
+            for (int c = 0; c < cols; c++)
+                data[r * ld + c] = (float)(random.NextDouble() * 2 - 1);
+            return data;
+        }
+
+        public void Run(float alpha, float beta, int threads, GemmPath path)
+        {
+            fixed (float* a = A, b = B, c = C)
+            {
+                Gemm.Sgemm(TransA, TransB, M, N, K, alpha, a, Lda, b, Ldb, beta, c, Ldc, threads, path);
+            }
+        }
+
+        public void AssertMatchesReference(float alpha, float beta)
+        {
+            for (int i = 0; i < M; i++)
+            {
+                for (int j = 0; j < N; j++)
+                {
+                    double sum = 0, magnitude = 0;
+                    for (int p = 0; p < K; p++)
+                    {
+                        double a = TransA ? A[p * Lda + i] : A[i * Lda + p];
+                        double b = TransB ? B[j * Ldb + p] : B[p * Ldb + j];
+                        sum += a * b;
+                        magnitude += Math.Abs(a * b);
+                    }
+                    double expected = alpha * sum;
+                    magnitude = Math.Abs(alpha) * magnitude;
+                    if (beta != 0)
+                    {
+                        expected += beta * (double)C0[i * Ldc + j];
+                        magnitude += Math.Abs(beta * (double)C0[i * Ldc + j]);
+                    }
+                    // The worst-case bound of float summation, which any wrong index exceeds by far.
+                    double tolerance = (K + 3) * 1.2e-7 * magnitude + 1e-30;
+                    float actual = C[i * Ldc + j];
+                    Assert.True(Math.Abs(actual - expected) <= tolerance,
+                        $"{M}x{N}x{K} transA={TransA} transB={TransB} alpha={alpha} beta={beta}: C[{i},{j}] = {actual}, expected {expected}");
+                }
+                for (int j = N; j < Ldc && i * Ldc + j < C.Length; j++)
+                    Assert.True(C[i * Ldc + j] == C0[i * Ldc + j], $"C[{i},{j}] lies outside the output but was changed");
+            }
+        }
+    }
+}

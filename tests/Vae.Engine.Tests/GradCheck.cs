@@ -1,0 +1,68 @@
+using Vae.Engine.Nn;
+using Vae.Engine.Tensors;
+
+namespace Vae.Engine.Tests;
+
+/// <summary>
+/// Checks an op's backward pass against central finite differences. The output is projected on a
+/// fixed random direction w (the analytic side passes w as the output gradient), so every element
+/// of the output takes part and one scalar is differentiated.
+/// </summary>
+public static class GradCheck
+{
+    public static Tensor Input(Generator g, int[] shape, float low = -1f, float high = 1f, float avoidNearZero = 0f)
+    {
+        var values = new float[ShapeOf.Count(shape)];
+        for (int i = 0; i < values.Length; i++)
+        {
+            float v;
+            do v = low + (high - low) * g.NextFloat();
+            while (MathF.Abs(v) < avoidNearZero);
+            values[i] = v;
+        }
+        return Init.Parameter(shape, values);
+    }
+
+    public static void Check(Func<Tensor[], Tensor> op, Tensor[] inputs, float step = 1e-2f, double absTol = 2e-3, double relTol = 2e-2, int seed = 7)
+    {
+        Tensor output;
+        foreach (var t in inputs) t.Grad = null;
+        output = op(inputs);
+        var g = new Generator((ulong)seed);
+        var w = new float[output.Count];
+        for (int i = 0; i < w.Length; i++) w[i] = 2f * g.NextFloat() - 1f;
+        output.Backward(Tensor.FromArray(w, output.Shape));
+
+        for (int k = 0; k < inputs.Length; k++)
+        {
+            var x = inputs[k];
+            if (!x.RequiresGrad) continue;
+            Assert.True(x.Grad is not null, $"input {k} received no gradient");
+            var analytic = x.Grad!.ToArray();
+            var values = x.ToArray();
+            for (int i = 0; i < values.Length; i++)
+            {
+                float original = values[i];
+                values[i] = original + step; x.CopyFrom(values);
+                double plus = Project(op, inputs, w);
+                values[i] = original - step; x.CopyFrom(values);
+                double minus = Project(op, inputs, w);
+                values[i] = original; x.CopyFrom(values);
+                double numeric = (plus - minus) / (2 * step);
+                double tolerance = absTol + relTol * Math.Abs(numeric);
+                Assert.True(Math.Abs(numeric - analytic[i]) <= tolerance,
+                    $"input {k} element {i}: analytic {analytic[i]:G6} vs numeric {numeric:G6} (tolerance {tolerance:G3})");
+            }
+        }
+    }
+
+    private static double Project(Func<Tensor[], Tensor> op, Tensor[] inputs, float[] w)
+    {
+        using var noGrad = Autograd.NoGrad();
+        using var scope = TensorScope.Begin();
+        var y = op(inputs).ToArray();
+        double sum = 0;
+        for (int i = 0; i < y.Length; i++) sum += (double)y[i] * w[i];
+        return sum;
+    }
+}

@@ -1,0 +1,27 @@
+using Vae.Engine.Data;
+
+namespace Vae.Engine.Tests;
+
+/// <summary>
+/// The real MNIST files, fetched once into the shared cache (the test command does it up front;
+/// this fetches them itself when run alone), with small subsets for quick training tests.
+/// </summary>
+public sealed class MnistFixture
+{
+    public MnistFixture()
+    {
+        string dir = MnistProvisioner.EnsureAsync().GetAwaiter().GetResult();
+        var train = Mnist.Load(dir, MnistSplit.Train);
+        var test = Mnist.Load(dir, MnistSplit.Test);
+        Train2000 = train.Take(2000);
+        Test500 = test.Take(500);
+        Directory = dir;
+    }
+
+    public string Directory { get; }
+    public ImageDataset Train2000 { get; }
+    public ImageDataset Test500 { get; }
+}
+
+[CollectionDefinition(nameof(MnistCollection))]
+public sealed class MnistCollection : ICollectionFixture<MnistFixture>;
