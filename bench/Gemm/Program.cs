@@ -1,10 +1,15 @@
-using System.Diagnostics;
-using Vae.Engine.Backends.Cpu;
-
 // GFLOP/s of the managed and OpenBLAS GEMM paths at the shapes of the 784-400-20 VAE, batch 128:
 // forward Y = X W^T (NT, beta 0), weight gradient dW += dY^T X (TN), input gradient dX += dY W (NN).
+// Goes through the public backend API, as the engine's ops do.
 // Usage: dotnet run -c Release --project bench/Gemm [threads, e.g. 1,2] [managed|openblas|both]
+// Prints one line per measurement: "shape MxNxK trans path threads gflops X", X being the median
+// over 9 timed repetitions of about 20 ms each, after a 200 ms warm-up.
+using System.Diagnostics;
+using System.Globalization;
+using Vae.Engine.Backends;
+using Vae.Engine.Backends.Cpu;
 
+CultureInfo.DefaultThreadCurrentCulture = CultureInfo.InvariantCulture;
 int[] threadCounts = args.Length > 0 ? args[0].Split(',').Select(int.Parse).ToArray() : [1, 2];
 string which = args.Length > 1 ? args[1].ToLowerInvariant() : "both";
 
@@ -12,7 +17,7 @@ var paths = new List<GemmPath>();
 if (which is "both" or "managed") paths.Add(GemmPath.Managed);
 if (which is "both" or "openblas")
 {
-    if (OpenBlas.IsAvailable) paths.Add(GemmPath.OpenBlas);
+    if (CpuBackend.OpenBlasAvailable) paths.Add(GemmPath.OpenBlas);
     else Console.WriteLine("# OpenBLAS not available: only the managed path is measured");
 }
 
@@ -23,7 +28,7 @@ if (which is "both" or "openblas")
     (128, 784, 400, "NN"), (128, 400, 20, "NN"), (128, 20, 400, "NN"),
 ];
 
-Console.WriteLine($"# {Environment.ProcessorCount} logical CPUs; OpenBLAS: {OpenBlas.LibraryName ?? "none"}");
+Console.WriteLine($"# {Environment.ProcessorCount} logical CPUs; OPENBLAS_CORETYPE={Environment.GetEnvironmentVariable("OPENBLAS_CORETYPE") ?? "(unset)"}");
 foreach (var (m, n, k, trans) in shapes)
 {
     foreach (GemmPath path in paths)
@@ -35,35 +40,44 @@ foreach (var (m, n, k, trans) in shapes)
         }
     }
 }
+return 0;
 
-static unsafe double Measure(int m, int n, int k, bool transA, bool transB, GemmPath path, int threads)
+static double Measure(int m, int n, int k, bool transA, bool transB, GemmPath path, int threads)
 {
+    IBackend backend = CpuBackend.Instance;
     var random = new Random(42);
-    float[] a = Enumerable.Range(0, m * k).Select(_ => (float)random.NextDouble() - 0.5f).ToArray();
-    float[] b = Enumerable.Range(0, k * n).Select(_ => (float)random.NextDouble() - 0.5f).ToArray();
-    float[] c = new float[m * n];
+    BufferRef a = Filled(backend, m * k, random), b = Filled(backend, k * n, random), c = Filled(backend, m * n, random);
     int lda = transA ? m : k, ldb = transB ? k : n;
-    float beta = transA || !transB ? 1f : 0f; // gradients accumulate, forward overwrites
-    double flops = 2.0 * m * n * k;
+    float beta = transA || !transB ? 1f : 0f; // gradients accumulate, the forward pass overwrites
 
-    fixed (float* pa = a, pb = b, pc = c)
+    CpuBackend.GemmPath = path;
+    using var budget = ThreadBudget.Use(threads);
+    // With beta = 1 the sums grow by about one unit per call: far from overflow in this run.
+    void Once() => backend.Gemm(transA, transB, m, n, k, 1f, a, lda, b, ldb, beta, c, n);
+
+    // Warm up (JIT, packing buffers, helper threads), then size a repetition to about 20 ms.
+    var clock = Stopwatch.StartNew();
+    int calls = 0;
+    while (clock.ElapsedMilliseconds < 200 || calls < 5) { Once(); calls++; }
+    int perRep = Math.Max(1, (int)(calls * 20.0 / clock.Elapsed.TotalMilliseconds));
+
+    var seconds = new double[9];
+    for (int rep = 0; rep < seconds.Length; rep++)
     {
-        void Once() => Gemm.Sgemm(transA, transB, m, n, k, 1f, pa, lda, pb, ldb, beta, pc, n, threads, path);
-
-        // Warm up (JIT, packing buffers, helper threads), then size a repetition to about 20 ms.
-        var clock = Stopwatch.StartNew();
-        int calls = 0;
-        while (clock.ElapsedMilliseconds < 200 || calls < 5) { Once(); calls++; }
-        int perRep = Math.Max(1, (int)(calls * 20.0 / clock.Elapsed.TotalMilliseconds));
-
-        var seconds = new double[9];
-        for (int rep = 0; rep < seconds.Length; rep++)
-        {
-            long start = Stopwatch.GetTimestamp();
-            for (int i = 0; i < perRep; i++) Once();
-            seconds[rep] = Stopwatch.GetElapsedTime(start).TotalSeconds / perRep;
-        }
-        Array.Sort(seconds);
-        return flops / seconds[seconds.Length / 2] / 1e9;
+        long start = Stopwatch.GetTimestamp();
+        for (int i = 0; i < perRep; i++) Once();
+        seconds[rep] = Stopwatch.GetElapsedTime(start).TotalSeconds / perRep;
     }
+    Array.Sort(seconds);
+    foreach (BufferRef buffer in new[] { a, b, c }) backend.Recycle(buffer.Storage);
+    return 2.0 * m * n * k / seconds[seconds.Length / 2] / 1e9;
+}
+
+static BufferRef Filled(IBackend backend, int length, Random random)
+{
+    var values = new float[length];
+    for (int i = 0; i < length; i++) values[i] = (float)random.NextDouble() - 0.5f;
+    var buffer = new BufferRef(backend.Allocate(length), 0);
+    backend.Upload(values, buffer);
+    return buffer;
 }

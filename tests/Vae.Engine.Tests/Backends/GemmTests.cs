@@ -13,7 +13,7 @@ public sealed unsafe class GemmTests
         { 1, 1, 1 }, { 3, 5, 7 }, { 17, 33, 129 }, { 8, 48, 16 }, { 9, 49, 17 }, { 7, 15, 3 },
         { 128, 400, 784 }, { 128, 20, 400 }, { 400, 20, 128 }, { 20, 400, 128 }, { 128, 784, 40 },
         { 33, 70, 1100 },   // k split into several chunks
-        { 600, 24, 450 },   // m split into several chunks
+        { 1100, 24, 450 },  // A packed when transposed (long stride), m split into chunks
         { 16, 2400, 500 },  // n split into several chunks
     };
 

@@ -4,14 +4,39 @@ namespace Vae.Engine.Backends.Cpu;
 
 public sealed unsafe partial class CpuBackend
 {
+    // Large parameters are updated in chunks on the caller's thread budget; each element's update
+    // is independent, so the result does not depend on how chunks are shared out.
+    private const int OptimizerChunk = 32 * 1024;
+
     /// <summary>One Adam update with PyTorch's formula: p -= stepSize * m / (sqrt(v) / sqrt(bc2) + eps).</summary>
     public void AdamStep(BufferRef parameter, BufferRef gradient, BufferRef firstMoment, BufferRef secondMoment, int count, AdamStepArgs args)
     {
-        Span<float> p = Span(parameter, count), m = Span(firstMoment, count), v = Span(secondMoment, count);
-        ReadOnlySpan<float> g = Span(gradient, count);
+        var state = new AdamChunk(Ptr(parameter), Ptr(gradient), Ptr(firstMoment), Ptr(secondMoment), count, args);
+        int chunks = (count + OptimizerChunk - 1) / OptimizerChunk;
+        CpuParallel.For(chunks, ThreadBudget.Current, state, &AdamChunk.Run);
+    }
+
+    private readonly struct AdamChunk(float* p, float* g, float* m, float* v, int count, AdamStepArgs args)
+    {
+        public static void Run(int chunk, ref AdamChunk s)
+        {
+            int start = chunk * OptimizerChunk, n = Math.Min(OptimizerChunk, s.Count - start);
+            Update(new Span<float>(s.P + start, n), new ReadOnlySpan<float>(s.G + start, n), new Span<float>(s.M + start, n), new Span<float>(s.V + start, n), s.Args);
+        }
+
+        private float* P { get; } = p;
+        private float* G { get; } = g;
+        private float* M { get; } = m;
+        private float* V { get; } = v;
+        private int Count { get; } = count;
+        private AdamStepArgs Args { get; } = args;
+    }
+
+    private static void Update(Span<float> p, ReadOnlySpan<float> g, Span<float> m, Span<float> v, AdamStepArgs args)
+    {
         float b1 = args.Beta1, b2 = args.Beta2, c1 = 1 - b1, c2 = 1 - b2, wd = args.WeightDecay;
         float invBc2 = 1f / args.BiasCorrection2Sqrt, eps = args.Epsilon, step = args.StepSize;
-        int i = 0, w = Vector<float>.Count;
+        int i = 0, w = Vector<float>.Count, count = p.Length;
         for (; i <= count - w; i += w)
         {
             var pv = new Vector<float>(p[i..]);

@@ -16,12 +16,14 @@ namespace Vae.Engine.Backends.Cpu;
 /// index is not fixed: a body must give the same result whichever thread runs it.
 /// </para>
 /// <para>
-/// The helpers are persistent background threads, created on first need (never more than
-/// <see cref="MaxWorkers"/>). After a loop they spin for a short while, so back-to-back loops
-/// do not pay for a wake-up, then block. A loop never waits for a helper to start: the caller
-/// runs indices itself from the first moment, and a helper that wakes late only picks up what
-/// is left. Hence several callers (say two web requests) may call concurrently: each claims
-/// whichever helpers are idle and, if none are, simply runs its loop alone.
+/// The workers are persistent background threads, created on first need (never more than
+/// <see cref="MaxWorkers"/>). After a loop a worker spins for about a millisecond, so that the
+/// loops of a training step, separated by short serial work, find it ready; then it polls
+/// every millisecond for a while; only then does it block, and only then does a caller pay
+/// for a wake-up call. A loop never waits for a worker to start: the caller runs indices
+/// itself from the first moment, and a worker that arrives late only picks up what is left.
+/// Hence several callers (say two web requests) may call concurrently: each claims whichever
+/// workers are idle and, if none are, simply runs its loop alone.
 /// </para>
 /// <para>
 /// A body that calls <c>For</c> again (on any thread) gets an inline loop: the budget was
@@ -39,12 +41,14 @@ namespace Vae.Engine.Backends.Cpu;
 /// </remarks>
 internal static unsafe class CpuParallel
 {
-    /// <summary>Upper bound on helper threads, whatever budget a caller passes.</summary>
+    /// <summary>Upper bound on worker threads, whatever budget a caller passes.</summary>
     public const int MaxWorkers = 63;
 
-    // How long an idle helper keeps polling before it blocks: long enough to bridge the short
-    // gaps between the kernels of one training step, short enough not to hold a core for long.
-    private static readonly long SpinTicks = Stopwatch.Frequency / 5000; // 200 µs
+    // How long an idle worker spins, then naps, before it blocks: spinning bridges the gaps
+    // between the kernels of a training step; napping keeps the worker reachable without a
+    // wake-up call for a while longer at almost no cost.
+    private static readonly long SpinTicks = Stopwatch.Frequency / 1000; // 1 ms
+    private static readonly long NapTicks = Stopwatch.Frequency / 20;    // 50 ms
 
     private static readonly Lock GrowLock = new();
     private static volatile Worker[] _workers = [];
@@ -91,7 +95,7 @@ internal static unsafe class CpuParallel
         job.Prepare(count, invoke, body, state, action);
         job.OpenSlots(wanted);
 
-        // Offer the job to idle helpers; a busy one (serving another caller) is skipped.
+        // Offer the job to idle workers; a busy one (serving another caller) is skipped.
         int offered = 0;
         for (int w = 0; w < workers.Length && offered < wanted; w++)
         {
@@ -134,8 +138,8 @@ internal static unsafe class CpuParallel
         private void* _state;
         private Action<int>? _action;
         private int _next;
-        private int _slots;      // helpers that may still join; a helper joins by taking one
-        private int _helpersDone;
+        private int _slots;      // workers that may still join; a worker joins by taking one
+        private int _workersDone;
         private ExceptionDispatchInfo? _failure;
 
         public void Prepare(int count, delegate*<int, void*, void*, void> invoke, void* body, void* state, Action<int>? action)
@@ -146,14 +150,14 @@ internal static unsafe class CpuParallel
             _state = state;
             _action = action;
             _next = 0;
-            _helpersDone = 0;
+            _workersDone = 0;
             _failure = null;
         }
 
-        // Publishing the slots is what makes the fields above visible to helpers.
-        public void OpenSlots(int helpers) => Interlocked.Exchange(ref _slots, helpers);
+        // Publishing the slots is what makes the fields above visible to workers.
+        public void OpenSlots(int workers) => Interlocked.Exchange(ref _slots, workers);
 
-        /// <summary>Takes a helper slot; false once the owner has closed the job (or it is full).</summary>
+        /// <summary>Takes a worker slot; false once the owner has closed the job (or it is full).</summary>
         public bool TryJoin()
         {
             int slots = Volatile.Read(ref _slots);
@@ -184,15 +188,15 @@ internal static unsafe class CpuParallel
             }
         }
 
-        public void HelperFinished() => Interlocked.Increment(ref _helpersDone);
+        public void WorkerFinished() => Interlocked.Increment(ref _workersDone);
 
-        /// <summary>Stops further joins and waits for the helpers that did join.</summary>
+        /// <summary>Stops further joins and waits for the workers that did join.</summary>
         public void CloseAndWait(int opened)
         {
             int joined = opened - Interlocked.Exchange(ref _slots, 0);
-            if (Volatile.Read(ref _helpersDone) == joined) return;
+            if (Volatile.Read(ref _workersDone) == joined) return;
             var spin = new SpinWait();
-            while (Volatile.Read(ref _helpersDone) != joined) spin.SpinOnce(sleep1Threshold: -1);
+            while (Volatile.Read(ref _workersDone) != joined) spin.SpinOnce(sleep1Threshold: -1);
         }
 
         public void ThrowIfFailed()
@@ -205,8 +209,8 @@ internal static unsafe class CpuParallel
     }
 
     /// <summary>
-    /// A helper thread. A caller hands it a job by swapping its <see cref="_offered"/> field from
-    /// null; the helper then joins the job if the job still has a slot (it may have finished, or
+    /// A worker thread. A caller hands it a job by swapping its <see cref="_offered"/> field from
+    /// null; the worker then joins the job if the job still has a slot (it may have finished, or
     /// even been reused by its owner for a later loop, which is just as good to join).
     /// </summary>
     private sealed class Worker
@@ -217,7 +221,7 @@ internal static unsafe class CpuParallel
 
         public Worker(int index)
         {
-            var thread = new Thread(Loop, maxStackSize: 256 * 1024)
+            var thread = new Thread(Loop)
             {
                 IsBackground = true,
                 Name = $"Vae CPU worker {index + 1}",
@@ -228,7 +232,7 @@ internal static unsafe class CpuParallel
         public bool TryOffer(Job job)
         {
             if (Interlocked.CompareExchange(ref _offered, job, null) is not null) return false;
-            // The exchange above and the helper's write of _sleeping are both full fences, so
+            // The exchange above and the worker's write of _sleeping are both full fences, so
             // either we see it asleep and wake it, or it sees the offer before blocking.
             if (Volatile.Read(ref _sleeping) != 0) _wake.Set();
             return true;
@@ -240,27 +244,37 @@ internal static unsafe class CpuParallel
             while (true)
             {
                 Job? job = Volatile.Read(ref _offered) ?? WaitForOffer();
-                if (job.TryJoin())
-                {
-                    job.Work();
-                    job.HelperFinished();
-                }
+                bool joined = job.TryJoin();
+                if (joined) job.Work();
+                // Become offerable again before reporting: the owner's next loop often starts
+                // the moment it sees this worker finish, and should find it available.
                 Volatile.Write(ref _offered, null);
+                if (joined) job.WorkerFinished();
             }
         }
 
         private Job WaitForOffer()
         {
-            long deadline = Stopwatch.GetTimestamp() + SpinTicks;
+            long start = Stopwatch.GetTimestamp();
+            Job? job;
+            // 1. Spin: catches the next loop of a busy caller with no wake-up cost at all.
+            for (int i = 0; ; i++)
+            {
+                if ((job = Volatile.Read(ref _offered)) is not null) return job;
+                Thread.SpinWait(20);
+                if ((i & 15) == 15 && Stopwatch.GetTimestamp() - start > SpinTicks) break;
+            }
+            // 2. Nap: poll every millisecond or so. A caller never pays for waking a napping
+            // worker (on virtual machines a wake-up call can cost the caller 10 µs and the
+            // worker far longer to arrive); it just joins a later loop.
+            while (Stopwatch.GetTimestamp() - start < NapTicks)
+            {
+                if ((job = Volatile.Read(ref _offered)) is not null) return job;
+                Thread.Sleep(1);
+            }
+            // 3. Sleep until a caller wakes us.
             while (true)
             {
-                Job? job = Volatile.Read(ref _offered);
-                if (job is not null) return job;
-                if (Stopwatch.GetTimestamp() < deadline)
-                {
-                    Thread.SpinWait(30);
-                    continue;
-                }
                 _wake.Reset();
                 Interlocked.Exchange(ref _sleeping, 1);
                 job = Volatile.Read(ref _offered);
@@ -268,7 +282,6 @@ internal static unsafe class CpuParallel
                 Volatile.Write(ref _sleeping, 0);
                 job ??= Volatile.Read(ref _offered);
                 if (job is not null) return job;
-                deadline = Stopwatch.GetTimestamp() + SpinTicks;
             }
         }
     }

@@ -30,6 +30,11 @@ internal static unsafe class Gemm
         set => _defaultPath = Enum.IsDefined(value) ? value : throw new ArgumentOutOfRangeException(nameof(value));
     }
 
+    /// <summary>
+    /// C = alpha * op(A) * op(B) + beta * C on at most <paramref name="threads"/> threads (the
+    /// caller's budget, the calling thread included). The managed path gives bit-identical
+    /// results for any thread count; the OpenBLAS path splits C into one block per thread.
+    /// </summary>
     public static void Sgemm(bool transA, bool transB, int m, int n, int k, float alpha, float* a, int lda, float* b, int ldb, float beta, float* c, int ldc, int threads, GemmPath path = GemmPath.Auto)
     {
         Validate(transA, transB, m, n, k, lda, ldb, ldc);
@@ -41,7 +46,7 @@ internal static unsafe class Gemm
             ManagedGemm.Sgemm(transA, transB, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc, threads);
             return;
         }
-        if (!OpenBlas.IsAvailable) OpenBlas.Sgemm(transA, transB, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc); // throws with the reason
+        OpenBlas.ThrowIfUnavailable();
         if (k == 0)
         {
             // OpenBLAS rejects lda = 0 here; the managed path already handles C = beta * C.

@@ -6,14 +6,24 @@ using System.Runtime.Intrinsics.X86;
 namespace Vae.Engine.Backends.Cpu;
 
 /// <summary>
-/// Single-precision GEMM in C#: op(A) and op(B) are packed into panels (8 rows of op(A), up to
-/// 48 columns of op(B), k-major so the micro-kernel reads both streams sequentially) and every
-/// 8 x 48 tile of C is then computed by one register-blocked FMA kernel over the whole k range.
+/// Single-precision GEMM in C#. C is cut into tiles of 8 rows by up to 48 columns, and each
+/// tile is computed by one register-blocked FMA micro-kernel over the whole k range, reading
+/// 8 rows of op(A) (broadcast) and a 48-column panel of op(B) (vector loads).
 /// </summary>
 /// <remarks>
-/// Parallel work is split into whole tiles, and the tile grid, the packing and the k blocking
-/// depend only on the shape; so every element of C is summed in the same order whatever the
-/// thread count, and results are bit-identical for any <c>threads</c>.
+/// <para>
+/// Operands are read in place where their layout allows it, which for the small matrices of
+/// this engine beats copying them: op(A) always (the kernel takes a row and a k stride), op(B)
+/// when its rows are contiguous (B not transposed). Copies, "packing", are made for op(B)
+/// when B is transposed (the panel must run along k), for ragged last panels (padded with
+/// zeros), and for all of op(A) when A is transposed with a long row stride, where reading
+/// it in place would touch one cache line, mapped to the same few cache sets, per step.
+/// </para>
+/// <para>
+/// Work is split across threads in whole tiles, and the tile grid and the k blocking depend
+/// only on the shape. So every element of C is summed in the same order whatever the thread
+/// count, and results are bit-identical for any <c>threads</c>.
+/// </para>
 /// </remarks>
 internal static unsafe partial class ManagedGemm
 {
@@ -21,14 +31,18 @@ internal static unsafe partial class ManagedGemm
     private const int PanelColumns = 48;
     private const int ColumnStep = 16; // a narrower last B panel is rounded up to this
 
-    // Beyond these, k, m and n are processed in chunks so the packed copies stay cache-sized
-    // (and the per-thread buffers bounded). The model's shapes fit in one chunk.
+    // Beyond these, k, n and (when A is packed) m are processed in chunks, so that a B panel
+    // stays in L2 and the per-thread packing buffers stay bounded. The model fits in one chunk.
     private const int MaxDepth = 1024;
     private const int PackedABudget = 1 << 18; // floats
     private const int PackedBBudget = 1 << 20; // floats
 
-    // Tiles are handed out in runs; a few runs per thread balance the load.
-    private const int RunsPerThread = 4;
+    // A transposed A with at least this row stride (in floats) is packed; see the remarks.
+    private const int PackTransposedAStride = 1024;
+
+    // Tiles are handed out in runs of consecutive tiles: a few runs per thread balance the load
+    // without every tile costing an atomic increment on a shared counter.
+    private const int RunsPerThread = 8;
 
     public static void Sgemm(bool transA, bool transB, int m, int n, int k, float alpha, float* a, int lda, float* b, int ldb, float beta, float* c, int ldc, int threads)
     {
@@ -39,19 +53,20 @@ internal static unsafe partial class ManagedGemm
             return;
         }
 
+        bool packAllA = transA && lda >= PackTransposedAStride;
         int depthChunks = (k + MaxDepth - 1) / MaxDepth;
         int maxDepth = (k + depthChunks - 1) / depthChunks;
-        int rowChunk = Math.Max(PanelRows, PackedABudget / maxDepth / PanelRows * PanelRows);
+        int rowChunk = packAllA ? Math.Max(PanelRows, PackedABudget / maxDepth / PanelRows * PanelRows) : RoundUp(m, PanelRows);
         int columnChunk = Math.Max(PanelColumns, PackedBBudget / maxDepth / PanelColumns * PanelColumns);
-        int maxRows = Math.Min(RoundUp(m, PanelRows), rowChunk);
-        int maxColumns = Math.Min(RoundUp(n, ColumnStep), columnChunk);
+        int packedARows = packAllA ? Math.Min(RoundUp(m, PanelRows), rowChunk) : PanelRows;
+        int packedBColumns = transB ? Math.Min(RoundUp(n, ColumnStep), columnChunk) : Math.Min(n, PanelColumns);
 
-        PackBuffers buffers = PackBuffers.Rent(maxRows * maxDepth, maxColumns * maxDepth);
+        PackBuffers buffers = PackBuffers.Rent((long)packedARows * maxDepth, (long)RoundUp(packedBColumns, ColumnStep) * maxDepth);
         try
         {
             var plan = new Plan
             {
-                A = a, Lda = lda, TransA = transA,
+                A = a, Lda = lda, TransA = transA, PackAllA = packAllA,
                 B = b, Ldb = ldb, TransB = transB,
                 C = c, Ldc = ldc, Alpha = alpha,
                 PackedA = buffers.A, PackedB = buffers.B,
@@ -61,6 +76,8 @@ internal static unsafe partial class ManagedGemm
                 plan.ColumnStart = j0;
                 plan.Columns = Math.Min(columnChunk, n - j0);
                 plan.BPanels = (plan.Columns + PanelColumns - 1) / PanelColumns;
+                bool raggedB = plan.Columns % PanelColumns % ColumnStep != 0;
+                plan.PackedBPanels = transB ? plan.BPanels : raggedB ? 1 : 0;
                 for (int chunk = 0; chunk < depthChunks; chunk++)
                 {
                     plan.DepthStart = (int)((long)k * chunk / depthChunks);
@@ -71,7 +88,8 @@ internal static unsafe partial class ManagedGemm
                         plan.RowStart = i0;
                         plan.Rows = Math.Min(rowChunk, m - i0);
                         plan.APanels = (plan.Rows + PanelRows - 1) / PanelRows;
-                        plan.PackB = i0 == 0;
+                        plan.PackedAPanels = packAllA ? plan.APanels : plan.Rows % PanelRows != 0 ? 1 : 0;
+                        plan.PackB = i0 == 0; // later row chunks reuse the packed B
                         RunChunk(ref plan, threads);
                     }
                 }
@@ -83,12 +101,22 @@ internal static unsafe partial class ManagedGemm
         }
     }
 
+    private struct Plan
+    {
+        public float* A, B, C, PackedA, PackedB;
+        public int Lda, Ldb, Ldc;
+        public bool TransA, TransB, PackAllA, PackB;
+        public float Alpha, Beta;
+        public int RowStart, Rows, ColumnStart, Columns, DepthStart, Depth;
+        // Packed panels: all of them, or only the ragged last one (stored first in its buffer).
+        public int APanels, BPanels, PackedAPanels, PackedBPanels, Runs;
+    }
+
     private static void RunChunk(ref Plan plan, int threads)
     {
-        int packTasks = plan.APanels + (plan.PackB ? plan.BPanels : 0);
+        int packTasks = plan.PackedAPanels + (plan.PackB ? plan.PackedBPanels : 0);
         int tiles = plan.APanels * plan.BPanels;
-        int runs = threads <= 1 ? 1 : Math.Min(tiles, threads * RunsPerThread);
-        plan.Runs = runs;
+        plan.Runs = threads <= 1 ? 1 : Math.Min(tiles, threads * RunsPerThread);
         if (threads <= 1)
         {
             for (int t = 0; t < packTasks; t++) Pack(t, ref plan);
@@ -96,43 +124,36 @@ internal static unsafe partial class ManagedGemm
             return;
         }
         CpuParallel.For(packTasks, threads, plan, &Pack);
-        CpuParallel.For(runs, threads, plan, &ComputeRun);
-    }
-
-    private struct Plan
-    {
-        public float* A, B, C, PackedA, PackedB;
-        public int Lda, Ldb, Ldc;
-        public bool TransA, TransB, PackB;
-        public float Alpha, Beta;
-        public int RowStart, Rows, ColumnStart, Columns, DepthStart, Depth;
-        public int APanels, BPanels, Runs;
+        CpuParallel.For(plan.Runs, threads, plan, &ComputeRun);
     }
 
     private static void Pack(int task, ref Plan plan)
     {
         int depth = plan.Depth;
-        if (task < plan.APanels)
+        if (task < plan.PackedAPanels)
         {
-            int r0 = task * PanelRows;
+            int panel = plan.PackAllA ? task : plan.APanels - 1;
+            int r0 = panel * PanelRows;
             int valid = Math.Min(PanelRows, plan.Rows - r0);
-            float* dst = plan.PackedA + (long)r0 * depth;
+            float* dst = plan.PackedA + (plan.PackAllA ? (long)r0 * depth : 0);
             int row = plan.RowStart + r0;
             if (plan.TransA) PackCopy(plan.A + (long)plan.DepthStart * plan.Lda + row, plan.Lda, valid, PanelRows, depth, dst);
             else PackTransposed(plan.A + (long)row * plan.Lda + plan.DepthStart, plan.Lda, valid, PanelRows, depth, dst);
         }
         else
         {
-            int c0 = (task - plan.APanels) * PanelColumns;
+            int panel = plan.TransB ? task - plan.PackedAPanels : plan.BPanels - 1;
+            int c0 = panel * PanelColumns;
             int valid = Math.Min(PanelColumns, plan.Columns - c0);
             int width = RoundUp(valid, ColumnStep);
-            float* dst = plan.PackedB + (long)c0 * depth;
+            float* dst = plan.PackedB + (plan.TransB ? (long)c0 * depth : 0);
             int column = plan.ColumnStart + c0;
             if (plan.TransB) PackTransposed(plan.B + (long)column * plan.Ldb + plan.DepthStart, plan.Ldb, valid, width, depth, dst);
             else PackCopy(plan.B + (long)plan.DepthStart * plan.Ldb + column, plan.Ldb, valid, width, depth, dst);
         }
     }
 
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static void ComputeRun(int run, ref Plan plan)
     {
         int tiles = plan.APanels * plan.BPanels;
@@ -149,23 +170,81 @@ internal static unsafe partial class ManagedGemm
             int rows = Math.Min(PanelRows, plan.Rows - r0);
             int columns = Math.Min(PanelColumns, plan.Columns - c0);
             int width = RoundUp(columns, ColumnStep);
-            float* ap = plan.PackedA + (long)r0 * depth;
-            float* bp = plan.PackedB + (long)c0 * depth;
+            float* ap;
+            nint rs, ks;
+            if (plan.PackAllA)
+            {
+                ap = plan.PackedA + (long)r0 * depth;
+                (rs, ks) = (1, PanelRows);
+            }
+            else if (rows < PanelRows)
+            {
+                ap = plan.PackedA;
+                (rs, ks) = (1, PanelRows);
+            }
+            else if (plan.TransA)
+            {
+                ap = plan.A + (long)plan.DepthStart * plan.Lda + plan.RowStart + r0;
+                (rs, ks) = (1, plan.Lda);
+            }
+            else
+            {
+                ap = plan.A + (long)(plan.RowStart + r0) * plan.Lda + plan.DepthStart;
+                (rs, ks) = (plan.Lda, 1);
+            }
+            float* bp;
+            nint bs;
+            if (plan.TransB)
+            {
+                bp = plan.PackedB + (long)c0 * depth;
+                bs = width;
+            }
+            else if (columns < width)
+            {
+                bp = plan.PackedB;
+                bs = width;
+            }
+            else
+            {
+                bp = plan.B + (long)plan.DepthStart * plan.Ldb + plan.ColumnStart + c0;
+                bs = plan.Ldb;
+            }
             float* c = plan.C + (long)(plan.RowStart + r0) * plan.Ldc + plan.ColumnStart + c0;
             if (rows == PanelRows && columns == width)
             {
-                Kernel(depth, ap, bp, width, c, plan.Ldc, plan.Alpha, plan.Beta);
+                Kernel(depth, ap, rs, ks, bp, bs, width, c, plan.Ldc, plan.Alpha, plan.Beta);
                 continue;
             }
             // Ragged tile: the kernel writes alpha * acc to a scratch tile (padding computes on
             // zeros), and the valid part is merged with the same rounding as the kernel's own store.
-            Kernel(depth, ap, bp, width, edge, width, plan.Alpha, 0f);
+            Kernel(depth, ap, rs, ks, bp, bs, width, edge, width, plan.Alpha, 0f);
             MergeEdge(edge, width, c, plan.Ldc, rows, columns, plan.Beta);
         }
     }
 
     private static void MergeEdge(float* t, int ldt, float* c, int ldc, int rows, int columns, float beta)
     {
+        if (Avx512F.IsSupported)
+        {
+            Vector512<float> vb = Vector512.Create(beta);
+            int tail = columns % 16;
+            Vector512<float> tailMask = Vector512.LessThan(Vector512<int>.Indices, Vector512.Create(tail)).AsSingle();
+            for (int r = 0; r < rows; r++, t += ldt, c += ldc)
+            {
+                int q = 0;
+                for (; q + 16 <= columns; q += 16)
+                {
+                    Vector512<float> v = Vector512.Load(t + q);
+                    if (beta != 0f) v = Avx512F.FusedMultiplyAdd(Vector512.Load(c + q), vb, v);
+                    v.Store(c + q);
+                }
+                if (tail == 0) continue;
+                Vector512<float> w = Vector512.Load(t + q); // the scratch tile is a whole panel wide
+                if (beta != 0f) w = Avx512F.FusedMultiplyAdd(Avx512F.MaskLoad(c + q, tailMask, Vector512<float>.Zero), vb, w);
+                Avx512F.MaskStore(c + q, tailMask, w);
+            }
+            return;
+        }
         for (int r = 0; r < rows; r++, t += ldt, c += ldc)
         {
             if (beta == 0f)
@@ -192,6 +271,7 @@ internal static unsafe partial class ManagedGemm
     /// Packs a panel whose lines run along k in the source: line r (r &lt; valid) starts at
     /// src + r * ld. Output: depth groups of <paramref name="width"/> floats, zero past valid.
     /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static void PackTransposed(float* src, int ld, int valid, int width, int depth, float* dst)
     {
         for (int r0 = 0; r0 < width; r0 += 8)
@@ -202,10 +282,7 @@ internal static unsafe partial class ManagedGemm
             int p = 0;
             if (lines == 8 && Avx.IsSupported)
             {
-                for (; p + 8 <= depth; p += 8)
-                {
-                    Transpose8x8(s + p, ld, d + (long)p * width, width);
-                }
+                for (; p + 8 <= depth; p += 8) Transpose8x8(s + p, ld, d + (long)p * width, width);
             }
             for (; p < depth; p++)
             {
@@ -249,6 +326,7 @@ internal static unsafe partial class ManagedGemm
     /// Packs a panel that is contiguous across its width in the source: step p starts at
     /// src + p * ld and holds <paramref name="valid"/> floats; the rest of the width is zeroed.
     /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static void PackCopy(float* src, int ld, int valid, int width, int depth, float* dst)
     {
         for (int p = 0; p < depth; p++, src += ld, dst += width)
