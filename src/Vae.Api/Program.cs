@@ -1,4 +1,9 @@
-using Microsoft.Extensions.FileProviders;
+using Vae.Api.Datasets;
+using Vae.Api.Infrastructure;
+using Vae.Api.Jobs;
+using Vae.Api.Models;
+using Vae.Api.Security;
+using Vae.Api.Storage;
 
 var builder = WebApplication.CreateBuilder(args);
 
@@ -6,21 +11,29 @@ var builder = WebApplication.CreateBuilder(args);
 if (string.IsNullOrEmpty(builder.Configuration["urls"]))
     builder.WebHost.UseUrls("http://127.0.0.1:5080");
 
-builder.Services.AddProblemDetails();
+// State, datasets, models, jobs: each area registers its own services and options.
+builder.Services.AddVaeStorage(builder.Configuration);
+builder.Services.AddDatasets(builder.Configuration);
+builder.Services.AddModels(builder.Configuration);
+builder.Services.AddJobs(builder.Configuration);
+
+// Cross-cutting: API keys and rate limits, ProblemDetails for every error, Swagger.
+builder.Services.AddSecurity(builder.Configuration);
+builder.Services.AddErrorHandling(builder.Configuration);
+builder.Services.AddApiDocs();
 
 var app = builder.Build();
 
-// The demo page ships as static files of Vae.Web, copied next to this assembly.
-var webRoot = Path.Combine(AppContext.BaseDirectory, "wwwroot");
-if (Directory.Exists(webRoot))
-{
-    var files = new PhysicalFileProvider(webRoot);
-    app.UseDefaultFiles(new DefaultFilesOptions { FileProvider = files });
-    app.UseStaticFiles(new StaticFileOptions { FileProvider = files });
-}
+app.UseErrorHandling();
+app.UseRateLimiter();
+app.UseDemoPage();
+app.UseApiDocs();
 
-app.MapGet("/health", () => Results.Ok(new { status = "ok" }));
+app.MapHealth();
+app.MapJobs();
+app.MapModels();
 
 app.Run();
 
+/// <summary>Entry point; public so integration tests can host the app.</summary>
 public partial class Program;

@@ -1,0 +1,79 @@
+using System.Text.Json;
+using System.Text.Json.Serialization;
+using Microsoft.AspNetCore.Diagnostics;
+using Vae.Engine.Imaging;
+
+namespace Vae.Api.Infrastructure;
+
+/// <summary>
+/// Turns every failure into ProblemDetails: client mistakes get their status and a message
+/// that says what to fix; anything unexpected is logged and answered with a plain 500, and the
+/// process carries on.
+/// </summary>
+public static class ErrorHandling
+{
+    public static IServiceCollection AddErrorHandling(this IServiceCollection services, IConfiguration configuration)
+    {
+        services.AddProblemDetails(o => o.CustomizeProblemDetails = c =>
+            c.ProblemDetails.Extensions.TryAdd("traceId", c.HttpContext.TraceIdentifier));
+        services.AddExceptionHandler<ClientErrorHandler>();
+        services.ConfigureHttpJsonOptions(o =>
+        {
+            o.SerializerOptions.PropertyNamingPolicy = JsonNamingPolicy.CamelCase;
+            o.SerializerOptions.Converters.Add(new JsonStringEnumConverter(JsonNamingPolicy.CamelCase));
+            o.SerializerOptions.NumberHandling = JsonNumberHandling.Strict;
+        });
+        services.AddSingleton(TimeProvider.System);
+        return services;
+    }
+
+    public static WebApplication UseErrorHandling(this WebApplication app)
+    {
+        app.UseExceptionHandler();
+        app.UseStatusCodePages();
+        return app;
+    }
+
+    private sealed class ClientErrorHandler(IProblemDetailsService problems, ILogger<ClientErrorHandler> log) : IExceptionHandler
+    {
+        public async ValueTask<bool> TryHandleAsync(HttpContext http, Exception exception, CancellationToken ct)
+        {
+            var (status, title, detail) = Classify(exception);
+            if (status == StatusCodes.Status500InternalServerError)
+                log.LogError(exception, "Unhandled error on {Method} {Path}", http.Request.Method, http.Request.Path);
+            else if (status == 499)
+                return true; // the client went away; nobody is listening
+            http.Response.StatusCode = status;
+            return await problems.TryWriteAsync(new ProblemDetailsContext
+            {
+                HttpContext = http,
+                ProblemDetails = { Status = status, Title = title, Detail = detail },
+                Exception = exception,
+            });
+        }
+
+        private static (int Status, string Title, string Detail) Classify(Exception e) => e switch
+        {
+            ClientProblemException c => (c.Status, TitleOf(c.Status), c.Message),
+            BadHttpRequestException { StatusCode: StatusCodes.Status413PayloadTooLarge } b => (413, "The request body is too large", b.Message),
+            BadHttpRequestException { InnerException: JsonException j } => (400, "The request is malformed", $"The JSON body could not be read: {j.Message}"),
+            BadHttpRequestException b => (b.StatusCode, "The request is malformed", b.Message),
+            JsonException j => (400, "The request is malformed", $"The JSON body could not be read: {j.Message}"),
+            InvalidImageException i => (400, "The image is malformed", i.Message),
+            UnsupportedImageException u => (415, "Unsupported image", u.Message),
+            OperationCanceledException => (499, "", ""),
+            _ => (500, "Internal error", "Something went wrong on the server; the error was logged. Retry, and report it if it persists."),
+        };
+
+        private static string TitleOf(int status) => status switch
+        {
+            400 => "The request is malformed",
+            404 => "Not found",
+            409 => "Not ready",
+            413 => "The request body is too large",
+            415 => "Unsupported media",
+            422 => "A value is out of range",
+            _ => "Request failed",
+        };
+    }
+}

@@ -1,0 +1,34 @@
+using Microsoft.AspNetCore.Http.HttpResults;
+using Quartz;
+using Vae.Api.Storage;
+
+namespace Vae.Api.Infrastructure;
+
+/// <summary>GET /health: 200 when the store answers and the job scheduler runs, 503 with the reason otherwise.</summary>
+public static class HealthApi
+{
+    public sealed record HealthView(string Status, string Store, string Scheduler);
+
+    public static IEndpointRouteBuilder MapHealth(this IEndpointRouteBuilder app)
+    {
+        app.MapGet("/health", Check).WithTags("Health").WithSummary("Whether the store and the job scheduler are up")
+            .Produces<HealthView>().ProducesProblem(StatusCodes.Status503ServiceUnavailable);
+        return app;
+    }
+
+    private static async Task<Results<Ok<HealthView>, ProblemHttpResult>> Check(IVaeStore store, ISchedulerFactory schedulers, CancellationToken ct)
+    {
+        var problems = new List<string>();
+        try { await store.PingAsync(ct); }
+        catch (Exception e) when (e is not OperationCanceledException) { problems.Add($"the store does not answer: {e.Message}"); }
+        try
+        {
+            var scheduler = await schedulers.GetScheduler(ct);
+            var status = await scheduler.GetStatus(ct);
+            if (status != SchedulerStatus.Running) problems.Add($"the job scheduler is {status.ToString().ToLowerInvariant()}, not running");
+        }
+        catch (Exception e) when (e is not OperationCanceledException) { problems.Add($"the job scheduler failed: {e.Message}"); }
+        if (problems.Count > 0) return Problems.Unavailable(string.Join("; ", problems) + ".");
+        return TypedResults.Ok(new HealthView("ok", "ok", "running"));
+    }
+}

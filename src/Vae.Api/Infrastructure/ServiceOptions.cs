@@ -1,0 +1,71 @@
+namespace Vae.Api.Infrastructure;
+
+/// <summary>Where the service keeps its state ("Storage" section).</summary>
+public sealed class StorageOptions
+{
+    public const string Section = "Storage";
+    /// <summary>Folder for the SQLite database and model files; relative paths are under the content root.</summary>
+    public string Directory { get; set; } = "state";
+    /// <summary>"sqlite" (default). PostgreSQL is planned for several nodes.</summary>
+    public string Provider { get; set; } = "sqlite";
+    /// <summary>Overrides the SQLite file under <see cref="Directory"/> when set.</summary>
+    public string? ConnectionString { get; set; }
+}
+
+/// <summary>Training jobs ("Jobs" section).</summary>
+public sealed class JobsOptions
+{
+    public const string Section = "Jobs";
+    /// <summary>Threads the engine may use for training; the rest of the machine serves requests.</summary>
+    public int TrainingThreads { get; set; } = Math.Max(1, Environment.ProcessorCount - 1);
+    /// <summary>Jobs that train at the same time.</summary>
+    public int MaxConcurrentJobs { get; set; } = 1;
+    /// <summary>On a first start with no model at all, queue one default MNIST VAE job so the demo works.</summary>
+    public bool SeedDefaultJob { get; set; } = true;
+    /// <summary>Epochs of that default job.</summary>
+    public int DefaultJobEpochs { get; set; } = 10;
+    public int MaxEpochs { get; set; } = 200;
+}
+
+/// <summary>Datasets ("Datasets" section).</summary>
+public sealed class DatasetOptions
+{
+    public const string Section = "Datasets";
+    /// <summary>Cache folder for dataset files; default $VAE_DATA_DIR or ~/.cache/vae/datasets.</summary>
+    public string? Directory { get; set; }
+    /// <summary>Use only the first N training images (0: all); for quick demos and tests.</summary>
+    public int TrainLimit { get; set; }
+    /// <summary>Use only the first N test images (0: all).</summary>
+    public int TestLimit { get; set; }
+}
+
+/// <summary>Inference limits and cache ("Models" section).</summary>
+public sealed class ModelsOptions
+{
+    public const string Section = "Models";
+    /// <summary>Loaded models kept in memory.</summary>
+    public int CacheSize { get; set; } = 8;
+    /// <summary>Engine threads per inference request.</summary>
+    public int InferenceThreads { get; set; } = 1;
+    public int MaxSamples { get; set; } = 256;
+    public int MaxInterpolationSteps { get; set; } = 64;
+    public int MaxManifoldSize { get; set; } = 40;
+    public int MaxBatch { get; set; } = 256;
+    public int MaxLatents { get; set; } = 10_000;
+    public float MaxTemperature { get; set; } = 10f;
+    /// <summary>Largest accepted request body in bytes.</summary>
+    public long MaxBodyBytes { get; set; } = 4 * 1024 * 1024;
+}
+
+/// <summary>Who may change things ("Security" section).</summary>
+public sealed class SecurityOptions
+{
+    public const string Section = "Security";
+    /// <summary>Key for X-Api-Key on writes; when empty, writes are accepted only from loopback.</summary>
+    public string? ApiKey { get; set; }
+    /// <summary>Requests per client per window.</summary>
+    public int PermitLimit { get; set; } = 600;
+    public int WindowSeconds { get; set; } = 10;
+    /// <summary>Queued beyond the limit before rejecting with 429.</summary>
+    public int QueueLimit { get; set; } = 50;
+}

@@ -1,0 +1,32 @@
+using Microsoft.Extensions.Options;
+using Vae.Api.Infrastructure;
+using Vae.Api.Storage;
+
+namespace Vae.Api.Jobs;
+
+/// <summary>
+/// On the very first start (no model, no job), queues one default MNIST VAE job so the demo has a
+/// model to show a few minutes later. Jobs:SeedDefaultJob = false turns this off.
+/// </summary>
+public sealed class DefaultJobSeeder(IVaeStore store, JobQueue queue, IOptions<JobsOptions> options, ILogger<DefaultJobSeeder> log) : IHostedService
+{
+    public const string DefaultName = "default MNIST VAE";
+
+    public async Task StartAsync(CancellationToken cancellationToken)
+    {
+        var o = options.Value;
+        if (!o.SeedDefaultJob) return;
+        if ((await store.ListModelsAsync(cancellationToken)).Count > 0 || (await store.ListJobsAsync(1, cancellationToken)).Count > 0) return;
+
+        var (plan, problems) = TrainingRequestValidation.Check(new TrainingRequest { Name = DefaultName, Epochs = o.DefaultJobEpochs }, o);
+        if (plan is null)
+        {
+            log.LogError("The default job's settings are not valid: {Problems}", string.Join(" ", problems.Select(p => $"{p.Field} {p.Message}")));
+            return;
+        }
+        var job = await queue.SubmitAsync(plan.Request, cancellationToken);
+        log.LogInformation("First start: queued job {JobId} ({Name}, {Epochs} epochs) so a default model will be ready once it finishes", job.Id, DefaultName, o.DefaultJobEpochs);
+    }
+
+    public Task StopAsync(CancellationToken cancellationToken) => Task.CompletedTask;
+}

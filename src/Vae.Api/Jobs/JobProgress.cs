@@ -1,0 +1,183 @@
+using System.Collections.Concurrent;
+using System.Runtime.CompilerServices;
+using Vae.Api.Storage;
+
+namespace Vae.Api.Jobs;
+
+/// <summary>One thing that happened to a job, as sent over SSE: the event name and its JSON payload.</summary>
+public sealed record JobEvent(string Type, object Data)
+{
+    public const string BatchType = "batch";
+    public const string EpochType = "epoch";
+    public const string StatusType = "status";
+
+    public static JobEvent Batch(BatchProgressView view) => new(BatchType, view);
+    public static JobEvent Epoch(EpochProgressView view) => new(EpochType, view);
+    public static JobEvent Status(JobView view) => new(StatusType, view);
+
+    /// <summary>The job is over: nothing follows this event.</summary>
+    public bool IsFinal => Data is JobView { Status: JobStatus.Succeeded or JobStatus.Failed or JobStatus.Cancelled };
+}
+
+/// <summary>
+/// Fans a job's progress out to any number of listeners. Publishing never waits: each listener has
+/// its own queue, and a listener that falls behind loses its oldest batch events (a newer one says
+/// more), never an epoch or a status. Only jobs in progress are tracked: a listener's first event is
+/// the job as stored (see the events endpoint), and once the final status is published the listeners
+/// are completed and the job is forgotten here.
+/// </summary>
+public sealed class JobProgress
+{
+    /// <summary>Batch events a slow listener may have waiting before the oldest is dropped.</summary>
+    public const int BatchBacklog = 64;
+
+    private readonly ConcurrentDictionary<string, Topic> _topics = new(StringComparer.Ordinal);
+
+    public JobSubscription Subscribe(string jobId)
+    {
+        while (true)
+        {
+            var topic = _topics.GetOrAdd(jobId, _ => new Topic());
+            var subscription = new JobSubscription(topic);
+            if (topic.Add(subscription)) return subscription;
+            // The topic closed between the lookup and the add; the next lookup makes a fresh one.
+            _topics.TryRemove(new KeyValuePair<string, Topic>(jobId, topic));
+        }
+    }
+
+    public void Publish(string jobId, JobEvent e)
+    {
+        if (e.Type == JobEvent.StatusType)
+        {
+            var topic = _topics.GetOrAdd(jobId, _ => new Topic());
+            topic.Post(e);
+            if (e.IsFinal) _topics.TryRemove(new KeyValuePair<string, Topic>(jobId, topic));
+        }
+        else if (_topics.TryGetValue(jobId, out var topic))
+        {
+            topic.Post(e);
+        }
+    }
+
+    internal sealed class Topic
+    {
+        private readonly Lock _gate = new();
+        private readonly List<JobSubscription> _subscribers = [];
+        private bool _closed;
+
+        public bool Add(JobSubscription s)
+        {
+            lock (_gate)
+            {
+                if (_closed) return false;
+                _subscribers.Add(s);
+                return true;
+            }
+        }
+
+        public void Remove(JobSubscription s)
+        {
+            lock (_gate) _subscribers.Remove(s);
+        }
+
+        public void Post(JobEvent e)
+        {
+            JobSubscription[] targets;
+            lock (_gate)
+            {
+                if (_closed) return;
+                if (e.IsFinal) _closed = true;
+                targets = [.. _subscribers];
+            }
+            foreach (var s in targets) s.Enqueue(e);
+        }
+    }
+}
+
+/// <summary>One listener's queue of a job's events; dispose it to stop listening.</summary>
+public sealed class JobSubscription : IDisposable
+{
+    private readonly JobProgress.Topic _topic;
+    private readonly Lock _gate = new();
+    private readonly LinkedList<JobEvent> _queue = new();
+    private int _batches;
+    private bool _completed;
+    private TaskCompletionSource? _signal;
+
+    internal JobSubscription(JobProgress.Topic topic) => _topic = topic;
+
+    internal void Enqueue(JobEvent e)
+    {
+        TaskCompletionSource? wake;
+        lock (_gate)
+        {
+            if (_completed) return;
+            if (e.Type == JobEvent.BatchType)
+            {
+                if (_batches == JobProgress.BatchBacklog) RemoveOldestBatch();
+                _batches++;
+            }
+            _queue.AddLast(e);
+            if (e.IsFinal) _completed = true;
+            wake = _signal;
+            _signal = null;
+        }
+        wake?.TrySetResult();
+    }
+
+    /// <summary>Events in order until the job's final status (included) or cancellation.</summary>
+    public async IAsyncEnumerable<JobEvent> ReadAllAsync([EnumeratorCancellation] CancellationToken ct = default)
+    {
+        while (true)
+        {
+            JobEvent? next = null;
+            Task? wait = null;
+            lock (_gate)
+            {
+                if (_queue.First is { } first)
+                {
+                    _queue.RemoveFirst();
+                    if (first.Value.Type == JobEvent.BatchType) _batches--;
+                    next = first.Value;
+                }
+                else if (!_completed)
+                {
+                    _signal ??= new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+                    wait = _signal.Task;
+                }
+            }
+            if (next is not null)
+            {
+                yield return next;
+                if (next.IsFinal) yield break;
+            }
+            else if (wait is not null) await wait.WaitAsync(ct);
+            else yield break;
+        }
+    }
+
+    public void Dispose()
+    {
+        _topic.Remove(this);
+        TaskCompletionSource? wake;
+        lock (_gate)
+        {
+            _completed = true;
+            _queue.Clear();
+            wake = _signal;
+            _signal = null;
+        }
+        wake?.TrySetResult();
+    }
+
+    private void RemoveOldestBatch()
+    {
+        for (var node = _queue.First; node is not null; node = node.Next)
+        {
+            if (node.Value.Type != JobEvent.BatchType) continue;
+            _queue.Remove(node);
+            _batches--;
+            return;
+        }
+    }
+}

@@ -1,0 +1,110 @@
+using System.Collections.Concurrent;
+using Quartz;
+using Vae.Api.Storage;
+
+namespace Vae.Api.Jobs;
+
+/// <summary>What a cancel request did.</summary>
+public enum CancelOutcome { NotFound, Cancelled, Requested, AlreadyFinished }
+
+/// <summary>
+/// Puts jobs on the scheduler and takes them off: a new job is stored as queued, then handed to
+/// Quartz under its id. Also knows the jobs training in this process, so a cancel reaches the
+/// running loop directly.
+/// </summary>
+public sealed class JobQueue(ISchedulerFactory schedulers, IVaeStore store, JobRecords records, ILogger<JobQueue> log)
+{
+    public const string Group = "training";
+
+    private readonly ConcurrentDictionary<string, CancellationTokenSource> _running = new(StringComparer.Ordinal);
+
+    public static JobKey KeyOf(string jobId) => new(jobId, Group);
+
+    /// <summary>Stores a queued job for a validated request and schedules it to run as soon as a slot is free.</summary>
+    public async Task<JobRecord> SubmitAsync(TrainingRequest request, CancellationToken ct)
+    {
+        var job = new JobRecord { Id = NewId(), Name = request.Name, Status = JobStatus.Queued, Request = request, CreatedAt = records.Now };
+        await store.InsertJobAsync(job, ct);
+        // Once stored, the job is scheduled even if the client has gone: it was accepted.
+        await ScheduleAsync(job.Id, CancellationToken.None);
+        log.LogInformation("Job {JobId} queued: {Model} on {Dataset}, {Epochs} epochs", job.Id, request.Model, request.Dataset, request.Epochs);
+        return job;
+    }
+
+    /// <summary>Schedules a stored job to run now; nothing happens when the scheduler already has it.</summary>
+    public async Task ScheduleAsync(string jobId, CancellationToken ct)
+    {
+        var scheduler = await schedulers.GetScheduler(ct);
+        var detail = JobBuilder.Create<TrainingJob>()
+            .WithIdentity(KeyOf(jobId))
+            .WithDescription("Trains the model of job " + jobId)
+            .RequestRecovery() // re-run after a crash or a shutdown mid-training; the job resumes from its checkpoint
+            .Build();
+        var trigger = TriggerBuilder.Create().WithIdentity(jobId, Group).ForJob(detail).StartNow().Build();
+        try
+        {
+            await scheduler.ScheduleJob(detail, trigger, cancellationToken: ct);
+        }
+        catch (ObjectAlreadyExistsException)
+        {
+            log.LogDebug("Job {JobId} is already scheduled", jobId);
+        }
+    }
+
+    public async Task<bool> IsScheduledAsync(string jobId, CancellationToken ct)
+    {
+        var scheduler = await schedulers.GetScheduler(ct);
+        return await scheduler.Exists(KeyOf(jobId), ct);
+    }
+
+    /// <summary>
+    /// A queued job is cancelled at once and taken off the scheduler; a running one is asked to stop
+    /// (it ends as cancelled after its current batch); a finished one is left alone.
+    /// </summary>
+    public async Task<(CancelOutcome Outcome, JobRecord? Job)> CancelAsync(string jobId, CancellationToken ct)
+    {
+        var (before, after) = await records.UpdateAsync(jobId, job => job.Status switch
+        {
+            JobStatus.Queued => records.Finish(job, JobStatus.Cancelled) with { CancelRequested = true },
+            JobStatus.Running => job with { CancelRequested = true },
+            _ => null,
+        }, ct);
+        if (before is null || after is null) return (CancelOutcome.NotFound, null);
+        if (before.IsFinished) return (CancelOutcome.AlreadyFinished, after);
+
+        var scheduler = await schedulers.GetScheduler(ct);
+        if (before.Status == JobStatus.Queued)
+        {
+            try
+            {
+                await scheduler.DeleteJob(KeyOf(jobId), CancellationToken.None);
+            }
+            catch (SchedulerException e)
+            {
+                // Its trigger is firing right now; the training job will find the record cancelled and do nothing.
+                log.LogDebug(e, "Job {JobId} was firing as it was cancelled", jobId);
+            }
+            log.LogInformation("Job {JobId} cancelled before it started", jobId);
+            return (CancelOutcome.Cancelled, after);
+        }
+
+        if (_running.TryGetValue(jobId, out var cancel)) cancel.Cancel();
+        // Also through Quartz, for a firing this process started but has not registered yet.
+        await scheduler.Interrupt(KeyOf(jobId), CancellationToken.None);
+        log.LogInformation("Job {JobId}: cancel requested", jobId);
+        return (CancelOutcome.Requested, after);
+    }
+
+    /// <summary>Registers a job as training here; null when it already is (a duplicate firing).</summary>
+    internal CancellationTokenSource? BeginRun(string jobId)
+    {
+        var cancel = new CancellationTokenSource();
+        return _running.TryAdd(jobId, cancel) ? cancel : null;
+    }
+
+    // The source is not disposed: a cancel racing with the end of the run may still call Cancel on it,
+    // and a source without timers holds nothing that needs releasing.
+    internal void EndRun(string jobId) => _running.TryRemove(jobId, out _);
+
+    private static string NewId() => "j" + Guid.NewGuid().ToString("N")[..12];
+}

@@ -1,0 +1,163 @@
+using System.Net.ServerSentEvents;
+using System.Runtime.CompilerServices;
+using System.Text.Json;
+using System.Text.Json.Serialization;
+using Microsoft.AspNetCore.Http.HttpResults;
+using Microsoft.Extensions.Options;
+using Vae.Api.Infrastructure;
+using Vae.Api.Security;
+using Vae.Api.Storage;
+using HttpJsonOptions = Microsoft.AspNetCore.Http.Json.JsonOptions;
+
+namespace Vae.Api.Jobs;
+
+/// <summary>/api/jobs: queue training, list and inspect jobs, cancel them, follow their progress live.</summary>
+public static class JobsApi
+{
+    public const int DefaultListLimit = 50;
+    public const int MaxListLimit = 500;
+    /// <summary>A training request is a few hundred bytes; anything near this is not one.</summary>
+    public const int MaxRequestBytes = 64 * 1024;
+
+    public static IEndpointRouteBuilder MapJobs(this IEndpointRouteBuilder app)
+    {
+        var jobs = app.MapGroup("/api/jobs").WithTags("Jobs").RequireRateLimiting(SecurityExtensions.RatePolicy);
+
+        jobs.MapPost("/", Create).RequireWriteAccess()
+            .WithSummary("Queue a training job").WithDescription("Every field has a default: an empty body or {} trains the compact MNIST VAE (784-400-20, 10 epochs).")
+            .Accepts<TrainingRequest>("application/json")
+            .Produces<JobView>(StatusCodes.Status202Accepted)
+            .ProducesProblem(StatusCodes.Status400BadRequest).ProducesProblem(StatusCodes.Status401Unauthorized).ProducesProblem(StatusCodes.Status403Forbidden)
+            .ProducesProblem(StatusCodes.Status413PayloadTooLarge).ProducesProblem(StatusCodes.Status415UnsupportedMediaType)
+            .ProducesProblem(StatusCodes.Status422UnprocessableEntity);
+        jobs.MapGet("/", List)
+            .WithSummary("List jobs, newest first").Produces<JobView[]>().ProducesProblem(StatusCodes.Status422UnprocessableEntity);
+        jobs.MapGet("/{id}", Get)
+            .WithSummary("One job with its per-epoch metrics").Produces<JobView>().ProducesProblem(StatusCodes.Status404NotFound);
+        jobs.MapDelete("/{id}", Cancel).RequireWriteAccess()
+            .WithSummary("Cancel a job").WithDescription("A queued job is cancelled at once (200); a running one stops after its current batch (202, then status cancelled); a finished one cannot be cancelled (409).")
+            .Produces<JobView>().Produces<JobView>(StatusCodes.Status202Accepted)
+            .ProducesProblem(StatusCodes.Status401Unauthorized).ProducesProblem(StatusCodes.Status403Forbidden)
+            .ProducesProblem(StatusCodes.Status404NotFound).ProducesProblem(StatusCodes.Status409Conflict);
+        jobs.MapGet("/{id}/events", Events)
+            .WithSummary("Follow a job live (Server-Sent Events)")
+            .WithDescription("Events: 'status' (a job, first the current one, then on every change), 'epoch' after each epoch, 'batch' after each batch (slow readers may miss some). The stream ends after the final status.")
+            .Produces(StatusCodes.Status200OK, contentType: "text/event-stream").ProducesProblem(StatusCodes.Status404NotFound);
+        return app;
+    }
+
+    private static async Task<Results<Accepted<JobView>, ProblemHttpResult>> Create(
+        HttpRequest http, JobQueue queue, IOptions<JobsOptions> options, IOptions<HttpJsonOptions> json, TimeProvider clock, CancellationToken ct)
+    {
+        var read = await ReadRequestAsync(http, json.Value.SerializerOptions, ct);
+        if (read.Problem is not null) return read.Problem;
+        var (plan, problems) = TrainingRequestValidation.Check(read.Request!, options.Value);
+        if (plan is null) return TrainingRequestValidation.ToProblem(problems);
+        var job = await queue.SubmitAsync(plan.Request, ct);
+        return TypedResults.Accepted($"/api/jobs/{job.Id}", job.AsView(clock.GetUtcNow()));
+    }
+
+    private static async Task<Results<Ok<JobView[]>, ProblemHttpResult>> List(IVaeStore store, TimeProvider clock, int? limit, CancellationToken ct)
+    {
+        int take = limit ?? DefaultListLimit;
+        if (take is < 1 or > MaxListLimit)
+            return Problems.Unprocessable($"limit must be between 1 and {MaxListLimit} (got {take}).");
+        var now = clock.GetUtcNow();
+        var jobs = await store.ListJobsAsync(take, ct);
+        return TypedResults.Ok(jobs.Select(j => j.AsView(now)).ToArray());
+    }
+
+    private static async Task<Results<Ok<JobView>, ProblemHttpResult>> Get(string id, IVaeStore store, TimeProvider clock, CancellationToken ct)
+    {
+        var job = await store.GetJobAsync(id, ct);
+        return job is null ? NoSuchJob(id) : TypedResults.Ok(job.AsView(clock.GetUtcNow()));
+    }
+
+    private static async Task<Results<Ok<JobView>, Accepted<JobView>, ProblemHttpResult>> Cancel(string id, JobQueue queue, TimeProvider clock, CancellationToken ct)
+    {
+        var (outcome, job) = await queue.CancelAsync(id, ct);
+        var now = clock.GetUtcNow();
+        return outcome switch
+        {
+            CancelOutcome.Cancelled => TypedResults.Ok(job!.AsView(now)),
+            CancelOutcome.Requested => TypedResults.Accepted($"/api/jobs/{id}", job!.AsView(now)),
+            CancelOutcome.AlreadyFinished => Problems.Make(StatusCodes.Status409Conflict, "The job has already ended",
+                $"Job '{id}' is {job!.Status.ToString().ToLowerInvariant()}; only queued or running jobs can be cancelled. Delete its model through /api/models if it is not wanted."),
+            _ => NoSuchJob(id),
+        };
+    }
+
+    private static async Task<Results<ServerSentEventsResult<object>, ProblemHttpResult>> Events(
+        string id, IVaeStore store, JobProgress progress, TimeProvider clock, CancellationToken ct)
+    {
+        // Listen before reading the record: whatever happens after the read is then in the queue.
+        var subscription = progress.Subscribe(id);
+        JobRecord? job;
+        try
+        {
+            job = await store.GetJobAsync(id, ct);
+        }
+        catch
+        {
+            subscription.Dispose();
+            throw;
+        }
+        if (job is null)
+        {
+            subscription.Dispose();
+            return NoSuchJob(id);
+        }
+        return TypedResults.ServerSentEvents(Stream(job.AsView(clock.GetUtcNow()), subscription, ct));
+    }
+
+    private static async IAsyncEnumerable<SseItem<object>> Stream(JobView current, JobSubscription subscription, [EnumeratorCancellation] CancellationToken ct)
+    {
+        using (subscription)
+        {
+            yield return new SseItem<object>(current, JobEvent.StatusType);
+            if (current.Status is JobStatus.Succeeded or JobStatus.Failed or JobStatus.Cancelled) yield break;
+            await foreach (var e in subscription.ReadAllAsync(ct))
+            {
+                yield return new SseItem<object>(e.Data, e.Type);
+                if (e.IsFinal) yield break;
+            }
+        }
+    }
+
+    private static ProblemHttpResult NoSuchJob(string id)
+        => Problems.NotFound($"There is no job '{id}'. GET /api/jobs lists the jobs there are.");
+
+    private readonly record struct ReadResult(TrainingRequest? Request, ProblemHttpResult? Problem);
+
+    /// <summary>
+    /// The body as a request: empty (or JSON null) means all defaults; a property the request does
+    /// not have is an error rather than silently ignored, so a misspelt field is noticed.
+    /// </summary>
+    private static async Task<ReadResult> ReadRequestAsync(HttpRequest http, JsonSerializerOptions web, CancellationToken ct)
+    {
+        if (http.ContentLength > MaxRequestBytes)
+            return new(null, Problems.TooLarge($"A training request is at most {MaxRequestBytes} bytes of JSON."));
+        using var buffer = new MemoryStream();
+        await http.Body.CopyToAsync(buffer, ct);
+        if (buffer.Length > MaxRequestBytes)
+            return new(null, Problems.TooLarge($"A training request is at most {MaxRequestBytes} bytes of JSON."));
+        var bytes = buffer.GetBuffer().AsMemory(0, (int)buffer.Length);
+        if (bytes.Span.Trim(" \t\r\n"u8).IsEmpty) return new(new TrainingRequest(), null);
+        if (!http.HasJsonContentType())
+            return new(null, Problems.UnsupportedMedia($"Send the training request as JSON with Content-Type: application/json (got '{http.ContentType ?? "none"}')."));
+        try
+        {
+            var request = JsonSerializer.Deserialize<TrainingRequest>(bytes.Span, StrictOptions(web));
+            return new(request ?? new TrainingRequest(), null);
+        }
+        catch (JsonException e)
+        {
+            return new(null, Problems.BadRequest($"The JSON body could not be read: {e.Message}"));
+        }
+    }
+
+    private static readonly ConditionalWeakTable<JsonSerializerOptions, JsonSerializerOptions> Strict = new();
+
+    private static JsonSerializerOptions StrictOptions(JsonSerializerOptions web)
+        => Strict.GetValue(web, o => new JsonSerializerOptions(o) { UnmappedMemberHandling = JsonUnmappedMemberHandling.Disallow });
+}

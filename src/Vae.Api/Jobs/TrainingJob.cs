@@ -1,0 +1,167 @@
+using Microsoft.Extensions.Options;
+using Quartz;
+using Vae.Api.Datasets;
+using Vae.Api.Infrastructure;
+using Vae.Api.Models;
+using Vae.Api.Storage;
+using Vae.Engine.Checkpoints;
+using Vae.Engine.Models;
+using Vae.Engine.Training;
+
+namespace Vae.Api.Jobs;
+
+/// <summary>
+/// Trains one job's model (the Quartz job key is the job id), checkpointing every epoch under
+/// <c>&lt;state&gt;/checkpoints/&lt;job id&gt;</c>, then publishes the model. A firing that starts
+/// after a restart resumes from the last checkpoint. Several jobs may train at once, up to the
+/// scheduler's thread count; nothing here lets an exception reach the host.
+/// </summary>
+public sealed class TrainingJob(
+    JobRecords records,
+    JobQueue queue,
+    DatasetCatalog datasets,
+    ModelStore models,
+    JobProgress progress,
+    StorageLocation storage,
+    IOptions<JobsOptions> options,
+    ILogger<TrainingJob> log) : IJob
+{
+    public async ValueTask Execute(IJobExecutionContext context, CancellationToken cancellationToken = default)
+    {
+        string id = context.JobDetail.Key.Name;
+        var cancel = queue.BeginRun(id);
+        if (cancel is null)
+        {
+            log.LogWarning("Job {JobId} is already training in this process; this firing is skipped", id);
+            return;
+        }
+        string checkpoints = Path.Combine(storage.CheckpointsDirectory, id);
+        try
+        {
+            await RunAsync(id, checkpoints, context.Recovering, cancel.Token, cancellationToken);
+        }
+        finally
+        {
+            queue.EndRun(id);
+        }
+    }
+
+    /// <summary>Trains the job to its end, whatever that is; throws only to hand an interrupted run back to the scheduler.</summary>
+    private async Task RunAsync(string id, string checkpoints, bool recovering, CancellationToken cancelRequested, CancellationToken schedulerToken)
+    {
+        JobRecord? job;
+        try
+        {
+            (_, job) = await records.UpdateAsync(id, r =>
+                r.IsFinished ? null
+                : r.CancelRequested ? records.Finish(r, JobStatus.Cancelled)
+                : r with { Status = JobStatus.Running, StartedAt = r.StartedAt ?? records.Now }, CancellationToken.None);
+        }
+        catch (Exception e)
+        {
+            // The store is unreachable: leave the job to the next start's recovery rather than guess its state.
+            log.LogError(e, "Job {JobId} could not be started", id);
+            return;
+        }
+        if (job is null || job.IsFinished)
+        {
+            if (job is null) log.LogWarning("Job {JobId} has no record; nothing to train", id);
+            DeleteCheckpoints(id, checkpoints);
+            return;
+        }
+
+        using var stop = CancellationTokenSource.CreateLinkedTokenSource(cancelRequested, schedulerToken);
+        try
+        {
+            await TrainAsync(job, checkpoints, recovering, stop.Token);
+        }
+        catch (OperationCanceledException) when (stop.IsCancellationRequested)
+        {
+            var current = await records.GetAsync(id, CancellationToken.None);
+            if (cancelRequested.IsCancellationRequested || current is null || current.CancelRequested)
+            {
+                await EndAsync(id, checkpoints, JobStatus.Cancelled, null);
+                log.LogInformation("Job {JobId} cancelled after {Epochs} epochs", id, current?.Epochs.Count ?? 0);
+                return;
+            }
+            // Not a cancel: the scheduler is shutting down. The record stays "running" and the checkpoint
+            // stays; rethrowing hands the firing back to Quartz, which runs it again on the next start.
+            log.LogInformation("Job {JobId} paused by shutdown after {Epochs} epochs; it resumes on the next start", id, current.Epochs.Count);
+            throw;
+        }
+        catch (TrainingDivergedException e)
+        {
+            await EndAsync(id, checkpoints, JobStatus.Failed, $"Training diverged: {e.Message}");
+        }
+        catch (DatasetUnavailableException e)
+        {
+            await EndAsync(id, checkpoints, JobStatus.Failed, e.Message);
+        }
+        catch (Exception e)
+        {
+            log.LogError(e, "Job {JobId} failed", id);
+            await EndAsync(id, checkpoints, JobStatus.Failed, $"Training stopped by an unexpected error ({e.GetType().Name}): {e.Message}");
+        }
+    }
+
+    private async Task TrainAsync(JobRecord job, string checkpoints, bool recovering, CancellationToken ct)
+    {
+        string id = job.Id;
+        var (plan, problems) = TrainingRequestValidation.Check(job.Request, options.Value);
+        if (plan is null)
+            throw new InvalidOperationException("The stored request is no longer accepted: " + string.Join(" ", problems.Select(p => $"{p.Field} {p.Message}")));
+
+        var data = await datasets.OpenAsync(plan.Dataset, ct);
+        var model = ModelFactory.Create(plan.Model, plan.Training.Seed);
+        var trainer = new Trainer(model, plan.Training with { Threads = options.Value.TrainingThreads, CheckpointDirectory = checkpoints });
+        int epochs = plan.Training.Epochs;
+        trainer.BatchCompleted = b => progress.Publish(id, JobEvent.Batch(b.AsView(id)));
+        trainer.EpochCompleted = m =>
+        {
+            // On the training thread, after the checkpoint: the record never claims an epoch the checkpoint lacks.
+            var history = trainer.History.ToArray();
+            records.UpdateAsync(id, r => r with { Epochs = history }, CancellationToken.None).GetAwaiter().GetResult();
+            progress.Publish(id, JobEvent.Epoch(m.AsProgressView(id, epochs)));
+        };
+
+        if (TrainingCheckpoint.Exists(checkpoints))
+            log.LogInformation("Job {JobId} resumes from its checkpoint{Recovery}", id, recovering ? " after a restart" : "");
+        else
+            log.LogInformation("Job {JobId} training: {Epochs} epochs on {Train} images", id, epochs, data.Train.Count);
+
+        // Training is long and CPU-bound: it gets its own thread rather than one of the pool's.
+        var history = await Task.Factory.StartNew(() => trainer.Fit(data.Train, data.Test, ct), ct, TaskCreationOptions.LongRunning, TaskScheduler.Default);
+
+        var published = await models.PublishAsync(model, job.Name, plan.Dataset, id, history, CancellationToken.None);
+        // Before the record says "succeeded": whoever sees the end sees no leftovers.
+        DeleteCheckpoints(id, checkpoints);
+        await records.UpdateAsync(id, r => records.Finish(r, JobStatus.Succeeded) with { Epochs = [.. history], ModelId = published.Id }, CancellationToken.None);
+        log.LogInformation("Job {JobId} succeeded: model {ModelId}, test loss {Loss:F2}", id, published.Id, history.Count > 0 ? history[^1].Test.Loss : double.NaN);
+    }
+
+    private async Task EndAsync(string id, string checkpoints, JobStatus status, string? error)
+    {
+        DeleteCheckpoints(id, checkpoints);
+        try
+        {
+            await records.UpdateAsync(id, r => r.IsFinished ? null : records.Finish(r, status, error), CancellationToken.None);
+            if (error is not null) log.LogWarning("Job {JobId} {Status}: {Error}", id, status, error);
+        }
+        catch (Exception e)
+        {
+            log.LogError(e, "Job {JobId} ended as {Status} but the record could not be updated", id, status);
+        }
+    }
+
+    private void DeleteCheckpoints(string id, string folder)
+    {
+        try
+        {
+            if (Directory.Exists(folder)) Directory.Delete(folder, recursive: true);
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            log.LogWarning(e, "Job {JobId}: checkpoint folder {Folder} could not be removed", id, folder);
+        }
+    }
+}

@@ -1,0 +1,160 @@
+using System.Collections.Concurrent;
+using Microsoft.Extensions.Options;
+using Vae.Api.Infrastructure;
+using Vae.Api.Storage;
+using Vae.Engine.Checkpoints;
+using Vae.Engine.Models;
+
+namespace Vae.Api.Models;
+
+/// <summary>
+/// Keeps inference off the disk and the database: model records (and what "default" names) are
+/// remembered for <see cref="RecordLifetime"/>, and the last <see cref="ModelsOptions.CacheSize"/>
+/// models used stay loaded. A model is read from its file once however many requests ask for it
+/// at the same moment. Loaded models are only read during inference, so requests share them.
+/// </summary>
+public sealed class ModelCache
+{
+    /// <summary>How long a record is trusted; a newly published model becomes "default" within it.</summary>
+    public static readonly TimeSpan RecordLifetime = TimeSpan.FromSeconds(1);
+
+    // Only existing models are remembered, so their number bounds this table.
+    private readonly ConcurrentDictionary<string, (ModelRecord Record, long Expires)> _records = new(StringComparer.Ordinal);
+
+    private readonly Lock _lock = new();
+    private readonly Dictionary<string, LinkedListNode<Slot>> _slots = new(StringComparer.Ordinal);
+    private readonly LinkedList<Slot> _recent = new(); // most recently used first
+
+    private readonly ModelStore _store;
+    private readonly TimeProvider _clock;
+    private readonly ILogger<ModelCache> _log;
+    private readonly int _capacity;
+    // Bumped whenever models change, so a lookup that raced with the change is not remembered.
+    private int _generation;
+
+    public ModelCache(ModelStore store, IOptions<ModelsOptions> options, TimeProvider clock, ILogger<ModelCache> log)
+    {
+        _store = store;
+        _clock = clock;
+        _log = log;
+        _capacity = options.Value.CacheSize;
+        // Publishing changes what "default" names; deleting removes a model: either way, forget it.
+        store.Changed += Evict;
+    }
+
+    /// <summary>Models currently loaded.</summary>
+    public int LoadedCount
+    {
+        get { lock (_lock) return _slots.Count; }
+    }
+
+    /// <summary>The record of a model id, or of the newest MNIST model for "default"; null when there is none.</summary>
+    public async ValueTask<ModelRecord?> ResolveAsync(string id, CancellationToken ct)
+    {
+        string key = IsDefault(id) ? "default" : id;
+        long now = _clock.GetTimestamp();
+        if (_records.TryGetValue(key, out var cached) && now < cached.Expires) return cached.Record;
+
+        int generation = Volatile.Read(ref _generation);
+        var record = await _store.ResolveAsync(id, ct);
+        if (record is null)
+        {
+            _records.TryRemove(key, out _);
+            return null;
+        }
+        if (generation == Volatile.Read(ref _generation)) _records[key] = (record, now + (long)(RecordLifetime.TotalSeconds * _clock.TimestampFrequency));
+        return record;
+    }
+
+    public static bool IsDefault(string id) => string.Equals(id, "default", StringComparison.OrdinalIgnoreCase);
+
+    /// <summary>
+    /// The loaded model of a record. Call it outside any TensorScope: the model's parameters must
+    /// outlive the request that happened to load them.
+    /// </summary>
+    /// <exception cref="ClientProblemException">404 when the model's file has gone (it was deleted meanwhile).</exception>
+    public AutoencoderModel Get(ModelRecord record)
+    {
+        Slot slot;
+        lock (_lock)
+        {
+            if (_slots.TryGetValue(record.Id, out var node))
+            {
+                _recent.Remove(node);
+                _recent.AddFirst(node);
+                slot = node.Value;
+            }
+            else
+            {
+                slot = new Slot(record.Id, new Lazy<AutoencoderModel>(() => Load(record.Id), LazyThreadSafetyMode.ExecutionAndPublication));
+                _slots[record.Id] = _recent.AddFirst(slot);
+                // Evicted models are not disposed: a request may still be using one; the GC takes it after.
+                while (_slots.Count > _capacity)
+                {
+                    var last = _recent.Last!;
+                    _recent.RemoveLast();
+                    _slots.Remove(last.Value.Id);
+                }
+            }
+        }
+
+        try
+        {
+            return slot.Model.Value;
+        }
+        catch
+        {
+            // Lazy keeps the exception; drop the slot so a later request tries again.
+            Remove(record.Id, slot);
+            throw;
+        }
+    }
+
+    /// <summary>Forgets a model and its record, e.g. after it was deleted.</summary>
+    public void Evict(string id)
+    {
+        lock (_lock)
+        {
+            if (_slots.Remove(id, out var node)) _recent.Remove(node);
+        }
+        ForgetRecords();
+    }
+
+    /// <summary>Drops remembered records (and what "default" names), e.g. after a model was published.</summary>
+    public void ForgetRecords()
+    {
+        Interlocked.Increment(ref _generation);
+        _records.Clear();
+    }
+
+    private AutoencoderModel Load(string id)
+    {
+        string path = _store.PathOf(id);
+        try
+        {
+            var loaded = ModelCheckpoint.Load(path);
+            _log.LogInformation("Loaded model {ModelId} ({Parameters} parameters) from {Path}", id, loaded.Model.ParameterCount(), path);
+            return loaded.Model;
+        }
+        catch (Exception e) when (e is FileNotFoundException or DirectoryNotFoundException)
+        {
+            ForgetRecords();
+            throw new ClientProblemException(StatusCodes.Status404NotFound,
+                $"Model '{id}' was deleted while this request was being served. GET /api/models lists the models there are.");
+        }
+    }
+
+    private void Remove(string id, Slot slot)
+    {
+        lock (_lock)
+        {
+            if (_slots.TryGetValue(id, out var node) && ReferenceEquals(node.Value, slot))
+            {
+                _slots.Remove(id);
+                _recent.Remove(node);
+            }
+        }
+    }
+
+    private sealed record Slot(string Id, Lazy<AutoencoderModel> Model);
+}

@@ -1,0 +1,68 @@
+using Microsoft.AspNetCore.Mvc.Abstractions;
+using Microsoft.AspNetCore.Mvc.ApiExplorer;
+using Microsoft.AspNetCore.Mvc.ModelBinding;
+using Microsoft.Extensions.DependencyInjection.Extensions;
+using Vae.Api.Infrastructure;
+
+namespace Vae.Api.Models;
+
+public static class ModelExtensions
+{
+    public static IServiceCollection AddModels(this IServiceCollection services, IConfiguration configuration)
+    {
+        services.AddOptions<ModelsOptions>().Bind(configuration.GetSection(ModelsOptions.Section))
+            .Validate(o => o.CacheSize >= 1, "Models:CacheSize must be at least 1.")
+            .Validate(o => o.InferenceThreads >= 1, "Models:InferenceThreads must be at least 1.")
+            .Validate(o => o.MaxSamples >= 1 && o.MaxInterpolationSteps >= 2 && o.MaxManifoldSize >= 1 && o.MaxBatch >= 1 && o.MaxLatents >= 1,
+                "Models: MaxSamples, MaxManifoldSize, MaxBatch and MaxLatents must be at least 1, MaxInterpolationSteps at least 2.")
+            .Validate(o => float.IsFinite(o.MaxTemperature) && o.MaxTemperature > 0, "Models:MaxTemperature must be a positive finite number.")
+            .Validate(o => o.MaxBodyBytes >= 1024 && o.MaxBodyBytes <= int.MaxValue - 1, "Models:MaxBodyBytes must be between 1024 and 2147483646.")
+            .ValidateOnStart();
+        services.TryAddSingleton<ModelStore>();
+        services.AddSingleton<ModelCache>();
+        services.AddSingleton<InferenceService>();
+        services.TryAddEnumerable(ServiceDescriptor.Transient<IApiDescriptionProvider, RequestBodyDocs>());
+        return services;
+    }
+
+    // Once per process: the examples table is shared by every host in it (tests start several).
+    static ModelExtensions()
+    {
+        ApiDocs.Examples[nameof(DecodeRequest)] = """{"latents":[[0,0],[1.5,-0.5]]}""";
+        ApiDocs.Examples[nameof(InterpolateRequest)] = """{"from":{"latent":[-2,0]},"to":{"latent":[2,0]},"steps":10,"method":"slerp"}""";
+    }
+
+    /// <summary>
+    /// Documents the body of an endpoint that reads it itself. Accepts() would also make routing
+    /// refuse other content types with a bare 415; the handlers answer those with a detail that
+    /// names the types they take.
+    /// </summary>
+    public static RouteHandlerBuilder AcceptsBody<T>(this RouteHandlerBuilder builder, params string[] contentTypes)
+        => builder.WithMetadata(new RequestBodyDoc(typeof(T), contentTypes));
+
+    public sealed record RequestBodyDoc(Type Type, IReadOnlyList<string> ContentTypes);
+
+    /// <summary>Adds the bodies declared by <see cref="AcceptsBody"/> to the API description that OpenAPI is built from.</summary>
+    private sealed class RequestBodyDocs : IApiDescriptionProvider
+    {
+        private static readonly EmptyModelMetadataProvider Metadata = new();
+
+        public int Order => 0;
+
+        public void OnProvidersExecuting(ApiDescriptionProviderContext context) { }
+
+        public void OnProvidersExecuted(ApiDescriptionProviderContext context)
+        {
+            foreach (var api in context.Results)
+            {
+                var doc = api.ActionDescriptor.EndpointMetadata.OfType<RequestBodyDoc>().FirstOrDefault();
+                if (doc is null || api.ParameterDescriptions.Any(p => p.Source == BindingSource.Body)) continue;
+                api.ParameterDescriptions.Add(new ApiParameterDescription
+                {
+                    Name = "body", Type = doc.Type, Source = BindingSource.Body, IsRequired = true, ModelMetadata = Metadata.GetMetadataForType(doc.Type),
+                });
+                foreach (var contentType in doc.ContentTypes) api.SupportedRequestFormats.Add(new ApiRequestFormat { MediaType = contentType });
+            }
+        }
+    }
+}

@@ -1,0 +1,27 @@
+namespace Vae.Api.Storage;
+
+/// <summary>
+/// The service's own state: job and model records. Quartz keeps its scheduling tables beside
+/// them in the same database; model weights live in files (see the model store).
+/// Implementations: SQLite (default); PostgreSQL for several nodes.
+/// </summary>
+public interface IVaeStore
+{
+    /// <summary>Creates the tables when missing; safe to call on every start.</summary>
+    Task InitializeAsync(CancellationToken ct);
+    /// <summary>Cheap round trip for health checks.</summary>
+    Task PingAsync(CancellationToken ct);
+
+    Task InsertJobAsync(JobRecord job, CancellationToken ct);
+    Task<JobRecord?> GetJobAsync(string id, CancellationToken ct);
+    /// <summary>Newest first.</summary>
+    Task<IReadOnlyList<JobRecord>> ListJobsAsync(int limit, CancellationToken ct);
+    /// <summary>Replaces the stored record with the same id; false when it does not exist.</summary>
+    Task<bool> UpdateJobAsync(JobRecord job, CancellationToken ct);
+
+    Task InsertModelAsync(ModelRecord model, CancellationToken ct);
+    Task<ModelRecord?> GetModelAsync(string id, CancellationToken ct);
+    /// <summary>Newest first.</summary>
+    Task<IReadOnlyList<ModelRecord>> ListModelsAsync(CancellationToken ct);
+    Task<bool> DeleteModelAsync(string id, CancellationToken ct);
+}

@@ -1,0 +1,304 @@
+using System.Globalization;
+using System.Text.Json;
+using System.Text.Json.Serialization;
+using Microsoft.Data.Sqlite;
+using Vae.Engine.Models;
+using Vae.Engine.Training;
+
+namespace Vae.Api.Storage;
+
+/// <summary>
+/// Job and model records in one SQLite file (WAL, so readers never wait for the training writer).
+/// Structured parts (the request, epoch metrics, model configuration) are JSON columns: they are
+/// read and written whole, never queried into. Every statement the service runs lives here.
+/// </summary>
+public sealed class SqliteVaeStore : IVaeStore
+{
+    private static readonly Lock InitGate = new();
+    private static bool _providerReady;
+
+    private readonly string _connectionString;
+
+    public SqliteVaeStore(string connectionString)
+    {
+        EnsureProvider();
+        _connectionString = connectionString;
+    }
+
+    /// <summary>Binds Microsoft.Data.Sqlite to the bundled native SQLite; the first caller in the process does it.</summary>
+    public static void EnsureProvider()
+    {
+        lock (InitGate)
+        {
+            if (_providerReady) return;
+            SQLitePCL.Batteries_V2.Init();
+            _providerReady = true;
+        }
+    }
+
+    /// <summary>A connection string for a database file: pooled, created when missing, waiting up to 30 s on a locked database.</summary>
+    public static string ConnectionStringFor(string databaseFile) => new SqliteConnectionStringBuilder
+    {
+        DataSource = databaseFile,
+        Mode = SqliteOpenMode.ReadWriteCreate,
+        Pooling = true,
+        DefaultTimeout = 30,
+    }.ToString();
+
+    // Metrics can hold a non-finite value (a diverging test loss); the store keeps it rather than failing the write.
+    internal static readonly JsonSerializerOptions Json = new()
+    {
+        PropertyNamingPolicy = JsonNamingPolicy.CamelCase,
+        PropertyNameCaseInsensitive = true,
+        NumberHandling = JsonNumberHandling.AllowNamedFloatingPointLiterals,
+        Converters = { new JsonStringEnumConverter(JsonNamingPolicy.CamelCase) },
+    };
+
+    private const string JobColumns = "id, name, status, dataset, request, epochs, model_id, error, cancel_requested, created_at, started_at, finished_at";
+    private const string ModelColumns = "id, name, dataset, config, metrics, job_id, created_at";
+
+    public async Task InitializeAsync(CancellationToken ct)
+    {
+        await using var connection = await OpenAsync(ct);
+        // WAL is a property of the file: set once, it holds for every later connection, Quartz's included.
+        await ExecuteAsync(connection, "PRAGMA journal_mode = WAL;", ct);
+        await ExecuteAsync(connection, """
+            CREATE TABLE IF NOT EXISTS vae_jobs (
+                id               TEXT    NOT NULL PRIMARY KEY,
+                name             TEXT    NULL,
+                status           TEXT    NOT NULL,
+                dataset          TEXT    NOT NULL,
+                request          TEXT    NOT NULL,
+                epochs           TEXT    NOT NULL,
+                model_id         TEXT    NULL,
+                error            TEXT    NULL,
+                cancel_requested INTEGER NOT NULL DEFAULT 0,
+                created_at       TEXT    NOT NULL,
+                started_at       TEXT    NULL,
+                finished_at      TEXT    NULL
+            );
+            CREATE INDEX IF NOT EXISTS vae_jobs_by_created ON vae_jobs (created_at);
+            CREATE TABLE IF NOT EXISTS vae_models (
+                id         TEXT NOT NULL PRIMARY KEY,
+                name       TEXT NULL,
+                dataset    TEXT NOT NULL,
+                config     TEXT NOT NULL,
+                metrics    TEXT NOT NULL,
+                job_id     TEXT NULL,
+                created_at TEXT NOT NULL
+            );
+            CREATE INDEX IF NOT EXISTS vae_models_by_created ON vae_models (created_at);
+            """, ct);
+    }
+
+    public async Task PingAsync(CancellationToken ct)
+    {
+        await using var connection = await OpenAsync(ct);
+        await using var command = connection.CreateCommand();
+        command.CommandText = "SELECT count(*) FROM vae_jobs WHERE 0;";
+        await command.ExecuteScalarAsync(ct);
+    }
+
+    public async Task InsertJobAsync(JobRecord job, CancellationToken ct)
+    {
+        await using var connection = await OpenAsync(ct);
+        await using var command = connection.CreateCommand();
+        command.CommandText = $"INSERT INTO vae_jobs ({JobColumns}) VALUES ($id, $name, $status, $dataset, $request, $epochs, $model_id, $error, $cancel_requested, $created_at, $started_at, $finished_at);";
+        BindJob(command, job);
+        await command.ExecuteNonQueryAsync(ct);
+    }
+
+    public async Task<JobRecord?> GetJobAsync(string id, CancellationToken ct)
+    {
+        await using var connection = await OpenAsync(ct);
+        await using var command = connection.CreateCommand();
+        command.CommandText = $"SELECT {JobColumns} FROM vae_jobs WHERE id = $id;";
+        command.Parameters.AddWithValue("$id", id);
+        await using var reader = await command.ExecuteReaderAsync(ct);
+        return await reader.ReadAsync(ct) ? ReadJob(reader) : null;
+    }
+
+    public async Task<IReadOnlyList<JobRecord>> ListJobsAsync(int limit, CancellationToken ct)
+    {
+        await using var connection = await OpenAsync(ct);
+        await using var command = connection.CreateCommand();
+        // rowid breaks ties between jobs created within the same tick, newest insert first.
+        command.CommandText = $"SELECT {JobColumns} FROM vae_jobs ORDER BY created_at DESC, rowid DESC LIMIT $limit;";
+        command.Parameters.AddWithValue("$limit", Math.Max(0, limit));
+        await using var reader = await command.ExecuteReaderAsync(ct);
+        var jobs = new List<JobRecord>();
+        while (await reader.ReadAsync(ct)) jobs.Add(ReadJob(reader));
+        return jobs;
+    }
+
+    public async Task<bool> UpdateJobAsync(JobRecord job, CancellationToken ct)
+    {
+        await using var connection = await OpenAsync(ct);
+        await using var command = connection.CreateCommand();
+        command.CommandText = """
+            UPDATE vae_jobs SET name = $name, status = $status, dataset = $dataset, request = $request, epochs = $epochs,
+                model_id = $model_id, error = $error, cancel_requested = $cancel_requested,
+                created_at = $created_at, started_at = $started_at, finished_at = $finished_at
+            WHERE id = $id;
+            """;
+        BindJob(command, job);
+        return await command.ExecuteNonQueryAsync(ct) == 1;
+    }
+
+    public async Task InsertModelAsync(ModelRecord model, CancellationToken ct)
+    {
+        await using var connection = await OpenAsync(ct);
+        await using var command = connection.CreateCommand();
+        command.CommandText = $"INSERT INTO vae_models ({ModelColumns}) VALUES ($id, $name, $dataset, $config, $metrics, $job_id, $created_at);";
+        command.Parameters.AddWithValue("$id", model.Id);
+        command.Parameters.AddWithValue("$name", (object?)model.Name ?? DBNull.Value);
+        command.Parameters.AddWithValue("$dataset", model.Dataset);
+        command.Parameters.AddWithValue("$config", JsonSerializer.Serialize(model.Config, Json));
+        command.Parameters.AddWithValue("$metrics", JsonSerializer.Serialize(model.Metrics, Json));
+        command.Parameters.AddWithValue("$job_id", (object?)model.JobId ?? DBNull.Value);
+        command.Parameters.AddWithValue("$created_at", FormatTime(model.CreatedAt));
+        await command.ExecuteNonQueryAsync(ct);
+    }
+
+    public async Task<ModelRecord?> GetModelAsync(string id, CancellationToken ct)
+    {
+        await using var connection = await OpenAsync(ct);
+        await using var command = connection.CreateCommand();
+        command.CommandText = $"SELECT {ModelColumns} FROM vae_models WHERE id = $id;";
+        command.Parameters.AddWithValue("$id", id);
+        await using var reader = await command.ExecuteReaderAsync(ct);
+        return await reader.ReadAsync(ct) ? ReadModel(reader) : null;
+    }
+
+    public async Task<IReadOnlyList<ModelRecord>> ListModelsAsync(CancellationToken ct)
+    {
+        await using var connection = await OpenAsync(ct);
+        await using var command = connection.CreateCommand();
+        command.CommandText = $"SELECT {ModelColumns} FROM vae_models ORDER BY created_at DESC, rowid DESC;";
+        await using var reader = await command.ExecuteReaderAsync(ct);
+        var models = new List<ModelRecord>();
+        while (await reader.ReadAsync(ct)) models.Add(ReadModel(reader));
+        return models;
+    }
+
+    public async Task<bool> DeleteModelAsync(string id, CancellationToken ct)
+    {
+        await using var connection = await OpenAsync(ct);
+        await using var command = connection.CreateCommand();
+        command.CommandText = "DELETE FROM vae_models WHERE id = $id;";
+        command.Parameters.AddWithValue("$id", id);
+        return await command.ExecuteNonQueryAsync(ct) == 1;
+    }
+
+    private async Task<SqliteConnection> OpenAsync(CancellationToken ct)
+    {
+        var connection = new SqliteConnection(_connectionString);
+        try
+        {
+            await connection.OpenAsync(ct);
+            // SQLite's own busy wait, so a write that meets Quartz's transaction waits instead of failing.
+            await ExecuteAsync(connection, "PRAGMA busy_timeout = 10000;", ct);
+            return connection;
+        }
+        catch
+        {
+            await connection.DisposeAsync();
+            throw;
+        }
+    }
+
+    private static async Task ExecuteAsync(SqliteConnection connection, string sql, CancellationToken ct)
+    {
+        await using var command = connection.CreateCommand();
+        command.CommandText = sql;
+        await command.ExecuteNonQueryAsync(ct);
+    }
+
+    private static void BindJob(SqliteCommand command, JobRecord job)
+    {
+        var p = command.Parameters;
+        p.AddWithValue("$id", job.Id);
+        p.AddWithValue("$name", (object?)job.Name ?? DBNull.Value);
+        p.AddWithValue("$status", StatusText(job.Status));
+        p.AddWithValue("$dataset", job.Request.Dataset ?? "");
+        p.AddWithValue("$request", JsonSerializer.Serialize(job.Request, Json));
+        p.AddWithValue("$epochs", JsonSerializer.Serialize(job.Epochs, Json));
+        p.AddWithValue("$model_id", (object?)job.ModelId ?? DBNull.Value);
+        p.AddWithValue("$error", (object?)job.Error ?? DBNull.Value);
+        p.AddWithValue("$cancel_requested", job.CancelRequested ? 1 : 0);
+        p.AddWithValue("$created_at", FormatTime(job.CreatedAt));
+        p.AddWithValue("$started_at", job.StartedAt is { } s ? FormatTime(s) : DBNull.Value);
+        p.AddWithValue("$finished_at", job.FinishedAt is { } f ? FormatTime(f) : DBNull.Value);
+    }
+
+    private static JobRecord ReadJob(SqliteDataReader r)
+    {
+        string id = r.GetString(0);
+        return new JobRecord
+        {
+            Id = id,
+            Name = r.IsDBNull(1) ? null : r.GetString(1),
+            Status = ParseStatus(r.GetString(2), id),
+            Request = Deserialize<TrainingRequest>(r.GetString(4), "request", id),
+            Epochs = Deserialize<List<EpochMetrics>>(r.GetString(5), "epochs", id),
+            ModelId = r.IsDBNull(6) ? null : r.GetString(6),
+            Error = r.IsDBNull(7) ? null : r.GetString(7),
+            CancelRequested = r.GetInt64(8) != 0,
+            CreatedAt = ParseTime(r.GetString(9)),
+            StartedAt = r.IsDBNull(10) ? null : ParseTime(r.GetString(10)),
+            FinishedAt = r.IsDBNull(11) ? null : ParseTime(r.GetString(11)),
+        };
+    }
+
+    private static ModelRecord ReadModel(SqliteDataReader r)
+    {
+        string id = r.GetString(0);
+        return new ModelRecord
+        {
+            Id = id,
+            Name = r.IsDBNull(1) ? null : r.GetString(1),
+            Dataset = r.GetString(2),
+            Config = Deserialize<ModelConfig>(r.GetString(3), "config", id),
+            Metrics = Deserialize<List<EpochMetrics>>(r.GetString(4), "metrics", id),
+            JobId = r.IsDBNull(5) ? null : r.GetString(5),
+            CreatedAt = ParseTime(r.GetString(6)),
+        };
+    }
+
+    private static T Deserialize<T>(string json, string column, string id) where T : class
+    {
+        try
+        {
+            return JsonSerializer.Deserialize<T>(json, Json) ?? throw new InvalidDataException($"Record '{id}' has an empty '{column}' column.");
+        }
+        catch (JsonException e)
+        {
+            throw new InvalidDataException($"Record '{id}' has an unreadable '{column}' column: {e.Message}", e);
+        }
+    }
+
+    private static string StatusText(JobStatus status) => status switch
+    {
+        JobStatus.Queued => "queued",
+        JobStatus.Running => "running",
+        JobStatus.Succeeded => "succeeded",
+        JobStatus.Failed => "failed",
+        JobStatus.Cancelled => "cancelled",
+        _ => throw new ArgumentOutOfRangeException(nameof(status), status, null),
+    };
+
+    private static JobStatus ParseStatus(string text, string id) => text switch
+    {
+        "queued" => JobStatus.Queued,
+        "running" => JobStatus.Running,
+        "succeeded" => JobStatus.Succeeded,
+        "failed" => JobStatus.Failed,
+        "cancelled" => JobStatus.Cancelled,
+        _ => throw new InvalidDataException($"Job '{id}' has the unknown status '{text}'."),
+    };
+
+    // UTC with a fixed width, so text order is time order and ORDER BY created_at needs no parsing.
+    private static string FormatTime(DateTimeOffset t) => t.ToUniversalTime().ToString("yyyy-MM-dd'T'HH:mm:ss.fffffff'Z'", CultureInfo.InvariantCulture);
+
+    private static DateTimeOffset ParseTime(string text) => DateTimeOffset.Parse(text, CultureInfo.InvariantCulture, DateTimeStyles.AssumeUniversal | DateTimeStyles.AdjustToUniversal);
+}

@@ -1,0 +1,167 @@
+// The service's HTTP API. Every failure becomes an ApiError whose message can be shown as is:
+// the ProblemDetails detail when the service answered, a plain sentence when it could not be reached.
+
+const API_KEY_STORAGE = 'vae.apiKey';
+
+export class ApiError extends Error {
+  constructor(message, status = 0, problem = null) {
+    super(message);
+    this.name = 'ApiError';
+    this.status = status;
+    this.problem = problem;
+  }
+}
+
+export function isAbort(error) {
+  return error?.name === 'AbortError';
+}
+
+export function apiKey() {
+  try { return localStorage.getItem(API_KEY_STORAGE) ?? ''; } catch { return ''; }
+}
+
+export function setApiKey(value) {
+  try {
+    if (value) localStorage.setItem(API_KEY_STORAGE, value);
+    else localStorage.removeItem(API_KEY_STORAGE);
+  } catch { /* storage may be off; the key then lasts for this page only */ }
+  sessionKey = value;
+}
+
+let sessionKey = apiKey();
+
+async function problemOf(response) {
+  const type = response.headers.get('content-type') ?? '';
+  let problem = null;
+  let text = '';
+  try {
+    if (type.includes('json')) problem = await response.json();
+    else text = (await response.text()).trim();
+  } catch { /* an unreadable body still has a status */ }
+  const message = problem?.detail || problem?.title
+    || (text && text.length < 300 && !text.startsWith('<') ? text : '')
+    || `The service answered ${response.status} ${response.statusText || ''}`.trim() + '.';
+  return new ApiError(message, response.status, problem);
+}
+
+async function request(path, { method = 'GET', json, body, contentType, accept, signal, write = false } = {}) {
+  const headers = {};
+  if (json !== undefined) {
+    body = JSON.stringify(json);
+    headers['Content-Type'] = 'application/json';
+  } else if (contentType) {
+    headers['Content-Type'] = contentType;
+  }
+  if (accept) headers.Accept = accept;
+  if (write && sessionKey) headers['X-Api-Key'] = sessionKey;
+  let response;
+  try {
+    response = await fetch(path, { method, headers, body, signal, cache: 'no-cache' });
+  } catch (error) {
+    if (isAbort(error)) throw error;
+    throw new ApiError('Could not reach the service (network error). Check that it is running, then retry.');
+  }
+  if (!response.ok) throw await problemOf(response);
+  return response;
+}
+
+async function readJson(response) {
+  try {
+    return await response.json();
+  } catch {
+    throw new ApiError('The service sent a reply that is not valid JSON.', response.status);
+  }
+}
+
+async function readBlob(response) {
+  try {
+    return await response.blob();
+  } catch (error) {
+    if (isAbort(error)) throw error;
+    throw new ApiError('The connection broke while the image was arriving. Retry.', response.status);
+  }
+}
+
+const enc = encodeURIComponent;
+
+function query(params) {
+  const parts = Object.entries(params)
+    .filter(([, v]) => v !== undefined && v !== null && v !== '')
+    .map(([k, v]) => `${enc(k)}=${enc(String(v))}`);
+  return parts.length ? `?${parts.join('&')}` : '';
+}
+
+export const api = {
+  async models(signal) {
+    const body = await readJson(await request('/api/models', { signal }));
+    // The list comes wrapped ({ models: [...] }); a bare array is accepted too.
+    return Array.isArray(body) ? body : (body.models ?? []);
+  },
+
+  async model(id, signal) {
+    return readJson(await request(`/api/models/${enc(id)}`, { signal }));
+  },
+
+  async samples(id, { n, seed, temperature, columns, scale }, signal) {
+    const path = `/api/models/${enc(id)}/samples.png${query({ n, seed, temperature, columns, scale })}`;
+    return readBlob(await request(path, { signal, accept: 'image/png' }));
+  },
+
+  /** Mean (and log-variance) of one PNG's code. */
+  async encodePng(id, png, signal) {
+    const response = await request(`/api/models/${enc(id)}/encode?invert=false`, { method: 'POST', body: png, contentType: 'image/png', signal });
+    const body = await readJson(response);
+    return body.results?.[0] ?? null;
+  },
+
+  async reconstructPng(id, png, { scale = 1 } = {}, signal) {
+    const path = `/api/models/${enc(id)}/reconstruct${query({ invert: 'false', scale })}`;
+    return readBlob(await request(path, { method: 'POST', body: png, contentType: 'image/png', accept: 'image/png', signal }));
+  },
+
+  async decodePng(id, latents, { scale = 1, columns } = {}, signal) {
+    const path = `/api/models/${enc(id)}/decode${query({ scale, columns })}`;
+    return readBlob(await request(path, { method: 'POST', json: { latents }, accept: 'image/png', signal }));
+  },
+
+  /** Pixel values of decoded codes: { images: [[...]], width, height }. */
+  async decodePixels(id, latents, signal) {
+    const response = await request(`/api/models/${enc(id)}/decode`, { method: 'POST', json: { latents }, accept: 'application/json', signal });
+    return readJson(response);
+  },
+
+  async interpolate(id, { from, to, steps, method }, signal) {
+    const path = `/api/models/${enc(id)}/interpolate?invert=false`;
+    return readBlob(await request(path, { method: 'POST', json: { from, to, steps, method }, accept: 'image/png', signal }));
+  },
+
+  async manifold(id, { n, range, dims, scale }, signal) {
+    const path = `/api/models/${enc(id)}/manifold.png${query({ n, range, dims: dims.join(','), scale })}`;
+    return readBlob(await request(path, { signal, accept: 'image/png' }));
+  },
+
+  async latents(id, { split = 'test', limit = 1000 } = {}, signal) {
+    return readJson(await request(`/api/models/${enc(id)}/latents${query({ split, limit })}`, { signal }));
+  },
+
+  async jobs(signal) {
+    const body = await readJson(await request('/api/jobs', { signal }));
+    return Array.isArray(body) ? body : (body.jobs ?? []);
+  },
+
+  async job(id, signal) {
+    return readJson(await request(`/api/jobs/${enc(id)}`, { signal }));
+  },
+
+  async startJob(trainingRequest) {
+    return readJson(await request('/api/jobs', { method: 'POST', json: trainingRequest, write: true }));
+  },
+
+  async cancelJob(id) {
+    return readJson(await request(`/api/jobs/${enc(id)}`, { method: 'DELETE', write: true }));
+  },
+
+  eventsUrl(id) {
+    return `/api/jobs/${enc(id)}/events`;
+  },
+};

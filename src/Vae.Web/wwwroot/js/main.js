@@ -1,0 +1,79 @@
+// Wires the sections together around the model picker: every section shows the chosen model, and a
+// finished training job brings its model into the picker.
+
+import { api } from './api.js';
+import { ExploreSection } from './explore.js';
+import { Gallery } from './gallery.js';
+import { InterpolateSection } from './interpolate.js';
+import { JobsSection } from './jobs.js';
+import { ModelInfo, ModelPicker } from './model.js';
+import { DrawSection } from './reconstruct.js';
+import { TrainSection } from './train.js';
+import { $, clearError, showError } from './util.js';
+
+const modelError = $('#model-error');
+let shownId = null;
+
+const info = new ModelInfo($('#model-section'));
+const explore = new ExploreSection($('#explore-section'));
+const draw = new DrawSection($('#draw-section'), { onCode: mu => explore.setDrawnCode(mu) });
+const interpolate = new InterpolateSection($('#interpolate-section'), { drawPad: draw.pad });
+const gallery = new Gallery($('#samples-section'), {
+  onPick: (image, x, y, size) => interpolate.pick(image, x, y, size),
+});
+
+const train = new TrainSection($('#train-section'), {
+  onStarted: () => jobs.refresh(),
+  onFinished: job => {
+    jobs.refresh();
+    if (job.status === 'succeeded') loadModels(job.modelId);
+  },
+});
+
+const jobs = new JobsSection($('#jobs-section'), {
+  onWatch: job => {
+    train.follow(job);
+    $('#train-live').scrollIntoView({ behavior: 'smooth', block: 'start' });
+  },
+  onUseModel: id => {
+    loadModels(id);
+    window.scrollTo({ top: 0, behavior: 'smooth' });
+  },
+  onSucceeded: () => loadModels(),
+});
+
+const picker = new ModelPicker($('#model-select'), { onChange: model => show(model) });
+
+function show(model) {
+  shownId = model?.id ?? null;
+  document.body.dataset.model = shownId ?? '';
+  info.show(model);
+  gallery.setModel(model);
+  draw.setModel(model);
+  interpolate.setModel(model);
+  explore.setModel(model);
+}
+
+/** Reads the model list; selects `preferId` when given, else keeps the current model (or the default). */
+async function loadModels(preferId) {
+  try {
+    const models = await api.models();
+    explore.setModels(models);
+    const chosen = picker.setModels(models, preferId);
+    if ((chosen?.id ?? null) !== shownId || shownId === null) show(chosen);
+    else explore.fillCompare();
+    clearError(modelError);
+  } catch (error) {
+    showError(modelError, error);
+  }
+}
+
+async function start() {
+  await Promise.all([loadModels(), jobs.refresh()]);
+  // A job already under way (such as the first model of a new service) is shown training live.
+  const running = jobs.active[0];
+  if (running && !train.job) train.follow(running);
+  document.documentElement.dataset.ready = 'true';
+}
+
+start();

@@ -1,0 +1,285 @@
+// Train a model: the form that queues a job, and the live view of a job (its loss after every
+// batch and every epoch, fed by the job's Server-Sent Events) with a cancel button.
+
+import { api, apiKey, setApiKey } from './api.js';
+import { LineChart } from './charts.js';
+import { $, $$, clearError, el, formatDuration, formatNumber, showError } from './util.js';
+
+const FINAL = new Set(['succeeded', 'failed', 'cancelled']);
+const NUMBER_FIELDS = { latentDim: 'int', epochs: 'int', batchSize: 'int', seed: 'int', beta: 'float', sigma: 'float', learningRate: 'float' };
+
+export function isActive(job) {
+  return job && !FINAL.has(job.status);
+}
+
+export class TrainSection {
+  /** @param {{ onStarted?: (job) => void, onFinished?: (job) => void }} options */
+  constructor(section, { onStarted = () => {}, onFinished = () => {} } = {}) {
+    this.form = $('#train-form', section);
+    this.submit = $('#train-submit', section);
+    this.error = $('#train-error', section);
+    this.live = $('#train-live', section);
+    this.liveTitle = $('#train-live-title', section);
+    this.status = $('#train-status', section);
+    this.progress = $('#train-progress', section);
+    this.cancelButton = $('#train-cancel', section);
+    this.liveError = $('#train-live-error', section);
+    this.onStarted = onStarted;
+    this.onFinished = onFinished;
+    this.job = null;
+    this.source = null;
+    this.pollTimer = 0;
+    this.lastBatch = null;
+
+    this.chartDiv = $('#train-chart', section);
+    this.chart = new LineChart(this.chartDiv, { xLabel: 'epoch', yLabel: 'loss (nats)', title: 'Training loss' });
+    this.series = {
+      batch: { id: 'batch', label: 'each batch (train)', className: 'series-3', thin: true, robust: true, points: [] },
+      train: { id: 'train', label: 'epoch mean, train', className: 'series-1', markers: true, points: [] },
+      test: { id: 'test', label: 'epoch mean, test', className: 'series-2', markers: true, points: [] },
+    };
+
+    // Each field gets a place for its own message, tied to it for screen readers.
+    for (const input of $$('[name]', this.form)) {
+      const message = el('span', { className: 'field-error', id: `field-error-${input.name}` });
+      input.closest('label')?.append(message);
+      const described = input.getAttribute('aria-describedby');
+      input.setAttribute('aria-describedby', described ? `${described} ${message.id}` : message.id);
+      input.addEventListener('input', () => this.clearField(input));
+    }
+
+    const key = $('#api-key', section);
+    key.value = apiKey();
+    key.addEventListener('change', () => setApiKey(key.value.trim()));
+
+    this.form.addEventListener('submit', e => {
+      e.preventDefault();
+      this.start();
+    });
+    this.cancelButton.addEventListener('click', () => this.cancel());
+  }
+
+  clearField(input) {
+    input.removeAttribute('aria-invalid');
+    const message = $(`#field-error-${input.name}`, this.form);
+    if (message) message.textContent = '';
+  }
+
+  clearFields() {
+    for (const input of $$('[name]', this.form)) this.clearField(input);
+  }
+
+  /** The form as a training request; fields left empty take the service's defaults. */
+  readRequest() {
+    const data = new FormData(this.form);
+    const request = { architecture: 'mlp' };
+    const problems = {};
+    for (const [name, raw] of data.entries()) {
+      const value = String(raw).trim();
+      if (value === '') continue;
+      if (name === 'hiddenSizes') {
+        const parts = value.split(/[\s,;]+/).filter(Boolean);
+        const sizes = parts.map(Number);
+        if (sizes.some(s => !Number.isInteger(s))) problems.hiddenSizes = 'list whole numbers separated by commas, such as 512, 256.';
+        else request.hiddenSizes = sizes;
+      } else if (NUMBER_FIELDS[name]) {
+        const number = Number(value);
+        if (!Number.isFinite(number)) problems[name] = 'must be a number.';
+        else if (NUMBER_FIELDS[name] === 'int' && !Number.isInteger(number)) problems[name] = 'must be a whole number.';
+        else request[name] = number;
+      } else {
+        request[name] = value;
+      }
+    }
+    // A number box holding text reads as empty; say so rather than silently using the default.
+    for (const input of $$('input[type="number"]', this.form)) {
+      if (input.validity.badInput) problems[input.name] = 'must be a number.';
+    }
+    return { request, problems };
+  }
+
+  showFieldProblems(errors) {
+    for (const [field, messages] of Object.entries(errors ?? {})) {
+      const input = this.form.elements.namedItem(field);
+      if (!input || !(input instanceof HTMLElement)) continue;
+      input.setAttribute('aria-invalid', 'true');
+      const message = $(`#field-error-${field}`, this.form);
+      if (message) message.textContent = [].concat(messages).join(' ');
+    }
+    const first = Object.keys(errors ?? {}).map(f => this.form.elements.namedItem(f)).find(i => i instanceof HTMLElement);
+    if (first?.closest('details')) first.closest('details').open = true;
+  }
+
+  async start() {
+    clearError(this.error);
+    this.clearFields();
+    const { request, problems } = this.readRequest();
+    if (Object.keys(problems).length) {
+      this.showFieldProblems(problems);
+      this.error.textContent = Object.entries(problems).map(([f, m]) => `${f} ${m}`).join(' ');
+      return;
+    }
+    this.submit.disabled = true;
+    try {
+      const job = await api.startJob(request);
+      this.follow(job);
+      this.onStarted(job);
+    } catch (error) {
+      showError(this.error, error);
+      this.showFieldProblems(error.problem?.errors);
+    } finally {
+      this.submit.disabled = false;
+    }
+  }
+
+  /** Shows a job live: its epochs so far, then every batch and epoch as they come. */
+  follow(job) {
+    this.stopFollowing();
+    this.job = job;
+    this.lastBatch = null;
+    this.live.hidden = false;
+    clearError(this.liveError);
+    this.liveTitle.textContent = `Job ${job.name ? `“${job.name}” ` : ''}(${job.id})`;
+    this.live.dataset.jobId = job.id;
+    this.series.batch.points = [];
+    this.series.train.points = [];
+    this.series.test.points = [];
+    this.addEpochs(job.epochs ?? []);
+    this.chart.setXDomain([0, Math.max(1, job.totalEpochs ?? job.configuration?.epochs ?? 1)]);
+    this.chart.setSeries(Object.values(this.series));
+    this.render(job);
+    if (!isActive(job)) return;
+
+    const source = new EventSource(api.eventsUrl(job.id));
+    this.source = source;
+    source.addEventListener('status', e => this.onStatus(parse(e)));
+    source.addEventListener('epoch', e => {
+      const epoch = parse(e);
+      if (epoch) this.addEpochs([epoch]);
+      this.chart.schedule();
+    });
+    source.addEventListener('batch', e => this.onBatch(parse(e)));
+    source.addEventListener('open', () => clearError(this.liveError));
+    source.addEventListener('error', () => {
+      if (source !== this.source) return;
+      if (source.readyState === EventSource.CLOSED) {
+        this.liveError.textContent = 'The live feed of this job closed; its status is now checked every few seconds.';
+        this.source = null;
+        this.poll();
+      } else {
+        this.liveError.textContent = 'The live feed of this job was interrupted; reconnecting…';
+      }
+    });
+  }
+
+  stopFollowing() {
+    this.source?.close();
+    this.source = null;
+    clearTimeout(this.pollTimer);
+  }
+
+  /** Without a live feed, the job's record is read every few seconds until it ends. */
+  async poll() {
+    const job = this.job;
+    if (!job || !isActive(job)) return;
+    try {
+      this.onStatus(await api.job(job.id));
+    } catch (error) {
+      showError(this.liveError, error);
+    }
+    if (this.job === job && isActive(this.job) && !this.source) this.pollTimer = setTimeout(() => this.poll(), 3000);
+  }
+
+  addEpochs(epochs) {
+    for (const e of epochs) {
+      if (!e || this.series.train.points.some(([x]) => x === e.epoch)) continue;
+      this.series.train.points.push([e.epoch, e.train?.loss]);
+      this.series.test.points.push([e.epoch, e.test?.loss]);
+    }
+    this.series.train.points.sort((a, b) => a[0] - b[0]);
+    this.series.test.points.sort((a, b) => a[0] - b[0]);
+  }
+
+  onBatch(batch) {
+    if (!batch) return;
+    const x = batch.epoch - 1 + batch.batch / Math.max(1, batch.batchCount);
+    this.series.batch.points.push([x, batch.losses?.loss]);
+    this.lastBatch = batch;
+    this.chart.schedule();
+    if (this.job?.status === 'queued') this.job = { ...this.job, status: 'running' };
+    this.render(this.job);
+  }
+
+  onStatus(job) {
+    if (!job || job.id !== this.job?.id) return;
+    this.job = job;
+    this.addEpochs(job.epochs ?? []);
+    this.chart.schedule();
+    this.render(job);
+    if (!isActive(job)) {
+      this.stopFollowing();
+      clearError(this.liveError);
+      this.onFinished(job);
+    }
+  }
+
+  render(job) {
+    const total = Math.max(1, job.totalEpochs ?? 1);
+    const batch = this.lastBatch;
+    const done = job.status === 'running' && batch
+      ? (batch.epoch - 1 + batch.batch / Math.max(1, batch.batchCount)) / total
+      : (job.currentEpoch ?? 0) / total;
+    this.progress.value = job.status === 'succeeded' ? 1 : Math.min(1, done);
+    this.live.dataset.status = job.status;
+    this.cancelButton.disabled = !isActive(job) || job.cancelRequested;
+    this.cancelButton.hidden = !isActive(job);
+
+    let text;
+    switch (job.status) {
+      case 'queued':
+        text = 'Queued: it starts when a trainer is free.';
+        break;
+      case 'running':
+        text = batch
+          ? `Running: epoch ${batch.epoch} of ${total}, batch ${batch.batch} of ${batch.batchCount}; last batch loss ${formatNumber(batch.losses?.loss)} nats.`
+          : `Running: ${job.currentEpoch ?? 0} of ${total} epochs done.`;
+        if (job.cancelRequested) text = `Cancelling: it stops after the current batch. ${text}`;
+        break;
+      case 'succeeded':
+        text = `Succeeded in ${formatDuration(job.durationSeconds)}: model ${job.modelId} is ready and selected at the top of the page.`;
+        break;
+      case 'failed':
+        text = `Failed: ${job.error || 'the service gave no reason.'}`;
+        break;
+      case 'cancelled':
+        text = `Cancelled after ${job.currentEpoch ?? 0} of ${total} epochs.`;
+        break;
+      default:
+        text = `Status: ${job.status}.`;
+    }
+    this.status.textContent = text;
+  }
+
+  async cancel() {
+    const job = this.job;
+    if (!job) return;
+    this.cancelButton.disabled = true;
+    try {
+      const updated = await api.cancelJob(job.id);
+      // A queued job is cancelled at once and its feed may already be closed: take the answer as the news.
+      if (this.job?.id === job.id) this.onStatus(updated);
+      clearError(this.liveError);
+    } catch (error) {
+      showError(this.liveError, error);
+      this.cancelButton.disabled = false;
+    }
+  }
+}
+
+function parse(event) {
+  try {
+    return JSON.parse(event.data);
+  } catch {
+    return null;
+  }
+}

@@ -1,0 +1,198 @@
+using System.Net;
+using System.Net.Http.Json;
+using System.Text.Json;
+using Vae.Api.Jobs;
+using Vae.Api.Storage;
+using Xunit.Abstractions;
+
+namespace Vae.Api.Tests.Jobs;
+
+/// <summary>Jobs training for real on 1000 images: finishing, being cancelled, being followed live.</summary>
+public sealed class JobLifecycleTests(ITestOutputHelper output) : IDisposable
+{
+    private readonly ServiceFactory _factory = new(output);
+
+    public void Dispose() => _factory.Dispose();
+
+    [Fact]
+    public async Task A_job_goes_from_queued_to_succeeded_with_a_model_and_metrics_for_every_epoch()
+    {
+        var client = _factory.CreateClient();
+        var queued = await client.SubmitAsync(JobsClient.Tiny(epochs: 2, name: "tiny"));
+        Assert.Contains(queued.Status, new[] { JobStatus.Queued, JobStatus.Running });
+
+        var job = await client.WaitUntilFinishedAsync(queued.Id);
+
+        Assert.True(job.Status == JobStatus.Succeeded, $"status {job.Status}, error {job.Error}");
+        Assert.NotNull(job.ModelId);
+        Assert.Equal("tiny", job.Name);
+        Assert.Equal(2, job.CurrentEpoch);
+        Assert.Equal([1, 2], job.Epochs.Select(e => e.Epoch));
+        foreach (var epoch in job.Epochs)
+        {
+            Assert.True(epoch.Train.Loss > 0 && epoch.Test.Loss > 0, $"epoch {epoch.Epoch}: {epoch}");
+            Assert.True(epoch.Train.Reconstruction > 0 && epoch.Train.Kl >= 0);
+            Assert.True(epoch.Seconds > 0);
+        }
+        Assert.NotNull(job.StartedAt);
+        Assert.NotNull(job.FinishedAt);
+        Assert.True(job.DurationSeconds > 0);
+        Assert.Null(job.Error);
+        Assert.False(Directory.Exists(Path.Combine(_factory.StateDirectory, "checkpoints", job.Id)), "the checkpoint folder should be gone");
+        Assert.True(File.Exists(Path.Combine(_factory.StateDirectory, "models", job.ModelId + ".safetensors")));
+
+        var list = await client.GetFromJsonAsync<JobView[]>("/api/jobs", JobsClient.Json);
+        Assert.Contains(list!, j => j.Id == job.Id && j.Status == JobStatus.Succeeded);
+
+        var again = await client.DeleteAsync($"/api/jobs/{job.Id}");
+        Assert.Equal(HttpStatusCode.Conflict, again.StatusCode);
+        Assert.Contains("succeeded", (await again.ProblemAsync()).GetProperty("detail").GetString());
+    }
+
+    [Fact]
+    public async Task Jobs_are_listed_newest_first_and_the_limit_is_honoured()
+    {
+        var client = _factory.CreateClient();
+        var first = await client.SubmitAsync(JobsClient.Tiny(epochs: 1));
+        var second = await client.SubmitAsync(JobsClient.Tiny(epochs: 1));
+
+        var list = (await client.GetFromJsonAsync<JobView[]>("/api/jobs?limit=2", JobsClient.Json))!;
+
+        Assert.Equal([second.Id, first.Id], list.Select(j => j.Id));
+        var one = (await client.GetFromJsonAsync<JobView[]>("/api/jobs?limit=1", JobsClient.Json))!;
+        Assert.Equal(second.Id, Assert.Single(one).Id);
+        await client.WaitUntilFinishedAsync(first.Id);
+        await client.WaitUntilFinishedAsync(second.Id);
+    }
+
+    [Fact]
+    public async Task Jobs_submitted_all_at_once_are_all_accepted_and_all_run()
+    {
+        var client = _factory.CreateClient();
+
+        var responses = await Task.WhenAll(Enumerable.Range(0, 12).Select(_ => client.PostAsJsonAsync("/api/jobs", JobsClient.Tiny(epochs: 1), JobsClient.Json)));
+
+        Assert.All(responses, r => Assert.Equal(HttpStatusCode.Accepted, r.StatusCode));
+        foreach (var response in responses)
+        {
+            var job = (await response.Content.ReadFromJsonAsync<JobView>(JobsClient.Json))!;
+            Assert.Equal(JobStatus.Succeeded, (await client.WaitUntilFinishedAsync(job.Id)).Status);
+        }
+    }
+
+    [Fact]
+    public async Task Cancelling_a_running_job_stops_it_and_a_second_cancel_is_a_conflict()
+    {
+        var client = _factory.CreateClient();
+        var job = await client.SubmitAsync(JobsClient.Tiny(epochs: 200));
+        await client.WaitForAsync(job.Id, j => j.CurrentEpoch >= 1);
+
+        var response = await client.DeleteAsync($"/api/jobs/{job.Id}");
+
+        Assert.Equal(HttpStatusCode.Accepted, response.StatusCode);
+        Assert.True((await response.Content.ReadFromJsonAsync<JobView>(JobsClient.Json))!.CancelRequested);
+        var ended = await client.WaitUntilFinishedAsync(job.Id);
+        Assert.Equal(JobStatus.Cancelled, ended.Status);
+        Assert.InRange(ended.CurrentEpoch, 1, 199);
+        Assert.Null(ended.ModelId);
+        Assert.False(Directory.Exists(Path.Combine(_factory.StateDirectory, "checkpoints", job.Id)), "the checkpoint folder should be gone");
+
+        var again = await client.DeleteAsync($"/api/jobs/{job.Id}");
+        Assert.Equal(HttpStatusCode.Conflict, again.StatusCode);
+    }
+
+    [Fact]
+    public async Task Cancelling_a_queued_job_ends_it_at_once()
+    {
+        var client = _factory.CreateClient();
+        // One job trains at a time, so the second waits in the queue behind the first.
+        var running = await client.SubmitAsync(JobsClient.Tiny(epochs: 200));
+        await client.WaitForAsync(running.Id, j => j.Status == JobStatus.Running);
+        var queued = await client.SubmitAsync(JobsClient.Tiny(epochs: 1));
+
+        var response = await client.DeleteAsync($"/api/jobs/{queued.Id}");
+
+        Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+        var cancelled = (await response.Content.ReadFromJsonAsync<JobView>(JobsClient.Json))!;
+        Assert.Equal(JobStatus.Cancelled, cancelled.Status);
+        Assert.NotNull(cancelled.FinishedAt);
+        Assert.Null(cancelled.StartedAt);
+
+        await client.CancelQuietlyAsync(running.Id);
+        await client.WaitUntilFinishedAsync(running.Id);
+        Assert.Equal(JobStatus.Cancelled, (await client.GetJobAsync(queued.Id)).Status);
+        Assert.Null((await client.GetJobAsync(queued.Id)).StartedAt);
+    }
+
+    [Fact]
+    public async Task The_event_stream_sends_the_status_every_epoch_and_the_end_then_closes()
+    {
+        var client = _factory.CreateClient();
+        var job = await client.SubmitAsync(JobsClient.Tiny(epochs: 3));
+
+        var events = await SseReader.ReadAllAsync(client, $"/api/jobs/{job.Id}/events", TimeSpan.FromSeconds(60));
+
+        Assert.Equal("status", events[0].Type);
+        Assert.Equal(job.Id, events[0].Data.GetProperty("id").GetString());
+        var epochs = events.Where(e => e.Type == "epoch").Select(e => e.Data.GetProperty("epoch").GetInt32()).ToList();
+        // The stream may open after the first epoch has passed; the later ones all arrive, in order.
+        Assert.NotEmpty(epochs);
+        Assert.Equal(Enumerable.Range(epochs[0], 3 - epochs[0] + 1), epochs);
+        Assert.All(events.Where(e => e.Type == "epoch"), e => Assert.Equal(3, e.Data.GetProperty("totalEpochs").GetInt32()));
+        var last = events[^1];
+        Assert.Equal("status", last.Type);
+        Assert.Equal("succeeded", last.Data.GetProperty("status").GetString());
+        Assert.False(string.IsNullOrEmpty(last.Data.GetProperty("modelId").GetString()));
+        if (events.Any(e => e.Type == "batch"))
+        {
+            var batch = events.First(e => e.Type == "batch").Data;
+            Assert.Equal(10, batch.GetProperty("batchCount").GetInt32());
+            Assert.True(batch.GetProperty("losses").GetProperty("loss").GetDouble() > 0);
+        }
+    }
+
+    [Fact]
+    public async Task A_client_following_a_finished_job_gets_its_final_status_and_the_stream_closes()
+    {
+        var client = _factory.CreateClient();
+        var job = await client.SubmitAsync(JobsClient.Tiny(epochs: 1));
+        await client.WaitUntilFinishedAsync(job.Id);
+
+        var events = await SseReader.ReadAllAsync(client, $"/api/jobs/{job.Id}/events", TimeSpan.FromSeconds(10));
+
+        var only = Assert.Single(events);
+        Assert.Equal("status", only.Type);
+        Assert.Equal("succeeded", only.Data.GetProperty("status").GetString());
+        Assert.Equal(1, only.Data.GetProperty("epochs").GetArrayLength());
+    }
+}
+
+/// <summary>Reads a whole Server-Sent Events response: each event's name and JSON data.</summary>
+internal static class SseReader
+{
+    public sealed record Event(string Type, JsonElement Data);
+
+    public static async Task<List<Event>> ReadAllAsync(HttpClient client, string path, TimeSpan timeout)
+    {
+        using var cts = new CancellationTokenSource(timeout);
+        using var response = await client.GetAsync(path, HttpCompletionOption.ResponseHeadersRead, cts.Token);
+        Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+        Assert.Equal("text/event-stream", response.Content.Headers.ContentType?.MediaType);
+        using var reader = new StreamReader(await response.Content.ReadAsStreamAsync(cts.Token));
+        var events = new List<Event>();
+        string type = "message";
+        var data = new List<string>();
+        while (await reader.ReadLineAsync(cts.Token) is { } line)
+        {
+            if (line.StartsWith("event:", StringComparison.Ordinal)) type = line["event:".Length..].Trim();
+            else if (line.StartsWith("data:", StringComparison.Ordinal)) data.Add(line["data:".Length..].TrimStart());
+            else if (line.Length == 0 && data.Count > 0)
+            {
+                events.Add(new Event(type, JsonDocument.Parse(string.Join("\n", data)).RootElement.Clone()));
+                type = "message";
+                data.Clear();
+            }
+        }
+        return events;
+    }
+}

@@ -1,0 +1,107 @@
+using System.Net.Http.Json;
+using Microsoft.Extensions.DependencyInjection;
+using Vae.Api.Jobs;
+using Vae.Api.Storage;
+using Xunit.Abstractions;
+
+namespace Vae.Api.Tests.Jobs;
+
+/// <summary>Stopping and starting the host on the same state folder.</summary>
+public sealed class JobRestartTests(ITestOutputHelper output) : IDisposable
+{
+    private readonly string _state = Directory.CreateTempSubdirectory("vae-jobs-restart-").FullName;
+
+    public void Dispose()
+    {
+        try { Directory.Delete(_state, recursive: true); } catch (IOException) { } catch (UnauthorizedAccessException) { }
+    }
+
+    [Fact]
+    public async Task A_job_interrupted_by_a_restart_resumes_from_its_checkpoint_and_keeps_its_earlier_epochs()
+    {
+        const int epochs = 60;
+        JobView before;
+        string id;
+        using (var first = new ServiceFactory(output, _state))
+        {
+            var client = first.CreateClient();
+            id = (await client.SubmitAsync(JobsClient.Tiny(epochs))).Id;
+            string checkpoint = Path.Combine(_state, "checkpoints", id, "checkpoint.safetensors");
+            before = await client.WaitForAsync(id, j => j.CurrentEpoch >= 2 && File.Exists(checkpoint));
+            Assert.Equal(JobStatus.Running, before.Status);
+        } // the host stops here, mid-training
+
+        using var second = new ServiceFactory(output, _state);
+        var client2 = second.CreateClient();
+        var stopped = await client2.GetJobAsync(id);
+        Assert.True(stopped.CurrentEpoch < epochs, $"the job should have been stopped before the end, it is at epoch {stopped.CurrentEpoch}");
+
+        var after = await client2.WaitUntilFinishedAsync(id, timeoutSeconds: 120);
+
+        Assert.True(after.Status == JobStatus.Succeeded, $"status {after.Status}, error {after.Error}");
+        Assert.NotNull(after.ModelId);
+        Assert.Equal(Enumerable.Range(1, epochs), after.Epochs.Select(e => e.Epoch));
+        // Epochs trained before the restart come back from the checkpoint as they were, timings included:
+        // a run started over would have measured new ones.
+        for (int i = 0; i < before.Epochs.Count; i++) Assert.Equal(before.Epochs[i], after.Epochs[i]);
+        Assert.Equal(before.StartedAt, after.StartedAt);
+        Assert.False(Directory.Exists(Path.Combine(_state, "checkpoints", id)));
+    }
+
+    [Fact]
+    public async Task A_job_stored_but_never_scheduled_runs_on_the_next_start()
+    {
+        var queued = new JobRecord
+        {
+            Id = "jstoredonly01", Status = JobStatus.Queued, CreatedAt = DateTimeOffset.UtcNow,
+            Request = new TrainingRequest { HiddenSizes = [32], LatentDim = 2, Epochs = 1, BatchSize = 100 },
+        };
+        var cancelling = queued with { Id = "jstoredonly02", Status = JobStatus.Running, CancelRequested = true, StartedAt = DateTimeOffset.UtcNow };
+        using (var first = new ServiceFactory(output, _state))
+        {
+            // As if the service had stopped between storing these jobs and scheduling them.
+            var store = first.Services.GetRequiredService<IVaeStore>();
+            await store.InsertJobAsync(queued, CancellationToken.None);
+            await store.InsertJobAsync(cancelling, CancellationToken.None);
+        }
+
+        using var second = new ServiceFactory(output, _state);
+        var client = second.CreateClient();
+        var ran = await client.WaitUntilFinishedAsync(queued.Id);
+        var ended = await client.GetJobAsync(cancelling.Id);
+
+        Assert.True(ran.Status == JobStatus.Succeeded, $"status {ran.Status}, error {ran.Error}");
+        Assert.Equal(JobStatus.Cancelled, ended.Status);
+    }
+
+    [Fact]
+    public async Task The_default_job_is_queued_on_a_first_start_only()
+    {
+        var settings = new Dictionary<string, string?> { ["Jobs:SeedDefaultJob"] = "true", ["Jobs:DefaultJobEpochs"] = "1" };
+        string id;
+        using (var first = new ServiceFactory(output, _state, settings))
+        {
+            var jobs = (await first.CreateClient().GetFromJsonAsync<JobView[]>("/api/jobs", JobsClient.Json))!;
+            var seeded = Assert.Single(jobs);
+            Assert.Equal(DefaultJobSeeder.DefaultName, seeded.Name);
+            Assert.Equal(1, seeded.TotalEpochs);
+            Assert.Equal("mnist", seeded.Dataset);
+            id = seeded.Id;
+            await first.CreateClient().WaitUntilFinishedAsync(id);
+        }
+
+        using var second = new ServiceFactory(output, _state, settings);
+        var again = (await second.CreateClient().GetFromJsonAsync<JobView[]>("/api/jobs", JobsClient.Json))!;
+        Assert.Equal(id, Assert.Single(again).Id);
+    }
+
+    [Fact]
+    public async Task Nothing_is_seeded_when_seeding_is_off()
+    {
+        using var factory = new ServiceFactory(output, _state, new Dictionary<string, string?> { ["Jobs:SeedDefaultJob"] = "false" });
+
+        var jobs = (await factory.CreateClient().GetFromJsonAsync<JobView[]>("/api/jobs", JobsClient.Json))!;
+
+        Assert.Empty(jobs);
+    }
+}

@@ -1,0 +1,93 @@
+using System.Net;
+using Vae.Engine.Data;
+using Vae.Engine.Models;
+
+namespace Vae.Api.Tests.Models;
+
+/// <summary>Deleting changes what the service holds, so these tests run on services of their own.</summary>
+public class DeleteModelTests
+{
+    private static readonly ModelConfig Tiny = new() { HiddenSizes = [8], LatentSize = 2 };
+
+    private static async Task<(ImageDataset Train, ImageDataset Test)> DataAsync()
+    {
+        string mnist = await MnistProvisioner.EnsureAsync();
+        return (Mnist.Load(mnist, MnistSplit.Train).Take(200), Mnist.Load(mnist, MnistSplit.Test).Take(50));
+    }
+
+    [Fact]
+    public async Task Deleting_a_model_answers_204_and_the_model_is_gone_everywhere()
+    {
+        using var factory = new ServiceFactory();
+        var client = factory.CreateClient();
+        var (train, test) = await DataAsync();
+        var record = await ModelsFixture.PublishAsync(factory, Tiny, train, test, "to delete");
+
+        // Load it into the cache first: deleting must evict it, not leave it served.
+        (await client.PostAsync($"/api/models/{record.Id}/decode", Http.JsonBody("""{"latent":[0,0]}"""))).EnsureSuccessStatusCode();
+        Assert.Equal(HttpStatusCode.OK, (await client.GetAsync("/api/models/default")).StatusCode);
+
+        var deleted = await client.DeleteAsync($"/api/models/{record.Id}");
+        Assert.Equal(HttpStatusCode.NoContent, deleted.StatusCode);
+
+        await (await client.GetAsync($"/api/models/{record.Id}")).AssertProblemAsync(404);
+        await (await client.GetAsync($"/api/models/{record.Id}/weights")).AssertProblemAsync(404);
+        await (await client.PostAsync($"/api/models/{record.Id}/decode", Http.JsonBody("""{"latent":[0,0]}"""))).AssertProblemAsync(404);
+        await (await client.GetAsync("/api/models/default")).AssertProblemAsync(404, "POST /api/jobs");
+        Assert.False(File.Exists(Path.Combine(factory.StateDirectory, "models", record.Id + ".safetensors")));
+        await (await client.DeleteAsync($"/api/models/{record.Id}")).AssertProblemAsync(404);
+    }
+
+    [Fact]
+    public async Task Deleting_an_unknown_model_is_404()
+    {
+        using var factory = new ServiceFactory();
+        await (await factory.CreateClient().DeleteAsync("/api/models/m123456789abc")).AssertProblemAsync(404, "m123456789abc");
+    }
+
+    [Fact]
+    public async Task Deleting_default_is_refused_because_it_would_name_the_next_model()
+    {
+        using var factory = new ServiceFactory();
+        await (await factory.CreateClient().DeleteAsync("/api/models/default")).AssertProblemAsync(400, "by its id");
+    }
+
+    [Fact]
+    public async Task Deleting_from_another_machine_without_an_api_key_is_forbidden()
+    {
+        using var factory = new ServiceFactory(remoteAddress: IPAddress.Parse("203.0.113.9"));
+        var client = factory.CreateClient();
+        var (train, test) = await DataAsync();
+        var record = await ModelsFixture.PublishAsync(factory, Tiny, train, test, "kept");
+        Assert.Equal(HttpStatusCode.Forbidden, (await client.DeleteAsync($"/api/models/{record.Id}")).StatusCode);
+        Assert.Equal(HttpStatusCode.OK, (await client.GetAsync($"/api/models/{record.Id}")).StatusCode);
+    }
+
+    [Fact]
+    public async Task With_no_model_yet_every_endpoint_on_default_says_to_train_one_first()
+    {
+        using var factory = new ServiceFactory();
+        var client = factory.CreateClient();
+        Assert.Empty((await (await client.GetAsync("/api/models")).ReadJsonAsync<Vae.Api.Models.ModelList>()).Models);
+        await (await client.GetAsync("/api/models/default")).AssertProblemAsync(404, "POST /api/jobs");
+        await (await client.GetAsync("/api/models/default/samples.png")).AssertProblemAsync(404, "POST /api/jobs");
+        await (await client.GetAsync("/api/models/default/manifold.png")).AssertProblemAsync(404, "POST /api/jobs");
+        await (await client.GetAsync("/api/models/default/latents")).AssertProblemAsync(404, "POST /api/jobs");
+        await (await client.PostAsync("/api/models/default/decode", Http.JsonBody("""{"latent":[0,0]}"""))).AssertProblemAsync(404, "POST /api/jobs");
+    }
+
+    [Fact]
+    public async Task A_model_published_later_becomes_default_at_once()
+    {
+        using var factory = new ServiceFactory();
+        var client = factory.CreateClient();
+        var (train, test) = await DataAsync();
+        var first = await ModelsFixture.PublishAsync(factory, Tiny, train, test, "first");
+        Assert.Equal(first.Id, (await (await client.GetAsync("/api/models/default")).ReadJsonAsync<Vae.Api.Models.ModelView>()).Id);
+        var second = await ModelsFixture.PublishAsync(factory, Tiny, train, test, "second");
+        Assert.Equal(second.Id, (await (await client.GetAsync("/api/models/default")).ReadJsonAsync<Vae.Api.Models.ModelView>()).Id);
+        // A model of another dataset never becomes default.
+        await ModelsFixture.PublishAsync(factory, Tiny, train, test, "other", dataset: "other");
+        Assert.Equal(second.Id, (await (await client.GetAsync("/api/models/default")).ReadJsonAsync<Vae.Api.Models.ModelView>()).Id);
+    }
+}

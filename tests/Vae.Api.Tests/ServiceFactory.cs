@@ -1,0 +1,100 @@
+using System.Net;
+using Microsoft.AspNetCore.Builder;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.AspNetCore.Hosting;
+using Microsoft.AspNetCore.Mvc.Testing;
+using Microsoft.AspNetCore.TestHost;
+using Microsoft.Extensions.Logging;
+using Xunit.Abstractions;
+
+namespace Vae.Api.Tests;
+
+/// <summary>
+/// The real service on a throwaway state folder with small datasets. A second factory on the same
+/// folder is a restart of the host. Settings can be overridden per test; logs go to the test output.
+/// </summary>
+public sealed class ServiceFactory : WebApplicationFactory<Program>
+{
+    private readonly Dictionary<string, string?> _settings;
+    private readonly ITestOutputHelper? _output;
+    private readonly bool _ownsDirectory;
+
+    public ServiceFactory(ITestOutputHelper? output = null, string? stateDirectory = null, IDictionary<string, string?>? settings = null, IPAddress? remoteAddress = null)
+    {
+        _output = output;
+        _ownsDirectory = stateDirectory is null;
+        StateDirectory = stateDirectory ?? Directory.CreateTempSubdirectory("vae-api-").FullName;
+        RemoteAddress = remoteAddress;
+        _settings = new Dictionary<string, string?>
+        {
+            ["Storage:Directory"] = StateDirectory,
+            ["Datasets:TrainLimit"] = "1000",
+            ["Datasets:TestLimit"] = "200",
+            ["Jobs:SeedDefaultJob"] = "false",
+            ["Jobs:TrainingThreads"] = "1",
+            ["Security:PermitLimit"] = "100000",
+        };
+        if (settings is not null) foreach (var (k, v) in settings) _settings[k] = v;
+    }
+
+    public string StateDirectory { get; }
+
+    /// <summary>Pretend requests come from this address (null: in-process, treated as local).</summary>
+    public IPAddress? RemoteAddress { get; }
+
+    /// <summary>The same state folder and settings in a new host: a restart.</summary>
+    public ServiceFactory Restart(IDictionary<string, string?>? settings = null)
+    {
+        var merged = new Dictionary<string, string?>(_settings);
+        if (settings is not null) foreach (var (k, v) in settings) merged[k] = v;
+        return new ServiceFactory(_output, StateDirectory, merged, RemoteAddress);
+    }
+
+    protected override void ConfigureWebHost(IWebHostBuilder builder)
+    {
+        foreach (var (k, v) in _settings) builder.UseSetting(k, v);
+        builder.ConfigureLogging(logging =>
+        {
+            logging.ClearProviders();
+            if (_output is not null) logging.AddProvider(new TestOutputLoggerProvider(_output));
+        });
+        if (RemoteAddress is not null)
+            builder.ConfigureTestServices(services => services.AddSingleton<IStartupFilter>(new RemoteAddressFilter(RemoteAddress)));
+    }
+
+    protected override void Dispose(bool disposing)
+    {
+        base.Dispose(disposing);
+        if (disposing && _ownsDirectory)
+        {
+            try { Directory.Delete(StateDirectory, recursive: true); } catch (IOException) { } catch (UnauthorizedAccessException) { }
+        }
+    }
+
+    private sealed class RemoteAddressFilter(IPAddress address) : IStartupFilter
+    {
+        public Action<IApplicationBuilder> Configure(Action<IApplicationBuilder> next) => app =>
+        {
+            app.Use((http, nextMiddleware) => { http.Connection.RemoteIpAddress = address; return nextMiddleware(http); });
+            next(app);
+        };
+    }
+}
+
+/// <summary>Sends the app's log lines to xunit's output of the running test.</summary>
+public sealed class TestOutputLoggerProvider(ITestOutputHelper output) : ILoggerProvider
+{
+    public ILogger CreateLogger(string categoryName) => new Logger(output, categoryName);
+    public void Dispose() { }
+
+    private sealed class Logger(ITestOutputHelper output, string category) : ILogger
+    {
+        public IDisposable? BeginScope<TState>(TState state) where TState : notnull => null;
+        public bool IsEnabled(LogLevel logLevel) => logLevel >= LogLevel.Information;
+        public void Log<TState>(LogLevel logLevel, EventId eventId, TState state, Exception? exception, Func<TState, Exception?, string> formatter)
+        {
+            try { output.WriteLine($"{logLevel} {category}: {formatter(state, exception)}{(exception is null ? "" : " " + exception)}"); }
+            catch (InvalidOperationException) { /* the test already finished */ }
+        }
+    }
+}
