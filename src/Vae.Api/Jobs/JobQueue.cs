@@ -72,7 +72,8 @@ public sealed class JobQueue(ISchedulerFactory schedulers, IVaeStore store, JobR
         if (before is null || after is null) return (CancelOutcome.NotFound, null);
         if (before.IsFinished) return (CancelOutcome.AlreadyFinished, after);
 
-        var scheduler = await schedulers.GetScheduler(ct);
+        // The record now says cancelled (or cancel requested): the rest must happen even if the client leaves.
+        var scheduler = await schedulers.GetScheduler(CancellationToken.None);
         if (before.Status == JobStatus.Queued)
         {
             try

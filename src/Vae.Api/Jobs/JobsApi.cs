@@ -25,7 +25,7 @@ public static class JobsApi
 
         jobs.MapPost("/", Create).RequireWriteAccess()
             .WithSummary("Queue a training job").WithDescription("Every field has a default: an empty body or {} trains the compact MNIST VAE (784-400-20, 10 epochs).")
-            .Accepts<TrainingRequest>("application/json")
+            .Accepts<TrainingRequest>(isOptional: true, "application/json")
             .Produces<JobView>(StatusCodes.Status202Accepted)
             .ProducesProblem(StatusCodes.Status400BadRequest).ProducesProblem(StatusCodes.Status401Unauthorized).ProducesProblem(StatusCodes.Status403Forbidden)
             .ProducesProblem(StatusCodes.Status413PayloadTooLarge).ProducesProblem(StatusCodes.Status415UnsupportedMediaType)
@@ -137,11 +137,13 @@ public static class JobsApi
     {
         if (http.ContentLength > MaxRequestBytes)
             return new(null, Problems.TooLarge($"A training request is at most {MaxRequestBytes} bytes of JSON."));
-        using var buffer = new MemoryStream();
-        await http.Body.CopyToAsync(buffer, ct);
-        if (buffer.Length > MaxRequestBytes)
+        // Read at most one byte past the limit: a chunked body has no length to check up front.
+        var buffer = new byte[MaxRequestBytes + 1];
+        int length = 0, read;
+        while (length < buffer.Length && (read = await http.Body.ReadAsync(buffer.AsMemory(length), ct)) > 0) length += read;
+        if (length > MaxRequestBytes)
             return new(null, Problems.TooLarge($"A training request is at most {MaxRequestBytes} bytes of JSON."));
-        var bytes = buffer.GetBuffer().AsMemory(0, (int)buffer.Length);
+        var bytes = buffer.AsMemory(0, length);
         if (bytes.Span.Trim(" \t\r\n"u8).IsEmpty) return new(new TrainingRequest(), null);
         if (!http.HasJsonContentType())
             return new(null, Problems.UnsupportedMedia($"Send the training request as JSON with Content-Type: application/json (got '{http.ContentType ?? "none"}')."));

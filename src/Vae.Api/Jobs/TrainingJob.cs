@@ -70,10 +70,19 @@ public sealed class TrainingJob(
             return;
         }
 
+        // Checked again: the limits may have changed since the job was accepted.
+        var (plan, problems) = TrainingRequestValidation.Check(job.Request, options.Value);
+        if (plan is null)
+        {
+            await EndAsync(id, checkpoints, JobStatus.Failed,
+                "The job's settings are no longer accepted: " + string.Join(" ", problems.Select(p => $"{p.Field} {p.Message}")));
+            return;
+        }
+
         using var stop = CancellationTokenSource.CreateLinkedTokenSource(cancelRequested, schedulerToken);
         try
         {
-            await TrainAsync(job, checkpoints, recovering, stop.Token);
+            await TrainAsync(job, plan, checkpoints, recovering, stop.Token);
         }
         catch (OperationCanceledException) when (stop.IsCancellationRequested)
         {
@@ -104,13 +113,9 @@ public sealed class TrainingJob(
         }
     }
 
-    private async Task TrainAsync(JobRecord job, string checkpoints, bool recovering, CancellationToken ct)
+    private async Task TrainAsync(JobRecord job, TrainingPlan plan, string checkpoints, bool recovering, CancellationToken ct)
     {
         string id = job.Id;
-        var (plan, problems) = TrainingRequestValidation.Check(job.Request, options.Value);
-        if (plan is null)
-            throw new InvalidOperationException("The stored request is no longer accepted: " + string.Join(" ", problems.Select(p => $"{p.Field} {p.Message}")));
-
         var data = await datasets.OpenAsync(plan.Dataset, ct);
         var model = ModelFactory.Create(plan.Model, plan.Training.Seed);
         var trainer = new Trainer(model, plan.Training with { Threads = options.Value.TrainingThreads, CheckpointDirectory = checkpoints });

@@ -117,6 +117,14 @@ public sealed class JobRequestTests(ITestOutputHelper output) : IDisposable
     }
 
     [Fact]
+    public async Task A_body_far_larger_than_any_request_is_refused_with_413()
+    {
+        var response = await _factory.CreateClient().PostJsonAsync($$"""{"name":"{{new string('x', 70_000)}}"}""");
+
+        Assert.Equal(HttpStatusCode.RequestEntityTooLarge, response.StatusCode);
+    }
+
+    [Fact]
     public async Task A_body_that_is_not_json_is_refused_with_415()
     {
         var response = await _factory.CreateClient().PostAsync("/api/jobs", new StringContent("epochs=3", Encoding.UTF8, "application/x-www-form-urlencoded"));

@@ -1,3 +1,4 @@
+using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Options;
 using Vae.Api.Jobs;
 using Vae.Api.Storage;
@@ -29,6 +30,54 @@ public sealed class JobSettingsTests(ITestOutputHelper output)
         }
         Assert.Equal(JobStatus.Cancelled, (await client.WaitUntilFinishedAsync(a.Id)).Status);
         Assert.Equal(JobStatus.Cancelled, (await client.WaitUntilFinishedAsync(b.Id)).Status);
+    }
+
+    [Fact]
+    public async Task A_job_whose_dataset_cannot_be_provisioned_fails_with_the_reason()
+    {
+        string notAFolder = Path.GetTempFileName();
+        try
+        {
+            using var factory = new ServiceFactory(output, settings: new Dictionary<string, string?> { ["Datasets:Directory"] = notAFolder });
+            var client = factory.CreateClient();
+
+            var job = await client.WaitUntilFinishedAsync((await client.SubmitAsync(JobsClient.Tiny(epochs: 1))).Id);
+
+            Assert.Equal(JobStatus.Failed, job.Status);
+            Assert.Contains("mnist", job.Error);
+            Assert.Contains("not available", job.Error);
+            Assert.Null(job.ModelId);
+        }
+        finally
+        {
+            File.Delete(notAFolder);
+        }
+    }
+
+    [Fact]
+    public async Task A_stored_job_beyond_a_lowered_epoch_limit_fails_saying_why()
+    {
+        var tooLong = new JobRecord
+        {
+            Id = "jtoolong0001", Status = JobStatus.Queued, CreatedAt = DateTimeOffset.UtcNow,
+            Request = new TrainingRequest { HiddenSizes = [32], LatentDim = 2, Epochs = 50 },
+        };
+        string state = Directory.CreateTempSubdirectory("vae-jobs-limit-").FullName;
+        try
+        {
+            using (var first = new ServiceFactory(output, state))
+                await first.Services.GetRequiredService<IVaeStore>().InsertJobAsync(tooLong, CancellationToken.None);
+
+            using var second = new ServiceFactory(output, state, new Dictionary<string, string?> { ["Jobs:MaxEpochs"] = "10", ["Jobs:DefaultJobEpochs"] = "5" });
+            var job = await second.CreateClient().WaitUntilFinishedAsync(tooLong.Id);
+
+            Assert.Equal(JobStatus.Failed, job.Status);
+            Assert.Contains("epochs must be between 1 and 10", job.Error);
+        }
+        finally
+        {
+            try { Directory.Delete(state, recursive: true); } catch (IOException) { }
+        }
     }
 
     [Fact]
