@@ -54,6 +54,13 @@ public interface IBackend
 
     /// <summary>result = sum of softplus(l) - t * l (binary cross-entropy on logits).</summary>
     void BceWithLogits(BufferRef logits, BufferRef target, int count, BufferRef result);
+    /// <summary>
+    /// The training form of <see cref="BceWithLogits"/>: result = the sum, and gradient = sigmoid(l) - t
+    /// (overwritten), from one exponential per element, so the backward pass is a scaled add.
+    /// </summary>
+    void BceWithLogitsAndGradient(BufferRef logits, BufferRef target, int count, BufferRef result, BufferRef gradient);
+    /// <summary>y += upstream[0] * scale * x.</summary>
+    void ScaledAdd(BufferRef upstream, float scale, BufferRef x, BufferRef y, int count);
     /// <summary>dl += upstream[0] * scale * (sigmoid(l) - t); dt -= upstream[0] * scale * l. Loss backward kernels read the upstream gradient on the device.</summary>
     void BceWithLogitsBackward(BufferRef upstream, float scale, BufferRef logits, BufferRef target, BufferRef? dLogits, BufferRef? dTarget, int count);
     /// <summary>result = -sum of t log p + (1 - t) log(1 - p), each log clamped at -100 as PyTorch does.</summary>

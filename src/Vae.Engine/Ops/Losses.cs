@@ -12,11 +12,28 @@ public static partial class F
     /// stable for any logit, and its gradient is simply sigmoid(l) - t.
     /// </summary>
     public static Tensor BinaryCrossEntropyWithLogits(Tensor logits, Tensor target, Reduction reduction = Reduction.Mean)
-        => PairLoss(logits, target, reduction, "bce_with_logits",
+    {
+        // Training path: the gradient falls out of the forward pass's exponential, kept for backward.
+        if (Autograd.Needs(logits) && !target.RequiresGrad)
+        {
+            SameBackend(logits, target);
+            SameShape(logits, target, "bce_with_logits");
+            var backend = logits.Backend;
+            var y = Tensor.Empty([], backend);
+            var gradient = Tensor.Empty(logits.Shape, backend);
+            backend.BceWithLogitsAndGradient(logits.Buffer, target.Buffer, logits.Count, y.Buffer, gradient.Buffer);
+            float norm = reduction == Reduction.Mean ? 1f / Math.Max(1, logits.Count) : 1f;
+            if (norm != 1f) backend.Unary(Backends.UnaryKind.Scale, norm, y.Buffer, y.Buffer, 1);
+            Autograd.Record(y, "bce_with_logits", [logits, target], dy =>
+                backend.ScaledAdd(dy.Buffer, norm, gradient.Buffer, logits.GradForAccumulation().Buffer, logits.Count));
+            return y;
+        }
+        return PairLoss(logits, target, reduction, "bce_with_logits",
             (b, r) => b.BceWithLogits(logits.Buffer, target.Buffer, logits.Count, r),
             (b, up, scale) => b.BceWithLogitsBackward(up, scale, logits.Buffer, target.Buffer,
                 logits.RequiresGrad ? logits.GradForAccumulation().Buffer : null,
                 target.RequiresGrad ? target.GradForAccumulation().Buffer : null, logits.Count));
+    }
 
     /// <summary>Binary cross-entropy on probabilities, with PyTorch's clamp of each log at -100.</summary>
     public static Tensor BinaryCrossEntropy(Tensor probabilities, Tensor target, Reduction reduction = Reduction.Mean)

@@ -61,6 +61,8 @@ public class GradientCheckTests
 
     [Fact] public void Binary_cross_entropy_on_logits()
         => GradCheck.Check(t => F.BinaryCrossEntropyWithLogits(t[0], t[1], Reduction.Sum), [GradCheck.Input(G, [3, 4], -4f, 4f), GradCheck.Input(G, [3, 4], 0f, 1f)]);
+    [Fact] public void Binary_cross_entropy_on_logits_against_a_fixed_target_uses_the_fused_training_path()
+        => GradCheck.Check(t => F.BinaryCrossEntropyWithLogits(t[0], t[1]), [GradCheck.Input(G, [5, 3000], -6f, 6f), Constant(G, [5, 3000])], absTol: 1e-4, relTol: 2e-2);
     [Fact] public void Binary_cross_entropy_on_probabilities_with_mean()
         => GradCheck.Check(t => F.BinaryCrossEntropy(t[0], t[1]), [GradCheck.Input(G, [3, 4], 0.1f, 0.9f), GradCheck.Input(G, [3, 4], 0f, 1f)], step: 1e-3f);
     [Fact] public void Squared_error_flows_to_both_sides()

@@ -44,6 +44,21 @@ public class OpValueTests
     }
 
     [Fact]
+    public void Bce_training_path_gives_the_same_loss_and_gradient_as_the_general_one()
+    {
+        var l = Rand([7, 5000], -8, 8); var t = Rand([7, 5000], 0, 1);
+        var fused = F.BinaryCrossEntropyWithLogits(l, t, Reduction.Sum);
+        fused.Backward();
+        var fusedGrad = l.Grad!.ToArray();
+        float general;
+        using (Autograd.NoGrad()) general = F.BinaryCrossEntropyWithLogits(l, t, Reduction.Sum).Item();
+        Assert.Equal(general, fused.Item(), 0);
+        Assert.True(MathF.Abs(general - fused.Item()) < 1e-5f * general);
+        var probabilities = l.Sigmoid().ToArray(); var targets = t.ToArray();
+        for (int i = 0; i < fusedGrad.Length; i++) Assert.Equal(probabilities[i] - targets[i], fusedGrad[i], 5);
+    }
+
+    [Fact]
     public void Bce_on_logits_stays_finite_for_huge_logits()
     {
         var l = Tensor.FromArray([1000f, -1000f, 80f], 3);

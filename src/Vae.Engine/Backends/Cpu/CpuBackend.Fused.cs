@@ -5,20 +5,38 @@ namespace Vae.Engine.Backends.Cpu;
 
 public sealed unsafe partial class CpuBackend
 {
+    private const int RowsPerChunk = 16;
+
     public void BiasActivation(BufferRef y, BufferRef? bias, int rows, int cols, Activation activation, float slope)
     {
-        ReadOnlySpan<float> b = bias is { } br ? Span(br, cols) : default;
-        for (int r = 0; r < rows; r++)
+        var state = new BiasActivationRows(Ptr(y), bias is { } b ? Ptr(b) : null, rows, cols, activation, slope);
+        int chunks = (rows + RowsPerChunk - 1) / RowsPerChunk;
+        CpuParallel.For(chunks, (long)rows * cols >= 32 * 1024 ? ThreadBudget.Current : 1, state, &BiasActivationRows.Run);
+    }
+
+    private readonly struct BiasActivationRows(float* y, float* bias, int rows, int cols, Activation activation, float slope)
+    {
+        private readonly float* _y = y, _bias = bias;
+        private readonly int _rows = rows, _cols = cols;
+        private readonly Activation _activation = activation;
+        private readonly float _slope = slope;
+
+        public static void Run(int chunk, ref BiasActivationRows s)
         {
-            // Row by row, so the row is still in L1 when the activation reads it.
-            var row = Span(y.At(r * cols), cols);
-            if (!b.IsEmpty) TensorPrimitives.Add(row, b, row);
-            switch (activation)
+            int end = Math.Min(s._rows, (chunk + 1) * RowsPerChunk), cols = s._cols;
+            ReadOnlySpan<float> b = s._bias == null ? default : new ReadOnlySpan<float>(s._bias, cols);
+            for (int r = chunk * RowsPerChunk; r < end; r++)
             {
-                case Activation.Relu: TensorPrimitives.Max(row, 0f, row); break;
-                case Activation.LeakyRelu: Pointwise.Map<LeakyReluRule>(row, row, slope); break;
-                case Activation.Sigmoid: TensorPrimitives.Sigmoid(row, row); break;
-                case Activation.Tanh: TensorPrimitives.Tanh(row, row); break;
+                // Row by row, so the row is still in L1 when the activation reads it.
+                var row = new Span<float>(s._y + (long)r * cols, cols);
+                if (!b.IsEmpty) TensorPrimitives.Add(row, b, row);
+                switch (s._activation)
+                {
+                    case Activation.Relu: TensorPrimitives.Max(row, 0f, row); break;
+                    case Activation.LeakyRelu: Pointwise.Map<LeakyReluRule>(row, row, s._slope); break;
+                    case Activation.Sigmoid: TensorPrimitives.Sigmoid(row, row); break;
+                    case Activation.Tanh: TensorPrimitives.Tanh(row, row); break;
+                }
             }
         }
     }

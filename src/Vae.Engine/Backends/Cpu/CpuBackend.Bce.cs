@@ -1,0 +1,60 @@
+using System.Numerics;
+using System.Numerics.Tensors;
+
+namespace Vae.Engine.Backends.Cpu;
+
+public sealed unsafe partial class CpuBackend
+{
+    private const int BceBlock = 4096;
+
+    public void BceWithLogitsAndGradient(BufferRef logits, BufferRef target, int count, BufferRef result, BufferRef gradient)
+    {
+        // Fixed blocks, each summed on its own and added in block order: the same result for any thread count.
+        int blocks = (count + BceBlock - 1) / BceBlock;
+        double* partial = stackalloc double[blocks];
+        var state = new BceBlocks(Ptr(logits), Ptr(target), Ptr(gradient), partial, count);
+        CpuParallel.For(blocks, count >= 4 * BceBlock ? ThreadBudget.Current : 1, state, &BceBlocks.Run);
+        double total = 0;
+        for (int b = 0; b < blocks; b++) total += partial[b];
+        Ptr(result)[0] = (float)total;
+    }
+
+    public void ScaledAdd(BufferRef upstream, float scale, BufferRef x, BufferRef y, int count)
+    {
+        var dst = Span(y, count);
+        TensorPrimitives.MultiplyAdd(Span(x, count), scale * Ptr(upstream)[0], dst, dst);
+    }
+
+    private readonly struct BceBlocks(float* l, float* t, float* g, double* partial, int count)
+    {
+        private readonly float* _l = l, _t = t, _g = g;
+        private readonly double* _partial = partial;
+        private readonly int _count = count;
+
+        public static void Run(int block, ref BceBlocks s)
+        {
+            int start = block * BceBlock, end = Math.Min(start + BceBlock, s._count), i = start, w = Vector<float>.Count;
+            float* l = s._l, t = s._t, g = s._g;
+            var acc = Vector<float>.Zero;
+            for (; i <= end - w; i += w)
+            {
+                var lv = Vector.Load(l + i);
+                var tv = Vector.Load(t + i);
+                // e = exp(-|l|) gives both softplus(l) = max(l, 0) + log(1 + e) and sigmoid(l).
+                var e = Vector.Exp(-Vector.Abs(lv));
+                var onePlus = Vector<float>.One + e;
+                acc += Vector.Max(lv, Vector<float>.Zero) - tv * lv + Vector.Log(onePlus);
+                var sigmoid = Vector.ConditionalSelect(Vector.GreaterThanOrEqual(lv, Vector<float>.Zero), Vector<float>.One, e) / onePlus;
+                Vector.Store(sigmoid - tv, g + i);
+            }
+            float sum = Vector.Sum(acc);
+            for (; i < end; i++)
+            {
+                float e = MathF.Exp(-MathF.Abs(l[i]));
+                sum += MathF.Max(l[i], 0) - t[i] * l[i] + MathF.Log(1 + e);
+                g[i] = (l[i] >= 0 ? 1f : e) / (1 + e) - t[i];
+            }
+            s._partial[block] = sum;
+        }
+    }
+}
