@@ -20,6 +20,8 @@ public static class ApiDocs
                     + "Writes (POST/DELETE of jobs, DELETE of models) need the X-Api-Key header, or a loopback client when no key is configured.",
             });
             o.SchemaFilter<ExampleSchemaFilter>();
+            var xml = Path.Combine(AppContext.BaseDirectory, typeof(ApiDocs).Assembly.GetName().Name + ".xml");
+            if (File.Exists(xml)) o.IncludeXmlComments(xml);
         });
         return services;
     }
@@ -34,6 +36,7 @@ public static class ApiDocs
     /// <summary>Examples keyed by the wire type's name, shown in Swagger UI's "Try it out".</summary>
     public static Dictionary<string, string> Examples { get; } = new()
     {
+        ["EncodeRequest"] = "{\"pixels\":[" + string.Join(",", Enumerable.Repeat("0", 784)) + "]}",
         ["TrainingRequest"] = """{"dataset":"mnist","model":"vae","architecture":"mlp","hiddenSizes":[400],"latentDim":20,"activation":"relu","likelihood":"bernoulli","sigma":1,"beta":1,"epochs":10,"batchSize":128,"learningRate":0.001,"seed":0,"name":"my first VAE"}""",
     };
 
