@@ -135,7 +135,12 @@ public sealed class TrainingJob(
             log.LogInformation("Job {JobId} training: {Epochs} epochs on {Train} images", id, epochs, data.Train.Count);
 
         // Training is long and CPU-bound: it gets its own thread rather than one of the pool's.
-        var history = await Task.Factory.StartNew(() => trainer.Fit(data.Train, data.Test, ct), ct, TaskCreationOptions.LongRunning, TaskScheduler.Default);
+        var history = await Task.Factory.StartNew(() =>
+        {
+            // A dedicated thread that yields the CPU to request threads; it ends with the job.
+            BackgroundPriority.LowerCurrentThread();
+            return trainer.Fit(data.Train, data.Test, ct);
+        }, ct, TaskCreationOptions.LongRunning, TaskScheduler.Default);
 
         var published = await models.PublishAsync(model, job.Name, plan.Dataset, id, history, CancellationToken.None);
         // Before the record says "succeeded": whoever sees the end sees no leftovers.

@@ -129,7 +129,13 @@ export class LineChart {
         y1 = Math.max(y1, ...ys);
       }
     }
-    if (this.xDomain) [x0, x1] = this.xDomain;
+    if (this.xDomain) {
+      [x0, x1] = this.xDomain;
+    } else {
+      // Room for the end markers.
+      const xPad = x1 > x0 ? (x1 - x0) * 0.03 : 0;
+      x0 -= xPad; x1 += xPad;
+    }
     if (x0 === x1) { x0 -= 1; x1 += 1; }
     if (y0 === y1) { y0 -= 1; y1 += 1; }
     const yPad = (y1 - y0) * 0.06;

@@ -118,6 +118,13 @@ export class ExploreSection {
     this.updateMarkers();
   }
 
+  /** After the model list changed under the same chosen model: the comparison may have a new candidate. */
+  refreshCompare() {
+    const before = this.compareModel?.id;
+    this.fillCompare();
+    if (this.compareModel?.id !== before) this.loadCompare();
+  }
+
   /** Compare with another model; unless the visitor chose, the newest of the other kind (AE vs VAE). */
   fillCompare() {
     const others = this.models.filter(m => m.id !== this.model?.id);
@@ -174,7 +181,8 @@ export class ExploreSection {
     } catch (error) {
       if (isAbort(error)) return;
       showError(this.error, error);
-      this.manifold.setMessage('The plane could not be drawn.');
+      this.manifold.setMessage('The plane could not be drawn; the message above says why.');
+      this.manifoldCaption.textContent = 'Decoded plane';
     }
   }
 

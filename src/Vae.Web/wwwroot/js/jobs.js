@@ -80,20 +80,22 @@ export class JobsSection {
     const progress = el('progress', { max: Math.max(1, total), value: job.status === 'succeeded' ? total : done });
     progress.setAttribute('aria-label', `${done} of ${total} epochs`);
 
-    const actions = el('td', { className: 'actions', dataset: { label: 'Actions' } });
+    // One wrapper, so the buttons stay together when the row is stacked on a phone.
+    const buttons = el('span', { className: 'button-group' });
+    const actions = el('td', { className: 'actions', dataset: { label: 'Actions' } }, buttons);
     if (isActive(job)) {
-      actions.append(el('button', {
+      buttons.append(el('button', {
         type: 'button', className: 'small danger', disabled: job.cancelRequested,
         onclick: e => this.cancel(job, e.currentTarget),
         attrs: { 'aria-label': `Cancel job ${job.name || job.id}` },
       }, job.cancelRequested ? 'Cancelling…' : 'Cancel'));
     }
-    actions.append(el('button', {
+    buttons.append(el('button', {
       type: 'button', className: 'small', onclick: () => this.onWatch(job),
       attrs: { 'aria-label': `Show the loss of job ${job.name || job.id}` },
     }, isActive(job) ? 'Watch' : 'Chart'));
     if (job.status === 'succeeded' && job.modelId) {
-      actions.append(el('button', {
+      buttons.append(el('button', {
         type: 'button', className: 'small', onclick: () => this.onUseModel(job.modelId),
         attrs: { 'aria-label': `Use the model of job ${job.name || job.id}` },
       }, 'Use model'));

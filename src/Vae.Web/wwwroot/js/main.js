@@ -35,9 +35,10 @@ const jobs = new JobsSection($('#jobs-section'), {
     train.follow(job);
     $('#train-live').scrollIntoView({ behavior: 'smooth', block: 'start' });
   },
-  onUseModel: id => {
-    loadModels(id);
-    window.scrollTo({ top: 0, behavior: 'smooth' });
+  onUseModel: async id => {
+    if (!(await loadModels(id))) return;
+    if (picker.current()?.id === id) window.scrollTo({ top: 0, behavior: 'smooth' });
+    else jobs.error.textContent = `Model ${id} is no longer there; it was deleted after its job finished.`;
   },
   onSucceeded: () => loadModels(),
 });
@@ -54,17 +55,19 @@ function show(model) {
   explore.setModel(model);
 }
 
-/** Reads the model list; selects `preferId` when given, else keeps the current model (or the default). */
+/** Reads the model list; selects `preferId` when given, else keeps the current model (or the default). Says whether it could. */
 async function loadModels(preferId) {
   try {
     const models = await api.models();
     explore.setModels(models);
     const chosen = picker.setModels(models, preferId);
     if ((chosen?.id ?? null) !== shownId || shownId === null) show(chosen);
-    else explore.fillCompare();
+    else explore.refreshCompare();
     clearError(modelError);
+    return true;
   } catch (error) {
     showError(modelError, error);
+    return false;
   }
 }
 

@@ -173,7 +173,9 @@ export class LatentPlane {
     }
 
     if (this.image) {
-      ctx.imageSmoothingEnabled = false;
+      // Enlarged, the tiles keep their pixels; shrunk, they are averaged rather than aliased.
+      ctx.imageSmoothingEnabled = size * ratio < this.image.naturalWidth;
+      ctx.imageSmoothingQuality = 'high';
       ctx.drawImage(this.image, 0, 0, size, size);
     } else {
       this.drawGrid(muted);
@@ -230,7 +232,7 @@ export class LatentPlane {
     for (const t of ticks(x0, x1, step)) {
       const [px] = this.toPixel(t, 0);
       if (px < 14 || px > size - 14) continue;
-      ctx.fillText(t.toFixed(decimals), px, size - 3);
+      outlined(ctx, t.toFixed(decimals), px, size - 3);
     }
     ctx.textAlign = 'left';
     ctx.textBaseline = 'middle';
@@ -239,11 +241,11 @@ export class LatentPlane {
     for (const t of ticks(y0, y1, yStep)) {
       const [, py] = this.toPixel(0, t);
       if (py < 12 || py > size - 22) continue;
-      ctx.fillText(t.toFixed(yDecimals), 4, py);
+      outlined(ctx, t.toFixed(yDecimals), 4, py);
     }
     ctx.textAlign = 'right';
     ctx.textBaseline = 'top';
-    ctx.fillText(`z${this.dims[0]} →, z${this.dims[1]} ↑`, size - 5, 5);
+    outlined(ctx, `z${this.dims[0]} →, z${this.dims[1]} ↑`, size - 5, 5);
     ctx.globalAlpha = 1;
   }
 
@@ -283,6 +285,18 @@ export class LatentPlane {
     ctx.arc(x, y, 6, 0, Math.PI * 2);
     ctx.stroke();
   }
+}
+
+/** Text with a dark outline, readable over decoded digits as well as over the dark panel. */
+function outlined(ctx, text, x, y) {
+  ctx.save();
+  ctx.globalAlpha = 1;
+  ctx.strokeStyle = 'rgba(0, 0, 0, 0.85)';
+  ctx.lineWidth = 3;
+  ctx.lineJoin = 'round';
+  ctx.strokeText(text, x, y);
+  ctx.restore();
+  ctx.fillText(text, x, y);
 }
 
 function percentile(values, q) {

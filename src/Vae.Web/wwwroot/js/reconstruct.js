@@ -35,6 +35,7 @@ export class DrawSection {
     if (!model || this.pad.isEmpty) {
       this.recon.hidden = true;
       this.placeholder.hidden = false;
+      this.placeholder.textContent = model ? 'Draw to see the reconstruction' : 'No model to reconstruct with yet';
       this.code.textContent = '';
       this.onCode(null);
       return;

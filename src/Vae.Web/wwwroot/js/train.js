@@ -30,6 +30,8 @@ export class TrainSection {
     this.source = null;
     this.pollTimer = 0;
     this.lastBatch = null;
+    // Whether the shown job ended while this page was following it (its model was then selected).
+    this.endedLive = false;
 
     this.chartDiv = $('#train-chart', section);
     this.chart = new LineChart(this.chartDiv, { xLabel: 'epoch', yLabel: 'loss (nats)', title: 'Training loss' });
@@ -137,6 +139,7 @@ export class TrainSection {
     this.stopFollowing();
     this.job = job;
     this.lastBatch = null;
+    this.endedLive = false;
     this.live.hidden = false;
     clearError(this.liveError);
     this.liveTitle.textContent = `Job ${job.name ? `“${job.name}” ` : ''}(${job.id})`;
@@ -145,7 +148,7 @@ export class TrainSection {
     this.series.train.points = [];
     this.series.test.points = [];
     this.addEpochs(job.epochs ?? []);
-    this.chart.setXDomain([0, Math.max(1, job.totalEpochs ?? job.configuration?.epochs ?? 1)]);
+    this.updateDomain();
     this.chart.setSeries(Object.values(this.series));
     this.render(job);
     if (!isActive(job)) return;
@@ -180,6 +183,7 @@ export class TrainSection {
 
   /** Without a live feed, the job's record is read every few seconds until it ends. */
   async poll() {
+    clearTimeout(this.pollTimer);
     const job = this.job;
     if (!job || !isActive(job)) return;
     try {
@@ -187,7 +191,7 @@ export class TrainSection {
     } catch (error) {
       showError(this.liveError, error);
     }
-    if (this.job === job && isActive(this.job) && !this.source) this.pollTimer = setTimeout(() => this.poll(), 3000);
+    if (this.job?.id === job.id && isActive(this.job) && !this.source) this.pollTimer = setTimeout(() => this.poll(), 3000);
   }
 
   addEpochs(epochs) {
@@ -198,6 +202,20 @@ export class TrainSection {
     }
     this.series.train.points.sort((a, b) => a[0] - b[0]);
     this.series.test.points.sort((a, b) => a[0] - b[0]);
+    this.updateDomain();
+  }
+
+  /**
+   * The x axis runs to the end of the epoch under way, not to the last planned one: early in a long
+   * job its first batches would otherwise be squeezed into a sliver at the left.
+   */
+  updateDomain() {
+    const total = Math.max(1, this.job?.totalEpochs ?? 1);
+    const batches = this.series.batch.points;
+    const lastBatch = batches.length ? batches[batches.length - 1][0] : 0;
+    const lastEpoch = this.series.train.points.length ? this.series.train.points[this.series.train.points.length - 1][0] : 0;
+    const reached = Math.max(lastBatch, lastEpoch);
+    this.chart.setXDomain([0, Math.min(total, Math.max(1, Math.ceil(reached - 1e-9)))]);
   }
 
   onBatch(batch) {
@@ -205,6 +223,7 @@ export class TrainSection {
     const x = batch.epoch - 1 + batch.batch / Math.max(1, batch.batchCount);
     this.series.batch.points.push([x, batch.losses?.loss]);
     this.lastBatch = batch;
+    this.updateDomain();
     this.chart.schedule();
     if (this.job?.status === 'queued') this.job = { ...this.job, status: 'running' };
     this.render(this.job);
@@ -212,6 +231,9 @@ export class TrainSection {
 
   onStatus(job) {
     if (!job || job.id !== this.job?.id) return;
+    // Answers can cross (the cancel reply may come after the feed's final status): an ended job
+    // never goes back to an earlier, active snapshot.
+    if (!isActive(this.job) && isActive(job)) return;
     this.job = job;
     this.addEpochs(job.epochs ?? []);
     this.chart.schedule();
@@ -219,6 +241,8 @@ export class TrainSection {
     if (!isActive(job)) {
       this.stopFollowing();
       clearError(this.liveError);
+      this.endedLive = true;
+      this.render(job);
       this.onFinished(job);
     }
   }
@@ -246,7 +270,8 @@ export class TrainSection {
         if (job.cancelRequested) text = `Cancelling: it stops after the current batch. ${text}`;
         break;
       case 'succeeded':
-        text = `Succeeded in ${formatDuration(job.durationSeconds)}: model ${job.modelId} is ready and selected at the top of the page.`;
+        text = `Succeeded in ${formatDuration(job.durationSeconds)}: it made model ${job.modelId}`
+          + (this.endedLive ? ', now selected at the top of the page.' : '.');
         break;
       case 'failed':
         text = `Failed: ${job.error || 'the service gave no reason.'}`;
@@ -267,7 +292,11 @@ export class TrainSection {
     try {
       const updated = await api.cancelJob(job.id);
       // A queued job is cancelled at once and its feed may already be closed: take the answer as the news.
-      if (this.job?.id === job.id) this.onStatus(updated);
+      if (this.job?.id === job.id) {
+        this.onStatus(updated);
+        // Without a live feed, nothing else would bring the final status.
+        if (isActive(this.job) && !this.source) this.poll();
+      }
       clearError(this.liveError);
     } catch (error) {
       showError(this.liveError, error);

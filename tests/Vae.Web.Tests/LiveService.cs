@@ -1,0 +1,57 @@
+using Microsoft.AspNetCore.Hosting;
+using Microsoft.AspNetCore.Hosting.Server;
+using Microsoft.AspNetCore.Hosting.Server.Features;
+using Microsoft.AspNetCore.Mvc.Testing;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Logging;
+
+namespace Vae.Web.Tests;
+
+/// <summary>
+/// The real service, in process, listening on a free loopback port (a browser cannot reach the
+/// in-memory test server), with a throwaway state folder and small datasets.
+/// </summary>
+public sealed class LiveService : WebApplicationFactory<Program>
+{
+    public LiveService()
+    {
+        StateDirectory = Directory.CreateTempSubdirectory("vae-web-").FullName;
+        UseKestrel(0);
+    }
+
+    public string StateDirectory { get; }
+
+    /// <summary>Where the service listens, such as http://127.0.0.1:41234/.</summary>
+    public Uri BaseAddress { get; private set; } = new("http://127.0.0.1/");
+
+    public void Start()
+    {
+        StartServer();
+        var addresses = Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()?.Addresses ?? [];
+        string address = addresses.FirstOrDefault(a => a.StartsWith("http://", StringComparison.Ordinal))
+            ?? throw new InvalidOperationException($"The service started without an HTTP address (it has: {string.Join(", ", addresses)}).");
+        BaseAddress = new Uri(address.Replace("[::1]", "127.0.0.1", StringComparison.Ordinal).TrimEnd('/') + "/");
+    }
+
+    protected override void ConfigureWebHost(IWebHostBuilder builder)
+    {
+        builder.UseSetting("urls", "http://127.0.0.1:0");
+        builder.UseSetting("Storage:Directory", StateDirectory);
+        builder.UseSetting("Datasets:TrainLimit", "2000");
+        builder.UseSetting("Datasets:TestLimit", "500");
+        builder.UseSetting("Jobs:SeedDefaultJob", "false");
+        builder.UseSetting("Jobs:TrainingThreads", "1");
+        // A visitor drawing and hovering sends many small requests; the tests do that quickly.
+        builder.UseSetting("Security:PermitLimit", "100000");
+        builder.ConfigureLogging(logging => logging.ClearProviders());
+    }
+
+    protected override void Dispose(bool disposing)
+    {
+        base.Dispose(disposing);
+        if (!disposing) return;
+        try { Directory.Delete(StateDirectory, recursive: true); }
+        catch (IOException) { }
+        catch (UnauthorizedAccessException) { }
+    }
+}

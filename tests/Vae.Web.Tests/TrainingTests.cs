@@ -1,0 +1,101 @@
+namespace Vae.Web.Tests;
+
+/// <summary>The training form, its live chart, and the jobs table.</summary>
+[Collection(DemoSiteCollection.Name)]
+public class TrainingTests(DemoSite site)
+{
+    [Fact]
+    public async Task A_job_started_from_the_form_plots_its_loss_live_and_can_be_cancelled()
+    {
+        await using var tab = await site.OpenPageAsync();
+        await tab.OpenAsync();
+        // Wide enough that its 200 epochs outlast the test many times over.
+        await tab.Page.FillAsync("#train-form [name=name]", "live chart");
+        await tab.Page.FillAsync("#train-form [name=hiddenSizes]", "1024, 1024");
+        await tab.Page.FillAsync("#train-form [name=latentDim]", "16");
+        await tab.Page.FillAsync("#train-form [name=epochs]", "200");
+        await tab.Page.ClickAsync("#train-form .advanced summary");
+        await tab.Page.FillAsync("#train-form [name=batchSize]", "32");
+        await tab.Page.ClickAsync("#train-submit");
+
+        await tab.WaitUntilAsync("() => !document.querySelector('#train-live').hidden", "the live view");
+        string jobId = await tab.Page.GetAttributeAsync("#train-live", "data-job-id") ?? "";
+        Assert.StartsWith("j", jobId);
+        await tab.WaitUntilAsync("() => Number(document.querySelector('#train-chart').dataset.countBatch) >= 3", "batch points on the live chart");
+        await tab.WaitUntilAsync("() => document.querySelector('#train-chart [data-series=batch]')?.getAttribute('d')?.includes('L')", "the batch curve");
+        Assert.Contains("Running: epoch", await tab.Page.TextContentAsync("#train-status"));
+        await tab.WaitUntilAsync("id => document.querySelector(`#jobs-body tr[data-job-id='${id}'][data-status='running']`)", "the job's row", jobId);
+        await tab.Page.Locator("#train-section").ScreenshotAsync(new() { Path = Path.Combine(DemoSite.ScreenshotDirectory, "training-live.png") });
+
+        // The cancel reply is held back until the live feed has surely said "cancelled": the page must
+        // not take the late reply (still "running, cancel requested") for news.
+        await tab.Page.RouteAsync("**/api/jobs/*", async route =>
+        {
+            if (route.Request.Method != "DELETE")
+            {
+                await route.ContinueAsync();
+                return;
+            }
+            var reply = await route.FetchAsync();
+            await Task.Delay(1500);
+            await route.FulfillAsync(new() { Response = reply });
+        });
+        await tab.Page.ClickAsync("#train-cancel");
+        await tab.WaitUntilAsync("() => document.querySelector('#train-live').dataset.status === 'cancelled'", "the job to be cancelled");
+        Assert.StartsWith("Cancelled after", await tab.Page.TextContentAsync("#train-status"));
+        await tab.WaitUntilAsync("id => document.querySelector(`#jobs-body tr[data-job-id='${id}'][data-status='cancelled']`)", "the cancelled row", jobId);
+        await tab.ScreenshotAsync("training-cancelled");
+        Assert.Empty(await tab.AlertsAsync());
+        Assert.Empty(tab.ScriptErrors);
+    }
+
+    [Fact]
+    public async Task An_impossible_setting_shows_the_service_message_next_to_the_form()
+    {
+        await using var tab = await site.OpenPageAsync();
+        await tab.OpenAsync();
+        await tab.Page.FillAsync("#train-form [name=latentDim]", "0");
+        await tab.Page.ClickAsync("#train-submit");
+
+        await tab.WaitUntilAsync("() => document.querySelector('#train-error').textContent.length > 0", "the form's error");
+        Assert.Equal("latentDim must be between 1 and 512 (got 0).", await tab.Page.TextContentAsync("#train-error"));
+        Assert.Equal("true", await tab.Page.GetAttributeAsync("#train-form [name=latentDim]", "aria-invalid"));
+        Assert.Contains("between 1 and 512", await tab.Page.TextContentAsync("#field-error-latentDim"));
+        Assert.True(await tab.Page.IsHiddenAsync("#train-live"));
+        await tab.Page.Locator("#train-section").ScreenshotAsync(new() { Path = Path.Combine(DemoSite.ScreenshotDirectory, "training-error.png") });
+
+        // Fixing the field clears its mark.
+        await tab.Page.FillAsync("#train-form [name=latentDim]", "2");
+        Assert.Null(await tab.Page.GetAttributeAsync("#train-form [name=latentDim]", "aria-invalid"));
+        Assert.Empty(tab.ScriptErrors);
+    }
+
+    [Fact]
+    public async Task A_finished_job_puts_its_model_in_the_picker()
+    {
+        await using var tab = await site.OpenPageAsync();
+        await tab.OpenAsync();
+        await tab.Page.FillAsync("#train-form [name=name]", "quick one");
+        await tab.Page.FillAsync("#train-form [name=hiddenSizes]", "32");
+        await tab.Page.FillAsync("#train-form [name=epochs]", "1");
+        await tab.Page.ClickAsync("#train-submit");
+
+        await tab.WaitUntilAsync("() => document.querySelector('#train-live').dataset.status === 'succeeded'", "the job to succeed", timeoutMs: 60_000);
+        string jobId = await tab.Page.GetAttributeAsync("#train-live", "data-job-id") ?? "";
+        using var job = System.Text.Json.JsonDocument.Parse(await site.Http.GetStringAsync($"api/jobs/{jobId}"));
+        string modelId = job.RootElement.GetProperty("modelId").GetString()!;
+        try
+        {
+            await tab.WaitUntilAsync("id => document.querySelector('#model-select').value === id", "the new model to be selected", modelId);
+            Assert.Contains("quick one", await tab.Page.TextContentAsync("#model-select option:checked"));
+            await tab.WaitUntilAsync("() => document.querySelectorAll('#model-curves [data-series=train]')[0]?.dataset.count === '1'", "the new model's curve");
+            await tab.ScreenshotAsync("training-succeeded");
+            Assert.Empty(tab.ScriptErrors);
+        }
+        finally
+        {
+            // Other tests expect the fixture's VAE to be the newest model.
+            await site.Http.DeleteAsync($"api/models/{modelId}");
+        }
+    }
+}
