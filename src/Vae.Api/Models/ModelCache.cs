@@ -49,6 +49,9 @@ public sealed class ModelCache
     }
 
     /// <summary>The record of a model id, or of the newest MNIST model for "default"; null when there is none.</summary>
+    /// <summary>For "default" with no model yet: the job that is training the first one, if any.</summary>
+    public Task<JobRecord?> PendingDefaultAsync(CancellationToken ct) => _store.PendingFirstModelAsync("mnist", ct);
+
     public async ValueTask<ModelRecord?> ResolveAsync(string id, CancellationToken ct)
     {
         string key = IsDefault(id) ? "default" : id;

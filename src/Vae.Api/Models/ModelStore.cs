@@ -50,6 +50,13 @@ public sealed class ModelStore(IVaeStore store, IOptions<StorageOptions> options
         return all.FirstOrDefault(m => m.Dataset == "mnist");
     }
 
+    /// <summary>A queued or running job that will produce the first model of a dataset, if any: "default" is then not ready rather than missing.</summary>
+    public async Task<JobRecord?> PendingFirstModelAsync(string dataset, CancellationToken ct)
+    {
+        var jobs = await store.ListJobsAsync(50, ct);
+        return jobs.FirstOrDefault(j => j.Request.Dataset == dataset && j.Status is JobStatus.Queued or JobStatus.Running);
+    }
+
     public async Task<bool> DeleteAsync(string id, CancellationToken ct)
     {
         if (!await store.DeleteModelAsync(id, ct)) return false;

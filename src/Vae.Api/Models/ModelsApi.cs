@@ -37,7 +37,9 @@ public static class ModelsApi
 
     public static IEndpointRouteBuilder MapModels(this IEndpointRouteBuilder app)
     {
-        var models = app.MapGroup("/api/models").WithTags("Models").RequireRateLimiting(SecurityExtensions.RatePolicy);
+        var models = app.MapGroup("/api/models").WithTags("Models").RequireRateLimiting(SecurityExtensions.RatePolicy)
+            // "default" answers 409 while the first MNIST model is still training.
+            .WithMetadata(new ProducesResponseTypeMetadata(StatusCodes.Status409Conflict, typeof(Microsoft.AspNetCore.Mvc.ProblemDetails), ["application/problem+json"]));
 
         models.MapGet("/", ListAsync)
             .WithSummary("Lists the trained models, newest first.");
@@ -109,7 +111,7 @@ public static class ModelsApi
     private static async Task<Results<Ok<ModelView>, ProblemHttpResult>> GetAsync(string id, ModelCache cache, CancellationToken ct)
     {
         var record = await cache.ResolveAsync(id, ct);
-        return record is null ? NotFound(id) : TypedResults.Ok(record.AsView());
+        return record is null ? await MissingAsync(id, cache, ct) : TypedResults.Ok(record.AsView());
     }
 
     private static async Task<Results<NoContent, ProblemHttpResult>> DeleteAsync(string id, ModelStore store, CancellationToken ct)
@@ -124,7 +126,7 @@ public static class ModelsApi
     private static async Task<Results<PhysicalFileHttpResult, ProblemHttpResult>> WeightsAsync(string id, ModelStore store, ModelCache cache, CancellationToken ct)
     {
         var record = await cache.ResolveAsync(id, ct);
-        if (record is null) return NotFound(id);
+        if (record is null) return await MissingAsync(id, cache, ct);
         string path = store.PathOf(record.Id);
         if (!File.Exists(path)) return Problems.NotFound($"The weights of model '{record.Id}' are gone; it was probably deleted just now.");
         return TypedResults.PhysicalFile(path, "application/octet-stream", record.Id + ".safetensors",
@@ -143,7 +145,7 @@ public static class ModelsApi
         if (kind == BodyKind.Other) return UnsupportedContentType(request, "image/png or application/json");
 
         var record = await cache.ResolveAsync(id, ct);
-        if (record is null) return NotFound(id);
+        if (record is null) return await MissingAsync(id, cache, ct);
         var config = record.Config;
         using var body = await RequestBody.ReadAsync(request, o.MaxBodyBytes, ct);
         if (body.Problem is { } tooLarge) return tooLarge;
@@ -186,7 +188,7 @@ public static class ModelsApi
         if (ContentKind(request) != BodyKind.Json) return UnsupportedContentType(request, "application/json");
 
         var record = await cache.ResolveAsync(id, ct);
-        if (record is null) return NotFound(id);
+        if (record is null) return await MissingAsync(id, cache, ct);
         var config = record.Config;
         using var body = await RequestBody.ReadAsync(request, o.MaxBodyBytes, ct);
         if (body.Problem is { } tooLarge) return tooLarge;
@@ -229,7 +231,7 @@ public static class ModelsApi
         if (ContentKind(request) != BodyKind.Png) return UnsupportedContentType(request, "image/png");
 
         var record = await cache.ResolveAsync(id, ct);
-        if (record is null) return NotFound(id);
+        if (record is null) return await MissingAsync(id, cache, ct);
         var config = record.Config;
         if (CheckImageSize(1, config, 1, grid.Scale, 0) is { } tooBig) return tooBig;
         using var body = await RequestBody.ReadAsync(request, options.Value.MaxBodyBytes, ct);
@@ -260,7 +262,7 @@ public static class ModelsApi
         if (CheckGrid(grid) is { } badGrid) return badGrid;
 
         var record = await cache.ResolveAsync(id, ct);
-        if (record is null) return NotFound(id);
+        if (record is null) return await MissingAsync(id, cache, ct);
         var config = record.Config;
         int columns = grid.Columns ?? SquareColumns(query.N);
         if (CheckImageSize(query.N, config, columns, grid.Scale, 2) is { } tooBig) return tooBig;
@@ -288,7 +290,7 @@ public static class ModelsApi
         if (ContentKind(request) != BodyKind.Json) return UnsupportedContentType(request, "application/json");
 
         var record = await cache.ResolveAsync(id, ct);
-        if (record is null) return NotFound(id);
+        if (record is null) return await MissingAsync(id, cache, ct);
         var config = record.Config;
         using var body = await RequestBody.ReadAsync(request, o.MaxBodyBytes, ct);
         if (body.Problem is { } tooLarge) return tooLarge;
@@ -345,7 +347,7 @@ public static class ModelsApi
             return Problems.Unprocessable($"dims must be two latent dimensions separated by a comma, such as 0,1; got \"{query.Dims}\".");
 
         var record = await cache.ResolveAsync(id, ct);
-        if (record is null) return NotFound(id);
+        if (record is null) return await MissingAsync(id, cache, ct);
         var config = record.Config;
         int latent = config.LatentSize;
         if (latent < 2) return Problems.Unprocessable($"Model '{record.Id}' has a single latent dimension; a manifold needs two.");
@@ -379,7 +381,7 @@ public static class ModelsApi
         if (CheckCount(query.Limit, o.MaxLatents, "limit", "images") is { } badLimit) return badLimit;
 
         var record = await cache.ResolveAsync(id, ct);
-        if (record is null) return NotFound(id);
+        if (record is null) return await MissingAsync(id, cache, ct);
         if (!InferenceService.HasImages(record.Dataset))
             return Problems.Unprocessable($"Model '{record.Id}' was trained on '{record.Dataset}', whose images this service cannot read; only mnist models have latent views.");
         var model = cache.Get(record);
@@ -396,6 +398,15 @@ public static class ModelsApi
     }
 
     // ---- shared checks ----
+
+    /// <summary>404, or 409 when "default" is asked for while the first MNIST model is still training.</summary>
+    private static async Task<ProblemHttpResult> MissingAsync(string id, ModelCache cache, CancellationToken ct)
+    {
+        if (ModelCache.IsDefault(id) && await cache.PendingDefaultAsync(ct) is { } job)
+            return Problems.Conflict($"The first MNIST model is still being trained by job '{job.Id}' ({job.Status.ToString().ToLowerInvariant()}, "
+                + $"{job.Epochs.Count} of {job.Request.Epochs} epochs done); retry when GET /api/jobs/{job.Id} shows it succeeded.");
+        return NotFound(id);
+    }
 
     private static ProblemHttpResult NotFound(string id) => ModelCache.IsDefault(id)
         ? Problems.NotFound("There is no trained MNIST model yet, so 'default' names nothing. Start training with POST /api/jobs "
