@@ -13,7 +13,8 @@ WORKDIR /app
 COPY --from=build /app .
 COPY --from=build /data /data
 COPY docker/entrypoint.sh /entrypoint.sh
-ENV VAE_DATA_DIR=/data ASPNETCORE_URLS=http://0.0.0.0:5080
+ENV VAE_DATA_DIR=/data ASPNETCORE_URLS=http://0.0.0.0:5080 Storage__Directory=/var/lib/vae
+# Writes need an API key from outside the container: set Security__ApiKey (e.g. in docker-compose.yml).
 VOLUME ["/var/lib/vae"]
 EXPOSE 5080
 ENTRYPOINT ["/entrypoint.sh"]
