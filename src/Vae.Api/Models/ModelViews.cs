@@ -1,3 +1,4 @@
+using Vae.Api.Jobs;
 using Vae.Api.Storage;
 using Vae.Engine.Models;
 using Vae.Engine.Training;
@@ -11,7 +12,7 @@ public sealed record ModelView(
     string? Name,
     string Dataset,
     ModelConfig Config,
-    IReadOnlyList<EpochMetrics> Metrics,
+    IReadOnlyList<EpochView> Metrics,
     DateTimeOffset CreatedAt,
     string? JobId,
     int LatentSize,
@@ -38,7 +39,7 @@ public sealed record LatentsResponse(IReadOnlyList<LatentPoint> Points, int Dims
 public static class ModelViewExtensions
 {
     public static ModelView AsView(this ModelRecord record) => new(
-        record.Id, record.Name, record.Dataset, record.Config, record.Metrics, record.CreatedAt, record.JobId,
+        record.Id, record.Name, record.Dataset, record.Config, record.Metrics.Select(m => m.AsView()).ToArray(), record.CreatedAt, record.JobId,
         record.Config.LatentSize, ParameterCount(record.Config));
 
     /// <summary>Weights and biases of the model a configuration builds, counted without building it.</summary>
