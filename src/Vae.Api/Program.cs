@@ -30,6 +30,7 @@ app.UseDemoPage();
 app.UseApiDocs();
 
 app.MapHealth();
+app.MapDatasets();
 app.MapJobs();
 app.MapModels();
 

@@ -92,6 +92,10 @@ function query(params) {
 }
 
 export const api = {
+  async datasets(signal) {
+    return readJson(await request('/api/datasets', { signal }));
+  },
+
   async models(signal) {
     const body = await readJson(await request('/api/models', { signal }));
     // The list comes wrapped ({ models: [...] }); a bare array is accepted too.

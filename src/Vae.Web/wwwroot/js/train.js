@@ -58,6 +58,8 @@ export class TrainSection {
       e.preventDefault();
       this.start();
     });
+
+    this.loadDatasets();
     this.cancelButton.addEventListener('click', () => this.cancel());
   }
 
@@ -69,6 +71,21 @@ export class TrainSection {
 
   clearFields() {
     for (const input of $$('[name]', this.form)) this.clearField(input);
+  }
+
+  /** Fills the dataset choice from the service; the built-in MNIST option stays if that fails. */
+  async loadDatasets() {
+    const select = this.form.elements.namedItem('dataset');
+    if (!(select instanceof HTMLSelectElement)) return;
+    try {
+      const datasets = await api.datasets();
+      if (!Array.isArray(datasets) || datasets.length === 0) return;
+      const chosen = select.value;
+      select.replaceChildren(...datasets.map(d => el('option', { value: d.name, textContent: d.description ?? d.name })));
+      if (datasets.some(d => d.name === chosen)) select.value = chosen;
+    } catch (error) {
+      showError(this.error, `The list of datasets could not be loaded: ${error.message}`);
+    }
   }
 
   /** The form as a training request; fields left empty take the service's defaults. */
