@@ -206,20 +206,12 @@ public static class ModelsApi
         if (!asJson && CheckImageSize(count, config, columns, grid.Scale, padding) is { } tooBig) return tooBig;
 
         request.HttpContext.Response.Headers.Vary = "Accept";
-        var latents = ArrayPool<float>.Shared.Rent(count * config.LatentSize);
-        var images = ArrayPool<float>.Shared.Rent(count * config.InputSize);
-        try
-        {
-            Flatten(rows, config.LatentSize, latents);
-            inference.Decode(cache.Get(record), latents, count, images);
-            if (asJson) return TypedResults.Ok(new ImagesResponse(InferenceService.Rows(images, count, config.InputSize), config.Width, config.Height));
-            return TypedResults.File(InferenceService.RenderPng(images, count, config, columns, grid.Scale, padding), Png);
-        }
-        finally
-        {
-            ArrayPool<float>.Shared.Return(latents);
-            ArrayPool<float>.Shared.Return(images);
-        }
+        using var latents = new PooledFloats(count * config.LatentSize);
+        using var images = new PooledFloats(count * config.InputSize);
+        Flatten(rows, config.LatentSize, latents.Array);
+        inference.Decode(cache.Get(record), latents.Array, count, images.Array);
+        if (asJson) return TypedResults.Ok(new ImagesResponse(InferenceService.Rows(images.Array, count, config.InputSize), config.Width, config.Height));
+        return TypedResults.File(InferenceService.RenderPng(images.Array, count, config, columns, grid.Scale, padding), Png);
     }
 
     private static async Task<Results<FileContentHttpResult, ProblemHttpResult>> ReconstructAsync(
@@ -238,16 +230,9 @@ public static class ModelsApi
         if (body.Problem is { } tooLarge) return tooLarge;
         if (ReadImage(body.Span, invert, config, out var pixels) is { } badImage) return badImage;
 
-        var image = ArrayPool<float>.Shared.Rent(config.InputSize);
-        try
-        {
-            inference.Reconstruct(cache.Get(record), pixels, image);
-            return TypedResults.File(InferenceService.RenderPng(image, 1, config, 1, grid.Scale, 0), Png);
-        }
-        finally
-        {
-            ArrayPool<float>.Shared.Return(image);
-        }
+        using var image = new PooledFloats(config.InputSize);
+        inference.Reconstruct(cache.Get(record), pixels, image.Array);
+        return TypedResults.File(InferenceService.RenderPng(image.Array, 1, config, 1, grid.Scale, 0), Png);
     }
 
     private static async Task<Results<FileContentHttpResult, StatusCodeHttpResult, ProblemHttpResult>> SamplesAsync(
@@ -268,16 +253,9 @@ public static class ModelsApi
         if (CheckImageSize(query.N, config, columns, grid.Scale, 2) is { } tooBig) return tooBig;
         if (Cached(http, id, record, string.Create(CultureInfo.InvariantCulture, $"samples|{query.N}|{query.Seed}|{query.Temperature:R}|{columns}|{grid.Scale}"))) return TypedResults.StatusCode(StatusCodes.Status304NotModified);
 
-        var images = ArrayPool<float>.Shared.Rent(query.N * config.InputSize);
-        try
-        {
-            inference.Sample(cache.Get(record), query.N, unchecked((ulong)query.Seed), query.Temperature, images);
-            return TypedResults.File(InferenceService.RenderPng(images, query.N, config, columns, grid.Scale, 2), Png);
-        }
-        finally
-        {
-            ArrayPool<float>.Shared.Return(images);
-        }
+        using var images = new PooledFloats(query.N * config.InputSize);
+        inference.Sample(cache.Get(record), query.N, unchecked((ulong)query.Seed), query.Temperature, images.Array);
+        return TypedResults.File(InferenceService.RenderPng(images.Array, query.N, config, columns, grid.Scale, 2), Png);
     }
 
     private static async Task<Results<FileContentHttpResult, Ok<InterpolationResponse>, ProblemHttpResult>> InterpolateAsync(
@@ -317,19 +295,12 @@ public static class ModelsApi
 
         var path = InferenceService.Interpolate(from!, to!, steps, spherical);
         request.HttpContext.Response.Headers.Vary = "Accept";
-        var images = ArrayPool<float>.Shared.Rent(steps * config.InputSize);
-        try
-        {
-            inference.Decode(model, path, steps, images);
-            if (asJson)
-                return TypedResults.Ok(new InterpolationResponse(
-                    InferenceService.Rows(path, steps, config.LatentSize), InferenceService.Rows(images, steps, config.InputSize), config.Width, config.Height));
-            return TypedResults.File(InferenceService.RenderPng(images, steps, config, grid.Columns ?? steps, grid.Scale, 2), Png);
-        }
-        finally
-        {
-            ArrayPool<float>.Shared.Return(images);
-        }
+        using var images = new PooledFloats(steps * config.InputSize);
+        inference.Decode(model, path, steps, images.Array);
+        if (asJson)
+            return TypedResults.Ok(new InterpolationResponse(
+                InferenceService.Rows(path, steps, config.LatentSize), InferenceService.Rows(images.Array, steps, config.InputSize), config.Width, config.Height));
+        return TypedResults.File(InferenceService.RenderPng(images.Array, steps, config, grid.Columns ?? steps, grid.Scale, 2), Png);
     }
 
     private static async Task<Results<FileContentHttpResult, StatusCodeHttpResult, ProblemHttpResult>> ManifoldAsync(
@@ -358,16 +329,9 @@ public static class ModelsApi
         if (Cached(http, id, record, string.Create(CultureInfo.InvariantCulture, $"manifold|{query.N}|{query.Range:R}|{x}|{y}|{query.Scale}"))) return TypedResults.StatusCode(StatusCodes.Status304NotModified);
 
         var codes = InferenceService.ManifoldLatents(latent, query.N, query.Range, x, y);
-        var images = ArrayPool<float>.Shared.Rent(count * config.InputSize);
-        try
-        {
-            inference.Decode(cache.Get(record), codes, count, images);
-            return TypedResults.File(InferenceService.RenderPng(images, count, config, query.N, query.Scale, 0), Png);
-        }
-        finally
-        {
-            ArrayPool<float>.Shared.Return(images);
-        }
+        using var images = new PooledFloats(count * config.InputSize);
+        inference.Decode(cache.Get(record), codes, count, images.Array);
+        return TypedResults.File(InferenceService.RenderPng(images.Array, count, config, query.N, query.Scale, 0), Png);
     }
 
     private static async Task<Results<Ok<LatentsResponse>, ProblemHttpResult>> LatentsAsync(
