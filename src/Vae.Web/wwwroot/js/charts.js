@@ -1,6 +1,6 @@
 // Line charts drawn as SVG at the size they are shown, redrawn when their box changes size.
 
-import { el } from './util.js';
+import { el, renderOnNextFrame } from './util.js';
 
 const SVG_NS = 'http://www.w3.org/2000/svg';
 const HEIGHT = 240;
@@ -81,11 +81,7 @@ export class LineChart {
 
   /** Redraws on the next frame; many updates in one frame (a burst of batches) cost one drawing. */
   schedule() {
-    if (this.frame) return;
-    this.frame = requestAnimationFrame(() => {
-      this.frame = 0;
-      this.render();
-    });
+    renderOnNextFrame(this);
   }
 
   pointCount(id) {

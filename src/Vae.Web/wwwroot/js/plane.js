@@ -3,7 +3,7 @@
 // pointer (or the arrow keys) and reports where it points, so the caller can decode that code.
 
 import { niceStep, ticks } from './charts.js';
-import { cssVar } from './util.js';
+import { cssVar, renderOnNextFrame } from './util.js';
 
 /** One colour per digit label, distinct on a black background. */
 export const LABEL_COLORS = [
@@ -107,11 +107,7 @@ export class LatentPlane {
   }
 
   schedule() {
-    if (this.frame) return;
-    this.frame = requestAnimationFrame(() => {
-      this.frame = 0;
-      this.render();
-    });
+    renderOnNextFrame(this);
   }
 
   toLatent(px, py) {

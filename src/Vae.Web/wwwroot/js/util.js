@@ -156,3 +156,15 @@ export function cssVar(name, fallback) {
   const value = getComputedStyle(document.documentElement).getPropertyValue(name).trim();
   return value || fallback;
 }
+
+/**
+ * Calls view.render() on the next animation frame, once however often it is asked before then, so
+ * a burst of updates (a stream of batches, pointer moves) costs one drawing.
+ */
+export function renderOnNextFrame(view) {
+  if (view.frame) return;
+  view.frame = requestAnimationFrame(() => {
+    view.frame = 0;
+    view.render();
+  });
+}
