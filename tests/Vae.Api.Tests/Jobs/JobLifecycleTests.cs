@@ -128,9 +128,18 @@ public sealed class JobLifecycleTests(ITestOutputHelper output) : IDisposable
     public async Task The_event_stream_sends_the_status_every_epoch_and_the_end_then_closes()
     {
         var client = _factory.CreateClient();
+        // A tiny job can finish before a stream opens; keep it queued behind another until the stream is open.
+        var blocker = await client.SubmitAsync(JobsClient.Tiny(epochs: 200));
+        await client.WaitForAsync(blocker.Id, j => j.Status == JobStatus.Running);
         var job = await client.SubmitAsync(JobsClient.Tiny(epochs: 3));
 
-        var events = await SseReader.ReadAllAsync(client, $"/api/jobs/{job.Id}/events", TimeSpan.FromSeconds(60));
+        bool released = false;
+        var events = await SseReader.ReadAllAsync(client, $"/api/jobs/{job.Id}/events", TimeSpan.FromSeconds(60), async _ =>
+        {
+            if (released) return;
+            released = true;
+            await client.CancelQuietlyAsync(blocker.Id);
+        });
 
         Assert.Equal("status", events[0].Type);
         Assert.Equal(job.Id, events[0].Data.GetProperty("id").GetString());
@@ -172,7 +181,8 @@ internal static class SseReader
 {
     public sealed record Event(string Type, JsonElement Data);
 
-    public static async Task<List<Event>> ReadAllAsync(HttpClient client, string path, TimeSpan timeout)
+    /// <summary>Reads the stream to its end; <paramref name="onEvent"/> runs after each event, e.g. to act once the stream is open.</summary>
+    public static async Task<List<Event>> ReadAllAsync(HttpClient client, string path, TimeSpan timeout, Func<Event, Task>? onEvent = null)
     {
         using var cts = new CancellationTokenSource(timeout);
         using var response = await client.GetAsync(path, HttpCompletionOption.ResponseHeadersRead, cts.Token);
@@ -189,6 +199,7 @@ internal static class SseReader
             else if (line.Length == 0 && data.Count > 0)
             {
                 events.Add(new Event(type, JsonDocument.Parse(string.Join("\n", data)).RootElement.Clone()));
+                if (onEvent is not null) await onEvent(events[^1]);
                 type = "message";
                 data.Clear();
             }

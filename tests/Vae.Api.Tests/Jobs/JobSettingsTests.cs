@@ -1,4 +1,9 @@
+using Microsoft.AspNetCore.Builder;
+using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
+using Vae.Api.Datasets;
+using Vae.Api.Infrastructure;
+using Vae.Api.Models;
 using Microsoft.Extensions.Options;
 using Vae.Api.Jobs;
 using Vae.Api.Storage;
@@ -83,9 +88,7 @@ public sealed class JobSettingsTests(ITestOutputHelper output)
     [Fact]
     public void The_postgres_provider_stops_the_start_with_a_message_saying_it_is_not_available_yet()
     {
-        using var factory = new ServiceFactory(output, settings: new Dictionary<string, string?> { ["Storage:Provider"] = "postgres" });
-
-        var e = Assert.Throws<OptionsValidationException>(() => factory.CreateClient());
+        var e = StartFails(new Dictionary<string, string?> { ["Storage:Provider"] = "postgres" });
 
         Assert.Contains("postgres", e.Message);
         Assert.Contains("not support", e.Message);
@@ -94,10 +97,34 @@ public sealed class JobSettingsTests(ITestOutputHelper output)
     [Fact]
     public void A_max_epochs_below_the_default_job_epochs_stops_the_start()
     {
-        using var factory = new ServiceFactory(output, settings: new Dictionary<string, string?> { ["Jobs:MaxEpochs"] = "5", ["Jobs:DefaultJobEpochs"] = "10" });
-
-        var e = Assert.Throws<OptionsValidationException>(() => factory.CreateClient());
+        var e = StartFails(new Dictionary<string, string?> { ["Jobs:MaxEpochs"] = "5", ["Jobs:DefaultJobEpochs"] = "10" });
 
         Assert.Contains("DefaultJobEpochs", e.Message);
+    }
+
+    /// <summary>
+    /// Starts a host with the service's own registrations and these settings, expecting it to refuse.
+    /// A plain host, because the test server's deferred start can race its own disposal when the
+    /// app fails to start and then report that instead of the app's error.
+    /// </summary>
+    private static OptionsValidationException StartFails(Dictionary<string, string?> settings)
+    {
+        var state = Directory.CreateTempSubdirectory("vae-settings-").FullName;
+        try
+        {
+            var builder = WebApplication.CreateBuilder();
+            builder.Configuration.AddInMemoryCollection(new Dictionary<string, string?>(settings) { ["Storage:Directory"] = state });
+            builder.Services.AddVaeStorage(builder.Configuration);
+            builder.Services.AddDatasets(builder.Configuration);
+            builder.Services.AddModels(builder.Configuration);
+            builder.Services.AddJobs(builder.Configuration);
+            builder.Services.AddErrorHandling(builder.Configuration);
+            using var app = builder.Build();
+            return Assert.Throws<OptionsValidationException>(() => app.StartAsync().GetAwaiter().GetResult());
+        }
+        finally
+        {
+            Directory.Delete(state, recursive: true);
+        }
     }
 }
