@@ -42,7 +42,7 @@ public static class ModelCheckpoint
         catch (ArgumentException e) { throw new InvalidDataException($"{source}: the stored model configuration is invalid: {e.Message}", e); }
 
         var model = ModelFactory.Create(config, 0, backend);
-        model.LoadParameters(ToDictionary(file), source);
+        model.LoadState(ToDictionary(file), source);
         var metrics = file.Metadata.TryGetValue(MetricsKey, out var m) ? ParseMetrics(m, source) : [];
         return new LoadedModel(model, metrics, file.Metadata);
     }
@@ -61,7 +61,7 @@ public static class ModelCheckpoint
     }
 
     internal static List<SafeTensorsEntry> Entries(Module module)
-        => module.NamedParameters().Select(p => new SafeTensorsEntry(p.Name, (int[])p.Parameter.Shape.Clone(), p.Parameter.ToArray())).ToList();
+        => module.NamedState().Select(p => new SafeTensorsEntry(p.Name, (int[])p.Tensor.Shape.Clone(), p.Tensor.ToArray())).ToList();
 
     internal static Dictionary<string, (int[] Shape, float[] Data)> ToDictionary(SafeTensorsFile file)
         => file.Tensors.ToDictionary(t => t.Name, t => (t.Shape, t.Data));

@@ -45,7 +45,7 @@ public static class TrainingCheckpoint
         if (!file.Metadata.TryGetValue(ModelCheckpoint.ConfigKey, out var configJson) || !ModelConfig.FromJson(configJson).SameArchitecture(model.Config))
             throw new InvalidDataException($"{path} was written for another model configuration; delete it to start over.");
         var all = ModelCheckpoint.ToDictionary(file);
-        model.LoadParameters(all, path);
+        model.LoadState(all, path);
         var state = all.Where(kv => kv.Key.StartsWith(OptimizerPrefix, StringComparison.Ordinal))
             .ToDictionary(kv => kv.Key[OptimizerPrefix.Length..], kv => kv.Value);
         long step = file.Metadata.TryGetValue("optimizer_step", out var s) && long.TryParse(s, CultureInfo.InvariantCulture, out var v) ? v

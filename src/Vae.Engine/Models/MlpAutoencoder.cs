@@ -30,7 +30,7 @@ public sealed class MlpAutoencoder : AutoencoderModel
     {
         var (z, _) = Encode(x);
         var reconstruction = ReconstructionLoss(DecodeOutput(z), x);
-        var kl = Tensor.Zeros();
+        var kl = Tensor.Zeros([], x.Backend);
         return new LossParts(reconstruction, reconstruction, kl);
     }
 }

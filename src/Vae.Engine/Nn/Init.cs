@@ -3,7 +3,10 @@ using Vae.Engine.Tensors;
 
 namespace Vae.Engine.Nn;
 
-/// <summary>Parameter initialisers. Parameters are created outside any tensor scope: they live with their module.</summary>
+/// <summary>
+/// Parameter initialisers, drawn on the host from a seeded generator so a model is the same on
+/// every backend. Parameters are created outside any tensor scope: they live with their module.
+/// </summary>
 public static class Init
 {
     public static Tensor Uniform(int[] shape, float bound, Generator generator, IBackend? backend = null)
@@ -23,9 +26,17 @@ public static class Init
     /// <summary>A leaf tensor that requires a gradient and belongs to no scope.</summary>
     public static Tensor Parameter(int[] shape, ReadOnlySpan<float> values, IBackend? backend = null)
     {
-        var t = Tensor.EmptyUntracked(shape, backend ?? Tensor.DefaultBackend);
+        var t = Tensor.EmptyUntracked(shape, backend ?? Backends.Cpu.CpuBackend.Instance);
         t.CopyFrom(values);
         t.RequiresGrad = true;
+        return t;
+    }
+
+    /// <summary>A leaf tensor for module state that is not trained (a buffer).</summary>
+    public static Tensor Buffer(int[] shape, float value, IBackend? backend = null)
+    {
+        var t = Tensor.EmptyUntracked(shape, backend ?? Backends.Cpu.CpuBackend.Instance);
+        t.FillInPlace(value);
         return t;
     }
 }

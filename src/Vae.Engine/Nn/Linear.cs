@@ -6,7 +6,8 @@ namespace Vae.Engine.Nn;
 
 /// <summary>
 /// y = act(x W^T + b). weight: (out, in), bias: (out), both initialised like PyTorch's
-/// nn.Linear: uniform in ±1/sqrt(in). The activation is fused into the layer.
+/// nn.Linear: uniform in ±1/sqrt(in). The activation is part of the layer so that backends with
+/// fused kernels apply bias and activation in one pass.
 /// </summary>
 public sealed class Linear : Layer
 {
@@ -32,14 +33,6 @@ public sealed class Linear : Layer
 
     public override Tensor Forward(Tensor input) => F.Linear(input, Weight, Bias, Activation, Slope);
 
-    /// <summary>This layer with another activation fused in, sharing the same parameters.</summary>
-    internal Tensor ForwardWith(Tensor input, Activation activation, float slope) => F.Linear(input, Weight, Bias, activation, slope);
-}
-
-/// <summary>An activation as a layer of its own (fused into a preceding Linear by <see cref="Sequential"/>).</summary>
-public sealed class ActivationLayer(Activation activation, float slope = 0.01f) : Layer
-{
-    public Activation Activation { get; } = activation;
-    public float Slope { get; } = slope;
-    public override Tensor Forward(Tensor input) => F.Activate(input, Activation, Slope);
+    /// <summary>Parameters of a Linear layer: in * out weights plus out biases.</summary>
+    public static long CountParameters(int inFeatures, int outFeatures, bool bias = true) => (long)inFeatures * outFeatures + (bias ? outFeatures : 0);
 }

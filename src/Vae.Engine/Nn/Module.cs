@@ -1,17 +1,20 @@
+using Vae.Engine.Backends;
 using Vae.Engine.Tensors;
 
 namespace Vae.Engine.Nn;
 
 /// <summary>
-/// A tree of named parameters. Parameters are created outside any <see cref="TensorScope"/> and
-/// live as long as the module; <see cref="NamedParameters"/> gives them stable dotted names
-/// ("encoder.0.weight") used by checkpoints.
+/// A tree of named parameters (trained) and buffers (state that is not trained, such as batch
+/// norm's running statistics). Both are created outside any <see cref="TensorScope"/>, live as
+/// long as the module, and have stable dotted names ("encoder.0.weight") used by checkpoints.
 /// </summary>
 public abstract class Module
 {
     private readonly List<(string Name, Tensor Tensor)> _parameters = [];
+    private readonly List<(string Name, Tensor Tensor)> _buffers = [];
     private readonly List<(string Name, Module Module)> _children = [];
 
+    /// <summary>Training mode (the default) or evaluation mode; batch norm and dropout behave differently.</summary>
     public bool Training { get; private set; } = true;
 
     protected Tensor RegisterParameter(string name, Tensor parameter)
@@ -19,6 +22,13 @@ public abstract class Module
         parameter.RequiresGrad = true;
         _parameters.Add((name, parameter));
         return parameter;
+    }
+
+    protected Tensor RegisterBuffer(string name, Tensor buffer)
+    {
+        buffer.RequiresGrad = false;
+        _buffers.Add((name, buffer));
+        return buffer;
     }
 
     protected T RegisterModule<T>(string name, T module) where T : Module
@@ -35,9 +45,25 @@ public abstract class Module
                 yield return ($"{prefix}.{name}", p);
     }
 
+    public IEnumerable<(string Name, Tensor Buffer)> NamedBuffers()
+    {
+        foreach (var (name, b) in _buffers) yield return (name, b);
+        foreach (var (prefix, child) in _children)
+            foreach (var (name, b) in child.NamedBuffers())
+                yield return ($"{prefix}.{name}", b);
+    }
+
+    /// <summary>Parameters then buffers: everything a checkpoint holds (PyTorch's state_dict).</summary>
+    public IEnumerable<(string Name, Tensor Tensor)> NamedState() => NamedParameters().Concat(NamedBuffers());
+
+    public IEnumerable<(string Name, Module Module)> NamedChildren() => _children;
+
     public IReadOnlyList<Tensor> Parameters() => NamedParameters().Select(p => p.Parameter).ToList();
 
     public long ParameterCount() => NamedParameters().Sum(p => (long)p.Parameter.Count);
+
+    /// <summary>The backend the parameters live on.</summary>
+    public IBackend Backend => NamedState().Select(s => s.Tensor.Backend).FirstOrDefault() ?? Backends.Cpu.CpuBackend.Instance;
 
     public void ZeroGrad()
     {
@@ -52,10 +78,20 @@ public abstract class Module
 
     public void Eval() => Train(false);
 
-    /// <summary>Copies values into the parameters by name; every parameter must be present with its shape.</summary>
-    public void LoadParameters(IReadOnlyDictionary<string, (int[] Shape, float[] Data)> values, string source)
+    /// <summary>
+    /// Moves every parameter and buffer to <paramref name="backend"/> in place and returns this
+    /// module. Create optimizers after moving, since their state lives beside the parameters.
+    /// </summary>
+    public Module To(IBackend backend)
     {
-        foreach (var (name, p) in NamedParameters())
+        foreach (var (_, t) in NamedState()) t.MoveTo(backend);
+        return this;
+    }
+
+    /// <summary>Copies values into the parameters and buffers by name; every one must be present with its shape.</summary>
+    public void LoadState(IReadOnlyDictionary<string, (int[] Shape, float[] Data)> values, string source)
+    {
+        foreach (var (name, p) in NamedState())
         {
             if (!values.TryGetValue(name, out var v))
                 throw new InvalidDataException($"{source} has no tensor named '{name}', which this model needs.");

@@ -1,9 +1,8 @@
-using Vae.Engine.Backends;
 using Vae.Engine.Tensors;
 
 namespace Vae.Engine.Nn;
 
-/// <summary>Layers applied in order, named "0", "1", ... A Linear followed by an activation runs as one fused op.</summary>
+/// <summary>Layers applied in order, named "0", "1", ... as in PyTorch's nn.Sequential.</summary>
 public sealed class Sequential : Layer
 {
     private readonly Layer[] _layers;
@@ -19,16 +18,7 @@ public sealed class Sequential : Layer
     public override Tensor Forward(Tensor input)
     {
         var x = input;
-        for (int i = 0; i < _layers.Length; i++)
-        {
-            if (_layers[i] is Linear { Activation: Activation.None } linear && i + 1 < _layers.Length && _layers[i + 1] is ActivationLayer act)
-            {
-                x = linear.ForwardWith(x, act.Activation, act.Slope);
-                i++;
-                continue;
-            }
-            x = _layers[i].Forward(x);
-        }
+        foreach (var layer in _layers) x = layer.Forward(x);
         return x;
     }
 }

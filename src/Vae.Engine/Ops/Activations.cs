@@ -16,6 +16,10 @@ public static partial class F
     public static Tensor Square(Tensor x) => Unary(UnaryKind.Square, x);
     public static Tensor Sqrt(Tensor x) => Unary(UnaryKind.Sqrt, x);
     public static Tensor Abs(Tensor x) => Unary(UnaryKind.Abs, x);
+    /// <summary>max(x, min), with the gradient passed where x is at or above min (torch.clamp(min=...)).</summary>
+    public static Tensor ClampMin(Tensor x, float min) => Unary(UnaryKind.ClampMin, x, min);
+    /// <summary>1 where x &gt; threshold, else 0; not differentiable (a mask).</summary>
+    public static Tensor Step(Tensor x, float threshold) => Unary(UnaryKind.Step, x, threshold);
 
     /// <summary>Applies an activation as its own op (the fused form lives in <see cref="Linear"/>).</summary>
     public static Tensor Activate(Tensor x, Activation activation, float slope = 0.01f) => activation switch
@@ -30,9 +34,10 @@ public static partial class F
 
     private static Tensor Unary(UnaryKind kind, Tensor x, float alpha = 0f)
     {
+        x = Dense(x);
         var y = Tensor.Empty(x.Shape, x.Backend);
         x.Backend.Unary(kind, alpha, x.Buffer, y.Buffer, x.Count);
-        if (Autograd.Needs(x))
+        if (kind != UnaryKind.Step && Autograd.Needs(x))
             Autograd.Record(y, kind.ToString().ToLowerInvariant(), [x], dy =>
                 x.Backend.UnaryBackward(kind, alpha, x.Buffer, y.Buffer, dy.Buffer, x.GradForAccumulation().Buffer, x.Count));
         return y;

@@ -9,23 +9,33 @@ public static partial class F
     /// -0.5 * sum(1 + logVar - mu^2 - exp(logVar)), summed over every element.
     /// </summary>
     public static Tensor KlStandardNormal(Tensor mu, Tensor logVar, Reduction reduction = Reduction.Sum)
-        => PairLoss(mu, logVar, reduction, "kl_standard_normal",
-            (b, r) => b.KlStandardNormal(mu.Buffer, logVar.Buffer, mu.Count, r),
-            (b, up, scale) => b.KlStandardNormalBackward(up, scale, mu.Buffer, logVar.Buffer,
+    {
+        SameBackend(mu, logVar);
+        SameShape(mu, logVar, "kl_standard_normal");
+        if (mu.Backend.Fused is not { } fused)
+            return MulScalar(Reduce(Sub(Sub(AddScalar(logVar, 1f), Square(mu)), Exp(logVar)), reduction), -0.5f);
+        mu = Dense(mu);
+        logVar = Dense(logVar);
+        return PairLoss(mu, logVar, reduction, "kl_standard_normal",
+            r => fused.KlStandardNormal(mu.Buffer, logVar.Buffer, mu.Count, r),
+            (up, scale) => fused.KlStandardNormalBackward(up, scale, mu.Buffer, logVar.Buffer,
                 mu.RequiresGrad ? mu.GradForAccumulation().Buffer : null,
                 logVar.RequiresGrad ? logVar.GradForAccumulation().Buffer : null, mu.Count));
+    }
 
     /// <summary>
     /// Single-sample Monte-Carlo estimate of KL(q || p) with q = N(mu, std^2), p = N(0, 1):
     /// log q(z) - log p(z) summed over elements, for a z drawn from q (differentiable through z).
     /// </summary>
     public static Tensor KlMonteCarlo(Tensor z, Tensor mu, Tensor std, Reduction reduction = Reduction.Sum)
+        => Reduce(KlMonteCarloTerms(z, mu, std), reduction);
+
+    /// <summary>The per-element terms of <see cref="KlMonteCarlo"/>: -0.5 ((z - mu) / std)^2 - log std + 0.5 z^2 (the 2 pi terms cancel).</summary>
+    public static Tensor KlMonteCarloTerms(Tensor z, Tensor mu, Tensor std)
     {
-        // log q(z) - log p(z) = -0.5 ((z - mu) / std)^2 - log std + 0.5 z^2; the 2 pi terms cancel.
         var logQ = Sub(MulScalar(Square(Div(Sub(z, mu), std)), -0.5f), Log(std));
         var logP = MulScalar(Square(z), -0.5f);
-        var terms = Sub(logQ, logP);
-        return reduction == Reduction.Sum ? Sum(terms) : Mean(terms);
+        return Sub(logQ, logP);
     }
 
     /// <summary>The reparameterization trick: z = mu + eps * exp(logVar / 2), with eps drawn from <paramref name="generator"/>.</summary>
@@ -39,11 +49,16 @@ public static partial class F
         SameShape(mu, logVar, "reparameterize");
         SameShape(mu, eps, "reparameterize");
         var backend = mu.Backend;
+        if (backend.Fused is not { } fused)
+            return Add(mu, Mul(eps, Exp(MulScalar(logVar, 0.5f))));
+        mu = Dense(mu);
+        logVar = Dense(logVar);
+        eps = Dense(eps);
         var z = Tensor.Empty(mu.Shape, backend);
-        backend.Reparameterize(mu.Buffer, logVar.Buffer, eps.Buffer, z.Buffer, mu.Count);
+        fused.Reparameterize(mu.Buffer, logVar.Buffer, eps.Buffer, z.Buffer, mu.Count);
         if (Autograd.Needs(mu, logVar))
             Autograd.Record(z, "reparameterize", [mu, logVar], dz =>
-                backend.ReparameterizeBackward(logVar.Buffer, eps.Buffer, dz.Buffer,
+                fused.ReparameterizeBackward(logVar.Buffer, eps.Buffer, dz.Buffer,
                     mu.RequiresGrad ? mu.GradForAccumulation().Buffer : null,
                     logVar.RequiresGrad ? logVar.GradForAccumulation().Buffer : null, mu.Count));
         return z;

@@ -6,10 +6,10 @@ namespace Vae.Engine.Ops;
 public static partial class F
 {
     /// <summary>
-    /// y = act(x W^T + b) with x: (B, in), weight: (out, in), bias: (out). The bias and activation
-    /// are applied in one pass over the product, and the backward pass takes the activation's
-    /// derivative from y, so no pre-activation tensor is kept. Composed ops give the same result
-    /// (the tests hold this op to them).
+    /// y = act(x W^T + b) with x: (B, in), weight: (out, in), bias: (out). With fused kernels the
+    /// bias and activation are applied in one pass over the product, and the backward pass takes
+    /// the activation's derivative from y, so no pre-activation tensor is kept. Otherwise it is
+    /// x.MatMul(W^T) + b followed by the activation (the oracle the tests hold the fused form to).
     /// </summary>
     public static Tensor Linear(Tensor x, Tensor weight, Tensor? bias = null, Activation activation = Activation.None, float slope = 0.01f)
     {
@@ -21,10 +21,18 @@ public static partial class F
             throw new ArgumentException($"Linear's bias must have shape ({outF}), got {ShapeOf.Format(bias.Shape)}.");
 
         var backend = x.Backend;
+        if (backend.Fused is not { } fused)
+        {
+            var product = MatMul(x, Transpose(weight, 0, 1));
+            return Activate(bias is null ? product : Add(product, bias), activation, slope);
+        }
+
+        x = Dense(x);
+        weight = Dense(weight);
         var y = Tensor.Empty([rows, outF], backend); // y: (B, out)
         backend.Gemm(false, true, rows, outF, inF, 1f, x.Buffer, inF, weight.Buffer, inF, 0f, y.Buffer, outF);
         if (bias is not null || activation != Activation.None)
-            backend.BiasActivation(y.Buffer, bias?.Buffer, rows, outF, activation, slope);
+            fused.BiasActivation(y.Buffer, bias?.Buffer, rows, outF, activation, slope);
 
         bool needs = bias is null ? Autograd.Needs(x, weight) : Autograd.Needs(x, weight, bias);
         if (needs)
@@ -35,9 +43,9 @@ public static partial class F
                 if (activation != Activation.None)
                 {
                     dz = Tensor.Empty(y.Shape, backend);
-                    backend.ActivationBackward(activation, slope, y.Buffer, dy.Buffer, dz.Buffer, dy.Count);
+                    fused.ActivationBackward(activation, slope, y.Buffer, dy.Buffer, dz.Buffer, dy.Count);
                 }
-                if (bias is { RequiresGrad: true }) backend.ColumnSum(dz.Buffer, rows, outF, bias.GradForAccumulation().Buffer, accumulate: true);
+                if (bias is { RequiresGrad: true }) fused.ColumnSum(dz.Buffer, rows, outF, bias.GradForAccumulation().Buffer, accumulate: true);
                 if (weight.RequiresGrad) backend.Gemm(true, false, outF, inF, rows, 1f, dz.Buffer, outF, x.Buffer, inF, 1f, weight.GradForAccumulation().Buffer, inF);
                 if (x.RequiresGrad) backend.Gemm(false, false, rows, inF, outF, 1f, dz.Buffer, outF, weight.Buffer, inF, 1f, x.GradForAccumulation().Buffer, inF);
             });

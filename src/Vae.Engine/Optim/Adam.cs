@@ -1,4 +1,5 @@
 using Vae.Engine.Backends;
+using Vae.Engine.Ops;
 using Vae.Engine.Tensors;
 
 namespace Vae.Engine.Optim;
@@ -39,8 +40,21 @@ public sealed class Adam : Optimizer
         {
             var p = Parameters[i];
             if (p.Grad is null) continue; // took no part in the loss, as PyTorch skips it
-            p.Backend.AdamStep(p.Buffer, p.Grad.Buffer, _m[i].Buffer, _v[i].Buffer, p.Count, args);
+            if (p.Backend.Fused is { } fused) fused.AdamStep(p.Buffer, p.Grad.Buffer, _m[i].Buffer, _v[i].Buffer, p.Count, args);
+            else ComposedStep(p, p.Grad, _m[i], _v[i], args);
         }
+    }
+
+    /// <summary>The same update from primitive ops: the fallback for backends without the fused kernel, and its oracle.</summary>
+    private static void ComposedStep(Tensor p, Tensor grad, Tensor m, Tensor v, AdamStepArgs a)
+    {
+        using var noGrad = Autograd.NoGrad();
+        using var scope = TensorScope.Begin();
+        var g = a.WeightDecay != 0 ? F.Add(grad, F.MulScalar(p, a.WeightDecay)) : grad;
+        m.CopyFrom(F.Add(F.MulScalar(m, a.Beta1), F.MulScalar(g, 1 - a.Beta1)));
+        v.CopyFrom(F.Add(F.MulScalar(v, a.Beta2), F.MulScalar(F.Square(g), 1 - a.Beta2)));
+        var denominator = F.AddScalar(F.MulScalar(F.Sqrt(v), 1f / a.BiasCorrection2Sqrt), a.Epsilon);
+        p.CopyFrom(F.Sub(p, F.MulScalar(F.Div(m, denominator), a.StepSize)));
     }
 
     public override IEnumerable<(string Name, Tensor Tensor)> StateTensors()

@@ -1,4 +1,5 @@
 using Vae.Engine.Backends;
+using Vae.Engine.Ops;
 using Vae.Engine.Tensors;
 
 namespace Vae.Engine.Optim;
@@ -32,8 +33,23 @@ public sealed class Sgd : Optimizer
         {
             var p = Parameters[i];
             if (p.Grad is null) continue;
-            p.Backend.SgdStep(p.Buffer, p.Grad.Buffer, _momentum?[i].Buffer, p.Count, args);
+            if (p.Backend.Fused is { } fused) fused.SgdStep(p.Buffer, p.Grad.Buffer, _momentum?[i].Buffer, p.Count, args);
+            else ComposedStep(p, p.Grad, _momentum?[i], args);
         }
+    }
+
+    /// <summary>The same update from primitive ops: the fallback for backends without the fused kernel, and its oracle.</summary>
+    private static void ComposedStep(Tensor p, Tensor grad, Tensor? buffer, SgdStepArgs a)
+    {
+        using var noGrad = Autograd.NoGrad();
+        using var scope = TensorScope.Begin();
+        var d = a.WeightDecay != 0 ? F.Add(grad, F.MulScalar(p, a.WeightDecay)) : grad;
+        if (buffer is not null)
+        {
+            buffer.CopyFrom(a.FirstStep ? d : F.Add(F.MulScalar(buffer, a.Momentum), F.MulScalar(d, 1 - a.Dampening)));
+            d = a.Nesterov ? F.Add(d, F.MulScalar(buffer, a.Momentum)) : buffer;
+        }
+        p.CopyFrom(F.Sub(p, F.MulScalar(d, a.LearningRate)));
     }
 
     public override IEnumerable<(string Name, Tensor Tensor)> StateTensors()

@@ -1,12 +1,21 @@
+using Vae.Engine.Backends;
+
 namespace Vae.Engine.Tensors;
 
 /// <summary>
-/// A seeded, reproducible random source (xoshiro256** seeded through SplitMix64). The same seed
-/// gives the same numbers on every machine and backend, which makes training runs repeatable.
+/// A seeded, reproducible random source built on the counter-based Philox4x32-10 generator: the
+/// n-th block of four 32-bit numbers is a pure function of (key, n). A backend fills a tensor by
+/// computing the blocks it needs in parallel from the (key, counter) this generator reserves, so
+/// every backend draws exactly the same stream, and host draws (shuffles) and device draws
+/// (latent noise, dropout masks) interleave in a fixed order. The same seed gives the same
+/// numbers on every machine.
 /// </summary>
 public sealed class Generator
 {
-    private ulong _s0, _s1, _s2, _s3;
+    private ulong _key;
+    private ulong _counter;          // next unused block
+    private readonly uint[] _block = new uint[4];
+    private int _used = 4;           // lanes of _block already handed out
     private float _spareNormal;
     private bool _hasSpare;
 
@@ -17,23 +26,39 @@ public sealed class Generator
 
     public void Reseed(ulong seed)
     {
-        ulong x = seed;
-        _s0 = SplitMix(ref x); _s1 = SplitMix(ref x); _s2 = SplitMix(ref x); _s3 = SplitMix(ref x);
+        _key = seed;
+        _counter = 0;
+        _used = 4;
         _hasSpare = false;
     }
 
-    public ulong NextUInt64()
+    /// <summary>
+    /// Reserves the blocks for <paramref name="count"/> values and returns where they start; the
+    /// caller computes them with <see cref="Philox"/>. Element i of the fill uses block
+    /// counter + i / 4, lane i % 4 (normals pair lanes 0-1 and 2-3 by Box-Muller).
+    /// </summary>
+    public (ulong Key, ulong Counter) Reserve(long count)
     {
-        ulong result = RotateLeft(_s1 * 5, 7) * 9;
-        ulong t = _s1 << 17;
-        _s2 ^= _s0; _s3 ^= _s1; _s1 ^= _s2; _s0 ^= _s3;
-        _s2 ^= t;
-        _s3 = RotateLeft(_s3, 45);
-        return result;
+        ArgumentOutOfRangeException.ThrowIfNegative(count);
+        var start = (_key, _counter);
+        _counter += (ulong)((count + 3) / 4);
+        return start;
+    }
+
+    public ulong NextUInt64() => ((ulong)NextUInt32() << 32) | NextUInt32();
+
+    public uint NextUInt32()
+    {
+        if (_used == 4)
+        {
+            Philox.Block(_key, _counter++, _block);
+            _used = 0;
+        }
+        return _block[_used++];
     }
 
     /// <summary>Uniform in [0, 1) with 24 random bits, exactly representable as float.</summary>
-    public float NextFloat() => (NextUInt64() >> 40) * (1.0f / (1 << 24));
+    public float NextFloat() => Philox.ToUniform(NextUInt32());
 
     /// <summary>Uniform in [0, n).</summary>
     public int NextInt(int n) => (int)((NextUInt64() >> 33) % (ulong)n);
@@ -42,13 +67,10 @@ public sealed class Generator
     public float NextNormal()
     {
         if (_hasSpare) { _hasSpare = false; return _spareNormal; }
-        double u1 = ((NextUInt64() >> 11) + 1) * (1.0 / (1UL << 53)); // (0, 1]: log is finite
-        double u2 = (NextUInt64() >> 11) * (1.0 / (1UL << 53));
-        double r = Math.Sqrt(-2.0 * Math.Log(u1));
-        double theta = 2.0 * Math.PI * u2;
-        _spareNormal = (float)(r * Math.Sin(theta));
+        var (a, b) = Philox.BoxMuller(NextUInt32(), NextUInt32());
+        _spareNormal = b;
         _hasSpare = true;
-        return (float)(r * Math.Cos(theta));
+        return a;
     }
 
     /// <summary>Fisher-Yates shuffle of <paramref name="values"/>.</summary>
@@ -61,18 +83,10 @@ public sealed class Generator
         }
     }
 
-    private static ulong SplitMix(ref ulong x)
-    {
-        x += 0x9E3779B97F4A7C15UL;
-        return Mix(x);
-    }
-
     private static ulong Mix(ulong z)
     {
         z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9UL;
         z = (z ^ (z >> 27)) * 0x94D049BB133111EBUL;
         return z ^ (z >> 31);
     }
-
-    private static ulong RotateLeft(ulong x, int k) => (x << k) | (x >> (64 - k));
 }

@@ -18,6 +18,32 @@ public static class ShapeOf
         Count(shape);
     }
 
+    /// <summary>Row-major strides of a dense tensor of this shape.</summary>
+    public static int[] DenseStrides(ReadOnlySpan<int> shape)
+    {
+        var strides = new int[shape.Length];
+        int stride = 1;
+        for (int i = shape.Length - 1; i >= 0; i--)
+        {
+            strides[i] = stride;
+            stride *= Math.Max(1, shape[i]);
+        }
+        return strides;
+    }
+
+    /// <summary>Whether these strides lay the elements out dense and row-major (size-1 dimensions may have any stride).</summary>
+    public static bool IsDense(ReadOnlySpan<int> shape, ReadOnlySpan<int> strides)
+    {
+        long expected = 1;
+        for (int i = shape.Length - 1; i >= 0; i--)
+        {
+            if (shape[i] == 0) return true;
+            if (shape[i] != 1 && strides[i] != expected) return false;
+            expected *= shape[i];
+        }
+        return true;
+    }
+
     public static string Format(ReadOnlySpan<int> shape) => "(" + string.Join(", ", shape.ToArray()) + ")";
 
     /// <summary>Resolves a negative dimension index (-1 is the last) and checks it.</summary>

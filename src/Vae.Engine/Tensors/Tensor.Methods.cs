@@ -22,13 +22,25 @@ public sealed partial class Tensor
     public Tensor Abs() => F.Abs(this);
     public Tensor Sum() => F.Sum(this);
     public Tensor Sum(int dim, bool keepDim = false) => F.Sum(this, dim, keepDim);
+    public Tensor Sum(int[] dims, bool keepDim = false) => F.Sum(this, dims, keepDim);
     public Tensor Mean() => F.Mean(this);
     public Tensor Mean(int dim, bool keepDim = false) => F.Mean(this, dim, keepDim);
+    public Tensor Mean(int[] dims, bool keepDim = false) => F.Mean(this, dims, keepDim);
+    public Tensor Max(int dim, bool keepDim = false) => F.Max(this, dim, keepDim);
     public Tensor Reshape(params int[] shape) => F.Reshape(this, shape);
-    /// <summary>Same as <see cref="Reshape"/>: tensors here are always contiguous.</summary>
+    /// <summary>Same as <see cref="Reshape"/> (which copies a strided tensor that cannot be viewed).</summary>
     public Tensor View(params int[] shape) => F.Reshape(this, shape);
-    /// <summary>Rows [start, start + count) of the first dimension, sharing memory.</summary>
-    public Tensor Narrow(int start, int count) => F.Narrow(this, start, count);
+    /// <summary>Elements [start, start + length) along <paramref name="dim"/>, sharing memory.</summary>
+    public Tensor Narrow(int dim, int start, int length) => F.Narrow(this, dim, start, length);
+    public Tensor Transpose(int dim0, int dim1) => F.Transpose(this, dim0, dim1);
+    /// <summary>The matrix transpose of a 2-D tensor, as a view.</summary>
+    public Tensor T => F.Transpose(this, 0, 1);
+    public Tensor Permute(params int[] dims) => F.Permute(this, dims);
+    public Tensor Expand(params int[] shape) => F.Expand(this, shape);
+    public Tensor Unsqueeze(int dim) => F.Unsqueeze(this, dim);
+    public Tensor Squeeze(int dim) => F.Squeeze(this, dim);
+    public Tensor Flatten(int startDim = 1, int endDim = -1) => F.Flatten(this, startDim, endDim);
+    public Tensor Contiguous() => F.Contiguous(this);
 
     public static Tensor Cat(IReadOnlyList<Tensor> tensors, int dim = 0) => F.Cat(tensors, dim);
 

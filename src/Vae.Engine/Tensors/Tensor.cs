@@ -1,60 +1,100 @@
 using Vae.Engine.Backends;
 using Vae.Engine.Backends.Cpu;
+using Vae.Engine.Ops;
 
 namespace Vae.Engine.Tensors;
 
 /// <summary>
-/// A dense float32 tensor of any rank, row-major and contiguous, whose memory lives in a backend
-/// storage. Reshapes and row slices are views that share the storage. Operations record what
+/// A float32 tensor of any rank: a storage on one backend, an offset into it, a shape and a stride
+/// per dimension. Ops make dense row-major tensors; views (reshape, narrow, transpose, permute,
+/// expand) share their source's storage with other strides. Kernels read dense memory, so an op
+/// given a strided view first makes it <see cref="F.Contiguous"/>. Operations record what
 /// autograd needs when an input requires a gradient and no <see cref="Autograd.NoGrad"/> scope is open.
 /// </summary>
+/// <remarks>
+/// There is no process-wide default backend: a tensor lives where it was made, an op's result
+/// lives where its inputs live, and a model moves with <c>Module.To(backend)</c>. Factories
+/// that are given no backend make host tensors on <see cref="CpuBackend.Instance"/>.
+/// </remarks>
 public sealed partial class Tensor : IDisposable
 {
     private bool _disposed;
 
     /// <summary>Sizes of each dimension. Do not modify.</summary>
     public int[] Shape { get; }
+    /// <summary>Elements to step in storage per step along each dimension (0 along expanded ones). Do not modify.</summary>
+    public int[] Strides { get; }
     /// <summary>Number of elements.</summary>
     public int Count { get; }
     public int Rank => Shape.Length;
-    internal Storage Storage { get; }
+    /// <summary>True when the elements lie dense and row-major from <see cref="Offset"/>.</summary>
+    public bool IsContiguous { get; }
+    internal Storage Storage { get; private set; }
     internal int Offset { get; }
-    internal BufferRef Buffer => new(Storage, Offset);
     public IBackend Backend => Storage.Backend;
+
+    /// <summary>Where kernels read and write this tensor; only dense tensors have one.</summary>
+    internal BufferRef Buffer
+    {
+        get
+        {
+            if (!IsContiguous) throw new InvalidOperationException($"A strided view {ShapeOf.Format(Shape)} with strides {ShapeOf.Format(Strides)} was passed to a kernel that needs dense memory; call Contiguous() first.");
+            return new(Storage, Offset);
+        }
+    }
+
+    /// <summary>Where the view starts, for strided kernels.</summary>
+    internal BufferRef Origin => new(Storage, Offset);
 
     /// <summary>Whether gradients flow to this tensor. Set it on leaves (parameters); ops set it on their outputs.</summary>
     public bool RequiresGrad { get; set; }
-    /// <summary>The accumulated gradient after <see cref="Backward"/>, same shape as this tensor.</summary>
+    /// <summary>The accumulated gradient after <see cref="Backward"/>: dense, same shape as this tensor.</summary>
     public Tensor? Grad { get; internal set; }
     /// <summary>The op that produced this tensor, while the graph is alive.</summary>
     internal GradNode? Node { get; set; }
     /// <summary>Mark used by the topological sort, so backward needs no visited set.</summary>
     internal int VisitMark { get; set; }
 
+    /// <summary>A dense tensor over <paramref name="storage"/> from <paramref name="offset"/>.</summary>
     internal Tensor(Storage storage, int offset, int[] shape, bool tracked = true)
+        : this(storage, offset, shape, ShapeOf.DenseStrides(shape), tracked)
     {
+    }
+
+    /// <summary>A view with explicit strides; every element it reaches must lie inside the storage.</summary>
+    internal Tensor(Storage storage, int offset, int[] shape, int[] strides, bool tracked = true)
+    {
+        if (strides.Length != shape.Length) throw new ArgumentException($"Shape {ShapeOf.Format(shape)} and strides {ShapeOf.Format(strides)} differ in rank.");
         Storage = storage;
         Offset = offset;
         Shape = shape;
+        Strides = strides;
         Count = ShapeOf.Count(shape);
-        if (offset + Count > storage.Length)
-            throw new ArgumentException($"A tensor of shape {ShapeOf.Format(shape)} at offset {offset} does not fit a storage of {storage.Length} elements.");
+        IsContiguous = ShapeOf.IsDense(shape, strides);
+        long last = offset;
+        for (int i = 0; i < shape.Length; i++)
+        {
+            if (strides[i] < 0) throw new ArgumentException($"Negative strides {ShapeOf.Format(strides)} are not supported.");
+            if (shape[i] > 0) last += (long)(shape[i] - 1) * strides[i];
+        }
+        if (offset < 0 || (Count > 0 && last >= storage.Length))
+            throw new ArgumentException($"A tensor of shape {ShapeOf.Format(shape)} and strides {ShapeOf.Format(strides)} at offset {offset} does not fit a storage of {storage.Length} elements.");
         if (tracked) TensorScope.Track(this);
     }
 
     public bool IsLeaf => Node is null;
 
-    public override string ToString() => $"Tensor{ShapeOf.Format(Shape)}{(RequiresGrad ? " requires_grad" : "")}";
+    public override string ToString() => $"Tensor{ShapeOf.Format(Shape)}{(RequiresGrad ? " requires_grad" : "")}{(IsContiguous ? "" : " strided")} on {Backend.Name}";
 
     // ---- creation ----
 
-    public static IBackend DefaultBackend { get; set; } = CpuBackend.Instance;
+    private static IBackend Host(IBackend? backend) => backend ?? CpuBackend.Instance;
 
     /// <summary>A tensor whose contents are unspecified; write it before reading it.</summary>
     public static Tensor Empty(int[] shape, IBackend? backend = null)
     {
         ShapeOf.Validate(shape);
-        var b = backend ?? DefaultBackend;
+        var b = Host(backend);
         return new Tensor(b.Allocate(ShapeOf.Count(shape)), 0, (int[])shape.Clone());
     }
 
@@ -69,7 +109,9 @@ public sealed partial class Tensor : IDisposable
     }
 
     public static Tensor Zeros(params int[] shape) => Full(shape, 0f);
+    public static Tensor Zeros(int[] shape, IBackend? backend) => Full(shape, 0f, backend);
     public static Tensor Ones(params int[] shape) => Full(shape, 1f);
+    public static Tensor Ones(int[] shape, IBackend? backend) => Full(shape, 1f, backend);
     public static Tensor Scalar(float value, IBackend? backend = null) => Full([], value, backend);
 
     /// <summary>Copies <paramref name="data"/> into a new tensor of the given shape.</summary>
@@ -85,11 +127,21 @@ public sealed partial class Tensor : IDisposable
 
     public static Tensor FromArray(float[] data, params int[] shape) => FromArray(data.AsSpan(), shape);
 
-    /// <summary>Standard normal samples from <paramref name="generator"/>.</summary>
+    /// <summary>Standard normal samples from <paramref name="generator"/>'s counter-based stream.</summary>
     public static Tensor RandN(Generator generator, int[] shape, IBackend? backend = null)
     {
         var t = Empty(shape, backend);
-        t.Backend.FillNormal(t.Buffer, t.Count, generator);
+        var (key, counter) = generator.Reserve(t.Count);
+        t.Backend.FillRandom(t.Buffer, t.Count, RandomDistribution.Normal, key, counter);
+        return t;
+    }
+
+    /// <summary>Samples uniform in [0, 1) from <paramref name="generator"/>'s counter-based stream.</summary>
+    public static Tensor Rand(Generator generator, int[] shape, IBackend? backend = null)
+    {
+        var t = Empty(shape, backend);
+        var (key, counter) = generator.Reserve(t.Count);
+        t.Backend.FillRandom(t.Buffer, t.Count, RandomDistribution.Uniform, key, counter);
         return t;
     }
 
@@ -99,9 +151,8 @@ public sealed partial class Tensor : IDisposable
 
     public float[] ToArray()
     {
-        ThrowIfDisposed();
         var result = new float[Count];
-        Backend.Download(Buffer, result);
+        CopyTo(result);
         return result;
     }
 
@@ -109,7 +160,14 @@ public sealed partial class Tensor : IDisposable
     {
         ThrowIfDisposed();
         if (destination.Length < Count) throw new ArgumentException($"Destination holds {destination.Length} values; the tensor has {Count}.");
-        Backend.Download(Buffer, destination[..Count]);
+        if (IsContiguous)
+        {
+            Backend.Download(Buffer, destination[..Count]);
+            return;
+        }
+        using var dense = EmptyUntracked(Shape, Backend);
+        Backend.Copy(Origin, Strides, dense.Buffer, dense.Strides, Shape, accumulate: false);
+        Backend.Download(dense.Buffer, destination[..Count]);
     }
 
     /// <summary>Overwrites the contents from host memory (used to load weights and batches).</summary>
@@ -120,11 +178,18 @@ public sealed partial class Tensor : IDisposable
         Backend.Upload(source, Buffer);
     }
 
-    /// <summary>Copies another tensor's values into this one (same element count).</summary>
+    /// <summary>Copies another tensor's values into this one (same element count; row-major order).</summary>
     public void CopyFrom(Tensor source)
     {
         if (source.Count != Count) throw new ArgumentException($"Cannot copy {ShapeOf.Format(source.Shape)} into {ShapeOf.Format(Shape)}.");
-        Backend.Copy(source.Buffer, Buffer, Count);
+        if (!ReferenceEquals(source.Backend, Backend))
+        {
+            CopyFrom(source.ToArray());
+            return;
+        }
+        var shape = source.IsContiguous ? [Count] : source.Shape;
+        var from = source.IsContiguous ? [1] : source.Strides;
+        Backend.Copy(source.Origin, from, Buffer, ShapeOf.DenseStrides(shape), shape, accumulate: false);
     }
 
     /// <summary>The value of a one-element tensor.</summary>
@@ -132,7 +197,7 @@ public sealed partial class Tensor : IDisposable
     {
         if (Count != 1) throw new InvalidOperationException($"Item() needs a one-element tensor; this one has shape {ShapeOf.Format(Shape)}.");
         Span<float> one = stackalloc float[1];
-        Backend.Download(Buffer, one);
+        Backend.Download(Origin, one);
         return one[0];
     }
 
@@ -140,7 +205,7 @@ public sealed partial class Tensor : IDisposable
     public Tensor Detach()
     {
         Storage.AddReference();
-        return new Tensor(Storage, Offset, Shape);
+        return new Tensor(Storage, Offset, Shape, Strides);
     }
 
     public void FillInPlace(float value) => Backend.Fill(Buffer, Count, value);
@@ -160,6 +225,25 @@ public sealed partial class Tensor : IDisposable
             Grad.FillInPlace(0f);
         }
         return Grad;
+    }
+
+    /// <summary>
+    /// Moves a leaf's values to another backend in place, so every holder of this tensor (a
+    /// module, an optimizer) sees the move. Its gradient is dropped.
+    /// </summary>
+    internal void MoveTo(IBackend backend)
+    {
+        ThrowIfDisposed();
+        if (ReferenceEquals(backend, Backend)) return;
+        if (!IsLeaf || !IsContiguous || Offset != 0) throw new InvalidOperationException("Only dense leaf tensors (parameters and buffers) can move between backends.");
+        var values = ToArray();
+        var storage = backend.Allocate(Count);
+        backend.Upload(values, new BufferRef(storage, 0));
+        Grad?.Dispose();
+        Grad = null;
+        var old = Storage;
+        Storage = storage;
+        old.Release();
     }
 
     public bool IsDisposed => _disposed;

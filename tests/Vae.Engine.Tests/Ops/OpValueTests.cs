@@ -142,7 +142,7 @@ public class OpValueTests
         var a = Tensor.FromArray([1f, 2f, 3f, 4f], 2, 2);
         var b = Tensor.FromArray([5f, 6f], 2, 1);
         Assert.Equal([1f, 2f, 5f, 3f, 4f, 6f], Tensor.Cat([a, b], 1).ToArray());
-        Assert.Equal([3f, 4f], a.Narrow(1, 1).ToArray());
+        Assert.Equal([3f, 4f], a.Narrow(0, 1, 1).ToArray());
         Assert.Throws<ArgumentException>(() => Tensor.Cat([a, b], 0));
     }
 

@@ -68,7 +68,7 @@ public sealed unsafe partial class CpuBackend
     }
 
     public void BceWithLogits(BufferRef logits, BufferRef target, int count, BufferRef result)
-        => Ptr(result)[0] = (float)Reduce.SumOf<BceLogitsTerm>(Span(logits, count), Span(target, count));
+        => Ptr(result)[0] = (float)Summation.SumOf<BceLogitsTerm>(Span(logits, count), Span(target, count));
 
     public void BceWithLogitsBackward(BufferRef upstream, float scale, BufferRef logits, BufferRef target, BufferRef? dLogits, BufferRef? dTarget, int count)
     {
@@ -89,7 +89,7 @@ public sealed unsafe partial class CpuBackend
     }
 
     public void Bce(BufferRef probabilities, BufferRef target, int count, BufferRef result)
-        => Ptr(result)[0] = (float)Reduce.SumOf<BceTerm>(Span(probabilities, count), Span(target, count));
+        => Ptr(result)[0] = (float)Summation.SumOf<BceTerm>(Span(probabilities, count), Span(target, count));
 
     public void BceBackward(BufferRef upstream, float scale, BufferRef probabilities, BufferRef target, BufferRef? dProbabilities, BufferRef? dTarget, int count)
     {
@@ -104,7 +104,7 @@ public sealed unsafe partial class CpuBackend
     }
 
     public void SquaredError(BufferRef a, BufferRef b, int count, BufferRef result)
-        => Ptr(result)[0] = (float)Reduce.SumOf<SquaredTerm>(Span(a, count), Span(b, count));
+        => Ptr(result)[0] = (float)Summation.SumOf<SquaredTerm>(Span(a, count), Span(b, count));
 
     public void SquaredErrorBackward(BufferRef upstream, float scale, BufferRef a, BufferRef b, BufferRef? da, BufferRef? db, int count)
     {
@@ -120,7 +120,7 @@ public sealed unsafe partial class CpuBackend
     }
 
     public void KlStandardNormal(BufferRef mu, BufferRef logVar, int count, BufferRef result)
-        => Ptr(result)[0] = (float)Reduce.SumOf<KlTerm>(Span(mu, count), Span(logVar, count));
+        => Ptr(result)[0] = (float)Summation.SumOf<KlTerm>(Span(mu, count), Span(logVar, count));
 
     public void KlStandardNormalBackward(BufferRef upstream, float scale, BufferRef mu, BufferRef logVar, BufferRef? dMu, BufferRef? dLogVar, int count)
     {

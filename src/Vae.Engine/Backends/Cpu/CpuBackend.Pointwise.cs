@@ -24,6 +24,8 @@ public sealed unsafe partial class CpuBackend
             case UnaryKind.Square: TensorPrimitives.Multiply(src, src, dst); break;
             case UnaryKind.Sqrt: TensorPrimitives.Sqrt(src, dst); break;
             case UnaryKind.Abs: TensorPrimitives.Abs(src, dst); break;
+            case UnaryKind.ClampMin: TensorPrimitives.Max(src, alpha, dst); break;
+            case UnaryKind.Step: Pointwise.Map<StepRule>(src, dst, alpha); break;
             default: throw new ArgumentOutOfRangeException(nameof(kind), kind, null);
         }
     }
@@ -47,6 +49,8 @@ public sealed unsafe partial class CpuBackend
             case UnaryKind.Square: Pointwise.Accumulate<SquareGrad>(xs, ys, g, d, alpha); break;
             case UnaryKind.Sqrt: Pointwise.Accumulate<SqrtGrad>(xs, ys, g, d, alpha); break;
             case UnaryKind.Abs: Pointwise.Accumulate<AbsGrad>(xs, ys, g, d, alpha); break;
+            case UnaryKind.ClampMin: Pointwise.Accumulate<ClampMinGrad>(xs, ys, g, d, alpha); break;
+            case UnaryKind.Step: break; // piecewise constant: no gradient
             default: throw new ArgumentOutOfRangeException(nameof(kind), kind, null);
         }
     }
@@ -79,10 +83,12 @@ public sealed unsafe partial class CpuBackend
         if (shape.SameShape)
         {
             ReadOnlySpan<float> av = Span(a, n), bv = Span(b, n), g = Span(dy, n);
+            if (kind == BinaryKind.Equal) return; // piecewise constant: no gradient
             if (da is { } dA) Pointwise.BinaryGradLeft(kind, av, bv, g, Span(dA, n));
             if (db is { } dB) Pointwise.BinaryGradRight(kind, av, bv, g, Span(dB, n));
             return;
         }
+        if (kind == BinaryKind.Equal) return;
         // Broadcast operands: every output element adds into the operand element it came from,
         // which sums over the broadcast dimensions in a fixed order.
         var cursor = new BroadcastCursor(shape);
@@ -110,6 +116,7 @@ public sealed unsafe partial class CpuBackend
             case BinaryKind.Sub: TensorPrimitives.Subtract(a, b, y); break;
             case BinaryKind.Mul: TensorPrimitives.Multiply(a, b, y); break;
             case BinaryKind.Div: TensorPrimitives.Divide(a, b, y); break;
+            case BinaryKind.Equal: for (int i = 0; i < y.Length; i++) y[i] = a[i] == b[i] ? 1f : 0f; break;
         }
     }
 
@@ -121,6 +128,7 @@ public sealed unsafe partial class CpuBackend
             case BinaryKind.Sub: TensorPrimitives.Subtract(a, b, y); break;
             case BinaryKind.Mul: TensorPrimitives.Multiply(a, b, y); break;
             case BinaryKind.Div: TensorPrimitives.Divide(a, b, y); break;
+            case BinaryKind.Equal: for (int i = 0; i < y.Length; i++) y[i] = a[i] == b ? 1f : 0f; break;
         }
     }
 
@@ -132,6 +140,7 @@ public sealed unsafe partial class CpuBackend
             case BinaryKind.Sub: TensorPrimitives.Subtract(a, b, y); break;
             case BinaryKind.Mul: TensorPrimitives.Multiply(b, a, y); break;
             case BinaryKind.Div: TensorPrimitives.Divide(a, b, y); break;
+            case BinaryKind.Equal: for (int i = 0; i < y.Length; i++) y[i] = a == b[i] ? 1f : 0f; break;
         }
     }
 
@@ -140,7 +149,8 @@ public sealed unsafe partial class CpuBackend
         BinaryKind.Add => a + b,
         BinaryKind.Sub => a - b,
         BinaryKind.Mul => a * b,
-        _ => a / b,
+        BinaryKind.Div => a / b,
+        _ => a == b ? 1f : 0f,
     };
 }
 

@@ -4,38 +4,52 @@ namespace Vae.Engine.Backends.Cpu;
 
 public sealed unsafe partial class CpuBackend
 {
-    public void Sum(BufferRef x, BufferRef y, int outer, int size, int inner)
+    public void Reduce(ReduceKind kind, BufferRef x, BufferRef y, int outer, int size, int inner)
     {
         float* dst = Ptr(y);
+        if (size == 0)
+        {
+            if (kind != ReduceKind.Sum) throw new ArgumentException($"{kind} over an empty dimension has no value.");
+            Span(y, outer * inner).Clear();
+            return;
+        }
         if (inner == 1)
         {
-            for (int o = 0; o < outer; o++) dst[o] = (float)Reduce.Sum(Span(x.At(o * size), size));
+            for (int o = 0; o < outer; o++)
+            {
+                var row = Span(x.At(o * size), size);
+                dst[o] = kind switch
+                {
+                    ReduceKind.Sum => (float)Cpu.Summation.Sum(row),
+                    ReduceKind.Max => TensorPrimitives.Max(row),
+                    _ => TensorPrimitives.IndexOfMax(row),
+                };
+            }
             return;
         }
         for (int o = 0; o < outer; o++)
         {
-            var row = Span(y.At(o * inner), inner);
-            row.Clear();
-            for (int d = 0; d < size; d++) TensorPrimitives.Add(row, Span(x.At((o * size + d) * inner), inner), row);
-        }
-    }
-
-    public void SumBackward(BufferRef dy, BufferRef dx, int outer, int size, int inner)
-    {
-        float* g = Ptr(dy);
-        for (int o = 0; o < outer; o++)
-        {
-            if (inner == 1)
+            var result = Span(y.At(o * inner), inner);
+            Span(x.At(o * size * inner), inner).CopyTo(result);
+            if (kind == ReduceKind.ArgMax)
             {
-                var seg = Span(dx.At(o * size), size);
-                TensorPrimitives.Add(seg, g[o], seg);
+                // Track the first index of the largest value per column.
+                var best = result;
+                var indexSpan = new float[inner];
+                for (int d = 1; d < size; d++)
+                {
+                    var row = Span(x.At((o * size + d) * inner), inner);
+                    for (int i = 0; i < inner; i++)
+                        if (row[i] > best[i]) { best[i] = row[i]; indexSpan[i] = d; }
+                }
+                indexSpan.CopyTo(result);
                 continue;
             }
-            var src = Span(dy.At(o * inner), inner);
-            for (int d = 0; d < size; d++)
+            for (int d = 1; d < size; d++)
             {
-                var seg = Span(dx.At((o * size + d) * inner), inner);
-                TensorPrimitives.Add(seg, src, seg);
+                var row = Span(x.At((o * size + d) * inner), inner);
+                if (kind == ReduceKind.Sum) TensorPrimitives.Add(result, row, result);
+                else TensorPrimitives.Max(result, row, result);
             }
         }
     }

@@ -1,20 +1,34 @@
-using Vae.Engine.Tensors;
-
 namespace Vae.Engine.Backends.Cpu;
 
 /// <summary>
 /// The host backend: managed SIMD kernels, OpenBLAS for matrix products when it is installed,
 /// and a caller-given thread budget (<see cref="ThreadBudget"/>) for the parallel kernels.
 /// </summary>
-public sealed unsafe partial class CpuBackend : IBackend
+/// <remarks>
+/// Two instances share the same primitives: <see cref="Instance"/> also offers the fused
+/// kernels, <see cref="Composed"/> does not, so ops on it run their composed fallbacks. The
+/// op tests run on both, which holds each fused kernel to its composed oracle.
+/// </remarks>
+public sealed unsafe partial class CpuBackend : IBackend, IFusedKernels
 {
-    public static CpuBackend Instance { get; } = new();
+    /// <summary>The host backend with every fused kernel: what models use.</summary>
+    public static CpuBackend Instance { get; } = new("cpu", fused: true);
+
+    /// <summary>The host backend reduced to the primitives of <see cref="IBackend"/>, as a device with no fused kernels would be.</summary>
+    public static CpuBackend Composed { get; } = new("cpu-composed", fused: false);
 
     private readonly BufferPool _pool = new();
+    private readonly bool _fused;
 
-    private CpuBackend() { }
+    private CpuBackend(string name, bool fused)
+    {
+        Name = name;
+        _fused = fused;
+    }
 
-    public string Name => "cpu";
+    public string Name { get; }
+
+    public IFusedKernels? Fused => _fused ? this : null;
 
     /// <summary>Which matrix-product implementation runs: OpenBLAS when present, else managed SIMD.</summary>
     public static GemmPath GemmPath { get => Cpu.Gemm.DefaultPath; set => Cpu.Gemm.DefaultPath = value; }
@@ -45,32 +59,69 @@ public sealed unsafe partial class CpuBackend : IBackend
 
     public void Fill(BufferRef destination, int count, float value) => Span(destination, count).Fill(value);
 
-    public void Copy(BufferRef source, BufferRef destination, int count) => Span(source, count).CopyTo(Span(destination, count));
+    public void Copy(BufferRef source, ReadOnlySpan<int> sourceStrides, BufferRef destination, ReadOnlySpan<int> destinationStrides, ReadOnlySpan<int> shape, bool accumulate)
+        => StridedCopy.Run(Ptr(source), sourceStrides, Ptr(destination), destinationStrides, shape, accumulate, ThreadBudget.Current);
 
-    public void Axpy(float alpha, BufferRef x, BufferRef y, int count)
+    public void FillRandom(BufferRef destination, int count, RandomDistribution distribution, ulong key, ulong counter)
     {
-        var dst = Span(y, count);
-        if (alpha == 1f) System.Numerics.Tensors.TensorPrimitives.Add(dst, Span(x, count), dst);
-        else System.Numerics.Tensors.TensorPrimitives.MultiplyAdd(Span(x, count), alpha, dst, dst);
+        // Chunks of whole blocks, so each chunk starts on lane 0; any split gives the same values.
+        const int Chunk = 16 * 1024;
+        var state = new RandomChunks(Ptr(destination), count, distribution, key, counter);
+        CpuParallel.For((count + Chunk - 1) / Chunk, count >= 4 * Chunk ? ThreadBudget.Current : 1, state, &RandomChunks.Run);
     }
 
-    public void CopyBlock(BufferRef source, int sourceStride, BufferRef destination, int destinationStride, int rows, int cols, bool accumulate)
+    private readonly struct RandomChunks(float* destination, int count, RandomDistribution distribution, ulong key, ulong counter)
     {
-        for (int r = 0; r < rows; r++)
+        private readonly float* _destination = destination;
+        private readonly int _count = count;
+        private readonly RandomDistribution _distribution = distribution;
+        private readonly ulong _key = key, _counter = counter;
+
+        public static void Run(int chunk, ref RandomChunks s)
         {
-            var src = Span(source.At(r * sourceStride), cols);
-            var dst = Span(destination.At(r * destinationStride), cols);
-            if (accumulate) System.Numerics.Tensors.TensorPrimitives.Add(dst, src, dst);
-            else src.CopyTo(dst);
+            const int Chunk = 16 * 1024;
+            int start = chunk * Chunk, n = Math.Min(Chunk, s._count - start);
+            Philox.Fill(new Span<float>(s._destination + start, n), start, s._distribution, s._key, s._counter);
         }
     }
 
-    public void FillNormal(BufferRef destination, int count, Generator generator)
+    public void Gemm(bool transA, bool transB, int m, int n, int k, float alpha, BufferRef a, int lda, BufferRef b, int ldb, float beta, BufferRef c, int ldc,
+        int batch = 1, long strideA = 0, long strideB = 0, long strideC = 0)
     {
-        var dst = Span(destination, count);
-        for (int i = 0; i < dst.Length; i++) dst[i] = generator.NextNormal();
+        ArgumentOutOfRangeException.ThrowIfLessThan(batch, 0);
+        if (batch == 1)
+        {
+            Cpu.Gemm.Sgemm(transA, transB, m, n, k, alpha, Ptr(a), lda, Ptr(b), ldb, beta, Ptr(c), ldc, ThreadBudget.Current);
+            return;
+        }
+        int threads = ThreadBudget.Current;
+        var state = new GemmBatch
+        {
+            TransA = transA, TransB = transB, M = m, N = n, K = k, Alpha = alpha, Beta = beta,
+            A = Ptr(a), Lda = lda, StrideA = strideA, B = Ptr(b), Ldb = ldb, StrideB = strideB, C = Ptr(c), Ldc = ldc, StrideC = strideC,
+        };
+        // Many small products: one per thread at a time. Few large ones: each on every thread.
+        if (batch >= threads && strideC != 0)
+        {
+            state.Threads = 1;
+            CpuParallel.For(batch, threads, state, &GemmBatch.Run);
+        }
+        else
+        {
+            state.Threads = threads;
+            for (int p = 0; p < batch; p++) GemmBatch.Run(p, ref state);
+        }
     }
 
-    public void Gemm(bool transA, bool transB, int m, int n, int k, float alpha, BufferRef a, int lda, BufferRef b, int ldb, float beta, BufferRef c, int ldc)
-        => Cpu.Gemm.Sgemm(transA, transB, m, n, k, alpha, Ptr(a), lda, Ptr(b), ldb, beta, Ptr(c), ldc, ThreadBudget.Current);
+    private struct GemmBatch
+    {
+        public bool TransA, TransB;
+        public int M, N, K, Lda, Ldb, Ldc, Threads;
+        public float Alpha, Beta;
+        public float* A, B, C;
+        public long StrideA, StrideB, StrideC;
+
+        public static void Run(int p, ref GemmBatch s)
+            => Cpu.Gemm.Sgemm(s.TransA, s.TransB, s.M, s.N, s.K, s.Alpha, s.A + p * s.StrideA, s.Lda, s.B + p * s.StrideB, s.Ldb, s.Beta, s.C + p * s.StrideC, s.Ldc, s.Threads);
+    }
 }

@@ -146,3 +146,19 @@ internal readonly struct AbsGrad : IGradRule
         => Vector.ConditionalSelect(Vector.GreaterThan(x, Vector<float>.Zero), dy, Vector.ConditionalSelect(Vector.LessThan(x, Vector<float>.Zero), -dy, Vector<float>.Zero));
     public static float Grad(float x, float y, float dy, float alpha) => x > 0 ? dy : x < 0 ? -dy : 0f;
 }
+
+/// <summary>1 where x exceeds alpha, else 0 (masks, e.g. dropout's keep mask from uniform noise).</summary>
+internal readonly struct StepRule : IPointwiseRule
+{
+    public static Vector<float> Apply(Vector<float> x, float alpha)
+        => Vector.ConditionalSelect(Vector.GreaterThan(x, new Vector<float>(alpha)), Vector<float>.One, Vector<float>.Zero);
+    public static float Apply(float x, float alpha) => x > alpha ? 1f : 0f;
+}
+
+/// <summary>max(x, alpha) passes the gradient where x is at or above the floor, as torch.clamp does.</summary>
+internal readonly struct ClampMinGrad : IGradRule
+{
+    public static Vector<float> Grad(Vector<float> x, Vector<float> y, Vector<float> dy, float alpha)
+        => Vector.ConditionalSelect(Vector.GreaterThanOrEqual(x, new Vector<float>(alpha)), dy, Vector<float>.Zero);
+    public static float Grad(float x, float y, float dy, float alpha) => x >= alpha ? dy : 0f;
+}

@@ -6,7 +6,7 @@ namespace Vae.Engine.Backends.Cpu;
 /// Sums in a fixed order (vector lanes over fixed-size blocks, blocks added in double), so a
 /// result never depends on thread count or timing, and long sums keep their precision.
 /// </summary>
-internal static class Reduce
+internal static class Summation
 {
     private const int Block = 4096;
 

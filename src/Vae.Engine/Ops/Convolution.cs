@@ -1,0 +1,193 @@
+using Vae.Engine.Backends;
+using Vae.Engine.Tensors;
+
+namespace Vae.Engine.Ops;
+
+/// <summary>
+/// Convolutions as im2col and GEMM, in NCHW. Images go through in chunks whose column matrices
+/// fit a fixed budget, so memory does not grow with the batch; the backward pass unfolds each
+/// chunk again rather than keeping its columns. Within a chunk the GEMMs are batched over the
+/// images (the weight shared), which the CPU backend runs one image per thread.
+/// </summary>
+public static partial class F
+{
+    /// <summary>Column-matrix floats per chunk: 16 MB, a few images of the largest layers, while staying in the last-level cache.</summary>
+    private const int ColumnBudget = 4 * 1024 * 1024;
+
+    /// <summary>
+    /// 2-D cross-correlation as torch's conv2d: x (N, C, H, W), weight (O, C, kh, kw), bias (O)
+    /// optional; groups 1. The result is (N, O, outH, outW).
+    /// </summary>
+    public static Tensor Conv2d(Tensor x, Tensor weight, Tensor? bias = null, Size2? stride = null, Size2? padding = null, Size2? dilation = null)
+    {
+        SameBackend(x, weight);
+        if (x.Rank != 4 || weight.Rank != 4 || x.Shape[1] != weight.Shape[1])
+            throw new ArgumentException($"Conv2d needs x: (N, C, H, W) and weight: (O, C, kh, kw) with the same C, got {ShapeOf.Format(x.Shape)} and {ShapeOf.Format(weight.Shape)}.");
+        Size2 s = stride ?? 1, p = padding ?? 0, d = dilation ?? 1;
+        var g = new ConvGeometry(x.Shape[1], x.Shape[2], x.Shape[3], weight.Shape[2], weight.Shape[3], s.H, s.W, p.H, p.W, d.H, d.W);
+        g.Validate();
+        int n = x.Shape[0], outC = weight.Shape[0];
+        CheckBias(bias, outC, "Conv2d");
+        x = Dense(x);
+        weight = Dense(weight);
+        var backend = x.Backend;
+        int positions = g.Positions, patch = g.Patch;
+        var y = Tensor.Empty([n, outC, g.OutHeight, g.OutWidth], backend); // y: (N, O, outH, outW)
+
+        using (var columns = Chunks(g.ColumnSize, n, backend, out int chunk))
+        {
+            for (int first = 0; first < n; first += chunk)
+            {
+                int count = Math.Min(chunk, n - first);
+                backend.Im2Col(x.Buffer.At(first * g.ImageSize), count, g, columns.Buffer);
+                // y_i (O, P) = W (O, C*kh*kw) @ columns_i (C*kh*kw, P) for each image of the chunk.
+                backend.Gemm(false, false, outC, positions, patch, 1f, weight.Buffer, patch, columns.Buffer, positions, 0f,
+                    y.Buffer.At(first * outC * positions), positions, count, 0, g.ColumnSize, (long)outC * positions);
+            }
+        }
+        if (bias is not null) AddChannelBias(y, bias);
+
+        bool needs = bias is null ? Autograd.Needs(x, weight) : Autograd.Needs(x, weight, bias);
+        if (needs)
+            Autograd.Record(y, "conv2d", bias is null ? [x, weight] : [x, weight, bias], dy =>
+            {
+                if (bias is { RequiresGrad: true }) ChannelSums(dy, bias.GradForAccumulation());
+                if (!x.RequiresGrad && !weight.RequiresGrad) return;
+                using var columns = Chunks(g.ColumnSize, n, backend, out int chunk);
+                for (int first = 0; first < n; first += chunk)
+                {
+                    int count = Math.Min(chunk, n - first);
+                    var dyChunk = dy.Buffer.At(first * outC * positions);
+                    if (weight.RequiresGrad)
+                    {
+                        // dW (O, C*kh*kw) += dy_i (O, P) @ columns_i^T, summed over the chunk's images.
+                        backend.Im2Col(x.Buffer.At(first * g.ImageSize), count, g, columns.Buffer);
+                        backend.Gemm(false, true, outC, patch, positions, 1f, dyChunk, positions, columns.Buffer, positions, 1f,
+                            weight.GradForAccumulation().Buffer, patch, count, (long)outC * positions, g.ColumnSize, 0);
+                    }
+                    if (x.RequiresGrad)
+                    {
+                        // dColumns_i = W^T @ dy_i, folded back onto the input.
+                        backend.Gemm(true, false, patch, positions, outC, 1f, weight.Buffer, patch, dyChunk, positions, 0f,
+                            columns.Buffer, positions, count, 0, (long)outC * positions, g.ColumnSize);
+                        backend.Col2Im(columns.Buffer, count, g, x.GradForAccumulation().Buffer.At(first * g.ImageSize));
+                    }
+                }
+            });
+        return y;
+    }
+
+    /// <summary>
+    /// The transposed convolution (torch's conv_transpose2d, groups 1): x (N, Cin, H, W), weight
+    /// (Cin, Cout, kh, kw), bias (Cout). The output is (N, Cout, (H - 1) s - 2 p + d (k - 1) + outputPadding + 1, ...):
+    /// the adjoint of a Conv2d from that output size back to (H, W).
+    /// </summary>
+    public static Tensor ConvTranspose2d(Tensor x, Tensor weight, Tensor? bias = null, Size2? stride = null, Size2? padding = null, Size2? outputPadding = null, Size2? dilation = null)
+    {
+        SameBackend(x, weight);
+        if (x.Rank != 4 || weight.Rank != 4 || x.Shape[1] != weight.Shape[0])
+            throw new ArgumentException($"ConvTranspose2d needs x: (N, Cin, H, W) and weight: (Cin, Cout, kh, kw) with the same Cin, got {ShapeOf.Format(x.Shape)} and {ShapeOf.Format(weight.Shape)}.");
+        Size2 s = stride ?? 1, p = padding ?? 0, op = outputPadding ?? 0, d = dilation ?? 1;
+        if (op.H < 0 || op.W < 0 || (op.H >= s.H && op.H >= d.H) || (op.W >= s.W && op.W >= d.W))
+            throw new ArgumentException($"Output padding {op} must be smaller than the stride {s} or the dilation {d}.");
+        int n = x.Shape[0], inC = x.Shape[1], h = x.Shape[2], w = x.Shape[3], outC = weight.Shape[1], kh = weight.Shape[2], kw = weight.Shape[3];
+        int outH = (h - 1) * s.H - 2 * p.H + d.H * (kh - 1) + op.H + 1;
+        int outW = (w - 1) * s.W - 2 * p.W + d.W * (kw - 1) + op.W + 1;
+        if (outH < 1 || outW < 1) throw new ArgumentException($"ConvTranspose2d of a ({h}, {w}) input with padding {p} has no output pixels.");
+        // The convolution this op is the adjoint of: from (Cout, outH, outW) down to (h, w).
+        var g = new ConvGeometry(outC, outH, outW, kh, kw, s.H, s.W, p.H, p.W, d.H, d.W);
+        g.Validate();
+        CheckBias(bias, outC, "ConvTranspose2d");
+        x = Dense(x);
+        weight = Dense(weight);
+        var backend = x.Backend;
+        int positions = h * w, patch = g.Patch; // patch = Cout * kh * kw
+        var y = Tensor.Zeros([n, outC, outH, outW], backend);
+
+        using (var columns = Chunks(g.ColumnSize, n, backend, out int chunk))
+        {
+            for (int first = 0; first < n; first += chunk)
+            {
+                int count = Math.Min(chunk, n - first);
+                // columns_i (Cout*kh*kw, h*w) = W^T (Cout*kh*kw, Cin) @ x_i (Cin, h*w), then folded onto the output.
+                backend.Gemm(true, false, patch, positions, inC, 1f, weight.Buffer, patch, x.Buffer.At(first * inC * positions), positions, 0f,
+                    columns.Buffer, positions, count, 0, (long)inC * positions, g.ColumnSize);
+                backend.Col2Im(columns.Buffer, count, g, y.Buffer.At(first * g.ImageSize));
+            }
+        }
+        if (bias is not null) AddChannelBias(y, bias);
+
+        bool needs = bias is null ? Autograd.Needs(x, weight) : Autograd.Needs(x, weight, bias);
+        if (needs)
+            Autograd.Record(y, "conv_transpose2d", bias is null ? [x, weight] : [x, weight, bias], dy =>
+            {
+                if (bias is { RequiresGrad: true }) ChannelSums(dy, bias.GradForAccumulation());
+                if (!x.RequiresGrad && !weight.RequiresGrad) return;
+                using var columns = Chunks(g.ColumnSize, n, backend, out int chunk);
+                for (int first = 0; first < n; first += chunk)
+                {
+                    int count = Math.Min(chunk, n - first);
+                    backend.Im2Col(dy.Buffer.At(first * g.ImageSize), count, g, columns.Buffer);
+                    var xChunk = x.Buffer.At(first * inC * positions);
+                    // dX_i (Cin, h*w) = W (Cin, Cout*kh*kw) @ unfold(dy_i); dW += x_i @ unfold(dy_i)^T.
+                    if (x.RequiresGrad)
+                        backend.Gemm(false, false, inC, positions, patch, 1f, weight.Buffer, patch, columns.Buffer, positions, 1f,
+                            x.GradForAccumulation().Buffer.At(first * inC * positions), positions, count, 0, g.ColumnSize, (long)inC * positions);
+                    if (weight.RequiresGrad)
+                        backend.Gemm(false, true, inC, patch, positions, 1f, xChunk, positions, columns.Buffer, positions, 1f,
+                            weight.GradForAccumulation().Buffer, patch, count, (long)inC * positions, g.ColumnSize, 0);
+                }
+            });
+        return y;
+    }
+
+    /// <summary>
+    /// torch's unfold: x (N, C, H, W) to (N, C * kh * kw, L), the sliding windows as columns, with
+    /// <paramref name="padValue"/> outside the image. Differentiable (its adjoint is a fold).
+    /// </summary>
+    public static Tensor Unfold(Tensor x, Size2 kernel, Size2? stride = null, Size2? padding = null, Size2? dilation = null, float padValue = 0f)
+    {
+        if (x.Rank != 4) throw new ArgumentException($"Unfold needs (N, C, H, W), got {ShapeOf.Format(x.Shape)}.");
+        Size2 s = stride ?? 1, p = padding ?? 0, d = dilation ?? 1;
+        var g = new ConvGeometry(x.Shape[1], x.Shape[2], x.Shape[3], kernel.H, kernel.W, s.H, s.W, p.H, p.W, d.H, d.W);
+        g.Validate();
+        x = Dense(x);
+        int n = x.Shape[0];
+        var y = Tensor.Empty([n, g.Patch, g.Positions], x.Backend);
+        x.Backend.Im2Col(x.Buffer, n, g, y.Buffer, padValue);
+        if (Autograd.Needs(x))
+            Autograd.Record(y, "unfold", [x], dy => x.Backend.Col2Im(dy.Buffer, n, g, x.GradForAccumulation().Buffer));
+        return y;
+    }
+
+    private static void CheckBias(Tensor? bias, int channels, string op)
+    {
+        if (bias is not null && (bias.Rank != 1 || bias.Shape[0] != channels))
+            throw new ArgumentException($"{op}'s bias must have shape ({channels}), got {ShapeOf.Format(bias.Shape)}.");
+    }
+
+    /// <summary>A scratch buffer for the column matrices of up to <paramref name="chunk"/> images.</summary>
+    private static Tensor Chunks(int columnSize, int images, IBackend backend, out int chunk)
+    {
+        chunk = Math.Clamp(ColumnBudget / Math.Max(1, columnSize), 1, Math.Max(1, images));
+        return Tensor.EmptyUntracked([chunk * columnSize], backend);
+    }
+
+    /// <summary>In place: y[n, c, ...] += bias[c].</summary>
+    private static void AddChannelBias(Tensor y, Tensor bias)
+    {
+        var (outer, channels, inner) = ShapeOf.Around(y.Shape, 1);
+        y.Backend.Copy(bias.Buffer, [0, 1, 0], y.Buffer, [channels * inner, inner, 1], [outer, channels, inner], accumulate: true);
+    }
+
+    /// <summary>db[c] += sum over n and positions of dy[n, c, ...].</summary>
+    private static void ChannelSums(Tensor dy, Tensor db)
+    {
+        var (outer, channels, inner) = ShapeOf.Around(dy.Shape, 1);
+        using var perImage = Tensor.EmptyUntracked([outer * channels], dy.Backend);
+        dy.Backend.Reduce(ReduceKind.Sum, dy.Buffer, perImage.Buffer, outer * channels, inner, 1);
+        using var total = Tensor.EmptyUntracked([channels], dy.Backend);
+        dy.Backend.Reduce(ReduceKind.Sum, perImage.Buffer, total.Buffer, 1, outer, channels);
+        AddInto(total, db);
+    }
+}
