@@ -1,3 +1,4 @@
+using Vae.Engine.Backends;
 using Vae.Engine.Nn;
 using Vae.Engine.Tensors;
 
@@ -10,7 +11,15 @@ namespace Vae.Engine.Tests;
 /// </summary>
 public static class GradCheck
 {
-    public static Tensor Input(Generator g, int[] shape, float low = -1f, float high = 1f, float avoidNearZero = 0f)
+    /// <summary>A leaf that requires a gradient, uniform in [low, high) but at least avoidNearZero away from 0.</summary>
+    public static Tensor Input(Generator g, int[] shape, float low = -1f, float high = 1f, float avoidNearZero = 0f, IBackend? backend = null)
+        => Init.Parameter(shape, Values(g, shape, low, high, avoidNearZero), backend);
+
+    /// <summary>A tensor that takes no gradient, uniform in [low, high).</summary>
+    public static Tensor Constant(Generator g, int[] shape, float low = 0f, float high = 1f, IBackend? backend = null)
+        => Tensor.FromArray(Values(g, shape, low, high, 0f), shape, backend);
+
+    private static float[] Values(Generator g, int[] shape, float low, float high, float avoidNearZero)
     {
         var values = new float[ShapeOf.Count(shape)];
         for (int i = 0; i < values.Length; i++)
@@ -20,18 +29,17 @@ public static class GradCheck
             while (MathF.Abs(v) < avoidNearZero);
             values[i] = v;
         }
-        return Init.Parameter(shape, values);
+        return values;
     }
 
     public static void Check(Func<Tensor[], Tensor> op, Tensor[] inputs, float step = 1e-2f, double absTol = 2e-3, double relTol = 2e-2, int seed = 7)
     {
-        Tensor output;
         foreach (var t in inputs) t.Grad = null;
-        output = op(inputs);
+        var output = op(inputs);
         var g = new Generator((ulong)seed);
         var w = new float[output.Count];
         for (int i = 0; i < w.Length; i++) w[i] = 2f * g.NextFloat() - 1f;
-        output.Backward(Tensor.FromArray(w, output.Shape));
+        output.Backward(Tensor.FromArray(w, output.Shape, output.Backend));
 
         for (int k = 0; k < inputs.Length; k++)
         {
