@@ -1,84 +1,44 @@
 using Vae.Engine.Backends;
-using Vae.Engine.Nn;
 using Vae.Engine.Ops;
 using Vae.Engine.Tensors;
 
 namespace Vae.Engine.Tests.Ops;
 
-/// <summary>Forward values: fused ops equal their composed forms, and ops equal plain formulas.</summary>
-public class OpValueTests
+/// <summary>Forward values against plain formulas, and the behaviour at the edges, on every backend.</summary>
+public abstract class OpValueTests(string backend) : BackendTests(backend)
 {
-    private static readonly Generator G = new(3);
-
-    private static Tensor Rand(int[] shape, float low = -1, float high = 1) => GradCheck.Input(G, shape, low, high);
-
-    private static void Close(float[] expected, float[] actual, float tol = 1e-5f)
-    {
-        Assert.Equal(expected.Length, actual.Length);
-        for (int i = 0; i < expected.Length; i++)
-            Assert.True(MathF.Abs(expected[i] - actual[i]) <= tol * (1 + MathF.Abs(expected[i])), $"element {i}: expected {expected[i]}, got {actual[i]}");
-    }
-
-    [Theory]
-    [InlineData(Activation.None)]
-    [InlineData(Activation.Relu)]
-    [InlineData(Activation.LeakyRelu)]
-    [InlineData(Activation.Sigmoid)]
-    [InlineData(Activation.Tanh)]
-    public void Fused_linear_equals_matmul_plus_bias_then_activation(Activation activation)
-    {
-        var x = Rand([7, 9]); var w = Rand([5, 9]); var b = Rand([5]);
-        var fused = F.Linear(x, w, b, activation, 0.05f).ToArray();
-        var wT = Tensor.FromArray(Transpose(w.ToArray(), 5, 9), 9, 5);
-        var composed = F.Activate(x.MatMul(wT) + b, activation, 0.05f).ToArray();
-        Close(composed, fused);
-    }
+    private Tensor Full(int[] shape, float value) => Tensor.Full(shape, value, Backend);
 
     [Fact]
     public void Bce_on_logits_equals_bce_on_sigmoid_probabilities()
     {
-        var l = Rand([4, 10], -5, 5); var t = Rand([4, 10], 0, 1);
+        var l = Range([4, 10], -5, 5); var t = Constant(4, 10);
         float a = F.BinaryCrossEntropyWithLogits(l, t, Reduction.Sum).Item();
         float b = F.BinaryCrossEntropy(l.Sigmoid(), t, Reduction.Sum).Item();
         Assert.Equal(b, a, 3);
     }
 
     [Fact]
-    public void Bce_training_path_gives_the_same_loss_and_gradient_as_the_general_one()
-    {
-        var l = Rand([7, 5000], -8, 8); var t = Rand([7, 5000], 0, 1);
-        var fused = F.BinaryCrossEntropyWithLogits(l, t, Reduction.Sum);
-        fused.Backward();
-        var fusedGrad = l.Grad!.ToArray();
-        float general;
-        using (Autograd.NoGrad()) general = F.BinaryCrossEntropyWithLogits(l, t, Reduction.Sum).Item();
-        Assert.Equal(general, fused.Item(), 0);
-        Assert.True(MathF.Abs(general - fused.Item()) < 1e-5f * general);
-        var probabilities = l.Sigmoid().ToArray(); var targets = t.ToArray();
-        for (int i = 0; i < fusedGrad.Length; i++) Assert.Equal(probabilities[i] - targets[i], fusedGrad[i], 5);
-    }
-
-    [Fact]
     public void Bce_on_logits_stays_finite_for_huge_logits()
     {
-        var l = Tensor.FromArray([1000f, -1000f, 80f], 3);
-        var t = Tensor.FromArray([1f, 0f, 0f], 3);
+        var l = From([1000f, -1000f, 80f], 3);
+        var t = From([1f, 0f, 0f], 3);
         Assert.Equal(80f, F.BinaryCrossEntropyWithLogits(l, t, Reduction.Sum).Item(), 3);
     }
 
     [Fact]
     public void Bce_on_probabilities_clamps_log_zero_at_minus_100_like_pytorch()
     {
-        var p = Tensor.FromArray([0f, 1f], 2);
-        var t = Tensor.FromArray([1f, 0f], 2);
+        var p = From([0f, 1f], 2);
+        var t = From([1f, 0f], 2);
         Assert.Equal(200f, F.BinaryCrossEntropy(p, t, Reduction.Sum).Item(), 3);
     }
 
     [Fact]
     public void Kl_closed_form_matches_the_formula()
     {
-        var mu = Tensor.FromArray([0.5f, -1f], 1, 2);
-        var lv = Tensor.FromArray([0.2f, -0.3f], 1, 2);
+        var mu = From([0.5f, -1f], 1, 2);
+        var lv = From([0.2f, -0.3f], 1, 2);
         double expected = 0;
         foreach (var (m, v) in new[] { (0.5, 0.2), (-1.0, -0.3) }) expected += -0.5 * (1 + v - m * m - Math.Exp(v));
         Assert.Equal(expected, F.KlStandardNormal(mu, lv).Item(), 5);
@@ -88,7 +48,7 @@ public class OpValueTests
     public void Kl_monte_carlo_estimate_averages_to_the_closed_form()
     {
         const int n = 200_000;
-        var mu = Tensor.Full([n], 0.7f); var lv = Tensor.Full([n], -0.4f);
+        var mu = Full([n], 0.7f); var lv = Full([n], -0.4f);
         var z = F.Reparameterize(mu, lv, new Generator(11));
         var std = (lv * 0.5f).Exp();
         double mc = F.KlMonteCarlo(z, mu, std).Item() / n;
@@ -100,7 +60,7 @@ public class OpValueTests
     public void Reparameterized_samples_have_the_requested_mean_and_spread()
     {
         const int n = 100_000;
-        var z = F.Reparameterize(Tensor.Full([n], 2f), Tensor.Full([n], MathF.Log(0.25f)), new Generator(5)).ToArray();
+        var z = F.Reparameterize(Full([n], 2f), Full([n], MathF.Log(0.25f)), new Generator(5)).ToArray();
         double mean = z.Average(), sd = Math.Sqrt(z.Select(v => (v - mean) * (v - mean)).Average());
         Assert.Equal(2.0, mean, 1);
         Assert.Equal(0.5, sd, 1);
@@ -109,7 +69,7 @@ public class OpValueTests
     [Fact]
     public void Gaussian_nll_with_constant_is_the_true_log_density()
     {
-        var mean = Tensor.FromArray([0.2f], 1); var x = Tensor.FromArray([0.5f], 1);
+        var mean = From([0.2f], 1); var x = From([0.5f], 1);
         double sigma = 0.3, expected = 0.09 / (2 * sigma * sigma) + Math.Log(sigma * Math.Sqrt(2 * Math.PI));
         Assert.Equal(expected, F.GaussianNll(mean, x, 0.3f).Item(), 5);
         Assert.Equal(0.09 / (2 * sigma * sigma), F.GaussianNll(mean, x, 0.3f, includeConstant: false).Item(), 5);
@@ -118,17 +78,17 @@ public class OpValueTests
     [Fact]
     public void Broadcasting_follows_numpy_rules()
     {
-        var a = Tensor.FromArray([1f, 2f, 3f], 3, 1);
-        var b = Tensor.FromArray([10f, 20f], 2);
+        var a = From([1f, 2f, 3f], 3, 1);
+        var b = From([10f, 20f], 2);
         Assert.Equal([11f, 21f, 12f, 22f, 13f, 23f], (a + b).ToArray());
         Assert.Equal([3, 2], (a * b).Shape);
-        Assert.Throws<ArgumentException>(() => Tensor.Zeros(3, 2) + Tensor.Zeros(3));
+        Assert.Throws<ArgumentException>(() => Full([3, 2], 0) + Full([3], 0));
     }
 
     [Fact]
     public void Sums_along_dimensions()
     {
-        var x = Tensor.FromArray([1f, 2f, 3f, 4f, 5f, 6f], 2, 3);
+        var x = From([1f, 2f, 3f, 4f, 5f, 6f], 2, 3);
         Assert.Equal([5f, 7f, 9f], x.Sum(0).ToArray());
         Assert.Equal([6f, 15f], x.Sum(1).ToArray());
         Assert.Equal([2, 1], x.Sum(1, keepDim: true).Shape);
@@ -137,28 +97,91 @@ public class OpValueTests
     }
 
     [Fact]
+    public void Max_and_arg_max_pick_the_first_of_equal_values()
+    {
+        var x = From([1f, 5f, 5f, 2f, -1f, -3f, -1f, -2f], 2, 4);
+        Assert.Equal([5f, -1f], x.Max(1).ToArray());
+        Assert.Equal([1f, 0f], F.ArgMax(x, 1).ToArray());
+        var leaf = Vae.Engine.Nn.Init.Parameter([2, 4], x.ToArray(), Backend);
+        leaf.Max(1).Sum().Backward();
+        Assert.Equal([0f, 1f, 0f, 0f, 1f, 0f, 0f, 0f], leaf.Grad!.ToArray());
+    }
+
+    [Fact]
     public void Cat_and_narrow_place_rows_and_columns()
     {
-        var a = Tensor.FromArray([1f, 2f, 3f, 4f], 2, 2);
-        var b = Tensor.FromArray([5f, 6f], 2, 1);
+        var a = From([1f, 2f, 3f, 4f], 2, 2);
+        var b = From([5f, 6f], 2, 1);
         Assert.Equal([1f, 2f, 5f, 3f, 4f, 6f], Tensor.Cat([a, b], 1).ToArray());
         Assert.Equal([3f, 4f], a.Narrow(0, 1, 1).ToArray());
         Assert.Throws<ArgumentException>(() => Tensor.Cat([a, b], 0));
     }
 
     [Fact]
+    public void Views_share_memory_and_read_through_their_strides()
+    {
+        var x = From([1f, 2f, 3f, 4f, 5f, 6f], 2, 3);
+        var t = x.T;
+        Assert.False(t.IsContiguous);
+        Assert.Equal([1f, 4f, 2f, 5f, 3f, 6f], t.ToArray());
+        Assert.Equal([2f, 5f], x.Narrow(1, 1, 1).ToArray());
+        Assert.Equal([1f, 2f, 3f, 1f, 2f, 3f], x.Narrow(0, 0, 1).Expand(2, 3).ToArray());
+        Assert.Equal([1f, 4f, 2f, 5f, 3f, 6f], t.Reshape(6).ToArray());
+        x.CopyFrom([9f, 2f, 3f, 4f, 5f, 6f]);
+        Assert.Equal(9f, t.ToArray()[0]); // the view sees the write
+    }
+
+    [Fact]
+    public void Expanding_a_size_other_than_one_is_refused()
+    {
+        var x = Full([2, 3], 1);
+        var e = Assert.Throws<ArgumentException>(() => x.Expand(4, 3));
+        Assert.Contains("only size 1", e.Message);
+    }
+
+    [Fact]
     public void Softplus_is_stable_at_both_ends()
     {
-        var y = Tensor.FromArray([-100f, 0f, 100f], 3).Softplus().ToArray();
+        var y = From([-100f, 0f, 100f], 3).Softplus().ToArray();
         Assert.Equal(0f, y[0], 6);
         Assert.Equal(MathF.Log(2f), y[1], 5);
         Assert.Equal(100f, y[2], 3);
     }
 
-    private static float[] Transpose(float[] a, int rows, int cols)
+    [Fact]
+    public void Conv2d_refuses_a_kernel_larger_than_the_padded_input()
     {
-        var t = new float[a.Length];
-        for (int r = 0; r < rows; r++) for (int c = 0; c < cols; c++) t[c * rows + r] = a[r * cols + c];
-        return t;
+        var e = Assert.Throws<ArgumentException>(() => F.Conv2d(Full([1, 1, 3, 3], 1), Full([1, 1, 5, 5], 1)));
+        Assert.Contains("does not fit", e.Message);
+    }
+
+    [Fact]
+    public void Dropout_keeps_about_one_minus_p_and_rescales_them()
+    {
+        var x = Full([100_000], 1);
+        var y = F.Dropout(x, 0.25f, training: true, new Generator(3)).ToArray();
+        double kept = y.Count(v => v != 0) / (double)y.Length;
+        Assert.Equal(0.75, kept, 2);
+        Assert.All(y.Where(v => v != 0), v => Assert.Equal(1f / 0.75f, v, 5));
+        Assert.Same(x, F.Dropout(x, 0.25f, training: false, new Generator(3)));
+    }
+
+    [Fact]
+    public void Random_fills_are_the_same_stream_whatever_their_split()
+    {
+        var whole = Tensor.RandN(new Generator(9), [1003], Backend).ToArray();
+        var g = new Generator(9);
+        var first = Tensor.RandN(g, [400], Backend).ToArray();   // 100 blocks
+        var rest = Tensor.RandN(g, [603], Backend).ToArray();
+        Assert.Equal(whole.AsSpan(0, 400).ToArray(), first);
+        Assert.Equal(whole.AsSpan(400).ToArray(), rest);
+        var reference = new float[1003];
+        var (key, counter) = new Generator(9).Reserve(1003);
+        Philox.Fill(reference, 0, RandomDistribution.Normal, key, counter);
+        Assert.Equal(reference, whole);
     }
 }
+
+public sealed class CpuOpValueTests() : OpValueTests("cpu");
+
+public sealed class CpuComposedOpValueTests() : OpValueTests("cpu-composed");
