@@ -30,7 +30,7 @@ catch (Exception e) when (e is IOException or InvalidDataException or Unauthoriz
     return 1;
 }
 
-var model = ModelFactory.Create(ModelPresets.CompactVae, seed: 0);
+var model = ModelRegistry.Create(ModelPresets.CompactVae, seed: 0);
 var trainer = new Trainer(model, new TrainingOptions { Epochs = epochs, BatchSize = 128, LearningRate = 1e-3f, Seed = 0, Threads = threads });
 Console.WriteLine($"# engine cpu gemm {(CpuBackend.OpenBlasAvailable && CpuBackend.GemmPath != GemmPath.Managed ? "openblas" : "managed")} threads {threads}");
 

@@ -1,5 +1,7 @@
 using System.Text.Json;
 using System.Text.Json.Serialization;
+using System.Text.Json.Serialization.Metadata;
+using Vae.Engine.Models;
 using Microsoft.AspNetCore.Diagnostics;
 using Vae.Engine.Imaging;
 
@@ -22,6 +24,8 @@ public static class ErrorHandling
             o.SerializerOptions.PropertyNamingPolicy = JsonNamingPolicy.CamelCase;
             o.SerializerOptions.Converters.Add(new JsonStringEnumConverter(JsonNamingPolicy.CamelCase));
             o.SerializerOptions.NumberHandling = JsonNumberHandling.Strict;
+            // Model configurations are one JSON object per family, told apart by "family".
+            o.SerializerOptions.TypeInfoResolverChain.Insert(0, new DefaultJsonTypeInfoResolver { Modifiers = { ModelRegistry.DescribeConfigs } });
         });
         services.AddSingleton(TimeProvider.System);
         return services;

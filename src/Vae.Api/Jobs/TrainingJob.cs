@@ -117,7 +117,7 @@ public sealed class TrainingJob(
     {
         string id = job.Id;
         var data = await datasets.OpenAsync(plan.Dataset, ct);
-        var model = ModelFactory.Create(plan.Model, plan.Training.Seed);
+        var model = ModelRegistry.Create(plan.Model, plan.Training.Seed);
         var trainer = new Trainer(model, plan.Training with { Threads = options.Value.TrainingThreads, CheckpointDirectory = checkpoints });
         int epochs = plan.Training.Epochs;
         trainer.BatchCompleted = b => progress.Publish(id, JobEvent.Batch(b.AsView(id)));

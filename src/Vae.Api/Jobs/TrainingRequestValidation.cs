@@ -5,6 +5,7 @@ using Vae.Api.Infrastructure;
 using Vae.Api.Storage;
 using Vae.Engine.Backends;
 using Vae.Engine.Models;
+using Vae.Engine.Models.Mlp;
 using Vae.Engine.Training;
 
 namespace Vae.Api.Jobs;
@@ -79,14 +80,14 @@ public static class TrainingRequestValidation
             Dataset = source.Name, Model = model, Architecture = architecture, Activation = activation, Likelihood = likelihood,
             HiddenSizes = [.. request.HiddenSizes!], Name = name,
         };
-        var config = new ModelConfig
+        var config = new MlpConfig
         {
-            Kind = model == "ae" ? ModelKind.Autoencoder : ModelKind.Vae,
+            Kind = model == "ae" ? ModelKind.Ae : ModelKind.Vae,
             Channels = source.Channels,
             Height = source.Height,
             Width = source.Width,
             HiddenSizes = [.. normalized.HiddenSizes],
-            LatentSize = request.LatentDim,
+            LatentDim = request.LatentDim,
             Activation = activation switch { "leaky_relu" => Activation.LeakyRelu, "tanh" => Activation.Tanh, _ => Activation.Relu },
             Likelihood = likelihood == "gaussian" ? Likelihood.Gaussian : Likelihood.Bernoulli,
             Sigma = request.Sigma,

@@ -56,9 +56,9 @@ public sealed class InferenceService(IOptions<ModelsOptions> options, DatasetCat
     /// <summary>Posterior means (count x latent) and, for a VAE, log-variances, of <paramref name="count"/> input rows.</summary>
     public (float[] Mu, float[]? LogVar) Encode(AutoencoderModel model, ReadOnlySpan<float> inputs, int count)
     {
-        int features = model.Config.InputSize, latent = model.LatentSize;
+        int features = model.Config.InputSize, latent = model.LatentDim;
         var mu = new float[count * latent];
-        float[]? logVar = model.Config.Kind == ModelKind.Vae ? new float[count * latent] : null;
+        float[]? logVar = model.IsVariational ? new float[count * latent] : null;
         using (Autograd.NoGrad())
         using (ThreadBudget.Use(_threads))
         {
@@ -67,7 +67,7 @@ public sealed class InferenceService(IOptions<ModelsOptions> options, DatasetCat
                 int rows = Math.Min(ChunkRows, count - start);
                 using (TensorScope.Begin())
                 {
-                    var x = Tensor.FromArray(inputs.Slice(start * features, rows * features), [rows, features]);
+                    var x = Tensor.FromArray(inputs.Slice(start * features, rows * features), [rows, features], model.Backend);
                     var (m, v) = model.Encode(x);
                     m.CopyTo(mu.AsSpan(start * latent, rows * latent));
                     if (logVar is not null) v?.CopyTo(logVar.AsSpan(start * latent, rows * latent));
@@ -80,7 +80,7 @@ public sealed class InferenceService(IOptions<ModelsOptions> options, DatasetCat
     /// <summary>Decodes <paramref name="count"/> latent rows into <paramref name="images"/> (count x InputSize), each value in [0, 1].</summary>
     public void Decode(AutoencoderModel model, ReadOnlySpan<float> latents, int count, Span<float> images)
     {
-        int latent = model.LatentSize, features = model.Config.InputSize;
+        int latent = model.LatentDim, features = model.Config.InputSize;
         using (Autograd.NoGrad())
         using (ThreadBudget.Use(_threads))
         {
@@ -89,7 +89,7 @@ public sealed class InferenceService(IOptions<ModelsOptions> options, DatasetCat
                 int rows = Math.Min(ChunkRows, count - start);
                 using (TensorScope.Begin())
                 {
-                    var z = Tensor.FromArray(latents.Slice(start * latent, rows * latent), [rows, latent]);
+                    var z = Tensor.FromArray(latents.Slice(start * latent, rows * latent), [rows, latent], model.Backend);
                     model.Decode(z).CopyTo(images.Slice(start * features, rows * features));
                 }
             }
@@ -104,7 +104,7 @@ public sealed class InferenceService(IOptions<ModelsOptions> options, DatasetCat
         using (ThreadBudget.Use(_threads))
         using (TensorScope.Begin())
         {
-            var x = Tensor.FromArray(input, [1, model.Config.InputSize]);
+            var x = Tensor.FromArray(input, [1, model.Config.InputSize], model.Backend);
             model.Decode(model.Encode(x).Mean).CopyTo(image);
         }
         ToUnitRange(image[..model.Config.InputSize]);
@@ -120,7 +120,7 @@ public sealed class InferenceService(IOptions<ModelsOptions> options, DatasetCat
         using (ThreadBudget.Use(_threads))
         using (TensorScope.Begin())
         {
-            var z = Tensor.RandN(new Generator(seed), [count, model.LatentSize]);
+            var z = Tensor.RandN(new Generator(seed), [count, model.LatentDim], model.Backend);
             if (temperature != 1f) z = F.MulScalar(z, temperature);
             model.Decode(z).CopyTo(images);
         }
@@ -247,7 +247,7 @@ public sealed class InferenceService(IOptions<ModelsOptions> options, DatasetCat
         if (data.FeatureCount != model.Config.InputSize)
             throw new ClientProblemException(StatusCodes.Status422UnprocessableEntity,
                 $"The {dataset} images have {data.FeatureCount} values each but this model takes {model.Config.InputSize}.");
-        int count = Math.Min(limit, data.Count), features = data.FeatureCount, latent = model.LatentSize;
+        int count = Math.Min(limit, data.Count), features = data.FeatureCount, latent = model.LatentDim;
         var points = new LatentPoint[count];
         var indices = new int[Math.Min(count, ChunkRows)];
         var inputs = ArrayPool<float>.Shared.Rent(indices.Length * features);

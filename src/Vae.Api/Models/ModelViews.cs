@@ -15,7 +15,7 @@ public sealed record ModelView(
     IReadOnlyList<EpochView> Metrics,
     DateTimeOffset CreatedAt,
     string? JobId,
-    int LatentSize,
+    int LatentDim,
     long ParameterCount);
 
 public sealed record ModelList(IReadOnlyList<ModelView> Models);
@@ -40,27 +40,8 @@ public static class ModelViewExtensions
 {
     public static ModelView AsView(this ModelRecord record) => new(
         record.Id, record.Name, record.Dataset, record.Config, record.Metrics.Select(m => m.AsView()).ToArray(), record.CreatedAt, record.JobId,
-        record.Config.LatentSize, ParameterCount(record.Config));
+        record.Config.LatentDim, ParameterCount(record.Config));
 
-    /// <summary>Weights and biases of the model a configuration builds, counted without building it.</summary>
-    public static long ParameterCount(ModelConfig config)
-    {
-        static long Linear(long inputs, long outputs) => (inputs * outputs) + outputs;
-
-        long count = 0, width = config.InputSize;
-        foreach (int size in config.HiddenSizes)
-        {
-            count += Linear(width, size);
-            width = size;
-        }
-        int heads = config.Kind == ModelKind.Vae ? 2 : 1;
-        count += heads * Linear(width, config.LatentSize);
-        width = config.LatentSize;
-        for (int i = config.HiddenSizes.Length - 1; i >= 0; i--)
-        {
-            count += Linear(width, config.HiddenSizes[i]);
-            width = config.HiddenSizes[i];
-        }
-        return count + Linear(width, config.InputSize);
-    }
+    /// <summary>Weights and biases of the model a configuration builds, counted by its family without building it.</summary>
+    public static long ParameterCount(ModelConfig config) => config.Owner.ParameterCount(config);
 }

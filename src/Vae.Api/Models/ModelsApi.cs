@@ -172,7 +172,7 @@ public static class ModelsApi
 
         var model = cache.Get(record);
         var (mu, logVar) = inference.Encode(model, inputs, count);
-        int latent = config.LatentSize;
+        int latent = config.LatentDim;
         var results = new LatentCode[count];
         for (int i = 0; i < count; i++)
             results[i] = new LatentCode(mu.AsSpan(i * latent, latent).ToArray(), logVar?.AsSpan(i * latent, latent).ToArray());
@@ -196,19 +196,19 @@ public static class ModelsApi
         var (parsed, problem) = ParseJson<DecodeRequest>(body.Span, json.Value.SerializerOptions, "{\"latents\": [[...], ...]} or {\"latent\": [...]}");
         if (problem is not null) return problem;
         if ((parsed!.Latent is null) == (parsed.Latents is null))
-            return Problems.BadRequest($"Send exactly one of \"latent\" (one code) and \"latents\" (a list of codes), each {config.LatentSize} numbers.");
+            return Problems.BadRequest($"Send exactly one of \"latent\" (one code) and \"latents\" (a list of codes), each {config.LatentDim} numbers.");
         var rows = parsed.Latents ?? [parsed.Latent!];
         if (CheckCount(rows.Length, o.MaxBatch, "latents", "codes") is { } badCount) return badCount;
-        if (CheckRows(rows, config.LatentSize, parsed.Latents is null ? "latent" : "latents", "numbers", unitRange: false, single: parsed.Latents is null) is { } badRows) return badRows;
+        if (CheckRows(rows, config.LatentDim, parsed.Latents is null ? "latent" : "latents", "numbers", unitRange: false, single: parsed.Latents is null) is { } badRows) return badRows;
 
         bool asJson = PrefersJson(request);
         int count = rows.Length, columns = grid.Columns ?? SquareColumns(count), padding = count == 1 ? 0 : 2;
         if (!asJson && CheckImageSize(count, config, columns, grid.Scale, padding) is { } tooBig) return tooBig;
 
         request.HttpContext.Response.Headers.Vary = "Accept";
-        using var latents = new PooledFloats(count * config.LatentSize);
+        using var latents = new PooledFloats(count * config.LatentDim);
         using var images = new PooledFloats(count * config.InputSize);
-        Flatten(rows, config.LatentSize, latents.Array);
+        Flatten(rows, config.LatentDim, latents.Array);
         inference.Decode(cache.Get(record), latents.Array, count, images.Array);
         if (asJson) return TypedResults.Ok(new ImagesResponse(InferenceService.Rows(images.Array, count, config.InputSize), config.Width, config.Height));
         return TypedResults.File(InferenceService.RenderPng(images.Array, count, config, columns, grid.Scale, padding), Png);
@@ -299,7 +299,7 @@ public static class ModelsApi
         inference.Decode(model, path, steps, images.Array);
         if (asJson)
             return TypedResults.Ok(new InterpolationResponse(
-                InferenceService.Rows(path, steps, config.LatentSize), InferenceService.Rows(images.Array, steps, config.InputSize), config.Width, config.Height));
+                InferenceService.Rows(path, steps, config.LatentDim), InferenceService.Rows(images.Array, steps, config.InputSize), config.Width, config.Height));
         return TypedResults.File(InferenceService.RenderPng(images.Array, steps, config, grid.Columns ?? steps, grid.Scale, 2), Png);
     }
 
@@ -320,7 +320,7 @@ public static class ModelsApi
         var record = await cache.ResolveAsync(id, ct);
         if (record is null) return await MissingAsync(id, cache, ct);
         var config = record.Config;
-        int latent = config.LatentSize;
+        int latent = config.LatentDim;
         if (latent < 2) return Problems.Unprocessable($"Model '{record.Id}' has a single latent dimension; a manifold needs two.");
         if (x >= latent || y >= latent) return Problems.Unprocessable($"dims must be below the latent size {latent}, got {x},{y}.");
         if (x == y) return Problems.Unprocessable($"dims must name two different dimensions, got {x},{y}.");
@@ -358,7 +358,7 @@ public static class ModelsApi
         {
             return Problems.Unavailable(e.Message);
         }
-        return TypedResults.Ok(new LatentsResponse(points, record.Config.LatentSize));
+        return TypedResults.Ok(new LatentsResponse(points, record.Config.LatentDim));
     }
 
     // ---- shared checks ----
@@ -471,10 +471,10 @@ public static class ModelsApi
         InterpolationPoint? point, string name, ModelConfig config, bool? invert, AutoencoderModel model, InferenceService inference)
     {
         if (point is null || (point.Latent is null) == (point.Png is null))
-            return (null, Problems.BadRequest($"\"{name}\" needs exactly one of {{\"latent\": [{config.LatentSize} numbers]}} and {{\"png\": \"<base64 PNG>\"}}."));
+            return (null, Problems.BadRequest($"\"{name}\" needs exactly one of {{\"latent\": [{config.LatentDim} numbers]}} and {{\"png\": \"<base64 PNG>\"}}."));
         if (point.Latent is { } latent)
         {
-            var bad = CheckRows([latent], config.LatentSize, name + ".latent", "numbers", unitRange: false, single: true);
+            var bad = CheckRows([latent], config.LatentDim, name + ".latent", "numbers", unitRange: false, single: true);
             return bad is null ? (latent, null) : (null, bad);
         }
 

@@ -153,7 +153,7 @@ public sealed class SqliteVaeStore : IVaeStore
         command.Parameters.AddWithValue("$id", model.Id);
         command.Parameters.AddWithValue("$name", (object?)model.Name ?? DBNull.Value);
         command.Parameters.AddWithValue("$dataset", model.Dataset);
-        command.Parameters.AddWithValue("$config", JsonSerializer.Serialize(model.Config, Json));
+        command.Parameters.AddWithValue("$config", model.Config.ToJson());
         command.Parameters.AddWithValue("$metrics", JsonSerializer.Serialize(model.Metrics, Json));
         command.Parameters.AddWithValue("$job_id", (object?)model.JobId ?? DBNull.Value);
         command.Parameters.AddWithValue("$created_at", FormatTime(model.CreatedAt));
@@ -258,11 +258,23 @@ public sealed class SqliteVaeStore : IVaeStore
             Id = id,
             Name = r.IsDBNull(1) ? null : r.GetString(1),
             Dataset = r.GetString(2),
-            Config = Deserialize<ModelConfig>(r.GetString(3), "config", id),
+            Config = ReadConfig(r.GetString(3), id),
             Metrics = Deserialize<List<EpochMetrics>>(r.GetString(4), "metrics", id),
             JobId = r.IsDBNull(5) ? null : r.GetString(5),
             CreatedAt = ParseTime(r.GetString(6)),
         };
+    }
+
+    private static ModelConfig ReadConfig(string json, string id)
+    {
+        try
+        {
+            return ModelConfig.FromJson(json);
+        }
+        catch (JsonException e)
+        {
+            throw new InvalidDataException($"Model '{id}' has an unreadable configuration: {e.Message}", e);
+        }
     }
 
     private static T Deserialize<T>(string json, string column, string id) where T : class

@@ -41,7 +41,7 @@ public static class ModelCheckpoint
         try { config.Validate(); }
         catch (ArgumentException e) { throw new InvalidDataException($"{source}: the stored model configuration is invalid: {e.Message}", e); }
 
-        var model = ModelFactory.Create(config, 0, backend);
+        var model = ModelRegistry.Create(config, 0, backend);
         model.LoadState(ToDictionary(file), source);
         var metrics = file.Metadata.TryGetValue(MetricsKey, out var m) ? ParseMetrics(m, source) : [];
         return new LoadedModel(model, metrics, file.Metadata);

@@ -42,7 +42,7 @@ public static class TrainingCheckpoint
     {
         string path = Path.Combine(directory, FileName);
         var file = SafeTensors.Read(path);
-        if (!file.Metadata.TryGetValue(ModelCheckpoint.ConfigKey, out var configJson) || !ModelConfig.FromJson(configJson).SameArchitecture(model.Config))
+        if (!file.Metadata.TryGetValue(ModelCheckpoint.ConfigKey, out var configJson) || !ModelConfig.FromJson(configJson).Equals(model.Config))
             throw new InvalidDataException($"{path} was written for another model configuration; delete it to start over.");
         var all = ModelCheckpoint.ToDictionary(file);
         model.LoadState(all, path);

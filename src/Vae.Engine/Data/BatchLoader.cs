@@ -3,6 +3,9 @@ using Vae.Engine.Tensors;
 
 namespace Vae.Engine.Data;
 
+/// <summary>One mini-batch: images (B, C, H, W) in [0, 1] and their class labels.</summary>
+public readonly record struct Batch(Tensor Images, int[] Labels);
+
 /// <summary>
 /// Mini-batches of a dataset as float tensors, converted from bytes per batch. Each epoch's order
 /// comes from its own seeded generator, so epoch 7 is the same whether or not training was
@@ -40,13 +43,16 @@ public sealed class BatchLoader
         return _order.AsSpan(start, Math.Min(BatchSize, _order.Length - start));
     }
 
-    /// <summary>Batch <paramref name="batch"/> as a (B, C*H*W) tensor in [0, 1], created in the caller's scope.</summary>
-    public Tensor Load(int batch, IBackend? backend = null)
+    /// <summary>Batch <paramref name="batch"/>: images (B, C, H, W) created in the caller's scope on <paramref name="backend"/>, and labels.</summary>
+    public Batch Load(int batch, IBackend? backend = null)
     {
         var indices = Indices(batch);
         int size = indices.Length * _data.FeatureCount;
         if (_host.Length < size) _host = new float[BatchSize * _data.FeatureCount];
         _data.CopyBatch(indices, _host.AsSpan(0, size));
-        return Tensor.FromArray(_host.AsSpan(0, size), [indices.Length, _data.FeatureCount], backend);
+        var labels = new int[indices.Length];
+        _data.CopyLabels(indices, labels);
+        var images = Tensor.FromArray(_host.AsSpan(0, size), [indices.Length, _data.Channels, _data.Height, _data.Width], backend);
+        return new Batch(images, labels);
     }
 }

@@ -1,68 +1,101 @@
-using System.Text.Json;
+using System.ComponentModel;
 using System.Text.Json.Serialization;
-using Vae.Engine.Backends;
 
 namespace Vae.Engine.Models;
 
-public enum ModelKind { Vae, Autoencoder }
+/// <summary>A variational autoencoder, or a plain autoencoder with a deterministic code and no prior.</summary>
+public enum ModelKind { Vae, Ae }
 
-/// <summary>p(x | z): Bernoulli (binary cross-entropy on logits) or Gaussian with a fixed sigma.</summary>
-public enum Likelihood { Bernoulli, Gaussian }
+/// <summary>p(x | z): how the decoder's output scores an image.</summary>
+public enum Likelihood
+{
+    /// <summary>Each pixel is a coin flip whose probability the decoder gives (binary cross-entropy on logits).</summary>
+    Bernoulli,
+    /// <summary>Each pixel is Gaussian around the decoder's output with a fixed sigma: squared error scaled by 1 / (2 sigma^2).</summary>
+    Gaussian,
+    /// <summary>Gaussian with one learned log-scale: the decoder learns how blurry its Gaussian is.</summary>
+    GaussianLearnedScale,
+}
+
+/// <summary>How the KL term is computed.</summary>
+public enum KlEstimator
+{
+    /// <summary>Exactly, from mu and log-variance (Kingma and Welling, appendix B).</summary>
+    ClosedForm,
+    /// <summary>From the sampled z: log q(z|x) - log p(z), one sample.</summary>
+    MonteCarlo,
+}
 
 /// <summary>
-/// Everything needed to rebuild a model: stored in checkpoints and sent over the API.
-/// Defaults are the compact MNIST VAE: 784-400-20, ReLU, Bernoulli likelihood, beta 1.
+/// Everything needed to rebuild a model: stored in checkpoints and sent over the API as one
+/// JSON object whose "family" names the model family (see <see cref="ModelRegistry"/>). The
+/// fields here are shared by every family; each family's config adds its own. Every field has a
+/// default, and the family's defaults give the model of its tutorial.
 /// </summary>
-public sealed record ModelConfig
+public abstract record ModelConfig
 {
+    /// <summary>The family's name, as in the JSON discriminator.</summary>
+    [JsonIgnore] public string Family => FamilyName;
+
+    /// <summary>Set by each family's configuration type (not serialized: the discriminator carries it).</summary>
+    protected abstract string FamilyName { get; }
+
+    [Description("vae: a variational autoencoder (an encoder giving a distribution, a prior to sample from); ae: a plain autoencoder with a deterministic code, for comparison.")]
     public ModelKind Kind { get; init; } = ModelKind.Vae;
-    /// <summary>Input as (channels, height, width); fully-connected models flatten it.</summary>
+
+    [Description("Size of the latent code z.")]
+    public int LatentDim { get; init; } = 20;
+
+    [Description("Whether the model takes a class label: the label goes one-hot into the encoder and the decoder, so the trained model draws the class asked for.")]
+    public bool Conditional { get; init; }
+
+    [Description("Number of classes a conditional model knows (the dataset's).")]
+    public int ClassCount { get; init; } = 10;
+
+    [Description("Input channels: 1 for gray images, 3 for colour.")]
     public int Channels { get; init; } = 1;
+
+    [Description("Input height in pixels.")]
     public int Height { get; init; } = 28;
+
+    [Description("Input width in pixels.")]
     public int Width { get; init; } = 28;
-    /// <summary>Encoder hidden layer widths, first to last; the decoder mirrors them.</summary>
-    public int[] HiddenSizes { get; init; } = [400];
-    public int LatentSize { get; init; } = 20;
-    public Activation Activation { get; init; } = Activation.Relu;
-    public float NegativeSlope { get; init; } = 0.01f;
+
+    [Description("bernoulli: pixels as coin flips (binary cross-entropy); gaussian: squared error with a fixed sigma; gaussianLearnedScale: the decoder learns how blurry its Gaussian is.")]
     public Likelihood Likelihood { get; init; } = Likelihood.Bernoulli;
-    /// <summary>Standard deviation of the Gaussian likelihood; unused for Bernoulli.</summary>
+
+    [Description("Standard deviation of the fixed-sigma Gaussian likelihood; smaller means sharper reconstructions and a weaker prior.")]
     public float Sigma { get; init; } = 1f;
-    /// <summary>Weight of the KL term (beta-VAE); unused by autoencoders.</summary>
+
+    [Description("closedForm: the exact KL from mu and log-variance; monteCarlo: log q(z|x) - log p(z) at the sampled z.")]
+    public KlEstimator Kl { get; init; } = KlEstimator.ClosedForm;
+
+    [Description("Weight of the KL term (beta-VAE): above 1 pushes toward the prior, below 1 toward sharper reconstructions.")]
     public float Beta { get; init; } = 1f;
 
+    /// <summary>Values per image: Channels * Height * Width.</summary>
     [JsonIgnore] public int InputSize => Channels * Height * Width;
 
-    /// <summary>Checks every value, naming the first one out of range.</summary>
+    /// <summary>Whether the model has an encoder distribution and a prior (can sample).</summary>
+    [JsonIgnore] public bool IsVariational => Kind == ModelKind.Vae;
+
+    /// <summary>The family that owns this configuration.</summary>
+    [JsonIgnore] public IModelFamily Owner => ModelRegistry.Find(Family);
+
+    /// <summary>Every value out of range, each with the field it concerns and a message a person can act on.</summary>
+    public IReadOnlyList<ConfigProblem> Problems() => Owner.Validate(this);
+
+    /// <summary>Throws <see cref="ArgumentException"/> naming the first problem, if any.</summary>
     public void Validate()
     {
-        if (Channels < 1 || Height < 1 || Width < 1) throw new ArgumentException($"Input shape ({Channels}, {Height}, {Width}) must be positive.");
-        if (HiddenSizes is null || HiddenSizes.Length == 0 || HiddenSizes.Any(h => h < 1 || h > 65536))
-            throw new ArgumentException("HiddenSizes needs at least one layer, each between 1 and 65536 units.");
-        if (LatentSize < 1 || LatentSize > 4096) throw new ArgumentException($"LatentSize must be between 1 and 4096, got {LatentSize}.");
-        if (Activation is not (Activation.Relu or Activation.LeakyRelu or Activation.Tanh or Activation.Sigmoid))
-            throw new ArgumentException($"Activation {Activation} cannot be used for hidden layers.");
-        if (!float.IsFinite(NegativeSlope) || NegativeSlope < 0) throw new ArgumentException("NegativeSlope must be a finite non-negative number.");
-        if (Likelihood == Likelihood.Gaussian && (!float.IsFinite(Sigma) || Sigma <= 0)) throw new ArgumentException($"Sigma must be a positive finite number, got {Sigma}.");
-        if (!float.IsFinite(Beta) || Beta < 0) throw new ArgumentException($"Beta must be a finite non-negative number, got {Beta}.");
+        var problems = Problems();
+        if (problems.Count > 0) throw new ArgumentException($"{problems[0].Field}: {problems[0].Message}");
     }
 
-    private static readonly JsonSerializerOptions Json = new()
-    {
-        PropertyNamingPolicy = JsonNamingPolicy.CamelCase,
-        Converters = { new JsonStringEnumConverter(JsonNamingPolicy.CamelCase) },
-    };
+    public string ToJson() => ModelRegistry.Serialize(this);
 
-    public string ToJson() => JsonSerializer.Serialize(this, Json);
-
-    public static ModelConfig FromJson(string json)
-        => JsonSerializer.Deserialize<ModelConfig>(json, Json) ?? throw new InvalidDataException("The model configuration is empty.");
+    public static ModelConfig FromJson(string json) => ModelRegistry.Deserialize(json);
 }
 
-public static class ModelConfigExtensions
-{
-    /// <summary>Same layers and sizes, so weights of one fit the other.</summary>
-    public static bool SameArchitecture(this ModelConfig a, ModelConfig b)
-        => a.Kind == b.Kind && a.InputSize == b.InputSize && a.LatentSize == b.LatentSize && a.HiddenSizes.AsSpan().SequenceEqual(b.HiddenSizes)
-           && a.Likelihood == b.Likelihood && a.Activation == b.Activation;
-}
+/// <summary>One invalid configuration value: the JSON field it concerns and what is wrong with it.</summary>
+public sealed record ConfigProblem(string Field, string Message);

@@ -3,6 +3,7 @@ using Vae.Engine.Backends;
 using Vae.Engine.Checkpoints;
 using Vae.Engine.Data;
 using Vae.Engine.Models;
+using Vae.Engine.Ops;
 using Vae.Engine.Optim;
 using Vae.Engine.Tensors;
 
@@ -72,13 +73,13 @@ public sealed class Trainer
         {
             cancellationToken.ThrowIfCancellationRequested();
             using var scope = TensorScope.Begin();
-            var x = loader.Load(b); // x: (B, C*H*W)
+            var (x, labels) = loader.Load(b, Model.Backend); // x: (B, C, H, W)
             Optimizer.ZeroGrad();
-            var loss = Model.Loss(x, noise);
-            loss.Total.Backward();
+            var loss = Model.Loss(x, labels, noise);
+            int n = x.Shape[0];
+            (Options.AverageLossOverBatch ? F.MulScalar(loss.Total, 1f / n) : loss.Total).Backward();
             Optimizer.Step();
 
-            int n = x.Shape[0];
             double total = loss.Total.Item(), reconstruction = loss.Reconstruction.Item(), kl = loss.Kl.Item();
             if (!double.IsFinite(total))
                 throw new TrainingDivergedException($"The loss became {total} at epoch {epoch}, batch {b + 1}; lower the learning rate or check the data.");
@@ -102,8 +103,8 @@ public sealed class Trainer
         {
             cancellationToken.ThrowIfCancellationRequested();
             using var scope = TensorScope.Begin();
-            var x = loader.Load(b);
-            var loss = Model.Loss(x, noise);
+            var (x, labels) = loader.Load(b, Model.Backend);
+            var loss = Model.Loss(x, labels, noise);
             sums.Add(loss.Total.Item(), loss.Reconstruction.Item(), loss.Kl.Item(), x.Shape[0]);
         }
         Model.Train();

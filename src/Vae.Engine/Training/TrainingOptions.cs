@@ -3,6 +3,11 @@ namespace Vae.Engine.Training;
 /// <summary>How to train: defaults are the compact MNIST VAE's recipe (Adam 1e-3, batch 128, 10 epochs).</summary>
 public sealed record TrainingOptions
 {
+    /// <summary>The options a family's tutorial trains with (learning rate, batch size, loss scaling).</summary>
+    public static TrainingOptions For(Models.ModelConfig config) => config.Owner.Recipe is var r
+        ? new TrainingOptions { LearningRate = r.LearningRate, BatchSize = r.BatchSize, AverageLossOverBatch = r.AverageOverBatch }
+        : new TrainingOptions();
+
     public int Epochs { get; init; } = 10;
     public int BatchSize { get; init; } = 128;
     public float LearningRate { get; init; } = 1e-3f;
@@ -11,6 +16,8 @@ public sealed record TrainingOptions
     /// <summary>Threads the kernels may use while training (a budget, so serving keeps the rest).</summary>
     public int Threads { get; init; } = Environment.ProcessorCount;
     public int EvaluationBatchSize { get; init; } = 1000;
+    /// <summary>Differentiate the mean loss per image instead of the batch's sum (seed 001's recipe); Adam barely notices, SGD does.</summary>
+    public bool AverageLossOverBatch { get; init; }
     /// <summary>Where the per-epoch checkpoint goes; none when null.</summary>
     public string? CheckpointDirectory { get; init; }
 

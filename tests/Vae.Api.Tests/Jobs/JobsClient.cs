@@ -14,6 +14,8 @@ internal static class JobsClient
     public static readonly JsonSerializerOptions Json = new(JsonSerializerDefaults.Web)
     {
         Converters = { new JsonStringEnumConverter(JsonNamingPolicy.CamelCase) },
+        AllowOutOfOrderMetadataProperties = true,
+        TypeInfoResolver = new System.Text.Json.Serialization.Metadata.DefaultJsonTypeInfoResolver { Modifiers = { Vae.Engine.Models.ModelRegistry.DescribeConfigs } },
     };
 
     /// <summary>A model small enough to train an epoch on 1000 images in a blink.</summary>

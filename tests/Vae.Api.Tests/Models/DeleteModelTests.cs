@@ -1,13 +1,14 @@
 using System.Net;
 using Vae.Engine.Data;
 using Vae.Engine.Models;
+using Vae.Engine.Models.Mlp;
 
 namespace Vae.Api.Tests.Models;
 
 /// <summary>Deleting changes what the service holds, so these tests run on services of their own.</summary>
 public class DeleteModelTests
 {
-    private static readonly ModelConfig Tiny = new() { HiddenSizes = [8], LatentSize = 2 };
+    private static readonly MlpConfig Tiny = new() { HiddenSizes = [8], LatentDim = 2 };
 
     private static async Task<(ImageDataset Train, ImageDataset Test)> DataAsync()
     {

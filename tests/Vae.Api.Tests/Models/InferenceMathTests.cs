@@ -1,6 +1,7 @@
 using Vae.Api.Models;
 using Vae.Engine.Imaging;
 using Vae.Engine.Models;
+using Vae.Engine.Models.Mlp;
 
 namespace Vae.Api.Tests.Models;
 
@@ -52,12 +53,12 @@ public class InferenceMathTests
         for (int y = 5; y < 25; y++) for (int x = 20; x < 26; x++) gray[x, y] = 1f;
         var png = PngEncoder.EncodeGray(gray);
 
-        var mnist = InferenceService.ReadPng(png, invert: null, new ModelConfig());
+        var mnist = InferenceService.ReadPng(png, invert: null, new MlpConfig());
         Assert.Equal(784, mnist.Length);
         Assert.InRange(mnist.Max(), 0.9f, 1f);
         Assert.Equal(0f, mnist[0]);
 
-        var wide = InferenceService.ReadPng(png, invert: false, new ModelConfig { Channels = 3, Height = 16, Width = 24 });
+        var wide = InferenceService.ReadPng(png, invert: false, new MlpConfig { Channels = 3, Height = 16, Width = 24 });
         Assert.Equal(3 * 16 * 24, wide.Length);
         Assert.Equal(wide.AsSpan(0, 384).ToArray(), wide.AsSpan(768, 384).ToArray());
     }
@@ -65,7 +66,7 @@ public class InferenceMathTests
     [Fact]
     public void Grids_are_sized_by_columns_padding_and_scale()
     {
-        var config = new ModelConfig();
+        var config = new MlpConfig();
         Assert.Equal((8L * 30 + 2, 8L * 30 + 2), InferenceService.GridSize(64, config, 8, 1, 2));
         Assert.Equal((3L * 28 * 2, 2L * 28 * 2), InferenceService.GridSize(5, config, 3, 2, 0));
         Assert.Equal((2L * 30 + 2, 32L), InferenceService.GridSize(2, config, 10, 1, 2));

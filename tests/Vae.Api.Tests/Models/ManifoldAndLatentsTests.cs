@@ -1,6 +1,7 @@
 using System.Net;
 using Vae.Api.Models;
 using Vae.Engine.Models;
+using Vae.Engine.Models.Mlp;
 
 namespace Vae.Api.Tests.Models;
 
@@ -103,7 +104,7 @@ public class ManifoldAndLatentsTests(ModelsFixture fx)
         await (await fx.Client.GetAsync("/api/models/missing/latents")).AssertProblemAsync(404, "missing");
 
         using var factory = new ServiceFactory();
-        var record = await ModelsFixture.PublishAsync(factory, new ModelConfig { HiddenSizes = [8], LatentSize = 2 }, fx.TestImages, fx.TestImages, "elsewhere", dataset: "somewhere");
+        var record = await ModelsFixture.PublishAsync(factory, new MlpConfig { HiddenSizes = [8], LatentDim = 2 }, fx.TestImages, fx.TestImages, "elsewhere", dataset: "somewhere");
         var client = factory.CreateClient();
         await (await client.GetAsync($"/api/models/{record.Id}/latents")).AssertProblemAsync(422, "somewhere");
         Assert.Equal(HttpStatusCode.OK, (await client.GetAsync($"/api/models/{record.Id}/samples.png?n=1")).StatusCode);

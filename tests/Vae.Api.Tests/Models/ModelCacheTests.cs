@@ -4,12 +4,13 @@ using Vae.Api.Models;
 using Vae.Api.Storage;
 using Vae.Engine.Data;
 using Vae.Engine.Models;
+using Vae.Engine.Models.Mlp;
 
 namespace Vae.Api.Tests.Models;
 
 public class ModelCacheTests
 {
-    private static readonly ModelConfig Tiny = new() { HiddenSizes = [4], LatentSize = 2 };
+    private static readonly MlpConfig Tiny = new() { HiddenSizes = [4], LatentDim = 2 };
 
     private static async Task<(ServiceFactory Factory, List<ModelRecord> Records)> ServiceWithModelsAsync(int count, int cacheSize)
     {

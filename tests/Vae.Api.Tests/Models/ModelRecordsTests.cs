@@ -2,6 +2,7 @@ using System.Net;
 using Vae.Api.Models;
 using Vae.Engine.Checkpoints;
 using Vae.Engine.Models;
+using Vae.Engine.Models.Mlp;
 
 namespace Vae.Api.Tests.Models;
 
@@ -17,8 +18,8 @@ public class ModelRecordsTests(ModelsFixture fx)
         var vae = list.Models.Single(m => m.Id == fx.Vae.Id);
         Assert.Equal("tiny vae", vae.Name);
         Assert.Equal("mnist", vae.Dataset);
-        Assert.Equal(2, vae.LatentSize);
-        Assert.Equal(ModelFactory.Create(vae.Config).ParameterCount(), vae.ParameterCount);
+        Assert.Equal(2, vae.LatentDim);
+        Assert.Equal(ModelRegistry.Create(vae.Config).ParameterCount(), vae.ParameterCount);
         Assert.Single(vae.Metrics);
         Assert.True(vae.Metrics[0].Test.Loss > 0);
     }
@@ -28,11 +29,11 @@ public class ModelRecordsTests(ModelsFixture fx)
     {
         var view = await (await fx.Client.GetAsync($"/api/models/{fx.Autoencoder.Id}")).ReadJsonAsync<ModelView>();
         Assert.Equal(fx.Autoencoder.Id, view.Id);
-        Assert.Equal(ModelKind.Autoencoder, view.Config.Kind);
-        Assert.Equal([32], view.Config.HiddenSizes);
+        Assert.Equal(ModelKind.Ae, view.Config.Kind);
+        Assert.Equal([32], Assert.IsType<MlpConfig>(view.Config).HiddenSizes);
         Assert.Equal(fx.Autoencoder.CreatedAt, view.CreatedAt);
         Assert.Null(view.JobId);
-        Assert.Equal(ModelFactory.Create(view.Config).ParameterCount(), view.ParameterCount);
+        Assert.Equal(ModelRegistry.Create(view.Config).ParameterCount(), view.ParameterCount);
     }
 
     [Fact]
@@ -60,7 +61,7 @@ public class ModelRecordsTests(ModelsFixture fx)
         {
             await File.WriteAllBytesAsync(path, await response.Content.ReadAsByteArrayAsync());
             var loaded = ModelCheckpoint.Load(path);
-            Assert.Equal(2, loaded.Model.LatentSize);
+            Assert.Equal(2, loaded.Model.LatentDim);
             Assert.Equal("mnist", loaded.Metadata["dataset"]);
         }
         finally
@@ -86,11 +87,11 @@ public class ModelRecordsTests(ModelsFixture fx)
     [Theory]
     [InlineData(ModelKind.Vae, new[] { 400 }, 20)]
     [InlineData(ModelKind.Vae, new[] { 512, 256 }, 2)]
-    [InlineData(ModelKind.Autoencoder, new[] { 64, 32, 16 }, 3)]
+    [InlineData(ModelKind.Ae, new[] { 64, 32, 16 }, 3)]
     public void The_parameter_count_of_a_configuration_is_that_of_the_model_it_builds(ModelKind kind, int[] hidden, int latent)
     {
-        var config = new ModelConfig { Kind = kind, HiddenSizes = hidden, LatentSize = latent };
-        Assert.Equal(ModelFactory.Create(config).ParameterCount(), ModelViewExtensions.ParameterCount(config));
+        var config = new MlpConfig { Kind = kind, HiddenSizes = hidden, LatentDim = latent };
+        Assert.Equal(ModelRegistry.Create(config).ParameterCount(), ModelViewExtensions.ParameterCount(config));
     }
 
     [Fact]

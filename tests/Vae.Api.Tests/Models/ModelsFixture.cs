@@ -7,6 +7,7 @@ using Vae.Api.Storage;
 using Vae.Engine.Data;
 using Vae.Engine.Imaging;
 using Vae.Engine.Models;
+using Vae.Engine.Models.Mlp;
 using Vae.Engine.Training;
 
 namespace Vae.Api.Tests.Models;
@@ -29,14 +30,14 @@ public sealed class ModelsFixture : IAsyncLifetime
         string mnist = await MnistProvisioner.EnsureAsync();
         var train = Mnist.Load(mnist, MnistSplit.Train).Take(600);
         TestImages = Mnist.Load(mnist, MnistSplit.Test).Take(100);
-        Autoencoder = await PublishAsync(Factory, new ModelConfig { Kind = ModelKind.Autoencoder, HiddenSizes = [32], LatentSize = 2 }, train, TestImages, "tiny autoencoder");
-        Vae = await PublishAsync(Factory, new ModelConfig { HiddenSizes = [32], LatentSize = 2 }, train, TestImages, "tiny vae");
+        Autoencoder = await PublishAsync(Factory, new MlpConfig { Kind = ModelKind.Ae, HiddenSizes = [32], LatentDim = 2 }, train, TestImages, "tiny autoencoder");
+        Vae = await PublishAsync(Factory, new MlpConfig { HiddenSizes = [32], LatentDim = 2 }, train, TestImages, "tiny vae");
     }
 
     /// <summary>Trains a model for one short epoch and publishes it through the app's own store.</summary>
     public static async Task<ModelRecord> PublishAsync(ServiceFactory factory, ModelConfig config, ImageDataset train, ImageDataset test, string name, string dataset = "mnist")
     {
-        var model = ModelFactory.Create(config, seed: 7);
+        var model = ModelRegistry.Create(config, seed: 7);
         var trainer = new Trainer(model, new TrainingOptions { Epochs = 1, BatchSize = 100, Threads = 1, Seed = 7 });
         var history = trainer.Fit(train, test);
         var store = factory.Services.GetRequiredService<ModelStore>();
@@ -122,6 +123,8 @@ internal static class Http
     public static readonly System.Text.Json.JsonSerializerOptions Wire = new(System.Text.Json.JsonSerializerDefaults.Web)
     {
         Converters = { new System.Text.Json.Serialization.JsonStringEnumConverter(System.Text.Json.JsonNamingPolicy.CamelCase) },
+        AllowOutOfOrderMetadataProperties = true,
+        TypeInfoResolver = new System.Text.Json.Serialization.Metadata.DefaultJsonTypeInfoResolver { Modifiers = { ModelRegistry.DescribeConfigs } },
     };
 
     public static string Floats(IEnumerable<float> values) => "[" + string.Join(",", values.Select(v => v.ToString("R", System.Globalization.CultureInfo.InvariantCulture))) + "]";

@@ -1,5 +1,6 @@
 using System.Text.Json;
 using Vae.Engine.Models;
+using Vae.Engine.Models.Mlp;
 using Vae.Engine.Nn;
 using Vae.Engine.Tensors;
 
@@ -26,9 +27,9 @@ public class GoldenVaeTests
 
     private static double U(long j, long salt) => (double)((ulong)(j * 2654435761L + salt * 40503 + 12345) % 4294967296UL) / 4294967296.0;
 
-    private static (MlpVae Model, Tensor X, Tensor Eps) Build()
+    private static (MlpModel Model, Tensor X, Tensor Eps) Build()
     {
-        var model = new MlpVae(ModelPresets.CompactVae, new Generator(1));
+        var model = new MlpModel(ModelPresets.CompactVae, new Generator(1));
         var parameters = model.NamedParameters().ToList();
         Assert.Equal(Names.Select(n => n.Ours), parameters.Select(p => p.Name));
         for (int k = 0; k < parameters.Count; k++)
@@ -64,7 +65,7 @@ public class GoldenVaeTests
     public void Forward_pass_matches_pytorch()
     {
         var (model, x, eps) = Build();
-        var loss = model.Loss(x, eps);
+        var loss = model.Loss(x, null, eps);
         AssertClose(Golden.GetProperty("loss").GetDouble(), loss.Total.Item(), 1e-4, "loss");
         AssertClose(Golden.GetProperty("bce").GetDouble(), loss.Reconstruction.Item(), 1e-4, "bce");
         AssertClose(Golden.GetProperty("kld").GetDouble(), loss.Kl.Item(), 1e-3, "kld");
@@ -85,7 +86,7 @@ public class GoldenVaeTests
     public void Backward_pass_matches_pytorch_for_every_parameter_and_the_input()
     {
         var (model, x, eps) = Build();
-        model.Loss(x, eps).Total.Backward();
+        model.Loss(x, null, eps).Total.Backward();
         var grads = Golden.GetProperty("grads");
         foreach (var (name, p) in model.NamedParameters())
         {

@@ -1,5 +1,6 @@
 using Vae.Engine.Checkpoints;
 using Vae.Engine.Models;
+using Vae.Engine.Models.Mlp;
 using Vae.Engine.Tensors;
 
 namespace Vae.Engine.Tests.Models;
@@ -14,7 +15,7 @@ public class ModelCheckpointTests : IDisposable
     public void A_saved_model_loads_back_with_its_configuration_weights_and_metrics()
     {
         var config = ModelPresets.GaussianVae(0.5f) with { Beta = 2f };
-        var model = ModelFactory.Create(config, seed: 3);
+        var model = ModelRegistry.Create(config, seed: 3);
         string path = Path.Combine(_dir, "m.safetensors");
         var metrics = new[] { new Vae.Engine.Training.EpochMetrics(1, new(100, 90, 10), new(101, 91, 10), 1.5) };
         ModelCheckpoint.Save(path, model, metrics);
@@ -30,7 +31,7 @@ public class ModelCheckpointTests : IDisposable
     public void A_truncated_model_file_is_rejected_with_the_file_named()
     {
         string path = Path.Combine(_dir, "m.safetensors");
-        ModelCheckpoint.Save(path, ModelFactory.Create(ModelPresets.Vae2D));
+        ModelCheckpoint.Save(path, ModelRegistry.Create(ModelPresets.Vae2D));
         var bytes = File.ReadAllBytes(path);
         File.WriteAllBytes(path, bytes[..(bytes.Length - 100)]);
         var e = Assert.Throws<InvalidDataException>(() => ModelCheckpoint.Load(path));
@@ -41,7 +42,7 @@ public class ModelCheckpointTests : IDisposable
     public void A_file_with_weights_of_another_shape_is_rejected_naming_the_tensor()
     {
         string path = Path.Combine(_dir, "m.safetensors");
-        var model = ModelFactory.Create(ModelPresets.Vae2D);
+        var model = ModelRegistry.Create(ModelPresets.Vae2D);
         var entries = model.NamedParameters().Select(p => new SafeTensorsEntry(p.Name, p.Name == "mu.weight" ? [3, 512] : p.Parameter.Shape, p.Name == "mu.weight" ? new float[3 * 512] : p.Parameter.ToArray())).ToList();
         SafeTensors.Write(path, entries, new Dictionary<string, string> { ["config"] = model.Config.ToJson() });
         var e = Assert.Throws<InvalidDataException>(() => ModelCheckpoint.Load(path));

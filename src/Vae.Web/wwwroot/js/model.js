@@ -11,7 +11,7 @@ export function kindOf(model) {
 }
 
 export function latentSizeOf(model) {
-  return model?.config?.latentSize ?? model?.latentSize ?? 0;
+  return model?.config?.latentDim ?? model?.latentDim ?? 0;
 }
 
 /** A short name for lists: its name or id, its kind and its latent size. */
@@ -79,7 +79,7 @@ export class ModelInfo {
     const rows = [
       ['Kind', KIND_NAMES[String(c.kind).toLowerCase()] ?? c.kind],
       ['Dataset', model.dataset],
-      ['Layers', `${c.channels * c.height * c.width || '?'} → ${(c.hiddenSizes ?? []).join(' → ')} → ${c.latentSize}`],
+      ['Layers', `${c.channels * c.height * c.width || '?'} → ${(c.hiddenSizes ?? []).join(' → ')} → ${c.latentDim}`],
       ['Latent size', c.latentSize],
       ['Activation', c.activation],
       ['Likelihood', c.likelihood === 'gaussian' ? `Gaussian, σ ${c.sigma}` : c.likelihood],

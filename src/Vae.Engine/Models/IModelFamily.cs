@@ -1,0 +1,37 @@
+using Vae.Engine.Backends;
+using Vae.Engine.Tensors;
+
+namespace Vae.Engine.Models;
+
+/// <summary>
+/// A model family: its configuration type, validation, parameter count, accepted input and
+/// constructor, and the training recipe of its tutorial. Everything a caller (the service, the
+/// page, a benchmark) needs to know about a family comes from here, so adding a family is adding
+/// one of these to <see cref="ModelRegistry"/>.
+/// </summary>
+public interface IModelFamily
+{
+    /// <summary>The JSON discriminator: "mlp", "conv", "resnet".</summary>
+    string Name { get; }
+    /// <summary>One sentence for people choosing a family.</summary>
+    string Description { get; }
+    Type ConfigType { get; }
+    /// <summary>The tutorial's model with every default.</summary>
+    ModelConfig DefaultConfig { get; }
+    /// <summary>Example configurations people can start from, by name.</summary>
+    IReadOnlyDictionary<string, ModelConfig> Examples { get; }
+    /// <summary>How its tutorial trains it.</summary>
+    TrainingRecipe Recipe { get; }
+
+    IReadOnlyList<ConfigProblem> Validate(ModelConfig config);
+    long ParameterCount(ModelConfig config);
+    /// <summary>Null when images of (channels, height, width) fit the configuration, else why not.</summary>
+    string? CheckInput(ModelConfig config, int channels, int height, int width);
+    AutoencoderModel Create(ModelConfig config, Generator generator, IBackend? backend = null);
+}
+
+/// <summary>
+/// Defaults for training a family the way its tutorial does. With <see cref="AverageOverBatch"/>
+/// the gradient is taken of the mean loss per image instead of the batch's sum.
+/// </summary>
+public sealed record TrainingRecipe(float LearningRate, int BatchSize, bool AverageOverBatch);

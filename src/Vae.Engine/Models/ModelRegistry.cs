@@ -1,0 +1,102 @@
+using System.Text.Json;
+using System.Text.Json.Nodes;
+using System.Text.Json.Serialization;
+using System.Text.Json.Serialization.Metadata;
+using Vae.Engine.Backends;
+using Vae.Engine.Models.Conv;
+using Vae.Engine.Models.Mlp;
+using Vae.Engine.Models.ResNet;
+using Vae.Engine.Tensors;
+
+namespace Vae.Engine.Models;
+
+/// <summary>
+/// The model families this engine knows: the one place that lists them. Configurations are read
+/// and written here as one polymorphic JSON object whose "family" picks the type; a configuration
+/// with no "family" is an MLP (the only family there once was, whose older field names are
+/// still read).
+/// </summary>
+public static class ModelRegistry
+{
+    public static IReadOnlyList<IModelFamily> Families { get; } = [new MlpFamily(), new ConvFamily(), new ResNetFamily()];
+
+    public static IEnumerable<string> Names => Families.Select(f => f.Name);
+
+    public static IModelFamily? TryFind(string? name) => Families.FirstOrDefault(f => string.Equals(f.Name, name, StringComparison.OrdinalIgnoreCase));
+
+    public static IModelFamily Find(string name)
+        => TryFind(name) ?? throw new ArgumentException($"There is no model family '{name}'; the families are {string.Join(", ", Names)}.");
+
+    /// <summary>Builds the model a configuration describes, with weights drawn from <paramref name="seed"/>.</summary>
+    public static AutoencoderModel Create(ModelConfig config, ulong seed = 0, IBackend? backend = null)
+        => config.Owner.Create(config, Generator.ForStream(seed, 0xC0FFEE), backend);
+
+    /// <summary>JSON options for configurations: camelCase names and enums, unknown fields refused, the family as discriminator.</summary>
+    public static JsonSerializerOptions JsonOptions { get; } = CreateOptions();
+
+    public static string Serialize(ModelConfig config) => JsonSerializer.Serialize(config, JsonOptions);
+
+    /// <summary>Reads a configuration; <see cref="JsonException"/> says what is wrong, naming the field.</summary>
+    public static ModelConfig Deserialize(string json)
+    {
+        var node = JsonNode.Parse(json) as JsonObject ?? throw new JsonException("A model configuration must be a JSON object.");
+        return Deserialize(node);
+    }
+
+    public static ModelConfig Deserialize(JsonObject node)
+    {
+        node = (JsonObject)node.DeepClone();
+        if (!node.ContainsKey("family")) UpgradeLegacyMlp(node);
+        var family = node["family"];
+        if (family is not JsonValue v || !v.TryGetValue<string>(out var name) || TryFind(name) is not { } owner)
+            throw new JsonException($"family must be one of {string.Join(", ", Names)}, got {family?.ToJsonString() ?? "null"}.");
+        node["family"] = owner.Name; // normalise the case
+        return node.Deserialize<ModelConfig>(JsonOptions) ?? throw new JsonException("The model configuration is empty.");
+    }
+
+    /// <summary>Configurations written before families existed: an MLP with latentSize and kind "autoencoder".</summary>
+    private static void UpgradeLegacyMlp(JsonObject node)
+    {
+        node["family"] = "mlp";
+        if (node.TryGetPropertyValue("latentSize", out var latent))
+        {
+            node.Remove("latentSize");
+            node["latentDim"] = latent?.DeepClone();
+        }
+        if (node["kind"] is JsonValue kind && kind.TryGetValue<string>(out var k) && string.Equals(k, "autoencoder", StringComparison.OrdinalIgnoreCase))
+            node["kind"] = "ae";
+    }
+
+    /// <summary>
+    /// A JSON contract modifier that makes <see cref="ModelConfig"/> polymorphic on "family" with
+    /// every registered family: add it to any resolver that reads or writes configurations.
+    /// </summary>
+    public static void DescribeConfigs(JsonTypeInfo info)
+    {
+        if (info.Type != typeof(ModelConfig)) return;
+        var polymorphism = new JsonPolymorphismOptions
+        {
+            TypeDiscriminatorPropertyName = "family",
+            UnknownDerivedTypeHandling = JsonUnknownDerivedTypeHandling.FailSerialization,
+        };
+        foreach (var f in Families) polymorphism.DerivedTypes.Add(new JsonDerivedType(f.ConfigType, f.Name));
+        info.PolymorphismOptions = polymorphism;
+    }
+
+    private static JsonSerializerOptions CreateOptions()
+    {
+        var resolver = new DefaultJsonTypeInfoResolver();
+        resolver.Modifiers.Add(DescribeConfigs);
+        var options = new JsonSerializerOptions
+        {
+            PropertyNamingPolicy = JsonNamingPolicy.CamelCase,
+            PropertyNameCaseInsensitive = true,
+            AllowOutOfOrderMetadataProperties = true,
+            UnmappedMemberHandling = JsonUnmappedMemberHandling.Disallow,
+            TypeInfoResolver = resolver,
+            Converters = { new JsonStringEnumConverter(JsonNamingPolicy.CamelCase, allowIntegerValues: false) },
+        };
+        options.MakeReadOnly();
+        return options;
+    }
+}

@@ -1,0 +1,55 @@
+using Vae.Engine.Backends;
+using Vae.Engine.Nn;
+using Vae.Engine.Ops;
+using Vae.Engine.Tensors;
+
+namespace Vae.Engine.Models.ResNet;
+
+/// <summary>
+/// A basic residual block: relu(b2(c2(relu(b1(c1(x))))) + shortcut(x)). In the encoder c1 carries
+/// the stride; in the decoder c1 keeps the width and c2 (and the shortcut) upsample first. The
+/// shortcut is a 1x1 conv with batch norm whenever the shape changes, else the identity.
+/// Parameter names follow the PyTorch model (c1, b1, c2, b2, short), so its weights load as they are.
+/// </summary>
+public sealed class ResidualBlock : Layer
+{
+    private readonly Layer _c1, _c2;
+    private readonly BatchNorm _b1, _b2;
+    private readonly Sequential? _shortcut;
+
+    public ResidualBlock(int inChannels, int outChannels, Generator generator, int stride = 1, int upsample = 1, bool decoder = false, IBackend? backend = null)
+    {
+        int mid = decoder ? inChannels : outChannels;
+        _c1 = RegisterModule<Layer>("c1", new Conv2d(inChannels, mid, 3, generator, stride: decoder ? 1 : stride, padding: 1, bias: false, backend: backend));
+        _b1 = RegisterModule("b1", new BatchNorm(mid, backend: backend));
+        var c2 = new Conv2d(mid, outChannels, 3, generator, padding: 1, bias: false, backend: backend);
+        _c2 = RegisterModule<Layer>("c2", upsample > 1 ? new Sequential(new Upsample(upsample), c2) : c2);
+        _b2 = RegisterModule("b2", new BatchNorm(outChannels, backend: backend));
+        if (stride != 1 || upsample != 1 || inChannels != outChannels)
+        {
+            var layers = new List<Layer>();
+            if (upsample > 1) layers.Add(new Upsample(upsample));
+            layers.Add(new Conv2d(inChannels, outChannels, 1, generator, stride: stride, bias: false, backend: backend));
+            layers.Add(new BatchNorm(outChannels, backend: backend));
+            _shortcut = RegisterModule("short", new Sequential([.. layers]));
+        }
+    }
+
+    public override Tensor Forward(Tensor x)
+    {
+        var h = F.Relu(_b1.Forward(_c1.Forward(x)));
+        var y = _b2.Forward(_c2.Forward(h));
+        return F.Relu(F.Add(y, _shortcut is null ? x : _shortcut.Forward(x)));
+    }
+
+    /// <summary>Parameters of a block with these settings, without building it.</summary>
+    public static long CountParameters(int inChannels, int outChannels, int stride, int upsample, bool decoder)
+    {
+        int mid = decoder ? inChannels : outChannels;
+        long count = Conv2d.CountParameters(inChannels, mid, 3, bias: false) + BatchNorm.CountParameters(mid)
+                     + Conv2d.CountParameters(mid, outChannels, 3, bias: false) + BatchNorm.CountParameters(outChannels);
+        if (stride != 1 || upsample != 1 || inChannels != outChannels)
+            count += Conv2d.CountParameters(inChannels, outChannels, 1, bias: false) + BatchNorm.CountParameters(outChannels);
+        return count;
+    }
+}

@@ -1,0 +1,35 @@
+using Vae.Engine.Backends;
+using Vae.Engine.Ops;
+using Vae.Engine.Tensors;
+
+namespace Vae.Engine.Nn;
+
+/// <summary>
+/// Batch normalisation over the channel dimension of (N, C), (N, C, L) or (N, C, H, W), as
+/// PyTorch's BatchNorm1d/2d: learned scale (weight, 1) and shift (bias, 0); running mean (0) and
+/// variance (1) as buffers, moved with momentum in training and used in eval.
+/// </summary>
+public sealed class BatchNorm : Layer
+{
+    public BatchNorm(int channels, float momentum = 0.1f, float eps = 1e-5f, IBackend? backend = null)
+    {
+        ArgumentOutOfRangeException.ThrowIfLessThan(channels, 1);
+        Momentum = momentum;
+        Eps = eps;
+        Weight = RegisterParameter("weight", Init.Constant([channels], 1f, backend));
+        Bias = RegisterParameter("bias", Init.Constant([channels], 0f, backend));
+        RunningMean = RegisterBuffer("running_mean", Init.Buffer([channels], 0f, backend));
+        RunningVar = RegisterBuffer("running_var", Init.Buffer([channels], 1f, backend));
+    }
+
+    public Tensor Weight { get; }       // (C)
+    public Tensor Bias { get; }         // (C)
+    public Tensor RunningMean { get; }  // (C)
+    public Tensor RunningVar { get; }   // (C)
+    public float Momentum { get; }
+    public float Eps { get; }
+
+    public override Tensor Forward(Tensor input) => F.BatchNorm(input, RunningMean, RunningVar, Weight, Bias, Training, Momentum, Eps);
+
+    public static long CountParameters(int channels) => 2L * channels;
+}
