@@ -11,8 +11,8 @@ public sealed class MnistFixture
     public MnistFixture()
     {
         string dir = MnistProvisioner.EnsureAsync().GetAwaiter().GetResult();
-        var train = Mnist.Load(dir, MnistSplit.Train);
-        var test = Mnist.Load(dir, MnistSplit.Test);
+        var train = Mnist.Load(dir, DatasetSplit.Train);
+        var test = Mnist.Load(dir, DatasetSplit.Test);
         Train2000 = train.Take(2000);
         Test500 = test.Take(500);
         Directory = dir;
