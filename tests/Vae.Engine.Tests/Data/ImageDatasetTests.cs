@@ -202,7 +202,7 @@ public sealed class ImageDatasetTests : IDisposable
         var e = Assert.Throws<FileNotFoundException>(() => Mnist.Load(_folder, DatasetSplit.Test));
 
         Assert.Contains(Mnist.TestImagesFile, e.Message);
-        Assert.Contains("fetch-mnist.sh", e.Message);
+        Assert.Contains("scripts/fetch-datasets.sh mnist", e.Message);
     }
 
     [Fact]
