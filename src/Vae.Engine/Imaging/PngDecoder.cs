@@ -8,9 +8,9 @@ namespace Vae.Engine.Imaging;
 /// Reads non-interlaced PNGs of every standard colour type and bit depth into 8-bit RGBA.
 /// Only critical chunks (IHDR, PLTE, IDAT, IEND) and tRNS are interpreted; other ancillary chunks
 /// are skipped after their CRC is checked. Sizes come from the header only after it has been
-/// checked against <see cref="MaxDimension"/> and <see cref="MaxPixels"/>, and decompression stops
-/// one byte past the size the header implies, so a small file cannot make the decoder allocate
-/// or inflate without bound.
+/// checked against the limits (by default <see cref="MaxDimension"/> and <see cref="MaxPixels"/>),
+/// and decompression stops one byte past the size the header implies, so a small file cannot make
+/// the decoder allocate or inflate without bound.
 /// </summary>
 public static class PngDecoder
 {
@@ -50,8 +50,12 @@ public static class PngDecoder
         return Decode(copy.GetBuffer().AsSpan(0, (int)copy.Length));
     }
 
-    public static RgbaImage Decode(ReadOnlySpan<byte> png)
+    public static RgbaImage Decode(ReadOnlySpan<byte> png) => Decode(png, PngDecodeLimits.Default);
+
+    /// <summary>Decodes within other size limits than the defaults, for trusted files such as datasets packed into one tall image.</summary>
+    public static RgbaImage Decode(ReadOnlySpan<byte> png, PngDecodeLimits limits)
     {
+        ArgumentNullException.ThrowIfNull(limits);
         CheckSignature(png);
 
         PngHeader? header = null;
@@ -120,7 +124,7 @@ public static class PngDecoder
                     throw new InvalidImageException($"The PNG is invalid: its first chunk is {type}, but a PNG must start with IHDR.");
                 }
 
-                header = ReadHeader(data);
+                header = ReadHeader(data, limits);
             }
             else
             {
@@ -183,6 +187,40 @@ public static class PngDecoder
         return Inflate(png, idat, header!, palette, transparentColor);
     }
 
+    /// <summary>The bytes <see cref="ReadSize"/> needs: the signature and the IHDR chunk.</summary>
+    public const int SizePrefixLength = 8 + 8 + 13 + 4;
+
+    /// <summary>
+    /// The image size from the first <see cref="SizePrefixLength"/> bytes of a PNG, checked as
+    /// <see cref="Decode(ReadOnlySpan{byte}, PngDecodeLimits)"/> checks it, without reading the rest:
+    /// enough to lay out memory for several files before decoding any.
+    /// </summary>
+    public static (int Width, int Height) ReadSize(ReadOnlySpan<byte> start, PngDecodeLimits limits)
+    {
+        ArgumentNullException.ThrowIfNull(limits);
+        CheckSignature(start);
+        if (start.Length < SizePrefixLength)
+        {
+            throw new InvalidImageException($"The PNG is truncated: it is {start.Length} bytes long, too short for its signature and header chunk ({SizePrefixLength} bytes).");
+        }
+
+        ReadOnlySpan<byte> chunk = start[PngEncoder.Signature.Length..SizePrefixLength];
+        if (!chunk.Slice(4, 4).SequenceEqual("IHDR"u8))
+        {
+            throw new InvalidImageException($"The PNG is invalid: its first chunk is not IHDR (found {Hex(chunk.Slice(4, 4))}), but a PNG must start with IHDR.");
+        }
+
+        uint stored = BinaryPrimitives.ReadUInt32BigEndian(chunk[21..]);
+        uint computed = Crc32.Compute(chunk.Slice(4, 4 + 13));
+        if (BinaryPrimitives.ReadUInt32BigEndian(chunk) != 13 || stored != computed)
+        {
+            throw new InvalidImageException("The PNG is corrupt: its IHDR chunk has the wrong length or fails its CRC check.");
+        }
+
+        PngHeader header = ReadHeader(chunk.Slice(8, 13), limits);
+        return (header.Width, header.Height);
+    }
+
     private static void CheckSignature(ReadOnlySpan<byte> png)
     {
         ReadOnlySpan<byte> signature = PngEncoder.Signature;
@@ -230,7 +268,7 @@ public static class PngDecoder
         throw new InvalidImageException($"The file is not a PNG: it starts with {Hex(png[..8])}, but a PNG starts with {Hex(signature)}.");
     }
 
-    private static PngHeader ReadHeader(ReadOnlySpan<byte> data)
+    private static PngHeader ReadHeader(ReadOnlySpan<byte> data, PngDecodeLimits limits)
     {
         if (data.Length != 13)
         {
@@ -246,10 +284,10 @@ public static class PngDecoder
             throw new InvalidImageException($"The PNG is invalid: its header gives a size of {width}x{height}; both sides must be at least 1 pixel.");
         }
 
-        if (width > MaxDimension || height > MaxDimension || (long)width * height > MaxPixels)
+        if (width > limits.MaxWidth || height > limits.MaxHeight || (long)width * height > limits.MaxPixels)
         {
             throw new InvalidImageException($"The PNG is {width}x{height} pixels, larger than this decoder accepts " +
-                $"(at most {MaxDimension} pixels a side and {MaxPixels / (1024 * 1024)} megapixels). Scale the image down first.");
+                $"(at most {limits.Describe()}). Scale the image down first.");
         }
 
         bool valid = colorType switch

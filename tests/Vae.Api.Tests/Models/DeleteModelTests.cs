@@ -13,7 +13,7 @@ public class DeleteModelTests
     private static async Task<(ImageDataset Train, ImageDataset Test)> DataAsync()
     {
         string mnist = await MnistProvisioner.EnsureAsync();
-        return (Mnist.Load(mnist, MnistSplit.Train).Take(200), Mnist.Load(mnist, MnistSplit.Test).Take(50));
+        return (Mnist.Load(mnist, DatasetSplit.Train).Take(200), Mnist.Load(mnist, DatasetSplit.Test).Take(50));
     }
 
     [Fact]

@@ -16,7 +16,7 @@ public class ModelCacheTests
     {
         var factory = new ServiceFactory(settings: new Dictionary<string, string?> { ["Models:CacheSize"] = cacheSize.ToString() });
         string mnist = await MnistProvisioner.EnsureAsync();
-        var data = Mnist.Load(mnist, MnistSplit.Test).Take(20);
+        var data = Mnist.Load(mnist, DatasetSplit.Test).Take(20);
         var records = new List<ModelRecord>();
         for (int i = 0; i < count; i++) records.Add(await ModelsFixture.PublishAsync(factory, Tiny, data, data, $"model {i}"));
         return (factory, records);

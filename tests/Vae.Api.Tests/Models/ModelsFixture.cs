@@ -28,8 +28,8 @@ public sealed class ModelsFixture : IAsyncLifetime
     {
         Client = Factory.CreateClient();
         string mnist = await MnistProvisioner.EnsureAsync();
-        var train = Mnist.Load(mnist, MnistSplit.Train).Take(600);
-        TestImages = Mnist.Load(mnist, MnistSplit.Test).Take(100);
+        var train = Mnist.Load(mnist, DatasetSplit.Train).Take(600);
+        TestImages = Mnist.Load(mnist, DatasetSplit.Test).Take(100);
         Autoencoder = await PublishAsync(Factory, new MlpConfig { Kind = ModelKind.Ae, HiddenSizes = [32], LatentDim = 2 }, train, TestImages, "tiny autoencoder");
         Vae = await PublishAsync(Factory, new MlpConfig { HiddenSizes = [32], LatentDim = 2 }, train, TestImages, "tiny vae");
     }

@@ -184,7 +184,7 @@ public sealed class ImageDatasetTests : IDisposable
         File.WriteAllBytes(Path.Combine(_folder, Mnist.TrainImagesFile), IdxReaderTests.Idx([3, 4, 5], pixels));
         File.WriteAllBytes(Path.Combine(_folder, Mnist.TrainLabelsFile + ".gz"), IdxReaderTests.Gzip(IdxReaderTests.Idx([3], [7, 0, 9])));
 
-        ImageDataset train = Mnist.Load(_folder, MnistSplit.Train);
+        ImageDataset train = Mnist.Load(_folder, DatasetSplit.Train);
 
         Assert.Equal(3, train.Count);
         Assert.Equal(4, train.Height);
@@ -199,10 +199,10 @@ public sealed class ImageDatasetTests : IDisposable
     [Fact]
     public void Loading_mnist_reports_which_file_is_missing()
     {
-        var e = Assert.Throws<FileNotFoundException>(() => Mnist.Load(_folder, MnistSplit.Test));
+        var e = Assert.Throws<FileNotFoundException>(() => Mnist.Load(_folder, DatasetSplit.Test));
 
         Assert.Contains(Mnist.TestImagesFile, e.Message);
-        Assert.Contains("fetch-mnist.sh", e.Message);
+        Assert.Contains("scripts/fetch-datasets.sh mnist", e.Message);
     }
 
     [Fact]
@@ -211,7 +211,7 @@ public sealed class ImageDatasetTests : IDisposable
         File.WriteAllBytes(Path.Combine(_folder, Mnist.TestImagesFile), IdxReaderTests.Idx([2, 2, 2], new byte[8]));
         File.WriteAllBytes(Path.Combine(_folder, Mnist.TestLabelsFile), IdxReaderTests.Idx([3], [1, 2, 3]));
 
-        var e = Assert.Throws<InvalidDataException>(() => Mnist.Load(_folder, MnistSplit.Test));
+        var e = Assert.Throws<InvalidDataException>(() => Mnist.Load(_folder, DatasetSplit.Test));
 
         Assert.Contains(Mnist.TestLabelsFile, e.Message);
         Assert.Contains("3 labels", e.Message);
@@ -224,7 +224,7 @@ public sealed class ImageDatasetTests : IDisposable
         File.WriteAllBytes(Path.Combine(_folder, Mnist.TestImagesFile), IdxReaderTests.Idx([2, 2, 2], new byte[8]));
         File.WriteAllBytes(Path.Combine(_folder, Mnist.TestLabelsFile), IdxReaderTests.Idx([2], [1, 12]));
 
-        var e = Assert.Throws<InvalidDataException>(() => Mnist.Load(_folder, MnistSplit.Test));
+        var e = Assert.Throws<InvalidDataException>(() => Mnist.Load(_folder, DatasetSplit.Test));
 
         Assert.Contains(Mnist.TestLabelsFile, e.Message);
         Assert.Contains("12", e.Message);
@@ -236,7 +236,7 @@ public sealed class ImageDatasetTests : IDisposable
         File.WriteAllBytes(Path.Combine(_folder, Mnist.TestImagesFile), IdxReaderTests.Idx([2], [1, 2]));
         File.WriteAllBytes(Path.Combine(_folder, Mnist.TestLabelsFile), IdxReaderTests.Idx([2], [1, 2]));
 
-        var e = Assert.Throws<InvalidDataException>(() => Mnist.Load(_folder, MnistSplit.Test));
+        var e = Assert.Throws<InvalidDataException>(() => Mnist.Load(_folder, DatasetSplit.Test));
 
         Assert.Contains(Mnist.TestImagesFile, e.Message);
         Assert.Contains("expected 3", e.Message);

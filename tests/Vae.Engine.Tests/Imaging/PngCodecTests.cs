@@ -360,6 +360,23 @@ public sealed class PngCodecTests
     }
 
     [Fact]
+    public void A_taller_image_than_the_default_limit_decodes_when_the_caller_allows_it()
+    {
+        const int Height = 5000;
+        byte[] rows = new byte[Height * 2];
+        for (int y = 0; y < Height; y++) rows[(2 * y) + 1] = (byte)y;
+        byte[] png = Png(Chunk("IHDR", Ihdr(1, Height, 8, 0)), Chunk("IDAT", Zlib(rows)), Chunk("IEND", []));
+
+        Assert.Throws<InvalidImageException>(() => PngDecoder.Decode(png));
+        RgbaImage image = PngDecoder.Decode(png, new PngDecodeLimits(MaxWidth: 1, MaxHeight: Height, MaxPixels: Height));
+
+        Assert.Equal(Height, image.Height);
+        Assert.Equal(((byte)(4321 % 256), (byte)(4321 % 256), (byte)(4321 % 256), (byte)255), image.GetPixel(0, 4321));
+        var e = Assert.Throws<InvalidImageException>(() => PngDecoder.Decode(png, new PngDecodeLimits(1, Height - 1, Height)));
+        Assert.Contains("4999 pixels tall", e.Message);
+    }
+
+    [Fact]
     public void Image_data_that_is_not_zlib_but_has_a_valid_crc_is_invalid()
     {
         byte[] png = Png(Chunk("IHDR", Ihdr(4, 4, 8, 0)), Chunk("IDAT", RandomBytes(60, seed: 9)), Chunk("IEND", []));
