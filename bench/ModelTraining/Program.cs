@@ -66,7 +66,7 @@ var watch = Stopwatch.StartNew();
 trainer.BatchCompleted = b =>
 {
     if (Environment.GetEnvironmentVariable("BENCH_VERBOSE") == "1")
-        Console.WriteLine($"# batch {b.Batch}/{b.BatchCount} loss {b.Losses.Loss:F2} at {watch.Elapsed.TotalSeconds:F2} s");
+        Console.WriteLine($"# batch {b.Batch}/{b.BatchCount} loss {b.Losses.Loss:F2} at {watch.Elapsed.TotalSeconds:F2} s, peak so far {PeakRssMb():F0} MB");
 };
 trainer.Fit(train, test);
 Console.WriteLine($"seconds_per_batch {total / Math.Max(1, batches):F4}");
@@ -78,6 +78,6 @@ static double PeakRssMb()
 {
     foreach (var line in File.ReadLines("/proc/self/status"))
         if (line.StartsWith("VmHWM:", StringComparison.Ordinal))
-            return double.Parse(line.Split(' ', StringSplitOptions.RemoveEmptyEntries)[1], CultureInfo.InvariantCulture) / 1024.0;
+            return double.Parse(line.Split((char[])[' ', '\t'], StringSplitOptions.RemoveEmptyEntries)[1], CultureInfo.InvariantCulture) / 1024.0;
     return double.NaN;
 }

@@ -61,9 +61,10 @@ public interface IBackend
     // ---- convolution layout ----
 
     /// <summary>
-    /// Unfolds <paramref name="count"/> images (C, H, W) into columns: for image n, a
-    /// (C * kh * kw, outH * outW) matrix at n * g.ColumnSize, with <paramref name="padValue"/>
-    /// where the window hangs over the border.
+    /// Unfolds <paramref name="count"/> images (C, H, W) into one (C * kh * kw, count * outH * outW)
+    /// matrix: row (c, i, j) holds, for image n at columns n * P .. (n + 1) * P, the pixel each
+    /// output position's window has at (i, j) of channel c, or <paramref name="padValue"/> where the
+    /// window hangs over the border. One matrix for all the images lets a convolution be one GEMM.
     /// </summary>
     void Im2Col(BufferRef images, int count, in ConvGeometry g, BufferRef columns, float padValue = 0f);
     /// <summary>The adjoint of <see cref="Im2Col"/>: adds every column entry back into the image pixel it came from.</summary>

@@ -41,6 +41,29 @@ public interface IFusedKernels
     void Reparameterize(BufferRef mu, BufferRef logVar, BufferRef eps, BufferRef z, int count);
     void ReparameterizeBackward(BufferRef logVar, BufferRef eps, BufferRef dz, BufferRef? dMu, BufferRef? dLogVar, int count);
 
+    /// <summary>
+    /// Batch normalisation of x viewed as (n, channels, inner), then an optional residual added and
+    /// an optional ReLU: y = act((x - mean) * invStd * weight + bias + residual). With
+    /// <paramref name="batchStatistics"/> the kernel first computes each channel's mean and biased
+    /// variance over n * inner values and writes the mean and 1 / sqrt(var + eps) to
+    /// <paramref name="mean"/> and <paramref name="invStd"/>; otherwise it reads them. Weight, bias
+    /// and residual are optional; activation is None or Relu.
+    /// </summary>
+    void BatchNormForward(BufferRef x, BufferRef y, int n, int channels, int inner, BufferRef? weight, BufferRef? bias, BufferRef? residual,
+        Activation activation, BufferRef mean, BufferRef invStd, bool batchStatistics, float eps);
+    /// <summary>
+    /// The gradients of <see cref="BatchNormForward"/> given its output y (for the ReLU's mask),
+    /// added into dx, dWeight, dBias and dResidual (each optional). With batch statistics dx
+    /// includes the paths through the mean and variance.
+    /// </summary>
+    void BatchNormBackward(BufferRef x, BufferRef y, BufferRef dy, int n, int channels, int inner, BufferRef? weight, Activation activation,
+        BufferRef mean, BufferRef invStd, bool batchStatistics, BufferRef? dx, BufferRef? dWeight, BufferRef? dBias, BufferRef? dResidual);
+
+    /// <summary>Nearest-neighbour upsampling of (outer, h, w) planes by (sh, sw): y (outer, h*sh, w*sw).</summary>
+    void UpsampleNearest(BufferRef x, BufferRef y, int outer, int h, int w, int sh, int sw);
+    /// <summary>dx[o, i, j] += sum of dy over the block (i, j) became.</summary>
+    void UpsampleNearestBackward(BufferRef dy, BufferRef dx, int outer, int h, int w, int sh, int sw);
+
     void AdamStep(BufferRef parameter, BufferRef gradient, BufferRef firstMoment, BufferRef secondMoment, int count, AdamStepArgs args);
     void SgdStep(BufferRef parameter, BufferRef gradient, BufferRef? momentumBuffer, int count, SgdStepArgs args);
 }

@@ -7,12 +7,14 @@ namespace Vae.Engine.Nn;
 /// <summary>
 /// Batch normalisation over the channel dimension of (N, C), (N, C, L) or (N, C, H, W), as
 /// PyTorch's BatchNorm1d/2d: learned scale (weight, 1) and shift (bias, 0); running mean (0) and
-/// variance (1) as buffers, moved with momentum in training and used in eval.
+/// variance (1) as buffers, moved with momentum in training and used in eval. An optional ReLU is
+/// fused in, so the normalised values before it are never stored.
 /// </summary>
 public sealed class BatchNorm : Layer
 {
-    public BatchNorm(int channels, float momentum = 0.1f, float eps = 1e-5f, IBackend? backend = null)
+    public BatchNorm(int channels, float momentum = 0.1f, float eps = 1e-5f, Activation activation = Activation.None, IBackend? backend = null)
     {
+        Activation = activation;
         ArgumentOutOfRangeException.ThrowIfLessThan(channels, 1);
         Momentum = momentum;
         Eps = eps;
@@ -28,8 +30,13 @@ public sealed class BatchNorm : Layer
     public Tensor RunningVar { get; }   // (C)
     public float Momentum { get; }
     public float Eps { get; }
+    /// <summary>None, or a ReLU applied in the same pass.</summary>
+    public Activation Activation { get; }
 
-    public override Tensor Forward(Tensor input) => F.BatchNorm(input, RunningMean, RunningVar, Weight, Bias, Training, Momentum, Eps);
+    public override Tensor Forward(Tensor input) => F.BatchNorm(input, RunningMean, RunningVar, Weight, Bias, Training, Momentum, Eps, activation: Activation);
+
+    /// <summary>act(bn(input) + residual): the end of a residual block, in one op.</summary>
+    public Tensor Forward(Tensor input, Tensor residual) => F.BatchNorm(input, RunningMean, RunningVar, Weight, Bias, Training, Momentum, Eps, residual, Activation);
 
     public static long CountParameters(int channels) => 2L * channels;
 }

@@ -18,7 +18,14 @@ public sealed class Sequential : Layer
     public override Tensor Forward(Tensor input)
     {
         var x = input;
-        foreach (var layer in _layers) x = layer.Forward(x);
+        foreach (var layer in _layers)
+        {
+            var next = layer.Forward(x);
+            // Without a graph nothing else refers to an intermediate result: free it now, so
+            // inference over a large batch holds two activations at a time, not all of them.
+            if (!Autograd.IsEnabled && !ReferenceEquals(x, input) && !ReferenceEquals(x, next)) x.Dispose();
+            x = next;
+        }
         return x;
     }
 }

@@ -4,14 +4,15 @@ using Vae.Engine.Tensors;
 namespace Vae.Engine.Ops;
 
 /// <summary>
-/// Convolutions as im2col and GEMM, in NCHW. Images go through in chunks whose column matrices
-/// fit a fixed budget, so memory does not grow with the batch; the backward pass unfolds each
-/// chunk again rather than keeping its columns. Within a chunk the GEMMs are batched over the
-/// images (the weight shared), which the CPU backend runs one image per thread.
+/// Convolutions as im2col and GEMM, in NCHW. A chunk of images is unfolded into one column matrix
+/// (C*kh*kw, images*P), so each step is one large GEMM whatever the image size; chunks are sized
+/// to a fixed column budget, so memory does not grow with the batch, and the backward pass
+/// unfolds each chunk again rather than keeping its columns. GEMM results come out channel-major
+/// (O, images, P) and are permuted into NCHW by a strided copy.
 /// </summary>
 public static partial class F
 {
-    /// <summary>Column-matrix floats per chunk: 16 MB, a few images of the largest layers, while staying in the last-level cache.</summary>
+    /// <summary>Column-matrix floats per chunk: 16 MB, enough images for a large GEMM while the columns stay in the last-level cache.</summary>
     private const int ColumnBudget = 4 * 1024 * 1024;
 
     /// <summary>
@@ -34,15 +35,17 @@ public static partial class F
         int positions = g.Positions, patch = g.Patch;
         var y = Tensor.Empty([n, outC, g.OutHeight, g.OutWidth], backend); // y: (N, O, outH, outW)
 
-        using (var columns = Chunks(g.ColumnSize, n, backend, out int chunk))
+        int chunk = ChunkSize(g.ColumnSize, n);
+        using (var columns = Scratch(chunk * g.ColumnSize, backend))
+        using (var product = Scratch(chunk * outC * positions, backend))
         {
             for (int first = 0; first < n; first += chunk)
             {
-                int count = Math.Min(chunk, n - first);
+                int count = Math.Min(chunk, n - first), width = count * positions;
                 backend.Im2Col(x.Buffer.At(first * g.ImageSize), count, g, columns.Buffer);
-                // y_i (O, P) = W (O, C*kh*kw) @ columns_i (C*kh*kw, P) for each image of the chunk.
-                backend.Gemm(false, false, outC, positions, patch, 1f, weight.Buffer, patch, columns.Buffer, positions, 0f,
-                    y.Buffer.At(first * outC * positions), positions, count, 0, g.ColumnSize, (long)outC * positions);
+                // (O, count*P) = W (O, C*kh*kw) @ columns (C*kh*kw, count*P), then to (count, O, P).
+                backend.Gemm(false, false, outC, width, patch, 1f, weight.Buffer, patch, columns.Buffer, width, 0f, product.Buffer, width);
+                ChannelMajorToImages(product, y, first, count, outC, positions, accumulate: false);
             }
         }
         if (bias is not null) AddChannelBias(y, bias);
@@ -53,23 +56,22 @@ public static partial class F
             {
                 if (bias is { RequiresGrad: true }) ChannelSums(dy, bias.GradForAccumulation());
                 if (!x.RequiresGrad && !weight.RequiresGrad) return;
-                using var columns = Chunks(g.ColumnSize, n, backend, out int chunk);
+                using var columns = Scratch(chunk * g.ColumnSize, backend);
+                using var gradient = Scratch(chunk * outC * positions, backend);
                 for (int first = 0; first < n; first += chunk)
                 {
-                    int count = Math.Min(chunk, n - first);
-                    var dyChunk = dy.Buffer.At(first * outC * positions);
+                    int count = Math.Min(chunk, n - first), width = count * positions;
+                    ImagesToChannelMajor(dy, gradient, first, count, outC, positions); // dY: (O, count*P)
                     if (weight.RequiresGrad)
                     {
-                        // dW (O, C*kh*kw) += dy_i (O, P) @ columns_i^T, summed over the chunk's images.
+                        // dW (O, C*kh*kw) += dY @ columns^T
                         backend.Im2Col(x.Buffer.At(first * g.ImageSize), count, g, columns.Buffer);
-                        backend.Gemm(false, true, outC, patch, positions, 1f, dyChunk, positions, columns.Buffer, positions, 1f,
-                            weight.GradForAccumulation().Buffer, patch, count, (long)outC * positions, g.ColumnSize, 0);
+                        backend.Gemm(false, true, outC, patch, width, 1f, gradient.Buffer, width, columns.Buffer, width, 1f, weight.GradForAccumulation().Buffer, patch);
                     }
                     if (x.RequiresGrad)
                     {
-                        // dColumns_i = W^T @ dy_i, folded back onto the input.
-                        backend.Gemm(true, false, patch, positions, outC, 1f, weight.Buffer, patch, dyChunk, positions, 0f,
-                            columns.Buffer, positions, count, 0, (long)outC * positions, g.ColumnSize);
+                        // dColumns = W^T @ dY, folded back onto the input.
+                        backend.Gemm(true, false, patch, width, outC, 1f, weight.Buffer, patch, gradient.Buffer, width, 0f, columns.Buffer, width);
                         backend.Col2Im(columns.Buffer, count, g, x.GradForAccumulation().Buffer.At(first * g.ImageSize));
                     }
                 }
@@ -104,14 +106,16 @@ public static partial class F
         int positions = h * w, patch = g.Patch; // patch = Cout * kh * kw
         var y = Tensor.Zeros([n, outC, outH, outW], backend);
 
-        using (var columns = Chunks(g.ColumnSize, n, backend, out int chunk))
+        int chunk = ChunkSize(g.ColumnSize, n);
+        using (var columns = Scratch(chunk * g.ColumnSize, backend))
+        using (var input = Scratch(chunk * inC * positions, backend))
         {
             for (int first = 0; first < n; first += chunk)
             {
-                int count = Math.Min(chunk, n - first);
-                // columns_i (Cout*kh*kw, h*w) = W^T (Cout*kh*kw, Cin) @ x_i (Cin, h*w), then folded onto the output.
-                backend.Gemm(true, false, patch, positions, inC, 1f, weight.Buffer, patch, x.Buffer.At(first * inC * positions), positions, 0f,
-                    columns.Buffer, positions, count, 0, (long)inC * positions, g.ColumnSize);
+                int count = Math.Min(chunk, n - first), width = count * positions;
+                ImagesToChannelMajor(x, input, first, count, inC, positions); // (Cin, count*h*w)
+                // columns (Cout*kh*kw, count*h*w) = W^T @ x, then folded onto the output.
+                backend.Gemm(true, false, patch, width, inC, 1f, weight.Buffer, patch, input.Buffer, width, 0f, columns.Buffer, width);
                 backend.Col2Im(columns.Buffer, count, g, y.Buffer.At(first * g.ImageSize));
             }
         }
@@ -123,19 +127,24 @@ public static partial class F
             {
                 if (bias is { RequiresGrad: true }) ChannelSums(dy, bias.GradForAccumulation());
                 if (!x.RequiresGrad && !weight.RequiresGrad) return;
-                using var columns = Chunks(g.ColumnSize, n, backend, out int chunk);
+                using var columns = Scratch(chunk * g.ColumnSize, backend);
+                using var input = Scratch(chunk * inC * positions, backend);
                 for (int first = 0; first < n; first += chunk)
                 {
-                    int count = Math.Min(chunk, n - first);
+                    int count = Math.Min(chunk, n - first), width = count * positions;
                     backend.Im2Col(dy.Buffer.At(first * g.ImageSize), count, g, columns.Buffer);
-                    var xChunk = x.Buffer.At(first * inC * positions);
-                    // dX_i (Cin, h*w) = W (Cin, Cout*kh*kw) @ unfold(dy_i); dW += x_i @ unfold(dy_i)^T.
-                    if (x.RequiresGrad)
-                        backend.Gemm(false, false, inC, positions, patch, 1f, weight.Buffer, patch, columns.Buffer, positions, 1f,
-                            x.GradForAccumulation().Buffer.At(first * inC * positions), positions, count, 0, g.ColumnSize, (long)inC * positions);
                     if (weight.RequiresGrad)
-                        backend.Gemm(false, true, inC, patch, positions, 1f, xChunk, positions, columns.Buffer, positions, 1f,
-                            weight.GradForAccumulation().Buffer, patch, count, (long)inC * positions, g.ColumnSize, 0);
+                    {
+                        // dW (Cin, Cout*kh*kw) += x (Cin, count*h*w) @ unfold(dy)^T
+                        ImagesToChannelMajor(x, input, first, count, inC, positions);
+                        backend.Gemm(false, true, inC, patch, width, 1f, input.Buffer, width, columns.Buffer, width, 1f, weight.GradForAccumulation().Buffer, patch);
+                    }
+                    if (x.RequiresGrad)
+                    {
+                        // dX (Cin, count*h*w) = W @ unfold(dy), back to (count, Cin, h*w).
+                        backend.Gemm(false, false, inC, width, patch, 1f, weight.Buffer, patch, columns.Buffer, width, 0f, input.Buffer, width);
+                        ChannelMajorToImages(input, x.GradForAccumulation(), first, count, inC, positions, accumulate: true);
+                    }
                 }
             });
         return y;
@@ -154,9 +163,13 @@ public static partial class F
         x = Dense(x);
         int n = x.Shape[0];
         var y = Tensor.Empty([n, g.Patch, g.Positions], x.Backend);
-        x.Backend.Im2Col(x.Buffer, n, g, y.Buffer, padValue);
+        for (int i = 0; i < n; i++) x.Backend.Im2Col(x.Buffer.At(i * g.ImageSize), 1, g, y.Buffer.At(i * g.ColumnSize), padValue);
         if (Autograd.Needs(x))
-            Autograd.Record(y, "unfold", [x], dy => x.Backend.Col2Im(dy.Buffer, n, g, x.GradForAccumulation().Buffer));
+            Autograd.Record(y, "unfold", [x], dy =>
+            {
+                var dx = x.GradForAccumulation();
+                for (int i = 0; i < n; i++) x.Backend.Col2Im(dy.Buffer.At(i * g.ColumnSize), 1, g, dx.Buffer.At(i * g.ImageSize));
+            });
         return y;
     }
 
@@ -166,12 +179,21 @@ public static partial class F
             throw new ArgumentException($"{op}'s bias must have shape ({channels}), got {ShapeOf.Format(bias.Shape)}.");
     }
 
-    /// <summary>A scratch buffer for the column matrices of up to <paramref name="chunk"/> images.</summary>
-    private static Tensor Chunks(int columnSize, int images, IBackend backend, out int chunk)
-    {
-        chunk = Math.Clamp(ColumnBudget / Math.Max(1, columnSize), 1, Math.Max(1, images));
-        return Tensor.EmptyUntracked([chunk * columnSize], backend);
-    }
+    /// <summary>Images per chunk: as many as the column budget holds, at least one.</summary>
+    private static int ChunkSize(int columnSize, int images) => Math.Clamp(ColumnBudget / Math.Max(1, columnSize), 1, Math.Max(1, images));
+
+    /// <summary>A pooled buffer outside any scope, for one op's working memory.</summary>
+    private static Tensor Scratch(int length, IBackend backend) => Tensor.EmptyUntracked([length], backend);
+
+    /// <summary>images[first + n, c, p] (+)= matrix[c, n, p] for a (channels, count, P) matrix.</summary>
+    private static void ChannelMajorToImages(Tensor matrix, Tensor images, int first, int count, int channels, int positions, bool accumulate)
+        => matrix.Backend.Copy(matrix.Buffer, [count * positions, positions, 1], images.Buffer.At(first * channels * positions),
+            [positions, channels * positions, 1], [channels, count, positions], accumulate);
+
+    /// <summary>matrix[c, n, p] = images[first + n, c, p]: a chunk of images as one (channels, count * P) matrix.</summary>
+    private static void ImagesToChannelMajor(Tensor images, Tensor matrix, int first, int count, int channels, int positions)
+        => images.Backend.Copy(images.Buffer.At(first * channels * positions), [positions, channels * positions, 1], matrix.Buffer,
+            [count * positions, positions, 1], [channels, count, positions], accumulate: false);
 
     /// <summary>In place: y[n, c, ...] += bias[c].</summary>
     private static void AddChannelBias(Tensor y, Tensor bias)

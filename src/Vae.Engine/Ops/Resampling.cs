@@ -16,6 +16,15 @@ public static partial class F
         if (scale.H < 1 || scale.W < 1) throw new ArgumentException($"Scale factor {scale} must be a positive integer.");
         int n = x.Shape[0], c = x.Shape[1], h = x.Shape[2], w = x.Shape[3];
         if (scale.H == 1 && scale.W == 1) return x;
+        if (x.Backend.Fused is { } fused)
+        {
+            x = Dense(x);
+            var y = Tensor.Empty([n, c, h * scale.H, w * scale.W], x.Backend);
+            fused.UpsampleNearest(x.Buffer, y.Buffer, n * c, h, w, scale.H, scale.W);
+            if (Autograd.Needs(x))
+                Autograd.Record(y, "upsample_nearest", [x], dy => fused.UpsampleNearestBackward(dy.Buffer, x.GradForAccumulation().Buffer, n * c, h, w, scale.H, scale.W));
+            return y;
+        }
         var blocks = Expand(Reshape(x, n, c, h, 1, w, 1), n, c, h, scale.H, w, scale.W);
         return Reshape(Contiguous(blocks), n, c, h * scale.H, w * scale.W);
     }

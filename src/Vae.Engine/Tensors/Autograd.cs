@@ -49,7 +49,8 @@ public static class Autograd
 
     /// <summary>
     /// Accumulates d(root)/d(leaf) into every leaf's <see cref="Tensor.Grad"/>. The root must hold one
-    /// element unless <paramref name="gradient"/> is given. The graph is released afterwards.
+    /// element unless <paramref name="gradient"/> is given. The graph is released afterwards, and so
+    /// are the gradients of the tensors in it that are not leaves.
     /// </summary>
     public static void Backward(Tensor root, Tensor? gradient = null)
     {
@@ -68,6 +69,11 @@ public static class Autograd
             var node = t.Node!;
             if (t.Grad is not null) node.Backward(t.Grad);
             t.Node = null;
+            // Every op that uses t came later in the forward pass, so its gradient is complete and
+            // now consumed: its memory goes back to the pool for the ops still to run, as in PyTorch,
+            // where only leaves keep a gradient.
+            t.Grad?.Dispose();
+            t.Grad = null;
         }
     }
 

@@ -30,7 +30,11 @@ internal sealed class BufferPool
     {
         lock (_lock)
         {
-            if (_pooledFloats + storage.Length > MaxPooledFloats) return; // let the GC have it
+            if (_pooledFloats + storage.Length > MaxPooledFloats)
+            {
+                storage.Free(); // native memory goes back now; an array is left to the GC
+                return;
+            }
             if (!_free.TryGetValue(storage.Length, out var stack)) _free[storage.Length] = stack = new Stack<CpuStorage>();
             stack.Push(storage);
             _pooledFloats += storage.Length;
@@ -39,6 +43,12 @@ internal sealed class BufferPool
 
     public void Clear()
     {
-        lock (_lock) { _free.Clear(); _pooledFloats = 0; }
+        lock (_lock)
+        {
+            foreach (var stack in _free.Values)
+                foreach (var storage in stack) storage.Free();
+            _free.Clear();
+            _pooledFloats = 0;
+        }
     }
 }

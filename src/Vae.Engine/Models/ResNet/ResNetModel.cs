@@ -26,8 +26,7 @@ public sealed class ResNetModel : AutoencoderModel
 
         _stem = RegisterModule("stem", new Sequential(
             new Conv2d(config.Channels, config.Widths[0], 3, generator, padding: 1, bias: false, backend: backend),
-            new BatchNorm(config.Widths[0], backend: backend),
-            new ActivationLayer(Activation.Relu)));
+            new BatchNorm(config.Widths[0], activation: Activation.Relu, backend: backend)));
         _encoder = RegisterModule("enc", new Sequential(ResNetFamily.EncoderBlocks(config)
             .Select(b => (Layer)new ResidualBlock(b.In, b.Out, generator, stride: b.Stride, backend: backend)).ToArray()));
         AddHeads(_top + label, generator, backend);

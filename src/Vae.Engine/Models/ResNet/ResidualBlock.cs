@@ -6,7 +6,8 @@ using Vae.Engine.Tensors;
 namespace Vae.Engine.Models.ResNet;
 
 /// <summary>
-/// A basic residual block: relu(b2(c2(relu(b1(c1(x))))) + shortcut(x)). In the encoder c1 carries
+/// A basic residual block: relu(b2(c2(relu(b1(c1(x))))) + shortcut(x)), each batch norm with its
+/// ReLU (and the second with the residual sum) in one fused op. In the encoder c1 carries
 /// the stride; in the decoder c1 keeps the width and c2 (and the shortcut) upsample first. The
 /// shortcut is a 1x1 conv with batch norm whenever the shape changes, else the identity.
 /// Parameter names follow the PyTorch model (c1, b1, c2, b2, short), so its weights load as they are.
@@ -21,10 +22,10 @@ public sealed class ResidualBlock : Layer
     {
         int mid = decoder ? inChannels : outChannels;
         _c1 = RegisterModule<Layer>("c1", new Conv2d(inChannels, mid, 3, generator, stride: decoder ? 1 : stride, padding: 1, bias: false, backend: backend));
-        _b1 = RegisterModule("b1", new BatchNorm(mid, backend: backend));
+        _b1 = RegisterModule("b1", new BatchNorm(mid, activation: Activation.Relu, backend: backend));
         var c2 = new Conv2d(mid, outChannels, 3, generator, padding: 1, bias: false, backend: backend);
         _c2 = RegisterModule<Layer>("c2", upsample > 1 ? new Sequential(new Upsample(upsample), c2) : c2);
-        _b2 = RegisterModule("b2", new BatchNorm(outChannels, backend: backend));
+        _b2 = RegisterModule("b2", new BatchNorm(outChannels, activation: Activation.Relu, backend: backend));
         if (stride != 1 || upsample != 1 || inChannels != outChannels)
         {
             var layers = new List<Layer>();
@@ -37,9 +38,18 @@ public sealed class ResidualBlock : Layer
 
     public override Tensor Forward(Tensor x)
     {
-        var h = F.Relu(_b1.Forward(_c1.Forward(x)));
-        var y = _b2.Forward(_c2.Forward(h));
-        return F.Relu(F.Add(y, _shortcut is null ? x : _shortcut.Forward(x)));
+        var c1 = _c1.Forward(x);
+        var h = _b1.Forward(c1);                       // relu(b1(c1(x)))
+        var c2 = _c2.Forward(h);
+        var shortcut = _shortcut is null ? x : _shortcut.Forward(x);
+        var y = _b2.Forward(c2, shortcut);             // relu(b2(c2(h)) + shortcut)
+        if (!Autograd.IsEnabled)
+        {
+            // Inference keeps no graph, so the block's intermediates can go as soon as it is done.
+            c1.Dispose(); h.Dispose(); c2.Dispose();
+            if (!ReferenceEquals(shortcut, x)) shortcut.Dispose();
+        }
+        return y;
     }
 
     /// <summary>Parameters of a block with these settings, without building it.</summary>
