@@ -19,8 +19,10 @@ public interface IBackend
 
     /// <summary>A storage of at least <paramref name="length"/> elements; contents unspecified.</summary>
     Storage Allocate(int length);
-    /// <summary>Takes back a storage nobody refers to any more.</summary>
+    /// <summary>Takes back a storage nobody refers to any more (a backend may keep it for the next request of its size).</summary>
     void Recycle(Storage storage);
+    /// <summary>Gives memory kept for reuse back to the system, as after a training run (torch's empty_cache).</summary>
+    void ReleaseCachedMemory();
     void Upload(ReadOnlySpan<float> source, BufferRef destination);
     void Download(BufferRef source, Span<float> destination);
     void Fill(BufferRef destination, int count, float value);
@@ -61,13 +63,14 @@ public interface IBackend
     // ---- convolution layout ----
 
     /// <summary>
-    /// Unfolds <paramref name="count"/> images (C, H, W) into one (C * kh * kw, count * outH * outW)
-    /// matrix: row (c, i, j) holds, for image n at columns n * P .. (n + 1) * P, the pixel each
-    /// output position's window has at (i, j) of channel c, or <paramref name="padValue"/> where the
-    /// window hangs over the border. One matrix for all the images lets a convolution be one GEMM.
+    /// Unfolds <paramref name="count"/> images (C, H, W) into one (count * outH * outW, C * kh * kw)
+    /// matrix, one row per output position (image by image, row-major) holding its window channel
+    /// by channel and kernel row by kernel row, <paramref name="padValue"/> where the window hangs
+    /// over the border. One matrix for all the images lets a convolution be one GEMM, and a window
+    /// row is kw neighbouring pixels, so it is a short block copy.
     /// </summary>
     void Im2Col(BufferRef images, int count, in ConvGeometry g, BufferRef columns, float padValue = 0f);
-    /// <summary>The adjoint of <see cref="Im2Col"/>: adds every column entry back into the image pixel it came from.</summary>
+    /// <summary>The adjoint of <see cref="Im2Col"/>: adds every matrix entry back into the image pixel it came from.</summary>
     void Col2Im(BufferRef columns, int count, in ConvGeometry g, BufferRef images);
 
     // ---- random numbers ----

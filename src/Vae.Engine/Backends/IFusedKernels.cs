@@ -59,6 +59,14 @@ public interface IFusedKernels
     void BatchNormBackward(BufferRef x, BufferRef y, BufferRef dy, int n, int channels, int inner, BufferRef? weight, Activation activation,
         BufferRef mean, BufferRef invStd, bool batchStatistics, BufferRef? dx, BufferRef? dWeight, BufferRef? dBias, BufferRef? dResidual);
 
+    /// <summary>
+    /// A 3x3 convolution with stride 1 and padding 1 and no bias, the bulk of a residual network,
+    /// by an algorithm faster than im2col: y (n, outChannels, h, w) = conv(x (n, inChannels, h, w), weight (outChannels, inChannels, 3, 3)).
+    /// </summary>
+    void Conv3x3Forward(BufferRef x, BufferRef weight, BufferRef y, int n, int inChannels, int outChannels, int h, int w);
+    /// <summary>The gradients of <see cref="Conv3x3Forward"/>, added into dx and dWeight (each optional).</summary>
+    void Conv3x3Backward(BufferRef x, BufferRef weight, BufferRef dy, int n, int inChannels, int outChannels, int h, int w, BufferRef? dx, BufferRef? dWeight);
+
     /// <summary>Nearest-neighbour upsampling of (outer, h, w) planes by (sh, sw): y (outer, h*sh, w*sw).</summary>
     void UpsampleNearest(BufferRef x, BufferRef y, int outer, int h, int w, int sh, int sw);
     /// <summary>dx[o, i, j] += sum of dy over the block (i, j) became.</summary>

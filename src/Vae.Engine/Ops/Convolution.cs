@@ -4,11 +4,12 @@ using Vae.Engine.Tensors;
 namespace Vae.Engine.Ops;
 
 /// <summary>
-/// Convolutions as im2col and GEMM, in NCHW. A chunk of images is unfolded into one column matrix
-/// (C*kh*kw, images*P), so each step is one large GEMM whatever the image size; chunks are sized
-/// to a fixed column budget, so memory does not grow with the batch, and the backward pass
-/// unfolds each chunk again rather than keeping its columns. GEMM results come out channel-major
-/// (O, images, P) and are permuted into NCHW by a strided copy.
+/// Convolutions as im2col and GEMM, in NCHW. A chunk of images is unfolded into one matrix with a
+/// row per output position (count*P, C*kh*kw), so each step is one large GEMM whatever the image
+/// size; chunks are sized to a fixed budget, so memory does not grow with the batch, and the
+/// backward pass unfolds each chunk again rather than keeping it. GEMM results come out
+/// position-major (count*P, O) and are transposed into NCHW by a strided copy. 3x3 convolutions
+/// with stride 1 and padding 1 go to the backend's fast kernel when it has one.
 /// </summary>
 public static partial class F
 {
@@ -32,6 +33,8 @@ public static partial class F
         x = Dense(x);
         weight = Dense(weight);
         var backend = x.Backend;
+        if (backend.Fused is { } fused && g is { KernelH: 3, KernelW: 3, StrideH: 1, StrideW: 1, PadH: 1, PadW: 1, DilationH: 1, DilationW: 1 })
+            return Conv3x3(fused, x, weight, bias);
         int positions = g.Positions, patch = g.Patch;
         var y = Tensor.Empty([n, outC, g.OutHeight, g.OutWidth], backend); // y: (N, O, outH, outW)
 
@@ -41,11 +44,11 @@ public static partial class F
         {
             for (int first = 0; first < n; first += chunk)
             {
-                int count = Math.Min(chunk, n - first), width = count * positions;
+                int count = Math.Min(chunk, n - first), rows = count * positions;
                 backend.Im2Col(x.Buffer.At(first * g.ImageSize), count, g, columns.Buffer);
-                // (O, count*P) = W (O, C*kh*kw) @ columns (C*kh*kw, count*P), then to (count, O, P).
-                backend.Gemm(false, false, outC, width, patch, 1f, weight.Buffer, patch, columns.Buffer, width, 0f, product.Buffer, width);
-                ChannelMajorToImages(product, y, first, count, outC, positions, accumulate: false);
+                // (count*P, O) = columns (count*P, C*kh*kw) @ W^T, then to (count, O, P).
+                backend.Gemm(false, true, rows, outC, patch, 1f, columns.Buffer, patch, weight.Buffer, patch, 0f, product.Buffer, outC);
+                PositionsToImages(product, y, first, count, outC, positions, accumulate: false);
             }
         }
         if (bias is not null) AddChannelBias(y, bias);
@@ -60,21 +63,40 @@ public static partial class F
                 using var gradient = Scratch(chunk * outC * positions, backend);
                 for (int first = 0; first < n; first += chunk)
                 {
-                    int count = Math.Min(chunk, n - first), width = count * positions;
-                    ImagesToChannelMajor(dy, gradient, first, count, outC, positions); // dY: (O, count*P)
+                    int count = Math.Min(chunk, n - first), rows = count * positions;
+                    ImagesToPositions(dy, gradient, first, count, outC, positions); // dY: (count*P, O)
                     if (weight.RequiresGrad)
                     {
-                        // dW (O, C*kh*kw) += dY @ columns^T
+                        // dW (O, C*kh*kw) += dY^T @ columns
                         backend.Im2Col(x.Buffer.At(first * g.ImageSize), count, g, columns.Buffer);
-                        backend.Gemm(false, true, outC, patch, width, 1f, gradient.Buffer, width, columns.Buffer, width, 1f, weight.GradForAccumulation().Buffer, patch);
+                        backend.Gemm(true, false, outC, patch, rows, 1f, gradient.Buffer, outC, columns.Buffer, patch, 1f, weight.GradForAccumulation().Buffer, patch);
                     }
                     if (x.RequiresGrad)
                     {
-                        // dColumns = W^T @ dY, folded back onto the input.
-                        backend.Gemm(true, false, patch, width, outC, 1f, weight.Buffer, patch, gradient.Buffer, width, 0f, columns.Buffer, width);
+                        // dColumns = dY @ W, folded back onto the input.
+                        backend.Gemm(false, false, rows, patch, outC, 1f, gradient.Buffer, outC, weight.Buffer, patch, 0f, columns.Buffer, patch);
                         backend.Col2Im(columns.Buffer, count, g, x.GradForAccumulation().Buffer.At(first * g.ImageSize));
                     }
                 }
+            });
+        return y;
+    }
+
+    /// <summary>A 3x3, stride 1, padding 1 convolution by the backend's fast kernel, with its backward beside it.</summary>
+    private static Tensor Conv3x3(IFusedKernels fused, Tensor x, Tensor weight, Tensor? bias)
+    {
+        int n = x.Shape[0], inC = x.Shape[1], h = x.Shape[2], w = x.Shape[3], outC = weight.Shape[0];
+        var y = Tensor.Empty([n, outC, h, w], x.Backend);
+        fused.Conv3x3Forward(x.Buffer, weight.Buffer, y.Buffer, n, inC, outC, h, w);
+        if (bias is not null) AddChannelBias(y, bias);
+        bool needs = bias is null ? Autograd.Needs(x, weight) : Autograd.Needs(x, weight, bias);
+        if (needs)
+            Autograd.Record(y, "conv3x3", bias is null ? [x, weight] : [x, weight, bias], dy =>
+            {
+                if (bias is { RequiresGrad: true }) ChannelSums(dy, bias.GradForAccumulation());
+                fused.Conv3x3Backward(x.Buffer, weight.Buffer, dy.Buffer, n, inC, outC, h, w,
+                    x.RequiresGrad ? x.GradForAccumulation().Buffer : null,
+                    weight.RequiresGrad ? weight.GradForAccumulation().Buffer : null);
             });
         return y;
     }
@@ -112,10 +134,10 @@ public static partial class F
         {
             for (int first = 0; first < n; first += chunk)
             {
-                int count = Math.Min(chunk, n - first), width = count * positions;
-                ImagesToChannelMajor(x, input, first, count, inC, positions); // (Cin, count*h*w)
-                // columns (Cout*kh*kw, count*h*w) = W^T @ x, then folded onto the output.
-                backend.Gemm(true, false, patch, width, inC, 1f, weight.Buffer, patch, input.Buffer, width, 0f, columns.Buffer, width);
+                int count = Math.Min(chunk, n - first), rows = count * positions;
+                ImagesToPositions(x, input, first, count, inC, positions); // (count*h*w, Cin)
+                // columns (count*h*w, Cout*kh*kw) = x @ W, then folded onto the output.
+                backend.Gemm(false, false, rows, patch, inC, 1f, input.Buffer, inC, weight.Buffer, patch, 0f, columns.Buffer, patch);
                 backend.Col2Im(columns.Buffer, count, g, y.Buffer.At(first * g.ImageSize));
             }
         }
@@ -131,19 +153,19 @@ public static partial class F
                 using var input = Scratch(chunk * inC * positions, backend);
                 for (int first = 0; first < n; first += chunk)
                 {
-                    int count = Math.Min(chunk, n - first), width = count * positions;
+                    int count = Math.Min(chunk, n - first), rows = count * positions;
                     backend.Im2Col(dy.Buffer.At(first * g.ImageSize), count, g, columns.Buffer);
                     if (weight.RequiresGrad)
                     {
-                        // dW (Cin, Cout*kh*kw) += x (Cin, count*h*w) @ unfold(dy)^T
-                        ImagesToChannelMajor(x, input, first, count, inC, positions);
-                        backend.Gemm(false, true, inC, patch, width, 1f, input.Buffer, width, columns.Buffer, width, 1f, weight.GradForAccumulation().Buffer, patch);
+                        // dW (Cin, Cout*kh*kw) += x^T @ unfold(dy)
+                        ImagesToPositions(x, input, first, count, inC, positions);
+                        backend.Gemm(true, false, inC, patch, rows, 1f, input.Buffer, inC, columns.Buffer, patch, 1f, weight.GradForAccumulation().Buffer, patch);
                     }
                     if (x.RequiresGrad)
                     {
-                        // dX (Cin, count*h*w) = W @ unfold(dy), back to (count, Cin, h*w).
-                        backend.Gemm(false, false, inC, width, patch, 1f, weight.Buffer, patch, columns.Buffer, width, 0f, input.Buffer, width);
-                        ChannelMajorToImages(input, x.GradForAccumulation(), first, count, inC, positions, accumulate: true);
+                        // dX (count*h*w, Cin) = unfold(dy) @ W^T, back to (count, Cin, h*w).
+                        backend.Gemm(false, true, rows, inC, patch, 1f, columns.Buffer, patch, weight.Buffer, patch, 0f, input.Buffer, inC);
+                        PositionsToImages(input, x.GradForAccumulation(), first, count, inC, positions, accumulate: true);
                     }
                 }
             });
@@ -162,15 +184,12 @@ public static partial class F
         g.Validate();
         x = Dense(x);
         int n = x.Shape[0];
-        var y = Tensor.Empty([n, g.Patch, g.Positions], x.Backend);
-        for (int i = 0; i < n; i++) x.Backend.Im2Col(x.Buffer.At(i * g.ImageSize), 1, g, y.Buffer.At(i * g.ColumnSize), padValue);
+        // The backend's rows are (N, L, C*kh*kw); torch's layout is their transpose.
+        var rows = Tensor.Empty([n, g.Positions, g.Patch], x.Backend);
+        x.Backend.Im2Col(x.Buffer, n, g, rows.Buffer, padValue);
         if (Autograd.Needs(x))
-            Autograd.Record(y, "unfold", [x], dy =>
-            {
-                var dx = x.GradForAccumulation();
-                for (int i = 0; i < n; i++) x.Backend.Col2Im(dy.Buffer.At(i * g.ColumnSize), 1, g, dx.Buffer.At(i * g.ImageSize));
-            });
-        return y;
+            Autograd.Record(rows, "unfold", [x], dy => x.Backend.Col2Im(dy.Buffer, n, g, x.GradForAccumulation().Buffer));
+        return Transpose(rows, 1, 2);
     }
 
     private static void CheckBias(Tensor? bias, int channels, string op)
@@ -185,15 +204,15 @@ public static partial class F
     /// <summary>A pooled buffer outside any scope, for one op's working memory.</summary>
     private static Tensor Scratch(int length, IBackend backend) => Tensor.EmptyUntracked([length], backend);
 
-    /// <summary>images[first + n, c, p] (+)= matrix[c, n, p] for a (channels, count, P) matrix.</summary>
-    private static void ChannelMajorToImages(Tensor matrix, Tensor images, int first, int count, int channels, int positions, bool accumulate)
-        => matrix.Backend.Copy(matrix.Buffer, [count * positions, positions, 1], images.Buffer.At(first * channels * positions),
-            [positions, channels * positions, 1], [channels, count, positions], accumulate);
+    /// <summary>images[first + n, c, p] (+)= matrix[n * P + p, c] for a (count * P, channels) matrix.</summary>
+    private static void PositionsToImages(Tensor matrix, Tensor images, int first, int count, int channels, int positions, bool accumulate)
+        => matrix.Backend.Copy(matrix.Buffer, [positions * channels, 1, channels], images.Buffer.At(first * channels * positions),
+            [channels * positions, positions, 1], [count, channels, positions], accumulate);
 
-    /// <summary>matrix[c, n, p] = images[first + n, c, p]: a chunk of images as one (channels, count * P) matrix.</summary>
-    private static void ImagesToChannelMajor(Tensor images, Tensor matrix, int first, int count, int channels, int positions)
-        => images.Backend.Copy(images.Buffer.At(first * channels * positions), [positions, channels * positions, 1], matrix.Buffer,
-            [count * positions, positions, 1], [channels, count, positions], accumulate: false);
+    /// <summary>matrix[n * P + p, c] = images[first + n, c, p]: a chunk of images as one (count * P, channels) matrix.</summary>
+    private static void ImagesToPositions(Tensor images, Tensor matrix, int first, int count, int channels, int positions)
+        => images.Backend.Copy(images.Buffer.At(first * channels * positions), [channels * positions, positions, 1], matrix.Buffer,
+            [positions * channels, 1, channels], [count, channels, positions], accumulate: false);
 
     /// <summary>In place: y[n, c, ...] += bias[c].</summary>
     private static void AddChannelBias(Tensor y, Tensor bias)

@@ -52,12 +52,15 @@ public sealed class Trainer
             var watch = Stopwatch.StartNew();
             var trainLoss = TrainEpoch(loader, epoch, cancellationToken);
             double seconds = watch.Elapsed.TotalSeconds;
+            // Evaluation runs other batch sizes: what training kept for reuse would only sit beside it.
+            Model.Backend.ReleaseCachedMemory();
             var testLoss = Evaluate(test, epoch, cancellationToken);
             var metrics = new EpochMetrics(epoch, trainLoss, testLoss, seconds);
             _history.Add(metrics);
             if (Options.CheckpointDirectory is { } d) TrainingCheckpoint.Save(d, Model, Optimizer, Options, _history);
             EpochCompleted?.Invoke(metrics);
         }
+        Model.Backend.ReleaseCachedMemory();
         return _history;
     }
 

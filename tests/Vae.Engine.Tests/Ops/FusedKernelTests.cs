@@ -82,6 +82,38 @@ public class FusedKernelTests
         => Agree(t => F.Reparameterize(t[0], t[1], t[2]), [([8, 20], Values(160, -2, 2), true), ([8, 20], Values(160, -3, 1), true), ([8, 20], Values(160, -2, 2), false)]);
 
     [Theory]
+    [InlineData(2, 3, 4, 5, 5)]     // narrow: tiles one at a time
+    [InlineData(2, 3, 5, 17, 20)]   // wide: tile columns across SIMD lanes, odd height, a partial group
+    [InlineData(3, 4, 2, 32, 32)]
+    [InlineData(1, 2, 3, 16, 7)]
+    public void Winograd_3x3_convolution_equals_im2col(int n, int inC, int outC, int h, int w)
+        => Agree(t => F.Conv2d(t[0], t[1], t[2], padding: 1),
+            [([n, inC, h, w], Values(n * inC * h * w, -1, 1), true), ([outC, inC, 3, 3], Values(outC * inC * 9, -1, 1), true), ([outC], Values(outC, -1, 1), true)], 2e-5f);
+
+    [Fact]
+    public void Winograd_goes_through_images_in_several_chunks()
+        => Agree(t => F.Conv2d(t[0], t[1], padding: 1),
+            [([40, 16, 32, 32], Values(40 * 16 * 1024, -1, 1), true), ([16, 16, 3, 3], Values(16 * 16 * 9, -1, 1), true)], 5e-5f);
+
+    [Theory]
+    [InlineData(true, false)]
+    [InlineData(true, true)]
+    [InlineData(false, true)]
+    public void Batch_norm_with_residual_and_relu(bool training, bool relu)
+    {
+        float[] mean = Values(3, -0.5f, 0.5f), variance = Values(3, 0.5f, 2f);
+        Agree(t =>
+        {
+            var m = Tensor.FromArray(mean, [3], t[0].Backend); var v = Tensor.FromArray(variance, [3], t[0].Backend);
+            return F.BatchNorm(t[0], m, v, t[1], t[2], training, residual: t[3], activation: relu ? Activation.Relu : Activation.None);
+        }, [([4, 3, 5, 6], Values(360, -2, 2), true), ([3], Values(3, 0.5f, 1.5f), true), ([3], Values(3, -1, 1), true), ([4, 3, 5, 6], Values(360, -1, 1), true)], 1e-4f);
+    }
+
+    [Fact]
+    public void Nearest_upsampling()
+        => Agree(t => F.UpsampleNearest(t[0], (2, 3)), [([2, 3, 4, 5], Values(120, -1, 1), true)]);
+
+    [Theory]
     [InlineData("adam")]
     [InlineData("adam-weight-decay")]
     [InlineData("sgd-nesterov")]

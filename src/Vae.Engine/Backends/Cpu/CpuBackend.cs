@@ -46,8 +46,8 @@ public sealed unsafe partial class CpuBackend : IBackend, IFusedKernels
 
     public void Recycle(Storage storage) => _pool.Return((CpuStorage)storage);
 
-    /// <summary>Drops pooled buffers (e.g. after a large one-off job).</summary>
-    public void TrimPool() => _pool.Clear();
+    /// <summary>Frees the pooled buffers (e.g. after a large one-off job).</summary>
+    public void ReleaseCachedMemory() => _pool.Clear();
 
     internal static float* Ptr(BufferRef r) => ((CpuStorage)r.Storage).Pointer + r.Offset;
 
@@ -89,39 +89,7 @@ public sealed unsafe partial class CpuBackend : IBackend, IFusedKernels
         int batch = 1, long strideA = 0, long strideB = 0, long strideC = 0)
     {
         ArgumentOutOfRangeException.ThrowIfLessThan(batch, 0);
-        if (batch == 1)
-        {
-            Cpu.Gemm.Sgemm(transA, transB, m, n, k, alpha, Ptr(a), lda, Ptr(b), ldb, beta, Ptr(c), ldc, ThreadBudget.Current);
-            return;
-        }
-        int threads = ThreadBudget.Current;
-        var state = new GemmBatch
-        {
-            TransA = transA, TransB = transB, M = m, N = n, K = k, Alpha = alpha, Beta = beta,
-            A = Ptr(a), Lda = lda, StrideA = strideA, B = Ptr(b), Ldb = ldb, StrideB = strideB, C = Ptr(c), Ldc = ldc, StrideC = strideC,
-        };
-        // Many small products: one per thread at a time. Few large ones: each on every thread.
-        if (batch >= threads && strideC != 0)
-        {
-            state.Threads = 1;
-            CpuParallel.For(batch, threads, state, &GemmBatch.Run);
-        }
-        else
-        {
-            state.Threads = threads;
-            for (int p = 0; p < batch; p++) GemmBatch.Run(p, ref state);
-        }
-    }
-
-    private struct GemmBatch
-    {
-        public bool TransA, TransB;
-        public int M, N, K, Lda, Ldb, Ldc, Threads;
-        public float Alpha, Beta;
-        public float* A, B, C;
-        public long StrideA, StrideB, StrideC;
-
-        public static void Run(int p, ref GemmBatch s)
-            => Cpu.Gemm.Sgemm(s.TransA, s.TransB, s.M, s.N, s.K, s.Alpha, s.A + p * s.StrideA, s.Lda, s.B + p * s.StrideB, s.Ldb, s.Beta, s.C + p * s.StrideC, s.Ldc, s.Threads);
+        if (batch == 1) Cpu.Gemm.Sgemm(transA, transB, m, n, k, alpha, Ptr(a), lda, Ptr(b), ldb, beta, Ptr(c), ldc, ThreadBudget.Current);
+        else Cpu.Gemm.Batched(transA, transB, m, n, k, Ptr(a), lda, strideA, Ptr(b), ldb, strideB, beta, Ptr(c), ldc, strideC, batch, ThreadBudget.Current, alpha);
     }
 }

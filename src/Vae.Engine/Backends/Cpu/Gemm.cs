@@ -56,6 +56,44 @@ internal static unsafe class Gemm
         OpenBlasInBlocks(transA, transB, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc, threads);
     }
 
+    /// <summary>
+    /// <paramref name="batch"/> independent products, C_p = alpha op(A_p) op(B_p) + beta C_p with
+    /// A_p at a + p * strideA and so on. With at least as many products as threads, each runs on
+    /// one thread (many mid-sized GEMMs use the cores better than one at a time); a C shared by
+    /// every product (strideC 0) is accumulated in order.
+    /// </summary>
+    public static void Batched(bool transA, bool transB, int m, int n, int k, float* a, int lda, long strideA, float* b, int ldb, long strideB,
+        float beta, float* c, int ldc, long strideC, int batch, int threads, float alpha = 1f)
+    {
+        var state = new BatchState
+        {
+            TransA = transA, TransB = transB, M = m, N = n, K = k, Alpha = alpha, Beta = beta,
+            A = a, Lda = lda, StrideA = strideA, B = b, Ldb = ldb, StrideB = strideB, C = c, Ldc = ldc, StrideC = strideC,
+        };
+        if (batch >= threads && strideC != 0 && threads > 1)
+        {
+            state.Threads = 1;
+            CpuParallel.For(batch, threads, state, &BatchState.Run);
+        }
+        else
+        {
+            state.Threads = threads;
+            for (int p = 0; p < batch; p++) BatchState.Run(p, ref state);
+        }
+    }
+
+    private struct BatchState
+    {
+        public bool TransA, TransB;
+        public int M, N, K, Lda, Ldb, Ldc, Threads;
+        public float Alpha, Beta;
+        public float* A, B, C;
+        public long StrideA, StrideB, StrideC;
+
+        public static void Run(int p, ref BatchState s)
+            => Sgemm(s.TransA, s.TransB, s.M, s.N, s.K, s.Alpha, s.A + p * s.StrideA, s.Lda, s.B + p * s.StrideB, s.Ldb, s.Beta, s.C + p * s.StrideC, s.Ldc, s.Threads);
+    }
+
     /// <summary>The implementation a call with <paramref name="path"/> would use.</summary>
     public static GemmPath Resolve(GemmPath path)
     {

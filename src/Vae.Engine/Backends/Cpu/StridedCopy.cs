@@ -48,6 +48,16 @@ internal static unsafe class StridedCopy
 
         bool repeats = false;
         for (int d = 0; d < rank; d++) repeats |= plan.DstStrides[d] == 0;
+        if (!repeats && rank >= 2 && plan.SrcStrides[rank - 2] == 1 && plan.DstStrides[rank - 1] == 1 && plan.SrcStrides[rank - 1] != 1)
+        {
+            // A transpose in the last two dimensions: copy in square tiles, so reads and writes both stay in cache lines.
+            plan.Rows = count / ((long)plan.Shape[rank - 1] * plan.Shape[rank - 2]);
+            plan.Chunks = (int)Math.Min(plan.Rows, threads * 4L);
+            if (threads <= 1 || count < ParallelElements || plan.Chunks <= 1)
+                for (long m = 0; m < plan.Rows; m++) TransposeMatrix(ref plan, m);
+            else CpuParallel.For(plan.Chunks, threads, plan, &TransposeChunk);
+            return;
+        }
         int chunks = (int)Math.Min(plan.Rows, threads * 8L);
         if (repeats || count < ParallelElements || threads <= 1 || chunks <= 1)
         {
@@ -67,6 +77,41 @@ internal static unsafe class StridedCopy
         public fixed int Shape[MaxRank];
         public fixed long SrcStrides[MaxRank];
         public fixed long DstStrides[MaxRank];
+    }
+
+    private static void TransposeChunk(int chunk, ref Plan plan)
+    {
+        long start = plan.Rows * chunk / plan.Chunks, end = plan.Rows * (chunk + 1) / plan.Chunks;
+        for (long m = start; m < end; m++) TransposeMatrix(ref plan, m);
+    }
+
+    /// <summary>Matrix m of the leading dimensions: dst[i, j] (+)= src[i, j] with src column-contiguous and dst row-contiguous.</summary>
+    private static void TransposeMatrix(ref Plan plan, long m)
+    {
+        const int Tile = 16;
+        int rank = plan.Rank, rows = plan.Shape[rank - 2], cols = plan.Shape[rank - 1];
+        long srcOffset = 0, dstOffset = 0, rest = m;
+        for (int d = rank - 3; d >= 0; d--)
+        {
+            long index = rest % plan.Shape[d];
+            rest /= plan.Shape[d];
+            srcOffset += index * plan.SrcStrides[d];
+            dstOffset += index * plan.DstStrides[d];
+        }
+        long srcCol = plan.SrcStrides[rank - 1], dstRow = plan.DstStrides[rank - 2];
+        float* src = plan.Src + srcOffset, dst = plan.Dst + dstOffset;
+        for (int i0 = 0; i0 < rows; i0 += Tile)
+            for (int j0 = 0; j0 < cols; j0 += Tile)
+            {
+                int i1 = Math.Min(rows, i0 + Tile), j1 = Math.Min(cols, j0 + Tile);
+                for (int i = i0; i < i1; i++)
+                {
+                    float* d = dst + i * dstRow;
+                    float* sp = src + i;
+                    if (plan.Accumulate) for (int j = j0; j < j1; j++) d[j] += sp[j * srcCol];
+                    else for (int j = j0; j < j1; j++) d[j] = sp[j * srcCol];
+                }
+            }
     }
 
     private static void RunChunk(int chunk, ref Plan plan)
