@@ -12,13 +12,17 @@ public sealed class MnistFixture
         var test = Mnist.Load(dir, DatasetSplit.Test);
         Train2000 = train.Take(2000);
         Test500 = test.Take(500);
+        Train = train;
+        Test = test;
         Directory = dir;
     }
 
     public string Directory { get; }
+    public ImageDataset Train { get; }
+    public ImageDataset Test { get; }
     public ImageDataset Train2000 { get; }
     public ImageDataset Test500 { get; }
 }
 
 [CollectionDefinition(nameof(MnistCollection))]
-public sealed class MnistCollection : ICollectionFixture<MnistFixture>;
+public sealed class MnistCollection : ICollectionFixture<MnistFixture>, ICollectionFixture<DigitClassifier>;
