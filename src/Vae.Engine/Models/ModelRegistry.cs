@@ -14,7 +14,7 @@ namespace Vae.Engine.Models;
 /// The model families this engine knows: the one place that lists them. Configurations are read
 /// and written here as one polymorphic JSON object whose "family" picks the type; a configuration
 /// with no "family" is an MLP (the only family there once was, whose older field names are
-/// still read).
+/// still read), and a conditional one with no "latentDim" gets <see cref="ModelPresets.ConditionalLatentDim"/>.
 /// </summary>
 public static class ModelRegistry
 {
@@ -51,6 +51,9 @@ public static class ModelRegistry
         if (family is not JsonValue v || !v.TryGetValue<string>(out var name) || TryFind(name) is not { } owner)
             throw new JsonException($"family must be one of {string.Join(", ", Names)}, got {family?.ToJsonString() ?? "null"}.");
         node["family"] = owner.Name; // normalise the case
+        // A conditional model with no latent size gets a small one, which keeps the decoder listening to the label.
+        if (node["conditional"] is JsonValue c && c.TryGetValue<bool>(out bool conditional) && conditional && !node.ContainsKey("latentDim"))
+            node["latentDim"] = ModelPresets.ConditionalLatentDim;
         return node.Deserialize<ModelConfig>(JsonOptions) ?? throw new JsonException("The model configuration is empty.");
     }
 

@@ -25,6 +25,15 @@ public class ConditionalModelTests(MnistFixture mnist, DigitClassifier classifie
     }
 
     [Fact]
+    public void A_conditional_configuration_without_a_latent_size_gets_the_small_latent_that_keeps_labels_heard()
+    {
+        var config = ModelConfig.FromJson("""{"family":"mlp","conditional":true}""");
+        Assert.Equal(ModelPresets.ConditionalLatentDim, config.LatentDim);
+        Assert.Equal(20, ModelConfig.FromJson("""{"family":"mlp"}""").LatentDim);
+        Assert.Equal(7, ModelConfig.FromJson("""{"family":"mlp","conditional":true,"latentDim":7}""").LatentDim);
+    }
+
+    [Fact]
     public void Samples_of_an_untrained_conditional_model_are_no_better_than_chance()
     {
         // The same measurement on a model that learned nothing: the judge is not fooled by the labels.
