@@ -12,8 +12,9 @@ namespace Vae.Engine.Data;
 /// <remarks>
 /// The package ships no split, so one is made here: the last <see cref="TestImagesPerClass"/>
 /// images of each class (after skipping the empty rows the package has) are the test set, the
-/// size of the official one; the rest are the training set. Both splits run class by class, each
-/// class in file order; shuffling is the batch loader's job.
+/// size of the official one; the rest are the training set. Both splits take the classes in turn
+/// (image 0 of every class, then image 1, ...), each class in file order, so the first N images of
+/// a split are as balanced as the whole; shuffling is the batch loader's job.
 /// </remarks>
 public static class FashionMnist
 {
@@ -116,15 +117,20 @@ public static class FashionMnist
 
         var pixels = new byte[total * Features];
         var labels = new byte[total];
-        int at = 0;
-        for (int k = 0; k < classes.Length; k++)
+        int at = 0, longest = 0;
+        foreach (ImageRows rows in classes) longest = Math.Max(longest, rows.Count);
+        // Round-robin over the classes: a prefix of the split (a quick trial's subset) sees every class.
+        for (int i = 0; i < longest; i++)
         {
-            int count = classes[k].Count;
-            int first = split == DatasetSplit.Test ? count - testImagesPerClass : 0;
-            int take = split == DatasetSplit.Test ? testImagesPerClass : count - testImagesPerClass;
-            classes[k].Pixels.AsSpan(first * Features, take * Features).CopyTo(pixels.AsSpan(at * Features));
-            labels.AsSpan(at, take).Fill((byte)k);
-            at += take;
+            for (int k = 0; k < classes.Length; k++)
+            {
+                int count = classes[k].Count;
+                int first = split == DatasetSplit.Test ? count - testImagesPerClass : 0;
+                int take = split == DatasetSplit.Test ? testImagesPerClass : count - testImagesPerClass;
+                if (i >= take) continue;
+                classes[k].Pixels.AsSpan((first + i) * Features, Features).CopyTo(pixels.AsSpan(at * Features));
+                labels[at++] = (byte)k;
+            }
         }
 
         string name = split == DatasetSplit.Train ? "fashion-mnist-train" : "fashion-mnist-test";

@@ -36,7 +36,7 @@ public sealed class FashionMnistTests : IDisposable
     private void WriteClass(int label, string json) => File.WriteAllText(Path.Combine(_folder, FashionMnist.FileName(label)), json);
 
     [Fact]
-    public void The_last_images_of_each_class_are_the_test_set_and_the_rest_train_class_by_class_in_file_order()
+    public void The_last_images_of_each_class_are_the_test_set_and_the_classes_take_turns_in_file_order()
     {
         int[] counts = [3, 4, 5, 3, 4, 5, 3, 4, 5, 6];
         WriteClasses(counts);
@@ -47,21 +47,22 @@ public sealed class FashionMnistTests : IDisposable
         Assert.Equal(counts.Sum() - 20, train.Count);
         Assert.Equal(20, test.Count);
         Assert.Equal((1, 28, 28, 10), (train.Channels, train.Height, train.Width, train.ClassCount));
+        // Train: row r of every class that has one, for r = 0, 1, ...; test: the last two rows likewise.
         int at = 0;
-        for (int k = 0; k < 10; k++)
-        {
-            for (int r = 0; r < counts[k] - 2; r++, at++)
+        for (int r = 0; r < counts.Max() - 2; r++)
+            for (int k = 0; k < 10; k++)
             {
+                if (r >= counts[k] - 2) continue;
                 Assert.Equal(k, train.GetLabel(at));
-                Assert.Equal(Image(k, r), train.GetImage(at).ToArray());
+                Assert.Equal(Image(k, r), train.GetImage(at++).ToArray());
             }
-
-            for (int r = 0; r < 2; r++)
+        Assert.Equal(train.Count, at);
+        for (int r = 0; r < 2; r++)
+            for (int k = 0; k < 10; k++)
             {
-                Assert.Equal(k, test.GetLabel(2 * k + r));
-                Assert.Equal(Image(k, counts[k] - 2 + r), test.GetImage(2 * k + r).ToArray());
+                Assert.Equal(k, test.GetLabel(10 * r + k));
+                Assert.Equal(Image(k, counts[k] - 2 + r), test.GetImage(10 * r + k).ToArray());
             }
-        }
     }
 
     [Fact]
@@ -76,7 +77,7 @@ public sealed class FashionMnistTests : IDisposable
 
         Assert.Equal(20, train.Count);
         Assert.Equal(Image(0, 0), train.GetImage(0).ToArray());
-        Assert.Equal(Image(0, 1), train.GetImage(1).ToArray());
+        Assert.Equal(Image(0, 1), train.GetImage(10).ToArray()); // the second turn of class 0
         Assert.Equal(Image(0, 2), test.GetImage(0).ToArray());
         Assert.Equal(1, test.GetLabel(1));
     }
@@ -106,9 +107,11 @@ public sealed class FashionMnistTests : IDisposable
 
         Assert.True(new FileInfo(Path.Combine(_folder, "4.json")).Length > 2 << 20);
         Assert.Equal(4 * 1 + 899 + 5 * 1, train.Count);
-        for (int r = 0; r < 899; r++)
+        // The first turn takes one image of every class; after that class 4 is the only one left.
+        Assert.Equal(rows[0], train.GetImage(4).ToArray());
+        for (int r = 1; r < 899; r++)
         {
-            Assert.Equal(rows[r], train.GetImage(4 + r).ToArray());
+            Assert.Equal(rows[r], train.GetImage(9 + r).ToArray());
         }
     }
 
