@@ -39,7 +39,11 @@ public static partial class F
         var y = Tensor.Empty([n, outC, g.OutHeight, g.OutWidth], backend); // y: (N, O, outH, outW)
 
         int chunk = ChunkSize(g.ColumnSize, n);
-        using (var columns = Scratch(chunk * g.ColumnSize, backend))
+        bool needs = bias is null ? Autograd.Needs(x, weight) : Autograd.Needs(x, weight, bias);
+        // When one chunk holds the whole batch, its columns are kept for the weight gradient
+        // (a tensor of the step's scope) instead of being unfolded again in the backward pass.
+        bool keep = needs && weight.RequiresGrad && chunk >= n;
+        var columns = keep ? Tensor.Empty([chunk * g.ColumnSize], backend) : Scratch(chunk * g.ColumnSize, backend);
         using (var product = Scratch(chunk * outC * positions, backend))
         {
             for (int first = 0; first < n; first += chunk)
@@ -51,15 +55,17 @@ public static partial class F
                 PositionsToImages(product, y, first, count, outC, positions, accumulate: false);
             }
         }
+        if (!keep) columns.Dispose();
+        var columnsKept = columns;
         if (bias is not null) AddChannelBias(y, bias);
 
-        bool needs = bias is null ? Autograd.Needs(x, weight) : Autograd.Needs(x, weight, bias);
         if (needs)
             Autograd.Record(y, "conv2d", bias is null ? [x, weight] : [x, weight, bias], dy =>
             {
                 if (bias is { RequiresGrad: true }) ChannelSums(dy, bias.GradForAccumulation());
                 if (!x.RequiresGrad && !weight.RequiresGrad) return;
-                using var columns = Scratch(chunk * g.ColumnSize, backend);
+                using var scratch = keep ? null : Scratch(chunk * g.ColumnSize, backend);
+                var columns = keep ? columnsKept : scratch!;
                 using var gradient = Scratch(chunk * outC * positions, backend);
                 for (int first = 0; first < n; first += chunk)
                 {
@@ -68,7 +74,7 @@ public static partial class F
                     if (weight.RequiresGrad)
                     {
                         // dW (O, C*kh*kw) += dY^T @ columns
-                        backend.Im2Col(x.Buffer.At(first * g.ImageSize), count, g, columns.Buffer);
+                        if (!keep) backend.Im2Col(x.Buffer.At(first * g.ImageSize), count, g, columns.Buffer);
                         backend.Gemm(true, false, outC, patch, rows, 1f, gradient.Buffer, outC, columns.Buffer, patch, 1f, weight.GradForAccumulation().Buffer, patch);
                     }
                     if (x.RequiresGrad)

@@ -90,6 +90,14 @@ public class FusedKernelTests
         => Agree(t => F.Conv2d(t[0], t[1], t[2], padding: 1),
             [([n, inC, h, w], Values(n * inC * h * w, -1, 1), true), ([outC, inC, 3, 3], Values(outC * inC * 9, -1, 1), true), ([outC], Values(outC, -1, 1), true)], 2e-5f);
 
+    [Theory]
+    [InlineData(2, 32, 32, 32, 32)]  // F(4x4, 3x3): wide tile rows across the lanes
+    [InlineData(3, 32, 40, 9, 14)]   // ragged 4x4 tiles at the bottom and right, groups spanning tile rows and images
+    [InlineData(5, 48, 32, 4, 4)]    // one tile per image
+    public void Large_tile_winograd_3x3_convolution_equals_im2col(int n, int inC, int outC, int h, int w)
+        => Agree(t => F.Conv2d(t[0], t[1], padding: 1),
+            [([n, inC, h, w], Values(n * inC * h * w, -1, 1), true), ([outC, inC, 3, 3], Values(outC * inC * 9, -0.2f, 0.2f), true)], 1e-4f);
+
     [Fact]
     public void Winograd_goes_through_images_in_several_chunks()
         => Agree(t => F.Conv2d(t[0], t[1], padding: 1),
