@@ -66,8 +66,8 @@ public abstract class AutoencoderModel : Module
         return IsVariational ? (_mu!.Forward(h), _logVar!.Forward(h)) : (_code!.Forward(h), null);
     }
 
-    /// <summary>z = mu + eps * exp(logVar / 2) with eps from <paramref name="generator"/>.</summary>
-    public static Tensor Reparameterize(Tensor mu, Tensor logVar, Generator generator) => F.Reparameterize(mu, logVar, generator);
+    /// <summary>The reparameterization trick: z = mu + eps * exp(logVar / 2), differentiable in mu and logVar, for given standard-normal eps.</summary>
+    public static Tensor Reparameterize(Tensor mu, Tensor logVar, Tensor eps) => F.Reparameterize(mu, logVar, eps);
 
     /// <summary>The expected image for each code (B, C, H, W): probabilities for a Bernoulli model, means for a Gaussian one.</summary>
     public Tensor Decode(Tensor z, int[]? labels = null)
@@ -101,7 +101,7 @@ public abstract class AutoencoderModel : Module
         }
         var mu = _mu!.Forward(h);
         var logVar = _logVar!.Forward(h);
-        var z = F.Reparameterize(mu, logVar, eps ?? throw new ArgumentNullException(nameof(eps), "A VAE's loss needs latent noise."));
+        var z = Reparameterize(mu, logVar, eps ?? throw new ArgumentNullException(nameof(eps), "A VAE's loss needs latent noise."));
         var reconstruction = ReconstructionNll(DecodeOutput(z, condition), images);
         var kl = Config.Kl == KlEstimator.ClosedForm
             ? F.KlStandardNormal(mu, logVar)

@@ -1,0 +1,38 @@
+using System.Reflection;
+using Vae.Engine.Backends;
+using Vae.Engine.Tests.Ops;
+
+namespace Vae.Engine.Tests.Backends;
+
+/// <summary>Every registered backend gets the shared op tests: a new device is covered by joining the registry.</summary>
+public class BackendRegistryTests
+{
+    public static TheoryData<string> SharedSuites() => [nameof(GradientCheckTests), nameof(GoldenOpTests), nameof(OpValueTests)];
+
+    [Theory]
+    [MemberData(nameof(SharedSuites))]
+    public void Each_shared_op_suite_runs_on_every_registered_backend(string suite)
+    {
+        var baseType = typeof(BackendTests).Assembly.GetTypes().Single(t => t.Name == suite);
+        var covered = baseType.Assembly.GetTypes()
+            .Where(t => !t.IsAbstract && t.IsSubclassOf(baseType))
+            .Select(t => ((IBackend)typeof(BackendTests).GetProperty("Backend", BindingFlags.Instance | BindingFlags.NonPublic)!.GetValue(Activator.CreateInstance(t))!).Name)
+            .ToHashSet();
+        foreach (var backend in BackendRegistry.Available)
+            Assert.True(covered.Contains(backend.Name), $"{suite} has no test class for the registered backend '{backend.Name}'.");
+    }
+
+    [Fact]
+    public void An_unknown_backend_name_is_refused_with_the_available_ones_listed()
+    {
+        var e = Assert.Throws<ArgumentException>(() => BackendRegistry.Find("tpu"));
+        Assert.Contains("cpu", e.Message);
+    }
+
+    [Fact]
+    public void The_composed_backend_offers_no_fused_kernels_so_its_ops_compose_primitives()
+    {
+        Assert.NotNull(BackendRegistry.Find("cpu").Fused);
+        Assert.Null(BackendRegistry.Find("cpu-composed").Fused);
+    }
+}
