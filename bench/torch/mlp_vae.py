@@ -7,24 +7,10 @@ usage: /usr/bin/python3 mlp_vae.py MNIST_DIR EPOCHS [THREADS]
 import os
 import sys
 
-# Both must be set before numpy/torch load OpenBLAS. PyTorch already runs its
-# own intra-op threads; OpenBLAS threads on top of them oversubscribe the cores
-# and cost several times the run time. On AMD CPUs OpenBLAS does not pick its
-# AVX-512 kernels by itself, so name the core type when the CPU has them, even
-# over a weaker value inherited from the environment (BENCH_OPENBLAS_CORETYPE
-# names another one on purpose).
-os.environ["OPENBLAS_NUM_THREADS"] = "1"
-try:
-    with open("/proc/cpuinfo") as f:
-        if "avx512f" in f.read():
-            os.environ["OPENBLAS_CORETYPE"] = "SkylakeX"
-except OSError:
-    pass
-if os.environ.get("BENCH_OPENBLAS_CORETYPE"):
-    os.environ["OPENBLAS_CORETYPE"] = os.environ["BENCH_OPENBLAS_CORETYPE"]
+import benchcpu
 
-import gzip
-import resource
+benchcpu.configure_blas()  # before numpy/torch load OpenBLAS
+
 import time
 
 import numpy as np
@@ -36,27 +22,8 @@ BATCH = 128
 EVAL_BATCH = 1000
 
 
-def read_idx(directory, name):
-    """Reads an IDX file, raw or gzip-compressed (NAME or NAME.gz)."""
-    path = os.path.join(directory, name)
-    if not os.path.exists(path) and os.path.exists(path + ".gz"):
-        path += ".gz"
-    opener = gzip.open if path.endswith(".gz") else open
-    with opener(path, "rb") as f:
-        data = f.read()
-    if len(data) < 4 or data[0] != 0 or data[1] != 0 or data[2] != 0x08:
-        raise SystemExit(f"{path}: not an unsigned-byte IDX file")
-    ndim = data[3]
-    dims = [int.from_bytes(data[4 + 4 * i:8 + 4 * i], "big") for i in range(ndim)]
-    count = int(np.prod(dims))
-    offset = 4 + 4 * ndim
-    if len(data) < offset + count:
-        raise SystemExit(f"{path}: truncated ({len(data)} bytes, header promises {offset + count})")
-    return np.frombuffer(data, dtype=np.uint8, count=count, offset=offset).reshape(dims)
-
-
 def load_images(directory, name):
-    raw = read_idx(directory, name)
+    raw = benchcpu.read_idx(directory, name)
     return torch.from_numpy(raw.reshape(raw.shape[0], -1).astype(np.float32) / 255.0)
 
 
@@ -96,8 +63,7 @@ def main():
 
     model = Vae()
     opt = torch.optim.Adam(model.parameters(), lr=1e-3)
-    print(f"# torch {torch.__version__} threads {torch.get_num_threads()} "
-          f"OPENBLAS_CORETYPE={os.environ.get('OPENBLAS_CORETYPE', '')}", flush=True)
+    print(benchcpu.header(torch), flush=True)
 
     total = 0.0
     n_train = train.shape[0]
@@ -127,8 +93,7 @@ def main():
         print(f"epoch {epoch} train {seen / n_train:.4f} test {tested / test.shape[0]:.4f} seconds {seconds:.3f}",
               flush=True)
 
-    print(f"total_train_seconds {total:.3f}")
-    print(f"peak_rss_mb {resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024:.1f}")
+    benchcpu.print_totals(total)
 
 
 if __name__ == "__main__":

@@ -1,0 +1,79 @@
+"""What the PyTorch benchmark scripts share: the CPU library set-up that gives PyTorch
+its best showing, the IDX reader and the closing report lines.
+
+configure_blas() must run before numpy or torch is imported (OpenBLAS reads its
+environment when it loads).
+"""
+import gzip
+import os
+import resource
+
+
+def configure_blas():
+    """Keeps OpenBLAS single-threaded and asks for its AVX-512 kernels where the CPU has them.
+
+    PyTorch already runs its own intra-op threads; OpenBLAS threads on top of them
+    oversubscribe the cores and cost several times the run time. On AMD CPUs OpenBLAS
+    does not pick its AVX-512 kernels by itself, so the core type is named when the CPU
+    has them, even over a weaker value inherited from the environment
+    (BENCH_OPENBLAS_CORETYPE names another one on purpose).
+    """
+    os.environ["OPENBLAS_NUM_THREADS"] = "1"
+    try:
+        with open("/proc/cpuinfo") as f:
+            if "avx512f" in f.read():
+                os.environ["OPENBLAS_CORETYPE"] = "SkylakeX"
+    except OSError:
+        pass
+    if os.environ.get("BENCH_OPENBLAS_CORETYPE"):
+        os.environ["OPENBLAS_CORETYPE"] = os.environ["BENCH_OPENBLAS_CORETYPE"]
+
+
+def header(torch, **extra):
+    """The '# torch ...' line every script prints first."""
+    fields = "".join(f" {k} {v}" for k, v in extra.items())
+    return (f"# torch {torch.__version__} threads {torch.get_num_threads()}{fields} "
+            f"OPENBLAS_CORETYPE={os.environ.get('OPENBLAS_CORETYPE', '')}")
+
+
+def read_idx(directory, name):
+    """Reads an unsigned-byte IDX file, raw or gzip-compressed (NAME or NAME.gz)."""
+    import numpy as np
+
+    path = os.path.join(directory, name)
+    if not os.path.exists(path) and os.path.exists(path + ".gz"):
+        path += ".gz"
+    opener = gzip.open if path.endswith(".gz") else open
+    with opener(path, "rb") as f:
+        data = f.read()
+    if len(data) < 4 or data[0] != 0 or data[1] != 0 or data[2] != 0x08:
+        raise SystemExit(f"{path}: not an unsigned-byte IDX file")
+    ndim = data[3]
+    dims = [int.from_bytes(data[4 + 4 * i:8 + 4 * i], "big") for i in range(ndim)]
+    count = int(np.prod(dims))
+    offset = 4 + 4 * ndim
+    if len(data) < offset + count:
+        raise SystemExit(f"{path}: truncated ({len(data)} bytes, header promises {offset + count})")
+    return np.frombuffer(data, dtype=np.uint8, count=count, offset=offset).reshape(dims)
+
+
+def peak_rss_mb():
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+
+
+def print_totals(total_seconds, batches=None):
+    """The closing lines: seconds_per_batch (when batches is given), total_train_seconds, peak_rss_mb."""
+    if batches is not None:
+        print(f"seconds_per_batch {total_seconds / max(1, batches):.4f}")
+    print(f"total_train_seconds {total_seconds:.3f}")
+    print(f"peak_rss_mb {peak_rss_mb():.1f}", flush=True)
+
+
+def positive_int(text, what, usage):
+    try:
+        value = int(text)
+    except ValueError:
+        value = 0
+    if value < 1:
+        raise SystemExit(f"{what} must be a positive integer, got '{text}'\n{usage}")
+    return value
