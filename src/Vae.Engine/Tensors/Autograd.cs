@@ -50,9 +50,12 @@ public static class Autograd
     /// <summary>
     /// Accumulates d(root)/d(leaf) into every leaf's <see cref="Tensor.Grad"/>. The root must hold one
     /// element unless <paramref name="gradient"/> is given. The graph is released afterwards, and so
-    /// are the gradients of the tensors in it that are not leaves.
+    /// are the gradients of the tensors in it that are not leaves. With <paramref name="freeIntermediates"/>
+    /// the values of those tensors go too, each as soon as the ops that use it have run their backward
+    /// pass, as PyTorch frees saved tensors: training's memory then falls during the backward pass
+    /// instead of staying at the forward pass's peak. Read any value you need before calling it.
     /// </summary>
-    public static void Backward(Tensor root, Tensor? gradient = null)
+    public static void Backward(Tensor root, Tensor? gradient = null, bool freeIntermediates = false)
     {
         if (!root.RequiresGrad) throw new InvalidOperationException("Backward() was called on a tensor that does not require a gradient: no parameter took part in computing it.");
         if (gradient is null && root.Count != 1)
@@ -74,6 +77,8 @@ public static class Autograd
             // where only leaves keep a gradient.
             t.Grad?.Dispose();
             t.Grad = null;
+            // Everything that reads t ran before it in this order, and t's own backward has run.
+            if (freeIntermediates && !ReferenceEquals(t, root)) t.Dispose();
         }
     }
 
@@ -111,4 +116,7 @@ public sealed partial class Tensor
 {
     /// <summary>Computes gradients of this tensor with respect to every leaf that requires one.</summary>
     public void Backward(Tensor? gradient = null) => Autograd.Backward(this, gradient);
+
+    /// <summary>As <see cref="Backward(Tensor?)"/>, also freeing every intermediate value as soon as it is no longer needed (training steps).</summary>
+    public void Backward(bool freeIntermediates) => Autograd.Backward(this, null, freeIntermediates);
 }

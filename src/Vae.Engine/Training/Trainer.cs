@@ -72,18 +72,20 @@ public sealed class Trainer
         loader.Arrange(Generator.ForStream(Options.Seed, 1000 + (ulong)epoch));
         var noise = Generator.ForStream(Options.Seed, 2000 + (ulong)epoch);
         var sums = new LossAccumulator();
+        var backend = Model.Backend;
         for (int b = 0; b < loader.BatchCount; b++)
         {
             cancellationToken.ThrowIfCancellationRequested();
             using var scope = TensorScope.Begin();
-            var (x, labels) = loader.Load(b, Model.Backend); // x: (B, C, H, W)
+            var (x, labels) = loader.Load(b, backend); // x: (B, C, H, W)
             Optimizer.ZeroGrad();
             var loss = Model.Loss(x, labels, noise);
             int n = x.Shape[0];
-            (Options.AverageLossOverBatch ? F.MulScalar(loss.Total, 1f / n) : loss.Total).Backward();
+            // The parts are read first: the backward pass frees every intermediate value it is done with.
+            double total = loss.Total.Item(), reconstruction = loss.Reconstruction.Item(), kl = loss.Kl.Item();
+            (Options.AverageLossOverBatch ? F.MulScalar(loss.Total, 1f / n) : loss.Total).Backward(freeIntermediates: true);
             Optimizer.Step();
 
-            double total = loss.Total.Item(), reconstruction = loss.Reconstruction.Item(), kl = loss.Kl.Item();
             if (!double.IsFinite(total))
                 throw new TrainingDivergedException($"The loss became {total} at epoch {epoch}, batch {b + 1}; lower the learning rate or check the data.");
             sums.Add(total, reconstruction, kl, n);
@@ -102,11 +104,12 @@ public sealed class Trainer
         loader.Arrange(null);
         var noise = Generator.ForStream(Options.Seed, 3000 + (ulong)epoch);
         var sums = new LossAccumulator();
+        var backend = Model.Backend;
         for (int b = 0; b < loader.BatchCount; b++)
         {
             cancellationToken.ThrowIfCancellationRequested();
             using var scope = TensorScope.Begin();
-            var (x, labels) = loader.Load(b, Model.Backend);
+            var (x, labels) = loader.Load(b, backend);
             var loss = Model.Loss(x, labels, noise);
             sums.Add(loss.Total.Item(), loss.Reconstruction.Item(), loss.Kl.Item(), x.Shape[0]);
         }

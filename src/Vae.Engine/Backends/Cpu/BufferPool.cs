@@ -27,6 +27,12 @@ internal sealed class BufferPool
         long limit = length + length / 3L;
         lock (_lock)
         {
+            // Steady-state training asks for sizes it freed before: an exact hit needs no search.
+            if (_free.TryGetValue(length, out var exact) && exact.Count > 0)
+            {
+                _pooledFloats -= length;
+                return exact.Pop();
+            }
             foreach (var (size, stack) in _free)
             {
                 if (size < length) continue;

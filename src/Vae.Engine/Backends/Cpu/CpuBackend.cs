@@ -57,7 +57,32 @@ public sealed unsafe partial class CpuBackend : IBackend, IFusedKernels
 
     public void Download(BufferRef source, Span<float> destination) => Span(source, destination.Length).CopyTo(destination);
 
-    public void Fill(BufferRef destination, int count, float value) => Span(destination, count).Fill(value);
+    public void Fill(BufferRef destination, int count, float value)
+    {
+        const int Chunk = 64 * 1024;
+        if (count < 4 * Chunk)
+        {
+            Span(destination, count).Fill(value);
+            return;
+        }
+        // Gradients are cleared every step: large ones on every thread of the budget.
+        var state = new FillChunks(Ptr(destination), count, value);
+        CpuParallel.For((count + Chunk - 1) / Chunk, ThreadBudget.Current, state, &FillChunks.Run);
+    }
+
+    private readonly struct FillChunks(float* destination, int count, float value)
+    {
+        private readonly float* _destination = destination;
+        private readonly int _count = count;
+        private readonly float _value = value;
+
+        public static void Run(int chunk, ref FillChunks s)
+        {
+            const int Chunk = 64 * 1024;
+            int start = chunk * Chunk;
+            new Span<float>(s._destination + start, Math.Min(Chunk, s._count - start)).Fill(s._value);
+        }
+    }
 
     public void Copy(BufferRef source, ReadOnlySpan<int> sourceStrides, BufferRef destination, ReadOnlySpan<int> destinationStrides, ReadOnlySpan<int> shape, bool accumulate)
         => StridedCopy.Run(Ptr(source), sourceStrides, Ptr(destination), destinationStrides, shape, accumulate, ThreadBudget.Current);

@@ -16,7 +16,9 @@ public sealed class ResidualBlock : Layer
 {
     private readonly Layer _c1, _c2;
     private readonly BatchNorm _b1, _b2;
-    private readonly Sequential? _shortcut;
+    private readonly Conv2d? _shortcutConv;
+    private readonly BatchNorm? _shortcutNorm;
+    private readonly int _upsample;
 
     public ResidualBlock(int inChannels, int outChannels, Generator generator, int stride = 1, int upsample = 1, bool decoder = false, IBackend? backend = null)
     {
@@ -30,10 +32,11 @@ public sealed class ResidualBlock : Layer
         {
             var layers = new List<Layer>();
             if (upsample > 1) layers.Add(new Upsample(upsample));
-            layers.Add(new Conv2d(inChannels, outChannels, 1, generator, stride: stride, bias: false, backend: backend));
-            layers.Add(new BatchNorm(outChannels, backend: backend));
-            _shortcut = RegisterModule("short", new Sequential([.. layers]));
+            layers.Add(_shortcutConv = new Conv2d(inChannels, outChannels, 1, generator, stride: stride, bias: false, backend: backend));
+            layers.Add(_shortcutNorm = new BatchNorm(outChannels, backend: backend));
+            RegisterModule("short", new Sequential([.. layers]));
         }
+        _upsample = upsample;
     }
 
     public override Tensor Forward(Tensor x)
@@ -41,7 +44,7 @@ public sealed class ResidualBlock : Layer
         var c1 = _c1.Forward(x);
         var h = _b1.Forward(c1);                       // relu(b1(c1(x)))
         var c2 = _c2.Forward(h);
-        var shortcut = _shortcut is null ? x : _shortcut.Forward(x);
+        var shortcut = _shortcutConv is null ? x : Shortcut(x);
         var y = _b2.Forward(c2, shortcut);             // relu(b2(c2(h)) + shortcut)
         if (!Autograd.IsEnabled)
         {
@@ -50,6 +53,25 @@ public sealed class ResidualBlock : Layer
             if (!ReferenceEquals(shortcut, x)) shortcut.Dispose();
         }
         return y;
+    }
+
+    /// <summary>
+    /// bn(conv1x1(upsample(x))), computed as bn(upsample(conv1x1(x))): nearest upsampling commutes
+    /// with a 1x1 convolution, so the product runs on a quarter of the pixels and the large
+    /// upsampled input is never stored.
+    /// </summary>
+    private Tensor Shortcut(Tensor x)
+    {
+        var projected = _shortcutConv!.Forward(x);
+        if (_upsample > 1)
+        {
+            var small = projected;
+            projected = F.UpsampleNearest(small, _upsample);
+            if (!Autograd.IsEnabled) small.Dispose();
+        }
+        var normalised = _shortcutNorm!.Forward(projected);
+        if (!Autograd.IsEnabled) projected.Dispose();
+        return normalised;
     }
 
     /// <summary>Parameters of a block with these settings, without building it.</summary>
