@@ -1,4 +1,6 @@
 using System.Numerics;
+using System.Runtime.Intrinsics;
+using System.Runtime.Intrinsics.X86;
 
 namespace Vae.Engine.Backends.Cpu;
 
@@ -298,72 +300,95 @@ public sealed unsafe partial class CpuBackend
         Vector.Store(y3, dst + 5 * dstStep);
     }
 
-    /// <summary>U[k, o, c] = (G g G^T)[k] for g = W[o, c] (or, flipped, U[k, c, o] for W[o, c] rotated 180 degrees).</summary>
+    /// <summary>
+    /// U[k, o, c] = (G g G^T)[k] for g = W[o, c] (or, flipped, U[k, c, o] for W[o, c] rotated 180
+    /// degrees), filters split over the thread budget.
+    /// </summary>
     private static void FilterTransform4(float* weight, float* u, int outC, int inC, bool flip)
     {
-        Span<double> g = stackalloc double[9];
-        Span<double> t = stackalloc double[18];
-        Span<double> row = stackalloc double[6];
-        long plane = (long)outC * inC;
-        for (int o = 0; o < outC; o++)
-            for (int c = 0; c < inC; c++)
-            {
-                float* src = weight + ((long)o * inC + c) * 9;
-                for (int i = 0; i < 9; i++) g[i] = flip ? src[8 - i] : src[i];
-                // t = G g (6x3), in double so the filter side adds no round-off of its own.
-                for (int j = 0; j < 3; j++) GTimes(g[j], g[3 + j], g[6 + j], t, j, 3);
-                long at = flip ? (long)c * outC + o : (long)o * inC + c;
-                for (int i = 0; i < 6; i++)
-                {
-                    GTimes(t[3 * i], t[3 * i + 1], t[3 * i + 2], row, 0, 1);
-                    for (int j = 0; j < 6; j++) u[(6 * i + j) * plane + at] = (float)row[j];
-                }
-            }
-    }
-
-    /// <summary>out[offset + i * step] = (G (g0, g1, g2))[i], i = 0..5.</summary>
-    private static void GTimes(double g0, double g1, double g2, Span<double> output, int offset, int step)
-    {
-        output[offset] = g0 / 4;
-        output[offset + step] = -(g0 + g1 + g2) / 6;
-        output[offset + 2 * step] = -(g0 - g1 + g2) / 6;
-        output[offset + 3 * step] = g0 / 24 + g1 / 12 + g2 / 6;
-        output[offset + 4 * step] = g0 / 24 - g1 / 12 + g2 / 6;
-        output[offset + 5 * step] = g2;
+        var job = new FilterJob { Weight = weight, U = u, Out = outC, In = inC, Flip = flip };
+        CpuParallel.For(outC, outC * inC >= 4096 ? ThreadBudget.Current : 1, job, &FilterJob.Forward);
     }
 
     /// <summary>dW[o, c] += G^T dU[., o, c] G, the adjoint of <see cref="FilterTransform4"/>.</summary>
     private static void FilterTransformAdjoint4(float* du, float* dWeight, int outC, int inC)
     {
-        long plane = (long)outC * inC;
-        Span<double> d = stackalloc double[36];
-        Span<double> r = stackalloc double[18];
-        Span<double> column = stackalloc double[3];
-        for (int o = 0; o < outC; o++)
-            for (int c = 0; c < inC; c++)
+        var job = new FilterJob { Weight = dWeight, U = du, Out = outC, In = inC };
+        CpuParallel.For(outC, outC * inC >= 4096 ? ThreadBudget.Current : 1, job, &FilterJob.Adjoint);
+    }
+
+    private struct FilterJob
+    {
+        public float* Weight, U;
+        public int Out, In;
+        public bool Flip;
+
+        public static void Forward(int o, ref FilterJob s)
+        {
+            long plane = (long)s.Out * s.In;
+            float* t = stackalloc float[18];
+            float* row = stackalloc float[6];
+            for (int c = 0; c < s.In; c++)
             {
-                long at = (long)o * inC + c;
-                for (int k = 0; k < 36; k++) d[k] = du[k * plane + at];
-                // r = G^T dU (3x6), column by column; then dg = r G (3x3), row by row.
+                float* g = s.Weight + ((long)o * s.In + c) * 9;
+                long at = s.Flip ? (long)c * s.Out + o : (long)o * s.In + c;
+                // t = G g (6x3) column by column, then U = t G^T row by row.
+                for (int j = 0; j < 3; j++)
+                {
+                    float g0 = s.Flip ? g[8 - j] : g[j], g1 = s.Flip ? g[5 - j] : g[3 + j], g2 = s.Flip ? g[2 - j] : g[6 + j];
+                    GTimes(g0, g1, g2, t + j, 3);
+                }
+                for (int i = 0; i < 6; i++)
+                {
+                    GTimes(t[3 * i], t[3 * i + 1], t[3 * i + 2], row, 1);
+                    for (int j = 0; j < 6; j++) s.U[(6 * i + j) * plane + at] = row[j];
+                }
+            }
+        }
+
+        public static void Adjoint(int o, ref FilterJob s)
+        {
+            long plane = (long)s.Out * s.In;
+            float* r = stackalloc float[18];
+            float* column = stackalloc float[3];
+            for (int c = 0; c < s.In; c++)
+            {
+                long at = (long)o * s.In + c;
+                float* du = s.U + at;
+                // r = G^T dU (3x6) column by column; then dg = r G (3x3) row by row.
                 for (int j = 0; j < 6; j++)
                 {
-                    GTransposeTimes(d[j], d[6 + j], d[12 + j], d[18 + j], d[24 + j], d[30 + j], column);
+                    GTransposeTimes(du[j * plane], du[(6 + j) * plane], du[(12 + j) * plane], du[(18 + j) * plane], du[(24 + j) * plane], du[(30 + j) * plane], column);
                     r[j] = column[0]; r[6 + j] = column[1]; r[12 + j] = column[2];
                 }
-                float* dst = dWeight + at * 9;
+                float* dst = s.Weight + at * 9;
                 for (int k = 0; k < 3; k++)
                 {
                     GTransposeTimes(r[6 * k], r[6 * k + 1], r[6 * k + 2], r[6 * k + 3], r[6 * k + 4], r[6 * k + 5], column);
-                    dst[3 * k] += (float)column[0]; dst[3 * k + 1] += (float)column[1]; dst[3 * k + 2] += (float)column[2];
+                    dst[3 * k] += column[0]; dst[3 * k + 1] += column[1]; dst[3 * k + 2] += column[2];
                 }
             }
+        }
+    }
+
+    /// <summary>output[i * step] = (G (g0, g1, g2))[i], i = 0..5.</summary>
+    private static void GTimes(float g0, float g1, float g2, float* output, int step)
+    {
+        const float Sixth = 1f / 6, Twelfth = 1f / 12, TwentyFourth = 1f / 24;
+        output[0] = 0.25f * g0;
+        output[step] = -Sixth * (g0 + g1 + g2);
+        output[2 * step] = -Sixth * (g0 - g1 + g2);
+        output[3 * step] = TwentyFourth * g0 + Twelfth * g1 + Sixth * g2;
+        output[4 * step] = TwentyFourth * g0 - Twelfth * g1 + Sixth * g2;
+        output[5 * step] = g2;
     }
 
     /// <summary>(G^T u) for a 6-vector u: 3 values.</summary>
-    private static void GTransposeTimes(double u0, double u1, double u2, double u3, double u4, double u5, Span<double> output)
+    private static void GTransposeTimes(float u0, float u1, float u2, float u3, float u4, float u5, float* output)
     {
-        output[0] = u0 / 4 - (u1 + u2) / 6 + (u3 + u4) / 24;
-        output[1] = (u2 - u1) / 6 + (u3 - u4) / 12;
-        output[2] = (u3 + u4 - u1 - u2) / 6 + u5;
+        const float Sixth = 1f / 6, Twelfth = 1f / 12, TwentyFourth = 1f / 24;
+        output[0] = 0.25f * u0 - Sixth * (u1 + u2) + TwentyFourth * (u3 + u4);
+        output[1] = Sixth * (u2 - u1) + Twelfth * (u3 - u4);
+        output[2] = Sixth * (u3 + u4 - u1 - u2) + u5;
     }
 }
