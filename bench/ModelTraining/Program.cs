@@ -44,11 +44,13 @@ bool limited = maxBatches != int.MaxValue;
 if (limited) train = train.Take(maxBatches * batch);
 if (limited && family == "resnet") test = test.Take(1000);
 
+// BENCH_SEED picks another seed (weights, shuffling and noise), to see run-to-run spread.
+ulong seed = ulong.TryParse(Environment.GetEnvironmentVariable("BENCH_SEED"), out var s) ? s : 0;
 ModelConfig config = family == "conv" ? ModelPresets.ConvVae : ModelPresets.ResNetVae;
-var model = ModelRegistry.Create(config, seed: 0);
+var model = ModelRegistry.Create(config, seed);
 var options = TrainingOptions.For(config) with
 {
-    Epochs = epochs, BatchSize = batch, Seed = 0, Threads = threads, EvaluationBatchSize = family == "conv" ? 1000 : 500,
+    Epochs = epochs, BatchSize = batch, Seed = seed, Threads = threads, EvaluationBatchSize = family == "conv" ? 1000 : 500,
 };
 var trainer = new Trainer(model, options);
 Console.WriteLine($"# engine cpu gemm {(CpuBackend.OpenBlasAvailable && CpuBackend.GemmPath != GemmPath.Managed ? "openblas" : "managed")} threads {threads} " +

@@ -80,7 +80,7 @@ def main():
     max_batches = benchcpu.positive_int(sys.argv[4], "MAX_BATCHES", USAGE) if len(sys.argv) > 4 else None
 
     torch.set_num_threads(threads)
-    torch.manual_seed(0)
+    torch.manual_seed(int(os.environ.get("BENCH_SEED", "0")))  # BENCH_SEED shows run-to-run spread
     train = load_images(directory, "train-images-idx3-ubyte")
     test = load_images(directory, "t10k-images-idx3-ubyte")
     model = ConvVae()

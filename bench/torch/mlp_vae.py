@@ -57,7 +57,7 @@ def main():
     threads = int(sys.argv[3]) if len(sys.argv) > 3 else os.cpu_count()
 
     torch.set_num_threads(threads)
-    torch.manual_seed(0)
+    torch.manual_seed(int(os.environ.get("BENCH_SEED", "0")))  # BENCH_SEED shows run-to-run spread
     train = load_images(directory, "train-images-idx3-ubyte")
     test = load_images(directory, "t10k-images-idx3-ubyte")
 

@@ -143,7 +143,7 @@ def main():
     batch = benchcpu.positive_int(sys.argv[5], "BATCH", USAGE) if len(sys.argv) > 5 else 128
 
     torch.set_num_threads(threads)
-    torch.manual_seed(0)
+    torch.manual_seed(int(os.environ.get("BENCH_SEED", "0")))  # BENCH_SEED shows run-to-run spread
     train = load_split(directory, [f"data_batch_{i}.png" for i in range(1, 6)], "train_lables.json")
     test = load_split(directory, ["test_batch.png"], "test_lables.json")[:TEST_IMAGES]
     model = ResNetVae()
