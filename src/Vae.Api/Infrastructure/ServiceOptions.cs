@@ -25,6 +25,8 @@ public sealed class JobsOptions
     /// <summary>Epochs of that default job.</summary>
     public int DefaultJobEpochs { get; set; } = 10;
     public int MaxEpochs { get; set; } = 200;
+    /// <summary>How often a running job's batch progress is written to its record (every epoch's always is).</summary>
+    public double ProgressIntervalSeconds { get; set; } = 5;
 }
 
 /// <summary>Datasets ("Datasets" section).</summary>

@@ -1,4 +1,5 @@
 using Microsoft.Extensions.Options;
+using Vae.Api.Datasets;
 using Vae.Api.Infrastructure;
 using Vae.Api.Storage;
 
@@ -8,7 +9,7 @@ namespace Vae.Api.Jobs;
 /// On the very first start (no model, no job), queues one default MNIST VAE job so the demo has a
 /// model to show a few minutes later. Jobs:SeedDefaultJob = false turns this off.
 /// </summary>
-public sealed class DefaultJobSeeder(IVaeStore store, JobQueue queue, IOptions<JobsOptions> options, ILogger<DefaultJobSeeder> log) : IHostedService
+public sealed class DefaultJobSeeder(IVaeStore store, JobQueue queue, DatasetCatalog datasets, IOptions<JobsOptions> options, ILogger<DefaultJobSeeder> log) : IHostedService
 {
     public const string DefaultName = "default MNIST VAE";
 
@@ -18,7 +19,8 @@ public sealed class DefaultJobSeeder(IVaeStore store, JobQueue queue, IOptions<J
         if (!o.SeedDefaultJob) return;
         if ((await store.ListModelsAsync(cancellationToken)).Count > 0 || (await store.ListJobsAsync(1, cancellationToken)).Count > 0) return;
 
-        var (plan, problems) = TrainingRequestValidation.Check(new TrainingRequest { Name = DefaultName, Epochs = o.DefaultJobEpochs }, o);
+        var request = new System.Text.Json.Nodes.JsonObject { ["name"] = DefaultName, ["dataset"] = "mnist", ["epochs"] = o.DefaultJobEpochs };
+        var (plan, problems) = await TrainingRequestValidation.ReadAsync(request, datasets, o, cancellationToken);
         if (plan is null)
         {
             log.LogError("The default job's settings are not valid: {Problems}", string.Join(" ", problems.Select(p => $"{p.Field} {p.Message}")));

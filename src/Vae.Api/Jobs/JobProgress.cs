@@ -45,6 +45,9 @@ public sealed class JobProgress
         }
     }
 
+    /// <summary>Listeners a job has now (0 when nobody listens or the job is not tracked).</summary>
+    public int ListenerCount(string jobId) => _topics.TryGetValue(jobId, out var topic) ? topic.Count : 0;
+
     public void Publish(string jobId, JobEvent e)
     {
         if (e.Type == JobEvent.StatusType)
@@ -64,6 +67,11 @@ public sealed class JobProgress
         private readonly Lock _gate = new();
         private readonly List<JobSubscription> _subscribers = [];
         private bool _closed;
+
+        public int Count
+        {
+            get { lock (_gate) return _subscribers.Count; }
+        }
 
         public bool Add(JobSubscription s)
         {

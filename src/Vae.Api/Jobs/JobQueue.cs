@@ -27,7 +27,7 @@ public sealed class JobQueue(ISchedulerFactory schedulers, IVaeStore store, JobR
         await store.InsertJobAsync(job, ct);
         // Once stored, the job is scheduled even if the client has gone: it was accepted.
         await ScheduleAsync(job.Id, CancellationToken.None);
-        log.LogInformation("Job {JobId} queued: {Model} on {Dataset}, {Epochs} epochs", job.Id, request.Model, request.Dataset, request.Epochs);
+        log.LogInformation("Job {JobId} queued: {Family} {Kind} on {Dataset}, {Epochs} epochs", job.Id, request.Model?.Family, request.Model?.Kind, request.Dataset, request.Epochs);
         return job;
     }
 

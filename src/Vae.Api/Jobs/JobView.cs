@@ -9,10 +9,21 @@ public sealed record LossView(double? Loss, double? Reconstruction, double? Kl);
 /// <summary>One finished epoch: train and test losses and the seconds its training pass took.</summary>
 public sealed record EpochView(int Epoch, LossView Train, LossView Test, double Seconds);
 
+/// <summary>Where a running job stands.</summary>
+/// <param name="Phase">training, then evaluating the trained model.</param>
+/// <param name="Epoch">The epoch under way (1-based).</param>
+/// <param name="Batch">Training batches done in that epoch.</param>
+/// <param name="ImagesPerSecond">Training speed, smoothed over the last batches; null before the first has been timed.</param>
+/// <param name="SecondsLeft">Estimated seconds to the end of the job (training, tests and evaluation); null until there is a speed to go by.</param>
+/// <param name="Fraction">Share of the training batches done, 0 to 1.</param>
+public sealed record JobProgressView(
+    JobPhase Phase, int Epoch, int TotalEpochs, int Batch, int BatchCount, double? ImagesPerSecond, double? SecondsLeft, double Fraction, DateTimeOffset UpdatedAt);
+
 /// <summary>A training job as the API shows it.</summary>
-/// <param name="Model">"vae" or "ae".</param>
-/// <param name="Configuration">The request with every default filled in.</param>
+/// <param name="Family">The model family: mlp, conv or resnet.</param>
+/// <param name="Request">The request with every default filled in.</param>
 /// <param name="CurrentEpoch">Epochs finished so far.</param>
+/// <param name="Progress">While the job runs: the batch within the epoch, the speed and the time left.</param>
 /// <param name="CancelRequested">A cancel was asked for; a running job stops after its current batch.</param>
 /// <param name="DurationSeconds">From start to finish, or to now while the job runs.</param>
 public sealed record JobView(
@@ -20,10 +31,11 @@ public sealed record JobView(
     string? Name,
     JobStatus Status,
     string Dataset,
-    string Model,
-    TrainingRequest Configuration,
+    string Family,
+    TrainingRequest Request,
     int CurrentEpoch,
     int TotalEpochs,
+    JobProgressView? Progress,
     IReadOnlyList<EpochView> Epochs,
     string? ModelId,
     string? Error,
@@ -33,11 +45,15 @@ public sealed record JobView(
     DateTimeOffset? FinishedAt,
     double? DurationSeconds);
 
+/// <summary>A page of jobs, newest first.</summary>
+public sealed record JobList(IReadOnlyList<JobView> Jobs);
+
 /// <summary>Sent as an SSE "batch" event after every training batch.</summary>
-public sealed record BatchProgressView(string JobId, int Epoch, int TotalEpochs, int Batch, int BatchCount, long Step, LossView Losses);
+public sealed record BatchProgressView(
+    string JobId, int Epoch, int TotalEpochs, int Batch, int BatchCount, long Step, LossView Losses, double? ImagesPerSecond, double? SecondsLeft);
 
 /// <summary>Sent as an SSE "epoch" event after every epoch (and its checkpoint).</summary>
-public sealed record EpochProgressView(string JobId, int Epoch, int TotalEpochs, LossView Train, LossView Test, double Seconds);
+public sealed record EpochProgressView(string JobId, int Epoch, int TotalEpochs, LossView Train, LossView Test, double Seconds, double? SecondsLeft);
 
 public static class JobViewExtensions
 {
@@ -47,22 +63,28 @@ public static class JobViewExtensions
             : job.FinishedAt is { } finished ? (finished - started).TotalSeconds
             : job.Status == JobStatus.Running && now is { } n ? Math.Max(0, (n - started).TotalSeconds)
             : null;
+        int total = job.Request.Epochs ?? 0;
+        var progress = job.Status == JobStatus.Running && job.Progress is { } p ? p.AsView(total) : null;
         return new JobView(
-            job.Id, job.Name, job.Status, job.Request.Dataset, job.Request.Model, job.Request,
-            job.Epochs.Count, job.Request.Epochs, job.Epochs.Select(AsView).ToArray(),
+            job.Id, job.Name, job.Status, job.Request.Dataset, job.Request.Model?.Family ?? "mlp", job.Request,
+            job.Epochs.Count, total, progress, job.Epochs.Select(AsView).ToArray(),
             job.ModelId, job.Error, job.CancelRequested, job.CreatedAt, job.StartedAt, job.FinishedAt, duration);
+    }
+
+    public static JobProgressView AsView(this JobProgressRecord p, int totalEpochs)
+    {
+        double fraction = totalEpochs <= 0 || p.BatchCount <= 0 ? 0
+            : Math.Clamp(((p.Epoch - 1) + ((double)p.Batch / p.BatchCount)) / totalEpochs, 0, 1);
+        if (p.Phase == JobPhase.Evaluating) fraction = 1;
+        return new JobProgressView(p.Phase, p.Epoch, totalEpochs, p.Batch, p.BatchCount, Finite(p.ImagesPerSecond), Finite(p.SecondsLeft), fraction, p.UpdatedAt);
     }
 
     public static EpochView AsView(this EpochMetrics m) => new(m.Epoch, m.Train.AsView(), m.Test.AsView(), m.Seconds);
 
     public static LossView AsView(this LossSummary s) => new(Finite(s.Loss), Finite(s.Reconstruction), Finite(s.Kl));
 
-    public static BatchProgressView AsView(this BatchProgress b, string jobId)
-        => new(jobId, b.Epoch, b.Epochs, b.Batch, b.BatchCount, b.Step, b.Losses.AsView());
-
-    public static EpochProgressView AsProgressView(this EpochMetrics m, string jobId, int totalEpochs)
-        => new(jobId, m.Epoch, totalEpochs, m.Train.AsView(), m.Test.AsView(), m.Seconds);
-
     // JSON has no NaN or Infinity; null says "not a number" without breaking clients.
     private static double? Finite(double value) => double.IsFinite(value) ? value : null;
+
+    private static double? Finite(double? value) => value is { } v && double.IsFinite(v) ? v : null;
 }

@@ -1,13 +1,13 @@
 using System.Net.ServerSentEvents;
 using System.Runtime.CompilerServices;
 using System.Text.Json;
-using System.Text.Json.Serialization;
+using System.Text.Json.Nodes;
+using Vae.Api.Datasets;
 using Microsoft.AspNetCore.Http.HttpResults;
 using Microsoft.Extensions.Options;
 using Vae.Api.Infrastructure;
 using Vae.Api.Security;
 using Vae.Api.Storage;
-using HttpJsonOptions = Microsoft.AspNetCore.Http.Json.JsonOptions;
 
 namespace Vae.Api.Jobs;
 
@@ -24,14 +24,17 @@ public static class JobsApi
         var jobs = app.MapGroup("/api/jobs").WithTags("Jobs").RequireRateLimiting(SecurityExtensions.RatePolicy);
 
         jobs.MapPost("/", Create).RequireWriteAccess()
-            .WithSummary("Queue a training job").WithDescription("Every field has a default: an empty body or {} trains the compact MNIST VAE (784-400-20, 10 epochs).")
+            .WithSummary("Queue a training job")
+            .WithDescription("Every field has a default: an empty body or {} trains the compact MNIST VAE (784-400-20, 10 epochs). "
+                + "\"model\" is one object whose \"family\" (mlp, conv, resnet) picks its fields; the image shape and class count come from the dataset. "
+                + "{\"model\": {\"family\": \"resnet\"}, \"dataset\": \"cifar10\"} trains the ResNet-18 VAE of the CIFAR-10 tutorial.")
             .Accepts<TrainingRequest>(isOptional: true, "application/json")
             .Produces<JobView>(StatusCodes.Status202Accepted)
             .ProducesProblem(StatusCodes.Status400BadRequest).ProducesProblem(StatusCodes.Status401Unauthorized).ProducesProblem(StatusCodes.Status403Forbidden)
             .ProducesProblem(StatusCodes.Status413PayloadTooLarge).ProducesProblem(StatusCodes.Status415UnsupportedMediaType)
             .ProducesProblem(StatusCodes.Status422UnprocessableEntity);
         jobs.MapGet("/", List)
-            .WithSummary("List jobs, newest first").Produces<JobView[]>().ProducesProblem(StatusCodes.Status422UnprocessableEntity);
+            .WithSummary("List jobs, newest first").Produces<JobList>().ProducesProblem(StatusCodes.Status422UnprocessableEntity);
         jobs.MapGet("/{id}", Get)
             .WithSummary("One job with its per-epoch metrics").Produces<JobView>().ProducesProblem(StatusCodes.Status404NotFound);
         jobs.MapDelete("/{id}", Cancel).RequireWriteAccess()
@@ -47,24 +50,24 @@ public static class JobsApi
     }
 
     private static async Task<Results<Accepted<JobView>, ProblemHttpResult>> Create(
-        HttpRequest http, JobQueue queue, IOptions<JobsOptions> options, IOptions<HttpJsonOptions> json, TimeProvider clock, CancellationToken ct)
+        HttpRequest http, JobQueue queue, DatasetCatalog datasets, IOptions<JobsOptions> options, TimeProvider clock, CancellationToken ct)
     {
-        var read = await ReadRequestAsync(http, json.Value.SerializerOptions, ct);
+        var read = await ReadRequestAsync(http, ct);
         if (read.Problem is not null) return read.Problem;
-        var (plan, problems) = TrainingRequestValidation.Check(read.Request!, options.Value);
+        var (plan, problems) = await TrainingRequestValidation.ReadAsync(read.Body!, datasets, options.Value, ct);
         if (plan is null) return TrainingRequestValidation.ToProblem(problems);
         var job = await queue.SubmitAsync(plan.Request, ct);
         return TypedResults.Accepted($"/api/jobs/{job.Id}", job.AsView(clock.GetUtcNow()));
     }
 
-    private static async Task<Results<Ok<JobView[]>, ProblemHttpResult>> List(IVaeStore store, TimeProvider clock, int? limit, CancellationToken ct)
+    private static async Task<Results<Ok<JobList>, ProblemHttpResult>> List(IVaeStore store, TimeProvider clock, int? limit, CancellationToken ct)
     {
         int take = limit ?? DefaultListLimit;
         if (take is < 1 or > MaxListLimit)
             return Problems.Unprocessable($"limit must be between 1 and {MaxListLimit} (got {take}).");
         var now = clock.GetUtcNow();
         var jobs = await store.ListJobsAsync(take, ct);
-        return TypedResults.Ok(jobs.Select(j => j.AsView(now)).ToArray());
+        return TypedResults.Ok(new JobList(jobs.Select(j => j.AsView(now)).ToArray()));
     }
 
     private static async Task<Results<Ok<JobView>, ProblemHttpResult>> Get(string id, IVaeStore store, TimeProvider clock, CancellationToken ct)
@@ -127,13 +130,13 @@ public static class JobsApi
     private static ProblemHttpResult NoSuchJob(string id)
         => Problems.NotFound($"There is no job '{id}'. GET /api/jobs lists the jobs there are.");
 
-    private readonly record struct ReadResult(TrainingRequest? Request, ProblemHttpResult? Problem);
+    private readonly record struct ReadResult(JsonObject? Body, ProblemHttpResult? Problem);
 
     /// <summary>
-    /// The body as a request: empty (or JSON null) means all defaults; a property the request does
-    /// not have is an error rather than silently ignored, so a misspelt field is noticed.
+    /// The body as a JSON object: empty (or JSON null) means all defaults. What is in it is checked
+    /// field by field afterwards; only a body that is not a JSON object at all is refused here.
     /// </summary>
-    private static async Task<ReadResult> ReadRequestAsync(HttpRequest http, JsonSerializerOptions web, CancellationToken ct)
+    private static async Task<ReadResult> ReadRequestAsync(HttpRequest http, CancellationToken ct)
     {
         if (http.ContentLength > MaxRequestBytes)
             return new(null, Problems.TooLarge($"A training request is at most {MaxRequestBytes} bytes of JSON."));
@@ -144,22 +147,21 @@ public static class JobsApi
         if (length > MaxRequestBytes)
             return new(null, Problems.TooLarge($"A training request is at most {MaxRequestBytes} bytes of JSON."));
         var bytes = buffer.AsMemory(0, length);
-        if (bytes.Span.Trim(" \t\r\n"u8).IsEmpty) return new(new TrainingRequest(), null);
+        if (bytes.Span.Trim(" \t\r\n"u8).IsEmpty) return new(new JsonObject(), null);
         if (!http.HasJsonContentType())
             return new(null, Problems.UnsupportedMedia($"Send the training request as JSON with Content-Type: application/json (got '{http.ContentType ?? "none"}')."));
         try
         {
-            var request = JsonSerializer.Deserialize<TrainingRequest>(bytes.Span, StrictOptions(web));
-            return new(request ?? new TrainingRequest(), null);
+            return JsonNode.Parse(bytes.Span) switch
+            {
+                null => new(new JsonObject(), null),
+                JsonObject o => new(o, null),
+                _ => new(null, Problems.BadRequest("The body must be a JSON object, like {\"dataset\": \"mnist\", \"model\": {\"family\": \"conv\"}, \"epochs\": 5}.")),
+            };
         }
         catch (JsonException e)
         {
             return new(null, Problems.BadRequest($"The JSON body could not be read: {e.Message}"));
         }
     }
-
-    private static readonly ConditionalWeakTable<JsonSerializerOptions, JsonSerializerOptions> Strict = new();
-
-    private static JsonSerializerOptions StrictOptions(JsonSerializerOptions web)
-        => Strict.GetValue(web, o => new JsonSerializerOptions(o) { UnmappedMemberHandling = JsonUnmappedMemberHandling.Disallow });
 }

@@ -7,6 +7,7 @@ using Vae.Api.Storage;
 using Vae.Engine.Checkpoints;
 using Vae.Engine.Models;
 using Vae.Engine.Training;
+using Vae.Engine.Training.Evaluation;
 
 namespace Vae.Api.Jobs;
 
@@ -70,8 +71,18 @@ public sealed class TrainingJob(
             return;
         }
 
-        // Checked again: the limits may have changed since the job was accepted.
-        var (plan, problems) = TrainingRequestValidation.Check(job.Request, options.Value);
+        // Checked again: the limits may have changed since the job was accepted, or its dataset gone.
+        TrainingPlan? plan;
+        IReadOnlyList<FieldProblem> problems;
+        try
+        {
+            (plan, problems) = await TrainingRequestValidation.RecheckAsync(job.Request, datasets, options.Value, CancellationToken.None);
+        }
+        catch (Exception e)
+        {
+            log.LogError(e, "Job {JobId} could not be checked", id);
+            return;
+        }
         if (plan is null)
         {
             await EndAsync(id, checkpoints, JobStatus.Failed,
@@ -116,36 +127,53 @@ public sealed class TrainingJob(
     private async Task TrainAsync(JobRecord job, TrainingPlan plan, string checkpoints, bool recovering, CancellationToken ct)
     {
         string id = job.Id;
-        var data = await datasets.OpenAsync(plan.Dataset, ct);
+        var data = await datasets.OpenAsync(plan.Dataset.Id, ct);
+        var train = data.Train.Take(plan.MaxTrainImages);
+        var test = data.Test.Take(plan.MaxTestImages);
         var model = ModelRegistry.Create(plan.Model, plan.Training.Seed);
         var trainer = new Trainer(model, plan.Training with { Threads = options.Value.TrainingThreads, CheckpointDirectory = checkpoints });
         int epochs = plan.Training.Epochs;
-        trainer.BatchCompleted = b => progress.Publish(id, JobEvent.Batch(b.AsView(id)));
+        int evaluationImages = plan.Evaluation is { } e ? Math.Min(e.MaxImages ?? test.Count, test.Count) : 0;
+        var clock = new TrainingClock(epochs, train.Count, test.Count, plan.Training.BatchSize, evaluationImages, plan.Evaluation?.ImportanceSamples ?? 0);
+        var reporter = new ProgressReporter(id, epochs, records, progress, clock, TimeSpan.FromSeconds(options.Value.ProgressIntervalSeconds), log);
+        var testTimer = System.Diagnostics.Stopwatch.StartNew();
+        trainer.BatchCompleted = b =>
+        {
+            clock.BatchDone(Math.Min(plan.Training.BatchSize, train.Count - ((b.Batch - 1) * plan.Training.BatchSize)));
+            reporter.Batch(b);
+            if (b.Batch == b.BatchCount) testTimer.Restart();
+        };
         trainer.EpochCompleted = m =>
         {
+            clock.TestDone(testTimer.Elapsed.TotalSeconds);
             // On the training thread, after the checkpoint: the record never claims an epoch the checkpoint lacks.
             var history = trainer.History.ToArray();
-            records.UpdateAsync(id, r => r with { Epochs = history }, CancellationToken.None).GetAwaiter().GetResult();
-            progress.Publish(id, JobEvent.Epoch(m.AsProgressView(id, epochs)));
+            reporter.Epoch(m, history);
         };
 
         if (TrainingCheckpoint.Exists(checkpoints))
             log.LogInformation("Job {JobId} resumes from its checkpoint{Recovery}", id, recovering ? " after a restart" : "");
         else
-            log.LogInformation("Job {JobId} training: {Epochs} epochs on {Train} images", id, epochs, data.Train.Count);
+            log.LogInformation("Job {JobId} training: {Family} on {Dataset}, {Epochs} epochs on {Train} images", id, plan.Model.Family, plan.Dataset.Id, epochs, train.Count);
 
         // Training is long and CPU-bound: it gets its own thread rather than one of the pool's.
-        var history = await Task.Factory.StartNew(() =>
+        var (history, evaluation) = await Task.Factory.StartNew(() =>
         {
             // A dedicated thread that yields the CPU to request threads; it ends with the job.
             BackgroundPriority.LowerCurrentThread();
-            return trainer.Fit(data.Train, data.Test, ct);
+            var history = trainer.Fit(train, test, ct);
+            if (plan.Evaluation is null) return (history, (EvaluationReport?)null);
+            reporter.Evaluating(history.Count);
+            var report = ModelEvaluator.Evaluate(model, test, plan.Evaluation with { Threads = options.Value.TrainingThreads }, ct);
+            model.Backend.ReleaseCachedMemory();
+            return (history, report);
         }, ct, TaskCreationOptions.LongRunning, TaskScheduler.Default);
 
-        var published = await models.PublishAsync(model, job.Name, plan.Dataset, id, history, CancellationToken.None);
+        var details = new ModelDetails(plan.Dataset.ClassNames, evaluation?.AsRecord(), history.Sum(h => h.Seconds));
+        var published = await models.PublishAsync(model, job.Name, plan.Dataset.Id, id, history, details, CancellationToken.None);
         // Before the record says "succeeded": whoever sees the end sees no leftovers.
         DeleteCheckpoints(id, checkpoints);
-        await records.UpdateAsync(id, r => records.Finish(r, JobStatus.Succeeded) with { Epochs = [.. history], ModelId = published.Id }, CancellationToken.None);
+        await records.UpdateAsync(id, r => records.Finish(r, JobStatus.Succeeded) with { Epochs = [.. history], ModelId = published.Id, Progress = null }, CancellationToken.None);
         log.LogInformation("Job {JobId} succeeded: model {ModelId}, test loss {Loss:F2}", id, published.Id, history.Count > 0 ? history[^1].Test.Loss : double.NaN);
     }
 

@@ -1,103 +1,111 @@
 using System.Globalization;
+using System.Text.Json;
+using System.Text.Json.Nodes;
 using Microsoft.AspNetCore.Http.HttpResults;
 using Vae.Api.Datasets;
 using Vae.Api.Infrastructure;
 using Vae.Api.Storage;
-using Vae.Engine.Backends;
 using Vae.Engine.Models;
-using Vae.Engine.Models.Mlp;
 using Vae.Engine.Training;
+using Vae.Engine.Training.Evaluation;
 
 namespace Vae.Api.Jobs;
 
-/// <summary>What a valid request turns into: the dataset, the model to build and how to train it.</summary>
-/// <param name="Request">The request as stored: names lower-cased, the name trimmed.</param>
+/// <summary>What a valid request turns into: the dataset, the model to build, how to train and evaluate it.</summary>
+/// <param name="Request">The request as stored: every default filled in, the name trimmed.</param>
 /// <param name="Training">Epochs, batch, rate and seed; threads and the checkpoint folder are the job's to add.</param>
-public sealed record TrainingPlan(TrainingRequest Request, string Dataset, ModelConfig Model, TrainingOptions Training);
+/// <param name="Evaluation">The evaluation after training; null when it is turned off.</param>
+public sealed record TrainingPlan(
+    TrainingRequest Request, DatasetInfo Dataset, ModelConfig Model, TrainingOptions Training, EvaluationOptions? Evaluation)
+{
+    public int MaxTrainImages => Request.MaxTrainImages ?? int.MaxValue;
+    public int MaxTestImages => Request.MaxTestImages ?? int.MaxValue;
+}
 
-/// <summary>One field out of range, named as on the wire.</summary>
+/// <summary>One value out of range, named as on the wire ("epochs", "model.latentDim").</summary>
 public sealed record FieldProblem(string Field, string Message);
 
 /// <summary>
-/// Checks every field of a <see cref="TrainingRequest"/> at once, so a client learns all that is
-/// wrong in one answer, each problem with the range that is allowed.
+/// Turns a training request into a plan, checking every field at once so a client learns all that
+/// is wrong in one answer, each problem with the field it concerns and what is allowed. The model
+/// object is read by the engine's family registry; what it leaves out comes from the family's
+/// defaults, and its image shape and class count from the dataset.
 /// </summary>
 public static class TrainingRequestValidation
 {
-    public const int MaxHiddenLayers = 4;
-    public const int MaxHiddenSize = 4096;
-    public const int MaxLatentDim = 512;
     public const int MaxBatchSize = 4096;
     public const int MaxNameLength = 100;
+    public const int DefaultEpochs = 10;
+    public const int MaxImportanceSamples = 5000;
 
-    private static readonly string[] Models = ["vae", "ae"];
-    private static readonly string[] Architectures = ["mlp"];
-    private static readonly string[] Activations = ["relu", "leaky_relu", "tanh"];
-    private static readonly string[] Likelihoods = ["bernoulli", "gaussian"];
+    /// <summary>IWAE samples per image when the request does not say.</summary>
+    public const int DefaultImportanceSamples = 16;
+    /// <summary>Test images evaluated at most by default, and at least (when the test set has them).</summary>
+    public const int MaxDefaultEvaluationImages = 1000, MinDefaultEvaluationImages = 16;
+    /// <summary>The default evaluation costs at most this fraction of the training run (counted in forward passes).</summary>
+    public const double EvaluationBudget = 0.1;
 
-    public static (TrainingPlan? Plan, IReadOnlyList<FieldProblem> Problems) Check(TrainingRequest request, JobsOptions jobs)
+    private static readonly string[] ShapeFields = ["channels", "height", "width"];
+
+    // Model settings that requests once carried at the top level.
+    private static readonly string[] LegacyModelFields = ["architecture", "hiddenSizes", "latentDim", "activation", "likelihood", "sigma", "beta", "kind", "family"];
+
+    /// <summary>
+    /// Reads a request body (a JSON object; an empty body is {}) into a request whose model is built
+    /// from the family registry with the dataset's shape, then checks it. Only syntax errors are left
+    /// to the caller: every other problem comes back as a <see cref="FieldProblem"/>.
+    /// </summary>
+    public static async Task<(TrainingPlan? Plan, IReadOnlyList<FieldProblem> Problems)> ReadAsync(
+        JsonObject body, DatasetCatalog datasets, JobsOptions jobs, CancellationToken ct)
     {
         var problems = new List<FieldProblem>();
-        void Problem(string field, string message) => problems.Add(new FieldProblem(field, message));
+        body = (JsonObject)body.DeepClone();
+        body.Remove("model", out var modelNode);
 
-        string dataset = Normalize(request.Dataset);
-        var source = DatasetCatalog.Find(dataset);
-        if (source is null) Problem("dataset", $"must be one of {Quote(DatasetCatalog.Names)} (got {Show(request.Dataset)}).");
-
-        string model = Normalize(request.Model);
-        if (!Models.Contains(model)) Problem("model", $"must be {Quote(Models)} (got {Show(request.Model)}).");
-
-        string architecture = Normalize(request.Architecture);
-        if (architecture == "conv") Problem("architecture", "must be 'mlp'; convolutional models are not available yet.");
-        else if (!Architectures.Contains(architecture)) Problem("architecture", $"must be 'mlp' (got {Show(request.Architecture)}).");
-
-        if (request.HiddenSizes is not { Length: >= 1 and <= MaxHiddenLayers } hidden || hidden.Any(h => h is < 1 or > MaxHiddenSize))
-            Problem("hiddenSizes", $"must list 1 to {MaxHiddenLayers} layer widths, each between 1 and {MaxHiddenSize} (got {ShowSizes(request.HiddenSizes)}).");
-
-        if (request.LatentDim is < 1 or > MaxLatentDim) Problem("latentDim", $"must be between 1 and {MaxLatentDim} (got {request.LatentDim}).");
-
-        string activation = Normalize(request.Activation);
-        if (!Activations.Contains(activation)) Problem("activation", $"must be {Quote(Activations)} (got {Show(request.Activation)}).");
-
-        string likelihood = Normalize(request.Likelihood);
-        if (!Likelihoods.Contains(likelihood)) Problem("likelihood", $"must be {Quote(Likelihoods)} (got {Show(request.Likelihood)}).");
-
-        if (!float.IsFinite(request.Sigma) || request.Sigma <= 0) Problem("sigma", $"must be a finite number greater than 0 (got {Show(request.Sigma)}).");
-        if (!float.IsFinite(request.Beta) || request.Beta < 0) Problem("beta", $"must be a finite number of at least 0 (got {Show(request.Beta)}).");
-        if (request.Epochs < 1 || request.Epochs > jobs.MaxEpochs) Problem("epochs", $"must be between 1 and {jobs.MaxEpochs} (got {request.Epochs}).");
-        if (request.BatchSize is < 1 or > MaxBatchSize) Problem("batchSize", $"must be between 1 and {MaxBatchSize} (got {request.BatchSize}).");
-        if (!float.IsFinite(request.LearningRate) || request.LearningRate <= 0 || request.LearningRate > 1)
-            Problem("learningRate", $"must be greater than 0 and at most 1 (got {Show(request.LearningRate)}).");
-        if (request.Seed < 0) Problem("seed", $"must be between 0 and {long.MaxValue} (got {request.Seed}).");
-
-        string? name = string.IsNullOrWhiteSpace(request.Name) ? null : request.Name.Trim();
-        if (name is { Length: > MaxNameLength }) Problem("name", $"must be at most {MaxNameLength} characters (got {name.Length}).");
-
-        if (problems.Count > 0 || source is null) return (null, problems);
-
-        var normalized = request with
+        TrainingRequest? request = null;
+        foreach (var (key, _) in body)
         {
-            Dataset = source.Name, Model = model, Architecture = architecture, Activation = activation, Likelihood = likelihood,
-            HiddenSizes = [.. request.HiddenSizes!], Name = name,
-        };
-        var config = new MlpConfig
+            if (LegacyModelFields.Contains(key))
+                problems.Add(new(key, $"now belongs in the \"model\" object, e.g. {{\"model\": {{\"family\": \"mlp\", \"{key}\": ...}}}}."));
+            else if (!RequestFields.Contains(key))
+                problems.Add(new(key, $"is not a field of a training request; the fields are {Quote(RequestFields)}."));
+        }
+        if (problems.Count == 0)
         {
-            Kind = model == "ae" ? ModelKind.Ae : ModelKind.Vae,
-            Channels = source.Channels,
-            Height = source.Height,
-            Width = source.Width,
-            HiddenSizes = [.. normalized.HiddenSizes],
-            LatentDim = request.LatentDim,
-            Activation = activation switch { "leaky_relu" => Activation.LeakyRelu, "tanh" => Activation.Tanh, _ => Activation.Relu },
-            Likelihood = likelihood == "gaussian" ? Likelihood.Gaussian : Likelihood.Bernoulli,
-            Sigma = request.Sigma,
-            Beta = request.Beta,
-        };
-        var training = new TrainingOptions
-        {
-            Epochs = request.Epochs, BatchSize = request.BatchSize, LearningRate = request.LearningRate, Seed = (ulong)request.Seed,
-        };
-        return (new TrainingPlan(normalized, source.Name, config, training), problems);
+            try
+            {
+                request = body.Deserialize<TrainingRequest>(RequestJson);
+            }
+            catch (JsonException e)
+            {
+                problems.Add(new(FieldOf(e.Path, ""), $"has the wrong type: {Plain(e)}"));
+            }
+        }
+        request ??= new TrainingRequest();
+
+        var dataset = await FindDatasetAsync(request.Dataset, datasets, problems, ct);
+        ModelConfig? model = null;
+        if (dataset is not null) model = ReadModel(modelNode, dataset, problems);
+        else if (modelNode is not null and not JsonObject) problems.Add(new("model", "must be a JSON object with a \"family\" (mlp, conv or resnet) and that family's fields."));
+
+        if (problems.Count > 0) return (null, problems);
+        return Check(request with { Model = model }, dataset!, jobs);
+    }
+
+    /// <summary>
+    /// Checks a request whose model is already built (a stored job's, when it starts or resumes):
+    /// the limits may have changed since the job was accepted, or the dataset may have gone.
+    /// </summary>
+    public static async Task<(TrainingPlan? Plan, IReadOnlyList<FieldProblem> Problems)> RecheckAsync(
+        TrainingRequest request, DatasetCatalog datasets, JobsOptions jobs, CancellationToken ct)
+    {
+        var problems = new List<FieldProblem>();
+        var dataset = await FindDatasetAsync(request.Dataset, datasets, problems, ct);
+        if (dataset is null) return (null, problems);
+        if (request.Model is null) return (null, [new("model", "is missing from the stored request.")]);
+        CheckModel(request.Model, dataset, problems);
+        if (problems.Count > 0) return (null, problems);
+        return Check(request, dataset, jobs);
     }
 
     /// <summary>422 naming every bad field; "errors" maps each field to its messages, as validation problems do.</summary>
@@ -105,13 +113,237 @@ public static class TrainingRequestValidation
     {
         string detail = problems.Count == 1
             ? $"{problems[0].Field} {problems[0].Message}"
-            : $"{problems.Count} values are out of range: " + string.Join(" ", problems.Select(p => $"{p.Field} {p.Message}"));
+            : $"{problems.Count} values are not accepted: " + string.Join(" ", problems.Select(p => $"{p.Field} {p.Message}"));
         var result = Problems.Unprocessable(detail);
         result.ProblemDetails.Extensions["errors"] = problems.GroupBy(p => p.Field).ToDictionary(g => g.Key, g => g.Select(p => p.Message).ToArray());
         return result;
     }
 
-    private static string Normalize(string? value) => value?.Trim().ToLowerInvariant() ?? "";
+    /// <summary>Test images a default evaluation covers: a tenth of the training run's cost, within bounds.</summary>
+    public static int DefaultEvaluationImages(int epochs, int trainImages, int testImages, int importanceSamples)
+    {
+        // A training image costs about three forward passes (forward and backward), an evaluated one
+        // an encoder pass plus k decoder passes: about 1 + k/2 forward passes.
+        double budget = EvaluationBudget * 3.0 * epochs * trainImages / (1 + (importanceSamples / 2.0));
+        int images = (int)Math.Clamp(budget, MinDefaultEvaluationImages, MaxDefaultEvaluationImages);
+        return Math.Max(1, Math.Min(images, testImages));
+    }
+
+    // ---- the request's own fields ----
+
+    private static readonly JsonSerializerOptions RequestJson = CreateRequestJson();
+
+    private static JsonSerializerOptions CreateRequestJson()
+    {
+        var options = new JsonSerializerOptions(JsonSerializerDefaults.Web)
+        {
+            UnmappedMemberHandling = System.Text.Json.Serialization.JsonUnmappedMemberHandling.Disallow,
+            TypeInfoResolver = new System.Text.Json.Serialization.Metadata.DefaultJsonTypeInfoResolver(),
+        };
+        options.MakeReadOnly();
+        return options;
+    }
+
+    private static readonly string[] RequestFields =
+        [.. RequestJson.GetTypeInfo(typeof(TrainingRequest)).Properties.Select(p => p.Name)];
+
+    private static (TrainingPlan? Plan, IReadOnlyList<FieldProblem> Problems) Check(TrainingRequest request, DatasetInfo dataset, JobsOptions jobs)
+    {
+        var problems = new List<FieldProblem>();
+        void Problem(string field, string message) => problems.Add(new FieldProblem(field, message));
+        var model = request.Model!;
+        var recipe = model.Owner.Recipe;
+
+        int epochs = request.Epochs ?? Math.Min(DefaultEpochs, jobs.MaxEpochs);
+        if (epochs < 1 || epochs > jobs.MaxEpochs) Problem("epochs", $"must be between 1 and {jobs.MaxEpochs} (got {epochs}).");
+        int batchSize = request.BatchSize ?? recipe.BatchSize;
+        if (batchSize is < 1 or > MaxBatchSize) Problem("batchSize", $"must be between 1 and {MaxBatchSize} (got {batchSize}).");
+        float rate = request.LearningRate ?? recipe.LearningRate;
+        if (!float.IsFinite(rate) || rate <= 0 || rate > 1) Problem("learningRate", $"must be greater than 0 and at most 1 (got {Show(rate)}).");
+        if (request.Seed < 0) Problem("seed", $"must be between 0 and {long.MaxValue} (got {request.Seed}).");
+        if (request.MaxTrainImages is < 1) Problem("maxTrainImages", $"must be at least 1, or left out to train on all {dataset.TrainImages} images (got {request.MaxTrainImages}).");
+        if (request.MaxTestImages is < 1) Problem("maxTestImages", $"must be at least 1, or left out to test on all {dataset.TestImages} images (got {request.MaxTestImages}).");
+
+        string? name = string.IsNullOrWhiteSpace(request.Name) ? null : request.Name.Trim();
+        if (name is { Length: > MaxNameLength }) Problem("name", $"must be at most {MaxNameLength} characters (got {name.Length}).");
+
+        var settings = request.Evaluation ?? new EvaluationSettings();
+        int trainImages = Math.Min(request.MaxTrainImages ?? int.MaxValue, dataset.TrainImages);
+        int testImages = Math.Min(request.MaxTestImages ?? int.MaxValue, dataset.TestImages);
+        int k = settings.ImportanceSamples ?? DefaultImportanceSamples;
+        if (k is < 1 or > MaxImportanceSamples) Problem("evaluation.importanceSamples", $"must be between 1 and {MaxImportanceSamples} (got {k}).");
+        int evaluated = settings.Images ?? DefaultEvaluationImages(Math.Max(1, epochs), Math.Max(1, trainImages), Math.Max(1, testImages), Math.Clamp(k, 1, MaxImportanceSamples));
+        if (evaluated < 1) Problem("evaluation.images", $"must be at least 1 (got {evaluated}).");
+
+        if (problems.Count > 0) return (null, problems);
+
+        var normalized = request with
+        {
+            Name = name,
+            Dataset = dataset.Id,
+            Epochs = epochs,
+            BatchSize = batchSize,
+            LearningRate = rate,
+            Evaluation = settings with { ImportanceSamples = k, Images = Math.Min(evaluated, testImages) },
+        };
+        var training = new TrainingOptions
+        {
+            Epochs = epochs, BatchSize = batchSize, LearningRate = rate, Seed = (ulong)request.Seed, AverageLossOverBatch = recipe.AverageOverBatch,
+        };
+        var evaluation = settings.Enabled
+            ? new EvaluationOptions { ImportanceSamples = k, MaxImages = evaluated, Seed = (ulong)request.Seed }
+            : null;
+        return (new TrainingPlan(normalized, dataset, model, training, evaluation), problems);
+    }
+
+    private static async Task<DatasetInfo?> FindDatasetAsync(string? id, DatasetCatalog datasets, List<FieldProblem> problems, CancellationToken ct)
+    {
+        var dataset = await datasets.FindAsync(id, ct);
+        if (dataset is null)
+        {
+            var all = await datasets.ListAsync(ct);
+            problems.Add(new("dataset", $"must be one of {Quote(all.Select(d => d.Id))} (got {Show(id)}); GET /api/datasets lists them, and POST /api/datasets adds one."));
+        }
+        return dataset;
+    }
+
+    // ---- the model object ----
+
+    /// <summary>
+    /// The model object as a configuration: the family's defaults for what it leaves out, the
+    /// dataset's shape and classes for the shape fields and classCount.
+    /// </summary>
+    private static ModelConfig? ReadModel(JsonNode? node, DatasetInfo dataset, List<FieldProblem> problems)
+    {
+        var model = node switch
+        {
+            null => new JsonObject(),
+            JsonObject o => (JsonObject)o.DeepClone(),
+            _ => null,
+        };
+        if (model is null)
+        {
+            problems.Add(new("model", "must be a JSON object with a \"family\" (mlp, conv or resnet) and that family's fields."));
+            return null;
+        }
+
+        string familyName = "mlp";
+        if (model["family"] is { } f)
+        {
+            if (f is JsonValue v && v.TryGetValue<string>(out var s)) familyName = s.Trim();
+            else familyName = "";
+        }
+        var family = ModelRegistry.TryFind(familyName);
+        if (family is null)
+        {
+            problems.Add(new("model.family", $"must be one of {Quote(ModelRegistry.Names)} (got {Show(model["family"]?.ToJsonString())})."));
+            return null;
+        }
+        model["family"] = family.Name;
+
+        var fields = ModelRegistry.JsonOptions.GetTypeInfo(family.ConfigType).Properties.Select(p => p.Name).Append("family").ToArray();
+        int before = problems.Count;
+        foreach (var (key, _) in model)
+        {
+            if (!fields.Contains(key, StringComparer.OrdinalIgnoreCase))
+                problems.Add(new($"model.{key}", $"is not a field of the {family.Name} family; its fields are {Quote(fields.Where(x => x != "family"))}."));
+        }
+
+        // The shape comes from the dataset; a value that disagrees with it is a mistake worth naming.
+        int[] shape = [dataset.Channels, dataset.Height, dataset.Width];
+        for (int i = 0; i < ShapeFields.Length; i++)
+        {
+            string field = ShapeFields[i];
+            if (!model.ContainsKey(field)) model[field] = shape[i];
+            else if (model[field] is not JsonValue given || !given.TryGetValue<int>(out int value) || value != shape[i])
+                problems.Add(new($"model.{field}", $"is {model[field]?.ToJsonString() ?? "null"}, but the {dataset.Id} images are {dataset.Channels}x{dataset.Height}x{dataset.Width} (channels x height x width); leave it out to take the dataset's."));
+        }
+
+        bool conditional = model["conditional"] is JsonValue c && c.TryGetValue<bool>(out bool isConditional) && isConditional;
+        if (conditional)
+        {
+            if (!dataset.IsLabelled)
+                problems.Add(new("model.conditional", $"needs labelled images, and the {dataset.Id} dataset has no labels; train an unconditional model, or upload the images in one folder per class."));
+            else if (!model.ContainsKey("classCount")) model["classCount"] = dataset.ClassNames!.Count;
+            else if (model["classCount"] is not JsonValue k || !k.TryGetValue<int>(out int classes) || classes != dataset.ClassNames!.Count)
+                problems.Add(new("model.classCount", $"is {model["classCount"]?.ToJsonString() ?? "null"}, but the {dataset.Id} dataset has {dataset.ClassNames!.Count} classes; leave it out to take the dataset's."));
+        }
+        if (problems.Count > before) return null;
+
+        ModelConfig config;
+        try
+        {
+            config = ModelRegistry.Deserialize(model);
+        }
+        catch (JsonException e)
+        {
+            problems.Add(new(FieldOf(e.Path, "model"), $"has the wrong type or value: {Plain(e)}"));
+            return null;
+        }
+        CheckModel(config, dataset, problems);
+        return problems.Count > before ? null : config;
+    }
+
+    private static void CheckModel(ModelConfig config, DatasetInfo dataset, List<FieldProblem> problems)
+    {
+        var configProblems = config.Problems();
+        foreach (var p in configProblems)
+        {
+            string message = ShapeDependent(p.Field) ? $"{p.Message} (the {dataset.Id} images are {dataset.Height}x{dataset.Width})" : p.Message;
+            problems.Add(new($"model.{p.Field}", message));
+        }
+        if (configProblems.Count > 0) return;
+        if (config.Owner.CheckInput(config, dataset.Channels, dataset.Height, dataset.Width) is { } mismatch)
+            problems.Add(new("model", $"{mismatch} The {dataset.Id} dataset has {dataset.Channels}x{dataset.Height}x{dataset.Width} images."));
+        if (config.Conditional && !dataset.IsLabelled)
+            problems.Add(new("model.conditional", $"needs labelled images, and the {dataset.Id} dataset has no labels."));
+        else if (config.Conditional && config.ClassCount != dataset.ClassNames!.Count)
+            problems.Add(new("model.classCount", $"is {config.ClassCount}, but the {dataset.Id} dataset has {dataset.ClassNames!.Count} classes."));
+    }
+
+    // Problems about layer counts against the image size read better with the dataset's size beside them.
+    private static bool ShapeDependent(string field) => field is "convChannels" or "widths" or "height" or "width";
+
+    // ---- wording ----
+
+    /// <summary>"$.model.latentDim" → "model.latentDim"; the prefix names the object the path is relative to.</summary>
+    private static string FieldOf(string? path, string prefix)
+    {
+        string field = (path ?? "").TrimStart('$').TrimStart('.');
+        if (field.Length == 0) return prefix.Length == 0 ? "body" : prefix;
+        return prefix.Length == 0 ? field : $"{prefix}.{field}";
+    }
+
+    /// <summary>A JSON error without the .NET type names System.Text.Json puts in it.</summary>
+    private static string Plain(JsonException e)
+    {
+        string message = e.Message;
+        int cut = message.IndexOf(" Path:", StringComparison.Ordinal);
+        if (cut > 0) message = message[..cut];
+        if (message.Contains("could not be mapped to any .NET member", StringComparison.Ordinal)) return "is not a known field.";
+        if (message.Contains("could not be converted to", StringComparison.Ordinal))
+        {
+            int to = message.IndexOf("converted to ", StringComparison.Ordinal) + "converted to ".Length;
+            string type = message[to..].TrimEnd('.').Split('.').Last().Replace("Nullable`1[", "").TrimEnd(']');
+            message = $"expected {Describe(type)}.";
+        }
+        return message;
+    }
+
+    private static string Describe(string dotnetType) => EnumNamed(dotnetType) is { } e
+        ? "one of " + Quote(Enum.GetNames(e).Select(JsonNamingPolicy.CamelCase.ConvertName))
+        : dotnetType switch
+    {
+        "Int32" or "Int64" => "a whole number",
+        "Single" or "Double" => "a number",
+        "Boolean" => "true or false",
+        "String" => "a string",
+        "Int32[]" => "a list of whole numbers",
+        _ => "a value of another type (" + dotnetType + ")",
+    };
+
+    private static Type? EnumNamed(string name)
+        => typeof(ModelConfig).Assembly.GetExportedTypes().FirstOrDefault(t => t.IsEnum && t.Name == name);
 
     private static string Quote(IEnumerable<string> values)
     {
@@ -122,7 +354,4 @@ public static class TrainingRequestValidation
     private static string Show(string? value) => value is null ? "nothing" : $"'{(value.Length > 40 ? value[..40] + "..." : value)}'";
 
     private static string Show(float value) => value.ToString(CultureInfo.InvariantCulture);
-
-    private static string ShowSizes(int[]? sizes) => sizes is null ? "nothing"
-        : sizes.Length > 8 ? $"{sizes.Length} layers" : "[" + string.Join(", ", sizes) + "]";
 }

@@ -270,7 +270,7 @@ public sealed class InferenceService(IOptions<ModelsOptions> options, DatasetCat
     }
 
     /// <summary>Datasets whose images this service can read.</summary>
-    public static bool HasImages(string dataset) => DatasetCatalog.Find(dataset) is not null;
+    public static bool HasImages(string dataset) => DatasetCatalog.FindBuiltIn(dataset) is not null;
 
     /// <summary>One split of a dataset, as the catalogue serves it to training (with its configured limits).</summary>
     /// <exception cref="DatasetUnavailableException">The dataset's files cannot be fetched or read.</exception>

@@ -21,17 +21,20 @@ public sealed class ModelStore(IVaeStore store, IOptions<StorageOptions> options
     /// <summary>Raised with the model's id after a model is published or deleted, so caches drop what they remember.</summary>
     public event Action<string>? Changed;
 
-    public async Task<ModelRecord> PublishAsync(AutoencoderModel model, string? name, string dataset, string? jobId, IReadOnlyList<EpochMetrics> metrics, CancellationToken ct)
+    public async Task<ModelRecord> PublishAsync(
+        AutoencoderModel model, string? name, string dataset, string? jobId, IReadOnlyList<EpochMetrics> metrics, ModelDetails? details, CancellationToken ct)
     {
         Directory.CreateDirectory(Folder);
         string id = NewId();
         var extra = new Dictionary<string, string> { ["dataset"] = dataset };
         if (name is not null) extra["name"] = name;
         if (jobId is not null) extra["job"] = jobId;
+        if (details?.ClassNames is { } classes) extra["classNames"] = System.Text.Json.JsonSerializer.Serialize(classes);
         ModelCheckpoint.Save(PathOf(id), model, metrics, extra);
         var record = new ModelRecord
         {
             Id = id, Name = name, Dataset = dataset, Config = model.Config, Metrics = metrics, JobId = jobId, CreatedAt = clock.GetUtcNow(),
+            ClassNames = details?.ClassNames, Evaluation = details?.Evaluation, TrainingSeconds = details?.TrainingSeconds,
         };
         await store.InsertModelAsync(record, ct);
         Changed?.Invoke(id);

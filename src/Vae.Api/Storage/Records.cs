@@ -5,25 +5,43 @@ namespace Vae.Api.Storage;
 
 public enum JobStatus { Queued, Running, Succeeded, Failed, Cancelled }
 
+/// <summary>What a running job is doing: training epochs, then evaluating the trained model.</summary>
+public enum JobPhase { Training, Evaluating }
+
 /// <summary>A training job as stored: what was asked, where it stands, what came of it.</summary>
 public sealed record JobRecord
 {
     public required string Id { get; init; }
     public string? Name { get; init; }
     public required JobStatus Status { get; init; }
-    /// <summary>The request as the client sent it, defaults filled in.</summary>
+    /// <summary>The request with every default filled in (see <see cref="TrainingRequest"/>).</summary>
     public required TrainingRequest Request { get; init; }
     public required DateTimeOffset CreatedAt { get; init; }
     public DateTimeOffset? StartedAt { get; init; }
     public DateTimeOffset? FinishedAt { get; init; }
     /// <summary>Epochs finished so far, with their metrics.</summary>
     public IReadOnlyList<EpochMetrics> Epochs { get; init; } = [];
+    /// <summary>Where a running job stands within its epoch; written every few seconds, not every batch.</summary>
+    public JobProgressRecord? Progress { get; init; }
     public string? ModelId { get; init; }
     public string? Error { get; init; }
     public bool CancelRequested { get; init; }
 
     public bool IsFinished => Status is JobStatus.Succeeded or JobStatus.Failed or JobStatus.Cancelled;
 }
+
+/// <summary>
+/// The latest progress of a running job: the batch within the epoch, the training speed and the
+/// estimated time left (training, per-epoch tests and the final evaluation).
+/// </summary>
+public sealed record JobProgressRecord(
+    JobPhase Phase,
+    int Epoch,
+    int Batch,
+    int BatchCount,
+    double? ImagesPerSecond,
+    double? SecondsLeft,
+    DateTimeOffset UpdatedAt);
 
 /// <summary>A trained model as stored: its file lives in the model folder under <see cref="Id"/>.</summary>
 public sealed record ModelRecord
@@ -35,28 +53,68 @@ public sealed record ModelRecord
     public required IReadOnlyList<EpochMetrics> Metrics { get; init; }
     public string? JobId { get; init; }
     public required DateTimeOffset CreatedAt { get; init; }
+    /// <summary>What label k means, for the model's dataset (kept with the model: the dataset may be deleted later).</summary>
+    public IReadOnlyList<string>? ClassNames { get; init; }
+    /// <summary>The evaluation run after training; null for models trained before evaluation existed, or when it was turned off.</summary>
+    public EvaluationRecord? Evaluation { get; init; }
+    /// <summary>Seconds the job spent training (all epochs, tests included, the final evaluation not).</summary>
+    public double? TrainingSeconds { get; init; }
 }
 
-/// <summary>What a client asks to train (POST /api/jobs), every field with a default: {} trains the compact MNIST VAE.</summary>
+/// <summary>
+/// A model measured on test images after training, per image: <see cref="Elbo"/> and <see cref="Iwae"/>
+/// are lower bounds on log p(x) in nats (the IWAE one tighter, from <see cref="ImportanceSamples"/>
+/// samples), null for a plain autoencoder; <see cref="BitsPerDim"/> is set for Gaussian likelihoods.
+/// </summary>
+public sealed record EvaluationRecord(
+    int Images,
+    double? Elbo,
+    double? Iwae,
+    int ImportanceSamples,
+    int ActiveUnits,
+    double Reconstruction,
+    double? Kl,
+    double? BitsPerDim,
+    double Seconds);
+
+/// <summary>
+/// What a client asks to train (POST /api/jobs). Every field has a default: {} trains the compact
+/// MNIST VAE. As stored with a job, every default is filled in.
+/// </summary>
 public sealed record TrainingRequest
 {
-    public string Dataset { get; init; } = "mnist";
-    /// <summary>"vae" or "ae".</summary>
-    public string Model { get; init; } = "vae";
-    /// <summary>"mlp" (convolutional models come later).</summary>
-    public string Architecture { get; init; } = "mlp";
-    public int[] HiddenSizes { get; init; } = [400];
-    public int LatentDim { get; init; } = 20;
-    /// <summary>"relu", "leaky_relu" or "tanh".</summary>
-    public string Activation { get; init; } = "relu";
-    /// <summary>"bernoulli" or "gaussian".</summary>
-    public string Likelihood { get; init; } = "bernoulli";
-    /// <summary>Standard deviation of the Gaussian likelihood.</summary>
-    public float Sigma { get; init; } = 1f;
-    public float Beta { get; init; } = 1f;
-    public int Epochs { get; init; } = 10;
-    public int BatchSize { get; init; } = 128;
-    public float LearningRate { get; init; } = 1e-3f;
-    public long Seed { get; init; }
+    /// <summary>A name to find the job and its model by.</summary>
     public string? Name { get; init; }
+    /// <summary>mnist, fashion-mnist, cifar10, or the id of an uploaded dataset (GET /api/datasets lists them).</summary>
+    public string Dataset { get; init; } = "mnist";
+    /// <summary>
+    /// The model: one object whose "family" (mlp, conv, resnet) picks its fields. Fields left out take
+    /// the family's defaults; the image shape and the class count come from the dataset.
+    /// </summary>
+    public ModelConfig? Model { get; init; }
+    /// <summary>Passes over the training images.</summary>
+    public int? Epochs { get; init; }
+    /// <summary>Images per training step; default: the family's tutorial value.</summary>
+    public int? BatchSize { get; init; }
+    /// <summary>Adam's learning rate; default: the family's tutorial value.</summary>
+    public float? LearningRate { get; init; }
+    /// <summary>Seeds the weights, the shuffling and the noise: the same request trains the same model.</summary>
+    public long Seed { get; init; }
+    /// <summary>Train on the first N training images only, for quick trials; default: all.</summary>
+    public int? MaxTrainImages { get; init; }
+    /// <summary>Test each epoch on the first N test images only; default: all.</summary>
+    public int? MaxTestImages { get; init; }
+    /// <summary>How the trained model is evaluated; defaults scale with the model and the training run.</summary>
+    public EvaluationSettings? Evaluation { get; init; }
+}
+
+/// <summary>The evaluation a job runs after training.</summary>
+public sealed record EvaluationSettings
+{
+    /// <summary>False skips it: the model record then has no evaluation.</summary>
+    public bool Enabled { get; init; } = true;
+    /// <summary>Importance samples per image for the IWAE estimate (k).</summary>
+    public int? ImportanceSamples { get; init; }
+    /// <summary>Test images evaluated, from the start of the test set.</summary>
+    public int? Images { get; init; }
 }

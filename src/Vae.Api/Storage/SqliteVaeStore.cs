@@ -51,11 +51,11 @@ public sealed class SqliteVaeStore : IVaeStore
         PropertyNamingPolicy = JsonNamingPolicy.CamelCase,
         PropertyNameCaseInsensitive = true,
         NumberHandling = JsonNumberHandling.AllowNamedFloatingPointLiterals,
-        Converters = { new JsonStringEnumConverter(JsonNamingPolicy.CamelCase) },
+        Converters = { new JsonStringEnumConverter(JsonNamingPolicy.CamelCase), new ModelConfigConverter() },
     };
 
-    private const string JobColumns = "id, name, status, dataset, request, epochs, model_id, error, cancel_requested, created_at, started_at, finished_at";
-    private const string ModelColumns = "id, name, dataset, config, metrics, job_id, created_at";
+    private const string JobColumns = "id, name, status, dataset, request, epochs, model_id, error, cancel_requested, created_at, started_at, finished_at, progress";
+    private const string ModelColumns = "id, name, dataset, config, metrics, job_id, created_at, details";
 
     public async Task InitializeAsync(CancellationToken ct)
     {
@@ -89,6 +89,17 @@ public sealed class SqliteVaeStore : IVaeStore
             );
             CREATE INDEX IF NOT EXISTS vae_models_by_created ON vae_models (created_at);
             """, ct);
+        // Columns added after the first release: a database made by it gains them here.
+        await AddColumnAsync(connection, "vae_jobs", "progress", ct);
+        await AddColumnAsync(connection, "vae_models", "details", ct);
+    }
+
+    private static async Task AddColumnAsync(SqliteConnection connection, string table, string column, CancellationToken ct)
+    {
+        await using var command = connection.CreateCommand();
+        command.CommandText = $"SELECT count(*) FROM pragma_table_info('{table}') WHERE name = '{column}';";
+        if (Convert.ToInt64(await command.ExecuteScalarAsync(ct), CultureInfo.InvariantCulture) == 0)
+            await ExecuteAsync(connection, $"ALTER TABLE {table} ADD COLUMN {column} TEXT NULL;", ct);
     }
 
     public async Task PingAsync(CancellationToken ct)
@@ -103,7 +114,7 @@ public sealed class SqliteVaeStore : IVaeStore
     {
         await using var connection = await OpenAsync(ct);
         await using var command = connection.CreateCommand();
-        command.CommandText = $"INSERT INTO vae_jobs ({JobColumns}) VALUES ($id, $name, $status, $dataset, $request, $epochs, $model_id, $error, $cancel_requested, $created_at, $started_at, $finished_at);";
+        command.CommandText = $"INSERT INTO vae_jobs ({JobColumns}) VALUES ($id, $name, $status, $dataset, $request, $epochs, $model_id, $error, $cancel_requested, $created_at, $started_at, $finished_at, $progress);";
         BindJob(command, job);
         await command.ExecuteNonQueryAsync(ct);
     }
@@ -138,7 +149,7 @@ public sealed class SqliteVaeStore : IVaeStore
         command.CommandText = """
             UPDATE vae_jobs SET name = $name, status = $status, dataset = $dataset, request = $request, epochs = $epochs,
                 model_id = $model_id, error = $error, cancel_requested = $cancel_requested,
-                created_at = $created_at, started_at = $started_at, finished_at = $finished_at
+                created_at = $created_at, started_at = $started_at, finished_at = $finished_at, progress = $progress
             WHERE id = $id;
             """;
         BindJob(command, job);
@@ -149,7 +160,7 @@ public sealed class SqliteVaeStore : IVaeStore
     {
         await using var connection = await OpenAsync(ct);
         await using var command = connection.CreateCommand();
-        command.CommandText = $"INSERT INTO vae_models ({ModelColumns}) VALUES ($id, $name, $dataset, $config, $metrics, $job_id, $created_at);";
+        command.CommandText = $"INSERT INTO vae_models ({ModelColumns}) VALUES ($id, $name, $dataset, $config, $metrics, $job_id, $created_at, $details);";
         command.Parameters.AddWithValue("$id", model.Id);
         command.Parameters.AddWithValue("$name", (object?)model.Name ?? DBNull.Value);
         command.Parameters.AddWithValue("$dataset", model.Dataset);
@@ -157,6 +168,7 @@ public sealed class SqliteVaeStore : IVaeStore
         command.Parameters.AddWithValue("$metrics", JsonSerializer.Serialize(model.Metrics, Json));
         command.Parameters.AddWithValue("$job_id", (object?)model.JobId ?? DBNull.Value);
         command.Parameters.AddWithValue("$created_at", FormatTime(model.CreatedAt));
+        command.Parameters.AddWithValue("$details", JsonSerializer.Serialize(new StoredModelDetails(model.ClassNames, model.Evaluation, model.TrainingSeconds), Json));
         await command.ExecuteNonQueryAsync(ct);
     }
 
@@ -221,7 +233,7 @@ public sealed class SqliteVaeStore : IVaeStore
         p.AddWithValue("$name", (object?)job.Name ?? DBNull.Value);
         p.AddWithValue("$status", StatusText(job.Status));
         p.AddWithValue("$dataset", job.Request.Dataset ?? "");
-        p.AddWithValue("$request", JsonSerializer.Serialize(job.Request, Json));
+        p.AddWithValue("$request", StoredRequests.Write(job.Request, Json));
         p.AddWithValue("$epochs", JsonSerializer.Serialize(job.Epochs, Json));
         p.AddWithValue("$model_id", (object?)job.ModelId ?? DBNull.Value);
         p.AddWithValue("$error", (object?)job.Error ?? DBNull.Value);
@@ -229,6 +241,7 @@ public sealed class SqliteVaeStore : IVaeStore
         p.AddWithValue("$created_at", FormatTime(job.CreatedAt));
         p.AddWithValue("$started_at", job.StartedAt is { } s ? FormatTime(s) : DBNull.Value);
         p.AddWithValue("$finished_at", job.FinishedAt is { } f ? FormatTime(f) : DBNull.Value);
+        p.AddWithValue("$progress", job.Progress is { } progress ? JsonSerializer.Serialize(progress, Json) : DBNull.Value);
     }
 
     private static JobRecord ReadJob(SqliteDataReader r)
@@ -239,7 +252,7 @@ public sealed class SqliteVaeStore : IVaeStore
             Id = id,
             Name = r.IsDBNull(1) ? null : r.GetString(1),
             Status = ParseStatus(r.GetString(2), id),
-            Request = Deserialize<TrainingRequest>(r.GetString(4), "request", id),
+            Request = ReadRequest(r.GetString(4), id),
             Epochs = Deserialize<List<EpochMetrics>>(r.GetString(5), "epochs", id),
             ModelId = r.IsDBNull(6) ? null : r.GetString(6),
             Error = r.IsDBNull(7) ? null : r.GetString(7),
@@ -247,13 +260,14 @@ public sealed class SqliteVaeStore : IVaeStore
             CreatedAt = ParseTime(r.GetString(9)),
             StartedAt = r.IsDBNull(10) ? null : ParseTime(r.GetString(10)),
             FinishedAt = r.IsDBNull(11) ? null : ParseTime(r.GetString(11)),
+            Progress = r.IsDBNull(12) ? null : Deserialize<JobProgressRecord>(r.GetString(12), "progress", id),
         };
     }
 
     private static ModelRecord ReadModel(SqliteDataReader r)
     {
         string id = r.GetString(0);
-        return new ModelRecord
+        var record = new ModelRecord
         {
             Id = id,
             Name = r.IsDBNull(1) ? null : r.GetString(1),
@@ -263,6 +277,21 @@ public sealed class SqliteVaeStore : IVaeStore
             JobId = r.IsDBNull(5) ? null : r.GetString(5),
             CreatedAt = ParseTime(r.GetString(6)),
         };
+        if (r.IsDBNull(7)) return record;
+        var details = Deserialize<StoredModelDetails>(r.GetString(7), "details", id);
+        return record with { ClassNames = details.ClassNames, Evaluation = details.Evaluation, TrainingSeconds = details.TrainingSeconds };
+    }
+
+    private static TrainingRequest ReadRequest(string json, string id)
+    {
+        try
+        {
+            return StoredRequests.Read(json, Json);
+        }
+        catch (JsonException e)
+        {
+            throw new InvalidDataException($"Job '{id}' has an unreadable request: {e.Message}", e);
+        }
     }
 
     private static ModelConfig ReadConfig(string json, string id)
@@ -276,6 +305,9 @@ public sealed class SqliteVaeStore : IVaeStore
             throw new InvalidDataException($"Model '{id}' has an unreadable configuration: {e.Message}", e);
         }
     }
+
+    /// <summary>The parts of a model record that are read and written whole.</summary>
+    private sealed record StoredModelDetails(IReadOnlyList<string>? ClassNames, EvaluationRecord? Evaluation, double? TrainingSeconds);
 
     private static T Deserialize<T>(string json, string column, string id) where T : class
     {

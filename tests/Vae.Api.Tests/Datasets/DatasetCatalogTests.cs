@@ -15,7 +15,7 @@ public class DatasetCatalogTests(ITestOutputHelper output)
     {
         using var factory = new ServiceFactory(output);
         var catalog = factory.Services.GetRequiredService<DatasetCatalog>();
-        DatasetSource source = DatasetCatalog.Find(name)!;
+        BuiltInDataset source = DatasetCatalog.FindBuiltIn(name)!;
 
         DatasetSplits splits = await catalog.OpenAsync(name, CancellationToken.None);
 

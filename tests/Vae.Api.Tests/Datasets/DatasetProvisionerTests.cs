@@ -224,7 +224,7 @@ public sealed class DatasetProvisionerTests : IDisposable
         Assert.Equal(Mnist.FileNames.Order(), DatasetPackage.Mnist.FileNames.Order());
         Assert.Equal(FashionMnist.FileNames.Order(), DatasetPackage.FashionMnist.FileNames.Order());
         Assert.Equal(Cifar10.FileNames.Order(), DatasetPackage.Cifar10.FileNames.Order());
-        Assert.Equal(DatasetCatalog.Sources.Select(s => s.Name), DatasetPackage.All.Select(p => p.Dataset));
+        Assert.Equal(DatasetCatalog.BuiltIn.Select(s => s.Id), DatasetPackage.All.Select(p => p.Dataset));
     }
 
     [Fact]

@@ -41,7 +41,7 @@ public sealed class JobLifecycleTests(ITestOutputHelper output) : IDisposable
         Assert.False(Directory.Exists(Path.Combine(_factory.StateDirectory, "checkpoints", job.Id)), "the checkpoint folder should be gone");
         Assert.True(File.Exists(Path.Combine(_factory.StateDirectory, "models", job.ModelId + ".safetensors")));
 
-        var list = await client.GetFromJsonAsync<JobView[]>("/api/jobs", JobsClient.Json);
+        var list = (await client.GetFromJsonAsync<JobList>("/api/jobs", JobsClient.Json))!.Jobs;
         Assert.Contains(list!, j => j.Id == job.Id && j.Status == JobStatus.Succeeded);
 
         var again = await client.DeleteAsync($"/api/jobs/{job.Id}");
@@ -56,10 +56,10 @@ public sealed class JobLifecycleTests(ITestOutputHelper output) : IDisposable
         var first = await client.SubmitAsync(JobsClient.Tiny(epochs: 1));
         var second = await client.SubmitAsync(JobsClient.Tiny(epochs: 1));
 
-        var list = (await client.GetFromJsonAsync<JobView[]>("/api/jobs?limit=2", JobsClient.Json))!;
+        var list = (await client.GetFromJsonAsync<JobList>("/api/jobs?limit=2", JobsClient.Json))!.Jobs;
 
         Assert.Equal([second.Id, first.Id], list.Select(j => j.Id));
-        var one = (await client.GetFromJsonAsync<JobView[]>("/api/jobs?limit=1", JobsClient.Json))!;
+        var one = (await client.GetFromJsonAsync<JobList>("/api/jobs?limit=1", JobsClient.Json))!.Jobs;
         Assert.Equal(second.Id, Assert.Single(one).Id);
         await client.WaitUntilFinishedAsync(first.Id);
         await client.WaitUntilFinishedAsync(second.Id);

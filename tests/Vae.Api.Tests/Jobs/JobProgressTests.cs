@@ -12,7 +12,7 @@ public sealed class JobProgressTests
         Id = "j1", Status = JobStatus.Running, Request = new TrainingRequest(), CreatedAt = DateTimeOffset.UnixEpoch,
     };
 
-    private static JobEvent Batch(int n) => JobEvent.Batch(new BatchProgress(1, 1, n, 1000, n, new LossSummary(1, 1, 0)).AsView("j1"));
+    private static JobEvent Batch(int n) => JobEvent.Batch(new BatchProgressView("j1", 1, 1, n, 1000, n, new LossView(1, 1, 0), 100, 60));
 
     [Fact]
     public async Task A_slow_listener_loses_its_oldest_batch_events_but_never_an_epoch_or_a_status()
@@ -21,7 +21,7 @@ public sealed class JobProgressTests
         using var slow = progress.Subscribe("j1");
 
         for (int b = 1; b <= 100; b++) progress.Publish("j1", Batch(b));
-        progress.Publish("j1", JobEvent.Epoch(new EpochMetrics(1, default, default, 1).AsProgressView("j1", 1)));
+        progress.Publish("j1", JobEvent.Epoch(new EpochProgressView("j1", 1, 1, new LossView(1, 1, 0), new LossView(1, 1, 0), 1, 0)));
         for (int b = 101; b <= 200; b++) progress.Publish("j1", Batch(b));
         progress.Publish("j1", JobEvent.Status((Job with { Status = JobStatus.Succeeded }).AsView()));
 
@@ -58,15 +58,26 @@ public sealed class JobProgressTests
     }
 
     [Fact]
-    public async Task A_listener_that_stops_listening_is_released()
+    public async Task A_listener_that_stops_listening_is_released_and_hears_nothing_more()
     {
         var progress = new JobProgress();
         var s = progress.Subscribe("j1");
-        var reading = Task.Run(async () => { await foreach (var _ in s.ReadAllAsync()) { } });
+        using var other = progress.Subscribe("j1");
+        var heard = new List<JobEvent>();
+        var reading = Task.Run(async () => { await foreach (var e in s.ReadAllAsync()) heard.Add(e); });
+        Assert.Equal(2, progress.ListenerCount("j1"));
 
         s.Dispose();
 
+        // Its reader ends without an event, the topic forgets it, and later events reach only the other listener.
         await reading.WaitAsync(TimeSpan.FromSeconds(5));
+        Assert.Equal(1, progress.ListenerCount("j1"));
         progress.Publish("j1", Batch(1));
+        progress.Publish("j1", JobEvent.Status((Job with { Status = JobStatus.Succeeded }).AsView()));
+        Assert.Empty(heard);
+        var rest = new List<string>();
+        await foreach (var e in other.ReadAllAsync().WithCancellation(new CancellationTokenSource(TimeSpan.FromSeconds(5)).Token)) rest.Add(e.Type);
+        Assert.Equal(["batch", "status"], rest);
+        Assert.Equal(0, progress.ListenerCount("j1"));
     }
 }

@@ -2,6 +2,7 @@ using System.Net.Http.Json;
 using Microsoft.Extensions.DependencyInjection;
 using Vae.Api.Jobs;
 using Vae.Api.Storage;
+using Vae.Engine.Models.Mlp;
 using Xunit.Abstractions;
 
 namespace Vae.Api.Tests.Jobs;
@@ -54,7 +55,7 @@ public sealed class JobRestartTests(ITestOutputHelper output) : IDisposable
         var queued = new JobRecord
         {
             Id = "jstoredonly01", Status = JobStatus.Queued, CreatedAt = DateTimeOffset.UtcNow,
-            Request = new TrainingRequest { HiddenSizes = [32], LatentDim = 2, Epochs = 1, BatchSize = 100 },
+            Request = new TrainingRequest { Model = new MlpConfig { HiddenSizes = [32], LatentDim = 2 }, Epochs = 1, BatchSize = 100 },
         };
         var cancelling = queued with { Id = "jstoredonly02", Status = JobStatus.Running, CancelRequested = true, StartedAt = DateTimeOffset.UtcNow };
         using (var first = new ServiceFactory(output, _state))
@@ -81,7 +82,7 @@ public sealed class JobRestartTests(ITestOutputHelper output) : IDisposable
         string id;
         using (var first = new ServiceFactory(output, _state, settings))
         {
-            var jobs = (await first.CreateClient().GetFromJsonAsync<JobView[]>("/api/jobs", JobsClient.Json))!;
+            var jobs = (await first.CreateClient().GetFromJsonAsync<JobList>("/api/jobs", JobsClient.Json))!.Jobs;
             var seeded = Assert.Single(jobs);
             Assert.Equal(DefaultJobSeeder.DefaultName, seeded.Name);
             Assert.Equal(1, seeded.TotalEpochs);
@@ -91,7 +92,7 @@ public sealed class JobRestartTests(ITestOutputHelper output) : IDisposable
         }
 
         using var second = new ServiceFactory(output, _state, settings);
-        var again = (await second.CreateClient().GetFromJsonAsync<JobView[]>("/api/jobs", JobsClient.Json))!;
+        var again = (await second.CreateClient().GetFromJsonAsync<JobList>("/api/jobs", JobsClient.Json))!.Jobs;
         Assert.Equal(id, Assert.Single(again).Id);
     }
 
@@ -100,7 +101,7 @@ public sealed class JobRestartTests(ITestOutputHelper output) : IDisposable
     {
         using var factory = new ServiceFactory(output, _state, new Dictionary<string, string?> { ["Jobs:SeedDefaultJob"] = "false" });
 
-        var jobs = (await factory.CreateClient().GetFromJsonAsync<JobView[]>("/api/jobs", JobsClient.Json))!;
+        var jobs = (await factory.CreateClient().GetFromJsonAsync<JobList>("/api/jobs", JobsClient.Json))!.Jobs;
 
         Assert.Empty(jobs);
     }

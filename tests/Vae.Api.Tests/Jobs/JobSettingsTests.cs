@@ -7,6 +7,7 @@ using Vae.Api.Models;
 using Microsoft.Extensions.Options;
 using Vae.Api.Jobs;
 using Vae.Api.Storage;
+using Vae.Engine.Models.Mlp;
 using Xunit.Abstractions;
 
 namespace Vae.Api.Tests.Jobs;
@@ -65,7 +66,7 @@ public sealed class JobSettingsTests(ITestOutputHelper output)
         var tooLong = new JobRecord
         {
             Id = "jtoolong0001", Status = JobStatus.Queued, CreatedAt = DateTimeOffset.UtcNow,
-            Request = new TrainingRequest { HiddenSizes = [32], LatentDim = 2, Epochs = 50 },
+            Request = new TrainingRequest { Model = new MlpConfig { HiddenSizes = [32], LatentDim = 2 }, Epochs = 50 },
         };
         string state = Directory.CreateTempSubdirectory("vae-jobs-limit-").FullName;
         try

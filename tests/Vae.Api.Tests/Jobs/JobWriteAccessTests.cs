@@ -22,7 +22,7 @@ public sealed class JobWriteAccessTests(ITestOutputHelper output)
         Assert.Contains("X-Api-Key", (await post.ProblemAsync()).GetProperty("detail").GetString());
         Assert.Equal(HttpStatusCode.Forbidden, delete.StatusCode);
         Assert.Equal(HttpStatusCode.OK, list.StatusCode);
-        Assert.Empty((await list.Content.ReadFromJsonAsync<JobView[]>(JobsClient.Json))!);
+        Assert.Empty((await list.Content.ReadFromJsonAsync<JobList>(JobsClient.Json))!.Jobs);
     }
 
     [Fact]
@@ -35,7 +35,7 @@ public sealed class JobWriteAccessTests(ITestOutputHelper output)
 
         var missing = await client.PostJsonAsync("{}");
         var wrong = await client.PostJsonAsync("{}", apiKey: "guess");
-        var right = await client.PostJsonAsync("""{"hiddenSizes":[32],"latentDim":2,"epochs":1}""", apiKey: key);
+        var right = await client.PostJsonAsync("""{"model":{"family":"mlp","hiddenSizes":[32],"latentDim":2},"epochs":1}""", apiKey: key);
 
         Assert.Equal(HttpStatusCode.Unauthorized, missing.StatusCode);
         Assert.Equal(HttpStatusCode.Forbidden, wrong.StatusCode);

@@ -19,7 +19,8 @@ internal static class JobsClient
     };
 
     /// <summary>A model small enough to train an epoch on 1000 images in a blink.</summary>
-    public static object Tiny(int epochs, string? name = null) => new { hiddenSizes = new[] { 32 }, latentDim = 2, epochs, batchSize = 100, name };
+    public static object Tiny(int epochs, string? name = null)
+        => new { model = new { family = "mlp", hiddenSizes = new[] { 32 }, latentDim = 2 }, epochs, batchSize = 100, name };
 
     public static Task<HttpResponseMessage> PostJsonAsync(this HttpClient client, string json, string? apiKey = null)
     {

@@ -70,7 +70,7 @@ public class ManifoldAndLatentsTests(ModelsFixture fx)
     public async Task Latents_of_the_test_split_carry_the_mnist_labels_in_order()
     {
         var latents = await (await fx.Client.GetAsync(Latents + "?split=test&limit=50")).ReadJsonAsync<LatentsResponse>();
-        Assert.Equal(2, latents.Dims);
+        Assert.Equal(2, latents.LatentDim);
         Assert.Equal(50, latents.Points.Count);
         for (int i = 0; i < 50; i++) Assert.Equal(fx.TestImages.GetLabel(i), latents.Points[i].Label);
         Assert.All(latents.Points, p => Assert.Equal(2, p.Mu.Length));

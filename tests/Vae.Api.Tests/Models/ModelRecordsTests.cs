@@ -20,8 +20,8 @@ public class ModelRecordsTests(ModelsFixture fx)
         Assert.Equal("mnist", vae.Dataset);
         Assert.Equal(2, vae.LatentDim);
         Assert.Equal(ModelRegistry.Create(vae.Config).ParameterCount(), vae.ParameterCount);
-        Assert.Single(vae.Metrics);
-        Assert.True(vae.Metrics[0].Test.Loss > 0);
+        Assert.Single(vae.Epochs);
+        Assert.True(vae.Epochs[0].Test.Loss > 0);
     }
 
     [Fact]

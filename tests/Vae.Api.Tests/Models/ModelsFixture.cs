@@ -42,7 +42,7 @@ public sealed class ModelsFixture : IAsyncLifetime
         var trainer = new Trainer(model, new TrainingOptions { Epochs = 1, BatchSize = 100, Threads = 1, Seed = 7 });
         var history = trainer.Fit(train, test);
         var store = factory.Services.GetRequiredService<ModelStore>();
-        return await store.PublishAsync(model, name, dataset, jobId: null, history, CancellationToken.None);
+        return await store.PublishAsync(model, name, dataset, jobId: null, history, details: null, CancellationToken.None);
     }
 
     public Task DisposeAsync()

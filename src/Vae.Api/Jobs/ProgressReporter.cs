@@ -1,0 +1,57 @@
+using System.Diagnostics;
+using Vae.Api.Storage;
+using Vae.Engine.Training;
+
+namespace Vae.Api.Jobs;
+
+/// <summary>
+/// Tells the world how a job's training goes, from the training thread: every batch to the event
+/// stream (with the speed and the time left), and to the job record every few seconds and after
+/// every epoch, so GET /api/jobs/{id} (on any node) shows the batch within the epoch too. A failed
+/// write of progress is logged and training goes on: progress is worth less than the run.
+/// </summary>
+public sealed class ProgressReporter(string jobId, int totalEpochs, JobRecords records, JobProgress progress, TrainingClock clock, TimeSpan interval, ILogger log)
+{
+    private readonly Stopwatch _sinceWrite = Stopwatch.StartNew();
+    private bool _written;
+
+    public void Batch(BatchProgress b)
+    {
+        double? left = clock.SecondsLeft(b.Epoch, b.Batch);
+        progress.Publish(jobId, JobEvent.Batch(new BatchProgressView(
+            jobId, b.Epoch, b.Epochs, b.Batch, b.BatchCount, b.Step, b.Losses.AsView(), clock.ImagesPerSecond, left)));
+        if (_written && _sinceWrite.Elapsed < interval) return;
+        Write(r => r with { Progress = Record(JobPhase.Training, b.Epoch, b.Batch, b.BatchCount, left) });
+    }
+
+    public void Epoch(EpochMetrics m, IReadOnlyList<EpochMetrics> history)
+    {
+        double? left = clock.SecondsLeft(m.Epoch + 1, 0);
+        int next = Math.Min(m.Epoch + 1, totalEpochs);
+        Write(r => r with { Epochs = [.. history], Progress = Record(JobPhase.Training, next, 0, clock.BatchCount, left) });
+        progress.Publish(jobId, JobEvent.Epoch(new EpochProgressView(jobId, m.Epoch, totalEpochs, m.Train.AsView(), m.Test.AsView(), m.Seconds, left)));
+    }
+
+    public void Evaluating(int epochs)
+    {
+        double? left = clock.ImagesPerSecond is { } rate ? clock.EvaluationSeconds(rate) : null;
+        Write(r => r with { Progress = Record(JobPhase.Evaluating, epochs, clock.BatchCount, clock.BatchCount, left) });
+    }
+
+    private JobProgressRecord Record(JobPhase phase, int epoch, int batch, int batchCount, double? left)
+        => new(phase, epoch, batch, batchCount, clock.ImagesPerSecond, left, records.Now);
+
+    private void Write(Func<JobRecord, JobRecord> change)
+    {
+        _sinceWrite.Restart();
+        _written = true;
+        try
+        {
+            records.UpdateAsync(jobId, r => r.IsFinished ? null : change(r), CancellationToken.None).GetAwaiter().GetResult();
+        }
+        catch (Exception e)
+        {
+            log.LogWarning(e, "Job {JobId}: progress could not be stored", jobId);
+        }
+    }
+}
