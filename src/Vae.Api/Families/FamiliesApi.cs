@@ -63,8 +63,7 @@ public static class FamiliesApi
     private static FamilyView Describe(IModelFamily family)
     {
         var defaults = Json(family.DefaultConfig);
-        var info = ModelRegistry.JsonOptions.GetTypeInfo(family.ConfigType);
-        var fields = info.Properties.Select(p => new FieldView(
+        var fields = ModelRegistry.Fields(family).Select(p => new FieldView(
             p.Name, TypeName(p.PropertyType), defaults[p.Name]?.DeepClone(), ValuesOf(p.PropertyType), DescriptionOf(p),
             DatasetFields.Contains(p.Name))).ToArray();
         var examples = family.Examples.ToDictionary(e => e.Key, e => (JsonNode)Json(e.Value));

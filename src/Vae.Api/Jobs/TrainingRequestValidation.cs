@@ -241,7 +241,7 @@ public static class TrainingRequestValidation
         }
         model["family"] = family.Name;
 
-        var fields = ModelRegistry.JsonOptions.GetTypeInfo(family.ConfigType).Properties.Select(p => p.Name).Append("family").ToArray();
+        var fields = ModelRegistry.Fields(family).Select(p => p.Name).Append("family").ToArray();
         int before = problems.Count;
         foreach (var (key, _) in model)
         {

@@ -34,6 +34,11 @@ public static class ModelRegistry
     /// <summary>JSON options for configurations: camelCase names and enums, unknown fields refused, the family as discriminator.</summary>
     public static JsonSerializerOptions JsonOptions { get; } = CreateOptions();
 
+    /// <summary>The JSON fields of a family's configuration, "family" itself aside, in declaration order.</summary>
+    public static IReadOnlyList<JsonPropertyInfo> Fields(IModelFamily family)
+        => [.. JsonOptions.GetTypeInfo(family.ConfigType).Properties.Where(p =>
+            p.AttributeProvider is not System.Reflection.MemberInfo m || !m.IsDefined(typeof(JsonIgnoreAttribute), inherit: true))];
+
     public static string Serialize(ModelConfig config) => JsonSerializer.Serialize(config, JsonOptions);
 
     /// <summary>Reads a configuration; <see cref="JsonException"/> says what is wrong, naming the field.</summary>
