@@ -68,8 +68,8 @@ public sealed class DemoSite : IAsyncLifetime
 
     private async Task TrainModelsAsync()
     {
-        AeModelId = await TrainAsync(new { name = "test ae", model = "ae", hiddenSizes = new[] { 64 }, latentDim = 2, epochs = 2 });
-        VaeModelId = await TrainAsync(new { name = "test vae", model = "vae", hiddenSizes = new[] { 128 }, latentDim = 2, epochs = 3 });
+        AeModelId = await TrainAsync(new { name = "test ae", model = new { family = "mlp", kind = "ae", hiddenSizes = new[] { 64 }, latentDim = 2 }, epochs = 2 });
+        VaeModelId = await TrainAsync(new { name = "test vae", model = new { family = "mlp", kind = "vae", hiddenSizes = new[] { 128 }, latentDim = 2 }, epochs = 3 });
     }
 
     /// <summary>Queues a job and waits for it; returns the id of the model it made.</summary>

@@ -11,8 +11,8 @@ public class TrainingTests(DemoSite site)
         await tab.OpenAsync();
         // Wide enough that its 200 epochs outlast the test many times over.
         await tab.Page.FillAsync("#train-form [name=name]", "live chart");
-        await tab.Page.FillAsync("#train-form [name=hiddenSizes]", "1024, 1024");
-        await tab.Page.FillAsync("#train-form [name=latentDim]", "16");
+        await tab.Page.FillAsync("#train-form [name=\"model.hiddenSizes\"]", "1024, 1024");
+        await tab.Page.FillAsync("#train-form [name=\"model.latentDim\"]", "16");
         await tab.Page.FillAsync("#train-form [name=epochs]", "200");
         await tab.Page.ClickAsync("#train-form .advanced summary");
         await tab.Page.FillAsync("#train-form [name=batchSize]", "32");
@@ -54,19 +54,19 @@ public class TrainingTests(DemoSite site)
     {
         await using var tab = await site.OpenPageAsync();
         await tab.OpenAsync();
-        await tab.Page.FillAsync("#train-form [name=latentDim]", "0");
+        await tab.Page.FillAsync("#train-form [name=\"model.latentDim\"]", "0");
         await tab.Page.ClickAsync("#train-submit");
 
         await tab.WaitUntilAsync("() => document.querySelector('#train-error').textContent.length > 0", "the form's error");
-        Assert.Equal("latentDim must be between 1 and 512 (got 0).", await tab.Page.TextContentAsync("#train-error"));
-        Assert.Equal("true", await tab.Page.GetAttributeAsync("#train-form [name=latentDim]", "aria-invalid"));
-        Assert.Contains("between 1 and 512", await tab.Page.TextContentAsync("#field-error-latentDim"));
+        Assert.Matches(@"^model\.latentDim must be between 1 and \d+, got 0\.$", await tab.Page.TextContentAsync("#train-error"));
+        Assert.Equal("true", await tab.Page.GetAttributeAsync("#train-form [name=\"model.latentDim\"]", "aria-invalid"));
+        Assert.Contains("between 1 and", await tab.Page.TextContentAsync("#field-error-model\\.latentDim"));
         Assert.True(await tab.Page.IsHiddenAsync("#train-live"));
         await tab.Page.Locator("#train-section").ScreenshotAsync(new() { Path = Path.Combine(DemoSite.ScreenshotDirectory, "training-error.png") });
 
         // Fixing the field clears its mark.
-        await tab.Page.FillAsync("#train-form [name=latentDim]", "2");
-        Assert.Null(await tab.Page.GetAttributeAsync("#train-form [name=latentDim]", "aria-invalid"));
+        await tab.Page.FillAsync("#train-form [name=\"model.latentDim\"]", "2");
+        Assert.Null(await tab.Page.GetAttributeAsync("#train-form [name=\"model.latentDim\"]", "aria-invalid"));
         Assert.Empty(tab.ScriptErrors);
     }
 
@@ -76,7 +76,7 @@ public class TrainingTests(DemoSite site)
         await using var tab = await site.OpenPageAsync();
         await tab.OpenAsync();
         await tab.Page.FillAsync("#train-form [name=name]", "quick one");
-        await tab.Page.FillAsync("#train-form [name=hiddenSizes]", "32");
+        await tab.Page.FillAsync("#train-form [name=\"model.hiddenSizes\"]", "32");
         await tab.Page.FillAsync("#train-form [name=epochs]", "1");
         await tab.Page.ClickAsync("#train-submit");
 

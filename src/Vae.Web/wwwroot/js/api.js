@@ -91,9 +91,21 @@ function query(params) {
   return parts.length ? `?${parts.join('&')}` : '';
 }
 
+/** A decode body for a conditional model carries one label per code: each its own, or one for all. */
+function withLabels(body, latents, label, labels) {
+  if (labels) return { ...body, labels };
+  return label === undefined || label === null ? body : { ...body, labels: latents.map(() => label) };
+}
+
 export const api = {
   async datasets(signal) {
-    return readJson(await request('/api/datasets', { signal }));
+    const body = await readJson(await request('/api/datasets', { signal }));
+    return Array.isArray(body) ? body : (body.datasets ?? []);
+  },
+
+  async families(signal) {
+    const body = await readJson(await request('/api/families', { signal }));
+    return body.families ?? [];
   },
 
   async models(signal) {
@@ -106,41 +118,42 @@ export const api = {
     return readJson(await request(`/api/models/${enc(id)}`, { signal }));
   },
 
-  async samples(id, { n, seed, temperature, columns, scale }, signal) {
-    const path = `/api/models/${enc(id)}/samples.png${query({ n, seed, temperature, columns, scale })}`;
+  /** `label` picks the class a conditional model draws; leave it undefined for other models. */
+  async samples(id, { n, seed, temperature, columns, scale, label }, signal) {
+    const path = `/api/models/${enc(id)}/samples.png${query({ n, seed, temperature, columns, scale, label })}`;
     return readBlob(await request(path, { signal, accept: 'image/png' }));
   },
 
   /** Mean (and log-variance) of one PNG's code. */
-  async encodePng(id, png, signal) {
-    const response = await request(`/api/models/${enc(id)}/encode?invert=false`, { method: 'POST', body: png, contentType: 'image/png', signal });
+  async encodePng(id, png, { label } = {}, signal) {
+    const response = await request(`/api/models/${enc(id)}/encode${query({ invert: 'false', label })}`, { method: 'POST', body: png, contentType: 'image/png', signal });
     const body = await readJson(response);
     return body.results?.[0] ?? null;
   },
 
-  async reconstructPng(id, png, { scale = 1 } = {}, signal) {
-    const path = `/api/models/${enc(id)}/reconstruct${query({ invert: 'false', scale })}`;
+  async reconstructPng(id, png, { scale = 1, label } = {}, signal) {
+    const path = `/api/models/${enc(id)}/reconstruct${query({ invert: 'false', scale, label })}`;
     return readBlob(await request(path, { method: 'POST', body: png, contentType: 'image/png', accept: 'image/png', signal }));
   },
 
-  async decodePng(id, latents, { scale = 1, columns } = {}, signal) {
+  async decodePng(id, latents, { scale = 1, columns, label, labels } = {}, signal) {
     const path = `/api/models/${enc(id)}/decode${query({ scale, columns })}`;
-    return readBlob(await request(path, { method: 'POST', json: { latents }, accept: 'image/png', signal }));
+    return readBlob(await request(path, { method: 'POST', json: withLabels({ latents }, latents, label, labels), accept: 'image/png', signal }));
   },
 
-  /** Pixel values of decoded codes: { images: [[...]], width, height }. */
-  async decodePixels(id, latents, signal) {
-    const response = await request(`/api/models/${enc(id)}/decode`, { method: 'POST', json: { latents }, accept: 'application/json', signal });
+  /** Pixel values of decoded codes: { images: [[...]], channels, width, height }. */
+  async decodePixels(id, latents, { label } = {}, signal) {
+    const response = await request(`/api/models/${enc(id)}/decode`, { method: 'POST', json: withLabels({ latents }, latents, label), accept: 'application/json', signal });
     return readJson(response);
   },
 
-  async interpolate(id, { from, to, steps, method }, signal) {
-    const path = `/api/models/${enc(id)}/interpolate?invert=false`;
+  async interpolate(id, { from, to, steps, method, label }, signal) {
+    const path = `/api/models/${enc(id)}/interpolate${query({ invert: 'false', label })}`;
     return readBlob(await request(path, { method: 'POST', json: { from, to, steps, method }, accept: 'image/png', signal }));
   },
 
-  async manifold(id, { n, range, dims, scale }, signal) {
-    const path = `/api/models/${enc(id)}/manifold.png${query({ n, range, dims: dims.join(','), scale })}`;
+  async manifold(id, { n, range, dims, scale, label }, signal) {
+    const path = `/api/models/${enc(id)}/manifold.png${query({ n, range, dims: dims.join(','), scale, label })}`;
     return readBlob(await request(path, { signal, accept: 'image/png' }));
   },
 

@@ -137,33 +137,55 @@ export class SketchPad {
     this.empty = false;
   }
 
-  /** Shows decoded pixel values (row-major, 0 black to 1 white). */
-  drawPixels(pixels, width, height) {
+  /**
+   * Shows decoded pixel values in [0, 1]: gray (one value a pixel) or colour (three planes, red,
+   * green, blue, each row-major, as the engine lays images out).
+   */
+  drawPixels(pixels, width, height, channels = 1) {
     const small = document.createElement('canvas');
     small.width = width;
     small.height = height;
     const smallCtx = small.getContext('2d');
     const data = smallCtx.createImageData(width, height);
-    for (let i = 0; i < width * height; i++) {
-      const v = Math.max(0, Math.min(255, Math.round(pixels[i] * 255)));
-      data.data[i * 4] = v;
-      data.data[i * 4 + 1] = v;
-      data.data[i * 4 + 2] = v;
+    const plane = width * height;
+    const byte = v => Math.max(0, Math.min(255, Math.round(v * 255)));
+    for (let i = 0; i < plane; i++) {
+      data.data[i * 4] = byte(pixels[i]);
+      data.data[i * 4 + 1] = byte(pixels[channels === 3 ? plane + i : i]);
+      data.data[i * 4 + 2] = byte(pixels[channels === 3 ? 2 * plane + i : i]);
       data.data[i * 4 + 3] = 255;
     }
     smallCtx.putImageData(data, 0, 0);
     this.drawImage(small);
   }
 
-  toBlob() {
+  /**
+   * The canvas to send to a model. Digit models take the drawing as it is (the service scales and
+   * centres it as MNIST's digits are); colour models take their own size exactly, so the pad is
+   * scaled down here.
+   */
+  sourceFor(model) {
+    if (!model || model.channels !== 3) return this.canvas;
+    const small = document.createElement('canvas');
+    small.width = model.width;
+    small.height = model.height;
+    const ctx = small.getContext('2d');
+    ctx.imageSmoothingEnabled = true;
+    ctx.imageSmoothingQuality = 'high';
+    ctx.drawImage(this.canvas, 0, 0, small.width, small.height);
+    return small;
+  }
+
+  toBlob(model) {
+    const canvas = this.sourceFor(model);
     return new Promise((resolve, reject) => {
-      this.canvas.toBlob(blob => (blob ? resolve(blob) : reject(new Error('The drawing could not be turned into a PNG.'))), 'image/png');
+      canvas.toBlob(blob => (blob ? resolve(blob) : reject(new Error('The drawing could not be turned into a PNG.'))), 'image/png');
     });
   }
 
   /** The drawing as base64 PNG bytes (no data: prefix), as the interpolation request wants them. */
-  toBase64() {
-    const url = this.canvas.toDataURL('image/png');
+  toBase64(model) {
+    const url = this.sourceFor(model).toDataURL('image/png');
     return url.slice(url.indexOf(',') + 1);
   }
 }

@@ -1,4 +1,4 @@
-// Latent space: the decoded plane over two chosen dimensions, the test digits' codes on the same
+// Latent space: the decoded plane over two chosen dimensions, the test images' codes on the same
 // dimensions (for the chosen model and, side by side, a second one to compare), and a probe that
 // decodes whatever point of a plane the visitor points at.
 
@@ -44,8 +44,8 @@ export class ExploreSection {
     this.scatter = new LatentPlane($('#scatter-canvas', section), { onProbe: probe('main') });
     this.compare = new LatentPlane($('#compare-canvas', section), { onProbe: probe('compare') });
 
-    $('#label-legend', section).replaceChildren(...LABEL_COLORS.map((color, label) =>
-      el('li', {}, el('span', { className: 'dot', attrs: { style: `background:${color}`, 'aria-hidden': 'true' } }), `digit ${label}`)));
+    this.legend = $('#label-legend', section);
+    this.fillLegend(null);
 
     this.dimX.addEventListener('change', () => this.dimsChanged(this.dimX, this.dimY));
     this.dimY.addEventListener('change', () => this.dimsChanged(this.dimY, this.dimX));
@@ -70,8 +70,23 @@ export class ExploreSection {
     }
   }
 
-  setModel(model) {
+  /** One colour per class, named as the model's dataset names them. */
+  fillLegend(model) {
+    const names = model?.classNames ?? Array.from({ length: 10 }, (_, k) => `digit ${k}`);
+    this.legend.replaceChildren(...names.map((name, label) =>
+      el('li', {}, el('span', { className: 'dot', attrs: { style: `background:${LABEL_COLORS[label % LABEL_COLORS.length]}`, 'aria-hidden': 'true' } }), name)));
+  }
+
+  setLabel(label) {
+    this.label = label;
+    this.loadManifold();
+    this.decodeProbe();
+  }
+
+  setModel(model, label) {
     this.model = model;
+    this.label = label;
+    this.fillLegend(model);
     this.drawnCode = null;
     this.manifold.setMarker(null);
     this.scatter.setMarker(null);
@@ -169,7 +184,7 @@ export class ExploreSection {
       return;
     }
     try {
-      const blob = await api.manifold(model.id, { n, range, dims }, signal);
+      const blob = await api.manifold(model.id, { n, range, dims, label: this.label }, signal);
       const image = await imageFromBlob(blob);
       if (signal.aborted) return;
       // Tile centres run from -range to +range; the image reaches half a tile beyond them.
@@ -222,18 +237,18 @@ export class ExploreSection {
       caption.textContent = modelLabel(model);
       return;
     }
-    if (plane.points.length === 0 || plane.modelId !== model.id) plane.setMessage('Encoding the test digits…');
+    if (plane.points.length === 0 || plane.modelId !== model.id) plane.setMessage('Encoding the test images…');
     try {
       const points = await this.latentsOf(model);
       if (signal.aborted) return;
       plane.modelId = model.id;
       plane.setPoints(points, dims);
-      caption.textContent = `${modelLabel(model)}: ${points.length} test digits' mean codes, z${dims[0]} across, z${dims[1]} up.`;
+      caption.textContent = `${modelLabel(model)}: ${points.length} test images' mean codes, z${dims[0]} across, z${dims[1]} up.`;
       if (plane === this.scatter) this.updateMarkers();
     } catch (error) {
       if (signal.aborted) return;
       showError(this.error, error);
-      plane.setMessage(`The test digits could not be encoded: ${messageOf(error)}`);
+      plane.setMessage(`The test images could not be encoded: ${messageOf(error)}`);
     }
   }
 
@@ -245,12 +260,14 @@ export class ExploreSection {
     const latent = new Array(latentSizeOf(model)).fill(0);
     latent[dx] = probe.x;
     latent[dy] = probe.y;
+    // The compared model draws its own first class when it is conditional; the chosen one is for this model.
+    const label = model === this.model ? this.label : (model.conditional ? 0 : undefined);
     try {
-      const blob = await api.decodePng(model.id, [latent], { scale: 4 });
+      const blob = await api.decodePng(model.id, [latent], { scale: 4, label });
       await showBlob(this.probeImg, blob);
       this.probePlaceholder.hidden = true;
       this.probeCaption.textContent = `Decoded at z${dx} = ${probe.x.toFixed(2)}, z${dy} = ${probe.y.toFixed(2)} (others 0) by ${model.name || model.id}`;
-      this.probeImg.alt = `The digit ${model.name || model.id} decodes at z${dx} = ${probe.x.toFixed(2)}, z${dy} = ${probe.y.toFixed(2)}`;
+      this.probeImg.alt = `The image ${model.name || model.id} decodes at z${dx} = ${probe.x.toFixed(2)}, z${dy} = ${probe.y.toFixed(2)}`;
       clearError(this.error);
     } catch (error) {
       showError(this.error, error);

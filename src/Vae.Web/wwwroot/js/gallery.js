@@ -1,4 +1,5 @@
-// Samples: a grid of digits decoded from the prior, with count, seed and temperature controls.
+// Samples: a grid of images decoded from the prior, with count, seed and temperature controls (and,
+// for a conditional model, the class chosen at the top of the page).
 
 import { api } from './api.js';
 import { $, clearError, debounce, latestOnly, randomSeed, showBlob, showError } from './util.js';
@@ -39,11 +40,17 @@ export class Gallery {
     this.img.addEventListener('click', e => this.pick(e));
   }
 
-  setModel(model) {
+  setModel(model, label) {
     this.model = model;
+    this.label = label;
     this.newButton.disabled = !model;
     if (model) this.load();
     else this.img.hidden = true;
+  }
+
+  setLabel(label) {
+    this.label = label;
+    this.load();
   }
 
   async load() {
@@ -57,9 +64,9 @@ export class Gallery {
     }
     try {
       const n = Number(this.count.value);
-      const blob = await api.samples(this.model.id, { n, seed, temperature, columns: COLUMNS }, signal);
+      const blob = await api.samples(this.model.id, { n, seed, temperature, columns: COLUMNS, label: this.label }, signal);
       await showBlob(this.img, blob);
-      this.img.alt = `${n} digits sampled from ${this.model.name || this.model.id} with seed ${seed} at temperature ${temperature}`;
+      this.img.alt = `${n} images sampled from ${this.model.name || this.model.id} with seed ${seed} at temperature ${temperature}`;
       this.img.dataset.count = String(n);
       clearError(this.error);
     } catch (error) {

@@ -47,8 +47,9 @@ export class InterpolateSection {
     this.runButton.addEventListener('click', () => this.run());
   }
 
-  async setModel(model) {
+  async setModel(model, label) {
     this.model = model;
+    this.label = label;
     this.runButton.disabled = !model;
     if (!model) return;
     // Codes belong to one model: ends that were codes get fresh ones; drawn ends carry over.
@@ -57,9 +58,30 @@ export class InterpolateSection {
     this.run();
   }
 
+  /** A new class for a conditional model: code ends are drawn again in that class. */
+  async setLabel(label) {
+    this.label = label;
+    const codes = Object.values(this.ends).filter(end => end.latent);
+    await Promise.all(codes.map(end => this.redraw(end)));
+    this.run();
+  }
+
+  async redraw(end) {
+    const model = this.model;
+    try {
+      const decoded = await api.decodePixels(model.id, [end.latent], { label: this.label });
+      if (model !== this.model) return;
+      const latent = end.latent;
+      end.pad.drawPixels(decoded.images[0], decoded.width, decoded.height, decoded.channels ?? model.channels);
+      end.latent = latent;
+    } catch (error) {
+      showError(this.error, error);
+    }
+  }
+
   copyDrawing(end) {
     if (this.drawPad.isEmpty) {
-      this.error.textContent = 'Draw a digit in “Draw a digit” first, then copy it here.';
+      this.error.textContent = 'Draw or load an image in “Draw or load an image” first, then copy it here.';
       return;
     }
     end.pad.drawImage(this.drawPad.canvas);
@@ -81,9 +103,9 @@ export class InterpolateSection {
     if (!model) return;
     const latent = Array.from({ length: latentSizeOf(model) }, gaussian);
     try {
-      const decoded = await api.decodePixels(model.id, [latent]);
+      const decoded = await api.decodePixels(model.id, [latent], { label: this.label });
       if (model !== this.model) return;
-      end.pad.drawPixels(decoded.images[0], decoded.width, decoded.height);
+      end.pad.drawPixels(decoded.images[0], decoded.width, decoded.height, decoded.channels ?? model.channels);
       end.latent = latent;
     } catch (error) {
       showError(this.error, error);
@@ -91,7 +113,7 @@ export class InterpolateSection {
   }
 
   endPoint(end) {
-    return end.latent ? { latent: end.latent } : { png: end.pad.toBase64() };
+    return end.latent ? { latent: end.latent } : { png: end.pad.toBase64(this.model) };
   }
 
   async run() {
@@ -99,16 +121,16 @@ export class InterpolateSection {
     if (!model) return;
     const { a, b } = this.ends;
     if (a.pad.isEmpty || b.pad.isEmpty) {
-      this.error.textContent = 'Both ends need a digit: draw one, copy your drawing, click a sample, or pick a random one.';
+      this.error.textContent = 'Both ends need an image: draw one, copy your drawing, click a sample, or pick a random one.';
       return;
     }
     const signal = this.next();
     const steps = Number(this.steps.value);
     const method = this.method.value;
     try {
-      const blob = await api.interpolate(model.id, { from: this.endPoint(a), to: this.endPoint(b), steps, method }, signal);
+      const blob = await api.interpolate(model.id, { from: this.endPoint(a), to: this.endPoint(b), steps, method, label: this.label }, signal);
       await showBlob(this.img, blob);
-      this.img.alt = `${steps} digits on the ${method === 'slerp' ? 'spherical' : 'straight'} path from A to B`;
+      this.img.alt = `${steps} images on the ${method === 'slerp' ? 'spherical' : 'straight'} path from A to B`;
       this.img.dataset.steps = String(steps);
       clearError(this.error);
     } catch (error) {

@@ -73,12 +73,16 @@ export class JobsSection {
   }
 
   row(job) {
-    const c = job.configuration ?? {};
-    const total = job.totalEpochs ?? c.epochs ?? 0;
+    const m = job.request?.model ?? {};
+    const total = job.totalEpochs ?? job.request?.epochs ?? 0;
     const done = job.currentEpoch ?? 0;
     const last = (job.epochs ?? [])[(job.epochs ?? []).length - 1];
-    const progress = el('progress', { max: Math.max(1, total), value: job.status === 'succeeded' ? total : done });
+    // While running, the bar moves batch by batch; the record's progress says how far.
+    const fraction = job.status === 'succeeded' ? 1 : (job.progress?.fraction ?? done / Math.max(1, total));
+    const progress = el('progress', { max: 1, value: fraction });
     progress.setAttribute('aria-label', `${done} of ${total} epochs`);
+    const left = isActive(job) && Number.isFinite(job.progress?.secondsLeft) ? `about ${formatDuration(job.progress.secondsLeft)} left` : null;
+    const kind = String(m.kind ?? 'vae').toLowerCase() === 'ae' ? 'AE' : 'VAE';
 
     // One wrapper, so the buttons stay together when the row is stacked on a phone.
     const buttons = el('span', { className: 'button-group' });
@@ -106,14 +110,14 @@ export class JobsSection {
         el('span', {}, job.name || 'unnamed',
           el('span', { className: 'sub' }, `${job.id} · ${new Date(job.createdAt).toLocaleString()}`))),
       el('td', { dataset: { label: 'Model' } },
-        el('span', {}, `${String(job.model ?? c.model ?? '').toUpperCase()}, latent ${c.latentDim ?? '?'}`,
-          el('span', { className: 'sub' }, `hidden ${(c.hiddenSizes ?? []).join(', ')} · ${c.likelihood ?? ''}${c.model === 'vae' ? ` · β ${c.beta}` : ''}`))),
+        el('span', {}, `${job.family ?? m.family ?? ''} ${kind}${m.conditional ? ', conditional' : ''}, latent ${m.latentDim ?? '?'}`,
+          el('span', { className: 'sub' }, `${job.dataset} · ${m.likelihood ?? ''}${kind === 'VAE' ? ` · β ${m.beta ?? 1}` : ''}`))),
       el('td', { dataset: { label: 'Status' } },
         el('span', {},
           el('span', { className: `status status-${job.status}` }, job.status),
           job.error ? el('span', { className: 'sub' }, job.error) : null)),
       el('td', { className: 'num', dataset: { label: 'Progress' } },
-        el('span', {}, `epoch ${done}/${total}`, progress)),
+        el('span', {}, `epoch ${done}/${total}`, progress, left ? el('span', { className: 'sub' }, left) : null)),
       el('td', { className: 'num', dataset: { label: 'Duration' } }, formatDuration(job.durationSeconds)),
       el('td', { className: 'num', dataset: { label: 'Final loss' } },
         last ? `${formatNumber(last.train?.loss)} / ${formatNumber(last.test?.loss)}` : '–'),

@@ -6,7 +6,8 @@ import { ExploreSection } from './explore.js';
 import { Gallery } from './gallery.js';
 import { InterpolateSection } from './interpolate.js';
 import { JobsSection } from './jobs.js';
-import { ModelInfo, ModelPicker } from './model.js';
+import { CompareSection } from './compare.js';
+import { LabelPicker, ModelInfo, ModelPicker } from './model.js';
 import { DrawSection } from './reconstruct.js';
 import { TrainSection } from './train.js';
 import { $, clearError, showError } from './util.js';
@@ -43,16 +44,34 @@ const jobs = new JobsSection($('#jobs-section'), {
   onSucceeded: () => loadModels(),
 });
 
+const compare = new CompareSection($('#compare-section'), {
+  onUseModel: async id => {
+    if (await loadModels(id)) window.scrollTo({ top: 0, behavior: 'smooth' });
+  },
+});
+
 const picker = new ModelPicker($('#model-select'), { onChange: model => show(model) });
+
+// A conditional model draws the class chosen here, in every section.
+const labels = new LabelPicker($('#label-picker'), $('#label-select'), {
+  onChange: label => {
+    gallery.setLabel(label);
+    draw.setLabel(label);
+    interpolate.setLabel(label);
+    explore.setLabel(label);
+  },
+});
 
 function show(model) {
   shownId = model?.id ?? null;
   document.body.dataset.model = shownId ?? '';
+  labels.setModel(model);
+  const label = labels.value;
   info.show(model);
-  gallery.setModel(model);
-  draw.setModel(model);
-  interpolate.setModel(model);
-  explore.setModel(model);
+  gallery.setModel(model, label);
+  draw.setModel(model, label);
+  interpolate.setModel(model, label);
+  explore.setModel(model, label);
 }
 
 /** Reads the model list; selects `preferId` when given, else keeps the current model (or the default). Says whether it could. */
@@ -60,6 +79,7 @@ async function loadModels(preferId) {
   try {
     const models = await api.models();
     explore.setModels(models);
+    compare.setModels(models);
     const chosen = picker.setModels(models, preferId);
     if ((chosen?.id ?? null) !== shownId || shownId === null) show(chosen);
     else explore.refreshCompare();

@@ -1,4 +1,4 @@
-// Draw a digit: while the visitor draws, the drawing is encoded and reconstructed, and its code is
+// Draw or load an image: while the visitor draws, the drawing is encoded and reconstructed, and its code is
 // handed on (to the latent planes) so they can mark where it lands.
 
 import { api } from './api.js';
@@ -14,6 +14,7 @@ export class DrawSection {
     this.recon = $('#recon-img', section);
     this.placeholder = $('#recon-placeholder', section);
     this.code = $('#draw-code', section);
+    this.hint = $('#draw-hint', section);
     this.updates = 0;
 
     const update = coalesce(() => this.update());
@@ -23,11 +24,38 @@ export class DrawSection {
     });
     $('#draw-clear', section).addEventListener('click', () => this.pad.clear());
     $('#draw-example', section).addEventListener('click', () => this.pad.drawExample());
+    const file = $('#draw-file', section);
+    file.addEventListener('change', () => {
+      this.load(file.files?.[0]);
+      file.value = '';
+    });
   }
 
-  setModel(model) {
+  setModel(model, label) {
     this.model = model;
+    this.label = label;
+    this.hint.textContent = model?.channels === 3
+      ? `This model sees ${model.width}×${model.height} colour images: load one (any size; it is scaled to fit), or draw, and its code ◆ is marked in the latent space below.`
+      : 'Draw with a mouse, pen or finger, or load an image file. The model encodes it as you go, decodes it back, and marks its code ◆ in the latent space below.';
     this.update();
+  }
+
+  setLabel(label) {
+    this.label = label;
+    this.update();
+  }
+
+  /** Puts an image file on the pad, scaled to fill it. */
+  async load(file) {
+    if (!file) return;
+    try {
+      const bitmap = await createImageBitmap(file);
+      this.pad.drawImage(bitmap);
+      bitmap.close?.();
+      this.update();
+    } catch {
+      this.error.textContent = `${file.name} could not be read as an image; choose a PNG, JPEG, GIF or WebP file.`;
+    }
   }
 
   async update() {
@@ -41,10 +69,11 @@ export class DrawSection {
       return;
     }
     try {
-      const png = await this.pad.toBlob();
+      const png = await this.pad.toBlob(model);
+      const label = this.label;
       const [recon, code] = await Promise.all([
-        api.reconstructPng(model.id, png, { scale: 1 }),
-        api.encodePng(model.id, png),
+        api.reconstructPng(model.id, png, { scale: 1, label }),
+        api.encodePng(model.id, png, { label }),
       ]);
       // The model may have changed while the requests were out; its own update follows.
       if (model !== this.model) return;

@@ -1,12 +1,12 @@
-// Train a model: the form that queues a job, and the live view of a job (its loss after every
+// Train a model: the form that queues a job (see trainform.js), and the live view of a job (its loss after every
 // batch and every epoch, fed by the job's Server-Sent Events) with a cancel button.
 
 import { api, apiKey, setApiKey } from './api.js';
 import { LineChart } from './charts.js';
-import { $, $$, clearError, el, formatDuration, formatNumber, showError } from './util.js';
+import { TrainForm } from './trainform.js';
+import { $, clearError, formatDuration, formatNumber, showError } from './util.js';
 
 const FINAL = new Set(['succeeded', 'failed', 'cancelled']);
-const NUMBER_FIELDS = { latentDim: 'int', epochs: 'int', batchSize: 'int', seed: 'int', beta: 'float', sigma: 'float', learningRate: 'float' };
 
 export function isActive(job) {
   return job && !FINAL.has(job.status);
@@ -22,6 +22,7 @@ export class TrainSection {
     this.liveTitle = $('#train-live-title', section);
     this.status = $('#train-status', section);
     this.progress = $('#train-progress', section);
+    this.eta = $('#train-eta', section);
     this.cancelButton = $('#train-cancel', section);
     this.liveError = $('#train-live-error', section);
     this.onStarted = onStarted;
@@ -41,15 +42,6 @@ export class TrainSection {
       test: { id: 'test', label: 'epoch mean, test', className: 'series-2', markers: true, points: [] },
     };
 
-    // Each field gets a place for its own message, tied to it for screen readers.
-    for (const input of $$('[name]', this.form)) {
-      const message = el('span', { className: 'field-error', id: `field-error-${input.name}` });
-      input.closest('label')?.append(message);
-      const described = input.getAttribute('aria-describedby');
-      input.setAttribute('aria-describedby', described ? `${described} ${message.id}` : message.id);
-      input.addEventListener('input', () => this.clearField(input));
-    }
-
     const key = $('#api-key', section);
     key.value = apiKey();
     key.addEventListener('change', () => setApiKey(key.value.trim()));
@@ -59,82 +51,17 @@ export class TrainSection {
       this.start();
     });
 
-    this.loadDatasets();
+    this.fields = new TrainForm(this.form, { error: this.error });
+    this.fields.load();
     this.cancelButton.addEventListener('click', () => this.cancel());
-  }
-
-  clearField(input) {
-    input.removeAttribute('aria-invalid');
-    const message = $(`#field-error-${input.name}`, this.form);
-    if (message) message.textContent = '';
-  }
-
-  clearFields() {
-    for (const input of $$('[name]', this.form)) this.clearField(input);
-  }
-
-  /** Fills the dataset choice from the service; the built-in MNIST option stays if that fails. */
-  async loadDatasets() {
-    const select = this.form.elements.namedItem('dataset');
-    if (!(select instanceof HTMLSelectElement)) return;
-    try {
-      const datasets = await api.datasets();
-      if (!Array.isArray(datasets) || datasets.length === 0) return;
-      const chosen = select.value;
-      select.replaceChildren(...datasets.map(d => el('option', { value: d.name, textContent: d.description ?? d.name })));
-      if (datasets.some(d => d.name === chosen)) select.value = chosen;
-    } catch (error) {
-      showError(this.error, `The list of datasets could not be loaded: ${error.message}`);
-    }
-  }
-
-  /** The form as a training request; fields left empty take the service's defaults. */
-  readRequest() {
-    const data = new FormData(this.form);
-    const request = { architecture: 'mlp' };
-    const problems = {};
-    for (const [name, raw] of data.entries()) {
-      const value = String(raw).trim();
-      if (value === '') continue;
-      if (name === 'hiddenSizes') {
-        const parts = value.split(/[\s,;]+/).filter(Boolean);
-        const sizes = parts.map(Number);
-        if (sizes.some(s => !Number.isInteger(s))) problems.hiddenSizes = 'list whole numbers separated by commas, such as 512, 256.';
-        else request.hiddenSizes = sizes;
-      } else if (NUMBER_FIELDS[name]) {
-        const number = Number(value);
-        if (!Number.isFinite(number)) problems[name] = 'must be a number.';
-        else if (NUMBER_FIELDS[name] === 'int' && !Number.isInteger(number)) problems[name] = 'must be a whole number.';
-        else request[name] = number;
-      } else {
-        request[name] = value;
-      }
-    }
-    // A number box holding text reads as empty; say so rather than silently using the default.
-    for (const input of $$('input[type="number"]', this.form)) {
-      if (input.validity.badInput) problems[input.name] = 'must be a number.';
-    }
-    return { request, problems };
-  }
-
-  showFieldProblems(errors) {
-    for (const [field, messages] of Object.entries(errors ?? {})) {
-      const input = this.form.elements.namedItem(field);
-      if (!input || !(input instanceof HTMLElement)) continue;
-      input.setAttribute('aria-invalid', 'true');
-      const message = $(`#field-error-${field}`, this.form);
-      if (message) message.textContent = [].concat(messages).join(' ');
-    }
-    const first = Object.keys(errors ?? {}).map(f => this.form.elements.namedItem(f)).find(i => i instanceof HTMLElement);
-    if (first?.closest('details')) first.closest('details').open = true;
   }
 
   async start() {
     clearError(this.error);
-    this.clearFields();
-    const { request, problems } = this.readRequest();
+    this.fields.clearFields();
+    const { request, problems } = this.fields.readRequest();
     if (Object.keys(problems).length) {
-      this.showFieldProblems(problems);
+      this.fields.showFieldProblems(problems);
       this.error.textContent = Object.entries(problems).map(([f, m]) => `${f} ${m}`).join(' ');
       return;
     }
@@ -145,7 +72,7 @@ export class TrainSection {
       this.onStarted(job);
     } catch (error) {
       showError(this.error, error);
-      this.showFieldProblems(error.problem?.errors);
+      this.fields.showFieldProblems(error.problem?.errors);
     } finally {
       this.submit.disabled = false;
     }
@@ -266,14 +193,24 @@ export class TrainSection {
 
   render(job) {
     const total = Math.max(1, job.totalEpochs ?? 1);
+    // The live feed's last batch is the freshest news; the record's progress stands in before it comes.
     const batch = this.lastBatch;
+    const progress = job.progress;
+    const evaluating = job.status === 'running' && progress?.phase === 'evaluating';
     const done = job.status === 'running' && batch
       ? (batch.epoch - 1 + batch.batch / Math.max(1, batch.batchCount)) / total
-      : (job.currentEpoch ?? 0) / total;
-    this.progress.value = job.status === 'succeeded' ? 1 : Math.min(1, done);
+      : progress?.fraction ?? (job.currentEpoch ?? 0) / total;
+    this.progress.value = job.status === 'succeeded' || evaluating ? 1 : Math.min(1, done);
     this.live.dataset.status = job.status;
     this.cancelButton.disabled = !isActive(job) || job.cancelRequested;
     this.cancelButton.hidden = !isActive(job);
+
+    const secondsLeft = batch?.secondsLeft ?? progress?.secondsLeft;
+    const speed = batch?.imagesPerSecond ?? progress?.imagesPerSecond;
+    this.eta.textContent = job.status === 'running' && Number.isFinite(secondsLeft)
+      ? `about ${formatDuration(secondsLeft)} left${Number.isFinite(speed) ? ` · ${Math.round(speed).toLocaleString()} images/s` : ''}`
+      : '';
+    this.eta.dataset.secondsLeft = Number.isFinite(secondsLeft) ? String(secondsLeft) : '';
 
     let text;
     switch (job.status) {
@@ -281,9 +218,10 @@ export class TrainSection {
         text = 'Queued: it starts when a trainer is free.';
         break;
       case 'running':
-        text = batch
-          ? `Running: epoch ${batch.epoch} of ${total}, batch ${batch.batch} of ${batch.batchCount}; last batch loss ${formatNumber(batch.losses?.loss)} nats.`
-          : `Running: ${job.currentEpoch ?? 0} of ${total} epochs done.`;
+        if (evaluating) text = 'Evaluating: training is done; the model is being measured on test images.';
+        else if (batch) text = `Running: epoch ${batch.epoch} of ${total}, batch ${batch.batch} of ${batch.batchCount}; last batch loss ${formatNumber(batch.losses?.loss)} nats.`;
+        else if (progress) text = `Running: epoch ${progress.epoch} of ${total}, batch ${progress.batch} of ${progress.batchCount}.`;
+        else text = `Running: ${job.currentEpoch ?? 0} of ${total} epochs done.`;
         if (job.cancelRequested) text = `Cancelling: it stops after the current batch. ${text}`;
         break;
       case 'succeeded':
