@@ -10,6 +10,7 @@ namespace Vae.Api.Datasets;
 /// <param name="BuiltIn">Shipped with the service (fetched on first use) rather than uploaded.</param>
 /// <param name="Fetched">Its files are on this machine: training can start without fetching them.</param>
 /// <param name="CreatedAt">When it was uploaded; null for built-in datasets.</param>
+/// <param name="Bytes">Size of an upload's stored images and labels; null for built-in datasets.</param>
 public sealed record DatasetInfo(
     string Id,
     string Name,
@@ -22,7 +23,8 @@ public sealed record DatasetInfo(
     int TestImages,
     bool BuiltIn,
     bool Fetched,
-    DateTimeOffset? CreatedAt = null)
+    DateTimeOffset? CreatedAt = null,
+    long? Bytes = null)
 {
     public bool IsLabelled => ClassNames is { Count: > 0 };
 
@@ -31,10 +33,11 @@ public sealed record DatasetInfo(
 
 /// <summary>
 /// Datasets people uploaded. The catalog lists and opens them beside the built-in ones; the
-/// datasets endpoints add and remove them.
+/// datasets endpoints add and remove them (see <see cref="UploadedDatasets"/>).
 /// </summary>
 public interface IDatasetUploads
 {
+    /// <summary>Newest first.</summary>
     Task<IReadOnlyList<DatasetInfo>> ListAsync(CancellationToken ct);
     Task<DatasetInfo?> FindAsync(string id, CancellationToken ct);
     /// <summary>The upload's training and test images.</summary>

@@ -50,13 +50,14 @@ public static class JobsApi
     }
 
     private static async Task<Results<Accepted<JobView>, ProblemHttpResult>> Create(
-        HttpRequest http, JobQueue queue, DatasetCatalog datasets, IOptions<JobsOptions> options, TimeProvider clock, CancellationToken ct)
+        HttpRequest http, JobQueue queue, DatasetCatalog datasets, DatasetUseLock datasetUse, IOptions<JobsOptions> options, TimeProvider clock, CancellationToken ct)
     {
         var read = await ReadRequestAsync(http, ct);
         if (read.Problem is not null) return read.Problem;
         var (plan, problems) = await TrainingRequestValidation.ReadAsync(read.Body!, datasets, options.Value, ct);
         if (plan is null) return TrainingRequestValidation.ToProblem(problems);
-        var job = await queue.SubmitAsync(plan.Request, ct);
+        var job = await datasetUse.UnlessDeletedAsync(plan.Dataset, datasets, () => queue.SubmitAsync(plan.Request, ct), ct);
+        if (job is null) return TrainingRequestValidation.ToProblem([new("dataset", $"names '{plan.Dataset.Id}', which was deleted while the request was checked.")]);
         return TypedResults.Accepted($"/api/jobs/{job.Id}", job.AsView(clock.GetUtcNow()));
     }
 

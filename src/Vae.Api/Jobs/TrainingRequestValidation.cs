@@ -100,8 +100,12 @@ public static class TrainingRequestValidation
         TrainingRequest request, DatasetCatalog datasets, JobsOptions jobs, CancellationToken ct)
     {
         var problems = new List<FieldProblem>();
-        var dataset = await FindDatasetAsync(request.Dataset, datasets, problems, ct);
-        if (dataset is null) return (null, problems);
+        var dataset = await datasets.FindAsync(request.Dataset, ct);
+        if (dataset is null)
+        {
+            return (null, [new("dataset", $"'{request.Dataset}' no longer exists: it was deleted after the job was queued. " +
+                "Upload the images again (POST /api/datasets) and queue a new job on the new dataset.")]);
+        }
         if (request.Model is null) return (null, [new("model", "is missing from the stored request.")]);
         CheckModel(request.Model, dataset, problems);
         if (problems.Count > 0) return (null, problems);

@@ -62,11 +62,11 @@ public static class SecurityExtensions
                 // The test host has no remote address; it is in-process, hence local.
                 if (remote is null || IPAddress.IsLoopback(remote)) return await next(context);
                 return Problems.Make(StatusCodes.Status403Forbidden, "Writes are limited to this machine",
-                    "No API key is configured, so creating or cancelling jobs and deleting models is accepted only from loopback. Configure Security:ApiKey and send it in the X-Api-Key header.");
+                    "No API key is configured, so changes (creating or cancelling jobs, uploading or deleting datasets, deleting models) are accepted only from loopback. Configure Security:ApiKey and send it in the X-Api-Key header.");
             }
             string? given = http.Request.Headers[ApiKeyHeader];
             if (given is null)
-                return Problems.Make(StatusCodes.Status401Unauthorized, "API key required", $"Send the service's API key in the {ApiKeyHeader} header to change jobs or models.");
+                return Problems.Make(StatusCodes.Status401Unauthorized, "API key required", $"Send the service's API key in the {ApiKeyHeader} header to change jobs, datasets or models.");
             if (!FixedTimeEquals(given, o.ApiKey))
                 return Problems.Make(StatusCodes.Status403Forbidden, "Wrong API key", $"The {ApiKeyHeader} header does not match the service's API key.");
             return await next(context);
