@@ -6,9 +6,10 @@ using Microsoft.Playwright;
 namespace Vae.Web.Tests;
 
 /// <summary>
-/// What every browser test needs, made once: the service on a loopback port with two small trained
-/// models (a 2-d autoencoder, then a 2-d VAE, which is then the newest and so the default), and a
-/// headless Chromium. Each test opens its own page.
+/// What every browser test needs, made once: the service on a loopback port with four small trained
+/// models (a conditional MNIST VAE and a colour CIFAR-10 conv VAE first, then a 2-d autoencoder,
+/// then a 2-d VAE, which is then the newest MNIST model and so the default), and a headless
+/// Chromium. Each test opens its own page.
 /// </summary>
 public sealed class DemoSite : IAsyncLifetime
 {
@@ -22,6 +23,8 @@ public sealed class DemoSite : IAsyncLifetime
     public HttpClient Http { get; private set; } = new();
     public string VaeModelId { get; private set; } = "";
     public string AeModelId { get; private set; } = "";
+    public string ConditionalModelId { get; private set; } = "";
+    public string ColourModelId { get; private set; } = "";
 
     public LiveService Service => _service ?? throw new InvalidOperationException("The service has not started.");
     public IBrowser Browser => _browser ?? throw new InvalidOperationException("The browser has not started.");
@@ -68,6 +71,21 @@ public sealed class DemoSite : IAsyncLifetime
 
     private async Task TrainModelsAsync()
     {
+        ConditionalModelId = await TrainAsync(new
+        {
+            name = "conditional digits",
+            model = new { family = "mlp", conditional = true, hiddenSizes = new[] { 256 }, latentDim = 2 },
+            epochs = 3,
+        });
+        ColourModelId = await TrainAsync(new
+        {
+            name = "colour photos",
+            dataset = "cifar10",
+            model = new { family = "conv", latentDim = 16 },
+            epochs = 1,
+            maxTrainImages = 512,
+            maxTestImages = 100,
+        });
         AeModelId = await TrainAsync(new { name = "test ae", model = new { family = "mlp", kind = "ae", hiddenSizes = new[] { 64 }, latentDim = 2 }, epochs = 2 });
         VaeModelId = await TrainAsync(new { name = "test vae", model = new { family = "mlp", kind = "vae", hiddenSizes = new[] { 128 }, latentDim = 2 }, epochs = 3 });
     }

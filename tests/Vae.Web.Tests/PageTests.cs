@@ -30,9 +30,9 @@ public class PageTests(DemoSite site)
         Assert.False(string.IsNullOrWhiteSpace(await tab.Page.TitleAsync()));
         string[] headings = await tab.EvalAsync<string[]>("() => [...document.querySelectorAll('main h2')].map(h => h.textContent.trim())");
         Assert.Equal(["Model", "Samples", "Draw or load an image", "Interpolate", "Latent space", "Train a model", "Compare models", "Jobs"], headings);
-        // The newest MNIST model is chosen, and the picker offers both.
+        // The newest MNIST model is chosen, and the picker offers all four.
         Assert.Equal(site.VaeModelId, await tab.Page.InputValueAsync("#model-select"));
-        Assert.Equal(2, await tab.EvalAsync<int>("() => document.querySelectorAll('#model-select option').length"));
+        Assert.Equal(4, await tab.EvalAsync<int>("() => document.querySelectorAll('#model-select option').length"));
         Assert.Equal(3, await tab.EvalAsync<int>("() => document.querySelectorAll('#model-curves [data-series=train]')[0]?.dataset.count | 0"));
         Assert.Empty(await tab.AlertsAsync());
         Assert.Empty(tab.ScriptErrors);

@@ -103,6 +103,12 @@ export const api = {
     return Array.isArray(body) ? body : (body.datasets ?? []);
   },
 
+  /** Uploads a zip of class folders (or IDX files); answers the new dataset. */
+  async uploadDataset(file, { name } = {}) {
+    const path = `/api/datasets${query({ name })}`;
+    return readJson(await request(path, { method: 'POST', body: file, contentType: 'application/zip', write: true }));
+  },
+
   async families(signal) {
     const body = await readJson(await request('/api/families', { signal }));
     return body.families ?? [];

@@ -3,7 +3,7 @@
 // field on the service shows up here without a change to the page.
 
 import { api } from './api.js';
-import { $, $$, el, showError } from './util.js';
+import { $, $$, clearError, el, showError } from './util.js';
 
 // Friendlier labels for fields every family shares; any other field is labelled from its name.
 const LABELS = {
@@ -68,6 +68,41 @@ export class TrainForm {
       if (input instanceof HTMLElement && input.name) this.clearField(input);
     });
     for (const input of $$('[name]', form)) this.attachMessage(input);
+
+    this.upload = {
+      file: $('#upload-file', form),
+      name: $('#upload-name', form),
+      button: $('#upload-submit', form),
+      status: $('#upload-status', form),
+      error: $('#upload-error', form),
+    };
+    this.upload.button.addEventListener('click', () => this.uploadDataset());
+  }
+
+  /** Sends the chosen zip; the new dataset joins the list and is chosen for the next job. */
+  async uploadDataset() {
+    const { file, name, button, status, error } = this.upload;
+    clearError(error);
+    const chosen = file.files?.[0];
+    if (!chosen) {
+      error.textContent = 'Choose a zip file first.';
+      return;
+    }
+    button.disabled = true;
+    status.textContent = `Uploading ${chosen.name} (${Math.ceil(chosen.size / 1024).toLocaleString()} KB)…`;
+    try {
+      const dataset = await api.uploadDataset(chosen, { name: name.value.trim() || chosen.name.replace(/\.zip$/i, '') });
+      this.setDatasets(await api.datasets());
+      this.datasetSelect.value = dataset.id;
+      this.datasetChanged();
+      status.textContent = `Uploaded “${dataset.name}”: ${dataset.trainImages} training and ${dataset.testImages} test images, ${dataset.classNames?.length ?? 0} classes. It is chosen above.`;
+      file.value = '';
+    } catch (e) {
+      status.textContent = '';
+      showError(error, e);
+    } finally {
+      button.disabled = false;
+    }
   }
 
   get family() {
