@@ -48,7 +48,7 @@ public static class ApiDocs
     };
 
     /// <summary>
-    /// Images are bytes: every image/* body and response gets a binary string schema (not the JSON
+    /// Images and files are bytes: every image/* and application/octet-stream body and response gets a binary string schema (not the JSON
     /// alternative's schema, which ApiExplorer gives every content type of a body or response), and
     /// the headers declared with <see cref="WithResponseHeaders"/> are added to their response.
     /// </summary>
@@ -83,7 +83,7 @@ public static class ApiDocs
     {
         if (content is null) return;
         foreach (var (type, media) in content)
-            if (type.StartsWith("image/", StringComparison.OrdinalIgnoreCase))
+            if (type.StartsWith("image/", StringComparison.OrdinalIgnoreCase) || type.Equals("application/octet-stream", StringComparison.OrdinalIgnoreCase))
                 media.Schema = new OpenApiSchema { Type = JsonSchemaType.String, Format = "binary" };
     }
 

@@ -26,6 +26,8 @@ public static class QueryValidation
     {
         group.AddEndpointFilter(async (context, next) =>
         {
+            // Binding failed (a value that does not parse): the arguments hold defaults, not what was sent.
+            if (context.HttpContext.Response.StatusCode == StatusCodes.Status400BadRequest) return await next(context);
             TLimits? limits = null;
             foreach (var argument in context.Arguments)
             {

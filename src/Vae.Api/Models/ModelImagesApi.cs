@@ -90,7 +90,7 @@ internal static class ModelImagesApi
     }
 
     public static async Task<Results<FileContentHttpResult, ProblemHttpResult>> ReconstructAsync(
-        string id, HttpRequest request, [AsParameters] ImageInputQuery input, [AsParameters] GridQuery grid, [AsParameters] LabelQuery label,
+        string id, HttpRequest request, [AsParameters] ImageInputQuery input, [AsParameters] ScaleQuery scale, [AsParameters] LabelQuery label,
         [AsParameters] ModelServices models, CancellationToken ct)
     {
         if (ContentKind(request) != BodyKind.Png) return UnsupportedContentType(request, Png);
@@ -98,7 +98,7 @@ internal static class ModelImagesApi
         var config = record.Config;
         var (labels, badLabel) = Conditioning.Resolve(record, label.Label, null, 1);
         if (badLabel is not null) return badLabel;
-        var layout = GridLayout.For(1, config, 1, grid.Scale, padding: 0);
+        var layout = GridLayout.For(1, config, 1, scale.Scale, padding: 0);
         if (layout.CheckSize() is { } tooBig) return tooBig;
         using var body = await models.ReadBodyAsync(request, ct);
         if (body.Problem is { } tooLarge) return tooLarge;

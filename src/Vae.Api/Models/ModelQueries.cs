@@ -23,6 +23,13 @@ public sealed record GridQuery(
         => scale is < 1 or > MaxScale ? new("scale", $"scale must be between 1 and {MaxScale}, got {scale}.") : null;
 }
 
+/// <summary>The upscale of a single image, such as a reconstruction.</summary>
+public sealed record ScaleQuery(
+    [property: Description("Every pixel becomes a scale x scale block, 1 to 8."), DefaultValue(1)] int Scale = 1) : IValidatedQuery<ModelsOptions>
+{
+    public QueryProblem? Validate(ModelsOptions limits) => GridQuery.CheckScale(Scale);
+}
+
 /// <summary>How an uploaded image is read.</summary>
 public sealed record ImageInputQuery(
     [property: Description("auto (default): a gray model's input is inverted when the image's border is light, so dark ink on paper reads as MNIST's white on black; true or false forces it. Colour models invert only when asked (true).")] string? Invert = null)

@@ -19,6 +19,7 @@ public static class ModelsApi
     public static IEndpointRouteBuilder MapModels(this IEndpointRouteBuilder app)
     {
         var models = app.MapGroup("/api/models").WithTags("Models").RequireRateLimiting(SecurityExtensions.RatePolicy)
+            .ProducesProblem(StatusCodes.Status429TooManyRequests)
             .ValidateQueries<ModelsOptions>();
 
         models.MapGet("/", ListAsync)
@@ -33,7 +34,10 @@ public static class ModelsApi
             .ProducesProblem(StatusCodes.Status401Unauthorized).ProducesProblem(StatusCodes.Status403Forbidden);
         models.MapGet("/{id}/weights", WeightsAsync)
             .WithSummary("The model's safetensors file: weights, with the configuration and metrics in its metadata.")
-            .Produces(StatusCodes.Status200OK, contentType: "application/octet-stream")
+            .Produces(StatusCodes.Status200OK, typeof(byte[]), "application/octet-stream")
+            .Produces(StatusCodes.Status206PartialContent, typeof(byte[]), "application/octet-stream")
+            .Produces(StatusCodes.Status304NotModified)
+            .Produces(StatusCodes.Status416RangeNotSatisfiable)
             .ProducesModelLookup();
 
         models.MapPost("/{id}/encode", ModelCodesApi.EncodeAsync)
