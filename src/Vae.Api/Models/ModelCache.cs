@@ -136,6 +136,9 @@ public sealed class ModelCache
         try
         {
             var loaded = ModelCheckpoint.Load(path);
+            // Serving reads the model: batch norm must use its running statistics, not each request's
+            // batch (which would make an image's code depend on its batch, and write to shared buffers).
+            loaded.Model.Eval();
             _log.LogInformation("Loaded model {ModelId} ({Parameters} parameters) from {Path}", id, loaded.Model.ParameterCount(), path);
             return loaded.Model;
         }
