@@ -1,6 +1,3 @@
-using System.ComponentModel;
-using Microsoft.AspNetCore.Http.HttpResults;
-using Microsoft.Net.Http.Headers;
 using Vae.Api.Infrastructure;
 using Vae.Api.Security;
 using static Vae.Api.Infrastructure.ContentNegotiation;
@@ -11,8 +8,9 @@ namespace Vae.Api.Models;
 /// Trained models and what can be done with them: list, inspect, download and delete them; encode
 /// images, decode codes, reconstruct, sample, interpolate, draw the latent manifold and the
 /// dataset's codes. The id "default" names the newest MNIST model. A conditional model takes a
-/// class label wherever it draws or reads an image (query <c>label</c>, or body <c>labels</c> with
-/// one label per item); an unconditional one refuses labels.
+/// class label wherever it draws or reads an image (query or body <c>label</c>, or body <c>labels</c>
+/// with one label per item); an unconditional one refuses labels. The handlers live in
+/// <see cref="ModelRecordsApi"/>, <see cref="ModelCodesApi"/> and <see cref="ModelImagesApi"/>.
 /// </summary>
 public static class ModelsApi
 {
@@ -22,17 +20,17 @@ public static class ModelsApi
             .ProducesProblem(StatusCodes.Status429TooManyRequests)
             .ValidateQueries<ModelsOptions>();
 
-        models.MapGet("/", ListAsync)
+        models.MapGet("/", ModelRecordsApi.ListAsync)
             .WithSummary("Lists the trained models, newest first, optionally those of one dataset.");
-        models.MapGet("/{id}", GetAsync)
+        models.MapGet("/{id}", ModelRecordsApi.GetAsync)
             .WithSummary("A model: configuration, dataset, class names, metrics per epoch, evaluation, creation time, size.")
             .ProducesModelLookup();
-        models.MapDelete("/{id}", DeleteAsync)
+        models.MapDelete("/{id}", ModelRecordsApi.DeleteAsync)
             .WithSummary("Deletes a model (needs write access).")
             .RequireWriteAccess()
             .ProducesProblem(StatusCodes.Status400BadRequest).ProducesProblem(StatusCodes.Status404NotFound)
             .ProducesProblem(StatusCodes.Status401Unauthorized).ProducesProblem(StatusCodes.Status403Forbidden);
-        models.MapGet("/{id}/weights", WeightsAsync)
+        models.MapGet("/{id}/weights", ModelRecordsApi.WeightsAsync)
             .WithSummary("The model's safetensors file: weights, with the configuration and metrics in its metadata.")
             .Produces(StatusCodes.Status200OK, typeof(byte[]), "application/octet-stream")
             .Produces(StatusCodes.Status206PartialContent, typeof(byte[]), "application/octet-stream")
@@ -42,19 +40,22 @@ public static class ModelsApi
 
         models.MapPost("/{id}/encode", ModelCodesApi.EncodeAsync)
             .WithSummary("Encodes images: a PNG body (image/png), or JSON {\"pixels\": [...]} or {\"batch\": [[...], ...]} with values in [0, 1].")
-            .WithDescription("A colour model reads the PNG's colours, resized to its input; a gray model its luminance (see invert), "
-                + "with MNIST's centring for MNIST models. A conditional model needs ?label= for a PNG, \"labels\" (one per image) or ?label= for JSON.")
+            .WithDescription("A colour model reads a PNG of its own size (422 names the size otherwise); a gray model reads the luminance of a PNG "
+                + "of any size (see invert), centred like MNIST's digits for MNIST models. A conditional model needs the class: ?label= for a PNG; "
+                + "for JSON, ?label= or \"label\" for every image, or \"labels\" with one per image.")
             .AcceptsBody<EncodeRequest>(Json, Png)
             .Produces<EncodeResponse>()
             .ProducesModelLookup().ProducesBodyProblems();
         models.MapPost("/{id}/decode", ModelImagesApi.DecodeAsync)
             .WithSummary("Decodes latent codes into a PNG grid, or into pixel values with Accept: application/json.")
-            .WithDescription("A conditional model needs \"labels\" (one per code) in the body or ?label= for all of them.")
+            .WithDescription("A conditional model needs the class: \"labels\" with one per code, or \"label\" or ?label= for all of them. "
+                + "A colour model answers an RGB PNG; JSON images are channel-major.")
             .AcceptsBody<DecodeRequest>(Json)
             .ProducesImage(typeof(ImagesResponse))
             .ProducesModelLookup().ProducesBodyProblems();
         models.MapPost("/{id}/reconstruct", ModelImagesApi.ReconstructAsync)
             .WithSummary("Encodes a PNG and decodes its mean code: the model's reconstruction, as a PNG.")
+            .WithDescription("The PNG is read as encode reads it; a conditional model needs ?label=, the class of both passes.")
             .AcceptsBody<byte[]>(Png)
             .ProducesImage()
             .ProducesModelLookup().ProducesBodyProblems();
@@ -66,12 +67,13 @@ public static class ModelsApi
             .ProducesModelLookup().ProducesQueryProblems();
         models.MapPost("/{id}/interpolate", ModelImagesApi.InterpolateAsync)
             .WithSummary("Decodes a path from one code (or PNG) to another as a PNG strip, or as JSON with Accept: application/json.")
-            .WithDescription("A conditional model needs ?label=: the class of the whole path, PNG ends included.")
+            .WithDescription("A conditional model needs ?label= or \"label\": the class of the whole path, PNG ends included.")
             .AcceptsBody<InterpolateRequest>(Json)
             .ProducesImage(typeof(InterpolationResponse))
             .ProducesModelLookup().ProducesBodyProblems();
         models.MapGet("/{id}/manifold.png", ModelImagesApi.ManifoldAsync)
             .WithSummary("Decoded grid over two latent dimensions, the others 0: columns -range..+range, rows +range (top)..-range.")
+            .WithDescription("A conditional model draws the class given by ?label= (required); an unconditional one refuses it.")
             .ProducesImage()
             .Produces(StatusCodes.Status304NotModified)
             .ProducesModelLookup().ProducesQueryProblems();
@@ -105,41 +107,5 @@ public static class ModelsApi
         // The PNG's schema becomes a binary string in the OpenAPI document (ApiDocs); the type only makes the content appear.
         builder = json is null ? builder.Produces(StatusCodes.Status200OK, typeof(byte[]), Png) : builder.Produces(StatusCodes.Status200OK, json, Png, Json);
         return builder.WithResponseHeaders(StatusCodes.Status200OK, GridLayout.Headers);
-    }
-
-    // ---- records ----
-
-    private static async Task<Ok<ModelList>> ListAsync(
-        ModelStore store, CancellationToken ct,
-        [Description("Only the models of this dataset (mnist, fashion-mnist, cifar10 or an upload's id); an unknown one gives an empty list.")] string? dataset = null)
-    {
-        var all = await store.ListAsync(ct);
-        var chosen = dataset is null ? all : all.Where(m => string.Equals(m.Dataset, dataset, StringComparison.OrdinalIgnoreCase));
-        return TypedResults.Ok(new ModelList(chosen.Select(m => m.AsView()).ToList()));
-    }
-
-    private static async Task<Results<Ok<ModelView>, ProblemHttpResult>> GetAsync(string id, [AsParameters] ModelServices models, CancellationToken ct)
-    {
-        var record = await models.Cache.ResolveAsync(id, ct);
-        return record is null ? await models.MissingAsync(id, ct) : TypedResults.Ok(record.AsView());
-    }
-
-    private static async Task<Results<NoContent, ProblemHttpResult>> DeleteAsync(string id, ModelStore store, CancellationToken ct)
-    {
-        if (ModelCache.IsDefault(id))
-            return Problems.BadRequest("Delete a model by its id, not by 'default' (which would then name the next model). GET /api/models/default shows its id.");
-        // The store tells the model cache, which drops the loaded model and the remembered records.
-        bool deleted = await store.DeleteAsync(id, ct);
-        return deleted ? TypedResults.NoContent() : ModelServices.NotFound(id);
-    }
-
-    private static async Task<Results<PhysicalFileHttpResult, ProblemHttpResult>> WeightsAsync(
-        string id, ModelStore store, [AsParameters] ModelServices models, CancellationToken ct)
-    {
-        if (await models.Cache.ResolveAsync(id, ct) is not { } record) return await models.MissingAsync(id, ct);
-        string path = store.PathOf(record.Id);
-        if (!File.Exists(path)) return Problems.NotFound($"The weights of model '{record.Id}' are gone; it was probably deleted just now.");
-        return TypedResults.PhysicalFile(path, "application/octet-stream", record.Id + ".safetensors",
-            entityTag: new EntityTagHeaderValue($"\"{record.Id}\""), enableRangeProcessing: true);
     }
 }
