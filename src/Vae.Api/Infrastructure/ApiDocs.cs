@@ -20,6 +20,7 @@ public static class ApiDocs
                     + "Writes (POST/DELETE of jobs, DELETE of models) need the X-Api-Key header, or a loopback client when no key is configured.",
             });
             o.SchemaFilter<ExampleSchemaFilter>();
+            o.OperationFilter<BinaryImagesAndHeaders>();
             var xml = Path.Combine(AppContext.BaseDirectory, typeof(ApiDocs).Assembly.GetName().Name + ".xml");
             if (File.Exists(xml)) o.IncludeXmlComments(xml);
         });
@@ -33,12 +34,58 @@ public static class ApiDocs
         return app;
     }
 
+    /// <summary>Documents headers that a response of <paramref name="status"/> carries (name: description; integer values).</summary>
+    public static RouteHandlerBuilder WithResponseHeaders(this RouteHandlerBuilder builder, int status, IReadOnlyDictionary<string, string> headers)
+        => builder.WithMetadata(new ResponseHeadersDoc(status, headers));
+
+    public sealed record ResponseHeadersDoc(int Status, IReadOnlyDictionary<string, string> Headers);
+
     /// <summary>Examples keyed by the wire type's name, shown in Swagger UI's "Try it out".</summary>
     public static Dictionary<string, string> Examples { get; } = new()
     {
         ["EncodeRequest"] = "{\"pixels\":[" + string.Join(",", Enumerable.Repeat("0", 784)) + "]}",
         ["TrainingRequest"] = """{"name":"conditional conv VAE","dataset":"fashion-mnist","model":{"family":"conv","kind":"vae","conditional":true,"latentDim":16},"epochs":10}""",
     };
+
+    /// <summary>
+    /// Images and files are bytes: every image/* and application/octet-stream body and response gets a binary string schema (not the JSON
+    /// alternative's schema, which ApiExplorer gives every content type of a body or response), and
+    /// the headers declared with <see cref="WithResponseHeaders"/> are added to their response.
+    /// </summary>
+    private sealed class BinaryImagesAndHeaders : IOperationFilter
+    {
+        public void Apply(OpenApiOperation operation, OperationFilterContext context)
+        {
+            MakeImagesBinary(operation.RequestBody?.Content);
+            if (operation.Parameters is { } parameters)
+            {
+                // Query parameters bind case-insensitively; they are documented in camelCase like the JSON.
+                foreach (var parameter in parameters.OfType<OpenApiParameter>())
+                    if (parameter.In == ParameterLocation.Query && parameter.Name is { Length: > 0 } name)
+                        parameter.Name = char.ToLowerInvariant(name[0]) + name[1..];
+            }
+            if (operation.Responses is null) return;
+            foreach (var (status, response) in operation.Responses)
+            {
+                MakeImagesBinary(response.Content);
+                foreach (var doc in context.ApiDescription.ActionDescriptor.EndpointMetadata.OfType<ResponseHeadersDoc>())
+                {
+                    if (doc.Status.ToString(System.Globalization.CultureInfo.InvariantCulture) != status || response is not OpenApiResponse concrete) continue;
+                    concrete.Headers ??= new Dictionary<string, IOpenApiHeader>();
+                    foreach (var (name, description) in doc.Headers)
+                        concrete.Headers[name] = new OpenApiHeader { Description = description, Schema = new OpenApiSchema { Type = JsonSchemaType.Integer } };
+                }
+            }
+        }
+    }
+
+    private static void MakeImagesBinary(IDictionary<string, OpenApiMediaType>? content)
+    {
+        if (content is null) return;
+        foreach (var (type, media) in content)
+            if (type.StartsWith("image/", StringComparison.OrdinalIgnoreCase) || type.Equals("application/octet-stream", StringComparison.OrdinalIgnoreCase))
+                media.Schema = new OpenApiSchema { Type = JsonSchemaType.String, Format = "binary" };
+    }
 
     private sealed class ExampleSchemaFilter : ISchemaFilter
     {

@@ -12,7 +12,7 @@ namespace Vae.Api.Infrastructure;
 /// that says what to fix; anything unexpected is logged and answered with a plain 500, and the
 /// process carries on.
 /// </summary>
-public static class ErrorHandling
+public static partial class ErrorHandling
 {
     public static IServiceCollection AddErrorHandling(this IServiceCollection services, IConfiguration configuration)
     {
@@ -27,6 +27,10 @@ public static class ErrorHandling
             // Model configurations are one JSON object per family, told apart by "family".
             o.SerializerOptions.TypeInfoResolverChain.Insert(0, new DefaultJsonTypeInfoResolver { Modifiers = { ModelRegistry.DescribeConfigs } });
         });
+        // A query value that does not parse (n=lots) throws in every environment, so that the
+        // handler below answers it with a message naming the parameter; otherwise outside
+        // Development the endpoint would only set 400, and its filters would still run on defaults.
+        services.Configure<RouteHandlerOptions>(o => o.ThrowOnBadRequest = true);
         services.AddSingleton(TimeProvider.System);
         return services;
     }
@@ -38,7 +42,7 @@ public static class ErrorHandling
         return app;
     }
 
-    private sealed class ClientErrorHandler(IProblemDetailsService problems, ILogger<ClientErrorHandler> log) : IExceptionHandler
+    private sealed partial class ClientErrorHandler(IProblemDetailsService problems, ILogger<ClientErrorHandler> log) : IExceptionHandler
     {
         public async ValueTask<bool> TryHandleAsync(HttpContext http, Exception exception, CancellationToken ct)
         {
@@ -61,6 +65,7 @@ public static class ErrorHandling
             ClientProblemException c => (c.Status, TitleOf(c.Status), c.Message),
             BadHttpRequestException { StatusCode: StatusCodes.Status413PayloadTooLarge } b => (413, "The request body is too large", b.Message),
             BadHttpRequestException { InnerException: JsonException j } => (400, "The request is malformed", $"The JSON body could not be read: {j.Message}"),
+            BadHttpRequestException b when UnparsedParameter(b) is { } detail => (400, "The request is malformed", detail),
             BadHttpRequestException b => (b.StatusCode, "The request is malformed", b.Message),
             JsonException j => (400, "The request is malformed", $"The JSON body could not be read: {j.Message}"),
             InvalidImageException i => (400, "The image is malformed", i.Message),
@@ -68,6 +73,26 @@ public static class ErrorHandling
             OperationCanceledException => (499, "", ""),
             _ => (500, "Internal error", "Something went wrong on the server; the error was logged. Retry, and report it if it persists."),
         };
+
+        /// <summary>ASP.NET Core's 'Failed to bind parameter "int N" from "lots".' as a sentence about the query parameter n.</summary>
+        private static string? UnparsedParameter(BadHttpRequestException e)
+        {
+            var match = BindFailure().Match(e.Message);
+            if (!match.Success) return null;
+            string name = match.Groups["name"].Value, type = match.Groups["type"].Value, value = match.Groups["value"].Value;
+            name = char.ToLowerInvariant(name[0]) + name[1..];
+            string expected = type.Replace("Nullable<", "", StringComparison.Ordinal).TrimEnd('>', '?') switch
+            {
+                "int" or "long" or "Int32" or "Int64" => "a whole number",
+                "float" or "double" or "Single" or "Double" => "a number",
+                "bool" or "Boolean" => "true or false",
+                var other => $"a value of type {other}",
+            };
+            return $"{name} must be {expected}, got \"{value}\".";
+        }
+
+        [System.Text.RegularExpressions.GeneratedRegex("^Failed to bind parameter \"(?<type>.+) (?<name>\\w+)\" from \"(?<value>.*)\"\\.$", System.Text.RegularExpressions.RegexOptions.Singleline)]
+        private static partial System.Text.RegularExpressions.Regex BindFailure();
 
         private static string TitleOf(int status) => status switch
         {

@@ -16,6 +16,14 @@ public static class Problems
     public static ProblemHttpResult Unprocessable(string detail) => Make(StatusCodes.Status422UnprocessableEntity, "A value is out of range", detail);
     public static ProblemHttpResult Unavailable(string detail) => Make(StatusCodes.Status503ServiceUnavailable, "Unavailable", detail);
 
+    /// <summary>422 for one named value, with the field under "errors" as validation problems have it.</summary>
+    public static ProblemHttpResult Invalid(string field, string detail)
+    {
+        var result = Unprocessable(detail);
+        result.ProblemDetails.Extensions["errors"] = new Dictionary<string, string[]> { [field] = [detail] };
+        return result;
+    }
+
     public static ProblemHttpResult Make(int status, string title, string detail) => TypedResults.Problem(detail, statusCode: status, title: title);
 }
 

@@ -139,21 +139,19 @@ public static class JobsApi
     /// </summary>
     private static async Task<ReadResult> ReadRequestAsync(HttpRequest http, CancellationToken ct)
     {
-        if (http.ContentLength > MaxRequestBytes)
-            return new(null, Problems.TooLarge($"A training request is at most {MaxRequestBytes} bytes of JSON."));
-        // Read at most one byte past the limit: a chunked body has no length to check up front.
-        var buffer = new byte[MaxRequestBytes + 1];
-        int length = 0, read;
-        while (length < buffer.Length && (read = await http.Body.ReadAsync(buffer.AsMemory(length), ct)) > 0) length += read;
-        if (length > MaxRequestBytes)
-            return new(null, Problems.TooLarge($"A training request is at most {MaxRequestBytes} bytes of JSON."));
-        var bytes = buffer.AsMemory(0, length);
-        if (bytes.Span.Trim(" \t\r\n"u8).IsEmpty) return new(new JsonObject(), null);
+        using var body = await RequestBody.ReadAsync(http, MaxRequestBytes, $"A training request is at most {MaxRequestBytes} bytes of JSON.", ct);
+        if (body.Problem is not null) return new(null, body.Problem);
+        return Parse(http, body.Span);
+    }
+
+    private static ReadResult Parse(HttpRequest http, ReadOnlySpan<byte> bytes)
+    {
+        if (bytes.Trim(" \t\r\n"u8).IsEmpty) return new(new JsonObject(), null);
         if (!http.HasJsonContentType())
             return new(null, Problems.UnsupportedMedia($"Send the training request as JSON with Content-Type: application/json (got '{http.ContentType ?? "none"}')."));
         try
         {
-            return JsonNode.Parse(bytes.Span) switch
+            return JsonNode.Parse(bytes) switch
             {
                 null => new(new JsonObject(), null),
                 JsonObject o => new(o, null),

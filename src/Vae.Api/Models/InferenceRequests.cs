@@ -2,13 +2,17 @@ namespace Vae.Api.Models;
 
 /// <summary>
 /// Images to encode as JSON: one image in <see cref="Pixels"/> or several in <see cref="Batch"/>,
-/// each Channels*Height*Width values in [0, 1], row-major, white ink on black like MNIST.
-/// (A PNG can be sent instead, as the body with Content-Type image/png.)
+/// each Channels*Height*Width values in [0, 1], channel-major, each plane row-major (gray models:
+/// white ink on black, like MNIST). A PNG can be sent instead, as the body with Content-Type image/png.
 /// </summary>
 public sealed record EncodeRequest
 {
     public float[]? Pixels { get; init; }
     public float[][]? Batch { get; init; }
+    /// <summary>For a conditional model: one class label per image.</summary>
+    public int[]? Labels { get; init; }
+    /// <summary>For a conditional model: the class of every image (the query's label does the same).</summary>
+    public int? Label { get; init; }
 }
 
 /// <summary>Latent codes to decode: one in <see cref="Latent"/> or several in <see cref="Latents"/>.</summary>
@@ -16,6 +20,10 @@ public sealed record DecodeRequest
 {
     public float[][]? Latents { get; init; }
     public float[]? Latent { get; init; }
+    /// <summary>For a conditional model: one class label per code.</summary>
+    public int[]? Labels { get; init; }
+    /// <summary>For a conditional model: the class of every code (the query's label does the same).</summary>
+    public int? Label { get; init; }
 }
 
 /// <summary>One end of an interpolation: a latent code, or a base64 PNG that is encoded to its mean code.</summary>
@@ -34,22 +42,6 @@ public sealed record InterpolateRequest
     public int Steps { get; init; } = 10;
     /// <summary>"linear" or "slerp" (spherical, which keeps the norm of Gaussian codes typical).</summary>
     public string Method { get; init; } = "linear";
+    /// <summary>For a conditional model: the class of the whole path, PNG ends included (the query's label does the same).</summary>
+    public int? Label { get; init; }
 }
-
-/// <summary>How uploaded images are read: <c>invert</c> is "auto" (a light background is inverted), "true" or "false".</summary>
-public sealed record ImageInputQuery(string? Invert = null);
-
-/// <summary>Layout of an image grid: tiles per row (default: a square-ish grid) and a whole-number upscale.</summary>
-public sealed record GridQuery(int? Columns = null, int Scale = 1);
-
-/// <summary>Images of a model's prior: <c>n</c> codes drawn from N(0, temperature² I) by a generator seeded with <c>seed</c>.</summary>
-public sealed record SamplesQuery(int N = 64, long Seed = 1, float Temperature = 1f, int? Columns = null, int Scale = 1);
-
-/// <summary>
-/// An n x n grid of decoded codes over two latent dimensions (the others 0): columns run from -range to
-/// +range along dims[0], rows from +range (top) to -range along dims[1].
-/// </summary>
-public sealed record ManifoldQuery(int N = 20, float Range = 3f, string Dims = "0,1", int Scale = 1);
-
-/// <summary>The first <c>limit</c> images of a split of the model's dataset, encoded.</summary>
-public sealed record LatentsQuery(string Split = "test", int Limit = 1000);

@@ -4,7 +4,6 @@ using Vae.Api.Datasets;
 using Vae.Api.Infrastructure;
 using Vae.Engine.Backends;
 using Vae.Engine.Data;
-using Vae.Engine.Imaging;
 using Vae.Engine.Models;
 using Vae.Engine.Ops;
 using Vae.Engine.Tensors;
@@ -12,49 +11,25 @@ using Vae.Engine.Tensors;
 namespace Vae.Api.Models;
 
 /// <summary>
-/// The model math behind the endpoints, and the conversions between images and model inputs.
+/// The model math behind the endpoints (<see cref="ModelImages"/> turns pictures into rows and back).
 /// Every forward pass runs with no autograd graph, in a tensor scope whose buffers go back to the
 /// pool, on the configured thread budget, and without awaiting in between (the three scopes belong
 /// to the current thread). Models are only read, so any number of requests may share one.
 /// </summary>
 public sealed class InferenceService(IOptions<ModelsOptions> options, DatasetCatalog datasets)
 {
-    /// <summary>Largest image the service renders: the size the PNG decoder accepts too.</summary>
-    public const long MaxOutputPixels = PngDecoder.MaxPixels;
-
-    /// <summary>Largest uploaded image read: decoding takes about 20 bytes per pixel, and a digit needs far fewer.</summary>
-    public const long MaxInputPixels = 2048 * 2048;
-
     // Bounds the tensors of one forward pass when a whole dataset split is encoded.
     private const int ChunkRows = 1000;
 
     private readonly int _threads = options.Value.InferenceThreads;
 
-    // ---- images in ----
-
-    /// <summary>
-    /// A PNG of any size, gray or colour, as a model input: to gray (inverted to white on black when
-    /// <paramref name="invert"/> says so, or when null and the border is light), then centred and
-    /// scaled like MNIST's digits into the model's input size; every channel gets the same values.
-    /// </summary>
-    /// <exception cref="InvalidImageException">The bytes are not a well-formed PNG.</exception>
-    /// <exception cref="UnsupportedImageException">The PNG uses a feature the decoder does not read.</exception>
-    public static float[] ReadPng(ReadOnlySpan<byte> png, bool? invert, ModelConfig config)
-    {
-        var gray = ImageOps.ToGray(PngDecoder.Decode(png), invert);
-        GrayImage input = config.Width == config.Height
-            ? ImageOps.ToMnistInput(gray, config.Width)
-            : ImageOps.ResizeArea(ImageOps.ToMnistInput(gray), config.Width, config.Height);
-        if (config.Channels == 1) return input.Pixels;
-        var channels = new float[config.InputSize];
-        for (int c = 0; c < config.Channels; c++) input.Pixels.CopyTo(channels.AsSpan(c * input.Pixels.Length));
-        return channels;
-    }
-
     // ---- forward passes ----
 
-    /// <summary>Posterior means (count x latent) and, for a VAE, log-variances, of <paramref name="count"/> input rows.</summary>
-    public (float[] Mu, float[]? LogVar) Encode(AutoencoderModel model, ReadOnlySpan<float> inputs, int count)
+    /// <summary>
+    /// Posterior means (count x latent) and, for a VAE, log-variances, of <paramref name="count"/>
+    /// input rows; <paramref name="labels"/> holds one class per row for a conditional model, else null.
+    /// </summary>
+    public (float[] Mu, float[]? LogVar) Encode(AutoencoderModel model, ReadOnlySpan<float> inputs, int count, int[]? labels)
     {
         int features = model.Config.InputSize, latent = model.LatentDim;
         var mu = new float[count * latent];
@@ -68,7 +43,7 @@ public sealed class InferenceService(IOptions<ModelsOptions> options, DatasetCat
                 using (TensorScope.Begin())
                 {
                     var x = Tensor.FromArray(inputs.Slice(start * features, rows * features), [rows, features], model.Backend);
-                    var (m, v) = model.Encode(x);
+                    var (m, v) = model.Encode(x, Chunk(labels, start, rows));
                     m.CopyTo(mu.AsSpan(start * latent, rows * latent));
                     if (logVar is not null) v?.CopyTo(logVar.AsSpan(start * latent, rows * latent));
                 }
@@ -77,8 +52,11 @@ public sealed class InferenceService(IOptions<ModelsOptions> options, DatasetCat
         return (mu, logVar);
     }
 
-    /// <summary>Decodes <paramref name="count"/> latent rows into <paramref name="images"/> (count x InputSize), each value in [0, 1].</summary>
-    public void Decode(AutoencoderModel model, ReadOnlySpan<float> latents, int count, Span<float> images)
+    /// <summary>
+    /// Decodes <paramref name="count"/> latent rows into <paramref name="images"/> (count x InputSize,
+    /// each image channel-major), each value in [0, 1]; one label per row for a conditional model.
+    /// </summary>
+    public void Decode(AutoencoderModel model, ReadOnlySpan<float> latents, int count, int[]? labels, Span<float> images)
     {
         int latent = model.LatentDim, features = model.Config.InputSize;
         using (Autograd.NoGrad())
@@ -90,31 +68,32 @@ public sealed class InferenceService(IOptions<ModelsOptions> options, DatasetCat
                 using (TensorScope.Begin())
                 {
                     var z = Tensor.FromArray(latents.Slice(start * latent, rows * latent), [rows, latent], model.Backend);
-                    model.Decode(z).CopyTo(images.Slice(start * features, rows * features));
+                    model.Decode(z, Chunk(labels, start, rows)).CopyTo(images.Slice(start * features, rows * features));
                 }
             }
         }
         ToUnitRange(images[..(count * features)]);
     }
 
-    /// <summary>The decoded mean code of one input row.</summary>
-    public void Reconstruct(AutoencoderModel model, ReadOnlySpan<float> input, Span<float> image)
+    /// <summary>The decoded mean code of one input row, both under <paramref name="labels"/> (one label) for a conditional model.</summary>
+    public void Reconstruct(AutoencoderModel model, ReadOnlySpan<float> input, int[]? labels, Span<float> image)
     {
         using (Autograd.NoGrad())
         using (ThreadBudget.Use(_threads))
         using (TensorScope.Begin())
         {
             var x = Tensor.FromArray(input, [1, model.Config.InputSize], model.Backend);
-            model.Decode(model.Encode(x).Mean).CopyTo(image);
+            model.Decode(model.Encode(x, labels).Mean, labels).CopyTo(image);
         }
         ToUnitRange(image[..model.Config.InputSize]);
     }
 
     /// <summary>
     /// Draws <paramref name="count"/> codes z ~ N(0, temperature² I) from a generator seeded with
-    /// <paramref name="seed"/> and decodes them: the same arguments always give the same images.
+    /// <paramref name="seed"/> and decodes them (under one label per code for a conditional model):
+    /// the same arguments always give the same images.
     /// </summary>
-    public void Sample(AutoencoderModel model, int count, ulong seed, float temperature, Span<float> images)
+    public void Sample(AutoencoderModel model, int count, ulong seed, float temperature, int[]? labels, Span<float> images)
     {
         using (Autograd.NoGrad())
         using (ThreadBudget.Use(_threads))
@@ -122,10 +101,13 @@ public sealed class InferenceService(IOptions<ModelsOptions> options, DatasetCat
         {
             var z = Tensor.RandN(new Generator(seed), [count, model.LatentDim], model.Backend);
             if (temperature != 1f) z = F.MulScalar(z, temperature);
-            model.Decode(z).CopyTo(images);
+            model.Decode(z, labels).CopyTo(images);
         }
         ToUnitRange(images[..(count * model.Config.InputSize)]);
     }
+
+    private static int[]? Chunk(int[]? labels, int start, int rows)
+        => labels is null || (start == 0 && rows == labels.Length) ? labels : labels.AsSpan(start, rows).ToArray();
 
     // Decoder outputs are probabilities or sigmoid means; clamping only catches what extreme codes
     // make of them (infinities, NaN), so images and JSON stay well-formed.
@@ -194,56 +176,18 @@ public sealed class InferenceService(IOptions<ModelsOptions> options, DatasetCat
         static float Position(int i, int n, float first, float last) => n == 1 ? 0f : first + ((last - first) * i / (n - 1));
     }
 
-    // ---- images out ----
-
-    /// <summary>Size of the grid <see cref="RenderPng"/> draws.</summary>
-    public static (long Width, long Height) GridSize(int count, ModelConfig config, int columns, int scale, int padding)
-    {
-        int across = Math.Min(columns, count);
-        int down = (count + across - 1) / across;
-        long width = ((long)across * (config.Width + padding)) + padding;
-        long height = ((long)down * (config.Height + padding)) + padding;
-        return (width * scale, height * scale);
-    }
-
-    /// <summary>
-    /// <paramref name="count"/> images as one PNG: tiles left to right, top to bottom, with
-    /// <paramref name="padding"/> black pixels around them, each pixel enlarged to scale x scale.
-    /// A model with several channels is drawn as their mean.
-    /// </summary>
-    public static byte[] RenderPng(ReadOnlySpan<float> images, int count, ModelConfig config, int columns, int scale, int padding)
-    {
-        int area = config.Width * config.Height, features = config.InputSize;
-        var tiles = new GrayImage[count];
-        for (int i = 0; i < count; i++)
-        {
-            var image = images.Slice(i * features, features);
-            var pixels = new float[area];
-            image[..area].CopyTo(pixels);
-            for (int c = 1; c < config.Channels; c++)
-                System.Numerics.Tensors.TensorPrimitives.Add(pixels, image.Slice(c * area, area), pixels);
-            if (config.Channels > 1) System.Numerics.Tensors.TensorPrimitives.Multiply(pixels, 1f / config.Channels, pixels);
-            tiles[i] = new GrayImage(config.Width, config.Height, pixels);
-        }
-        var grid = count == 1 && padding == 0 ? tiles[0] : ImageOps.Grid(tiles, columns, padding);
-        if (scale > 1) grid = ImageOps.Scale(grid, scale);
-        return PngEncoder.EncodeGray(grid);
-    }
-
-    /// <summary>Images as rows of a JSON array.</summary>
-    public static float[][] Rows(ReadOnlySpan<float> values, int count, int length)
-    {
-        var rows = new float[count][];
-        for (int i = 0; i < count; i++) rows[i] = values.Slice(i * length, length).ToArray();
-        return rows;
-    }
-
     // ---- datasets ----
 
-    /// <summary>Mean codes of the first <paramref name="limit"/> images of a split of a dataset, with their labels.</summary>
-    public async Task<LatentPoint[]> EncodeDatasetAsync(AutoencoderModel model, string dataset, DatasetSplit split, int limit, CancellationToken ct)
+    /// <summary>
+    /// Mean codes of the first <paramref name="limit"/> images of a split of a dataset, with their
+    /// labels (null when <paramref name="labelled"/> is false: the dataset's labels mean nothing).
+    /// A conditional model encodes each image under its own label.
+    /// </summary>
+    /// <exception cref="DatasetUnavailableException">The dataset's files cannot be fetched or read.</exception>
+    public async Task<LatentPoint[]> EncodeDatasetAsync(AutoencoderModel model, string dataset, DatasetSplit split, int limit, bool labelled, CancellationToken ct)
     {
-        var data = await LoadSplitAsync(dataset, split, ct);
+        var splits = await datasets.OpenAsync(dataset, ct);
+        var data = split == DatasetSplit.Train ? splits.Train : splits.Test;
         if (data.FeatureCount != model.Config.InputSize)
             throw new ClientProblemException(StatusCodes.Status422UnprocessableEntity,
                 $"The {dataset} images have {data.FeatureCount} values each but this model takes {model.Config.InputSize}.");
@@ -258,8 +202,15 @@ public sealed class InferenceService(IOptions<ModelsOptions> options, DatasetCat
                 int rows = Math.Min(ChunkRows, count - start);
                 for (int i = 0; i < rows; i++) indices[i] = start + i;
                 data.CopyBatch(indices.AsSpan(0, rows), inputs.AsSpan(0, rows * features));
-                var (mu, _) = Encode(model, inputs.AsSpan(0, rows * features), rows);
-                for (int i = 0; i < rows; i++) points[start + i] = new LatentPoint(mu.AsSpan(i * latent, latent).ToArray(), data.GetLabel(start + i));
+                int[]? labels = null;
+                if (model.IsConditional)
+                {
+                    labels = new int[rows];
+                    data.CopyLabels(indices.AsSpan(0, rows), labels);
+                }
+                var (mu, _) = Encode(model, inputs.AsSpan(0, rows * features), rows, labels);
+                for (int i = 0; i < rows; i++)
+                    points[start + i] = new LatentPoint(mu.AsSpan(i * latent, latent).ToArray(), labelled ? data.GetLabel(start + i) : null);
             }
             return points;
         }
@@ -267,16 +218,5 @@ public sealed class InferenceService(IOptions<ModelsOptions> options, DatasetCat
         {
             ArrayPool<float>.Shared.Return(inputs);
         }
-    }
-
-    /// <summary>Datasets whose images this service can read.</summary>
-    public static bool HasImages(string dataset) => DatasetCatalog.FindBuiltIn(dataset) is not null;
-
-    /// <summary>One split of a dataset, as the catalogue serves it to training (with its configured limits).</summary>
-    /// <exception cref="DatasetUnavailableException">The dataset's files cannot be fetched or read.</exception>
-    private async Task<ImageDataset> LoadSplitAsync(string dataset, DatasetSplit split, CancellationToken ct)
-    {
-        var splits = await datasets.OpenAsync(dataset, ct);
-        return split == DatasetSplit.Train ? splits.Train : splits.Test;
     }
 }

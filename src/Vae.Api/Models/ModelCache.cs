@@ -48,10 +48,10 @@ public sealed class ModelCache
         get { lock (_lock) return _slots.Count; }
     }
 
-    /// <summary>The record of a model id, or of the newest MNIST model for "default"; null when there is none.</summary>
     /// <summary>For "default" with no model yet: the job that is training the first one, if any.</summary>
     public Task<JobRecord?> PendingDefaultAsync(CancellationToken ct) => _store.PendingFirstModelAsync("mnist", ct);
 
+    /// <summary>The record of a model id, or of the newest MNIST model for "default"; null when there is none.</summary>
     public async ValueTask<ModelRecord?> ResolveAsync(string id, CancellationToken ct)
     {
         string key = IsDefault(id) ? "default" : id;
@@ -136,6 +136,9 @@ public sealed class ModelCache
         try
         {
             var loaded = ModelCheckpoint.Load(path);
+            // Serving reads the model: batch norm must use its running statistics, not each request's
+            // batch (which would make an image's code depend on its batch, and write to shared buffers).
+            loaded.Model.Eval();
             _log.LogInformation("Loaded model {ModelId} ({Parameters} parameters) from {Path}", id, loaded.Model.ParameterCount(), path);
             return loaded.Model;
         }

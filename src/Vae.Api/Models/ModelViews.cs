@@ -55,14 +55,17 @@ public sealed record LatentCode(float[] Mu, float[]? LogVar);
 
 public sealed record EncodeResponse(IReadOnlyList<LatentCode> Results);
 
-/// <summary>Decoded images, each Channels*Height*Width values in [0, 1], row-major.</summary>
-public sealed record ImagesResponse(IReadOnlyList<float[]> Images, int Width, int Height);
+/// <summary>
+/// Decoded images, each <paramref name="Channels"/> x <paramref name="Height"/> x <paramref name="Width"/>
+/// values in [0, 1], channel-major (a colour image is all its red values, then green, then blue), each plane row-major.
+/// </summary>
+public sealed record ImagesResponse(IReadOnlyList<float[]> Images, int Channels, int Height, int Width);
 
-/// <summary>An interpolation path: the codes and the images decoded from them.</summary>
-public sealed record InterpolationResponse(IReadOnlyList<float[]> Latents, IReadOnlyList<float[]> Images, int Width, int Height);
+/// <summary>An interpolation path: the codes and the images decoded from them (laid out as in <see cref="ImagesResponse"/>).</summary>
+public sealed record InterpolationResponse(IReadOnlyList<float[]> Latents, IReadOnlyList<float[]> Images, int Channels, int Height, int Width);
 
-/// <summary>A dataset image's mean code and its class label.</summary>
-public sealed record LatentPoint(float[] Mu, int Label);
+/// <summary>A dataset image's mean code and its class label; the label is null when the dataset has no labels.</summary>
+public sealed record LatentPoint(float[] Mu, int? Label);
 
 public sealed record LatentsResponse(IReadOnlyList<LatentPoint> Points, int LatentDim);
 

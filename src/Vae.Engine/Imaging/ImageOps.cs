@@ -1,7 +1,7 @@
 namespace Vae.Engine.Imaging;
 
 /// <summary>Conversions, resampling and layout of images on the host, before or after the model.</summary>
-public static class ImageOps
+public static partial class ImageOps
 {
     /// <summary>
     /// Luminance (0.299 R + 0.587 G + 0.114 B) after compositing over white, so transparent canvas

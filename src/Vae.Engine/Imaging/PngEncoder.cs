@@ -5,7 +5,7 @@ using System.IO.Compression;
 namespace Vae.Engine.Imaging;
 
 /// <summary>
-/// Writes 8-bit grayscale or RGBA PNGs: signature, IHDR, one IDAT, IEND. Each row gets the filter
+/// Writes 8-bit grayscale, RGB or RGBA PNGs: signature, IHDR, one IDAT, IEND. Each row gets the filter
 /// whose output has the smallest sum of absolute values (read as signed bytes), the heuristic the
 /// PNG spec recommends and libpng uses; it is cheap and lets deflate find long runs of zeros.
 /// </summary>
@@ -14,6 +14,7 @@ public static class PngEncoder
     internal static ReadOnlySpan<byte> Signature => [0x89, (byte)'P', (byte)'N', (byte)'G', 0x0D, 0x0A, 0x1A, 0x0A];
 
     internal const byte GrayColorType = 0;
+    internal const byte RgbColorType = 2;
     internal const byte RgbaColorType = 6;
 
     /// <summary>Encodes pixel values 0..1 as 8-bit gray: round(clamp(v, 0, 1) * 255); NaN becomes 0.</summary>
@@ -48,6 +49,38 @@ public static class PngEncoder
         }
 
         return Encode(pixels, width, height, GrayColorType, 1, compression);
+    }
+
+    /// <summary>Encodes planes of values 0..1 as 8-bit RGB (colour type 2), each value rounded like <see cref="EncodeGray(GrayImage)"/>.</summary>
+    public static byte[] EncodeRgb(RgbImage img) => EncodeRgb(img, CompressionLevel.Fastest);
+
+    public static byte[] EncodeRgb(RgbImage img, CompressionLevel compression)
+    {
+        ArgumentNullException.ThrowIfNull(img);
+        int area = img.Width * img.Height;
+        long length = CheckSize(img.Width, img.Height, RgbImage.Channels);
+        byte[] bytes = ArrayPool<byte>.Shared.Rent((int)length);
+        byte[] plane = ArrayPool<byte>.Shared.Rent(area);
+        try
+        {
+            // The image is planar (all red, then green, then blue); PNG interleaves R, G, B per pixel.
+            Span<byte> rgb = bytes.AsSpan(0, (int)length);
+            for (int c = 0; c < RgbImage.Channels; c++)
+            {
+                ToBytes(img.Plane(c).Pixels, plane.AsSpan(0, area));
+                for (int i = 0; i < area; i++)
+                {
+                    rgb[(RgbImage.Channels * i) + c] = plane[i];
+                }
+            }
+
+            return Encode(rgb, img.Width, img.Height, RgbColorType, RgbImage.Channels, compression);
+        }
+        finally
+        {
+            ArrayPool<byte>.Shared.Return(bytes);
+            ArrayPool<byte>.Shared.Return(plane);
+        }
     }
 
     public static byte[] EncodeRgba(RgbaImage img) => EncodeRgba(img, CompressionLevel.Fastest);

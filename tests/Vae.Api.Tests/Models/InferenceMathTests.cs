@@ -47,28 +47,55 @@ public class InferenceMathTests
     }
 
     [Fact]
-    public void A_png_becomes_a_model_input_of_the_model_size_in_every_channel()
+    public void A_png_becomes_an_mnist_input_centred_and_any_other_gray_input_resized_whole()
     {
         var gray = new GrayImage(50, 30);
         for (int y = 5; y < 25; y++) for (int x = 20; x < 26; x++) gray[x, y] = 1f;
-        var png = PngEncoder.EncodeGray(gray);
+        var image = PngDecoder.Decode(PngEncoder.EncodeGray(gray));
 
-        var mnist = InferenceService.ReadPng(png, invert: null, new MlpConfig());
+        var mnist = ModelImages.ToModelInput(image, invert: null, new MlpConfig(), "mnist");
         Assert.Equal(784, mnist.Length);
         Assert.InRange(mnist.Max(), 0.9f, 1f);
         Assert.Equal(0f, mnist[0]);
+        // Centred by mass, as MNIST's digits are: the bar on the right of the upload ends up in the middle.
+        double mass = mnist.Sum(), across = mnist.Select((v, i) => v * (i % 28)).Sum();
+        Assert.InRange(across / mass, 13, 15);
 
-        var wide = InferenceService.ReadPng(png, invert: false, new MlpConfig { Channels = 3, Height = 16, Width = 24 });
-        Assert.Equal(3 * 16 * 24, wide.Length);
-        Assert.Equal(wide.AsSpan(0, 384).ToArray(), wide.AsSpan(768, 384).ToArray());
+        var fashion = ModelImages.ToModelInput(image, invert: false, new MlpConfig { Height = 15, Width = 25 }, "fashion-mnist");
+        Assert.Equal(15 * 25, fashion.Length);
+        // Resized whole, not fitted to the ink: the bar keeps its place, columns 10 to 12 of 25.
+        Assert.Equal(1f, fashion[(7 * 25) + 11], 3);
+        Assert.Equal(0f, fashion[(7 * 25) + 2], 3);
+    }
+
+    [Fact]
+    public void A_colour_png_of_the_model_size_becomes_its_planes_and_another_size_is_refused()
+    {
+        var rgb = new RgbImage(4, 2);
+        rgb.Red[0, 0] = 1f;
+        rgb.Blue[3, 1] = 0.5f;
+        var image = PngDecoder.Decode(PngEncoder.EncodeRgb(rgb));
+        var config = new MlpConfig { Channels = 3, Height = 2, Width = 4 };
+
+        var input = ModelImages.ToModelInput(image, invert: null, config, "colours");
+
+        Assert.Equal(24, input.Length);
+        Assert.Equal(1f, input[0]);                          // red plane, (0, 0)
+        Assert.Equal(0f, input[8]);                          // green plane, (0, 0)
+        Assert.Equal(0.5f, input[16 + 7], 2);                // blue plane, (3, 1)
+        Assert.Throws<ArgumentException>(() => ModelImages.ToModelInput(image, null, config with { Width = 5, Height = 2 }, "colours"));
     }
 
     [Fact]
     public void Grids_are_sized_by_columns_padding_and_scale()
     {
         var config = new MlpConfig();
-        Assert.Equal((8L * 30 + 2, 8L * 30 + 2), InferenceService.GridSize(64, config, 8, 1, 2));
-        Assert.Equal((3L * 28 * 2, 2L * 28 * 2), InferenceService.GridSize(5, config, 3, 2, 0));
-        Assert.Equal((2L * 30 + 2, 32L), InferenceService.GridSize(2, config, 10, 1, 2));
+        Assert.Equal((8L * 30 + 2, 8L * 30 + 2), Size(GridLayout.For(64, config, 8, 1, 2)));
+        Assert.Equal((3L * 28 * 2, 2L * 28 * 2), Size(GridLayout.For(5, config, 3, 2, 0)));
+        Assert.Equal((2L * 30 + 2, 32L), Size(GridLayout.For(2, config, 10, 1, 2)));
+        Assert.Equal((2, 1), (GridLayout.For(2, config, 10, 1, 2).Columns, GridLayout.For(2, config, 10, 1, 2).Rows));
+        Assert.Equal((3, 2), (GridLayout.For(5, config, 3, 2, 0).Columns, GridLayout.For(5, config, 3, 2, 0).Rows));
+
+        static (long, long) Size(GridLayout layout) => (layout.Width, layout.Height);
     }
 }

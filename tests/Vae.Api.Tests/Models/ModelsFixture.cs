@@ -36,10 +36,11 @@ public sealed class ModelsFixture : IAsyncLifetime
     }
 
     /// <summary>Trains a model for one short epoch and publishes it through the app's own store.</summary>
-    public static async Task<ModelRecord> PublishAsync(ServiceFactory factory, ModelConfig config, ImageDataset train, ImageDataset test, string name, string dataset = "mnist")
+    public static async Task<ModelRecord> PublishAsync(
+        ServiceFactory factory, ModelConfig config, ImageDataset train, ImageDataset test, string name, string dataset = "mnist", int batchSize = 100)
     {
         var model = ModelRegistry.Create(config, seed: 7);
-        var trainer = new Trainer(model, new TrainingOptions { Epochs = 1, BatchSize = 100, Threads = 1, Seed = 7 });
+        var trainer = new Trainer(model, new TrainingOptions { Epochs = 1, BatchSize = batchSize, Threads = 1, Seed = 7 });
         var history = trainer.Fit(train, test);
         var store = factory.Services.GetRequiredService<ModelStore>();
         return await store.PublishAsync(model, name, dataset, jobId: null, history, details: null, CancellationToken.None);

@@ -73,17 +73,30 @@ public class SamplesTests(ModelsFixture fx)
     [InlineData("?temperature=Infinity", "temperature")]
     [InlineData("?columns=0", "columns")]
     [InlineData("?scale=9", "scale")]
-    public async Task Values_out_of_range_are_422(string query, string name)
+    public async Task Values_out_of_range_are_422_naming_the_parameter(string query, string name)
     {
-        await (await fx.Client.GetAsync(Url + query)).AssertProblemAsync(422, name);
+        var response = await fx.Client.GetAsync(Url + query);
+        await response.AssertProblemAsync(422, name);
+        var errors = System.Text.Json.JsonDocument.Parse(await response.Content.ReadAsStringAsync()).RootElement.GetProperty("errors");
+        Assert.Equal([name], errors.EnumerateObject().Select(e => e.Name));
     }
 
     [Theory]
-    [InlineData("?n=lots")]
-    [InlineData("?seed=x")]
-    public async Task Values_that_are_not_numbers_are_400(string query)
+    [InlineData("?n=lots", "n must be a whole number, got \"lots\"")]
+    [InlineData("?seed=x", "seed must be a whole number")]
+    [InlineData("?temperature=warm", "temperature must be a number")]
+    [InlineData("?label=seven", "label must be a whole number")]
+    public async Task Values_that_are_not_numbers_are_400_naming_the_parameter(string query, string detail)
     {
-        Assert.Equal(HttpStatusCode.BadRequest, (await fx.Client.GetAsync(Url + query)).StatusCode);
+        await (await fx.Client.GetAsync(Url + query)).AssertProblemAsync(400, detail);
+    }
+
+    [Fact]
+    public async Task Outside_development_a_value_that_is_not_a_number_is_400_too_not_checked_as_if_it_were_0()
+    {
+        using var production = new ServiceFactory(settings: new Dictionary<string, string?> { ["environment"] = "Production" });
+        using var client = production.CreateClient();
+        await (await client.GetAsync($"/api/models/{fx.Vae.Id}/samples.png?n=lots")).AssertProblemAsync(400, "n must be a whole number");
     }
 
     [Fact]

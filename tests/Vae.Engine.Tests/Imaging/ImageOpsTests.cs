@@ -27,6 +27,40 @@ public sealed class ImageOpsTests
     }
 
     [Fact]
+    public void Colour_is_kept_per_channel_and_transparency_reads_as_white()
+    {
+        RgbaImage image = Rgba(2, 1, (x, y) => x == 0 ? (200, 100, 0, 255) : (0, 0, 0, 0));
+
+        RgbImage rgb = ImageOps.ToRgb(image);
+
+        Assert.Equal((200 / 255f, 100 / 255f, 0f), (rgb.Red[0, 0], rgb.Green[0, 0], rgb.Blue[0, 0]));
+        Assert.Equal((1f, 1f, 1f), (rgb.Red[1, 0], rgb.Green[1, 0], rgb.Blue[1, 0]));
+        Assert.Equal(1f - (200 / 255f), ImageOps.ToRgb(image, invert: true).Red[0, 0], 5);
+    }
+
+    [Fact]
+    public void A_colour_grid_places_each_plane_like_the_gray_grid()
+    {
+        RgbImage Tile(float r, float g, float b)
+        {
+            var t = new RgbImage(2, 2);
+            Array.Fill(t.Red.Pixels, r);
+            Array.Fill(t.Green.Pixels, g);
+            Array.Fill(t.Blue.Pixels, b);
+            return t;
+        }
+
+        RgbImage grid = ImageOps.Scale(ImageOps.Grid([Tile(1f, 0f, 0f), Tile(0f, 0f, 1f), Tile(0f, 1f, 0f)], columns: 2, padding: 1), 2);
+
+        Assert.Equal((2 * 7, 2 * 7), (grid.Width, grid.Height));
+        Assert.Equal((1f, 0f, 0f), (grid.Red[2, 2], grid.Green[2, 2], grid.Blue[2, 2]));     // first tile, top left
+        Assert.Equal((0f, 0f, 1f), (grid.Red[8, 2], grid.Green[8, 2], grid.Blue[8, 2]));     // second tile, top right
+        Assert.Equal((0f, 1f, 0f), (grid.Red[2, 8], grid.Green[2, 8], grid.Blue[2, 8]));     // third tile, next row
+        Assert.Equal((0f, 0f, 0f), (grid.Red[0, 0], grid.Green[0, 0], grid.Blue[0, 0]));     // padding
+        Assert.Equal((1f, 0f), (ImageOps.ResizeArea(grid, 7, 7).Red[1, 1], ImageOps.ResizeArea(grid, 7, 7).Red[4, 1]));
+    }
+
+    [Fact]
     public void A_white_digit_on_black_is_left_as_it_is()
     {
         RgbaImage mnistLike = Rgba(9, 9, (x, y) => x == 4 ? (255, 255, 255, 255) : (0, 0, 0, 255));

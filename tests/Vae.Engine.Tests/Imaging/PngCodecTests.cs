@@ -70,6 +70,53 @@ public sealed class PngCodecTests
         }
     }
 
+    [Theory]
+    [InlineData(1, 1)]
+    [InlineData(3, 2)]
+    [InlineData(32, 32)]
+    [InlineData(45, 17)]
+    public void Rgb_planes_survive_an_encode_decode_round_trip_as_an_opaque_colour_png(int width, int height)
+    {
+        int area = width * height;
+        byte[] bytes = RandomBytes(3 * area, seed: width + (7 * height));
+        float[] planar = bytes.Select(b => b / 255f).ToArray();
+        var image = RgbImage.FromPlanar(planar, width, height);
+
+        byte[] png = PngEncoder.EncodeRgb(image);
+        RgbaImage decoded = PngDecoder.Decode(png);
+
+        Assert.Equal(2, Chunks(png)[0].Data[9]); // colour type 2: RGB without alpha
+        Assert.Equal((width, height), (decoded.Width, decoded.Height));
+        for (int i = 0; i < area; i++)
+        {
+            // Plane c of pixel i lands in byte c of the decoded pixel.
+            Assert.Equal(bytes[i], decoded.Pixels[4 * i]);
+            Assert.Equal(bytes[area + i], decoded.Pixels[(4 * i) + 1]);
+            Assert.Equal(bytes[(2 * area) + i], decoded.Pixels[(4 * i) + 2]);
+            Assert.Equal(255, decoded.Pixels[(4 * i) + 3]);
+        }
+    }
+
+    [Fact]
+    public void A_decoded_colour_png_reads_back_into_the_same_planes()
+    {
+        var image = new RgbImage(4, 3);
+        image.Red[1, 2] = 1f;
+        image.Green[3, 0] = 0.5f;
+        image.Blue[0, 0] = 0.2f;
+
+        RgbImage back = ImageOps.ToRgb(PngDecoder.Decode(PngEncoder.EncodeRgb(image)));
+
+        var expected = new float[36];
+        var actual = new float[36];
+        image.CopyPlanarTo(expected);
+        back.CopyPlanarTo(actual);
+        for (int i = 0; i < expected.Length; i++)
+        {
+            Assert.Equal(expected[i], actual[i], 2);
+        }
+    }
+
     [Fact]
     public void Float_pixels_are_clamped_and_rounded_to_bytes()
     {

@@ -82,6 +82,20 @@ async function readBlob(response) {
   }
 }
 
+/**
+ * The layout of a PNG grid from its X-Grid-* headers, in the PNG's own pixels: tile (column c,
+ * row r) starts at x = padding + c * (tileWidth + padding), y = padding + r * (tileHeight + padding).
+ * null when the headers are missing.
+ */
+function gridOf(response) {
+  const number = name => Number.parseInt(response.headers.get(`X-Grid-${name}`) ?? '', 10);
+  const grid = {
+    columns: number('Columns'), rows: number('Rows'), tileWidth: number('Tile-Width'),
+    tileHeight: number('Tile-Height'), padding: number('Padding'), scale: number('Scale'),
+  };
+  return Object.values(grid).every(Number.isFinite) ? grid : null;
+}
+
 const enc = encodeURIComponent;
 
 function query(params) {
@@ -124,10 +138,11 @@ export const api = {
     return readJson(await request(`/api/models/${enc(id)}`, { signal }));
   },
 
-  /** `label` picks the class a conditional model draws; leave it undefined for other models. */
+  /** A grid of samples: { blob, grid }, grid being the layout the service reports (see gridOf). `label` picks the class a conditional model draws. */
   async samples(id, { n, seed, temperature, columns, scale, label }, signal) {
     const path = `/api/models/${enc(id)}/samples.png${query({ n, seed, temperature, columns, scale, label })}`;
-    return readBlob(await request(path, { signal, accept: 'image/png' }));
+    const response = await request(path, { signal, accept: 'image/png' });
+    return { blob: await readBlob(response), grid: gridOf(response) };
   },
 
   /** Mean (and log-variance) of one PNG's code. */
@@ -147,7 +162,7 @@ export const api = {
     return readBlob(await request(path, { method: 'POST', json: withLabels({ latents }, latents, label, labels), accept: 'image/png', signal }));
   },
 
-  /** Pixel values of decoded codes: { images: [[...]], channels, width, height }. */
+  /** Pixel values of decoded codes: { images: [[...]], channels, height, width }. */
   async decodePixels(id, latents, { label } = {}, signal) {
     const response = await request(`/api/models/${enc(id)}/decode`, { method: 'POST', json: withLabels({ latents }, latents, label), accept: 'application/json', signal });
     return readJson(response);

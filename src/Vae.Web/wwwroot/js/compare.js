@@ -78,7 +78,7 @@ export class CompareSection {
       promise = model.conditional
         ? api.decodePng(model.id, Array.from({ length: THUMBNAILS }, () => new Array(latentSizeOf(model)).fill(0)),
           { columns: THUMBNAILS, labels: Array.from({ length: THUMBNAILS }, (_, k) => k % Math.max(1, model.classNames?.length ?? 1)) })
-        : api.samples(model.id, { n: THUMBNAILS, seed: 1, columns: THUMBNAILS });
+        : api.samples(model.id, { n: THUMBNAILS, seed: 1, columns: THUMBNAILS }).then(r => r.blob);
       this.thumbnails.set(model.id, promise);
       promise.catch(() => this.thumbnails.delete(model.id));
     }

@@ -24,6 +24,7 @@ export class Gallery {
     this.temperatureValue = $('#samples-temperature-value', section);
     this.newButton = $('#samples-new', section);
     this.next = latestOnly();
+    this.grid = null;
     this.onPick = onPick;
 
     const reload = debounce(() => this.load(), 250);
@@ -64,7 +65,8 @@ export class Gallery {
     }
     try {
       const n = Number(this.count.value);
-      const blob = await api.samples(this.model.id, { n, seed, temperature, columns: COLUMNS, label: this.label }, signal);
+      const { blob, grid } = await api.samples(this.model.id, { n, seed, temperature, columns: COLUMNS, label: this.label }, signal);
+      this.grid = grid;
       await showBlob(this.img, blob);
       this.img.alt = `${n} images sampled from ${this.model.name || this.model.id} with seed ${seed} at temperature ${temperature}`;
       this.img.dataset.count = String(n);
@@ -80,11 +82,13 @@ export class Gallery {
     const rect = img.getBoundingClientRect();
     const x = ((e.clientX - rect.left) / rect.width) * img.naturalWidth;
     const y = ((e.clientY - rect.top) / rect.height) * img.naturalHeight;
+    // The service reports the grid's layout; without it, assume the model's size and the default layout.
     const tile = this.model?.config?.width ?? TILE;
-    const column = Math.floor((x - PADDING) / (tile + PADDING));
-    const row = Math.floor((y - PADDING) / (tile + PADDING));
-    const index = row * COLUMNS + column;
-    if (column < 0 || column >= COLUMNS || row < 0 || index >= Number(img.dataset.count)) return;
-    this.onPick(img, PADDING + column * (tile + PADDING), PADDING + row * (tile + PADDING), tile);
+    const grid = this.grid ?? { columns: COLUMNS, tileWidth: tile, tileHeight: this.model?.config?.height ?? tile, padding: PADDING };
+    const column = Math.floor((x - grid.padding) / (grid.tileWidth + grid.padding));
+    const row = Math.floor((y - grid.padding) / (grid.tileHeight + grid.padding));
+    const index = row * grid.columns + column;
+    if (column < 0 || column >= grid.columns || row < 0 || index >= Number(img.dataset.count)) return;
+    this.onPick(img, grid.padding + column * (grid.tileWidth + grid.padding), grid.padding + row * (grid.tileHeight + grid.padding), grid.tileWidth);
   }
 }

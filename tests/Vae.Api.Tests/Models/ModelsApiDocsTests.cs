@@ -1,0 +1,65 @@
+using System.Text.Json;
+
+namespace Vae.Api.Tests.Models;
+
+/// <summary>The OpenAPI document tells clients the model endpoints' media types, errors, query parameters and grid headers.</summary>
+public sealed class ModelsApiDocsTests : IDisposable
+{
+    private readonly ServiceFactory _factory = new();
+
+    public void Dispose() => _factory.Dispose();
+
+    private async Task<JsonElement> OperationAsync(string path, string method)
+    {
+        using var client = _factory.CreateClient();
+        var document = JsonDocument.Parse(await client.GetStringAsync("/swagger/v1/swagger.json")).RootElement;
+        return document.GetProperty("paths").GetProperty(path).GetProperty(method);
+    }
+
+    private static string[] Names(JsonElement element) => element.EnumerateObject().Select(p => p.Name).ToArray();
+
+    private static string[] QueryParameters(JsonElement operation)
+        => operation.GetProperty("parameters").EnumerateArray().Where(p => p.GetProperty("in").GetString() == "query").Select(p => p.GetProperty("name").GetString()!).ToArray();
+
+    [Theory]
+    [InlineData("/api/models/{id}/samples.png", "n,seed,temperature,columns,scale,label")]
+    [InlineData("/api/models/{id}/manifold.png", "n,range,dims,scale,label")]
+    public async Task Image_endpoints_declare_png_their_query_parameters_their_errors_and_the_grid_headers(string path, string parameters)
+    {
+        var operation = await OperationAsync(path, "get");
+        Assert.Equal(parameters.Split(','), QueryParameters(operation));
+        var responses = operation.GetProperty("responses");
+        Assert.Equal(["200", "304", "400", "404", "409", "422", "429"], Names(responses).Order());
+        var ok = responses.GetProperty("200");
+        Assert.Equal(["image/png"], Names(ok.GetProperty("content")));
+        Assert.Equal("binary", ok.GetProperty("content").GetProperty("image/png").GetProperty("schema").GetProperty("format").GetString());
+        Assert.Equal(["X-Grid-Columns", "X-Grid-Rows", "X-Grid-Tile-Width", "X-Grid-Tile-Height", "X-Grid-Padding", "X-Grid-Scale"], Names(ok.GetProperty("headers")));
+        Assert.Contains("0 to classCount - 1", operation.GetProperty("parameters").EnumerateArray().Single(p => p.GetProperty("name").GetString() == "label").GetProperty("description").GetString());
+    }
+
+    [Theory]
+    [InlineData("decode", "columns,scale,label", "application/json", "image/png,application/json")]
+    [InlineData("interpolate", "invert,columns,scale,label", "application/json", "image/png,application/json")]
+    [InlineData("reconstruct", "invert,scale,label", "image/png", "image/png")]
+    [InlineData("encode", "invert,label", "application/json,image/png", "application/json")]
+    public async Task Endpoints_with_bodies_declare_what_they_take_and_answer_and_every_error(string endpoint, string parameters, string takes, string answers)
+    {
+        var operation = await OperationAsync($"/api/models/{{id}}/{endpoint}", "post");
+        Assert.Equal(parameters.Split(','), QueryParameters(operation));
+        Assert.Equal(takes.Split(','), Names(operation.GetProperty("requestBody").GetProperty("content")));
+        var responses = operation.GetProperty("responses");
+        Assert.Equal(answers.Split(','), Names(responses.GetProperty("200").GetProperty("content")));
+        Assert.Equal(["200", "400", "404", "409", "413", "415", "422", "429"], Names(responses).Order());
+        foreach (var error in Names(responses).Where(s => s != "200"))
+            Assert.Equal(["application/problem+json"], Names(responses.GetProperty(error).GetProperty("content")));
+    }
+
+    [Fact]
+    public async Task The_model_list_declares_its_dataset_filter_and_latents_its_unavailable_dataset()
+    {
+        Assert.Equal(["dataset"], QueryParameters(await OperationAsync("/api/models", "get")));
+        var latents = await OperationAsync("/api/models/{id}/latents", "get");
+        Assert.Equal(["split", "limit"], QueryParameters(latents));
+        Assert.Contains("503", Names(latents.GetProperty("responses")));
+    }
+}
