@@ -81,7 +81,7 @@ public sealed class DemoSite : IAsyncLifetime
         {
             name = "colour photos",
             dataset = "cifar10",
-            model = new { family = "conv", latentDim = 16 },
+            model = new { family = "conv", latentDim = 16, likelihood = "gaussianLearnedScale" },
             epochs = 1,
             maxTrainImages = 512,
             maxTestImages = 100,

@@ -237,7 +237,10 @@ export class ExploreSection {
       caption.textContent = modelLabel(model);
       return;
     }
-    if (plane.points.length === 0 || plane.modelId !== model.id) plane.setMessage('Encoding the test images…');
+    if (plane.points.length === 0 || plane.modelId !== model.id) {
+      plane.setMessage('Encoding the test images…');
+      caption.textContent = `${modelLabel(model)}: encoding the test images…`;
+    }
     try {
       const points = await this.latentsOf(model);
       if (signal.aborted) return;
