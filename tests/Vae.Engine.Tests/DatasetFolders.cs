@@ -68,7 +68,7 @@ internal static class DatasetFolders
     }
 
     /// <summary>The checkout this test assembly was built from: the first folder above it holding Vae.sln.</summary>
-    private static string RepositoryRoot()
+    internal static string RepositoryRoot()
     {
         for (var folder = new DirectoryInfo(AppContext.BaseDirectory); folder is not null; folder = folder.Parent)
         {

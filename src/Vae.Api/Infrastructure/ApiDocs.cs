@@ -16,10 +16,12 @@ public static class ApiDocs
             {
                 Title = "VAE service",
                 Version = "v1",
-                Description = "Train Variational Autoencoders, then sample, encode, decode and interpolate. "
-                    + "Writes (POST/DELETE of jobs, DELETE of models) need the X-Api-Key header, or a loopback client when no key is configured.",
+                Description = "Train Variational Autoencoders (MLP, convolutional and ResNet families, plain or conditional) on MNIST, Fashion-MNIST, CIFAR-10 or uploaded images, "
+                    + "then sample, encode, decode, reconstruct and interpolate. Writes (creating and cancelling jobs, uploading and deleting datasets, deleting models) "
+                    + "need the X-Api-Key header, or a loopback client when no key is configured. Errors are RFC 9457 problem details.",
             });
             o.SchemaFilter<ExampleSchemaFilter>();
+            OpenApiConventions.Configure(o);
             o.OperationFilter<BinaryImagesAndHeaders>();
             var xml = Path.Combine(AppContext.BaseDirectory, typeof(ApiDocs).Assembly.GetName().Name + ".xml");
             if (File.Exists(xml)) o.IncludeXmlComments(xml);

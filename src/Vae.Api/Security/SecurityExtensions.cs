@@ -52,6 +52,7 @@ public static class SecurityExtensions
     /// <summary>Marks an endpoint as a write: it then needs the API key (or loopback when none is configured).</summary>
     public static TBuilder RequireWriteAccess<TBuilder>(this TBuilder builder) where TBuilder : IEndpointConventionBuilder
     {
+        builder.WithMetadata(Infrastructure.OpenApiConventions.WriteAccessMetadata.Instance);
         builder.AddEndpointFilter(async (context, next) =>
         {
             var http = context.HttpContext;

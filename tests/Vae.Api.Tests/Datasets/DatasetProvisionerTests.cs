@@ -230,7 +230,7 @@ public sealed class DatasetProvisionerTests : IDisposable
     [Fact]
     public void The_fetch_script_carries_the_same_checksums()
     {
-        string script = File.ReadAllText(Path.Combine(RepositoryRoot(), "scripts", "fetch-datasets.sh"));
+        string script = File.ReadAllText(Path.Combine(Vae.Engine.Tests.DatasetFolders.RepositoryRoot(), "scripts", "fetch-datasets.sh"));
         foreach (DatasetPackage package in DatasetPackage.All)
         {
             Assert.Contains($"[{package.Dataset}]={package.Spec}", script);
@@ -247,16 +247,6 @@ public sealed class DatasetProvisionerTests : IDisposable
         File.WriteAllText(path, "#!/bin/sh\n" + body);
         if (!OperatingSystem.IsWindows()) File.SetUnixFileMode(path, UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute);
         return path;
-    }
-
-    private static string RepositoryRoot()
-    {
-        for (var folder = new DirectoryInfo(AppContext.BaseDirectory); folder is not null; folder = folder.Parent)
-        {
-            if (File.Exists(Path.Combine(folder.FullName, "Vae.sln"))) return folder.FullName;
-        }
-
-        throw new InvalidOperationException($"No folder above '{AppContext.BaseDirectory}' holds Vae.sln.");
     }
 
     /// <summary>Writes the tarball <paramref name="make"/> returns for a spec, or throws what it throws.</summary>

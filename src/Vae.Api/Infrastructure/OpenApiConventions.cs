@@ -1,0 +1,238 @@
+using System.Globalization;
+using System.Text;
+using System.Text.Json.Nodes;
+using Microsoft.AspNetCore.RateLimiting;
+using Microsoft.OpenApi;
+using Swashbuckle.AspNetCore.SwaggerGen;
+using Vae.Api.Security;
+using Vae.Engine.Models;
+
+namespace Vae.Api.Infrastructure;
+
+/// <summary>
+/// What every operation of the OpenAPI document has in common and no endpoint should have to
+/// repeat: an operation id generated from its route, who may call it (the API key scheme on
+/// writes, none on reads), the 429 and its Retry-After that the rate limiter can answer, and, for
+/// the model configuration, one schema per family behind the "family" discriminator, read from the
+/// engine's registry so a new family documents itself.
+/// </summary>
+public static class OpenApiConventions
+{
+    public const string ApiKeyScheme = "apiKey";
+
+    /// <summary>The endpoint needs write access; put on it by <see cref="SecurityExtensions.RequireWriteAccess"/>.</summary>
+    public sealed class WriteAccessMetadata
+    {
+        public static readonly WriteAccessMetadata Instance = new();
+    }
+
+    public static readonly IReadOnlyDictionary<string, string> TagDescriptions = new Dictionary<string, string>
+    {
+        ["Datasets"] = "The images jobs train on: the built-in MNIST, Fashion-MNIST and CIFAR-10, and uploads.",
+        ["Families"] = "The model families a training request can name, with their fields, defaults and examples.",
+        ["Jobs"] = "Training jobs: queue one, follow its progress, cancel it.",
+        ["Models"] = "Trained models: sample, encode, decode, reconstruct, interpolate and explore their latent space.",
+        ["Health"] = "Whether the service can take work.",
+    };
+
+    public static void Configure(SwaggerGenOptions o)
+    {
+        o.CustomOperationIds(OperationId);
+        o.AddSecurityDefinition(ApiKeyScheme, new OpenApiSecurityScheme
+        {
+            Type = SecuritySchemeType.ApiKey,
+            In = ParameterLocation.Header,
+            Name = SecurityExtensions.ApiKeyHeader,
+            Description = "The service's key (Security:ApiKey) for writes: creating and cancelling jobs, uploading and deleting datasets, deleting models. "
+                + "Without a configured key, writes are accepted from loopback only.",
+        });
+        o.OperationFilter<AccessAndLimits>();
+        o.OperationFilter<TrainingRequestExamples>();
+
+        // One schema per family: oneOf with "family" as the discriminator, each complete in itself.
+        o.UseOneOfForPolymorphism();
+        o.SelectSubTypesUsing(t => t == typeof(ModelConfig) ? ModelRegistry.Families.Select(f => f.ConfigType) : []);
+        o.SelectDiscriminatorNameUsing(t => t == typeof(ModelConfig) ? "family" : null);
+        o.SelectDiscriminatorValueUsing(t => ModelRegistry.Families.FirstOrDefault(f => f.ConfigType == t)?.Name);
+        o.DocumentFilter<TagsAndServers>();
+        o.DocumentFilter<ModelConfigSchemas>();
+    }
+
+    /// <summary>
+    /// GET /api/models/{id}/samples.png → getModelSamplesPng; GET /api/jobs → listJobs;
+    /// POST /api/jobs → createJob; DELETE /api/jobs/{id} → deleteJob.
+    /// </summary>
+    public static string OperationId(Microsoft.AspNetCore.Mvc.ApiExplorer.ApiDescription api)
+    {
+        string method = (api.HttpMethod ?? "get").ToLowerInvariant();
+        var segments = (api.RelativePath ?? "").Split('/', StringSplitOptions.RemoveEmptyEntries).Where(s => s != "api").ToList();
+        bool collection = segments.Count == 1;
+        var words = new List<string>();
+        for (int i = 0; i < segments.Count; i++)
+        {
+            if (segments[i].StartsWith('{')) continue;
+            // A resource followed by its id is named in the singular: models/{id}/samples.png → ModelSamplesPng.
+            bool singular = (i + 1 < segments.Count && segments[i + 1].StartsWith('{')) || (collection && method == "post");
+            words.Add(Pascal(singular ? Singular(segments[i]) : segments[i]));
+        }
+        string verb = method switch
+        {
+            "get" when collection && segments[0].EndsWith('s') => "list",
+            "post" when collection => "create",
+            _ => method,
+        };
+        return verb + string.Concat(words);
+    }
+
+    private static string Singular(string word) => word.EndsWith("ies", StringComparison.Ordinal) ? word[..^3] + "y" : word.TrimEnd('s');
+
+    private static string Pascal(string word)
+    {
+        var b = new StringBuilder();
+        foreach (string part in word.Split(['.', '-', '_'], StringSplitOptions.RemoveEmptyEntries))
+            b.Append(char.ToUpperInvariant(part[0])).Append(part.AsSpan(1));
+        return b.ToString();
+    }
+
+    /// <summary>Who may call an operation, and the rate limiter's answer.</summary>
+    private sealed class AccessAndLimits : IOperationFilter
+    {
+        public void Apply(OpenApiOperation operation, OperationFilterContext context)
+        {
+            var metadata = context.ApiDescription.ActionDescriptor.EndpointMetadata;
+            operation.Security = metadata.OfType<WriteAccessMetadata>().Any()
+                ? [new OpenApiSecurityRequirement { [new OpenApiSecuritySchemeReference(ApiKeyScheme, context.Document)] = [] }]
+                : [];
+            if (!metadata.OfType<EnableRateLimitingAttribute>().Any()) return;
+            operation.Responses ??= new OpenApiResponses();
+            if (!operation.Responses.TryGetValue("429", out var limited) || limited is not OpenApiResponse response)
+            {
+                response = new OpenApiResponse
+                {
+                    Description = "Too many requests from this client in the current window; retry after the seconds Retry-After gives.",
+                    Content = new Dictionary<string, OpenApiMediaType>
+                    {
+                        ["application/problem+json"] = new() { Schema = new OpenApiSchemaReference("ProblemDetails", context.Document) },
+                    },
+                };
+                operation.Responses["429"] = response;
+            }
+            response.Headers ??= new Dictionary<string, IOpenApiHeader>();
+            response.Headers["Retry-After"] = new OpenApiHeader
+            {
+                Description = "Seconds to wait before the next request.",
+                Schema = new OpenApiSchema { Type = JsonSchemaType.Integer },
+            };
+        }
+    }
+
+    /// <summary>
+    /// ModelConfig as one polymorphic schema: oneOf the families' schemas with "family" as the
+    /// discriminator. Each family's schema is made complete in itself (the shared fields copied in,
+    /// "family" fixed to its name) rather than allOf the base: with additionalProperties false on
+    /// both, an allOf would refuse every real configuration.
+    /// </summary>
+    private sealed class ModelConfigSchemas : IDocumentFilter
+    {
+        public void Apply(OpenApiDocument document, DocumentFilterContext context)
+        {
+            var schemas = document.Components?.Schemas;
+            if (schemas is null || !schemas.TryGetValue(nameof(ModelConfig), out var found) || found is not OpenApiSchema shared) return;
+            var mapping = new Dictionary<string, OpenApiSchemaReference>();
+            foreach (var family in ModelRegistry.Families)
+            {
+                string id = family.ConfigType.Name;
+                if (!schemas.TryGetValue(id, out var own) || own is not OpenApiSchema schema) continue;
+                var properties = new Dictionary<string, IOpenApiSchema>
+                {
+                    ["family"] = new OpenApiSchema { Type = JsonSchemaType.String, Enum = [JsonValue.Create(family.Name)!], Description = family.Description },
+                };
+                foreach (var (name, property) in shared.Properties ?? new Dictionary<string, IOpenApiSchema>())
+                    if (name != "family") properties[name] = property;
+                foreach (var (name, property) in schema.Properties ?? new Dictionary<string, IOpenApiSchema>())
+                    properties[name] = property;
+                schema.AllOf = null;
+                schema.Type = JsonSchemaType.Object;
+                schema.Properties = properties;
+                schema.Required = new HashSet<string> { "family" };
+                schema.AdditionalPropertiesAllowed = false;
+                schema.Description = $"The {family.Name} family: {family.Description} Every field but family has a default.";
+                mapping[family.Name] = new OpenApiSchemaReference(id, document);
+            }
+            schemas[nameof(ModelConfig)] = new OpenApiSchema
+            {
+                Description = "A model configuration: \"family\" picks the family and with it the other fields (GET /api/families lists them).",
+                OneOf = [.. mapping.Values],
+                Discriminator = new OpenApiDiscriminator { PropertyName = "family", Mapping = mapping },
+            };
+            // Properties Swashbuckle wrote as an inline, nullable oneOf of the families point at the one schema.
+            foreach (var schema in schemas.Values.OfType<OpenApiSchema>())
+            {
+                if (schema.Properties is not { } props) continue;
+                foreach (string key in props.Keys.ToList())
+                {
+                    if (props[key] is OpenApiSchema { OneOf: { } alternatives }
+                        && alternatives.OfType<OpenApiSchemaReference>().Any(r => mapping.Values.Any(m => m.Reference.Id == r.Reference.Id)))
+                        props[key] = new OpenApiSchemaReference(nameof(ModelConfig), document);
+                }
+            }
+        }
+    }
+
+    /// <summary>Named examples on every JSON body that is a training request.</summary>
+    private sealed class TrainingRequestExamples : IOperationFilter
+    {
+        public void Apply(OpenApiOperation operation, OperationFilterContext context)
+        {
+            bool training = context.ApiDescription.ActionDescriptor.EndpointMetadata.OfType<Microsoft.AspNetCore.Http.Metadata.IAcceptsMetadata>()
+                .Any(a => a.RequestType == typeof(Storage.TrainingRequest));
+            if (!training || operation.RequestBody?.Content is not { } content || !content.TryGetValue("application/json", out var media)) return;
+            media.Examples = TrainingExamples().ToDictionary(
+                e => e.Key,
+                e => (IOpenApiExample)new OpenApiExample { Summary = e.Value["name"]!.GetValue<string>(), Value = e.Value });
+        }
+    }
+
+    /// <summary>Tag descriptions, and a relative server so the document works wherever it is served.</summary>
+    private sealed class TagsAndServers : IDocumentFilter
+    {
+        public void Apply(OpenApiDocument document, DocumentFilterContext context)
+        {
+            document.Servers = [new OpenApiServer { Url = "/", Description = "The service that serves this document." }];
+            var used = document.Paths.Values.SelectMany(p => p.Operations?.Values.AsEnumerable() ?? [])
+                .SelectMany(o => o.Tags ?? new HashSet<OpenApiTagReference>()).Select(t => t.Name).Where(n => n is not null).Distinct();
+            document.Tags = new HashSet<OpenApiTag>(used.Select(name => new OpenApiTag
+            {
+                Name = name,
+                Description = TagDescriptions.GetValueOrDefault(name!, name!),
+            }));
+        }
+    }
+
+    /// <summary>
+    /// The body of POST /api/jobs with one example per family, each on a dataset of the shape the
+    /// family's example expects, from the registry.
+    /// </summary>
+    public static Dictionary<string, JsonNode> TrainingExamples()
+    {
+        var examples = new Dictionary<string, JsonNode>();
+        foreach (var family in ModelRegistry.Families)
+        {
+            foreach (var (name, config) in family.Examples.Take(2))
+            {
+                var model = (JsonObject)JsonNode.Parse(config.ToJson())!;
+                string dataset = config.Channels == 3 ? "cifar10" : config.Conditional ? "fashion-mnist" : "mnist";
+                // The shape and class count come from the dataset; an example need not repeat them.
+                foreach (string field in new[] { "channels", "height", "width", "classCount" }) model.Remove(field);
+                examples[$"{family.Name}-{name.Replace(' ', '-')}"] = new JsonObject
+                {
+                    ["name"] = $"{family.Name} {name}".ToString(CultureInfo.InvariantCulture),
+                    ["dataset"] = dataset,
+                    ["model"] = model,
+                    ["epochs"] = family.Name == "resnet" ? 1 : 10,
+                };
+            }
+        }
+        return examples;
+    }
+}

@@ -1,0 +1,134 @@
+using System.Diagnostics;
+using System.Net;
+using System.Text;
+using System.Text.Json;
+using Vae.Api.Tests.Jobs;
+using Vae.Engine.Models;
+using Xunit.Abstractions;
+
+namespace Vae.Api.Tests;
+
+/// <summary>The OpenAPI document describes the service as its clients' tools need it.</summary>
+public class OpenApiDocumentTests(OpenApiDocumentTests.Document doc, ITestOutputHelper output) : IClassFixture<OpenApiDocumentTests.Document>
+{
+    public sealed class Document : IDisposable
+    {
+        public Document()
+        {
+            Service = new ServiceFactory();
+            Client = Service.CreateClient();
+            Json = Client.GetStringAsync("/swagger/v1/swagger.json").GetAwaiter().GetResult();
+            Root = JsonDocument.Parse(Json).RootElement;
+        }
+
+        public ServiceFactory Service { get; }
+        public HttpClient Client { get; }
+        public string Json { get; }
+        public JsonElement Root { get; }
+
+        public IEnumerable<(string Path, string Method, JsonElement Operation)> Operations
+            => Root.GetProperty("paths").EnumerateObject()
+                .SelectMany(p => p.Value.EnumerateObject().Select(m => (p.Name, m.Name, m.Value)));
+
+        public void Dispose()
+        {
+            Client.Dispose();
+            Service.Dispose();
+        }
+    }
+
+    private readonly Document _doc = doc;
+
+    [Fact]
+    public void Every_operation_has_a_unique_operation_id()
+    {
+        var ids = _doc.Operations.Select(o => o.Operation.TryGetProperty("operationId", out var id) ? id.GetString() : null).ToList();
+        Assert.DoesNotContain(null, ids);
+        Assert.Equal(ids.Count, ids.Distinct().Count());
+        Assert.Contains("createJob", ids);
+        Assert.Contains("getModelSamplesPng", ids);
+    }
+
+    [Fact]
+    public void Writes_name_the_api_key_scheme_and_reads_need_none()
+    {
+        var scheme = _doc.Root.GetProperty("components").GetProperty("securitySchemes").GetProperty("apiKey");
+        Assert.Equal("header", scheme.GetProperty("in").GetString());
+        Assert.Equal("X-Api-Key", scheme.GetProperty("name").GetString());
+        foreach (var (path, method, operation) in _doc.Operations)
+        {
+            var security = operation.GetProperty("security");
+            bool write = method is "post" or "delete" && !IsComputation(path);
+            Assert.True(write == (security.GetArrayLength() == 1), $"{method.ToUpperInvariant()} {path}: security {security}");
+        }
+    }
+
+    [Fact]
+    public void Every_rate_limited_operation_declares_429_with_retry_after()
+    {
+        foreach (var (path, method, operation) in _doc.Operations.Where(o => o.Path.StartsWith("/api/", StringComparison.Ordinal)))
+        {
+            Assert.True(operation.GetProperty("responses").TryGetProperty("429", out var limited), $"{method} {path} has no 429");
+            Assert.True(limited.GetProperty("headers").TryGetProperty("Retry-After", out _), $"{method} {path}: 429 without Retry-After");
+        }
+    }
+
+    [Fact]
+    public void The_model_configuration_is_one_schema_per_family_behind_the_family_discriminator()
+    {
+        var schemas = _doc.Root.GetProperty("components").GetProperty("schemas");
+        var config = schemas.GetProperty("ModelConfig");
+        Assert.Equal("family", config.GetProperty("discriminator").GetProperty("propertyName").GetString());
+        var mapping = config.GetProperty("discriminator").GetProperty("mapping").EnumerateObject().Select(p => p.Name).ToArray();
+        Assert.Equal(ModelRegistry.Names, mapping);
+        foreach (var family in ModelRegistry.Families)
+        {
+            var schema = schemas.GetProperty(family.ConfigType.Name);
+            Assert.Equal(family.Name, schema.GetProperty("properties").GetProperty("family").GetProperty("enum")[0].GetString());
+            // Complete in itself: the shared fields and the family's own, nothing else accepted.
+            var fields = schema.GetProperty("properties").EnumerateObject().Select(p => p.Name).ToHashSet();
+            Assert.Superset(ModelRegistry.Fields(family).Select(f => f.Name).ToHashSet(), fields);
+            Assert.False(schema.GetProperty("additionalProperties").GetBoolean());
+        }
+        Assert.Equal("#/components/schemas/ModelConfig",
+            schemas.GetProperty("TrainingRequest").GetProperty("properties").GetProperty("model").GetProperty("$ref").GetString());
+    }
+
+    [Fact]
+    public async Task Every_training_example_in_the_document_is_accepted_by_the_service()
+    {
+        var examples = _doc.Root.GetProperty("paths").GetProperty("/api/jobs").GetProperty("post")
+            .GetProperty("requestBody").GetProperty("content").GetProperty("application/json").GetProperty("examples");
+        var families = examples.EnumerateObject().Select(e => e.Value.GetProperty("value").GetProperty("model").GetProperty("family").GetString()!).ToHashSet();
+        Assert.Equal(ModelRegistry.Names.ToHashSet(), families);
+        foreach (var example in examples.EnumerateObject())
+        {
+            string body = example.Value.GetProperty("value").GetRawText();
+            var response = await _doc.Client.PostJsonAsync(body);
+            string answer = await response.Content.ReadAsStringAsync();
+            Assert.True(response.StatusCode == HttpStatusCode.Accepted, $"Example {example.Name} was refused: {answer}");
+            await _doc.Client.CancelQuietlyAsync(JsonDocument.Parse(answer).RootElement.GetProperty("id").GetString()!);
+        }
+    }
+
+    [SkippableFact]
+    public async Task Redocly_finds_no_errors_and_generated_typescript_types_compile()
+    {
+        string file = Path.Combine(_doc.Service.StateDirectory, "openapi.json");
+        await File.WriteAllTextAsync(file, _doc.Json);
+        string script = Path.Combine(Vae.Engine.Tests.DatasetFolders.RepositoryRoot(), "scripts", "openapi-check.sh");
+        using var process = Process.Start(new ProcessStartInfo(script, [file]) { RedirectStandardOutput = true, RedirectStandardError = true })!;
+        var stdout = process.StandardOutput.ReadToEndAsync();
+        var stderr = process.StandardError.ReadToEndAsync();
+        await process.WaitForExitAsync();
+        string text = (await stdout) + (await stderr);
+        output.WriteLine(text);
+        Skip.If(process.ExitCode == 3, $"The OpenAPI tools are not available here: {text.Trim()}");
+        Assert.True(process.ExitCode == 0, text);
+        Assert.Contains("generated types compile", text);
+    }
+
+    /// <summary>POSTs that compute from a model (encode, decode…) rather than change anything.</summary>
+    private static bool IsComputation(string path)
+        => path.StartsWith("/api/models/{id}/", StringComparison.Ordinal);
+}
