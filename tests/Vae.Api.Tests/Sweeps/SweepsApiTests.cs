@@ -226,6 +226,34 @@ public sealed class SweepsApiTests(ITestOutputHelper output) : IDisposable
     }
 
     [Fact]
+    public async Task A_sweep_is_kept_across_a_restart_with_its_grid_and_its_jobs()
+    {
+        SweepView sweep;
+        using (var first = new ServiceFactory(output, _factory.StateDirectory))
+        {
+            var client = first.CreateClient();
+            sweep = await client.StartSweepAsync(new
+            {
+                name = "kept",
+                @base = SweepsClient.TinyBase(epochs: 200),
+                grid = new Dictionary<string, object[]> { ["model.kind"] = ["vae", "ae"] },
+            });
+            await client.DeleteAsync($"/api/sweeps/{sweep.Id}");
+            await client.WaitForSweepAsync(sweep.Id, s => s.IsFinished());
+        } // the host stops here
+
+        using var second = new ServiceFactory(output, _factory.StateDirectory);
+        var again = await second.CreateClient().GetSweepAsync(sweep.Id);
+
+        Assert.Equal("kept", again.Name);
+        Assert.Equal(["vae", "ae"], again.Grid["model.kind"].Select(v => v!.GetValue<string>()));
+        Assert.Equal(sweep.Points.Select(p => p.JobId), again.Points.Select(p => p.JobId));
+        Assert.Equal("ae", again.Points[1].Values["model.kind"]!.GetValue<string>());
+        Assert.Equal(200, again.Base["epochs"]!.GetValue<int>());
+        Assert.Equal(SweepStatus.Cancelled, again.Status);
+    }
+
+    [Fact]
     public async Task An_unknown_sweep_is_not_found()
     {
         var client = _factory.CreateClient();
