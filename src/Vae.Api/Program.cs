@@ -5,6 +5,7 @@ using Vae.Api.Jobs;
 using Vae.Api.Models;
 using Vae.Api.Security;
 using Vae.Api.Storage;
+using Vae.Api.Sweeps;
 
 var builder = WebApplication.CreateBuilder(args);
 
@@ -17,6 +18,7 @@ builder.Services.AddVaeStorage(builder.Configuration);
 builder.Services.AddDatasets(builder.Configuration);
 builder.Services.AddModels(builder.Configuration);
 builder.Services.AddJobs(builder.Configuration);
+builder.Services.AddSweeps(builder.Configuration);
 
 // Cross-cutting: API keys and rate limits, ProblemDetails for every error, Swagger.
 builder.Services.AddSecurity(builder.Configuration);
@@ -35,6 +37,7 @@ app.MapFamilies();
 app.MapDatasets();
 app.MapJobs();
 app.MapModels();
+app.MapSweeps();
 
 app.Run();
 

@@ -17,9 +17,12 @@ public static class ApiDocs
                 Title = "VAE service",
                 Version = "v1",
                 Description = "Train Variational Autoencoders (MLP, convolutional and ResNet families, plain or conditional) on MNIST, Fashion-MNIST, CIFAR-10 or uploaded images, "
-                    + "then sample, encode, decode, reconstruct and interpolate. Writes (creating and cancelling jobs, uploading and deleting datasets, deleting models) "
+                    + "then sample, encode, decode, reconstruct and interpolate. Writes (creating and cancelling jobs and sweeps, uploading and deleting datasets, deleting models) "
                     + "need the X-Api-Key header, or a loopback client when no key is configured. Errors are RFC 9457 problem details.",
             });
+            // Free JSON (a sweep's values, a family's defaults) is any value, not the JsonNode class's own properties.
+            o.MapType<JsonNode>(() => new OpenApiSchema { Description = "Any JSON value." });
+            o.MapType<JsonObject>(() => new OpenApiSchema { Type = JsonSchemaType.Object, Description = "A JSON object." });
             o.SchemaFilter<ExampleSchemaFilter>();
             OpenApiConventions.Configure(o);
             o.OperationFilter<BinaryImagesAndHeaders>();

@@ -31,6 +31,7 @@ public static class OpenApiConventions
         ["Datasets"] = "The images jobs train on: the built-in MNIST, Fashion-MNIST and CIFAR-10, and uploads.",
         ["Families"] = "The model families a training request can name, with their fields, defaults and examples.",
         ["Jobs"] = "Training jobs: queue one, follow its progress, cancel it.",
+        ["Sweeps"] = "Sweeps: one training job per combination of a few fields' values, all on the same seed, compared point by point.",
         ["Models"] = "Trained models: sample, encode, decode, reconstruct, interpolate and explore their latent space.",
         ["Health"] = "Whether the service can take work.",
     };
@@ -43,7 +44,7 @@ public static class OpenApiConventions
             Type = SecuritySchemeType.ApiKey,
             In = ParameterLocation.Header,
             Name = SecurityExtensions.ApiKeyHeader,
-            Description = "The service's key (Security:ApiKey) for writes: creating and cancelling jobs, uploading and deleting datasets, deleting models. "
+            Description = "The service's key (Security:ApiKey) for writes: creating and cancelling jobs and sweeps, uploading and deleting datasets, deleting models. "
                 + "Without a configured key, writes are accepted from loopback only.",
         });
         o.OperationFilter<AccessAndLimits>();

@@ -24,4 +24,10 @@ public interface IVaeStore
     /// <summary>Newest first.</summary>
     Task<IReadOnlyList<ModelRecord>> ListModelsAsync(CancellationToken ct);
     Task<bool> DeleteModelAsync(string id, CancellationToken ct);
+
+    /// <summary>Stores a new sweep; sweeps are written once and never changed.</summary>
+    Task InsertSweepAsync(SweepRecord sweep, CancellationToken ct);
+    Task<SweepRecord?> GetSweepAsync(string id, CancellationToken ct);
+    /// <summary>Newest first.</summary>
+    Task<IReadOnlyList<SweepRecord>> ListSweepsAsync(int limit, CancellationToken ct);
 }

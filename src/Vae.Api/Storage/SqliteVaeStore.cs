@@ -12,7 +12,7 @@ namespace Vae.Api.Storage;
 /// Structured parts (the request, epoch metrics, model configuration) are JSON columns: they are
 /// read and written whole, never queried into. Every statement the service runs lives here.
 /// </summary>
-public sealed class SqliteVaeStore : IVaeStore
+public sealed partial class SqliteVaeStore : IVaeStore
 {
     private static readonly Lock InitGate = new();
     private static bool _providerReady;
@@ -92,6 +92,7 @@ public sealed class SqliteVaeStore : IVaeStore
         // Columns added after the first release: a database made by it gains them here.
         await AddColumnAsync(connection, "vae_jobs", "progress", ct);
         await AddColumnAsync(connection, "vae_models", "details", ct);
+        await CreateSweepTableAsync(connection, ct);
     }
 
     private static async Task AddColumnAsync(SqliteConnection connection, string table, string column, CancellationToken ct)

@@ -202,4 +202,18 @@ export const api = {
   eventsUrl(id) {
     return `/api/jobs/${enc(id)}/events`;
   },
+
+  async sweeps(signal) {
+    const body = await readJson(await request('/api/sweeps', { signal }));
+    return body.sweeps ?? [];
+  },
+
+  /** Queues one job per combination of the grid's values: { name?, base: trainingRequest, grid: { "model.beta": [...] } }. */
+  async startSweep(sweep) {
+    return readJson(await request('/api/sweeps', { method: 'POST', json: sweep, write: true }));
+  },
+
+  async cancelSweep(id) {
+    return readJson(await request(`/api/sweeps/${enc(id)}`, { method: 'DELETE', write: true }));
+  },
 };

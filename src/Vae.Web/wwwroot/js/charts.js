@@ -57,6 +57,7 @@ export class LineChart {
     this.title = title;
     this.series = [];
     this.xDomain = null;
+    this.xTicks = null;
     this.frame = 0;
     this.clipId = `chart-clip-${++clipCounter}`;
     this.svg = svg('svg', { role: 'img', 'aria-label': title, height: HEIGHT });
@@ -76,6 +77,12 @@ export class LineChart {
   /** Fixes the x range (e.g. 0 to the planned epochs) instead of fitting it to the data. */
   setXDomain(domain) {
     this.xDomain = domain;
+    this.schedule();
+  }
+
+  /** Puts the x ticks at these values with these labels ([{ value, label }]) instead of round steps; null for round steps. */
+  setXTicks(xTicks) {
+    this.xTicks = xTicks;
     this.schedule();
   }
 
@@ -153,10 +160,11 @@ export class LineChart {
       grid.append(svg('line', { class: 'gridline', x1: MARGIN.left, x2: MARGIN.left + plotW, y1: y, y2: y }));
       axis.append(svg('text', { x: MARGIN.left - 6, y, 'text-anchor': 'end', 'dominant-baseline': 'middle' }, formatTick(t, yStep)));
     }
-    for (const t of ticks(x0, x1, xStep)) {
-      const x = sx(t).toFixed(1);
+    const xTicks = this.xTicks ?? ticks(x0, x1, xStep).map(t => ({ value: t, label: formatTick(t, xStep) }));
+    for (const { value, label } of xTicks) {
+      const x = sx(value).toFixed(1);
       axis.append(svg('line', { x1: x, x2: x, y1: MARGIN.top + plotH, y2: MARGIN.top + plotH + 4 }));
-      axis.append(svg('text', { x, y: MARGIN.top + plotH + 16, 'text-anchor': 'middle' }, formatTick(t, xStep)));
+      axis.append(svg('text', { x, y: MARGIN.top + plotH + 16, 'text-anchor': 'middle' }, label));
     }
     axis.append(svg('line', { x1: MARGIN.left, x2: MARGIN.left + plotW, y1: MARGIN.top + plotH, y2: MARGIN.top + plotH }));
     axis.append(svg('line', { x1: MARGIN.left, x2: MARGIN.left, y1: MARGIN.top, y2: MARGIN.top + plotH }));

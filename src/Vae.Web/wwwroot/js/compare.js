@@ -1,9 +1,11 @@
 // Compare models: every trained model in one table (family, dataset, epochs, test loss, IWAE,
 // bits per dimension, training time) with a strip of its samples, so families and settings can be
-// weighed side by side.
+// weighed side by side. A sweep's models are listed together under a caption naming its grid, and
+// plotted against the swept values below the table.
 
 import { api } from './api.js';
 import { describeModel, latentSizeOf } from './model.js';
+import { describeGrid, describeValues, SweepPlots, sweepsByModel } from './sweeps.js';
 import { $, clearError, el, formatDuration, formatNumber, showBlob, showError } from './util.js';
 
 const THUMBNAILS = 8;
@@ -23,6 +25,9 @@ export class CompareSection {
     this.dataset = $('#compare-dataset', section);
     this.onUseModel = onUseModel;
     this.models = [];
+    this.sweeps = [];
+    this.plots = new SweepPlots($('#sweep-plots', section));
+    this.loads = 0;
     // Sample strips by model id: a model's weights never change, so neither do its samples.
     this.thumbnails = new Map();
     this.dataset.addEventListener('change', () => this.render());
@@ -36,6 +41,20 @@ export class CompareSection {
     this.dataset.replaceChildren(el('option', { value: '' }, 'All datasets'), ...datasets.map(d => el('option', { value: d }, d)));
     this.dataset.value = datasets.includes(keep) ? keep : '';
     this.render();
+    this.loadSweeps();
+  }
+
+  /** Reads the sweeps, then shows the table again grouped by them; only the latest read is shown. */
+  async loadSweeps() {
+    const load = ++this.loads;
+    try {
+      const sweeps = await api.sweeps();
+      if (load !== this.loads) return;
+      this.sweeps = sweeps;
+      this.render();
+    } catch (error) {
+      if (load === this.loads) showError(this.error, error);
+    }
   }
 
   render() {
@@ -43,19 +62,50 @@ export class CompareSection {
     const models = this.models.filter(m => !chosen || m.dataset === chosen);
     if (models.length === 0) {
       this.body.replaceChildren(el('tr', {}, el('td', { colSpan: 10, className: 'empty' }, 'No trained models yet.')));
+      this.plots.show([]);
       return;
     }
-    this.body.replaceChildren(...models.map(m => this.row(m)));
+    // Models newest first; a sweep's models all at the place of its newest, in the sweep's order.
+    const bySweep = sweepsByModel(this.sweeps);
+    const byId = new Map(models.map(m => [m.id, m]));
+    const rows = [];
+    const shown = [];
+    for (const model of models) {
+      const sweep = bySweep.get(model.id);
+      if (!sweep) {
+        rows.push(this.row(model));
+        continue;
+      }
+      if (shown.includes(sweep)) continue;
+      shown.push(sweep);
+      const members = sweep.points.map(p => byId.get(p.modelId)).filter(Boolean);
+      rows.push(this.caption(sweep, members.length), ...members.map(m => this.row(m, sweep)));
+    }
+    this.body.replaceChildren(...rows);
+    this.plots.show(shown);
     clearError(this.error);
   }
 
-  row(model) {
+  /** The row heading a sweep's models: its name, its grid, how far it got. */
+  caption(sweep, count) {
+    const total = sweep.points.length;
+    const status = sweep.status === 'partiallySucceeded' ? 'partly succeeded' : sweep.status;
+    return el('tr', { className: 'sweep-caption', dataset: { sweepId: sweep.id } },
+      el('th', { colSpan: 10, scope: 'rowgroup' },
+        el('span', { className: 'sweep-name' }, `Sweep: ${sweep.name || sweep.id}`),
+        el('span', { className: 'sub' }, `${describeGrid(sweep.grid)} · ${count} of ${total} models · ${status} · same seed for every point`)));
+  }
+
+  /** A model's row; in a sweep, named by its point's values (the caption above names the sweep). */
+  row(model, sweep) {
     const e = model.evaluation;
+    const point = sweep?.points.find(p => p.modelId === model.id);
+    const title = point ? describeValues(point.values) : model.name || model.id;
     const img = el('img', { className: 'pixelated thumbs', alt: `${THUMBNAILS} samples of ${model.name || model.id}` });
     this.thumbnail(model).then(blob => showBlob(img, blob)).catch(error => showError(this.error, error));
-    return el('tr', { dataset: { modelId: model.id } },
+    return el('tr', { className: sweep ? 'in-sweep' : undefined, dataset: sweep ? { modelId: model.id, sweepId: sweep.id } : { modelId: model.id } },
       el('td', { dataset: { label: 'Model' } },
-        el('span', {}, model.name || model.id, el('span', { className: 'sub' }, `${model.id} · ${latentSizeOf(model)}-d latent`))),
+        el('span', {}, title, el('span', { className: 'sub' }, `${model.id} · ${latentSizeOf(model)}-d latent`))),
       el('td', { dataset: { label: 'Family' } }, describeModel(model)),
       el('td', { dataset: { label: 'Dataset' } }, model.dataset),
       el('td', { className: 'num', dataset: { label: 'Epochs' } }, String((model.epochs ?? []).length)),

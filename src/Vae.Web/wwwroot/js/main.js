@@ -9,6 +9,7 @@ import { JobsSection } from './jobs.js';
 import { CompareSection } from './compare.js';
 import { LabelPicker, ModelInfo, ModelPicker } from './model.js';
 import { DrawSection } from './reconstruct.js';
+import { SweepForm } from './sweepform.js';
 import { TrainSection } from './train.js';
 import { $, clearError, showError } from './util.js';
 
@@ -29,6 +30,12 @@ const train = new TrainSection($('#train-section'), {
     jobs.refresh();
     if (job.status === 'succeeded') loadModels(job.modelId);
   },
+});
+
+// A sweep starts from the training form's request; its jobs show up in the jobs table.
+new SweepForm($('#sweep-box'), {
+  readRequest: () => train.fields.readRequest(),
+  onStarted: () => jobs.refresh(),
 });
 
 const jobs = new JobsSection($('#jobs-section'), {

@@ -1,0 +1,120 @@
+using System.Text.Json;
+using System.Text.Json.Nodes;
+using Microsoft.AspNetCore.Http.HttpResults;
+using Microsoft.Extensions.Options;
+using Vae.Api.Datasets;
+using Vae.Api.Infrastructure;
+using Vae.Api.Jobs;
+using Vae.Api.Security;
+using Vae.Api.Storage;
+
+namespace Vae.Api.Sweeps;
+
+/// <summary>/api/sweeps: train one model per combination of values of a few fields, and compare them.</summary>
+public static class SweepsApi
+{
+    public const int DefaultListLimit = 50;
+    public const int MaxListLimit = 500;
+    /// <summary>A sweep is a training request and a few lists of values; anything near this is not one.</summary>
+    public const int MaxRequestBytes = 64 * 1024;
+
+    public static IEndpointRouteBuilder MapSweeps(this IEndpointRouteBuilder app)
+    {
+        var sweeps = app.MapGroup("/api/sweeps").WithTags("Sweeps").RequireRateLimiting(SecurityExtensions.RatePolicy);
+
+        sweeps.MapPost("/", Create).RequireWriteAccess()
+            .WithSummary("Start a sweep: one training job per combination of values")
+            .WithDescription("\"base\" is a training request exactly as POST /api/jobs takes it; \"grid\" maps fields of it, as dotted paths "
+                + "(\"epochs\", \"learningRate\", \"model.beta\", \"model.latentDim\", \"model.kind\"), to the values to try. Every combination is one job, "
+                + "the last key varying fastest; all of them train with the base's seed, so their weights start alike and they see the images in the same order, "
+                + "and the swept values are the only difference. Every point is checked as POST /api/jobs checks a request before any job is queued: "
+                + "a value that is not accepted is a 422 naming its grid key and the value, and nothing is queued. At most Sweeps:MaxPoints points (64 by default).")
+            .Accepts<SweepRequest>("application/json")
+            .Produces<SweepView>(StatusCodes.Status202Accepted)
+            .ProducesProblem(StatusCodes.Status400BadRequest).ProducesProblem(StatusCodes.Status401Unauthorized).ProducesProblem(StatusCodes.Status403Forbidden)
+            .ProducesProblem(StatusCodes.Status413PayloadTooLarge).ProducesProblem(StatusCodes.Status415UnsupportedMediaType)
+            .ProducesProblem(StatusCodes.Status422UnprocessableEntity);
+        sweeps.MapGet("/", List)
+            .WithSummary("List sweeps, newest first").Produces<SweepList>().ProducesProblem(StatusCodes.Status422UnprocessableEntity);
+        sweeps.MapGet("/{id}", Get)
+            .WithSummary("One sweep with the status, progress and metrics of every point")
+            .Produces<SweepView>().ProducesProblem(StatusCodes.Status404NotFound);
+        sweeps.MapDelete("/{id}", Cancel).RequireWriteAccess()
+            .WithSummary("Cancel a sweep's unfinished jobs")
+            .WithDescription("Queued jobs are cancelled at once, running ones stop after their current batch. 200 when every job has ended "
+                + "(cancelling a finished sweep changes nothing), 202 while a running job is still stopping. Models of finished points stay.")
+            .Produces<SweepView>().Produces<SweepView>(StatusCodes.Status202Accepted)
+            .ProducesProblem(StatusCodes.Status401Unauthorized).ProducesProblem(StatusCodes.Status403Forbidden)
+            .ProducesProblem(StatusCodes.Status404NotFound);
+        return app;
+    }
+
+    private static async Task<Results<Accepted<SweepView>, ProblemHttpResult>> Create(
+        HttpRequest http, SweepQueue queue, IVaeStore store, DatasetCatalog datasets,
+        IOptions<JobsOptions> jobs, IOptions<SweepsOptions> options, TimeProvider clock, CancellationToken ct)
+    {
+        JsonObject body;
+        using (var read = await RequestBody.ReadAsync(http, MaxRequestBytes, $"A sweep is at most {MaxRequestBytes} bytes of JSON.", ct))
+        {
+            if (read.Problem is not null) return read.Problem;
+            var (parsed, problem) = Parse(http, read.Span);
+            if (problem is not null) return problem;
+            body = parsed!;
+        }
+        var (plan, problems) = await SweepPlanner.PlanAsync(body, datasets, jobs.Value, options.Value, ct);
+        if (plan is null) return TrainingRequestValidation.ToProblem(problems);
+        var sweep = await queue.SubmitAsync(plan, ct);
+        if (sweep is null) return TrainingRequestValidation.ToProblem([new("base.dataset", "names an uploaded dataset that was deleted while the sweep was checked; nothing was queued.")]);
+        return TypedResults.Accepted($"/api/sweeps/{sweep.Id}", await sweep.AsViewAsync(store, clock.GetUtcNow(), CancellationToken.None));
+    }
+
+    private static async Task<Results<Ok<SweepList>, ProblemHttpResult>> List(IVaeStore store, TimeProvider clock, int? limit, CancellationToken ct)
+    {
+        int take = limit ?? DefaultListLimit;
+        if (take is < 1 or > MaxListLimit)
+            return Problems.Invalid("limit", $"limit must be between 1 and {MaxListLimit} (got {take}).");
+        var now = clock.GetUtcNow();
+        var views = new List<SweepView>();
+        foreach (var sweep in await store.ListSweepsAsync(take, ct)) views.Add(await sweep.AsViewAsync(store, now, ct));
+        return TypedResults.Ok(new SweepList(views));
+    }
+
+    private static async Task<Results<Ok<SweepView>, ProblemHttpResult>> Get(string id, IVaeStore store, TimeProvider clock, CancellationToken ct)
+    {
+        var sweep = await store.GetSweepAsync(id, ct);
+        return sweep is null ? NoSuchSweep(id) : TypedResults.Ok(await sweep.AsViewAsync(store, clock.GetUtcNow(), ct));
+    }
+
+    private static async Task<Results<Ok<SweepView>, Accepted<SweepView>, ProblemHttpResult>> Cancel(
+        string id, SweepQueue queue, IVaeStore store, TimeProvider clock, CancellationToken ct)
+    {
+        var (sweep, stopping) = await queue.CancelAsync(id, ct);
+        if (sweep is null) return NoSuchSweep(id);
+        var view = await sweep.AsViewAsync(store, clock.GetUtcNow(), CancellationToken.None);
+        return stopping ? TypedResults.Accepted($"/api/sweeps/{id}", view) : TypedResults.Ok(view);
+    }
+
+    private static ProblemHttpResult NoSuchSweep(string id)
+        => Problems.NotFound($"There is no sweep '{id}'. GET /api/sweeps lists the sweeps there are.");
+
+    /// <summary>The body as a JSON object; its fields are checked by the planner, each by name.</summary>
+    private static (JsonObject? Body, ProblemHttpResult? Problem) Parse(HttpRequest http, ReadOnlySpan<byte> bytes)
+    {
+        const string shape = "{\"base\": {\"model\": {\"family\": \"mlp\"}, \"epochs\": 5}, \"grid\": {\"model.beta\": [0.5, 1, 4]}}";
+        if (bytes.Trim(" \t\r\n"u8).IsEmpty) return (new JsonObject(), null);
+        if (!http.HasJsonContentType())
+            return (null, Problems.UnsupportedMedia($"Send the sweep as JSON with Content-Type: application/json (got '{http.ContentType ?? "none"}')."));
+        try
+        {
+            return JsonNode.Parse(bytes) switch
+            {
+                JsonObject o => (o, null),
+                _ => (null, Problems.BadRequest($"The body must be a JSON object, like {shape}.")),
+            };
+        }
+        catch (JsonException e)
+        {
+            return (null, Problems.BadRequest($"The JSON body could not be read: {e.Message}"));
+        }
+    }
+}
