@@ -24,6 +24,11 @@ public sealed class ClusterOptions
     public const string Section = "Cluster";
     /// <summary>Names this node in job records and GET /health; default: the machine name and the process id.</summary>
     public string? NodeId { get; set; }
+    /// <summary>
+    /// With PostgreSQL, how often an idle node asks the database for queued jobs. A job is handed at
+    /// once to the node that queued it when that node has a free slot; other nodes find it within this.
+    /// </summary>
+    public double JobPollSeconds { get; set; } = 2;
 }
 
 /// <summary>Training jobs ("Jobs" section).</summary>

@@ -89,11 +89,18 @@ public sealed class JobQueue(ISchedulerFactory schedulers, IVaeStore store, JobR
             return (CancelOutcome.Cancelled, after);
         }
 
-        if (_running.TryGetValue(jobId, out var cancel)) cancel.Cancel();
-        // Also through Quartz, for a firing this process started but has not registered yet.
+        CancelRunning(jobId);
+        // Also through Quartz, for a firing this process started but has not registered yet. A job training
+        // on another node sees the request in its record at its next progress write (Jobs:ProgressIntervalSeconds).
         await scheduler.Interrupt(KeyOf(jobId), CancellationToken.None);
         log.LogInformation("Job {JobId}: cancel requested", jobId);
         return (CancelOutcome.Requested, after);
+    }
+
+    /// <summary>Stops the job's training loop after its current batch, when it trains in this process.</summary>
+    internal void CancelRunning(string jobId)
+    {
+        if (_running.TryGetValue(jobId, out var cancel)) cancel.Cancel();
     }
 
     /// <summary>Registers a job as training here; null when it already is (a duplicate firing).</summary>

@@ -29,10 +29,12 @@ public static class JobScheduling
         int concurrency = Math.Clamp((section.Get<JobsOptions>() ?? new JobsOptions()).MaxConcurrentJobs, 1, 64);
         // So is the kind of store; a provider name that is neither is refused by the storage options at start.
         bool clustered = StorageExtensions.ProviderOf(configuration.GetSection(StorageOptions.Section).Get<StorageOptions>() ?? new StorageOptions()) == StorageProvider.Postgres;
+        double pollSeconds = Math.Clamp((configuration.GetSection(ClusterOptions.Section).Get<ClusterOptions>() ?? new ClusterOptions()).JobPollSeconds, 1, 300);
 
         services.AddSingleton<JobProgress>();
         services.AddSingleton<JobRecords>();
         services.AddSingleton<JobQueue>();
+        services.AddSingleton<JobCheckpoints>();
         services.AddTransient<TrainingJob>();
 
         services.AddQuartz(q =>
@@ -42,6 +44,8 @@ public static class JobScheduling
                 s.InstanceName = "vae";
                 // The nodes of a cluster share the scheduler name and need distinct instance ids: generated per process (AUTO).
                 if (clustered) s.GenerateInstanceId = true;
+                // A node is told at once of the jobs it queues itself, not of those queued on other nodes: it asks this often.
+                if (clustered) s.IdleWaitTime = TimeSpan.FromSeconds(pollSeconds);
                 // A stopping host asks running jobs to stop after their current batch; they hand their
                 // firing back (see RecoverFiringsCancelledByShutdown) and resume from the checkpoint on the next start.
                 s.ShutdownJobInterruption = ShutdownJobInterruption.Always;
