@@ -1,0 +1,154 @@
+using System.Net;
+using System.Net.Http.Json;
+using Npgsql;
+using Vae.Api.Infrastructure;
+using Vae.Api.Jobs;
+using Vae.Api.Storage;
+using Vae.Api.Tests.Jobs;
+using Xunit.Abstractions;
+
+namespace Vae.Api.Tests.Cluster;
+
+/// <summary>
+/// Two service nodes (two hosts, each with a state folder of its own) on one PostgreSQL database:
+/// what one node is asked, the other knows; jobs spread over both; weights and checkpoints travel
+/// through the database.
+/// </summary>
+[Collection(PostgresCollection.Name)]
+public sealed class TwoNodeTests(PostgresServer server, ITestOutputHelper output) : IDisposable
+{
+    private readonly List<ServiceFactory> _nodes = [];
+
+    private ServiceFactory Node(string connectionString, string nodeId)
+    {
+        var node = new ServiceFactory(output, settings: new Dictionary<string, string?>
+        {
+            ["Storage:Provider"] = "postgres",
+            ["Storage:ConnectionString"] = connectionString,
+            ["Cluster:NodeId"] = nodeId,
+            ["Cluster:JobPollSeconds"] = "1",
+            ["Jobs:ProgressIntervalSeconds"] = "0.5",
+            ["Jobs:MaxConcurrentJobs"] = "1",
+        });
+        _nodes.Add(node);
+        return node;
+    }
+
+    /// <summary>Nodes A and B on a new database, started at the same moment (both create the schema).</summary>
+    private async Task<(HttpClient A, HttpClient B, ServiceFactory NodeA, ServiceFactory NodeB)> TwoNodesAsync()
+    {
+        string database = await server.CreateDatabaseAsync();
+        var a = Node(database, "node-a");
+        var b = Node(database, "node-b");
+        var clients = await Task.WhenAll(Task.Run(a.CreateClient), Task.Run(b.CreateClient));
+        return (clients[0], clients[1], a, b);
+    }
+
+    private static object TinyJob(int epochs) => new { model = new { family = "mlp", hiddenSizes = new[] { 32 }, latentDim = 2 }, epochs, batchSize = 100, maxTrainImages = 500 };
+
+    [SkippableFact]
+    public async Task Each_node_names_itself_in_health_and_a_job_queued_on_one_is_shown_by_the_other()
+    {
+        var (a, b, _, _) = await TwoNodesAsync();
+
+        var healthA = await a.GetFromJsonAsync<HealthApi.HealthView>("/health", JobsClient.Json);
+        var healthB = await b.GetFromJsonAsync<HealthApi.HealthView>("/health", JobsClient.Json);
+        var queued = await a.SubmitAsync(TinyJob(epochs: 1));
+        var seenByB = await b.GetJobAsync(queued.Id);
+        var listedByB = await b.GetFromJsonAsync<JobList>("/api/jobs", JobsClient.Json);
+        var finished = await b.WaitUntilFinishedAsync(queued.Id);
+
+        Assert.Equal("node-a", healthA!.Node);
+        Assert.Equal("node-b", healthB!.Node);
+        Assert.Equal(queued.Request.Model!.Family, seenByB.Family);
+        Assert.Contains(listedByB!.Jobs, j => j.Id == queued.Id);
+        Assert.True(finished.Status == JobStatus.Succeeded, $"status {finished.Status}, error {finished.Error}");
+        Assert.Contains(finished.Node, new[] { "node-a", "node-b" });
+    }
+
+    [SkippableFact]
+    public async Task A_model_trained_on_one_node_is_served_by_the_other_from_the_weights_in_the_database()
+    {
+        var (a, b, nodeA, nodeB) = await TwoNodesAsync();
+
+        var job = await a.WaitUntilFinishedAsync((await a.SubmitAsync(TinyJob(epochs: 1))).Id);
+        Assert.True(job.Status == JobStatus.Succeeded, $"status {job.Status}, error {job.Error}");
+        var (trainer, other) = job.Node == "node-a" ? (a, b) : (b, a);
+        var samples = await other.GetAsync($"/api/models/{job.ModelId}/samples.png?n=4");
+        var weightsHere = await trainer.GetByteArrayAsync($"/api/models/{job.ModelId}/weights");
+        var weightsThere = await other.GetByteArrayAsync($"/api/models/{job.ModelId}/weights");
+
+        Assert.Equal(HttpStatusCode.OK, samples.StatusCode);
+        Assert.Equal("image/png", samples.Content.Headers.ContentType?.MediaType);
+        Assert.Equal([0x89, (byte)'P', (byte)'N', (byte)'G'], (await samples.Content.ReadAsByteArrayAsync())[..4]);
+        Assert.Equal(weightsHere, weightsThere);
+        Assert.True(weightsHere.Length > 1000);
+        // Neither node kept the weights in its own folder: they came from the database.
+        Assert.False(Directory.Exists(Path.Combine(nodeA.StateDirectory, "models")));
+        Assert.False(Directory.Exists(Path.Combine(nodeB.StateDirectory, "models")));
+    }
+
+    [SkippableFact]
+    public async Task Two_queued_jobs_train_at_once_one_on_each_node_and_a_cancel_sent_to_the_other_node_stops_each()
+    {
+        var (a, b, _, _) = await TwoNodesAsync();
+
+        var first = await a.SubmitAsync(TinyJob(epochs: 200));
+        var second = await a.SubmitAsync(TinyJob(epochs: 200));
+        var firstRunning = await b.WaitForAsync(first.Id, j => j.Status == JobStatus.Running && j.Node is not null);
+        var secondRunning = await b.WaitForAsync(second.Id, j => j.Status == JobStatus.Running && j.Node is not null);
+        Assert.Equal(new[] { "node-a", "node-b" }, new[] { firstRunning.Node!, secondRunning.Node! }.Order());
+
+        // Each cancel goes to the node that is not training the job: it reaches the trainer through the record.
+        foreach (var job in new[] { firstRunning, secondRunning })
+        {
+            var elsewhere = job.Node == "node-a" ? b : a;
+            Assert.Equal(HttpStatusCode.Accepted, (await elsewhere.DeleteAsync($"/api/jobs/{job.Id}")).StatusCode);
+        }
+        var firstEnded = await a.WaitUntilFinishedAsync(first.Id, timeoutSeconds: 30);
+        var secondEnded = await a.WaitUntilFinishedAsync(second.Id, timeoutSeconds: 30);
+
+        Assert.Equal(JobStatus.Cancelled, firstEnded.Status);
+        Assert.Equal(JobStatus.Cancelled, secondEnded.Status);
+        Assert.True(firstEnded.CurrentEpoch < 200 && secondEnded.CurrentEpoch < 200);
+    }
+
+    [SkippableFact]
+    public async Task A_job_whose_node_stops_resumes_on_another_node_from_the_checkpoint_in_the_database()
+    {
+        const int epochs = 40;
+        string database = await server.CreateDatabaseAsync();
+        JobView before;
+        using (var a = Node(database, "node-a"))
+        {
+            var client = a.CreateClient();
+            string id = (await client.SubmitAsync(TinyJob(epochs))).Id;
+            before = await client.WaitForAsync(id, j => j.CurrentEpoch >= 2);
+            Assert.True(await CheckpointStoredAsync(database, id), "the checkpoint should be in the database once an epoch is recorded");
+        } // node A stops mid-training and hands the job back
+
+        var b = Node(database, "node-b").CreateClient();
+        var after = await b.WaitUntilFinishedAsync(before.Id, timeoutSeconds: 120);
+
+        Assert.True(after.Status == JobStatus.Succeeded, $"status {after.Status}, error {after.Error}");
+        Assert.Equal("node-b", after.Node);
+        Assert.Equal(Enumerable.Range(1, epochs), after.Epochs.Select(e => e.Epoch));
+        // The epochs node A trained come back from its checkpoint as they were, timings included.
+        for (int i = 0; i < before.Epochs.Count; i++) Assert.Equal(before.Epochs[i], after.Epochs[i]);
+        Assert.False(await CheckpointStoredAsync(database, before.Id), "a finished job leaves no checkpoint behind");
+    }
+
+    private static async Task<bool> CheckpointStoredAsync(string database, string jobId)
+    {
+        await using var connection = new NpgsqlConnection(database);
+        await connection.OpenAsync();
+        await using var command = new NpgsqlCommand("SELECT count(*) FROM vae_blobs WHERE key = $1;", connection);
+        command.Parameters.AddWithValue(JobCheckpoints.KeyOf(jobId));
+        return (long)(await command.ExecuteScalarAsync())! == 1;
+    }
+
+    public void Dispose()
+    {
+        foreach (var node in _nodes) node.Dispose();
+    }
+}
