@@ -1,5 +1,6 @@
 using Microsoft.Extensions.Options;
 using Vae.Api.Infrastructure;
+using Vae.Api.Storage;
 
 namespace Vae.Api.Cluster;
 
@@ -25,8 +26,20 @@ public static class ClusterExtensions
             .Validate(o => o.NodeId is null || (o.NodeId.Trim().Length is > 0 and <= NodeIdentity.MaxLength && !o.NodeId.Any(char.IsControl)),
                 $"Cluster:NodeId must be 1 to {NodeIdentity.MaxLength} printable characters, or left out for the machine name and process id.")
             .Validate(o => o.JobPollSeconds is >= 1 and <= 300, "Cluster:JobPollSeconds must be between 1 and 300.")
+            .Validate(o => o.CheckinSeconds is >= 1 and <= 300, "Cluster:CheckinSeconds must be between 1 and 300.")
             .ValidateOnStart();
         services.AddSingleton<NodeIdentity>();
+        // With PostgreSQL the nodes tell each other of cancels and model changes as they happen.
+        var storage = configuration.GetSection(StorageOptions.Section).Get<StorageOptions>() ?? new StorageOptions();
+        if (StorageExtensions.ProviderOf(storage) == StorageProvider.Postgres)
+        {
+            services.AddSingleton<IClusterEvents, PostgresClusterEvents>();
+            services.AddHostedService<ClusterEventListener>();
+        }
+        else
+        {
+            services.AddSingleton<IClusterEvents, NoClusterEvents>();
+        }
         return services;
     }
 }

@@ -29,6 +29,12 @@ public sealed class ClusterOptions
     /// once to the node that queued it when that node has a free slot; other nodes find it within this.
     /// </summary>
     public double JobPollSeconds { get; set; } = 2;
+    /// <summary>
+    /// With PostgreSQL, how often a node records that it is alive. A node silent for twice this is
+    /// taken for dead and its jobs are resumed elsewhere; Quartz also hands interrupts between nodes at
+    /// this pace (cancels normally travel faster, as events).
+    /// </summary>
+    public double CheckinSeconds { get; set; } = 7.5;
 }
 
 /// <summary>Training jobs ("Jobs" section).</summary>

@@ -1,5 +1,6 @@
 using System.Collections.Concurrent;
 using Quartz;
+using Vae.Api.Cluster;
 using Vae.Api.Storage;
 
 namespace Vae.Api.Jobs;
@@ -12,7 +13,7 @@ public enum CancelOutcome { NotFound, Cancelled, Requested, AlreadyFinished }
 /// Quartz under its id. Also knows the jobs training in this process, so a cancel reaches the
 /// running loop directly.
 /// </summary>
-public sealed class JobQueue(ISchedulerFactory schedulers, IVaeStore store, JobRecords records, ILogger<JobQueue> log)
+public sealed class JobQueue(ISchedulerFactory schedulers, IVaeStore store, JobRecords records, IClusterEvents cluster, ILogger<JobQueue> log)
 {
     public const string Group = "training";
 
@@ -90,15 +91,17 @@ public sealed class JobQueue(ISchedulerFactory schedulers, IVaeStore store, JobR
         }
 
         CancelRunning(jobId);
-        // Also through Quartz, for a firing this process started but has not registered yet. A job training
-        // on another node sees the request in its record at its next progress write (Jobs:ProgressIntervalSeconds).
+        // Also through Quartz, for a firing this process started but has not registered yet.
         await scheduler.Interrupt(KeyOf(jobId), CancellationToken.None);
+        // A job training on another node: that node is told now, and would see the request in the
+        // record at its next progress write (Jobs:ProgressIntervalSeconds) if the message were lost.
+        await cluster.PublishAsync(ClusterEvent.JobCancelType, jobId, CancellationToken.None);
         log.LogInformation("Job {JobId}: cancel requested", jobId);
         return (CancelOutcome.Requested, after);
     }
 
     /// <summary>Stops the job's training loop after its current batch, when it trains in this process.</summary>
-    internal void CancelRunning(string jobId)
+    public void CancelRunning(string jobId)
     {
         if (_running.TryGetValue(jobId, out var cancel)) cancel.Cancel();
     }

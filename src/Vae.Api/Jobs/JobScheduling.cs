@@ -29,7 +29,8 @@ public static class JobScheduling
         int concurrency = Math.Clamp((section.Get<JobsOptions>() ?? new JobsOptions()).MaxConcurrentJobs, 1, 64);
         // So is the kind of store; a provider name that is neither is refused by the storage options at start.
         bool clustered = StorageExtensions.ProviderOf(configuration.GetSection(StorageOptions.Section).Get<StorageOptions>() ?? new StorageOptions()) == StorageProvider.Postgres;
-        double pollSeconds = Math.Clamp((configuration.GetSection(ClusterOptions.Section).Get<ClusterOptions>() ?? new ClusterOptions()).JobPollSeconds, 1, 300);
+        var cluster = configuration.GetSection(ClusterOptions.Section).Get<ClusterOptions>() ?? new ClusterOptions();
+        double pollSeconds = Math.Clamp(cluster.JobPollSeconds, 1, 300), checkinSeconds = Math.Clamp(cluster.CheckinSeconds, 1, 300);
 
         services.AddSingleton<JobProgress>();
         services.AddSingleton<JobRecords>();
@@ -57,12 +58,12 @@ public static class JobScheduling
                     // The same pool of connections as the records and blobs. Quartz creates its tables when they are
                     // missing; nodes starting together are safe, the ones that lose the race find the winner's tables.
                     store.UsePostgres(source => source.DataSourceFactory = sp => sp.GetRequiredService<NpgsqlDataSource>());
-                    // Every node checks in every few seconds; one silent for the interval plus the threshold is taken
-                    // for dead, and the jobs it was training (they request recovery) are run again by another node.
+                    // Every node checks in every few seconds; one silent for twice that is taken for dead, and the
+                    // jobs it was training (they request recovery) are run again by another node.
                     store.UseClustering(c =>
                     {
-                        c.CheckinInterval = TimeSpan.FromSeconds(7.5);
-                        c.CheckinMisfireThreshold = TimeSpan.FromSeconds(15);
+                        c.CheckinInterval = TimeSpan.FromSeconds(checkinSeconds);
+                        c.CheckinMisfireThreshold = TimeSpan.FromSeconds(checkinSeconds);
                     });
                 }
                 else

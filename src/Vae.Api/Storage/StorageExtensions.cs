@@ -77,7 +77,11 @@ public static class StorageExtensions
         {
             var location = sp.GetRequiredService<StorageLocation>();
             if (location.Provider != StorageProvider.Postgres) throw new InvalidOperationException("There is no PostgreSQL data source: Storage:Provider is 'sqlite'.");
-            return new NpgsqlDataSourceBuilder(location.ConnectionString) { Name = "vae" }.Build();
+            var builder = new NpgsqlDataSourceBuilder(location.ConnectionString) { Name = "vae" };
+            // A connection that only waits (the cluster events' LISTEN) learns that the server is gone
+            // only by sending something: a keepalive query after this many idle seconds, unless set.
+            if (builder.ConnectionStringBuilder.KeepAlive == 0) builder.ConnectionStringBuilder.KeepAlive = 30;
+            return builder.Build();
         });
         services.TryAddSingleton<IVaeStore>(sp =>
         {

@@ -1,8 +1,10 @@
 using System.Net;
 using System.Net.Http.Json;
+using Microsoft.Extensions.DependencyInjection;
 using Npgsql;
 using Vae.Api.Infrastructure;
 using Vae.Api.Jobs;
+using Vae.Api.Models;
 using Vae.Api.Storage;
 using Vae.Api.Tests.Jobs;
 using Xunit.Abstractions;
@@ -19,7 +21,7 @@ public sealed class TwoNodeTests(PostgresServer server, ITestOutputHelper output
 {
     private readonly List<ServiceFactory> _nodes = [];
 
-    private ServiceFactory Node(string connectionString, string nodeId)
+    private ServiceFactory Node(string connectionString, string nodeId, double progressIntervalSeconds = 0.5, double checkinSeconds = 7.5)
     {
         var node = new ServiceFactory(output, settings: new Dictionary<string, string?>
         {
@@ -27,19 +29,20 @@ public sealed class TwoNodeTests(PostgresServer server, ITestOutputHelper output
             ["Storage:ConnectionString"] = connectionString,
             ["Cluster:NodeId"] = nodeId,
             ["Cluster:JobPollSeconds"] = "1",
-            ["Jobs:ProgressIntervalSeconds"] = "0.5",
+            ["Jobs:ProgressIntervalSeconds"] = progressIntervalSeconds.ToString(System.Globalization.CultureInfo.InvariantCulture),
             ["Jobs:MaxConcurrentJobs"] = "1",
+            ["Cluster:CheckinSeconds"] = checkinSeconds.ToString(System.Globalization.CultureInfo.InvariantCulture),
         });
         _nodes.Add(node);
         return node;
     }
 
     /// <summary>Nodes A and B on a new database, started at the same moment (both create the schema).</summary>
-    private async Task<(HttpClient A, HttpClient B, ServiceFactory NodeA, ServiceFactory NodeB)> TwoNodesAsync()
+    private async Task<(HttpClient A, HttpClient B, ServiceFactory NodeA, ServiceFactory NodeB)> TwoNodesAsync(double progressIntervalSeconds = 0.5, double checkinSeconds = 7.5)
     {
         string database = await server.CreateDatabaseAsync();
-        var a = Node(database, "node-a");
-        var b = Node(database, "node-b");
+        var a = Node(database, "node-a", progressIntervalSeconds, checkinSeconds);
+        var b = Node(database, "node-b", progressIntervalSeconds, checkinSeconds);
         var clients = await Task.WhenAll(Task.Run(a.CreateClient), Task.Run(b.CreateClient));
         return (clients[0], clients[1], a, b);
     }
@@ -51,8 +54,8 @@ public sealed class TwoNodeTests(PostgresServer server, ITestOutputHelper output
     {
         var (a, b, _, _) = await TwoNodesAsync();
 
-        var healthA = await a.GetFromJsonAsync<HealthApi.HealthView>("/health", JobsClient.Json);
-        var healthB = await b.GetFromJsonAsync<HealthApi.HealthView>("/health", JobsClient.Json);
+        var healthA = await HealthAsync(a);
+        var healthB = await HealthAsync(b);
         var queued = await a.SubmitAsync(TinyJob(epochs: 1));
         var seenByB = await b.GetJobAsync(queued.Id);
         var listedByB = await b.GetFromJsonAsync<JobList>("/api/jobs", JobsClient.Json);
@@ -114,6 +117,43 @@ public sealed class TwoNodeTests(PostgresServer server, ITestOutputHelper output
     }
 
     [SkippableFact]
+    public async Task A_cancel_sent_to_another_node_stops_the_job_within_its_first_epoch_without_waiting_for_a_record_write()
+    {
+        // Progress is written to the record only once an hour (and after each epoch), and Quartz hands
+        // interrupts between nodes once a minute: only the event from the node that was asked can stop
+        // the job before its first epoch (a few seconds) ends.
+        var (a, b, _, _) = await TwoNodesAsync(progressIntervalSeconds: 3600, checkinSeconds: 60);
+        var slow = new { model = new { family = "mlp", hiddenSizes = new[] { 1024, 1024 }, latentDim = 2 }, epochs = 2, batchSize = 2, maxTrainImages = 1000 };
+
+        var job = await a.SubmitAsync(slow);
+        var running = await b.WaitForAsync(job.Id, j => j.Status == JobStatus.Running && j.Progress is not null);
+        var elsewhere = running.Node == "node-a" ? b : a;
+        Assert.Equal(HttpStatusCode.Accepted, (await elsewhere.DeleteAsync($"/api/jobs/{job.Id}")).StatusCode);
+        var ended = await a.WaitUntilFinishedAsync(job.Id, timeoutSeconds: 30);
+
+        Assert.Equal(JobStatus.Cancelled, ended.Status);
+        Assert.Equal(0, ended.CurrentEpoch);
+    }
+
+    [SkippableFact]
+    public async Task A_model_deleted_on_one_node_is_dropped_at_once_from_the_other_nodes_memory()
+    {
+        var (a, b, _, nodeB) = await TwoNodesAsync();
+        var job = await a.WaitUntilFinishedAsync((await a.SubmitAsync(TinyJob(epochs: 1))).Id);
+        Assert.True(job.Status == JobStatus.Succeeded, $"status {job.Status}, error {job.Error}");
+        var cacheB = nodeB.Services.GetRequiredService<ModelCache>();
+        Assert.Equal(HttpStatusCode.OK, (await b.GetAsync($"/api/models/{job.ModelId}/samples.png?n=4")).StatusCode);
+        Assert.Equal(1, cacheB.LoadedCount);
+
+        Assert.Equal(HttpStatusCode.NoContent, (await a.DeleteAsync($"/api/models/{job.ModelId}")).StatusCode);
+        var deadline = DateTime.UtcNow.AddSeconds(10);
+        while (cacheB.LoadedCount > 0 && DateTime.UtcNow < deadline) await Task.Delay(50);
+
+        Assert.Equal(0, cacheB.LoadedCount);
+        Assert.Equal(HttpStatusCode.NotFound, (await b.GetAsync($"/api/models/{job.ModelId}/samples.png?n=4")).StatusCode);
+    }
+
+    [SkippableFact]
     public async Task A_job_whose_node_stops_resumes_on_another_node_from_the_checkpoint_in_the_database()
     {
         const int epochs = 40;
@@ -136,6 +176,19 @@ public sealed class TwoNodeTests(PostgresServer server, ITestOutputHelper output
         // The epochs node A trained come back from its checkpoint as they were, timings included.
         for (int i = 0; i < before.Epochs.Count; i++) Assert.Equal(before.Epochs[i], after.Epochs[i]);
         Assert.False(await CheckpointStoredAsync(database, before.Id), "a finished job leaves no checkpoint behind");
+    }
+
+    /// <summary>The node's health once it is up: its scheduler starts just after the host does.</summary>
+    private static async Task<HealthApi.HealthView> HealthAsync(HttpClient node)
+    {
+        var deadline = DateTime.UtcNow.AddSeconds(30);
+        while (true)
+        {
+            var response = await node.GetAsync("/health");
+            if (response.IsSuccessStatusCode) return (await response.Content.ReadFromJsonAsync<HealthApi.HealthView>(JobsClient.Json))!;
+            if (DateTime.UtcNow > deadline) Assert.Fail($"health: {(int)response.StatusCode} {await response.Content.ReadAsStringAsync()}");
+            await Task.Delay(100);
+        }
     }
 
     private static async Task<bool> CheckpointStoredAsync(string database, string jobId)

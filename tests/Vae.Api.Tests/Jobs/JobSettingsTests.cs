@@ -1,6 +1,7 @@
 using Microsoft.AspNetCore.Builder;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
+using Vae.Api.Cluster;
 using Vae.Api.Datasets;
 using Vae.Api.Infrastructure;
 using Vae.Api.Models;
@@ -143,6 +144,7 @@ public sealed class JobSettingsTests(ITestOutputHelper output)
             var builder = WebApplication.CreateBuilder();
             builder.Configuration.AddInMemoryCollection(new Dictionary<string, string?>(settings) { ["Storage:Directory"] = state });
             builder.Services.AddVaeStorage(builder.Configuration);
+            builder.Services.AddCluster(builder.Configuration);
             builder.Services.AddDatasets(builder.Configuration);
             builder.Services.AddModels(builder.Configuration);
             builder.Services.AddJobs(builder.Configuration);
