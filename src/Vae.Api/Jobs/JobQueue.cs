@@ -24,12 +24,30 @@ public sealed class JobQueue(ISchedulerFactory schedulers, IVaeStore store, JobR
     /// <summary>Stores a queued job for a validated request and schedules it to run as soon as a slot is free.</summary>
     public async Task<JobRecord> SubmitAsync(TrainingRequest request, CancellationToken ct)
     {
-        var job = new JobRecord { Id = NewId(), Name = request.Name, Status = JobStatus.Queued, Request = request, CreatedAt = records.Now };
+        var job = NewJob(request);
         await store.InsertJobAsync(job, ct);
+        await ScheduleSubmittedAsync(job);
+        return job;
+    }
+
+    /// <summary>As <see cref="SubmitAsync"/>, only when there is no job and no model at all; null otherwise (another node came first).</summary>
+    public async Task<JobRecord?> SubmitFirstAsync(TrainingRequest request, CancellationToken ct)
+    {
+        var job = NewJob(request);
+        if (!await store.InsertFirstJobAsync(job, ct)) return null;
+        await ScheduleSubmittedAsync(job);
+        return job;
+    }
+
+    private JobRecord NewJob(TrainingRequest request)
+        => new() { Id = NewId(), Name = request.Name, Status = JobStatus.Queued, Request = request, CreatedAt = records.Now };
+
+    private async Task ScheduleSubmittedAsync(JobRecord job)
+    {
+        var request = job.Request;
         // Once stored, the job is scheduled even if the client has gone: it was accepted.
         await ScheduleAsync(job.Id, CancellationToken.None);
         log.LogInformation("Job {JobId} queued: {Family} {Kind} on {Dataset}, {Epochs} epochs", job.Id, request.Model?.Family, request.Model?.Kind, request.Dataset, request.Epochs);
-        return job;
     }
 
     /// <summary>Schedules a stored job to run now; nothing happens when the scheduler already has it.</summary>

@@ -13,6 +13,11 @@ public interface IVaeStore
     Task PingAsync(CancellationToken ct);
 
     Task InsertJobAsync(JobRecord job, CancellationToken ct);
+    /// <summary>
+    /// Stores the job only when there is no job and no model at all (a first start); false otherwise.
+    /// Atomic: of several nodes starting together on an empty database, one stores its job.
+    /// </summary>
+    Task<bool> InsertFirstJobAsync(JobRecord job, CancellationToken ct);
     Task<JobRecord?> GetJobAsync(string id, CancellationToken ct);
     /// <summary>Newest first.</summary>
     Task<IReadOnlyList<JobRecord>> ListJobsAsync(int limit, CancellationToken ct);

@@ -116,6 +116,20 @@ public sealed partial class SqliteVaeStore : IVaeStore
         await command.ExecuteNonQueryAsync(ct);
     }
 
+    public async Task<bool> InsertFirstJobAsync(JobRecord job, CancellationToken ct)
+    {
+        await using var connection = await OpenAsync(ct);
+        await using var command = connection.CreateCommand();
+        // One statement, so the check and the insert share SQLite's write lock.
+        command.CommandText = $"""
+            INSERT INTO vae_jobs ({JobColumns})
+            SELECT $id, $name, $status, $dataset, $request, $epochs, $model_id, $error, $cancel_requested, $created_at, $started_at, $finished_at, $progress, $node, $version
+            WHERE NOT EXISTS (SELECT 1 FROM vae_jobs) AND NOT EXISTS (SELECT 1 FROM vae_models);
+            """;
+        BindJob(command, job);
+        return await command.ExecuteNonQueryAsync(ct) == 1;
+    }
+
     public async Task<JobRecord?> GetJobAsync(string id, CancellationToken ct)
     {
         await using var connection = await OpenAsync(ct);

@@ -9,7 +9,7 @@ public sealed class SqliteStoreTests : StoreContract, IDisposable
 
     protected override async Task<IVaeStore> OpenStoreAsync()
     {
-        var store = new SqliteVaeStore(SqliteVaeStore.ConnectionStringFor(Path.Combine(_folder, "vae.db")));
+        var store = new SqliteVaeStore(SqliteVaeStore.ConnectionStringFor(Path.Combine(_folder, $"vae-{Guid.NewGuid():N}.db")));
         await store.InitializeAsync(CancellationToken.None);
         return store;
     }

@@ -118,6 +118,25 @@ public abstract class StoreContract
     }
 
     [SkippableFact]
+    public async Task Of_several_first_jobs_stored_at_once_one_is_kept_and_none_once_there_is_a_model()
+    {
+        var store = await OpenStoreAsync();
+        var modelsOnly = await OpenStoreAsync();
+        await modelsOnly.InsertModelAsync(new ModelRecord
+        {
+            Id = "mfirst01", Dataset = "mnist", CreatedAt = T0, Config = new MlpConfig { HiddenSizes = [32], LatentDim = 2 }, Metrics = [],
+        }, CancellationToken.None);
+
+        bool[] stored = await Task.WhenAll(Enumerable.Range(0, 4).Select(i => Task.Run(() => store.InsertFirstJobAsync(Job($"jfirst0{i}"), CancellationToken.None))));
+        bool afterModel = await modelsOnly.InsertFirstJobAsync(Job("jfirst09"), CancellationToken.None);
+
+        Assert.Single(stored, s => s);
+        Assert.Single(await store.ListJobsAsync(10, CancellationToken.None));
+        Assert.False(afterModel);
+        Assert.Empty(await modelsOnly.ListJobsAsync(10, CancellationToken.None));
+    }
+
+    [SkippableFact]
     public async Task A_model_reads_back_with_its_details_and_is_deleted_once()
     {
         var store = await OpenStoreAsync();

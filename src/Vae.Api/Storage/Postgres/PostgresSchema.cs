@@ -13,6 +13,9 @@ public static class PostgresSchema
     /// <summary>Key of the transaction-scoped advisory lock that serialises migrations ("vae_schema" in ASCII, as a number).</summary>
     public const long MigrationLock = 0x7661655F736368;
 
+    /// <summary>Key of the advisory lock under which a node stores the first job of an empty database ("vaefirst" in ASCII).</summary>
+    public const long FirstJobLock = 0x7661656669727374;
+
     /// <summary>
     /// Each entry runs once, in its own place in the order; entries are never edited once released,
     /// only added. Timestamps are timestamptz (microseconds). JSON parts are json, not jsonb: they are

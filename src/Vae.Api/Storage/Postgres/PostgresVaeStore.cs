@@ -30,6 +30,24 @@ public sealed partial class PostgresVaeStore(NpgsqlDataSource source) : IVaeStor
         await command.ExecuteNonQueryAsync(ct);
     }
 
+    public async Task<bool> InsertFirstJobAsync(JobRecord job, CancellationToken ct)
+    {
+        await using var connection = await source.OpenConnectionAsync(ct);
+        await using var transaction = await connection.BeginTransactionAsync(ct);
+        // Nodes starting together take turns here; each statement then sees what the one before committed.
+        await using (var wait = new NpgsqlCommand($"SELECT pg_advisory_xact_lock({PostgresSchema.FirstJobLock});", connection))
+            await wait.ExecuteNonQueryAsync(ct);
+        await using var command = new NpgsqlCommand($"""
+            INSERT INTO vae_jobs ({JobColumns})
+            SELECT $1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15
+            WHERE NOT EXISTS (SELECT 1 FROM vae_jobs) AND NOT EXISTS (SELECT 1 FROM vae_models);
+            """, connection);
+        BindJob(command, job);
+        bool inserted = await command.ExecuteNonQueryAsync(ct) == 1;
+        await transaction.CommitAsync(ct);
+        return inserted;
+    }
+
     public async Task<JobRecord?> GetJobAsync(string id, CancellationToken ct)
     {
         await using var command = source.CreateCommand($"SELECT {JobColumns} FROM vae_jobs WHERE id = $1;");
