@@ -47,8 +47,9 @@ public sealed class PostgresClusterEvents(NpgsqlDataSource source, NodeIdentity 
             command.Parameters.AddWithValue(JsonSerializer.Serialize(new ClusterEvent(type, id, node.Id), Json));
             await command.ExecuteNonQueryAsync(ct);
         }
-        catch (Exception e) when (e is NpgsqlException or InvalidOperationException or TimeoutException)
+        catch (Exception e) when (e is not OperationCanceledException || !ct.IsCancellationRequested)
         {
+            // Also while the host stops (the data source gone): the event was a courtesy, never the record of anything.
             log.LogWarning(e, "The other nodes could not be told of {Type} {Id}; they will find it in the database", type, id);
         }
     }
