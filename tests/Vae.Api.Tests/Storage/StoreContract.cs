@@ -1,4 +1,5 @@
 using System.Text.Json;
+using System.Text.Json.Nodes;
 using System.Text.Json.Serialization;
 using Vae.Api.Jobs;
 using Vae.Api.Storage;
@@ -160,6 +161,30 @@ public abstract class StoreContract
         Assert.True(await store.DeleteModelAsync("mround01", CancellationToken.None));
         Assert.False(await store.DeleteModelAsync("mround01", CancellationToken.None));
         Assert.Null(await store.GetModelAsync("mround01", CancellationToken.None));
+    }
+
+    [SkippableFact]
+    public async Task A_sweep_reads_back_with_its_base_request_as_sent_and_sweeps_list_newest_first()
+    {
+        var store = await OpenStoreAsync();
+        // Fields out of any canonical order: a sweep keeps the client's request as it came.
+        var sweep = new SweepRecord
+        {
+            Id = "sround01", Name = "betas", CreatedAt = T0,
+            Base = (JsonObject)JsonNode.Parse("""{"epochs": 2, "model": {"latentDim": 2, "family": "mlp"}, "dataset": "mnist"}""")!,
+            Grid = [new SweepAxis("model.beta", [JsonValue.Create(0.5), JsonValue.Create(1.0)])],
+            Points = [new SweepPointRecord([0], "jsweep01"), new SweepPointRecord([1], "jsweep02")],
+        };
+        await store.InsertSweepAsync(sweep, CancellationToken.None);
+        await store.InsertSweepAsync(sweep with { Id = "sround02", CreatedAt = T0.AddSeconds(1) }, CancellationToken.None);
+
+        var read = await store.GetSweepAsync("sround01", CancellationToken.None);
+        var listed = await store.ListSweepsAsync(10, CancellationToken.None);
+
+        Assert.Equal(JsonSerializer.Serialize(sweep, Json), JsonSerializer.Serialize(read, Json));
+        Assert.Equal(["epochs", "model", "dataset"], read!.Base.Select(p => p.Key));
+        Assert.Equal(["sround02", "sround01"], listed.Select(x => x.Id));
+        Assert.Null(await store.GetSweepAsync("snothere", CancellationToken.None));
     }
 
     [SkippableFact]
