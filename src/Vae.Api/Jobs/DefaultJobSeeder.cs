@@ -7,7 +7,8 @@ namespace Vae.Api.Jobs;
 
 /// <summary>
 /// On the very first start (no model, no job), queues one default MNIST VAE job so the demo has a
-/// model to show a few minutes later. Jobs:SeedDefaultJob = false turns this off.
+/// model to show a few minutes later. Jobs:SeedDefaultJob = false turns this off. Of several nodes
+/// starting together on an empty database, one queues it.
 /// </summary>
 public sealed class DefaultJobSeeder(IVaeStore store, JobQueue queue, DatasetCatalog datasets, IOptions<JobsOptions> options, ILogger<DefaultJobSeeder> log) : IHostedService
 {
@@ -26,7 +27,12 @@ public sealed class DefaultJobSeeder(IVaeStore store, JobQueue queue, DatasetCat
             log.LogError("The default job's settings are not valid: {Problems}", string.Join(" ", problems.Select(p => $"{p.Field} {p.Message}")));
             return;
         }
-        var job = await queue.SubmitAsync(plan.Request, cancellationToken);
+        var job = await queue.SubmitFirstAsync(plan.Request, cancellationToken);
+        if (job is null)
+        {
+            log.LogInformation("First start: another node queued the first job; none is added");
+            return;
+        }
         log.LogInformation("First start: queued job {JobId} ({Name}, {Epochs} epochs) so a default model will be ready once it finishes", job.Id, DefaultName, o.DefaultJobEpochs);
     }
 

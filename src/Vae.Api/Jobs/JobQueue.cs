@@ -1,5 +1,6 @@
 using System.Collections.Concurrent;
 using Quartz;
+using Vae.Api.Cluster;
 using Vae.Api.Storage;
 
 namespace Vae.Api.Jobs;
@@ -12,7 +13,7 @@ public enum CancelOutcome { NotFound, Cancelled, Requested, AlreadyFinished }
 /// Quartz under its id. Also knows the jobs training in this process, so a cancel reaches the
 /// running loop directly.
 /// </summary>
-public sealed class JobQueue(ISchedulerFactory schedulers, IVaeStore store, JobRecords records, ILogger<JobQueue> log)
+public sealed class JobQueue(ISchedulerFactory schedulers, IVaeStore store, JobRecords records, IClusterEvents cluster, ILogger<JobQueue> log)
 {
     public const string Group = "training";
 
@@ -23,12 +24,30 @@ public sealed class JobQueue(ISchedulerFactory schedulers, IVaeStore store, JobR
     /// <summary>Stores a queued job for a validated request and schedules it to run as soon as a slot is free.</summary>
     public async Task<JobRecord> SubmitAsync(TrainingRequest request, CancellationToken ct)
     {
-        var job = new JobRecord { Id = NewId(), Name = request.Name, Status = JobStatus.Queued, Request = request, CreatedAt = records.Now };
+        var job = NewJob(request);
         await store.InsertJobAsync(job, ct);
+        await ScheduleSubmittedAsync(job);
+        return job;
+    }
+
+    /// <summary>As <see cref="SubmitAsync"/>, only when there is no job and no model at all; null otherwise (another node came first).</summary>
+    public async Task<JobRecord?> SubmitFirstAsync(TrainingRequest request, CancellationToken ct)
+    {
+        var job = NewJob(request);
+        if (!await store.InsertFirstJobAsync(job, ct)) return null;
+        await ScheduleSubmittedAsync(job);
+        return job;
+    }
+
+    private JobRecord NewJob(TrainingRequest request)
+        => new() { Id = NewId(), Name = request.Name, Status = JobStatus.Queued, Request = request, CreatedAt = records.Now };
+
+    private async Task ScheduleSubmittedAsync(JobRecord job)
+    {
+        var request = job.Request;
         // Once stored, the job is scheduled even if the client has gone: it was accepted.
         await ScheduleAsync(job.Id, CancellationToken.None);
         log.LogInformation("Job {JobId} queued: {Family} {Kind} on {Dataset}, {Epochs} epochs", job.Id, request.Model?.Family, request.Model?.Kind, request.Dataset, request.Epochs);
-        return job;
     }
 
     /// <summary>Schedules a stored job to run now; nothing happens when the scheduler already has it.</summary>
@@ -89,11 +108,20 @@ public sealed class JobQueue(ISchedulerFactory schedulers, IVaeStore store, JobR
             return (CancelOutcome.Cancelled, after);
         }
 
-        if (_running.TryGetValue(jobId, out var cancel)) cancel.Cancel();
+        CancelRunning(jobId);
         // Also through Quartz, for a firing this process started but has not registered yet.
         await scheduler.Interrupt(KeyOf(jobId), CancellationToken.None);
+        // A job training on another node: that node is told now, and would see the request in the
+        // record at its next progress write (Jobs:ProgressIntervalSeconds) if the message were lost.
+        await cluster.PublishAsync(ClusterEvent.JobCancelType, jobId, CancellationToken.None);
         log.LogInformation("Job {JobId}: cancel requested", jobId);
         return (CancelOutcome.Requested, after);
+    }
+
+    /// <summary>Stops the job's training loop after its current batch, when it trains in this process.</summary>
+    public void CancelRunning(string jobId)
+    {
+        if (_running.TryGetValue(jobId, out var cancel)) cancel.Cancel();
     }
 
     /// <summary>Registers a job as training here; null when it already is (a duplicate firing).</summary>

@@ -3,12 +3,18 @@ using Vae.Api.Storage;
 namespace Vae.Api.Jobs;
 
 /// <summary>
-/// Changes to job records, one at a time per job: the training job (status, epochs) and the API
-/// (cancel) both read, change and write the whole record, and neither may undo the other's change.
-/// Every change of status is published to the job's listeners after it is stored.
+/// Changes to job records: the training job (status, epochs, progress) and the API (cancel) both
+/// read, change and write the whole record, and neither may undo the other's change. Within this
+/// process changes to one job take turns; across processes (several nodes on one database) the
+/// record's version decides: a write made from a stale read is refused by the store, and the change
+/// is made again on the record as it now is. Every change of status is published to the job's
+/// listeners after it is stored.
 /// </summary>
 public sealed class JobRecords(IVaeStore store, JobProgress progress, TimeProvider clock)
 {
+    /// <summary>Reads and retries before an update gives up on a record that keeps changing under it.</summary>
+    public const int MaxAttempts = 20;
+
     // A fixed set of locks picked by id: bounded memory however many jobs there have been.
     private readonly SemaphoreSlim[] _locks = [.. Enumerable.Range(0, 64).Select(_ => new SemaphoreSlim(1, 1))];
 
@@ -18,29 +24,36 @@ public sealed class JobRecords(IVaeStore store, JobProgress progress, TimeProvid
 
     /// <summary>
     /// Applies <paramref name="change"/> to the stored record (null from it: leave the record as is)
-    /// and returns the record before and after; both null when there is no such job.
+    /// and returns the record before and after; both null when there is no such job. The change may
+    /// run more than once, each time on a fresher record, so it must only depend on its argument.
     /// </summary>
+    /// <exception cref="InvalidOperationException">Other writers won every one of <see cref="MaxAttempts"/> attempts.</exception>
     public async Task<(JobRecord? Before, JobRecord? After)> UpdateAsync(string id, Func<JobRecord, JobRecord?> change, CancellationToken ct)
     {
         var gate = _locks[(int)((uint)StringComparer.Ordinal.GetHashCode(id) % (uint)_locks.Length)];
         await gate.WaitAsync(ct);
-        JobRecord? before, after;
         try
         {
-            before = await store.GetJobAsync(id, ct);
-            if (before is null) return (null, null);
-            after = change(before);
-            if (after is null || after == before) return (before, before);
-            if (!await store.UpdateJobAsync(after, ct)) return (null, null);
-            // Published under the lock, so listeners see the changes of one job in the order they were stored.
-            if (after.Status != before.Status || after.CancelRequested != before.CancelRequested)
-                progress.Publish(id, JobEvent.Status(after.AsView(Now)));
+            for (int attempt = 1; attempt <= MaxAttempts; attempt++)
+            {
+                var before = await store.GetJobAsync(id, ct);
+                if (before is null) return (null, null);
+                var after = change(before);
+                if (after is null || after == before) return (before, before);
+                // The change is made from what was read: the store takes it only if nobody wrote in between.
+                if (!await store.UpdateJobAsync(after with { Version = before.Version }, ct)) continue;
+                after = after with { Version = before.Version + 1 };
+                // Published under the lock, so listeners see the changes of one job in the order they were stored.
+                if (after.Status != before.Status || after.CancelRequested != before.CancelRequested)
+                    progress.Publish(id, JobEvent.Status(after.AsView(Now)));
+                return (before, after);
+            }
         }
         finally
         {
             gate.Release();
         }
-        return (before, after);
+        throw new InvalidOperationException($"Job '{id}' changed under every one of {MaxAttempts} attempts to update it; try again.");
     }
 
     /// <summary>The record marked as ended now with <paramref name="status"/>.</summary>

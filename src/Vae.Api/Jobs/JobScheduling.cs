@@ -1,4 +1,5 @@
 using Microsoft.Data.Sqlite;
+using Npgsql;
 using Quartz;
 using Vae.Api.Infrastructure;
 using Vae.Api.Storage;
@@ -6,8 +7,11 @@ using Vae.Api.Storage;
 namespace Vae.Api.Jobs;
 
 /// <summary>
-/// Training jobs run on Quartz with its persistent store in the service's SQLite file, so queued
-/// and interrupted jobs survive a restart. The scheduler's thread count is Jobs:MaxConcurrentJobs.
+/// Training jobs run on Quartz with its persistent store in the service's database, so queued and
+/// interrupted jobs survive a restart. With SQLite that is the service's file; with PostgreSQL it is
+/// Quartz's clustered store in the shared database: each queued job is acquired by one node, and
+/// the jobs of a node that stops checking in are recovered by another. The scheduler's thread
+/// count (per node) is Jobs:MaxConcurrentJobs.
 /// </summary>
 public static class JobScheduling
 {
@@ -23,10 +27,15 @@ public static class JobScheduling
             .ValidateOnStart();
         // The thread count is fixed when the scheduler is built; read it as configured now.
         int concurrency = Math.Clamp((section.Get<JobsOptions>() ?? new JobsOptions()).MaxConcurrentJobs, 1, 64);
+        // So is the kind of store; a provider name that is neither is refused by the storage options at start.
+        bool clustered = StorageExtensions.ProviderOf(configuration.GetSection(StorageOptions.Section).Get<StorageOptions>() ?? new StorageOptions()) == StorageProvider.Postgres;
+        var cluster = configuration.GetSection(ClusterOptions.Section).Get<ClusterOptions>() ?? new ClusterOptions();
+        double pollSeconds = Math.Clamp(cluster.JobPollSeconds, 1, 300), checkinSeconds = Math.Clamp(cluster.CheckinSeconds, 1, 300);
 
         services.AddSingleton<JobProgress>();
         services.AddSingleton<JobRecords>();
         services.AddSingleton<JobQueue>();
+        services.AddSingleton<JobCheckpoints>();
         services.AddTransient<TrainingJob>();
 
         services.AddQuartz(q =>
@@ -34,21 +43,42 @@ public static class JobScheduling
             q.ConfigureScheduler(s =>
             {
                 s.InstanceName = "vae";
+                // The nodes of a cluster share the scheduler name and need distinct instance ids: generated per process (AUTO).
+                if (clustered) s.GenerateInstanceId = true;
+                // A node is told at once of the jobs it queues itself, not of those queued on other nodes: it asks this often.
+                if (clustered) s.IdleWaitTime = TimeSpan.FromSeconds(pollSeconds);
                 // A stopping host asks running jobs to stop after their current batch; they hand their
                 // firing back (see RecoverFiringsCancelledByShutdown) and resume from the checkpoint on the next start.
                 s.ShutdownJobInterruption = ShutdownJobInterruption.Always;
             });
             q.UsePersistentStore(store =>
             {
-                // Resolved when the scheduler is built, so the file is the one the store uses (content root and all).
-                store.UseSqlite(source => source.DataSourceFactory = sp =>
+                if (clustered)
                 {
-                    SqliteVaeStore.EnsureProvider();
-                    return SqliteFactory.Instance.CreateDataSource(sp.GetRequiredService<StorageLocation>().ConnectionString);
-                });
+                    // The same pool of connections as the records and blobs. Quartz creates its tables when they are
+                    // missing; nodes starting together are safe, the ones that lose the race find the winner's tables.
+                    store.UsePostgres(source => source.DataSourceFactory = sp => sp.GetRequiredService<NpgsqlDataSource>());
+                    // Every node checks in every few seconds; one silent for twice that is taken for dead, and the
+                    // jobs it was training (they request recovery) are run again by another node.
+                    store.UseClustering(c =>
+                    {
+                        c.CheckinInterval = TimeSpan.FromSeconds(checkinSeconds);
+                        c.CheckinMisfireThreshold = TimeSpan.FromSeconds(checkinSeconds);
+                    });
+                }
+                else
+                {
+                    // Resolved when the scheduler is built, so the file is the one the store uses (content root and all).
+                    store.UseSqlite(source => source.DataSourceFactory = sp =>
+                    {
+                        SqliteVaeStore.EnsureProvider();
+                        return SqliteFactory.Instance.CreateDataSource(sp.GetRequiredService<StorageLocation>().ConnectionString);
+                    });
+                }
                 store.ProvisionSchema();
                 store.ConfigureStore(o => o.RecoverFiringsCancelledByShutdown = true);
             });
+
             q.UseDefaultThreadPool(pool => pool.MaxConcurrency = concurrency);
         });
         // Waiting is short: interrupted jobs stop within one batch. Not waiting would leave a training

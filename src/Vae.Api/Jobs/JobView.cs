@@ -25,6 +25,7 @@ public sealed record JobProgressView(
 /// <param name="CurrentEpoch">Epochs finished so far.</param>
 /// <param name="Progress">While the job runs: the batch within the epoch, the speed and the time left.</param>
 /// <param name="CancelRequested">A cancel was asked for; a running job stops after its current batch.</param>
+/// <param name="Node">The node that trains (or trained) the job (its Cluster:NodeId); null while queued.</param>
 /// <param name="DurationSeconds">From start to finish, or to now while the job runs.</param>
 public sealed record JobView(
     string Id,
@@ -40,6 +41,7 @@ public sealed record JobView(
     string? ModelId,
     string? Error,
     bool CancelRequested,
+    string? Node,
     DateTimeOffset CreatedAt,
     DateTimeOffset? StartedAt,
     DateTimeOffset? FinishedAt,
@@ -68,7 +70,7 @@ public static class JobViewExtensions
         return new JobView(
             job.Id, job.Name, job.Status, job.Request.Dataset, job.Request.Model?.Family ?? "mlp", job.Request,
             job.Epochs.Count, total, progress, job.Epochs.Select(AsView).ToArray(),
-            job.ModelId, job.Error, job.CancelRequested, job.CreatedAt, job.StartedAt, job.FinishedAt, duration);
+            job.ModelId, job.Error, job.CancelRequested, job.Node, job.CreatedAt, job.StartedAt, job.FinishedAt, duration);
     }
 
     public static JobProgressView AsView(this JobProgressRecord p, int totalEpochs)

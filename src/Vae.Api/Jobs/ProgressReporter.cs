@@ -8,9 +8,12 @@ namespace Vae.Api.Jobs;
 /// Tells the world how a job's training goes, from the training thread: every batch to the event
 /// stream (with the speed and the time left), and to the job record every few seconds and after
 /// every epoch, so GET /api/jobs/{id} (on any node) shows the batch within the epoch too. A failed
-/// write of progress is logged and training goes on: progress is worth less than the run.
+/// write of progress is logged and training goes on: progress is worth less than the run. A write
+/// that finds a cancel requested in the record calls <paramref name="cancelRequested"/>: that is how a
+/// cancel asked of another node reaches the node that trains the job.
 /// </summary>
-public sealed class ProgressReporter(string jobId, int totalEpochs, JobRecords records, JobProgress progress, TrainingClock clock, TimeSpan interval, ILogger log)
+public sealed class ProgressReporter(
+    string jobId, int totalEpochs, JobRecords records, JobProgress progress, TrainingClock clock, TimeSpan interval, ILogger log, Action cancelRequested)
 {
     private readonly Stopwatch _sinceWrite = Stopwatch.StartNew();
     private bool _written;
@@ -47,7 +50,8 @@ public sealed class ProgressReporter(string jobId, int totalEpochs, JobRecords r
         _written = true;
         try
         {
-            records.UpdateAsync(jobId, r => r.IsFinished ? null : change(r), CancellationToken.None).GetAwaiter().GetResult();
+            var (_, stored) = records.UpdateAsync(jobId, r => r.IsFinished ? null : change(r), CancellationToken.None).GetAwaiter().GetResult();
+            if (stored is { CancelRequested: true }) cancelRequested();
         }
         catch (Exception e)
         {

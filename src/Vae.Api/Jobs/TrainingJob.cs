@@ -1,5 +1,6 @@
 using Microsoft.Extensions.Options;
 using Quartz;
+using Vae.Api.Cluster;
 using Vae.Api.Datasets;
 using Vae.Api.Infrastructure;
 using Vae.Api.Models;
@@ -12,9 +13,9 @@ using Vae.Engine.Training.Evaluation;
 namespace Vae.Api.Jobs;
 
 /// <summary>
-/// Trains one job's model (the Quartz job key is the job id), checkpointing every epoch under
-/// <c>&lt;state&gt;/checkpoints/&lt;job id&gt;</c>, then publishes the model. A firing that starts
-/// after a restart resumes from the last checkpoint. Several jobs may train at once, up to the
+/// Trains one job's model (the Quartz job key is the job id), checkpointing every epoch (see
+/// <see cref="JobCheckpoints"/>), then publishes the model. A firing that starts after a restart, on
+/// this node or another, resumes from the last checkpoint. Several jobs may train at once, up to the
 /// scheduler's thread count; nothing here lets an exception reach the host.
 /// </summary>
 public sealed class TrainingJob(
@@ -23,7 +24,8 @@ public sealed class TrainingJob(
     DatasetCatalog datasets,
     ModelStore models,
     JobProgress progress,
-    StorageLocation storage,
+    JobCheckpoints checkpoints,
+    NodeIdentity node,
     IOptions<JobsOptions> options,
     ILogger<TrainingJob> log) : IJob
 {
@@ -36,10 +38,9 @@ public sealed class TrainingJob(
             log.LogWarning("Job {JobId} is already training in this process; this firing is skipped", id);
             return;
         }
-        string checkpoints = Path.Combine(storage.CheckpointsDirectory, id);
         try
         {
-            await RunAsync(id, checkpoints, context.Recovering, cancel.Token, cancellationToken);
+            await RunAsync(id, context.Recovering, cancel.Token, cancellationToken);
         }
         finally
         {
@@ -48,7 +49,7 @@ public sealed class TrainingJob(
     }
 
     /// <summary>Trains the job to its end, whatever that is; throws only to hand an interrupted run back to the scheduler.</summary>
-    private async Task RunAsync(string id, string checkpoints, bool recovering, CancellationToken cancelRequested, CancellationToken schedulerToken)
+    private async Task RunAsync(string id, bool recovering, CancellationToken cancelRequested, CancellationToken schedulerToken)
     {
         JobRecord? job;
         try
@@ -56,7 +57,7 @@ public sealed class TrainingJob(
             (_, job) = await records.UpdateAsync(id, r =>
                 r.IsFinished ? null
                 : r.CancelRequested ? records.Finish(r, JobStatus.Cancelled)
-                : r with { Status = JobStatus.Running, StartedAt = r.StartedAt ?? records.Now }, CancellationToken.None);
+                : r with { Status = JobStatus.Running, StartedAt = r.StartedAt ?? records.Now, Node = node.Id }, CancellationToken.None);
         }
         catch (Exception e)
         {
@@ -67,7 +68,7 @@ public sealed class TrainingJob(
         if (job is null || job.IsFinished)
         {
             if (job is null) log.LogWarning("Job {JobId} has no record; nothing to train", id);
-            DeleteCheckpoints(id, checkpoints);
+            await checkpoints.DeleteAsync(id);
             return;
         }
 
@@ -85,7 +86,7 @@ public sealed class TrainingJob(
         }
         if (plan is null)
         {
-            await EndAsync(id, checkpoints, JobStatus.Failed,
+            await EndAsync(id, JobStatus.Failed,
                 "The job's settings are no longer accepted: " + string.Join(" ", problems.Select(p => $"{p.Field} {p.Message}")));
             return;
         }
@@ -93,14 +94,14 @@ public sealed class TrainingJob(
         using var stop = CancellationTokenSource.CreateLinkedTokenSource(cancelRequested, schedulerToken);
         try
         {
-            await TrainAsync(job, plan, checkpoints, recovering, stop.Token);
+            await TrainAsync(job, plan, recovering, stop.Token);
         }
         catch (OperationCanceledException) when (stop.IsCancellationRequested)
         {
             var current = await records.GetAsync(id, CancellationToken.None);
             if (cancelRequested.IsCancellationRequested || current is null || current.CancelRequested)
             {
-                await EndAsync(id, checkpoints, JobStatus.Cancelled, null);
+                await EndAsync(id, JobStatus.Cancelled, null);
                 log.LogInformation("Job {JobId} cancelled after {Epochs} epochs", id, current?.Epochs.Count ?? 0);
                 return;
             }
@@ -111,31 +112,34 @@ public sealed class TrainingJob(
         }
         catch (TrainingDivergedException e)
         {
-            await EndAsync(id, checkpoints, JobStatus.Failed, $"Training diverged: {e.Message}");
+            await EndAsync(id, JobStatus.Failed, $"Training diverged: {e.Message}");
         }
         catch (DatasetUnavailableException e)
         {
-            await EndAsync(id, checkpoints, JobStatus.Failed, e.Message);
+            await EndAsync(id, JobStatus.Failed, e.Message);
         }
         catch (Exception e)
         {
             log.LogError(e, "Job {JobId} failed", id);
-            await EndAsync(id, checkpoints, JobStatus.Failed, $"Training stopped by an unexpected error ({e.GetType().Name}): {e.Message}");
+            await EndAsync(id, JobStatus.Failed, $"Training stopped by an unexpected error ({e.GetType().Name}): {e.Message}");
         }
     }
 
-    private async Task TrainAsync(JobRecord job, TrainingPlan plan, string checkpoints, bool recovering, CancellationToken ct)
+    private async Task TrainAsync(JobRecord job, TrainingPlan plan, bool recovering, CancellationToken ct)
     {
         string id = job.Id;
         var data = await datasets.OpenAsync(plan.Dataset.Id, ct);
+        await checkpoints.RestoreAsync(id, ct);
+        string folder = checkpoints.FolderOf(id);
         var train = data.Train.Take(plan.MaxTrainImages);
         var test = data.Test.Take(plan.MaxTestImages);
         var model = ModelRegistry.Create(plan.Model, plan.Training.Seed);
-        var trainer = new Trainer(model, plan.Training with { Threads = options.Value.TrainingThreads, CheckpointDirectory = checkpoints });
+        var trainer = new Trainer(model, plan.Training with { Threads = options.Value.TrainingThreads, CheckpointDirectory = folder });
         int epochs = plan.Training.Epochs;
         int evaluationImages = plan.Evaluation is { } e ? Math.Min(e.MaxImages ?? test.Count, test.Count) : 0;
         var clock = new TrainingClock(epochs, train.Count, test.Count, plan.Training.BatchSize, evaluationImages, plan.Evaluation?.ImportanceSamples ?? 0);
-        var reporter = new ProgressReporter(id, epochs, records, progress, clock, TimeSpan.FromSeconds(options.Value.ProgressIntervalSeconds), log);
+        var reporter = new ProgressReporter(id, epochs, records, progress, clock, TimeSpan.FromSeconds(options.Value.ProgressIntervalSeconds), log,
+            cancelRequested: () => queue.CancelRunning(id));
         var testTimer = System.Diagnostics.Stopwatch.StartNew();
         trainer.BatchCompleted = b =>
         {
@@ -147,11 +151,12 @@ public sealed class TrainingJob(
         {
             clock.TestDone(testTimer.Elapsed.TotalSeconds);
             // On the training thread, after the checkpoint: the record never claims an epoch the checkpoint lacks.
+            checkpoints.Saved(id);
             var history = trainer.History.ToArray();
             reporter.Epoch(m, history);
         };
 
-        if (TrainingCheckpoint.Exists(checkpoints))
+        if (TrainingCheckpoint.Exists(folder))
             log.LogInformation("Job {JobId} resumes from its checkpoint{Recovery}", id, recovering ? " after a restart" : "");
         else
             log.LogInformation("Job {JobId} training: {Family} on {Dataset}, {Epochs} epochs on {Train} images", id, plan.Model.Family, plan.Dataset.Id, epochs, train.Count);
@@ -172,14 +177,14 @@ public sealed class TrainingJob(
         var details = new ModelDetails(plan.Dataset.ClassNames, evaluation?.AsRecord(), history.Sum(h => h.Seconds));
         var published = await models.PublishAsync(model, job.Name, plan.Dataset.Id, id, history, details, CancellationToken.None);
         // Before the record says "succeeded": whoever sees the end sees no leftovers.
-        DeleteCheckpoints(id, checkpoints);
+        await checkpoints.DeleteAsync(id);
         await records.UpdateAsync(id, r => records.Finish(r, JobStatus.Succeeded) with { Epochs = [.. history], ModelId = published.Id, Progress = null }, CancellationToken.None);
         log.LogInformation("Job {JobId} succeeded: model {ModelId}, test loss {Loss:F2}", id, published.Id, history.Count > 0 ? history[^1].Test.Loss : double.NaN);
     }
 
-    private async Task EndAsync(string id, string checkpoints, JobStatus status, string? error)
+    private async Task EndAsync(string id, JobStatus status, string? error)
     {
-        DeleteCheckpoints(id, checkpoints);
+        await checkpoints.DeleteAsync(id);
         try
         {
             await records.UpdateAsync(id, r => r.IsFinished ? null : records.Finish(r, status, error), CancellationToken.None);
@@ -188,18 +193,6 @@ public sealed class TrainingJob(
         catch (Exception e)
         {
             log.LogError(e, "Job {JobId} ended as {Status} but the record could not be updated", id, status);
-        }
-    }
-
-    private void DeleteCheckpoints(string id, string folder)
-    {
-        try
-        {
-            if (Directory.Exists(folder)) Directory.Delete(folder, recursive: true);
-        }
-        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
-        {
-            log.LogWarning(e, "Job {JobId}: checkpoint folder {Folder} could not be removed", id, folder);
         }
     }
 }

@@ -2,7 +2,6 @@ using System.Collections.Concurrent;
 using Microsoft.Extensions.Options;
 using Vae.Api.Infrastructure;
 using Vae.Api.Storage;
-using Vae.Engine.Checkpoints;
 using Vae.Engine.Models;
 
 namespace Vae.Api.Models;
@@ -132,14 +131,13 @@ public sealed class ModelCache
 
     private AutoencoderModel Load(string id)
     {
-        string path = _store.PathOf(id);
         try
         {
-            var loaded = ModelCheckpoint.Load(path);
+            var loaded = _store.Load(id);
             // Serving reads the model: batch norm must use its running statistics, not each request's
             // batch (which would make an image's code depend on its batch, and write to shared buffers).
             loaded.Model.Eval();
-            _log.LogInformation("Loaded model {ModelId} ({Parameters} parameters) from {Path}", id, loaded.Model.ParameterCount(), path);
+            _log.LogInformation("Loaded model {ModelId} ({Parameters} parameters)", id, loaded.Model.ParameterCount());
             return loaded.Model;
         }
         catch (Exception e) when (e is FileNotFoundException or DirectoryNotFoundException)

@@ -32,13 +32,14 @@ internal static class ModelRecordsApi
         return deleted ? TypedResults.NoContent() : ModelServices.NotFound(id);
     }
 
-    public static async Task<Results<PhysicalFileHttpResult, ProblemHttpResult>> WeightsAsync(
+    public static async Task<Results<FileStreamHttpResult, ProblemHttpResult>> WeightsAsync(
         string id, ModelStore store, [AsParameters] ModelServices models, CancellationToken ct)
     {
         if (await models.Cache.ResolveAsync(id, ct) is not { } record) return await models.MissingAsync(id, ct);
-        string path = store.PathOf(record.Id);
-        if (!File.Exists(path)) return Problems.NotFound($"The weights of model '{record.Id}' are gone; it was probably deleted just now.");
-        return TypedResults.PhysicalFile(path, "application/octet-stream", record.Id + ".safetensors",
+        // A file (seekable: ranges work) or a database row streamed as it arrives; the result disposes it.
+        var weights = await store.OpenWeightsAsync(record.Id, ct);
+        if (weights is null) return Problems.NotFound($"The weights of model '{record.Id}' are gone; it was probably deleted just now.");
+        return TypedResults.File(weights, "application/octet-stream", record.Id + ".safetensors",
             entityTag: new EntityTagHeaderValue($"\"{record.Id}\""), enableRangeProcessing: true);
     }
 }

@@ -1,5 +1,3 @@
-using Microsoft.Extensions.Options;
-using Vae.Api.Infrastructure;
 using Vae.Api.Storage;
 using Vae.Engine.Checkpoints;
 using Vae.Engine.Models;
@@ -8,15 +6,19 @@ using Vae.Engine.Training;
 namespace Vae.Api.Models;
 
 /// <summary>
-/// Trained models: the safetensors file under the model folder and the record in the store.
-/// A file is complete before its record exists (written to a temporary name, then renamed), so a
-/// listed model can always be loaded; deleting removes the record first, then the file.
+/// Trained models: the safetensors blob models/&lt;id&gt;.safetensors (a file under the state folder, or
+/// a row in PostgreSQL) and the record in the store. The blob is complete before its record exists
+/// (written whole, then made visible at once), so a listed model can always be loaded; deleting
+/// removes the record first, then the blob.
 /// </summary>
-public sealed class ModelStore(IVaeStore store, IOptions<StorageOptions> options, IHostEnvironment env, TimeProvider clock)
+public sealed class ModelStore(IVaeStore store, IBlobStore blobs, TimeProvider clock)
 {
-    public string Folder { get; } = Path.Combine(Path.GetFullPath(options.Value.Directory, env.ContentRootPath), "models");
+    public static string KeyOf(string id) => $"models/{id}.safetensors";
 
-    public string PathOf(string id) => Path.Combine(Folder, id + ".safetensors");
+    /// <summary>The model's file, where the blob store keeps files (the embedded default).</summary>
+    /// <exception cref="InvalidOperationException">The blobs are in a database, not in files.</exception>
+    public string PathOf(string id) => blobs.LocalPathOf(KeyOf(id))
+        ?? throw new InvalidOperationException("Model weights are kept in the database (Storage:Provider postgres), not in files.");
 
     /// <summary>Raised with the model's id after a model is published or deleted, so caches drop what they remember.</summary>
     public event Action<string>? Changed;
@@ -24,13 +26,12 @@ public sealed class ModelStore(IVaeStore store, IOptions<StorageOptions> options
     public async Task<ModelRecord> PublishAsync(
         AutoencoderModel model, string? name, string dataset, string? jobId, IReadOnlyList<EpochMetrics> metrics, ModelDetails? details, CancellationToken ct)
     {
-        Directory.CreateDirectory(Folder);
         string id = NewId();
         var extra = new Dictionary<string, string> { ["dataset"] = dataset };
         if (name is not null) extra["name"] = name;
         if (jobId is not null) extra["job"] = jobId;
         if (details?.ClassNames is { } classes) extra["classNames"] = System.Text.Json.JsonSerializer.Serialize(classes);
-        ModelCheckpoint.Save(PathOf(id), model, metrics, extra);
+        await blobs.PutAsync(KeyOf(id), (stream, _) => { ModelCheckpoint.Save(stream, model, metrics, extra); return Task.CompletedTask; }, ct);
         var record = new ModelRecord
         {
             Id = id, Name = name, Dataset = dataset, Config = model.Config, Metrics = metrics, JobId = jobId, CreatedAt = clock.GetUtcNow(),
@@ -42,6 +43,17 @@ public sealed class ModelStore(IVaeStore store, IOptions<StorageOptions> options
     }
 
     public Task<ModelRecord?> GetAsync(string id, CancellationToken ct) => store.GetModelAsync(id, ct);
+
+    /// <summary>Builds the model from its stored weights.</summary>
+    /// <exception cref="FileNotFoundException">The weights are gone (the model was deleted meanwhile).</exception>
+    public LoadedModel Load(string id)
+    {
+        using var stream = blobs.OpenRead(KeyOf(id)) ?? throw new FileNotFoundException($"Model '{id}' has no stored weights.", KeyOf(id));
+        return ModelCheckpoint.Load(stream, KeyOf(id));
+    }
+
+    /// <summary>The stored weights as a safetensors byte stream; null when they are gone. The caller disposes it.</summary>
+    public Task<Stream?> OpenWeightsAsync(string id, CancellationToken ct) => blobs.OpenReadAsync(KeyOf(id), ct);
 
     public Task<IReadOnlyList<ModelRecord>> ListAsync(CancellationToken ct) => store.ListModelsAsync(ct);
 
@@ -64,7 +76,8 @@ public sealed class ModelStore(IVaeStore store, IOptions<StorageOptions> options
     {
         if (!await store.DeleteModelAsync(id, ct)) return false;
         Changed?.Invoke(id);
-        try { File.Delete(PathOf(id)); } catch (IOException) { /* a reader holds it; the record is gone, the file is orphaned harmlessly */ }
+        // A blob left behind by a failure here is orphaned harmlessly: nothing names it any more.
+        await blobs.DeleteAsync(KeyOf(id), CancellationToken.None);
         return true;
     }
 

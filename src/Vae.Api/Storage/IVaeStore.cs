@@ -2,7 +2,7 @@ namespace Vae.Api.Storage;
 
 /// <summary>
 /// The service's own state: job and model records. Quartz keeps its scheduling tables beside
-/// them in the same database; model weights live in files (see the model store).
+/// them in the same database; model weights and checkpoints are blobs (see <see cref="IBlobStore"/>).
 /// Implementations: SQLite (default); PostgreSQL for several nodes.
 /// </summary>
 public interface IVaeStore
@@ -13,10 +13,19 @@ public interface IVaeStore
     Task PingAsync(CancellationToken ct);
 
     Task InsertJobAsync(JobRecord job, CancellationToken ct);
+    /// <summary>
+    /// Stores the job only when there is no job and no model at all (a first start); false otherwise.
+    /// Atomic: of several nodes starting together on an empty database, one stores its job.
+    /// </summary>
+    Task<bool> InsertFirstJobAsync(JobRecord job, CancellationToken ct);
     Task<JobRecord?> GetJobAsync(string id, CancellationToken ct);
     /// <summary>Newest first.</summary>
     Task<IReadOnlyList<JobRecord>> ListJobsAsync(int limit, CancellationToken ct);
-    /// <summary>Replaces the stored record with the same id; false when it does not exist.</summary>
+    /// <summary>
+    /// Replaces the stored record with the same id when its version is still <see cref="JobRecord.Version"/>,
+    /// and bumps the stored version; false when there is no such record or another update came first
+    /// (read the record again and redo the change).
+    /// </summary>
     Task<bool> UpdateJobAsync(JobRecord job, CancellationToken ct);
 
     Task InsertModelAsync(ModelRecord model, CancellationToken ct);

@@ -26,6 +26,14 @@ public sealed record JobRecord
     public string? ModelId { get; init; }
     public string? Error { get; init; }
     public bool CancelRequested { get; init; }
+    /// <summary>The node that trains (or trained) the job: its Cluster:NodeId; null while queued.</summary>
+    public string? Node { get; init; }
+    /// <summary>
+    /// Bumped by the store on every update. An update carries the version it was made from and is
+    /// refused when the stored one has moved on, so a change made from a stale read (a late progress
+    /// write racing a cancel, on this node or another) is never stored over a newer one.
+    /// </summary>
+    public long Version { get; init; } = 1;
 
     public bool IsFinished => Status is JobStatus.Succeeded or JobStatus.Failed or JobStatus.Cancelled;
 }
@@ -43,7 +51,7 @@ public sealed record JobProgressRecord(
     double? SecondsLeft,
     DateTimeOffset UpdatedAt);
 
-/// <summary>A trained model as stored: its file lives in the model folder under <see cref="Id"/>.</summary>
+/// <summary>A trained model as stored: its weights are the blob models/&lt;<see cref="Id"/>&gt;.safetensors.</summary>
 public sealed record ModelRecord
 {
     public required string Id { get; init; }

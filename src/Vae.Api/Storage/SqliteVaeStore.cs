@@ -1,6 +1,4 @@
 using System.Globalization;
-using System.Text.Json;
-using System.Text.Json.Serialization;
 using Microsoft.Data.Sqlite;
 using Vae.Engine.Models;
 using Vae.Engine.Training;
@@ -45,16 +43,11 @@ public sealed partial class SqliteVaeStore : IVaeStore
         DefaultTimeout = 30,
     }.ToString();
 
-    // Metrics can hold a non-finite value (a diverging test loss); the store keeps it rather than failing the write.
-    internal static readonly JsonSerializerOptions Json = new()
-    {
-        PropertyNamingPolicy = JsonNamingPolicy.CamelCase,
-        PropertyNameCaseInsensitive = true,
-        NumberHandling = JsonNumberHandling.AllowNamedFloatingPointLiterals,
-        Converters = { new JsonStringEnumConverter(JsonNamingPolicy.CamelCase), new ModelConfigConverter() },
-    };
+    // The record format every store shares, under the names this class's other part uses.
+    private static System.Text.Json.JsonSerializerOptions Json => RecordFormat.Json;
+    private static T Deserialize<T>(string json, string column, string id) where T : class => RecordFormat.Deserialize<T>(json, column, id);
 
-    private const string JobColumns = "id, name, status, dataset, request, epochs, model_id, error, cancel_requested, created_at, started_at, finished_at, progress";
+    private const string JobColumns = "id, name, status, dataset, request, epochs, model_id, error, cancel_requested, created_at, started_at, finished_at, progress, node, version";
     private const string ModelColumns = "id, name, dataset, config, metrics, job_id, created_at, details";
 
     public async Task InitializeAsync(CancellationToken ct)
@@ -90,17 +83,20 @@ public sealed partial class SqliteVaeStore : IVaeStore
             CREATE INDEX IF NOT EXISTS vae_models_by_created ON vae_models (created_at);
             """, ct);
         // Columns added after the first release: a database made by it gains them here.
-        await AddColumnAsync(connection, "vae_jobs", "progress", ct);
-        await AddColumnAsync(connection, "vae_models", "details", ct);
+        await AddColumnAsync(connection, "vae_jobs", "progress", "TEXT NULL", ct);
+        await AddColumnAsync(connection, "vae_models", "details", "TEXT NULL", ct);
+        await AddColumnAsync(connection, "vae_jobs", "node", "TEXT NULL", ct);
+        // Bumped by every update; an update names the version it read and loses when another came first.
+        await AddColumnAsync(connection, "vae_jobs", "version", "INTEGER NOT NULL DEFAULT 1", ct);
         await CreateSweepTableAsync(connection, ct);
     }
 
-    private static async Task AddColumnAsync(SqliteConnection connection, string table, string column, CancellationToken ct)
+    private static async Task AddColumnAsync(SqliteConnection connection, string table, string column, string type, CancellationToken ct)
     {
         await using var command = connection.CreateCommand();
         command.CommandText = $"SELECT count(*) FROM pragma_table_info('{table}') WHERE name = '{column}';";
         if (Convert.ToInt64(await command.ExecuteScalarAsync(ct), CultureInfo.InvariantCulture) == 0)
-            await ExecuteAsync(connection, $"ALTER TABLE {table} ADD COLUMN {column} TEXT NULL;", ct);
+            await ExecuteAsync(connection, $"ALTER TABLE {table} ADD COLUMN {column} {type};", ct);
     }
 
     public async Task PingAsync(CancellationToken ct)
@@ -115,9 +111,23 @@ public sealed partial class SqliteVaeStore : IVaeStore
     {
         await using var connection = await OpenAsync(ct);
         await using var command = connection.CreateCommand();
-        command.CommandText = $"INSERT INTO vae_jobs ({JobColumns}) VALUES ($id, $name, $status, $dataset, $request, $epochs, $model_id, $error, $cancel_requested, $created_at, $started_at, $finished_at, $progress);";
+        command.CommandText = $"INSERT INTO vae_jobs ({JobColumns}) VALUES ($id, $name, $status, $dataset, $request, $epochs, $model_id, $error, $cancel_requested, $created_at, $started_at, $finished_at, $progress, $node, $version);";
         BindJob(command, job);
         await command.ExecuteNonQueryAsync(ct);
+    }
+
+    public async Task<bool> InsertFirstJobAsync(JobRecord job, CancellationToken ct)
+    {
+        await using var connection = await OpenAsync(ct);
+        await using var command = connection.CreateCommand();
+        // One statement, so the check and the insert share SQLite's write lock.
+        command.CommandText = $"""
+            INSERT INTO vae_jobs ({JobColumns})
+            SELECT $id, $name, $status, $dataset, $request, $epochs, $model_id, $error, $cancel_requested, $created_at, $started_at, $finished_at, $progress, $node, $version
+            WHERE NOT EXISTS (SELECT 1 FROM vae_jobs) AND NOT EXISTS (SELECT 1 FROM vae_models);
+            """;
+        BindJob(command, job);
+        return await command.ExecuteNonQueryAsync(ct) == 1;
     }
 
     public async Task<JobRecord?> GetJobAsync(string id, CancellationToken ct)
@@ -150,8 +160,9 @@ public sealed partial class SqliteVaeStore : IVaeStore
         command.CommandText = """
             UPDATE vae_jobs SET name = $name, status = $status, dataset = $dataset, request = $request, epochs = $epochs,
                 model_id = $model_id, error = $error, cancel_requested = $cancel_requested,
-                created_at = $created_at, started_at = $started_at, finished_at = $finished_at, progress = $progress
-            WHERE id = $id;
+                created_at = $created_at, started_at = $started_at, finished_at = $finished_at, progress = $progress,
+                node = $node, version = version + 1
+            WHERE id = $id AND version = $version;
             """;
         BindJob(command, job);
         return await command.ExecuteNonQueryAsync(ct) == 1;
@@ -166,10 +177,10 @@ public sealed partial class SqliteVaeStore : IVaeStore
         command.Parameters.AddWithValue("$name", (object?)model.Name ?? DBNull.Value);
         command.Parameters.AddWithValue("$dataset", model.Dataset);
         command.Parameters.AddWithValue("$config", model.Config.ToJson());
-        command.Parameters.AddWithValue("$metrics", JsonSerializer.Serialize(model.Metrics, Json));
+        command.Parameters.AddWithValue("$metrics", RecordFormat.Serialize(model.Metrics));
         command.Parameters.AddWithValue("$job_id", (object?)model.JobId ?? DBNull.Value);
         command.Parameters.AddWithValue("$created_at", FormatTime(model.CreatedAt));
-        command.Parameters.AddWithValue("$details", JsonSerializer.Serialize(new StoredModelDetails(model.ClassNames, model.Evaluation, model.TrainingSeconds), Json));
+        command.Parameters.AddWithValue("$details", RecordFormat.DetailsOf(model));
         await command.ExecuteNonQueryAsync(ct);
     }
 
@@ -232,17 +243,19 @@ public sealed partial class SqliteVaeStore : IVaeStore
         var p = command.Parameters;
         p.AddWithValue("$id", job.Id);
         p.AddWithValue("$name", (object?)job.Name ?? DBNull.Value);
-        p.AddWithValue("$status", StatusText(job.Status));
+        p.AddWithValue("$status", RecordFormat.StatusText(job.Status));
         p.AddWithValue("$dataset", job.Request.Dataset ?? "");
-        p.AddWithValue("$request", StoredRequests.Write(job.Request, Json));
-        p.AddWithValue("$epochs", JsonSerializer.Serialize(job.Epochs, Json));
+        p.AddWithValue("$request", StoredRequests.Write(job.Request, RecordFormat.Json));
+        p.AddWithValue("$epochs", RecordFormat.Serialize(job.Epochs));
         p.AddWithValue("$model_id", (object?)job.ModelId ?? DBNull.Value);
         p.AddWithValue("$error", (object?)job.Error ?? DBNull.Value);
         p.AddWithValue("$cancel_requested", job.CancelRequested ? 1 : 0);
         p.AddWithValue("$created_at", FormatTime(job.CreatedAt));
         p.AddWithValue("$started_at", job.StartedAt is { } s ? FormatTime(s) : DBNull.Value);
         p.AddWithValue("$finished_at", job.FinishedAt is { } f ? FormatTime(f) : DBNull.Value);
-        p.AddWithValue("$progress", job.Progress is { } progress ? JsonSerializer.Serialize(progress, Json) : DBNull.Value);
+        p.AddWithValue("$progress", job.Progress is { } progress ? RecordFormat.Serialize(progress) : DBNull.Value);
+        p.AddWithValue("$node", (object?)job.Node ?? DBNull.Value);
+        p.AddWithValue("$version", job.Version);
     }
 
     private static JobRecord ReadJob(SqliteDataReader r)
@@ -252,16 +265,18 @@ public sealed partial class SqliteVaeStore : IVaeStore
         {
             Id = id,
             Name = r.IsDBNull(1) ? null : r.GetString(1),
-            Status = ParseStatus(r.GetString(2), id),
-            Request = ReadRequest(r.GetString(4), id),
-            Epochs = Deserialize<List<EpochMetrics>>(r.GetString(5), "epochs", id),
+            Status = RecordFormat.ParseStatus(r.GetString(2), id),
+            Request = RecordFormat.ReadRequest(r.GetString(4), id),
+            Epochs = RecordFormat.Deserialize<List<EpochMetrics>>(r.GetString(5), "epochs", id),
             ModelId = r.IsDBNull(6) ? null : r.GetString(6),
             Error = r.IsDBNull(7) ? null : r.GetString(7),
             CancelRequested = r.GetInt64(8) != 0,
             CreatedAt = ParseTime(r.GetString(9)),
             StartedAt = r.IsDBNull(10) ? null : ParseTime(r.GetString(10)),
             FinishedAt = r.IsDBNull(11) ? null : ParseTime(r.GetString(11)),
-            Progress = r.IsDBNull(12) ? null : Deserialize<JobProgressRecord>(r.GetString(12), "progress", id),
+            Progress = r.IsDBNull(12) ? null : RecordFormat.Deserialize<JobProgressRecord>(r.GetString(12), "progress", id),
+            Node = r.IsDBNull(13) ? null : r.GetString(13),
+            Version = r.GetInt64(14),
         };
     }
 
@@ -273,74 +288,13 @@ public sealed partial class SqliteVaeStore : IVaeStore
             Id = id,
             Name = r.IsDBNull(1) ? null : r.GetString(1),
             Dataset = r.GetString(2),
-            Config = ReadConfig(r.GetString(3), id),
-            Metrics = Deserialize<List<EpochMetrics>>(r.GetString(4), "metrics", id),
+            Config = RecordFormat.ReadConfig(r.GetString(3), id),
+            Metrics = RecordFormat.Deserialize<List<EpochMetrics>>(r.GetString(4), "metrics", id),
             JobId = r.IsDBNull(5) ? null : r.GetString(5),
             CreatedAt = ParseTime(r.GetString(6)),
         };
-        if (r.IsDBNull(7)) return record;
-        var details = Deserialize<StoredModelDetails>(r.GetString(7), "details", id);
-        return record with { ClassNames = details.ClassNames, Evaluation = details.Evaluation, TrainingSeconds = details.TrainingSeconds };
+        return r.IsDBNull(7) ? record : RecordFormat.WithDetails(record, r.GetString(7));
     }
-
-    private static TrainingRequest ReadRequest(string json, string id)
-    {
-        try
-        {
-            return StoredRequests.Read(json, Json);
-        }
-        catch (JsonException e)
-        {
-            throw new InvalidDataException($"Job '{id}' has an unreadable request: {e.Message}", e);
-        }
-    }
-
-    private static ModelConfig ReadConfig(string json, string id)
-    {
-        try
-        {
-            return ModelConfig.FromJson(json);
-        }
-        catch (JsonException e)
-        {
-            throw new InvalidDataException($"Model '{id}' has an unreadable configuration: {e.Message}", e);
-        }
-    }
-
-    /// <summary>The parts of a model record that are read and written whole.</summary>
-    private sealed record StoredModelDetails(IReadOnlyList<string>? ClassNames, EvaluationRecord? Evaluation, double? TrainingSeconds);
-
-    private static T Deserialize<T>(string json, string column, string id) where T : class
-    {
-        try
-        {
-            return JsonSerializer.Deserialize<T>(json, Json) ?? throw new InvalidDataException($"Record '{id}' has an empty '{column}' column.");
-        }
-        catch (JsonException e)
-        {
-            throw new InvalidDataException($"Record '{id}' has an unreadable '{column}' column: {e.Message}", e);
-        }
-    }
-
-    private static string StatusText(JobStatus status) => status switch
-    {
-        JobStatus.Queued => "queued",
-        JobStatus.Running => "running",
-        JobStatus.Succeeded => "succeeded",
-        JobStatus.Failed => "failed",
-        JobStatus.Cancelled => "cancelled",
-        _ => throw new ArgumentOutOfRangeException(nameof(status), status, null),
-    };
-
-    private static JobStatus ParseStatus(string text, string id) => text switch
-    {
-        "queued" => JobStatus.Queued,
-        "running" => JobStatus.Running,
-        "succeeded" => JobStatus.Succeeded,
-        "failed" => JobStatus.Failed,
-        "cancelled" => JobStatus.Cancelled,
-        _ => throw new InvalidDataException($"Job '{id}' has the unknown status '{text}'."),
-    };
 
     // UTC with a fixed width, so text order is time order and ORDER BY created_at needs no parsing.
     private static string FormatTime(DateTimeOffset t) => t.ToUniversalTime().ToString("yyyy-MM-dd'T'HH:mm:ss.fffffff'Z'", CultureInfo.InvariantCulture);

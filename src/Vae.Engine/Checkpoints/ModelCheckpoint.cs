@@ -28,8 +28,15 @@ public static class ModelCheckpoint
         SafeTensors.Write(path, Entries(model), metadata);
     }
 
+    /// <summary>Writes the same bytes as <see cref="Save(string, AutoencoderModel, IReadOnlyList{EpochMetrics}?, IReadOnlyDictionary{string, string}?)"/> to a stream, for stores that are not folders.</summary>
+    public static void Save(Stream stream, AutoencoderModel model, IReadOnlyList<EpochMetrics>? metrics = null, IReadOnlyDictionary<string, string>? extraMetadata = null)
+        => SafeTensors.Write(stream, Entries(model), BuildMetadata(model, metrics, extraMetadata));
+
     /// <summary>Rebuilds the model a file describes and loads its weights; damaged files give an error naming the problem.</summary>
     public static LoadedModel Load(string path, IBackend? backend = null) => FromFile(SafeTensors.Read(path), path, backend);
+
+    /// <summary>As <see cref="Load(string, IBackend?)"/>, from a stream read to its end; <paramref name="source"/> names it in errors.</summary>
+    public static LoadedModel Load(Stream stream, string source, IBackend? backend = null) => FromFile(SafeTensors.Read(stream, source), source, backend);
 
     internal static LoadedModel FromFile(SafeTensorsFile file, string source, IBackend? backend)
     {

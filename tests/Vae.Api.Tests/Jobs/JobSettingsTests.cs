@@ -1,6 +1,7 @@
 using Microsoft.AspNetCore.Builder;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
+using Vae.Api.Cluster;
 using Vae.Api.Datasets;
 using Vae.Api.Infrastructure;
 using Vae.Api.Models;
@@ -87,12 +88,37 @@ public sealed class JobSettingsTests(ITestOutputHelper output)
     }
 
     [Fact]
-    public void The_postgres_provider_stops_the_start_with_a_message_saying_it_is_not_available_yet()
+    public void The_postgres_provider_without_a_connection_string_stops_the_start_naming_the_setting()
     {
         var e = StartFails(new Dictionary<string, string?> { ["Storage:Provider"] = "postgres" });
 
-        Assert.Contains("postgres", e.Message);
-        Assert.Contains("not support", e.Message);
+        Assert.Contains("Storage:ConnectionString", e.Message);
+        Assert.Contains("postgres-dev.sh", e.Message);
+    }
+
+    [Fact]
+    public void An_unknown_storage_provider_stops_the_start_naming_the_ones_there_are()
+    {
+        var e = StartFails(new Dictionary<string, string?> { ["Storage:Provider"] = "mysql" });
+
+        Assert.Contains("Storage:Provider", e.Message);
+        Assert.Contains("'sqlite'", e.Message);
+        Assert.Contains("'postgres'", e.Message);
+    }
+
+    [Fact]
+    public void An_unreachable_postgres_database_stops_the_start_saying_where_it_looked()
+    {
+        // Port 1 on loopback: nothing listens there, so the connection is refused at once.
+        var e = StartFails<InvalidOperationException>(new Dictionary<string, string?>
+        {
+            ["Storage:Provider"] = "postgres",
+            ["Storage:ConnectionString"] = "Host=127.0.0.1;Port=1;Database=nowhere;Username=vae;Password=secret;Timeout=3",
+        });
+
+        Assert.Contains("'nowhere' on 127.0.0.1:1", e.Message);
+        Assert.Contains("Storage:ConnectionString", e.Message);
+        Assert.DoesNotContain("secret", e.Message);
     }
 
     [Fact]
@@ -108,7 +134,9 @@ public sealed class JobSettingsTests(ITestOutputHelper output)
     /// A plain host, because the test server's deferred start can race its own disposal when the
     /// app fails to start and then report that instead of the app's error.
     /// </summary>
-    private static OptionsValidationException StartFails(Dictionary<string, string?> settings)
+    private static OptionsValidationException StartFails(Dictionary<string, string?> settings) => StartFails<OptionsValidationException>(settings);
+
+    private static TException StartFails<TException>(Dictionary<string, string?> settings) where TException : Exception
     {
         var state = Directory.CreateTempSubdirectory("vae-settings-").FullName;
         try
@@ -116,12 +144,13 @@ public sealed class JobSettingsTests(ITestOutputHelper output)
             var builder = WebApplication.CreateBuilder();
             builder.Configuration.AddInMemoryCollection(new Dictionary<string, string?>(settings) { ["Storage:Directory"] = state });
             builder.Services.AddVaeStorage(builder.Configuration);
+            builder.Services.AddCluster(builder.Configuration);
             builder.Services.AddDatasets(builder.Configuration);
             builder.Services.AddModels(builder.Configuration);
             builder.Services.AddJobs(builder.Configuration);
             builder.Services.AddErrorHandling(builder.Configuration);
             using var app = builder.Build();
-            return Assert.Throws<OptionsValidationException>(() => app.StartAsync().GetAwaiter().GetResult());
+            return Assert.Throws<TException>(() => app.StartAsync().GetAwaiter().GetResult());
         }
         finally
         {

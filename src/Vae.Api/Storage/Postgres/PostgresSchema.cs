@@ -1,0 +1,116 @@
+using Npgsql;
+
+namespace Vae.Api.Storage.Postgres;
+
+/// <summary>
+/// The service's tables in PostgreSQL, as numbered migrations applied in order on start. Every node
+/// runs this when it starts; the first to take the advisory lock applies what is missing, the others
+/// wait for it and then find nothing to do, so nodes starting together never race on a CREATE.
+/// Quartz's own tables (qrtz_*) are provisioned by Quartz beside these.
+/// </summary>
+public static class PostgresSchema
+{
+    /// <summary>Key of the transaction-scoped advisory lock that serialises migrations ("vae_schema" in ASCII, as a number).</summary>
+    public const long MigrationLock = 0x7661655F736368;
+
+    /// <summary>Key of the advisory lock under which a node stores the first job of an empty database ("vaefirst" in ASCII).</summary>
+    public const long FirstJobLock = 0x7661656669727374;
+
+    /// <summary>
+    /// Each entry runs once, in its own place in the order; entries are never edited once released,
+    /// only added. Timestamps are timestamptz (microseconds). JSON parts are json, not jsonb: they are
+    /// read and written whole and never queried into, and json keeps them as written (a sweep's base
+    /// request keeps the client's order of fields), like the SQLite store's text columns.
+    /// </summary>
+    private static readonly string[] Migrations =
+    [
+        """
+        CREATE TABLE vae_jobs (
+            id               text        NOT NULL PRIMARY KEY,
+            seq              bigint      GENERATED ALWAYS AS IDENTITY,
+            name             text        NULL,
+            status           text        NOT NULL,
+            dataset          text        NOT NULL,
+            request          json        NOT NULL,
+            epochs           json        NOT NULL,
+            progress         json        NULL,
+            model_id         text        NULL,
+            error            text        NULL,
+            cancel_requested boolean     NOT NULL DEFAULT false,
+            node             text        NULL,
+            version          bigint      NOT NULL DEFAULT 1,
+            created_at       timestamptz NOT NULL,
+            started_at       timestamptz NULL,
+            finished_at      timestamptz NULL
+        );
+        CREATE INDEX vae_jobs_by_created ON vae_jobs (created_at DESC, seq DESC);
+        CREATE TABLE vae_models (
+            id         text        NOT NULL PRIMARY KEY,
+            seq        bigint      GENERATED ALWAYS AS IDENTITY,
+            name       text        NULL,
+            dataset    text        NOT NULL,
+            config     json        NOT NULL,
+            metrics    json        NOT NULL,
+            details    json        NULL,
+            job_id     text        NULL,
+            created_at timestamptz NOT NULL
+        );
+        CREATE INDEX vae_models_by_created ON vae_models (created_at DESC, seq DESC);
+        CREATE TABLE vae_sweeps (
+            id         text        NOT NULL PRIMARY KEY,
+            seq        bigint      GENERATED ALWAYS AS IDENTITY,
+            created_at timestamptz NOT NULL,
+            sweep      json        NOT NULL
+        );
+        CREATE INDEX vae_sweeps_by_created ON vae_sweeps (created_at DESC, seq DESC);
+        -- Weights and checkpoints (see PostgresBlobStore for why bytea rather than large objects).
+        CREATE TABLE vae_blobs (
+            key        text        NOT NULL PRIMARY KEY,
+            data       bytea       NOT NULL,
+            size       bigint      NOT NULL,
+            updated_at timestamptz NOT NULL DEFAULT now()
+        );
+        """,
+    ];
+
+    /// <summary>The schema version this build writes and understands.</summary>
+    public static int CurrentVersion => Migrations.Length;
+
+    /// <summary>Brings the database to <see cref="CurrentVersion"/> in one transaction; returns the migrations applied.</summary>
+    /// <exception cref="InvalidOperationException">The database was migrated by a newer version of the service.</exception>
+    public static async Task<int> MigrateAsync(NpgsqlDataSource source, CancellationToken ct)
+    {
+        await using var connection = await source.OpenConnectionAsync(ct);
+        await using var transaction = await connection.BeginTransactionAsync(ct);
+        // Released by the commit or the rollback: no node can leave it held by dying mid-migration.
+        await ExecuteAsync(connection, $"SELECT pg_advisory_xact_lock({MigrationLock});", ct);
+        await ExecuteAsync(connection, """
+            CREATE TABLE IF NOT EXISTS vae_schema_migrations (
+                version    integer     NOT NULL PRIMARY KEY,
+                applied_at timestamptz NOT NULL DEFAULT now()
+            );
+            """, ct);
+        int version;
+        await using (var command = new NpgsqlCommand("SELECT coalesce(max(version), 0) FROM vae_schema_migrations;", connection))
+            version = Convert.ToInt32(await command.ExecuteScalarAsync(ct), System.Globalization.CultureInfo.InvariantCulture);
+        if (version > CurrentVersion)
+            throw new InvalidOperationException(
+                $"The database's schema is at version {version}, newer than the {CurrentVersion} this service knows: a newer release of the service migrated it. Run that release (or a newer one) on every node.");
+
+        for (int next = version + 1; next <= CurrentVersion; next++)
+        {
+            await ExecuteAsync(connection, Migrations[next - 1], ct);
+            await using var record = new NpgsqlCommand("INSERT INTO vae_schema_migrations (version) VALUES ($1);", connection);
+            record.Parameters.AddWithValue(next);
+            await record.ExecuteNonQueryAsync(ct);
+        }
+        await transaction.CommitAsync(ct);
+        return CurrentVersion - version;
+    }
+
+    private static async Task ExecuteAsync(NpgsqlConnection connection, string sql, CancellationToken ct)
+    {
+        await using var command = new NpgsqlCommand(sql, connection);
+        await command.ExecuteNonQueryAsync(ct);
+    }
+}

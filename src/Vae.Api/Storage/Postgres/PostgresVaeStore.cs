@@ -1,0 +1,178 @@
+using Npgsql;
+using NpgsqlTypes;
+using Vae.Engine.Training;
+
+namespace Vae.Api.Storage.Postgres;
+
+/// <summary>
+/// Job and model records in PostgreSQL, shared by every node of a cluster. The same records as the
+/// SQLite store: JSON parts as json read and written whole, times as timestamptz. Insertion order
+/// (the seq identity column) breaks ties between records created within the same microsecond.
+/// </summary>
+public sealed partial class PostgresVaeStore(NpgsqlDataSource source) : IVaeStore
+{
+    private const string JobColumns = "id, name, status, dataset, request, epochs, model_id, error, cancel_requested, created_at, started_at, finished_at, progress, node, version";
+    private const string ModelColumns = "id, name, dataset, config, metrics, job_id, created_at, details";
+
+    public async Task InitializeAsync(CancellationToken ct) => await PostgresSchema.MigrateAsync(source, ct);
+
+    public async Task PingAsync(CancellationToken ct)
+    {
+        await using var command = source.CreateCommand("SELECT 1 FROM vae_jobs LIMIT 0;");
+        await command.ExecuteNonQueryAsync(ct);
+    }
+
+    public async Task InsertJobAsync(JobRecord job, CancellationToken ct)
+    {
+        await using var command = source.CreateCommand(
+            $"INSERT INTO vae_jobs ({JobColumns}) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15);");
+        BindJob(command, job);
+        await command.ExecuteNonQueryAsync(ct);
+    }
+
+    public async Task<bool> InsertFirstJobAsync(JobRecord job, CancellationToken ct)
+    {
+        await using var connection = await source.OpenConnectionAsync(ct);
+        await using var transaction = await connection.BeginTransactionAsync(ct);
+        // Nodes starting together take turns here; each statement then sees what the one before committed.
+        await using (var wait = new NpgsqlCommand($"SELECT pg_advisory_xact_lock({PostgresSchema.FirstJobLock});", connection))
+            await wait.ExecuteNonQueryAsync(ct);
+        await using var command = new NpgsqlCommand($"""
+            INSERT INTO vae_jobs ({JobColumns})
+            SELECT $1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15
+            WHERE NOT EXISTS (SELECT 1 FROM vae_jobs) AND NOT EXISTS (SELECT 1 FROM vae_models);
+            """, connection);
+        BindJob(command, job);
+        bool inserted = await command.ExecuteNonQueryAsync(ct) == 1;
+        await transaction.CommitAsync(ct);
+        return inserted;
+    }
+
+    public async Task<JobRecord?> GetJobAsync(string id, CancellationToken ct)
+    {
+        await using var command = source.CreateCommand($"SELECT {JobColumns} FROM vae_jobs WHERE id = $1;");
+        command.Parameters.AddWithValue(id);
+        await using var reader = await command.ExecuteReaderAsync(ct);
+        return await reader.ReadAsync(ct) ? ReadJob(reader) : null;
+    }
+
+    public async Task<IReadOnlyList<JobRecord>> ListJobsAsync(int limit, CancellationToken ct)
+    {
+        await using var command = source.CreateCommand($"SELECT {JobColumns} FROM vae_jobs ORDER BY created_at DESC, seq DESC LIMIT $1;");
+        command.Parameters.AddWithValue((long)Math.Max(0, limit));
+        await using var reader = await command.ExecuteReaderAsync(ct);
+        var jobs = new List<JobRecord>();
+        while (await reader.ReadAsync(ct)) jobs.Add(ReadJob(reader));
+        return jobs;
+    }
+
+    public async Task<bool> UpdateJobAsync(JobRecord job, CancellationToken ct)
+    {
+        await using var command = source.CreateCommand("""
+            UPDATE vae_jobs SET name = $2, status = $3, dataset = $4, request = $5, epochs = $6, model_id = $7, error = $8,
+                cancel_requested = $9, created_at = $10, started_at = $11, finished_at = $12, progress = $13, node = $14,
+                version = version + 1
+            WHERE id = $1 AND version = $15;
+            """);
+        BindJob(command, job);
+        return await command.ExecuteNonQueryAsync(ct) == 1;
+    }
+
+    public async Task InsertModelAsync(ModelRecord model, CancellationToken ct)
+    {
+        await using var command = source.CreateCommand($"INSERT INTO vae_models ({ModelColumns}) VALUES ($1, $2, $3, $4, $5, $6, $7, $8);");
+        var p = command.Parameters;
+        p.AddWithValue(model.Id);
+        p.AddWithValue(NpgsqlDbType.Text, (object?)model.Name ?? DBNull.Value);
+        p.AddWithValue(model.Dataset);
+        p.AddWithValue(NpgsqlDbType.Json, model.Config.ToJson());
+        p.AddWithValue(NpgsqlDbType.Json, RecordFormat.Serialize(model.Metrics));
+        p.AddWithValue(NpgsqlDbType.Text, (object?)model.JobId ?? DBNull.Value);
+        p.AddWithValue(NpgsqlDbType.TimestampTz, model.CreatedAt.ToUniversalTime());
+        p.AddWithValue(NpgsqlDbType.Json, RecordFormat.DetailsOf(model));
+        await command.ExecuteNonQueryAsync(ct);
+    }
+
+    public async Task<ModelRecord?> GetModelAsync(string id, CancellationToken ct)
+    {
+        await using var command = source.CreateCommand($"SELECT {ModelColumns} FROM vae_models WHERE id = $1;");
+        command.Parameters.AddWithValue(id);
+        await using var reader = await command.ExecuteReaderAsync(ct);
+        return await reader.ReadAsync(ct) ? ReadModel(reader) : null;
+    }
+
+    public async Task<IReadOnlyList<ModelRecord>> ListModelsAsync(CancellationToken ct)
+    {
+        await using var command = source.CreateCommand($"SELECT {ModelColumns} FROM vae_models ORDER BY created_at DESC, seq DESC;");
+        await using var reader = await command.ExecuteReaderAsync(ct);
+        var models = new List<ModelRecord>();
+        while (await reader.ReadAsync(ct)) models.Add(ReadModel(reader));
+        return models;
+    }
+
+    public async Task<bool> DeleteModelAsync(string id, CancellationToken ct)
+    {
+        await using var command = source.CreateCommand("DELETE FROM vae_models WHERE id = $1;");
+        command.Parameters.AddWithValue(id);
+        return await command.ExecuteNonQueryAsync(ct) == 1;
+    }
+
+    /// <summary>Binds $1..$15 in the order of <see cref="JobColumns"/>.</summary>
+    private static void BindJob(NpgsqlCommand command, JobRecord job)
+    {
+        var p = command.Parameters;
+        p.AddWithValue(job.Id);
+        p.AddWithValue(NpgsqlDbType.Text, (object?)job.Name ?? DBNull.Value);
+        p.AddWithValue(RecordFormat.StatusText(job.Status));
+        p.AddWithValue(job.Request.Dataset ?? "");
+        p.AddWithValue(NpgsqlDbType.Json, StoredRequests.Write(job.Request, RecordFormat.Json));
+        p.AddWithValue(NpgsqlDbType.Json, RecordFormat.Serialize(job.Epochs));
+        p.AddWithValue(NpgsqlDbType.Text, (object?)job.ModelId ?? DBNull.Value);
+        p.AddWithValue(NpgsqlDbType.Text, (object?)job.Error ?? DBNull.Value);
+        p.AddWithValue(job.CancelRequested);
+        p.AddWithValue(NpgsqlDbType.TimestampTz, job.CreatedAt.ToUniversalTime());
+        p.AddWithValue(NpgsqlDbType.TimestampTz, job.StartedAt is { } s ? s.ToUniversalTime() : DBNull.Value);
+        p.AddWithValue(NpgsqlDbType.TimestampTz, job.FinishedAt is { } f ? f.ToUniversalTime() : DBNull.Value);
+        p.AddWithValue(NpgsqlDbType.Json, job.Progress is { } progress ? RecordFormat.Serialize(progress) : DBNull.Value);
+        p.AddWithValue(NpgsqlDbType.Text, (object?)job.Node ?? DBNull.Value);
+        p.AddWithValue(job.Version);
+    }
+
+    private static JobRecord ReadJob(NpgsqlDataReader r)
+    {
+        string id = r.GetString(0);
+        return new JobRecord
+        {
+            Id = id,
+            Name = r.IsDBNull(1) ? null : r.GetString(1),
+            Status = RecordFormat.ParseStatus(r.GetString(2), id),
+            Request = RecordFormat.ReadRequest(r.GetString(4), id),
+            Epochs = RecordFormat.Deserialize<List<EpochMetrics>>(r.GetString(5), "epochs", id),
+            ModelId = r.IsDBNull(6) ? null : r.GetString(6),
+            Error = r.IsDBNull(7) ? null : r.GetString(7),
+            CancelRequested = r.GetBoolean(8),
+            CreatedAt = r.GetFieldValue<DateTimeOffset>(9),
+            StartedAt = r.IsDBNull(10) ? null : r.GetFieldValue<DateTimeOffset>(10),
+            FinishedAt = r.IsDBNull(11) ? null : r.GetFieldValue<DateTimeOffset>(11),
+            Progress = r.IsDBNull(12) ? null : RecordFormat.Deserialize<JobProgressRecord>(r.GetString(12), "progress", id),
+            Node = r.IsDBNull(13) ? null : r.GetString(13),
+            Version = r.GetInt64(14),
+        };
+    }
+
+    private static ModelRecord ReadModel(NpgsqlDataReader r)
+    {
+        string id = r.GetString(0);
+        var record = new ModelRecord
+        {
+            Id = id,
+            Name = r.IsDBNull(1) ? null : r.GetString(1),
+            Dataset = r.GetString(2),
+            Config = RecordFormat.ReadConfig(r.GetString(3), id),
+            Metrics = RecordFormat.Deserialize<List<EpochMetrics>>(r.GetString(4), "metrics", id),
+            JobId = r.IsDBNull(5) ? null : r.GetString(5),
+            CreatedAt = r.GetFieldValue<DateTimeOffset>(6),
+        };
+        return r.IsDBNull(7) ? record : RecordFormat.WithDetails(record, r.GetString(7));
+    }
+}

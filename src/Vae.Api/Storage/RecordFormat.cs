@@ -1,0 +1,91 @@
+using System.Text.Json;
+using System.Text.Json.Serialization;
+using Vae.Engine.Models;
+
+namespace Vae.Api.Storage;
+
+/// <summary>
+/// How the stores write the structured parts of records (the request, epoch metrics, progress, the
+/// model configuration and details) as JSON, and job statuses as text. Shared by every store, so a
+/// record reads the same whichever database holds it.
+/// </summary>
+internal static class RecordFormat
+{
+    // Metrics can hold a non-finite value (a diverging test loss); the store keeps it rather than failing the write.
+    public static readonly JsonSerializerOptions Json = new()
+    {
+        PropertyNamingPolicy = JsonNamingPolicy.CamelCase,
+        PropertyNameCaseInsensitive = true,
+        NumberHandling = JsonNumberHandling.AllowNamedFloatingPointLiterals,
+        Converters = { new JsonStringEnumConverter(JsonNamingPolicy.CamelCase), new ModelConfigConverter() },
+    };
+
+    /// <summary>The parts of a model record that are read and written whole.</summary>
+    public sealed record ModelDetailsJson(IReadOnlyList<string>? ClassNames, EvaluationRecord? Evaluation, double? TrainingSeconds);
+
+    public static string Serialize<T>(T value) => JsonSerializer.Serialize(value, Json);
+
+    public static string DetailsOf(ModelRecord model) => Serialize(new ModelDetailsJson(model.ClassNames, model.Evaluation, model.TrainingSeconds));
+
+    public static ModelRecord WithDetails(ModelRecord record, string json)
+    {
+        var details = Deserialize<ModelDetailsJson>(json, "details", record.Id);
+        return record with { ClassNames = details.ClassNames, Evaluation = details.Evaluation, TrainingSeconds = details.TrainingSeconds };
+    }
+
+    public static T Deserialize<T>(string json, string column, string id) where T : class
+    {
+        try
+        {
+            return JsonSerializer.Deserialize<T>(json, Json) ?? throw new InvalidDataException($"Record '{id}' has an empty '{column}' column.");
+        }
+        catch (JsonException e)
+        {
+            throw new InvalidDataException($"Record '{id}' has an unreadable '{column}' column: {e.Message}", e);
+        }
+    }
+
+    public static TrainingRequest ReadRequest(string json, string id)
+    {
+        try
+        {
+            return StoredRequests.Read(json, Json);
+        }
+        catch (JsonException e)
+        {
+            throw new InvalidDataException($"Job '{id}' has an unreadable request: {e.Message}", e);
+        }
+    }
+
+    public static ModelConfig ReadConfig(string json, string id)
+    {
+        try
+        {
+            return ModelConfig.FromJson(json);
+        }
+        catch (JsonException e)
+        {
+            throw new InvalidDataException($"Model '{id}' has an unreadable configuration: {e.Message}", e);
+        }
+    }
+
+    public static string StatusText(JobStatus status) => status switch
+    {
+        JobStatus.Queued => "queued",
+        JobStatus.Running => "running",
+        JobStatus.Succeeded => "succeeded",
+        JobStatus.Failed => "failed",
+        JobStatus.Cancelled => "cancelled",
+        _ => throw new ArgumentOutOfRangeException(nameof(status), status, null),
+    };
+
+    public static JobStatus ParseStatus(string text, string id) => text switch
+    {
+        "queued" => JobStatus.Queued,
+        "running" => JobStatus.Running,
+        "succeeded" => JobStatus.Succeeded,
+        "failed" => JobStatus.Failed,
+        "cancelled" => JobStatus.Cancelled,
+        _ => throw new InvalidDataException($"Job '{id}' has the unknown status '{text}'."),
+    };
+}

@@ -1,0 +1,207 @@
+using System.Net;
+using System.Net.Http.Json;
+using Microsoft.Extensions.DependencyInjection;
+using Npgsql;
+using Vae.Api.Infrastructure;
+using Vae.Api.Jobs;
+using Vae.Api.Models;
+using Vae.Api.Storage;
+using Vae.Api.Tests.Jobs;
+using Xunit.Abstractions;
+
+namespace Vae.Api.Tests.Cluster;
+
+/// <summary>
+/// Two service nodes (two hosts, each with a state folder of its own) on one PostgreSQL database:
+/// what one node is asked, the other knows; jobs spread over both; weights and checkpoints travel
+/// through the database.
+/// </summary>
+[Collection(PostgresCollection.Name)]
+public sealed class TwoNodeTests(PostgresServer server, ITestOutputHelper output) : IDisposable
+{
+    private readonly List<ServiceFactory> _nodes = [];
+
+    private ServiceFactory Node(string connectionString, string nodeId, double progressIntervalSeconds = 0.5, double checkinSeconds = 7.5)
+    {
+        var node = new ServiceFactory(output, settings: new Dictionary<string, string?>
+        {
+            ["Storage:Provider"] = "postgres",
+            ["Storage:ConnectionString"] = connectionString,
+            ["Cluster:NodeId"] = nodeId,
+            ["Cluster:JobPollSeconds"] = "1",
+            ["Jobs:ProgressIntervalSeconds"] = progressIntervalSeconds.ToString(System.Globalization.CultureInfo.InvariantCulture),
+            ["Jobs:MaxConcurrentJobs"] = "1",
+            ["Cluster:CheckinSeconds"] = checkinSeconds.ToString(System.Globalization.CultureInfo.InvariantCulture),
+        });
+        _nodes.Add(node);
+        return node;
+    }
+
+    /// <summary>Nodes A and B on a new database, started at the same moment (both create the schema).</summary>
+    private async Task<(HttpClient A, HttpClient B, ServiceFactory NodeA, ServiceFactory NodeB)> TwoNodesAsync(double progressIntervalSeconds = 0.5, double checkinSeconds = 7.5)
+    {
+        string database = await server.CreateDatabaseAsync();
+        var a = Node(database, "node-a", progressIntervalSeconds, checkinSeconds);
+        var b = Node(database, "node-b", progressIntervalSeconds, checkinSeconds);
+        var clients = await Task.WhenAll(Task.Run(a.CreateClient), Task.Run(b.CreateClient));
+        return (clients[0], clients[1], a, b);
+    }
+
+    private static object TinyJob(int epochs) => new { model = new { family = "mlp", hiddenSizes = new[] { 32 }, latentDim = 2 }, epochs, batchSize = 100, maxTrainImages = 500 };
+
+    [SkippableFact]
+    public async Task Each_node_names_itself_in_health_and_a_job_queued_on_one_is_shown_by_the_other()
+    {
+        var (a, b, _, _) = await TwoNodesAsync();
+
+        var healthA = await HealthAsync(a);
+        var healthB = await HealthAsync(b);
+        var queued = await a.SubmitAsync(TinyJob(epochs: 1));
+        var seenByB = await b.GetJobAsync(queued.Id);
+        var listedByB = await b.GetFromJsonAsync<JobList>("/api/jobs", JobsClient.Json);
+        var finished = await b.WaitUntilFinishedAsync(queued.Id);
+
+        Assert.Equal("node-a", healthA!.Node);
+        Assert.Equal("node-b", healthB!.Node);
+        Assert.Equal(queued.Request.Model!.Family, seenByB.Family);
+        Assert.Contains(listedByB!.Jobs, j => j.Id == queued.Id);
+        Assert.True(finished.Status == JobStatus.Succeeded, $"status {finished.Status}, error {finished.Error}");
+        Assert.Contains(finished.Node, new[] { "node-a", "node-b" });
+    }
+
+    [SkippableFact]
+    public async Task A_model_trained_on_one_node_is_served_by_the_other_from_the_weights_in_the_database()
+    {
+        var (a, b, nodeA, nodeB) = await TwoNodesAsync();
+
+        var job = await a.WaitUntilFinishedAsync((await a.SubmitAsync(TinyJob(epochs: 1))).Id);
+        Assert.True(job.Status == JobStatus.Succeeded, $"status {job.Status}, error {job.Error}");
+        var (trainer, other) = job.Node == "node-a" ? (a, b) : (b, a);
+        var samples = await other.GetAsync($"/api/models/{job.ModelId}/samples.png?n=4");
+        var weightsHere = await trainer.GetByteArrayAsync($"/api/models/{job.ModelId}/weights");
+        var weightsThere = await other.GetByteArrayAsync($"/api/models/{job.ModelId}/weights");
+
+        Assert.Equal(HttpStatusCode.OK, samples.StatusCode);
+        Assert.Equal("image/png", samples.Content.Headers.ContentType?.MediaType);
+        Assert.Equal([0x89, (byte)'P', (byte)'N', (byte)'G'], (await samples.Content.ReadAsByteArrayAsync())[..4]);
+        Assert.Equal(weightsHere, weightsThere);
+        Assert.True(weightsHere.Length > 1000);
+        // Neither node kept the weights in its own folder: they came from the database.
+        Assert.False(Directory.Exists(Path.Combine(nodeA.StateDirectory, "models")));
+        Assert.False(Directory.Exists(Path.Combine(nodeB.StateDirectory, "models")));
+    }
+
+    [SkippableFact]
+    public async Task Two_queued_jobs_train_at_once_one_on_each_node_and_a_cancel_sent_to_the_other_node_stops_each()
+    {
+        var (a, b, _, _) = await TwoNodesAsync();
+
+        var first = await a.SubmitAsync(TinyJob(epochs: 200));
+        var second = await a.SubmitAsync(TinyJob(epochs: 200));
+        var firstRunning = await b.WaitForAsync(first.Id, j => j.Status == JobStatus.Running && j.Node is not null);
+        var secondRunning = await b.WaitForAsync(second.Id, j => j.Status == JobStatus.Running && j.Node is not null);
+        Assert.Equal(new[] { "node-a", "node-b" }, new[] { firstRunning.Node!, secondRunning.Node! }.Order());
+
+        // Each cancel goes to the node that is not training the job: it reaches the trainer through the record.
+        foreach (var job in new[] { firstRunning, secondRunning })
+        {
+            var elsewhere = job.Node == "node-a" ? b : a;
+            Assert.Equal(HttpStatusCode.Accepted, (await elsewhere.DeleteAsync($"/api/jobs/{job.Id}")).StatusCode);
+        }
+        var firstEnded = await a.WaitUntilFinishedAsync(first.Id, timeoutSeconds: 30);
+        var secondEnded = await a.WaitUntilFinishedAsync(second.Id, timeoutSeconds: 30);
+
+        Assert.Equal(JobStatus.Cancelled, firstEnded.Status);
+        Assert.Equal(JobStatus.Cancelled, secondEnded.Status);
+        Assert.True(firstEnded.CurrentEpoch < 200 && secondEnded.CurrentEpoch < 200);
+    }
+
+    [SkippableFact]
+    public async Task A_cancel_sent_to_another_node_stops_the_job_within_its_first_epoch_without_waiting_for_a_record_write()
+    {
+        // Progress is written to the record only once an hour (and after each epoch), and Quartz hands
+        // interrupts between nodes once a minute: only the event from the node that was asked can stop
+        // the job before its first epoch (a few seconds) ends.
+        var (a, b, _, _) = await TwoNodesAsync(progressIntervalSeconds: 3600, checkinSeconds: 60);
+        var slow = new { model = new { family = "mlp", hiddenSizes = new[] { 1024, 1024 }, latentDim = 2 }, epochs = 2, batchSize = 2, maxTrainImages = 1000 };
+
+        var job = await a.SubmitAsync(slow);
+        var running = await b.WaitForAsync(job.Id, j => j.Status == JobStatus.Running && j.Progress is not null);
+        var elsewhere = running.Node == "node-a" ? b : a;
+        Assert.Equal(HttpStatusCode.Accepted, (await elsewhere.DeleteAsync($"/api/jobs/{job.Id}")).StatusCode);
+        var ended = await a.WaitUntilFinishedAsync(job.Id, timeoutSeconds: 30);
+
+        Assert.Equal(JobStatus.Cancelled, ended.Status);
+        Assert.Equal(0, ended.CurrentEpoch);
+    }
+
+    [SkippableFact]
+    public async Task A_model_deleted_on_one_node_is_dropped_at_once_from_the_other_nodes_memory()
+    {
+        var (a, b, _, nodeB) = await TwoNodesAsync();
+        var job = await a.WaitUntilFinishedAsync((await a.SubmitAsync(TinyJob(epochs: 1))).Id);
+        Assert.True(job.Status == JobStatus.Succeeded, $"status {job.Status}, error {job.Error}");
+        var cacheB = nodeB.Services.GetRequiredService<ModelCache>();
+        Assert.Equal(HttpStatusCode.OK, (await b.GetAsync($"/api/models/{job.ModelId}/samples.png?n=4")).StatusCode);
+        Assert.Equal(1, cacheB.LoadedCount);
+
+        Assert.Equal(HttpStatusCode.NoContent, (await a.DeleteAsync($"/api/models/{job.ModelId}")).StatusCode);
+        var deadline = DateTime.UtcNow.AddSeconds(10);
+        while (cacheB.LoadedCount > 0 && DateTime.UtcNow < deadline) await Task.Delay(50);
+
+        Assert.Equal(0, cacheB.LoadedCount);
+        Assert.Equal(HttpStatusCode.NotFound, (await b.GetAsync($"/api/models/{job.ModelId}/samples.png?n=4")).StatusCode);
+    }
+
+    [SkippableFact]
+    public async Task A_job_whose_node_stops_resumes_on_another_node_from_the_checkpoint_in_the_database()
+    {
+        const int epochs = 40;
+        string database = await server.CreateDatabaseAsync();
+        JobView before;
+        using (var a = Node(database, "node-a"))
+        {
+            var client = a.CreateClient();
+            string id = (await client.SubmitAsync(TinyJob(epochs))).Id;
+            before = await client.WaitForAsync(id, j => j.CurrentEpoch >= 2);
+            Assert.True(await CheckpointStoredAsync(database, id), "the checkpoint should be in the database once an epoch is recorded");
+        } // node A stops mid-training and hands the job back
+
+        var b = Node(database, "node-b").CreateClient();
+        var after = await b.WaitUntilFinishedAsync(before.Id, timeoutSeconds: 120);
+
+        Assert.True(after.Status == JobStatus.Succeeded, $"status {after.Status}, error {after.Error}");
+        Assert.Equal("node-b", after.Node);
+        Assert.Equal(Enumerable.Range(1, epochs), after.Epochs.Select(e => e.Epoch));
+        // The epochs node A trained come back from its checkpoint as they were, timings included.
+        for (int i = 0; i < before.Epochs.Count; i++) Assert.Equal(before.Epochs[i], after.Epochs[i]);
+        Assert.False(await CheckpointStoredAsync(database, before.Id), "a finished job leaves no checkpoint behind");
+    }
+
+    /// <summary>The node's health once it is up: its scheduler starts just after the host does.</summary>
+    private static async Task<HealthApi.HealthView> HealthAsync(HttpClient node)
+    {
+        var deadline = DateTime.UtcNow.AddSeconds(30);
+        while (true)
+        {
+            var response = await node.GetAsync("/health");
+            if (response.IsSuccessStatusCode) return (await response.Content.ReadFromJsonAsync<HealthApi.HealthView>(JobsClient.Json))!;
+            if (DateTime.UtcNow > deadline) Assert.Fail($"health: {(int)response.StatusCode} {await response.Content.ReadAsStringAsync()}");
+            await Task.Delay(100);
+        }
+    }
+
+    private static async Task<bool> CheckpointStoredAsync(string database, string jobId)
+    {
+        await using var connection = new NpgsqlConnection(database);
+        await connection.OpenAsync();
+        await using var command = new NpgsqlCommand("SELECT count(*) FROM vae_blobs WHERE key = $1;", connection);
+        command.Parameters.AddWithValue(JobCheckpoints.KeyOf(jobId));
+        return (long)(await command.ExecuteScalarAsync())! == 1;
+    }
+
+    public void Dispose()
+    {
+        foreach (var node in _nodes) node.Dispose();
+    }
+}
