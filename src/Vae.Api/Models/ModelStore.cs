@@ -65,6 +65,10 @@ public sealed class ModelStore(IVaeStore store, IOptions<StorageOptions> options
         if (!await store.DeleteModelAsync(id, ct)) return false;
         Changed?.Invoke(id);
         try { File.Delete(PathOf(id)); } catch (IOException) { /* a reader holds it; the record is gone, the file is orphaned harmlessly */ }
+        // The files the model gathered beside its weights ({id}.scores.json and the like, see ModelSidecars) go with it.
+        if (Directory.Exists(Folder))
+            foreach (string extra in Directory.EnumerateFiles(Folder, id + ".*"))
+                try { File.Delete(extra); } catch (IOException) { }
         return true;
     }
 
