@@ -58,7 +58,8 @@ public static class ModelEvaluator
                 {
                     int batch = x.Shape[0];
                     var logMarginals = new double[batch];
-                    ImportanceWeighted(model, x, labels, mu, logVar!, k, noise, logMarginals, new double[batch]);
+                    ImportanceWeighted(model, x, labels, mu, logVar!, k, (_, count) => Tensor.RandN(noise, [count, batch, latent], model.Backend),
+                        logMarginals, new double[batch]);
                     iwae += logMarginals.Sum();
                 }
             }
@@ -118,8 +119,8 @@ public static class ModelEvaluator
     /// the IWAE estimate of -log p(x) from <see cref="EvaluationOptions.ImportanceSamples"/> draws of
     /// q(z|x) (the reconstruction term is their mean). A plain autoencoder has no likelihood of x:
     /// its reconstruction term is -log p(x|z) at its code, and the other two are null. Batched, with
-    /// no graph, each batch in its own tensor scope; the noise comes from the seed, so the same
-    /// images in the same batches score the same.
+    /// no graph, each batch in its own tensor scope. Each image's noise comes from the seed and its
+    /// place among the images, so an image scores the same however the images are batched.
     /// </summary>
     public static ImageScore[] Score(AutoencoderModel model, ReadOnlySpan<float> images, int count, int[]? labels, EvaluationOptions? options = null,
         CancellationToken cancellationToken = default)
@@ -133,7 +134,6 @@ public static class ModelEvaluator
             throw new ArgumentException($"This model is conditional: give one label per image ({count}).", nameof(labels));
         bool variational = model.IsVariational, wasTraining = model.Training;
         int k = options.ImportanceSamples;
-        var noise = Generator.ForStream(options.Seed, 0x5C0E);
         var scores = new ImageScore[count];
         using var threads = ThreadBudget.Use(options.Threads);
         using var noGrad = Autograd.NoGrad();
@@ -156,7 +156,10 @@ public static class ModelEvaluator
                 }
                 var logMarginals = new double[rows];
                 var meanLogLikelihoods = new double[rows];
-                ImportanceWeighted(model, x, batchLabels, mu, logVar!, k, noise, logMarginals, meanLogLikelihoods);
+                var noise = new Generator[rows];
+                for (int i = 0; i < rows; i++) noise[i] = Generator.ForStream(options.Seed, ScoreStream + (ulong)(start + i));
+                ImportanceWeighted(model, x, batchLabels, mu, logVar!, k, (_, count) => NoisePerImage(noise, count, latent, model.Backend),
+                    logMarginals, meanLogLikelihoods);
                 var muHost = mu.ToArray();
                 var logVarHost = logVar!.ToArray();
                 for (int i = 0; i < rows; i++)
@@ -185,9 +188,10 @@ public static class ModelEvaluator
     /// for k draws z_j ~ q(z|x), the IWAE bound of Burda, Grosse and Salakhutdinov (2016); and
     /// <paramref name="meanLogLikelihoods"/>[i] = 1/k sum_j log p(x|z_j), the ELBO's reconstruction term
     /// from the same draws. The k draws of all images decode as one batch (in slices that bound
-    /// memory); the log-mean-exp runs in double on the host.
+    /// memory); the log-mean-exp runs in double on the host. <paramref name="drawNoise"/>(first, count)
+    /// gives the standard-normal noise of draws first..first+count-1 of every image, (count, B, L).
     /// </summary>
-    private static void ImportanceWeighted(AutoencoderModel model, Tensor x, int[]? labels, Tensor mu, Tensor logVar, int k, Generator noise,
+    private static void ImportanceWeighted(AutoencoderModel model, Tensor x, int[]? labels, Tensor mu, Tensor logVar, int k, Func<int, int, Tensor> drawNoise,
         Span<double> logMarginals, Span<double> meanLogLikelihoods)
     {
         int batch = x.Shape[0], latent = model.LatentDim;
@@ -202,7 +206,7 @@ public static class ModelEvaluator
         {
             int count = Math.Min(perSlice, k - first);
             using var scope = TensorScope.Begin();
-            var eps = Tensor.RandN(noise, [count, batch, latent], model.Backend);   // (S, B, L)
+            var eps = drawNoise(first, count);                                      // (S, B, L) standard normal
             var z = F.Add(F.Mul(eps, F.Exp(F.MulScalar(logVar, 0.5f))), mu);        // broadcast over S
             var flatZ = F.Reshape(z, count * batch, latent);
             int[]? repeatedLabels = model.IsConditional ? Enumerable.Range(0, count).SelectMany(_ => labels!).ToArray() : null;
@@ -228,6 +232,22 @@ public static class ModelEvaluator
                 }
         }
         for (int i = 0; i < batch; i++) logMarginals[i] = LogMeanExp(logWeights.AsSpan(i * k, k));
+    }
+
+    // Streams of the per-image noise of Score, apart from the evaluation's.
+    private const ulong ScoreStream = 0x5C0E_0000_0000;
+
+    /// <summary>The next <paramref name="count"/> draws of each image's own generator, laid out (count, B, L).</summary>
+    private static Tensor NoisePerImage(Generator[] perImage, int count, int latent, IBackend backend)
+    {
+        int batch = perImage.Length;
+        var host = new float[count * batch * latent];
+        for (int i = 0; i < batch; i++)
+        {
+            var draws = Tensor.RandN(perImage[i], [count, latent], backend).ToArray(); // (S, L)
+            for (int s = 0; s < count; s++) draws.AsSpan(s * latent, latent).CopyTo(host.AsSpan(((s * batch) + i) * latent, latent));
+        }
+        return Tensor.FromArray(host, [count, batch, latent], backend);
     }
 
     private static double LogMeanExp(ReadOnlySpan<double> values)
