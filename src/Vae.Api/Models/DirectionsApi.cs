@@ -111,7 +111,7 @@ internal static partial class DirectionsApi
         if (badLabel is not null) return badLabel;
 
         bool asJson = PrefersJson(request);
-        var layout = GridLayout.For(count, config, grid.Columns ?? count, grid.Scale, GridLayout.DefaultPadding);
+        var layout = GridLayout.For(count, config, grid.Columns ?? count, grid.Scale, count == 1 ? 0 : GridLayout.DefaultPadding);
         if (!asJson && layout.CheckSize() is { } tooBig) return tooBig;
 
         var model = models.Cache.Get(record);
