@@ -94,6 +94,10 @@ public class DirectionsTests(DigitsModelFixture fx, ITestOutputHelper output)
             Assert.Equal(3f * direction.Vector[d], moved.Latents[1][d], 5);
         }
         Assert.Equal((1, 28, 28), (moved.Channels, moved.Height, moved.Width));
+        // One amount is one image, without the strip's padding, as decode draws a single code.
+        var single = await fx.Client.PostAsync($"/api/models/{fx.ModelId}/edit?scale=4", JsonContent.Create(new { latent, direction = "strip", amounts = new[] { 1f } }));
+        await single.AssertPngAsync(112, 112);
+        Assert.Equal((1, 1, 112, 112, 0, 4), PngFacts.Grid(single));
         Assert.Equal(HttpStatusCode.NoContent, (await fx.Client.DeleteAsync(Url("/strip"))).StatusCode);
     }
 
