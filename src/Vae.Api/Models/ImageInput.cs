@@ -25,7 +25,9 @@ public sealed record ImageInput(string? Png, float[]? Pixels)
         var rows = new float[images.Count * features];
         for (int i = 0; i < images.Count; i++)
         {
-            if (images[i]?.Read($"{field}[{i}]", invert, record, rows.AsSpan(i * features, features)) is { } bad) return ([], bad);
+            if (images[i] is not { } image)
+                return ([], Problems.Invalid(field, $"{field}[{i}] is null; each image is a base64 PNG string or a list of {features} pixel values in [0, 1]."));
+            if (image.Read($"{field}[{i}]", invert, record, rows.AsSpan(i * features, features)) is { } bad) return ([], bad);
         }
         return (rows, null);
     }

@@ -170,6 +170,8 @@ public class AnomalyScoreTests(DigitsModelFixture fx, ITestOutputHelper output)
         await (await fx.Client.PostAsync(url, Http.JsonBody("""{"images": []}"""))).AssertProblemAsync(422, "images must be between 1 and 256");
         await (await fx.Client.PostAsync(url, Http.JsonBody("""{"images": [[0.5, 0.5]]}"""))).AssertProblemAsync(422, "images[0] has 2 pixel values", "784");
         await (await fx.Client.PostAsync(url, Http.JsonBody("""{"images": ["%%%"]}"""))).AssertProblemAsync(400, "images[0] is not valid base64");
+        await (await fx.Client.PostAsync(url, Http.JsonBody("""{"images": [null]}"""))).AssertProblemAsync(422, "images[0] is null");
+        await (await fx.Client.PostAsync(url, Http.JsonBody("""{"images": [{"png": "AAAA"}]}"""))).AssertProblemAsync(400, "base64 PNG string or a list of pixel values");
         await (await fx.Client.PostAsync(url, Http.JsonBody("""{"images": ["AAAA"]}"""))).AssertProblemAsync(400, "images[0]:");
         await (await fx.Client.PostAsync(url + "?label=3", Http.PngBody(Png(0)))).AssertProblemAsync(422, "not conditional");
         await (await fx.Client.PostAsync(url + "?k=0", Http.PngBody(Png(0)))).AssertProblemAsync(422, "k must be between 1 and 256");
