@@ -128,7 +128,10 @@ public class OpenApiDocumentTests(OpenApiDocumentTests.Document doc, ITestOutput
         Assert.Contains("generated types compile", text);
     }
 
-    /// <summary>POSTs that compute from a model (encode, decode…) rather than change anything.</summary>
+    /// <summary>
+    /// POSTs that compute from a model (encode, decode, score, edit…) rather than change anything.
+    /// A model's stored directions are the exception: creating and deleting them changes what the model keeps.
+    /// </summary>
     private static bool IsComputation(string path)
-        => path.StartsWith("/api/models/{id}/", StringComparison.Ordinal);
+        => path.StartsWith("/api/models/{id}/", StringComparison.Ordinal) && !path.StartsWith("/api/models/{id}/directions", StringComparison.Ordinal);
 }

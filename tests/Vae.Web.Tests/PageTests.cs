@@ -29,7 +29,7 @@ public class PageTests(DemoSite site)
 
         Assert.False(string.IsNullOrWhiteSpace(await tab.Page.TitleAsync()));
         string[] headings = await tab.EvalAsync<string[]>("() => [...document.querySelectorAll('main h2')].map(h => h.textContent.trim())");
-        Assert.Equal(["Model", "Samples", "Draw or load an image", "Interpolate", "Latent space", "Train a model", "Compare models", "Jobs"], headings);
+        Assert.Equal(["Model", "Samples", "Draw or load an image", "Interpolate", "Latent space", "Is this unusual?", "Latent arithmetic", "Train a model", "Compare models", "Jobs"], headings);
         // The newest MNIST model is chosen, and the picker offers all four.
         Assert.Equal(site.VaeModelId, await tab.Page.InputValueAsync("#model-select"));
         Assert.Equal(4, await tab.EvalAsync<int>("() => document.querySelectorAll('#model-select option').length"));

@@ -17,7 +17,8 @@ public static class ApiDocs
                 Title = "VAE service",
                 Version = "v1",
                 Description = "Train Variational Autoencoders (MLP, convolutional and ResNet families, plain or conditional) on MNIST, Fashion-MNIST, CIFAR-10 or uploaded images, "
-                    + "then sample, encode, decode, reconstruct and interpolate. Writes (creating and cancelling jobs and sweeps, uploading and deleting datasets, deleting models) "
+                    + "then sample, encode, decode, reconstruct and interpolate, score how unusual images are and move them along latent directions. "
+                    + "Writes (creating and cancelling jobs and sweeps, uploading and deleting datasets, deleting models, storing and deleting latent directions) "
                     + "need the X-Api-Key header, or a loopback client when no key is configured. Errors are RFC 9457 problem details.",
             });
             // Free JSON (a sweep's values, a family's defaults) is any value, not the JsonNode class's own properties.
@@ -53,7 +54,7 @@ public static class ApiDocs
     };
 
     /// <summary>
-    /// Images and files are bytes: every image/* and application/octet-stream body and response gets a binary string schema (not the JSON
+    /// Images and files are bytes: every image/*, application/zip and application/octet-stream body and response gets a binary string schema (not the JSON
     /// alternative's schema, which ApiExplorer gives every content type of a body or response), and
     /// the headers declared with <see cref="WithResponseHeaders"/> are added to their response.
     /// </summary>
@@ -88,7 +89,8 @@ public static class ApiDocs
     {
         if (content is null) return;
         foreach (var (type, media) in content)
-            if (type.StartsWith("image/", StringComparison.OrdinalIgnoreCase) || type.Equals("application/octet-stream", StringComparison.OrdinalIgnoreCase))
+            if (type.StartsWith("image/", StringComparison.OrdinalIgnoreCase) || type.Equals("application/octet-stream", StringComparison.OrdinalIgnoreCase)
+                || type.Equals("application/zip", StringComparison.OrdinalIgnoreCase))
                 media.Schema = new OpenApiSchema { Type = JsonSchemaType.String, Format = "binary" };
     }
 

@@ -32,7 +32,8 @@ public static class OpenApiConventions
         ["Families"] = "The model families a training request can name, with their fields, defaults and examples.",
         ["Jobs"] = "Training jobs: queue one, follow its progress, cancel it.",
         ["Sweeps"] = "Sweeps: one training job per combination of a few fields' values, all on the same seed, compared point by point.",
-        ["Models"] = "Trained models: sample, encode, decode, reconstruct, interpolate and explore their latent space.",
+        ["Models"] = "Trained models: sample, encode, decode, reconstruct, interpolate and explore their latent space; score how unusual images are; "
+            + "store latent directions and move images along them.",
         ["Health"] = "Whether the service can take work.",
     };
 
@@ -44,7 +45,8 @@ public static class OpenApiConventions
             Type = SecuritySchemeType.ApiKey,
             In = ParameterLocation.Header,
             Name = SecurityExtensions.ApiKeyHeader,
-            Description = "The service's key (Security:ApiKey) for writes: creating and cancelling jobs and sweeps, uploading and deleting datasets, deleting models. "
+            Description = "The service's key (Security:ApiKey) for writes: creating and cancelling jobs and sweeps, uploading and deleting datasets, deleting models, "
+                + "storing and deleting a model's latent directions. "
                 + "Without a configured key, writes are accepted from loopback only.",
         });
         o.OperationFilter<AccessAndLimits>();

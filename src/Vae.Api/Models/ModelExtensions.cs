@@ -2,6 +2,7 @@ using Microsoft.AspNetCore.Mvc.Abstractions;
 using Microsoft.AspNetCore.Mvc.ApiExplorer;
 using Microsoft.AspNetCore.Mvc.ModelBinding;
 using Microsoft.Extensions.DependencyInjection.Extensions;
+using Microsoft.OpenApi;
 using Vae.Api.Infrastructure;
 
 namespace Vae.Api.Models;
@@ -17,10 +18,19 @@ public static class ModelExtensions
                 "Models: MaxSamples, MaxManifoldSize, MaxBatch and MaxLatents must be at least 1, MaxInterpolationSteps at least 2.")
             .Validate(o => float.IsFinite(o.MaxTemperature) && o.MaxTemperature > 0, "Models:MaxTemperature must be a positive finite number.")
             .Validate(o => o.MaxBodyBytes >= 1024 && o.MaxBodyBytes <= int.MaxValue - 1, "Models:MaxBodyBytes must be between 1024 and 2147483646.")
+            .Validate(o => o.MaxScoreSamples is >= 1 and <= 5000 && o.ScoreSamples >= 1 && o.ScoreSamples <= o.MaxScoreSamples,
+                "Models:MaxScoreSamples must be between 1 and 5000, and Models:ScoreSamples between 1 and MaxScoreSamples.")
+            .Validate(o => o.ScoreImages >= 1 && o.DirectionImages >= 1 && o.DirectionImages <= o.MaxLatents,
+                "Models:ScoreImages must be at least 1, and Models:DirectionImages between 1 and Models:MaxLatents.")
             .ValidateOnStart();
         services.TryAddSingleton<ModelStore>();
         services.AddSingleton<ModelCache>();
         services.AddSingleton<InferenceService>();
+        services.AddSingleton<ModelSidecars>();
+        services.AddSingleton<AnomalyScoring>();
+        services.AddSingleton<DirectionStore>();
+        // An image in a JSON body is a base64 PNG string or a list of pixel values (see ImageInputConverter).
+        services.ConfigureSwaggerGen(o => o.SchemaFilter<ImageInputSchema>());
         services.TryAddEnumerable(ServiceDescriptor.Transient<IApiDescriptionProvider, RequestBodyDocs>());
         return services;
     }
@@ -29,6 +39,9 @@ public static class ModelExtensions
     static ModelExtensions()
     {
         ApiDocs.Examples[nameof(DecodeRequest)] = """{"latents":[[0,0],[1.5,-0.5]]}""";
+        ApiDocs.Examples[nameof(DirectionRequest)] = """{"name":"seven-minus-one","from":{"label":1},"to":{"label":7},"limit":500}""";
+        ApiDocs.Examples[nameof(EditRequest)] = """{"latent":[0,0],"direction":"seven-minus-one","amounts":[-2,-1,0,1,2]}""";
+        ApiDocs.Examples[nameof(ScoreRequest)] = "{\"images\":[[" + string.Join(",", Enumerable.Repeat("0", 784)) + "]],\"k\":16}";
         ApiDocs.Examples[nameof(InterpolateRequest)] = """{"from":{"latent":[-2,0]},"to":{"latent":[2,0]},"steps":10,"method":"slerp"}""";
     }
 
@@ -63,6 +76,26 @@ public static class ModelExtensions
                 });
                 foreach (var contentType in doc.ContentTypes) api.SupportedRequestFormats.Add(new ApiRequestFormat { MediaType = contentType });
             }
+        }
+    }
+
+    /// <summary>Describes <see cref="ImageInput"/> as what its converter reads: a string or an array of numbers.</summary>
+    private sealed class ImageInputSchema : Swashbuckle.AspNetCore.SwaggerGen.ISchemaFilter
+    {
+        public void Apply(IOpenApiSchema schema, Swashbuckle.AspNetCore.SwaggerGen.SchemaFilterContext context)
+        {
+            if (context.Type != typeof(ImageInput) || schema is not OpenApiSchema s) return;
+            s.Type = null;
+            s.Properties = null;
+            s.AdditionalPropertiesAllowed = true;
+            s.AdditionalProperties = null;
+            s.Required = null;
+            s.Description = "An image: a base64 PNG string, or Channels*Height*Width pixel values in [0, 1], channel-major.";
+            s.OneOf =
+            [
+                new OpenApiSchema { Type = JsonSchemaType.String, Format = "byte", Description = "The PNG file's bytes, base64-encoded (no data: prefix)." },
+                new OpenApiSchema { Type = JsonSchemaType.Array, Items = new OpenApiSchema { Type = JsonSchemaType.Number, Format = "float" }, Description = "Pixel values in [0, 1]." },
+            ];
         }
     }
 }

@@ -78,6 +78,9 @@ public sealed class ModelStore(IVaeStore store, IBlobStore blobs, TimeProvider c
         Changed?.Invoke(id);
         // A blob left behind by a failure here is orphaned harmlessly: nothing names it any more.
         await blobs.DeleteAsync(KeyOf(id), CancellationToken.None);
+        // The documents the model gathered beside its weights (its score distribution, its directions) go with it.
+        foreach (string kind in ModelSidecars.Kinds)
+            await blobs.DeleteAsync(ModelSidecars.KeyOf(id, kind), CancellationToken.None);
         return true;
     }
 

@@ -7,10 +7,11 @@ namespace Vae.Api.Models;
 /// <summary>
 /// Trained models and what can be done with them: list, inspect, download and delete them; encode
 /// images, decode codes, reconstruct, sample, interpolate, draw the latent manifold and the
-/// dataset's codes. The id "default" names the newest MNIST model. A conditional model takes a
+/// dataset's codes, score how unusual images are, and move them along stored latent directions. The id "default" names the newest MNIST model. A conditional model takes a
 /// class label wherever it draws or reads an image (query or body <c>label</c>, or body <c>labels</c>
 /// with one label per item); an unconditional one refuses labels. The handlers live in
-/// <see cref="ModelRecordsApi"/>, <see cref="ModelCodesApi"/> and <see cref="ModelImagesApi"/>.
+/// <see cref="ModelRecordsApi"/>, <see cref="ModelCodesApi"/>, <see cref="ModelImagesApi"/>,
+/// <see cref="ScoringApi"/> (anomaly scores) and <see cref="DirectionsApi"/> (latent arithmetic).
 /// </summary>
 public static class ModelsApi
 {
@@ -82,6 +83,57 @@ public static class ModelsApi
             .Produces<LatentsResponse>()
             .ProducesModelLookup().ProducesQueryProblems()
             .ProducesProblem(StatusCodes.Status503ServiceUnavailable);
+
+        models.MapPost("/{id}/score", ScoringApi.ScoreAsync)
+            .WithSummary("How unusual images are to the model: negative ELBO, IWAE estimate of -log p(x) and reconstruction term in nats, and the percentile among its test images.")
+            .WithDescription("The body is one PNG (image/png), a zip of PNGs (application/zip, answered in the order of their paths) or JSON "
+                + "{\"images\": [...]} with each image a base64 PNG or a list of pixel values in [0, 1]; images are read as encode reads them. "
+                + "k importance samples (query or body; by default Models:ScoreSamples, at most Models:MaxScoreSamples) give the IWAE estimate. "
+                + "The percentile is the share of the model's test images whose IWAE estimate (from the distribution's k samples) is lower; "
+                + "a plain autoencoder has no likelihood, so it answers the reconstruction term only and ranks by it. The test-set distribution "
+                + "is computed on the first request that needs it and kept with the model (GET /api/models/{id}/scores shows it). "
+                + "A conditional model needs the class: ?label= or \"label\" for every image, or \"labels\" with one per image.")
+            .AcceptsBody<ScoreRequest>(Json, Png, PngArchive.ContentType)
+            .Produces<ScoreResponse>()
+            .ProducesModelLookup().ProducesBodyProblems();
+        models.MapGet("/{id}/scores", ScoringApi.HistogramAsync)
+            .WithSummary("The histogram of the scores of the model's test images, which percentiles are read from; computed on first use, then kept with the model.")
+            .Produces<ScoreHistogram>()
+            .ProducesModelLookup().ProducesQueryProblems()
+            .ProducesProblem(StatusCodes.Status503ServiceUnavailable);
+
+        models.MapGet("/{id}/directions", DirectionsApi.ListAsync)
+            .WithSummary("The latent directions stored with the model.")
+            .Produces<DirectionList>()
+            .ProducesModelLookup();
+        models.MapGet("/{id}/directions/{name}", DirectionsApi.GetAsync)
+            .WithSummary("One stored latent direction.")
+            .Produces<DirectionView>()
+            .ProducesModelLookup();
+        models.MapPost("/{id}/directions", DirectionsApi.CreateAsync)
+            .WithSummary("Computes a latent direction, the mean code of \"to\" minus the mean code of \"from\", and stores it with the model under its name (needs write access).")
+            .WithDescription("Each group is {\"label\": k}, the test images of class k of the model's dataset (at most limit of them), or "
+                + "{\"images\": [...]}, base64 PNGs or pixel lists read as encode reads them (a conditional model reads them as the class in ?label= or \"label\"). "
+                + "A name is stored once: 409 when the model has it already (delete it first to replace it). Answers 201 with the direction and its Location.")
+            .RequireWriteAccess()
+            .AcceptsBody<DirectionRequest>(Json)
+            .Produces<DirectionView>(StatusCodes.Status201Created)
+            .ProducesModelLookup().ProducesBodyProblems()
+            .ProducesProblem(StatusCodes.Status401Unauthorized).ProducesProblem(StatusCodes.Status403Forbidden)
+            .ProducesProblem(StatusCodes.Status503ServiceUnavailable);
+        models.MapDelete("/{id}/directions/{name}", DirectionsApi.DeleteAsync)
+            .WithSummary("Deletes a stored latent direction (needs write access).")
+            .RequireWriteAccess()
+            .Produces(StatusCodes.Status204NoContent)
+            .ProducesModelLookup()
+            .ProducesProblem(StatusCodes.Status401Unauthorized).ProducesProblem(StatusCodes.Status403Forbidden);
+        models.MapPost("/{id}/edit", DirectionsApi.EditAsync)
+            .WithSummary("Moves an image (or a code) along a stored direction: code + amount x direction for each amount, decoded as a PNG strip, or as JSON with Accept: application/json.")
+            .WithDescription("The image is a base64 PNG or a list of pixel values, read as encode reads it, and moved from its mean code; amounts default to -2, -1, 0, 1, 2. "
+                + "A conditional model needs ?label= or \"label\": the class of the image and of every decoded image.")
+            .AcceptsBody<EditRequest>(Json)
+            .ProducesImage(typeof(EditResponse))
+            .ProducesModelLookup().ProducesBodyProblems();
         return app;
     }
 

@@ -63,7 +63,7 @@ public static class SecurityExtensions
                 // The test host has no remote address; it is in-process, hence local.
                 if (remote is null || IPAddress.IsLoopback(remote)) return await next(context);
                 return Problems.Make(StatusCodes.Status403Forbidden, "Writes are limited to this machine",
-                    "No API key is configured, so changes (creating or cancelling jobs, uploading or deleting datasets, deleting models) are accepted only from loopback. Configure Security:ApiKey and send it in the X-Api-Key header.");
+                    "No API key is configured, so changes (creating or cancelling jobs, uploading or deleting datasets, deleting models or their latent directions) are accepted only from loopback. Configure Security:ApiKey and send it in the X-Api-Key header.");
             }
             string? given = http.Request.Headers[ApiKeyHeader];
             if (given is null)

@@ -42,6 +42,8 @@ public sealed class ModelsApiDocsTests : IDisposable
     [InlineData("interpolate", "invert,columns,scale,label", "application/json", "image/png,application/json")]
     [InlineData("reconstruct", "invert,scale,label", "image/png", "image/png")]
     [InlineData("encode", "invert,label", "application/json,image/png", "application/json")]
+    [InlineData("score", "invert,k,seed,label", "application/json,image/png,application/zip", "application/json")]
+    [InlineData("edit", "invert,columns,scale,label", "application/json", "image/png,application/json")]
     public async Task Endpoints_with_bodies_declare_what_they_take_and_answer_and_every_error(string endpoint, string parameters, string takes, string answers)
     {
         var operation = await OperationAsync($"/api/models/{{id}}/{endpoint}", "post");
@@ -52,6 +54,20 @@ public sealed class ModelsApiDocsTests : IDisposable
         Assert.Equal(["200", "400", "404", "409", "413", "415", "422", "429"], Names(responses).Order());
         foreach (var error in Names(responses).Where(s => s != "200"))
             Assert.Equal(["application/problem+json"], Names(responses.GetProperty(error).GetProperty("content")));
+    }
+
+    [Fact]
+    public async Task Directions_declare_their_writes_and_the_score_histogram_its_missing_test_set()
+    {
+        var create = await OperationAsync("/api/models/{id}/directions", "post");
+        Assert.Equal(["201", "400", "401", "403", "404", "409", "413", "415", "422", "429", "503"], Names(create.GetProperty("responses")).Order());
+        Assert.Equal("#/components/schemas/DirectionView",
+            create.GetProperty("responses").GetProperty("201").GetProperty("content").GetProperty("application/json").GetProperty("schema").GetProperty("$ref").GetString());
+        var delete = await OperationAsync("/api/models/{id}/directions/{name}", "delete");
+        Assert.Equal(["204", "401", "403", "404", "409", "429"], Names(delete.GetProperty("responses")).Order());
+        var histogram = await OperationAsync("/api/models/{id}/scores", "get");
+        Assert.Equal(["bins"], QueryParameters(histogram));
+        Assert.Equal(["200", "400", "404", "409", "422", "429", "503"], Names(histogram.GetProperty("responses")).Order());
     }
 
     [Fact]

@@ -182,6 +182,42 @@ export const api = {
     return readJson(await request(`/api/models/${enc(id)}/latents${query({ split, limit })}`, { signal }));
   },
 
+  /**
+   * How unusual one PNG is to a model: { scores: [{ negativeElbo, negativeIwae, reconstruction, percentile }],
+   * measure, k, distribution }. The first call on a model waits while it scores its test images.
+   */
+  async scorePng(id, png, { k, label } = {}, signal) {
+    const path = `/api/models/${enc(id)}/score${query({ invert: 'false', k, label })}`;
+    return readJson(await request(path, { method: 'POST', body: png, contentType: 'image/png', signal }));
+  },
+
+  /** The histogram of a model's test-set scores: { bins, counts, min, max, median, images, k, measure }. */
+  async scoreHistogram(id, { bins = 40 } = {}, signal) {
+    return readJson(await request(`/api/models/${enc(id)}/scores${query({ bins })}`, { signal }));
+  },
+
+  async directions(id, signal) {
+    const body = await readJson(await request(`/api/models/${enc(id)}/directions`, { signal }));
+    return body.directions ?? [];
+  },
+
+  /** Computes and stores a direction: { name, from: { label } | { images }, to, limit? }. */
+  async createDirection(id, direction, { label } = {}) {
+    const path = `/api/models/${enc(id)}/directions${query({ invert: 'false', label })}`;
+    return readJson(await request(path, { method: 'POST', json: direction, write: true }));
+  },
+
+  async deleteDirection(id, name) {
+    await request(`/api/models/${enc(id)}/directions/${enc(name)}`, { method: 'DELETE', write: true });
+  },
+
+  /** Decodes an image (`image`: base64 PNG) or a `latent` moved along a stored direction by each amount: a PNG strip { blob, grid }. */
+  async edit(id, { image, latent, direction, amounts }, { scale = 1, label } = {}, signal) {
+    const path = `/api/models/${enc(id)}/edit${query({ invert: 'false', scale, label })}`;
+    const response = await request(path, { method: 'POST', json: { image, latent, direction, amounts }, accept: 'image/png', signal });
+    return { blob: await readBlob(response), grid: gridOf(response) };
+  },
+
   async jobs(signal) {
     const body = await readJson(await request('/api/jobs', { signal }));
     return Array.isArray(body) ? body : (body.jobs ?? []);

@@ -1,7 +1,9 @@
 // Wires the sections together around the model picker: every section shows the chosen model, and a
 // finished training job brings its model into the picker.
 
+import { AnomalySection } from './anomaly.js';
 import { api } from './api.js';
+import { DirectionsSection } from './directions.js';
 import { ExploreSection } from './explore.js';
 import { Gallery } from './gallery.js';
 import { InterpolateSection } from './interpolate.js';
@@ -20,6 +22,8 @@ const info = new ModelInfo($('#model-section'));
 const explore = new ExploreSection($('#explore-section'));
 const draw = new DrawSection($('#draw-section'), { onCode: mu => explore.setDrawnCode(mu) });
 const interpolate = new InterpolateSection($('#interpolate-section'), { drawPad: draw.pad });
+const anomaly = new AnomalySection($('#anomaly-section'), { drawPad: draw.pad });
+const directions = new DirectionsSection($('#directions-section'), { drawPad: draw.pad });
 const gallery = new Gallery($('#samples-section'), {
   onPick: (image, x, y, size) => interpolate.pick(image, x, y, size),
 });
@@ -66,6 +70,8 @@ const labels = new LabelPicker($('#label-picker'), $('#label-select'), {
     draw.setLabel(label);
     interpolate.setLabel(label);
     explore.setLabel(label);
+    anomaly.setLabel(label);
+    directions.setLabel(label);
   },
 });
 
@@ -79,6 +85,8 @@ function show(model) {
   draw.setModel(model, label);
   interpolate.setModel(model, label);
   explore.setModel(model, label);
+  anomaly.setModel(model, label);
+  directions.setModel(model, label);
 }
 
 /** Reads the model list; selects `preferId` when given, else keeps the current model (or the default). Says whether it could. */
