@@ -76,15 +76,7 @@ export class AnomalySection {
   }
 
   async load(file) {
-    if (!file) return;
-    try {
-      const bitmap = await createImageBitmap(file);
-      this.pad.drawImage(bitmap);
-      bitmap.close?.();
-      this.score();
-    } catch {
-      this.error.textContent = `${file.name} could not be read as an image; choose a PNG, JPEG, GIF or WebP file.`;
-    }
+    if (await this.pad.loadFile(file, this.error)) this.score();
   }
 
   /** The test images' scores: computed by the service the first time a model is asked (seconds), then kept. */

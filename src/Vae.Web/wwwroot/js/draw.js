@@ -127,6 +127,23 @@ export class SketchPad {
     return example.digit;
   }
 
+  /**
+   * Puts an image file on the pad, scaled to fill it. Resolves true when it did; otherwise shows a
+   * message a visitor can act on in `error` and resolves false.
+   */
+  async loadFile(file, error) {
+    if (!file) return false;
+    try {
+      const bitmap = await createImageBitmap(file);
+      this.drawImage(bitmap);
+      bitmap.close?.();
+      return true;
+    } catch {
+      error.textContent = `${file.name} could not be read as an image; choose a PNG, JPEG, GIF or WebP file.`;
+      return false;
+    }
+  }
+
   /** Copies an image (or part of one) onto the pad, scaled to fill it. */
   drawImage(source, sx, sy, sw, sh) {
     this.clear(false);

@@ -47,15 +47,7 @@ export class DrawSection {
 
   /** Puts an image file on the pad, scaled to fill it. */
   async load(file) {
-    if (!file) return;
-    try {
-      const bitmap = await createImageBitmap(file);
-      this.pad.drawImage(bitmap);
-      bitmap.close?.();
-      this.update();
-    } catch {
-      this.error.textContent = `${file.name} could not be read as an image; choose a PNG, JPEG, GIF or WebP file.`;
-    }
+    if (await this.pad.loadFile(file, this.error)) this.update();
   }
 
   async update() {
