@@ -1,3 +1,5 @@
+using System.Data.Common;
+using Vae.Engine.Training;
 using System.Text.Json;
 using System.Text.Json.Serialization;
 using Vae.Engine.Models;
@@ -88,4 +90,49 @@ internal static class RecordFormat
         "cancelled" => JobStatus.Cancelled,
         _ => throw new InvalidDataException($"Job '{id}' has the unknown status '{text}'."),
     };
+
+    /// <summary>
+    /// A job row in the column order both stores select (id, name, status, _, request, epochs,
+    /// model_id, error, cancel_requested, created_at, started_at, finished_at, progress, node,
+    /// version). The stores differ only in how they keep times, which <paramref name="time"/> reads.
+    /// </summary>
+    public static JobRecord ReadJob(DbDataReader r, Func<DbDataReader, int, DateTimeOffset> time)
+    {
+        string id = r.GetString(0);
+        return new JobRecord
+        {
+            Id = id,
+            Name = r.IsDBNull(1) ? null : r.GetString(1),
+            Status = ParseStatus(r.GetString(2), id),
+            Request = ReadRequest(r.GetString(4), id),
+            Epochs = Deserialize<List<EpochMetrics>>(r.GetString(5), "epochs", id),
+            ModelId = r.IsDBNull(6) ? null : r.GetString(6),
+            Error = r.IsDBNull(7) ? null : r.GetString(7),
+            // SQLite keeps it as an integer; its reader turns that into a boolean as PostgreSQL's does.
+            CancelRequested = r.GetBoolean(8),
+            CreatedAt = time(r, 9),
+            StartedAt = r.IsDBNull(10) ? null : time(r, 10),
+            FinishedAt = r.IsDBNull(11) ? null : time(r, 11),
+            Progress = r.IsDBNull(12) ? null : Deserialize<JobProgressRecord>(r.GetString(12), "progress", id),
+            Node = r.IsDBNull(13) ? null : r.GetString(13),
+            Version = r.GetInt64(14),
+        };
+    }
+
+    /// <summary>A model row (id, name, dataset, config, metrics, job_id, created_at, details).</summary>
+    public static ModelRecord ReadModel(DbDataReader r, Func<DbDataReader, int, DateTimeOffset> time)
+    {
+        string id = r.GetString(0);
+        var record = new ModelRecord
+        {
+            Id = id,
+            Name = r.IsDBNull(1) ? null : r.GetString(1),
+            Dataset = r.GetString(2),
+            Config = ReadConfig(r.GetString(3), id),
+            Metrics = Deserialize<List<EpochMetrics>>(r.GetString(4), "metrics", id),
+            JobId = r.IsDBNull(5) ? null : r.GetString(5),
+            CreatedAt = time(r, 6),
+        };
+        return r.IsDBNull(7) ? record : WithDetails(record, r.GetString(7));
+    }
 }

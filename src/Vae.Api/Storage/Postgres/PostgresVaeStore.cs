@@ -138,41 +138,7 @@ public sealed partial class PostgresVaeStore(NpgsqlDataSource source) : IVaeStor
         p.AddWithValue(job.Version);
     }
 
-    private static JobRecord ReadJob(NpgsqlDataReader r)
-    {
-        string id = r.GetString(0);
-        return new JobRecord
-        {
-            Id = id,
-            Name = r.IsDBNull(1) ? null : r.GetString(1),
-            Status = RecordFormat.ParseStatus(r.GetString(2), id),
-            Request = RecordFormat.ReadRequest(r.GetString(4), id),
-            Epochs = RecordFormat.Deserialize<List<EpochMetrics>>(r.GetString(5), "epochs", id),
-            ModelId = r.IsDBNull(6) ? null : r.GetString(6),
-            Error = r.IsDBNull(7) ? null : r.GetString(7),
-            CancelRequested = r.GetBoolean(8),
-            CreatedAt = r.GetFieldValue<DateTimeOffset>(9),
-            StartedAt = r.IsDBNull(10) ? null : r.GetFieldValue<DateTimeOffset>(10),
-            FinishedAt = r.IsDBNull(11) ? null : r.GetFieldValue<DateTimeOffset>(11),
-            Progress = r.IsDBNull(12) ? null : RecordFormat.Deserialize<JobProgressRecord>(r.GetString(12), "progress", id),
-            Node = r.IsDBNull(13) ? null : r.GetString(13),
-            Version = r.GetInt64(14),
-        };
-    }
+    private static JobRecord ReadJob(NpgsqlDataReader r) => RecordFormat.ReadJob(r, static (r, i) => r.GetFieldValue<DateTimeOffset>(i));
 
-    private static ModelRecord ReadModel(NpgsqlDataReader r)
-    {
-        string id = r.GetString(0);
-        var record = new ModelRecord
-        {
-            Id = id,
-            Name = r.IsDBNull(1) ? null : r.GetString(1),
-            Dataset = r.GetString(2),
-            Config = RecordFormat.ReadConfig(r.GetString(3), id),
-            Metrics = RecordFormat.Deserialize<List<EpochMetrics>>(r.GetString(4), "metrics", id),
-            JobId = r.IsDBNull(5) ? null : r.GetString(5),
-            CreatedAt = r.GetFieldValue<DateTimeOffset>(6),
-        };
-        return r.IsDBNull(7) ? record : RecordFormat.WithDetails(record, r.GetString(7));
-    }
+    private static ModelRecord ReadModel(NpgsqlDataReader r) => RecordFormat.ReadModel(r, static (r, i) => r.GetFieldValue<DateTimeOffset>(i));
 }
