@@ -101,12 +101,13 @@ public sealed unsafe partial class CpuBackend
     /// <summary>The shape of one Winograd convolution and its chunking.</summary>
     private readonly struct WinogradPlan
     {
-        public WinogradPlan(int images, int inChannels, int outChannels, int height, int width)
+        /// <param name="tile">The output tile's side: 2 for F(2x2,3x3), 4 for F(4x4,3x3); a window of tile + 2 points a side.</param>
+        public WinogradPlan(int images, int inChannels, int outChannels, int height, int width, int tile = 2)
         {
             Images = images; Height = height; Width = width;
-            TileRows = (height + 1) / 2; TileColumns = (width + 1) / 2;
+            TileRows = (height + tile - 1) / tile; TileColumns = (width + tile - 1) / tile;
             TilesPerImage = TileRows * TileColumns;
-            long perImage = 16L * Math.Max(inChannels, outChannels) * TilesPerImage;
+            long perImage = (long)(tile + 2) * (tile + 2) * Math.Max(inChannels, outChannels) * TilesPerImage;
             ChunkImages = (int)Math.Clamp(WinogradBudget / perImage, 1, Math.Max(1, images));
         }
 

@@ -26,7 +26,7 @@ public sealed unsafe partial class CpuBackend
 
     private void Conv3x3Forward4(float* x, float* weight, float* y, int n, int inC, int outC, int h, int w)
     {
-        var plan = new Plan4(n, inC, outC, h, w);
+        var plan = new WinogradPlan(n, inC, outC, h, w, Tile4);
         using var u = ScratchBuffer(Points4 * outC * inC);
         FilterTransform4(weight, u.Pointer, outC, inC, flip: false);
         RunForward4(plan, x, u.Pointer, y, inC, outC, accumulate: false);
@@ -34,7 +34,7 @@ public sealed unsafe partial class CpuBackend
 
     private void Conv3x3Backward4(float* x, float* weight, float* dy, int n, int inC, int outC, int h, int w, float* dx, float* dWeight)
     {
-        var plan = new Plan4(n, inC, outC, h, w);
+        var plan = new WinogradPlan(n, inC, outC, h, w, Tile4);
         if (dx != null)
         {
             using var flipped = ScratchBuffer(Points4 * inC * outC);
@@ -58,7 +58,7 @@ public sealed unsafe partial class CpuBackend
         FilterTransformAdjoint4(du.Pointer, dWeight, outC, inC);
     }
 
-    private void RunForward4(in Plan4 plan, float* x, float* u, float* y, int inC, int outC, bool accumulate)
+    private void RunForward4(in WinogradPlan plan, float* x, float* u, float* y, int inC, int outC, bool accumulate)
     {
         int chunk = plan.ChunkImages;
         using var v = ScratchBuffer(Points4 * inC * chunk * plan.TilesPerImage);
@@ -71,26 +71,6 @@ public sealed unsafe partial class CpuBackend
                 0f, m.Pointer, tiles, (long)outC * tiles, Points4, ThreadBudget.Current);
             Transform4(plan, y + (long)first * outC * plan.Height * plan.Width, m.Pointer, count, outC, Direction.Output, accumulate);
         }
-    }
-
-    private readonly struct Plan4
-    {
-        public Plan4(int images, int inChannels, int outChannels, int height, int width)
-        {
-            Images = images; Height = height; Width = width;
-            TileRows = (height + Tile4 - 1) / Tile4; TileColumns = (width + Tile4 - 1) / Tile4;
-            TilesPerImage = TileRows * TileColumns;
-            long perImage = (long)Points4 * Math.Max(inChannels, outChannels) * TilesPerImage;
-            ChunkImages = (int)Math.Clamp(WinogradBudget / perImage, 1, Math.Max(1, images));
-        }
-
-        public int Images { get; }
-        public int Height { get; }
-        public int Width { get; }
-        public int TileRows { get; }
-        public int TileColumns { get; }
-        public int TilesPerImage { get; }
-        public int ChunkImages { get; }
     }
 
     private enum Direction { Input, Output, OutputAdjoint }
@@ -108,7 +88,7 @@ public sealed unsafe partial class CpuBackend
     /// matrix (36, channels, T): Input and OutputAdjoint write the matrix from images, Output
     /// writes (or adds into) images from the matrix. A unit is one channel of a block of images.
     /// </summary>
-    private static void Transform4(in Plan4 plan, float* images, float* matrix, int count, int channels, Direction direction, bool accumulate)
+    private static void Transform4(in WinogradPlan plan, float* images, float* matrix, int count, int channels, Direction direction, bool accumulate)
     {
         int imagesPerUnit = Math.Max(1, 256 / plan.TilesPerImage);
         var job = new Job4
