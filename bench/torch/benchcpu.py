@@ -7,6 +7,7 @@ environment when it loads).
 import gzip
 import os
 import resource
+import time
 
 
 def configure_blas():
@@ -67,6 +68,41 @@ def print_totals(total_seconds, batches=None):
         print(f"seconds_per_batch {total_seconds / max(1, batches):.4f}")
     print(f"total_train_seconds {total_seconds:.3f}")
     print(f"peak_rss_mb {peak_rss_mb():.1f}", flush=True)
+
+
+def train_and_test(torch, model, opt, train, test, epochs, batch, eval_batch, max_batches=None, mean_loss=False):
+    """The timed training loop both image VAEs share: each epoch shuffles, trains on up to
+    max_batches batches (timed), then measures the test loss (not timed), printing one epoch line,
+    then the totals. model.loss_sum(x) gives a batch's summed loss; mean_loss backpropagates its
+    mean instead, as seed 001 does."""
+    total_seconds, total_batches = 0.0, 0
+    for epoch in range(1, epochs + 1):
+        model.train()
+        perm = torch.randperm(train.shape[0])
+        starts = range(0, train.shape[0], batch)
+        if max_batches is not None:
+            starts = starts[:max_batches]
+        seen, loss_total = 0, 0.0
+        start = time.perf_counter()
+        for i in starts:
+            x = train[perm[i:i + batch]]
+            opt.zero_grad()
+            loss = model.loss_sum(x)
+            (loss / x.shape[0] if mean_loss else loss).backward()
+            opt.step()
+            loss_total += loss.item()
+            seen += x.shape[0]
+        seconds = time.perf_counter() - start
+        total_seconds += seconds
+        total_batches += len(starts)
+
+        model.eval()
+        with torch.no_grad():
+            tested = sum(model.loss_sum(test[i:i + eval_batch]).item() for i in range(0, test.shape[0], eval_batch))
+        print(f"epoch {epoch} train {loss_total / seen:.4f} test {tested / test.shape[0]:.4f} "
+              f"seconds {seconds:.3f} images {seen}", flush=True)
+
+    print_totals(total_seconds, total_batches)
 
 
 def positive_int(text, what, usage):

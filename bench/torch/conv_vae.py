@@ -21,7 +21,6 @@ import benchcpu
 
 benchcpu.configure_blas()  # before numpy/torch load OpenBLAS
 
-import time
 
 import numpy as np
 import torch
@@ -87,34 +86,7 @@ def main():
     opt = torch.optim.Adam(model.parameters(), lr=1e-3)
     print(benchcpu.header(torch, mkldnn=torch.backends.mkldnn.is_available()), flush=True)
 
-    total_seconds, total_batches = 0.0, 0
-    for epoch in range(1, epochs + 1):
-        model.train()
-        perm = torch.randperm(train.shape[0])
-        starts = range(0, train.shape[0], BATCH)
-        if max_batches is not None:
-            starts = starts[:max_batches]
-        seen, loss_total = 0, 0.0
-        start = time.perf_counter()
-        for i in starts:
-            x = train[perm[i:i + BATCH]]
-            opt.zero_grad()
-            loss = model.loss_sum(x)
-            loss.backward()
-            opt.step()
-            loss_total += loss.item()
-            seen += x.shape[0]
-        seconds = time.perf_counter() - start
-        total_seconds += seconds
-        total_batches += len(starts)
-
-        model.eval()
-        with torch.no_grad():
-            tested = sum(model.loss_sum(test[i:i + EVAL_BATCH]).item() for i in range(0, test.shape[0], EVAL_BATCH))
-        print(f"epoch {epoch} train {loss_total / seen:.4f} test {tested / test.shape[0]:.4f} "
-              f"seconds {seconds:.3f} images {seen}", flush=True)
-
-    benchcpu.print_totals(total_seconds, total_batches)
+    benchcpu.train_and_test(torch, model, opt, train, test, epochs, BATCH, EVAL_BATCH, max_batches)
 
 
 if __name__ == "__main__":

@@ -31,7 +31,6 @@ benchcpu.configure_blas()  # before numpy/torch load OpenBLAS
 
 import json
 import math
-import time
 
 import numpy as np
 import torch
@@ -151,32 +150,7 @@ def main():
     print(benchcpu.header(torch, params=sum(p.numel() for p in model.parameters()), batch=batch,
                           mkldnn=torch.backends.mkldnn.is_available()), flush=True)
 
-    total_seconds, total_batches = 0.0, 0
-    for epoch in range(1, epochs + 1):
-        model.train()
-        perm = torch.randperm(train.shape[0])
-        starts = range(0, train.shape[0], batch)[:max_batches]
-        seen, loss_total = 0, 0.0
-        start = time.perf_counter()
-        for i in starts:
-            x = train[perm[i:i + batch]]
-            opt.zero_grad()
-            loss = model.loss_sum(x)
-            (loss / x.shape[0]).backward()
-            opt.step()
-            loss_total += loss.item()
-            seen += x.shape[0]
-        seconds = time.perf_counter() - start
-        total_seconds += seconds
-        total_batches += len(starts)
-
-        model.eval()
-        with torch.no_grad():
-            tested = sum(model.loss_sum(test[i:i + EVAL_BATCH]).item() for i in range(0, test.shape[0], EVAL_BATCH))
-        print(f"epoch {epoch} train {loss_total / seen:.4f} test {tested / test.shape[0]:.4f} "
-              f"seconds {seconds:.3f} images {seen}", flush=True)
-
-    benchcpu.print_totals(total_seconds, total_batches)
+    benchcpu.train_and_test(torch, model, opt, train, test, epochs, batch, EVAL_BATCH, max_batches, mean_loss=True)
 
 
 if __name__ == "__main__":
