@@ -53,11 +53,7 @@ export class AnomalySection {
       this.pad.drawImage(this.drawPad.canvas);
       update();
     });
-    const file = $('#anomaly-file', section);
-    file.addEventListener('change', () => {
-      this.load(file.files?.[0]);
-      file.value = '';
-    });
+    this.pad.acceptFiles($('#anomaly-file', section), this.error, () => this.score());
   }
 
   setModel(model, label) {
@@ -73,10 +69,6 @@ export class AnomalySection {
   setLabel(label) {
     this.label = label;
     this.score();
-  }
-
-  async load(file) {
-    if (await this.pad.loadFile(file, this.error)) this.score();
   }
 
   /** The test images' scores: computed by the service the first time a model is asked (seconds), then kept. */

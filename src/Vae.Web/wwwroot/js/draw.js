@@ -128,20 +128,23 @@ export class SketchPad {
   }
 
   /**
-   * Puts an image file on the pad, scaled to fill it. Resolves true when it did; otherwise shows a
-   * message a visitor can act on in `error` and resolves false.
+   * Lets a file input put images on the pad: each chosen file is drawn scaled to fill it, then
+   * onLoaded runs; a file that is not an image gets a message a visitor can act on in `error`.
    */
-  async loadFile(file, error) {
-    if (!file) return false;
-    try {
-      const bitmap = await createImageBitmap(file);
-      this.drawImage(bitmap);
-      bitmap.close?.();
-      return true;
-    } catch {
-      error.textContent = `${file.name} could not be read as an image; choose a PNG, JPEG, GIF or WebP file.`;
-      return false;
-    }
+  acceptFiles(input, error, onLoaded) {
+    input.addEventListener('change', async () => {
+      const file = input.files?.[0];
+      input.value = '';
+      if (!file) return;
+      try {
+        const bitmap = await createImageBitmap(file);
+        this.drawImage(bitmap);
+        bitmap.close?.();
+        onLoaded();
+      } catch {
+        error.textContent = `${file.name} could not be read as an image; choose a PNG, JPEG, GIF or WebP file.`;
+      }
+    });
   }
 
   /** Copies an image (or part of one) onto the pad, scaled to fill it. */

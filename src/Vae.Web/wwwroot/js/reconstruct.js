@@ -24,11 +24,7 @@ export class DrawSection {
     });
     $('#draw-clear', section).addEventListener('click', () => this.pad.clear());
     $('#draw-example', section).addEventListener('click', () => this.pad.drawExample());
-    const file = $('#draw-file', section);
-    file.addEventListener('change', () => {
-      this.load(file.files?.[0]);
-      file.value = '';
-    });
+    this.pad.acceptFiles($('#draw-file', section), this.error, () => this.update());
   }
 
   setModel(model, label) {
@@ -43,11 +39,6 @@ export class DrawSection {
   setLabel(label) {
     this.label = label;
     this.update();
-  }
-
-  /** Puts an image file on the pad, scaled to fill it. */
-  async load(file) {
-    if (await this.pad.loadFile(file, this.error)) this.update();
   }
 
   async update() {
