@@ -8,26 +8,32 @@ namespace Vae.Api.Cluster;
 /// <summary>
 /// Listens for the other nodes' <see cref="ClusterEvent"/>s on one dedicated connection (LISTEN) and
 /// acts on them here: stops a job this node trains when another node was asked to cancel it, and
-/// drops a model another node published or deleted from this node's cache. Also sends this node's
-/// own model changes. A lost connection is opened again after a pause that grows to 30 s; events sent
+/// drops a model another node published or deleted from this node's cache, and passes another
+/// node's job progress to this node's listeners of that job. Also sends this node's own model changes. A lost connection is opened again after a pause that grows to 5 s; events sent
 /// meanwhile are lost, which only delays what the database tells every node anyway.
 /// </summary>
 public sealed class ClusterEventListener : BackgroundService
 {
-    private static readonly TimeSpan MaxPause = TimeSpan.FromSeconds(30);
+    private static readonly TimeSpan MaxPause = TimeSpan.FromSeconds(5);
 
     private readonly NpgsqlDataSource _source;
     private readonly NodeIdentity _node;
     private readonly JobQueue _queue;
     private readonly ModelCache _cache;
+    private readonly JobProgress _progress;
+    private readonly JobRecords _records;
     private readonly ILogger<ClusterEventListener> _log;
 
-    public ClusterEventListener(NpgsqlDataSource source, NodeIdentity node, JobQueue queue, ModelCache cache, ModelStore models, IClusterEvents events, ILogger<ClusterEventListener> log)
+    public ClusterEventListener(
+        NpgsqlDataSource source, NodeIdentity node, JobQueue queue, ModelCache cache, ModelStore models, JobProgress progress, JobRecords records,
+        IClusterEvents events, ILogger<ClusterEventListener> log)
     {
         _source = source;
         _node = node;
         _queue = queue;
         _cache = cache;
+        _progress = progress;
+        _records = records;
         _log = log;
         // Only this node's own changes are raised here: those received are applied to the cache directly.
         models.Changed += id => _ = events.PublishAsync(ClusterEvent.ModelChangedType, id, CancellationToken.None);
@@ -61,6 +67,21 @@ public sealed class ClusterEventListener : BackgroundService
         }
     }
 
+    /// <summary>Reads the job's record (the status event only names the job) and passes it to this node's listeners.</summary>
+    private async Task DeliverStatusAsync(string jobId)
+    {
+        try
+        {
+            if (await _records.GetAsync(jobId, CancellationToken.None) is { } job)
+                _progress.Deliver(jobId, JobEvent.Status(job.AsView(_records.Now)));
+        }
+        catch (Exception ex)
+        {
+            // The stream re-reads its job now and then, so it still learns how the job ended.
+            _log.LogWarning(ex, "The status of job {JobId} could not be read for its listeners", jobId);
+        }
+    }
+
     private void Handle(string payload)
     {
         ClusterEvent? e;
@@ -81,6 +102,21 @@ public sealed class ClusterEventListener : BackgroundService
                 break;
             case ClusterEvent.ModelChangedType:
                 _cache.Evict(e.Id);
+                break;
+            case ClusterEvent.JobBatchType or ClusterEvent.JobEpochType:
+                // Only jobs somebody follows here are of interest; the rest is dropped unread.
+                if (_progress.ListenerCount(e.Id) == 0) return;
+                try
+                {
+                    if (ProgressRelay.ToJobEvent(e) is { } progress) _progress.Deliver(e.Id, progress);
+                }
+                catch (JsonException ex)
+                {
+                    _log.LogWarning(ex, "Progress of job {JobId} from node {Node} could not be read", e.Id, e.Node);
+                }
+                break;
+            case ClusterEvent.JobStatusType:
+                if (_progress.ListenerCount(e.Id) > 0) _ = DeliverStatusAsync(e.Id);
                 break;
             default:
                 _log.LogDebug("Event {Type} from node {Node} is not one this node knows", e.Type, e.Node);

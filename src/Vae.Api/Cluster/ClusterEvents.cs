@@ -5,31 +5,40 @@ namespace Vae.Api.Cluster;
 
 /// <summary>
 /// Something one node tells the others at once: a cancel asked of a job (the node training it stops
-/// after its current batch), or a model published or deleted (every node drops what it remembers of
-/// it). Events only hasten what the nodes would learn from the database anyway: a cancel is in the
-/// job record, which the training node reads at every progress write, and a model record is trusted
-/// for a second at most. So an event lost while a node was disconnected costs time, never correctness.
+/// after its current batch), a model published or deleted (every node drops what it remembers of
+/// it), or a job's progress (so its event stream can be followed on any node). Events only hasten
+/// what the nodes would learn from the database anyway: a cancel is in the job record, which the
+/// training node reads at every progress write, a model record is trusted for a second at most, and
+/// an event stream re-reads its job now and then. So an event lost while a node was disconnected
+/// costs time, never correctness.
 /// </summary>
-/// <param name="Type">One of <see cref="JobCancelType"/>, <see cref="ModelChangedType"/>.</param>
+/// <param name="Type">One of the *Type constants.</param>
 /// <param name="Id">The job's or the model's id.</param>
 /// <param name="Node">The node that sent it; a node ignores its own.</param>
-public sealed record ClusterEvent(string Type, string Id, string Node)
+/// <param name="Data">The event's payload, for progress events (a batch's or an epoch's view).</param>
+public sealed record ClusterEvent(string Type, string Id, string Node, JsonElement? Data = null)
 {
     public const string JobCancelType = "jobCancel";
     public const string ModelChangedType = "modelChanged";
+    /// <summary>A batch of a job trained (Data: its view); sent at most a few times a second per job.</summary>
+    public const string JobBatchType = "jobBatch";
+    /// <summary>An epoch of a job ended (Data: its view).</summary>
+    public const string JobEpochType = "jobEpoch";
+    /// <summary>A job's status changed; the receiver reads the record (it may be larger than a notification may carry).</summary>
+    public const string JobStatusType = "jobStatus";
 }
 
 /// <summary>Sends <see cref="ClusterEvent"/>s to the other nodes.</summary>
 public interface IClusterEvents
 {
     /// <summary>Sends the event; failures are logged, not thrown (the database already holds the truth).</summary>
-    Task PublishAsync(string type, string id, CancellationToken ct);
+    Task PublishAsync(string type, string id, CancellationToken ct, JsonElement? data = null);
 }
 
 /// <summary>One node (SQLite): nobody else to tell.</summary>
 public sealed class NoClusterEvents : IClusterEvents
 {
-    public Task PublishAsync(string type, string id, CancellationToken ct) => Task.CompletedTask;
+    public Task PublishAsync(string type, string id, CancellationToken ct, JsonElement? data = null) => Task.CompletedTask;
 }
 
 /// <summary>Events as PostgreSQL notifications on one channel; <see cref="ClusterEventListener"/> receives them.</summary>
@@ -39,12 +48,12 @@ public sealed class PostgresClusterEvents(NpgsqlDataSource source, NodeIdentity 
 
     internal static readonly JsonSerializerOptions Json = new(JsonSerializerDefaults.Web);
 
-    public async Task PublishAsync(string type, string id, CancellationToken ct)
+    public async Task PublishAsync(string type, string id, CancellationToken ct, JsonElement? data = null)
     {
         try
         {
             await using var command = source.CreateCommand($"SELECT pg_notify('{Channel}', $1);");
-            command.Parameters.AddWithValue(JsonSerializer.Serialize(new ClusterEvent(type, id, node.Id), Json));
+            command.Parameters.AddWithValue(JsonSerializer.Serialize(new ClusterEvent(type, id, node.Id, data), Json));
             await command.ExecuteNonQueryAsync(ct);
         }
         catch (Exception e) when (e is not OperationCanceledException || !ct.IsCancellationRequested)

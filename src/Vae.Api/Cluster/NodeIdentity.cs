@@ -35,6 +35,7 @@ public static class ClusterExtensions
         {
             services.AddSingleton<IClusterEvents, PostgresClusterEvents>();
             services.AddHostedService<ClusterEventListener>();
+            services.AddHostedService<ProgressRelay>();
         }
         else
         {

@@ -4,6 +4,7 @@ using System.Text.Json.Serialization.Metadata;
 using Vae.Engine.Models;
 using Microsoft.AspNetCore.Diagnostics;
 using Vae.Engine.Imaging;
+using Vae.Api.Storage;
 
 namespace Vae.Api.Infrastructure;
 
@@ -51,6 +52,11 @@ public static partial class ErrorHandling
                 log.LogError(exception, "Unhandled error on {Method} {Path}", http.Request.Method, http.Request.Path);
             else if (status == 499)
                 return true; // the client went away; nobody is listening
+            else if (status == StatusCodes.Status503ServiceUnavailable)
+            {
+                log.LogWarning("{Method} {Path} needed the database, which is unreachable: {Message}", http.Request.Method, http.Request.Path, exception.Message);
+                http.Response.Headers.RetryAfter = StoreFaults.RetryAfterSeconds.ToString(System.Globalization.CultureInfo.InvariantCulture);
+            }
             http.Response.StatusCode = status;
             return await problems.TryWriteAsync(new ProblemDetailsContext
             {
@@ -71,6 +77,8 @@ public static partial class ErrorHandling
             InvalidImageException i => (400, "The image is malformed", i.Message),
             UnsupportedImageException u => (415, "Unsupported image", u.Message),
             OperationCanceledException => (499, "", ""),
+            _ when StoreFaults.IsUnavailable(e) => (503, "The database is unavailable",
+                $"This request needs the service's database, which does not answer right now ({e.Message}). Models this node has already loaded are still served; retry in a few seconds."),
             _ => (500, "Internal error", "Something went wrong on the server; the error was logged. Retry, and report it if it persists."),
         };
 

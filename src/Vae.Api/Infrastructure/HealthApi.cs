@@ -18,10 +18,16 @@ public static class HealthApi
         return app;
     }
 
-    private static async Task<Results<Ok<HealthView>, ProblemHttpResult>> Check(IVaeStore store, ISchedulerFactory schedulers, NodeIdentity node, CancellationToken ct)
+    private static async Task<Results<Ok<HealthView>, ProblemHttpResult>> Check(
+        IVaeStore store, StorageLocation location, ISchedulerFactory schedulers, NodeIdentity node, HttpResponse response, CancellationToken ct)
     {
         var problems = new List<string>();
         try { await store.PingAsync(ct); }
+        catch (Exception e) when (StoreFaults.IsUnavailable(e))
+        {
+            string where = location.Provider == StorageProvider.Postgres ? StorageLocation.Describe(location.ConnectionString) : "SQLite database";
+            problems.Add($"the {where} does not answer ({e.Message}); models already loaded are still served, requests that need the database get 503 until it is back, and the node reconnects by itself");
+        }
         catch (Exception e) when (e is not OperationCanceledException) { problems.Add($"the store does not answer: {e.Message}"); }
         try
         {
@@ -30,7 +36,11 @@ public static class HealthApi
             if (status != SchedulerStatus.Running) problems.Add($"the job scheduler is {status.ToString().ToLowerInvariant()}, not running");
         }
         catch (Exception e) when (e is not OperationCanceledException) { problems.Add($"the job scheduler failed: {e.Message}"); }
-        if (problems.Count > 0) return Problems.Unavailable($"Node {node.Id}: " + string.Join("; ", problems) + ".");
+        if (problems.Count > 0)
+        {
+            response.Headers.RetryAfter = StoreFaults.RetryAfterSeconds.ToString(System.Globalization.CultureInfo.InvariantCulture);
+            return Problems.Unavailable($"Node {node.Id}: " + string.Join("; ", problems) + ".");
+        }
         return TypedResults.Ok(new HealthView("ok", "ok", "running", node.Id));
     }
 }

@@ -16,6 +16,16 @@ public sealed class StorageOptions
     /// an Npgsql connection string (Host=...;Port=...;Database=...;Username=...;Password=...).
     /// </summary>
     public string? ConnectionString { get; set; }
+    /// <summary>
+    /// With PostgreSQL, how long a starting node waits for the database to accept connections (it may
+    /// be starting beside the service, as in docker-compose) before giving up; 0 gives up at once.
+    /// </summary>
+    public double StartupWaitSeconds { get; set; } = 60;
+    /// <summary>
+    /// How long a training job waits out an unreachable database at the steps it cannot skip (starting,
+    /// publishing its model, recording its end) before it gives up and leaves the job to recovery.
+    /// </summary>
+    public double OutageWaitSeconds { get; set; } = 300;
 }
 
 /// <summary>This process as one node of several ("Cluster" section).</summary>

@@ -48,7 +48,18 @@ public sealed class JobProgress
     /// <summary>Listeners a job has now (0 when nobody listens or the job is not tracked).</summary>
     public int ListenerCount(string jobId) => _topics.TryGetValue(jobId, out var topic) ? topic.Count : 0;
 
+    /// <summary>Raised with every event published on this node (not those delivered from other nodes), so a relay can pass it on.</summary>
+    public event Action<string, JobEvent>? Published;
+
+    /// <summary>An event of a job trained or changed on this node: to this node's listeners, and to <see cref="Published"/>.</summary>
     public void Publish(string jobId, JobEvent e)
+    {
+        Deliver(jobId, e);
+        Published?.Invoke(jobId, e);
+    }
+
+    /// <summary>An event to this node's listeners only: one received from another node.</summary>
+    public void Deliver(string jobId, JobEvent e)
     {
         if (e.Type == JobEvent.StatusType)
         {

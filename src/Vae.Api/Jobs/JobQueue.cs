@@ -118,6 +118,22 @@ public sealed class JobQueue(ISchedulerFactory schedulers, IVaeStore store, JobR
         return (CancelOutcome.Requested, after);
     }
 
+    /// <summary>
+    /// Queues a failed job again (record before and after; both null when there is no such job, and
+    /// the record unchanged when it has not failed). The run resumes from the checkpoint the job kept, if any.
+    /// </summary>
+    public async Task<(JobRecord? Before, JobRecord? After)> ResumeAsync(string jobId, CancellationToken ct)
+    {
+        var (before, after) = await records.UpdateAsync(jobId, job => job.Status != JobStatus.Failed ? null
+            : job with { Status = JobStatus.Queued, Error = null, FinishedAt = null, CancelRequested = false, Progress = null, Node = null }, ct);
+        if (before is { Status: JobStatus.Failed })
+        {
+            await ScheduleAsync(jobId, CancellationToken.None);
+            log.LogInformation("Job {JobId} resumed after {Epochs} recorded epochs", jobId, before.Epochs.Count);
+        }
+        return (before, after);
+    }
+
     /// <summary>Stops the job's training loop after its current batch, when it trains in this process.</summary>
     public void CancelRunning(string jobId)
     {

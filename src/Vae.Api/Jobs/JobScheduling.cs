@@ -76,7 +76,12 @@ public static class JobScheduling
                     });
                 }
                 store.ProvisionSchema();
-                store.ConfigureStore(o => o.RecoverFiringsCancelledByShutdown = true);
+                store.ConfigureStore(o =>
+                {
+                    o.RecoverFiringsCancelledByShutdown = true;
+                    // After the database comes back from an outage, the node is acquiring jobs and checking in again within this.
+                    o.DbRetryInterval = TimeSpan.FromSeconds(2);
+                });
             });
 
             q.UseDefaultThreadPool(pool => pool.MaxConcurrency = concurrency);

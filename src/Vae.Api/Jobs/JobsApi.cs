@@ -42,6 +42,12 @@ public static class JobsApi
             .Produces<JobView>().Produces<JobView>(StatusCodes.Status202Accepted)
             .ProducesProblem(StatusCodes.Status401Unauthorized).ProducesProblem(StatusCodes.Status403Forbidden)
             .ProducesProblem(StatusCodes.Status404NotFound).ProducesProblem(StatusCodes.Status409Conflict);
+        jobs.MapPost("/{id}/resume", Resume).RequireWriteAccess()
+            .WithSummary("Resume a failed job")
+            .WithDescription("Queues a failed job again. It continues from its last epoch checkpoint when it kept one (a job stopped by a checkpoint that could not be written keeps the one before), and from the start otherwise; the epochs already recorded stay. Only failed jobs can be resumed (409 otherwise).")
+            .Produces<JobView>(StatusCodes.Status202Accepted)
+            .ProducesProblem(StatusCodes.Status401Unauthorized).ProducesProblem(StatusCodes.Status403Forbidden)
+            .ProducesProblem(StatusCodes.Status404NotFound).ProducesProblem(StatusCodes.Status409Conflict);
         jobs.MapGet("/{id}/events", Events)
             .WithSummary("Follow a job live (Server-Sent Events)")
             .WithDescription("Events: 'status' (a job, first the current one, then on every change), 'epoch' after each epoch, 'batch' after each batch (slow readers may miss some). The stream ends after the final status.")
@@ -75,6 +81,16 @@ public static class JobsApi
     {
         var job = await store.GetJobAsync(id, ct);
         return job is null ? NoSuchJob(id) : TypedResults.Ok(job.AsView(clock.GetUtcNow()));
+    }
+
+    private static async Task<Results<Accepted<JobView>, ProblemHttpResult>> Resume(string id, JobQueue queue, TimeProvider clock, CancellationToken ct)
+    {
+        var (before, after) = await queue.ResumeAsync(id, ct);
+        if (before is null) return NoSuchJob(id);
+        if (before.Status != JobStatus.Failed)
+            return Problems.Make(StatusCodes.Status409Conflict, "Only a failed job can be resumed",
+                $"Job '{id}' is {before.Status.ToString().ToLowerInvariant()}; only failed jobs can be resumed. Queue a new job with POST /api/jobs to train again.");
+        return TypedResults.Accepted($"/api/jobs/{id}", after!.AsView(clock.GetUtcNow()));
     }
 
     private static async Task<Results<Ok<JobView>, Accepted<JobView>, ProblemHttpResult>> Cancel(string id, JobQueue queue, TimeProvider clock, CancellationToken ct)
@@ -111,20 +127,56 @@ public static class JobsApi
             subscription.Dispose();
             return NoSuchJob(id);
         }
-        return TypedResults.ServerSentEvents(Stream(job.AsView(clock.GetUtcNow()), subscription, ct));
+        return TypedResults.ServerSentEvents(Stream(job.AsView(clock.GetUtcNow()), subscription, store, clock, ct));
     }
 
-    private static async IAsyncEnumerable<SseItem<object>> Stream(JobView current, JobSubscription subscription, [EnumeratorCancellation] CancellationToken ct)
+    /// <summary>How often a stream re-reads its job, in case the event of its end was lost (another node's, sent while this one was disconnected).</summary>
+    public static readonly TimeSpan StreamRecheckInterval = TimeSpan.FromSeconds(10);
+
+    private static async IAsyncEnumerable<SseItem<object>> Stream(
+        JobView current, JobSubscription subscription, IVaeStore store, TimeProvider clock, [EnumeratorCancellation] CancellationToken ct)
     {
         using (subscription)
         {
             yield return new SseItem<object>(current, JobEvent.StatusType);
             if (current.Status is JobStatus.Succeeded or JobStatus.Failed or JobStatus.Cancelled) yield break;
-            await foreach (var e in subscription.ReadAllAsync(ct))
+            using var stop = CancellationTokenSource.CreateLinkedTokenSource(ct);
+            _ = RecheckUntilEndAsync(current.Id, subscription, store, clock, stop.Token);
+            try
             {
-                yield return new SseItem<object>(e.Data, e.Type);
-                if (e.IsFinal) yield break;
+                await foreach (var e in subscription.ReadAllAsync(ct))
+                {
+                    yield return new SseItem<object>(e.Data, e.Type);
+                    if (e.IsFinal) yield break;
+                }
             }
+            finally
+            {
+                stop.Cancel();
+            }
+        }
+    }
+
+    private static async Task RecheckUntilEndAsync(string id, JobSubscription subscription, IVaeStore store, TimeProvider clock, CancellationToken ct)
+    {
+        try
+        {
+            while (true)
+            {
+                await Task.Delay(StreamRecheckInterval, clock, ct);
+                JobRecord? job;
+                try { job = await store.GetJobAsync(id, ct); }
+                catch (Exception e) when (e is not OperationCanceledException) { continue; } // the database is away; next time
+                if (job is null || job.IsFinished)
+                {
+                    if (job is not null) subscription.Enqueue(JobEvent.Status(job.AsView(clock.GetUtcNow())));
+                    else subscription.Dispose();
+                    return;
+                }
+            }
+        }
+        catch (OperationCanceledException)
+        {
         }
     }
 

@@ -10,10 +10,13 @@ namespace Vae.Api.Jobs;
 /// every epoch, so GET /api/jobs/{id} (on any node) shows the batch within the epoch too. A failed
 /// write of progress is logged and training goes on: progress is worth less than the run. A write
 /// that finds a cancel requested in the record calls <paramref name="cancelRequested"/>: that is how a
-/// cancel asked of another node reaches the node that trains the job.
+/// cancel asked of another node reaches the node that trains the job. A record that names another
+/// node (the cluster took this node for dead and gave the job to another) is left alone and
+/// <paramref name="takenOver"/> is called: the node that lost the job stops training it.
 /// </summary>
 public sealed class ProgressReporter(
-    string jobId, int totalEpochs, JobRecords records, JobProgress progress, TrainingClock clock, TimeSpan interval, ILogger log, Action cancelRequested)
+    string jobId, string nodeId, int totalEpochs, JobRecords records, JobProgress progress, TrainingClock clock, TimeSpan interval, ILogger log,
+    Action cancelRequested, Action takenOver)
 {
     private readonly Stopwatch _sinceWrite = Stopwatch.StartNew();
     private bool _written;
@@ -41,6 +44,8 @@ public sealed class ProgressReporter(
         Write(r => r with { Progress = Record(JobPhase.Evaluating, epochs, clock.BatchCount, clock.BatchCount, left) });
     }
 
+    private bool OwnedHere(JobRecord r) => r.Node is null || r.Node == nodeId;
+
     private JobProgressRecord Record(JobPhase phase, int epoch, int batch, int batchCount, double? left)
         => new(phase, epoch, batch, batchCount, clock.ImagesPerSecond, left, records.Now);
 
@@ -50,8 +55,9 @@ public sealed class ProgressReporter(
         _written = true;
         try
         {
-            var (_, stored) = records.UpdateAsync(jobId, r => r.IsFinished ? null : change(r), CancellationToken.None).GetAwaiter().GetResult();
-            if (stored is { CancelRequested: true }) cancelRequested();
+            var (_, stored) = records.UpdateAsync(jobId, r => r.IsFinished || !OwnedHere(r) ? null : change(r), CancellationToken.None).GetAwaiter().GetResult();
+            if (stored is not null && !OwnedHere(stored)) takenOver();
+            else if (stored is { CancelRequested: true }) cancelRequested();
         }
         catch (Exception e)
         {

@@ -27,8 +27,12 @@ public sealed class TrainingJob(
     JobCheckpoints checkpoints,
     NodeIdentity node,
     IOptions<JobsOptions> options,
+    IOptions<StorageOptions> storage,
     ILogger<TrainingJob> log) : IJob
 {
+    /// <summary>How long the steps that cannot be skipped wait out an unreachable database.</summary>
+    private TimeSpan OutagePatience => TimeSpan.FromSeconds(storage.Value.OutageWaitSeconds);
+
     public async ValueTask Execute(IJobExecutionContext context, CancellationToken cancellationToken = default)
     {
         string id = context.JobDetail.Key.Name;
@@ -54,14 +58,15 @@ public sealed class TrainingJob(
         JobRecord? job;
         try
         {
-            (_, job) = await records.UpdateAsync(id, r =>
+            (_, job) = await StoreFaults.RetryWhileUnavailableAsync(() => records.UpdateAsync(id, r =>
                 r.IsFinished ? null
                 : r.CancelRequested ? records.Finish(r, JobStatus.Cancelled)
-                : r with { Status = JobStatus.Running, StartedAt = r.StartedAt ?? records.Now, Node = node.Id }, CancellationToken.None);
+                : r with { Status = JobStatus.Running, StartedAt = r.StartedAt ?? records.Now, Node = node.Id }, CancellationToken.None),
+                OutagePatience, log, $"starting job {id}", schedulerToken);
         }
         catch (Exception e)
         {
-            // The store is unreachable: leave the job to the next start's recovery rather than guess its state.
+            // The store is still unreachable: leave the job to recovery rather than guess its state.
             log.LogError(e, "Job {JobId} could not be started", id);
             return;
         }
@@ -91,10 +96,17 @@ public sealed class TrainingJob(
             return;
         }
 
-        using var stop = CancellationTokenSource.CreateLinkedTokenSource(cancelRequested, schedulerToken);
+        using var takenOver = new CancellationTokenSource();
+        using var stop = CancellationTokenSource.CreateLinkedTokenSource(cancelRequested, schedulerToken, takenOver.Token);
         try
         {
-            await TrainAsync(job, plan, recovering, stop.Token);
+            await TrainAsync(job, plan, recovering, takenOver, stop.Token);
+        }
+        catch (OperationCanceledException) when (takenOver.IsCancellationRequested)
+        {
+            // Another node runs the job now (the cluster took this one for dead): it owns the record and
+            // the checkpoint, so nothing is ended or removed here.
+            log.LogWarning("Job {JobId} was handed to another node while this node trained it; this node stops training it", id);
         }
         catch (OperationCanceledException) when (stop.IsCancellationRequested)
         {
@@ -118,6 +130,14 @@ public sealed class TrainingJob(
         {
             await EndAsync(id, JobStatus.Failed, e.Message);
         }
+        catch (CheckpointWriteException e)
+        {
+            // The previous epoch's checkpoint is intact and kept, so the job can resume from it once the
+            // disk has room again (POST /api/jobs/{id}/resume).
+            await EndAsync(id, JobStatus.Failed,
+                $"{e.Message}. The checkpoint of epoch {e.Epoch - 1} is kept; once the folder can be written again, POST /api/jobs/{id}/resume continues from it.",
+                keepCheckpoint: e.Epoch > 1);
+        }
         catch (Exception e)
         {
             log.LogError(e, "Job {JobId} failed", id);
@@ -125,7 +145,7 @@ public sealed class TrainingJob(
         }
     }
 
-    private async Task TrainAsync(JobRecord job, TrainingPlan plan, bool recovering, CancellationToken ct)
+    private async Task TrainAsync(JobRecord job, TrainingPlan plan, bool recovering, CancellationTokenSource takenOver, CancellationToken ct)
     {
         string id = job.Id;
         var data = await datasets.OpenAsync(plan.Dataset.Id, ct);
@@ -138,8 +158,8 @@ public sealed class TrainingJob(
         int epochs = plan.Training.Epochs;
         int evaluationImages = plan.Evaluation is { } e ? Math.Min(e.MaxImages ?? test.Count, test.Count) : 0;
         var clock = new TrainingClock(epochs, train.Count, test.Count, plan.Training.BatchSize, evaluationImages, plan.Evaluation?.ImportanceSamples ?? 0);
-        var reporter = new ProgressReporter(id, epochs, records, progress, clock, TimeSpan.FromSeconds(options.Value.ProgressIntervalSeconds), log,
-            cancelRequested: () => queue.CancelRunning(id));
+        var reporter = new ProgressReporter(id, node.Id, epochs, records, progress, clock, TimeSpan.FromSeconds(options.Value.ProgressIntervalSeconds), log,
+            cancelRequested: () => queue.CancelRunning(id), takenOver: takenOver.Cancel);
         var testTimer = System.Diagnostics.Stopwatch.StartNew();
         trainer.BatchCompleted = b =>
         {
@@ -174,20 +194,33 @@ public sealed class TrainingJob(
             return (history, report);
         }, ct, TaskCreationOptions.LongRunning, TaskScheduler.Default);
 
+        // The database may be out of reach for a moment as training ends: the model waits for it rather than being lost.
+        var current = await StoreFaults.RetryWhileUnavailableAsync(() => records.GetAsync(id, CancellationToken.None), OutagePatience, log, $"finishing job {id}", CancellationToken.None);
+        if (current is not null && current.Node != node.Id)
+        {
+            takenOver.Cancel();
+            takenOver.Token.ThrowIfCancellationRequested();
+        }
         var details = new ModelDetails(plan.Dataset.ClassNames, evaluation?.AsRecord(), history.Sum(h => h.Seconds));
-        var published = await models.PublishAsync(model, job.Name, plan.Dataset.Id, id, history, details, CancellationToken.None);
+        var published = await StoreFaults.RetryWhileUnavailableAsync(
+            () => models.PublishAsync(model, job.Name, plan.Dataset.Id, id, history, details, CancellationToken.None, ModelStore.IdForJob(id)),
+            OutagePatience, log, $"publishing the model of job {id}", CancellationToken.None);
         // Before the record says "succeeded": whoever sees the end sees no leftovers.
         await checkpoints.DeleteAsync(id);
-        await records.UpdateAsync(id, r => records.Finish(r, JobStatus.Succeeded) with { Epochs = [.. history], ModelId = published.Id, Progress = null }, CancellationToken.None);
+        await StoreFaults.RetryWhileUnavailableAsync(
+            () => records.UpdateAsync(id, r => r.IsFinished ? null : records.Finish(r, JobStatus.Succeeded) with { Epochs = [.. history], ModelId = published.Id, Progress = null }, CancellationToken.None),
+            OutagePatience, log, $"recording the end of job {id}", CancellationToken.None);
         log.LogInformation("Job {JobId} succeeded: model {ModelId}, test loss {Loss:F2}", id, published.Id, history.Count > 0 ? history[^1].Test.Loss : double.NaN);
     }
 
-    private async Task EndAsync(string id, JobStatus status, string? error)
+    private async Task EndAsync(string id, JobStatus status, string? error, bool keepCheckpoint = false)
     {
-        await checkpoints.DeleteAsync(id);
+        if (!keepCheckpoint) await checkpoints.DeleteAsync(id);
         try
         {
-            await records.UpdateAsync(id, r => r.IsFinished ? null : records.Finish(r, status, error), CancellationToken.None);
+            await StoreFaults.RetryWhileUnavailableAsync(
+                () => records.UpdateAsync(id, r => r.IsFinished ? null : records.Finish(r, status, error), CancellationToken.None),
+                OutagePatience, log, $"recording the end of job {id}", CancellationToken.None);
             if (error is not null) log.LogWarning("Job {JobId} {Status}: {Error}", id, status, error);
         }
         catch (Exception e)

@@ -11,6 +11,7 @@ namespace Vae.Api.Models;
 /// remembered for <see cref="RecordLifetime"/>, and the last <see cref="ModelsOptions.CacheSize"/>
 /// models used stay loaded. A model is read from its file once however many requests ask for it
 /// at the same moment. Loaded models are only read during inference, so requests share them.
+/// While the database is unreachable, models already known here keep being served from memory.
 /// </summary>
 public sealed class ModelCache
 {
@@ -58,7 +59,18 @@ public sealed class ModelCache
         if (_records.TryGetValue(key, out var cached) && now < cached.Expires) return cached.Record;
 
         int generation = Volatile.Read(ref _generation);
-        var record = await _store.ResolveAsync(id, ct);
+        ModelRecord? record;
+        try
+        {
+            record = await _store.ResolveAsync(id, ct);
+        }
+        catch (Exception e) when (StoreFaults.IsUnavailable(e) && cached.Record is not null)
+        {
+            // The database is out of reach: a model this node already knows is served as it was last
+            // seen (a deletion made meanwhile reaches this node once the database is back).
+            _log.LogDebug("Serving model {Key} from memory: the database is unreachable ({Message})", key, e.Message);
+            return cached.Record;
+        }
         if (record is null)
         {
             _records.TryRemove(key, out _);

@@ -23,10 +23,17 @@ public sealed class ModelStore(IVaeStore store, IBlobStore blobs, TimeProvider c
     /// <summary>Raised with the model's id after a model is published or deleted, so caches drop what they remember.</summary>
     public event Action<string>? Changed;
 
+    /// <summary>
+    /// Stores the weights, then the record, under <paramref name="id"/> (a new id when null). Giving the
+    /// id makes a retry after a lost connection safe: the weights are overwritten, and a record that
+    /// did reach the database is returned instead of inserted twice.
+    /// </summary>
     public async Task<ModelRecord> PublishAsync(
-        AutoencoderModel model, string? name, string dataset, string? jobId, IReadOnlyList<EpochMetrics> metrics, ModelDetails? details, CancellationToken ct)
+        AutoencoderModel model, string? name, string dataset, string? jobId, IReadOnlyList<EpochMetrics> metrics, ModelDetails? details, CancellationToken ct,
+        string? id = null)
     {
-        string id = NewId();
+        if (id is not null && await store.GetModelAsync(id, ct) is { } existing) return existing;
+        id ??= NewId();
         var extra = new Dictionary<string, string> { ["dataset"] = dataset };
         if (name is not null) extra["name"] = name;
         if (jobId is not null) extra["job"] = jobId;
@@ -85,4 +92,7 @@ public sealed class ModelStore(IVaeStore store, IBlobStore blobs, TimeProvider c
     }
 
     private static string NewId() => "m" + Guid.NewGuid().ToString("N")[..12];
+
+    /// <summary>The id of the model a job publishes: one per job, so a retried publication cannot make two.</summary>
+    public static string IdForJob(string jobId) => "m" + jobId.TrimStart('j');
 }

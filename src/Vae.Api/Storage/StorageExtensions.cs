@@ -58,6 +58,8 @@ public static class StorageExtensions
     {
         services.AddOptions<StorageOptions>().Bind(configuration.GetSection(StorageOptions.Section))
             .Validate(o => ProviderOf(o) is not null, "Storage:Provider must be 'sqlite' (the default: one node, state in Storage:Directory) or 'postgres' (several nodes on one database).")
+            .Validate(o => o.StartupWaitSeconds is >= 0 and <= 3600, "Storage:StartupWaitSeconds must be between 0 and 3600.")
+            .Validate(o => o.OutageWaitSeconds is >= 0 and <= 86_400, "Storage:OutageWaitSeconds must be between 0 and 86400.")
             .Validate(o => !string.IsNullOrWhiteSpace(o.Directory), "Storage:Directory must name the folder for the state (with SQLite: the database and the model files; with PostgreSQL: checkpoints being written).")
             .Validate(o => ProviderOf(o) != StorageProvider.Postgres || PostgresConnectionProblem(o.ConnectionString) is null,
                 "Storage:ConnectionString must be an Npgsql connection string naming Host and Database (e.g. Host=db;Port=5432;Database=vae;Username=vae;Password=...) when Storage:Provider is 'postgres'. scripts/postgres-dev.sh start prints one for a local throwaway server.")
@@ -126,7 +128,7 @@ public static class StorageExtensions
         }
     }
 
-    private sealed class StoreInitializer(IVaeStore store, StorageLocation location, ILogger<StoreInitializer> log) : IHostedService
+    private sealed class StoreInitializer(IVaeStore store, StorageLocation location, IOptions<StorageOptions> options, ILogger<StoreInitializer> log) : IHostedService
     {
         public async Task StartAsync(CancellationToken cancellationToken)
         {
@@ -137,13 +139,27 @@ public static class StorageExtensions
                 return;
             }
             string where = StorageLocation.Describe(location.ConnectionString);
-            try
+            // The database may still be starting (a compose file starts both at once): wait for it a while.
+            var deadline = DateTime.UtcNow.AddSeconds(Math.Max(0, options.Value.StartupWaitSeconds));
+            var pause = TimeSpan.FromMilliseconds(500);
+            while (true)
             {
-                await store.InitializeAsync(cancellationToken);
-            }
-            catch (NpgsqlException e)
-            {
-                throw new InvalidOperationException($"The {where} (Storage:ConnectionString) could not be used: {e.Message}", e);
+                try
+                {
+                    await store.InitializeAsync(cancellationToken);
+                    break;
+                }
+                catch (Exception e) when (StoreFaults.IsUnavailable(e) && DateTime.UtcNow + pause < deadline)
+                {
+                    log.LogWarning("Waiting for the {Database} to accept connections ({Message}); trying again in {Seconds:F1} s", where, e.Message, pause.TotalSeconds);
+                    await Task.Delay(pause, cancellationToken);
+                    pause = TimeSpan.FromTicks(Math.Min(pause.Ticks * 2, TimeSpan.FromSeconds(5).Ticks));
+                }
+                catch (NpgsqlException e)
+                {
+                    string waited = StoreFaults.IsUnavailable(e) ? $" after waiting {options.Value.StartupWaitSeconds:0.#} s (Storage:StartupWaitSeconds)" : "";
+                    throw new InvalidOperationException($"The {where} (Storage:ConnectionString) could not be used{waited}: {e.Message}", e);
+                }
             }
             log.LogInformation("State in the {Database}; local checkpoints in {Directory}", where, location.Directory);
         }

@@ -57,7 +57,19 @@ public sealed class Trainer
             var testLoss = Evaluate(test, epoch, cancellationToken);
             var metrics = new EpochMetrics(epoch, trainLoss, testLoss, seconds);
             _history.Add(metrics);
-            if (Options.CheckpointDirectory is { } d) TrainingCheckpoint.Save(d, Model, Optimizer, Options, _history);
+            if (Options.CheckpointDirectory is { } d)
+            {
+                try
+                {
+                    TrainingCheckpoint.Save(d, Model, Optimizer, Options, _history);
+                }
+                catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+                {
+                    // The epoch is not claimed: whoever resumes starts it again from the previous checkpoint.
+                    _history.RemoveAt(_history.Count - 1);
+                    throw new CheckpointWriteException(epoch, d, e);
+                }
+            }
             EpochCompleted?.Invoke(metrics);
         }
         Model.Backend.ReleaseCachedMemory();
