@@ -6,6 +6,8 @@
 #                                   time) and prints the Npgsql connection string; when it already
 #                                   runs, only prints the connection string
 #   scripts/postgres-dev.sh url     prints the connection string; fails when it is not running
+#   scripts/postgres-dev.sh halt    stops it and keeps its data: start brings it back on the same
+#                                   port (for trying out how clients live through a database outage)
 #   scripts/postgres-dev.sh stop    stops it and removes its data
 # Installs Debian's postgresql package when it is missing and we are root; says so and fails otherwise.
 # Use the printed string as Storage__ConnectionString with Storage__Provider=postgres.
@@ -19,7 +21,7 @@ database=vae
 role=vae
 
 usage() {
-  echo "usage: $0 start|stop|url" >&2
+  echo "usage: $0 start|halt|stop|url" >&2
   exit 2
 }
 
@@ -100,7 +102,12 @@ start() {
   [ -f "$data/PG_VERSION" ] || create_cluster
   local attempt port
   for attempt in 1 2 3; do
-    port="$(free_port)"
+    # After a halt, the port it had (clients hold connection strings naming it), unless something took it.
+    if [ "$attempt" -eq 1 ] && [ -f "$base/port" ] && ! (exec 3<>"/dev/tcp/127.0.0.1/$(cat "$base/port")") 2>/dev/null; then
+      port="$(cat "$base/port")"
+    else
+      port="$(free_port)"
+    fi
     # Loopback only, the socket inside the data folder (not /run/postgresql, which may not be ours), a small footprint.
     if as_owner "$bin/pg_ctl" start -D "$data" -w -t 60 -l "$data/server.log" \
         -o "-p $port -c listen_addresses=127.0.0.1 -c unix_socket_directories='$data' -c max_connections=200 -c shared_buffers=32MB -c fsync=off -c synchronous_commit=off" \
@@ -122,6 +129,12 @@ start() {
   url
 }
 
+halt() {
+  if running; then
+    as_owner "$bin/pg_ctl" stop -D "$data" -m fast -w >/dev/null
+  fi
+}
+
 stop() {
   if [ -f "$data/PG_VERSION" ] && [ -x "$bin/pg_ctl" ]; then
     as_owner "$bin/pg_ctl" stop -D "$data" -m fast -w >/dev/null 2>&1 || true
@@ -131,6 +144,7 @@ stop() {
 
 case "${1:-}" in
   start) start ;;
+  halt) halt ;;
   stop) stop ;;
   url)
     if ! running; then

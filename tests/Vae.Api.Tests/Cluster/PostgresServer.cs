@@ -102,7 +102,7 @@ public sealed class PostgresServer : IAsyncLifetime
         if (_startedHere) await RunScriptAsync("stop");
     }
 
-    private static string? FindScript()
+    internal static string? FindScript()
     {
         for (var dir = new DirectoryInfo(AppContext.BaseDirectory); dir is not null; dir = dir.Parent)
         {
@@ -112,9 +112,13 @@ public sealed class PostgresServer : IAsyncLifetime
         return null;
     }
 
-    private async Task<(bool Ok, string Output, string Error)> RunScriptAsync(string verb)
+    private Task<(bool Ok, string Output, string Error)> RunScriptAsync(string verb) => RunScriptAsync(_script!, verb, dataDirectory: null);
+
+    /// <summary>Runs scripts/postgres-dev.sh with a verb, for the server whose data lives in <paramref name="dataDirectory"/> (null: the default one).</summary>
+    internal static async Task<(bool Ok, string Output, string Error)> RunScriptAsync(string script, string verb, string? dataDirectory)
     {
-        var start = new ProcessStartInfo("bash", [_script!, verb]) { RedirectStandardOutput = true, RedirectStandardError = true };
+        var start = new ProcessStartInfo("bash", [script, verb]) { RedirectStandardOutput = true, RedirectStandardError = true };
+        if (dataDirectory is not null) start.Environment["VAE_PG_DIR"] = dataDirectory;
         using var process = Process.Start(start)!;
         var output = process.StandardOutput.ReadToEndAsync();
         var error = process.StandardError.ReadToEndAsync();

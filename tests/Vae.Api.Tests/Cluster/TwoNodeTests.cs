@@ -19,35 +19,14 @@ namespace Vae.Api.Tests.Cluster;
 [Collection(PostgresCollection.Name)]
 public sealed class TwoNodeTests(PostgresServer server, ITestOutputHelper output) : IDisposable
 {
-    private readonly List<ServiceFactory> _nodes = [];
+    private readonly ClusterNodes _cluster = new(output);
 
-    private ServiceFactory Node(string connectionString, string nodeId, double progressIntervalSeconds = 0.5, double checkinSeconds = 7.5)
-    {
-        var node = new ServiceFactory(output, settings: new Dictionary<string, string?>
-        {
-            ["Storage:Provider"] = "postgres",
-            ["Storage:ConnectionString"] = connectionString,
-            ["Cluster:NodeId"] = nodeId,
-            ["Cluster:JobPollSeconds"] = "1",
-            ["Jobs:ProgressIntervalSeconds"] = progressIntervalSeconds.ToString(System.Globalization.CultureInfo.InvariantCulture),
-            ["Jobs:MaxConcurrentJobs"] = "1",
-            ["Cluster:CheckinSeconds"] = checkinSeconds.ToString(System.Globalization.CultureInfo.InvariantCulture),
-        });
-        _nodes.Add(node);
-        return node;
-    }
+    private ServiceFactory Node(string connectionString, string nodeId) => _cluster.Node(connectionString, nodeId);
 
-    /// <summary>Nodes A and B on a new database, started at the same moment (both create the schema).</summary>
     private async Task<(HttpClient A, HttpClient B, ServiceFactory NodeA, ServiceFactory NodeB)> TwoNodesAsync(double progressIntervalSeconds = 0.5, double checkinSeconds = 7.5)
-    {
-        string database = await server.CreateDatabaseAsync();
-        var a = Node(database, "node-a", progressIntervalSeconds, checkinSeconds);
-        var b = Node(database, "node-b", progressIntervalSeconds, checkinSeconds);
-        var clients = await Task.WhenAll(Task.Run(a.CreateClient), Task.Run(b.CreateClient));
-        return (clients[0], clients[1], a, b);
-    }
+        => await _cluster.TwoAsync(await server.CreateDatabaseAsync(), progressIntervalSeconds, checkinSeconds);
 
-    private static object TinyJob(int epochs) => new { model = new { family = "mlp", hiddenSizes = new[] { 32 }, latentDim = 2 }, epochs, batchSize = 100, maxTrainImages = 500 };
+    private static object TinyJob(int epochs) => ClusterNodes.TinyJob(epochs);
 
     [SkippableFact]
     public async Task Each_node_names_itself_in_health_and_a_job_queued_on_one_is_shown_by_the_other()
@@ -200,8 +179,5 @@ public sealed class TwoNodeTests(PostgresServer server, ITestOutputHelper output
         return (long)(await command.ExecuteScalarAsync())! == 1;
     }
 
-    public void Dispose()
-    {
-        foreach (var node in _nodes) node.Dispose();
-    }
+    public void Dispose() => _cluster.Dispose();
 }

@@ -1,0 +1,98 @@
+using System.Diagnostics;
+using System.Net;
+using System.Net.Http.Json;
+using Vae.Api.Jobs;
+using Vae.Api.Storage;
+using Vae.Api.Tests.Jobs;
+using Xunit.Abstractions;
+
+namespace Vae.Api.Tests.Cluster;
+
+/// <summary>
+/// PostgreSQL stops for ten seconds under two nodes while requests arrive and a job trains: what
+/// the nodes already hold keeps being served, the rest is refused with a 503 that says when to
+/// retry, and once the database is back everything recovers by itself with nothing lost.
+/// </summary>
+[Collection(PostgresCollection.Name)]
+public sealed class DatabaseOutageTests(ITestOutputHelper output) : IDisposable
+{
+    private static readonly TimeSpan Outage = TimeSpan.FromSeconds(10);
+
+    private readonly ClusterNodes _cluster = new(output);
+
+    [SkippableFact]
+    public async Task While_the_database_is_stopped_cached_models_are_served_the_rest_is_503_and_afterwards_the_nodes_and_the_training_job_carry_on()
+    {
+        await using var database = await PausablePostgres.StartAsync();
+        var (a, b, _, _) = await _cluster.TwoAsync(database.ConnectionString, checkinSeconds: 2);
+        var model = await a.WaitUntilFinishedAsync((await a.SubmitAsync(ClusterNodes.TinyJob(epochs: 1))).Id);
+        Assert.True(model.Status == JobStatus.Succeeded, $"status {model.Status}, error {model.Error}");
+        string samples = $"/api/models/{model.ModelId}/samples.png?n=4";
+        Assert.Equal(HttpStatusCode.OK, (await a.GetAsync(samples)).StatusCode);
+        Assert.Equal(HttpStatusCode.OK, (await b.GetAsync(samples)).StatusCode);
+        // About a second an epoch: it trains through the whole outage.
+        const int epochs = 20;
+        var job = await a.SubmitAsync(new { model = new { family = "mlp", hiddenSizes = new[] { 1024, 1024 }, latentDim = 2 }, epochs, batchSize = 10, maxTrainImages = 1000 });
+        await a.WaitForAsync(job.Id, j => j.CurrentEpoch >= 1);
+
+        await database.HaltAsync();
+        var outage = Stopwatch.StartNew();
+        int served = 0, refused = 0;
+        string? healthDetail = null;
+        while (outage.Elapsed < Outage)
+        {
+            foreach (var node in new[] { a, b })
+            {
+                var image = await node.GetAsync(samples);
+                Assert.True(image.StatusCode == HttpStatusCode.OK, $"a cached model during the outage: {(int)image.StatusCode} {await image.Content.ReadAsStringAsync()}");
+                served++;
+
+                var jobs = await node.GetAsync("/api/jobs");
+                Assert.Equal(HttpStatusCode.ServiceUnavailable, jobs.StatusCode);
+                Assert.True(jobs.Headers.RetryAfter?.Delta > TimeSpan.Zero, "a 503 says when to retry");
+                var problem = await jobs.ProblemAsync();
+                Assert.Contains("database", problem.GetProperty("detail").GetString());
+                refused++;
+
+                var health = await node.GetAsync("/health");
+                Assert.Equal(HttpStatusCode.ServiceUnavailable, health.StatusCode);
+                Assert.True(health.Headers.RetryAfter?.Delta > TimeSpan.Zero);
+                healthDetail = (await health.ProblemAsync()).GetProperty("detail").GetString();
+                Assert.Contains("does not answer", healthDetail);
+            }
+            await Task.Delay(250);
+        }
+        await database.ResumeAsync();
+        output.WriteLine($"during {Outage.TotalSeconds:F0} s without the database: {served} cached-model requests served, {refused} database requests refused with 503; health said: {healthDetail}");
+
+        var back = Stopwatch.StartNew();
+        foreach (var node in new[] { a, b }) await WaitHealthyAsync(node, TimeSpan.FromSeconds(60));
+        output.WriteLine($"both nodes healthy {back.Elapsed.TotalSeconds:F1} s after the database came back");
+        var ended = await a.WaitUntilFinishedAsync(job.Id, timeoutSeconds: 240);
+        Assert.True(ended.Status == JobStatus.Succeeded, $"status {ended.Status}, error {ended.Error}");
+        Assert.Equal(Enumerable.Range(1, epochs), ended.Epochs.Select(e => e.Epoch));
+        Assert.Equal(JobStatus.Succeeded, (await b.GetJobAsync(job.Id)).Status);
+        // The nodes hear each other again: a model deleted on one stops being served by the other.
+        Assert.Equal(HttpStatusCode.NoContent, (await a.DeleteAsync($"/api/models/{model.ModelId}")).StatusCode);
+        var deadline = DateTime.UtcNow.AddSeconds(10);
+        while ((await b.GetAsync(samples)).StatusCode != HttpStatusCode.NotFound)
+        {
+            Assert.True(DateTime.UtcNow < deadline, "node B still serves a model deleted on node A after the outage");
+            await Task.Delay(100);
+        }
+    }
+
+    private static async Task WaitHealthyAsync(HttpClient node, TimeSpan timeout)
+    {
+        var deadline = DateTime.UtcNow + timeout;
+        while (true)
+        {
+            var response = await node.GetAsync("/health");
+            if (response.IsSuccessStatusCode) return;
+            Assert.True(DateTime.UtcNow < deadline, $"the node did not recover: {(int)response.StatusCode} {await response.Content.ReadAsStringAsync()}");
+            await Task.Delay(200);
+        }
+    }
+
+    public void Dispose() => _cluster.Dispose();
+}
