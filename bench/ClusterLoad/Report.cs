@@ -47,19 +47,24 @@ public static class Report
 
     public static void Jobs(IReadOnlyList<JobOutcome> outcomes, Requests nodes)
     {
-        Console.WriteLine(string.Format(CultureInfo.InvariantCulture, "{0,-5} {1,-36} {2,-12} {3,-18} {4,-10} {5,-12} {6}",
+        Console.WriteLine(string.Format(CultureInfo.InvariantCulture, "{0,-5} {1,-14} {2,-12} {3,-18} {4,-10} {5,-12} {6}",
             "job", "id", "submitted to", "cancel sent to", "status", "trained on", "lost"));
         foreach (var o in outcomes.OrderBy(o => o.Job.Number))
         {
             string cancel = o.Job.Cancel is { } c ? $"{nodes.Name(c.Node)} ({(c.Status == 0 ? "no answer" : c.Status)})" : "-";
             string lost = o.Lost ?? (o.Status == "failed" ? $"no; failed: {o.Error}" : "no");
-            Console.WriteLine(string.Format(CultureInfo.InvariantCulture, "{0,-5} {1,-36} {2,-12} {3,-18} {4,-10} {5,-12} {6}",
+            Console.WriteLine(string.Format(CultureInfo.InvariantCulture, "{0,-5} {1,-14} {2,-12} {3,-18} {4,-10} {5,-12} {6}",
                 o.Job.Number, o.Job.Id, nodes.Name(o.Job.SubmittedTo), cancel, o.Status ?? "?", o.TrainedOn ?? "-", lost));
         }
         var ended = outcomes.Where(o => o.Lost is null).ToList();
         Console.WriteLine("# final statuses: " + string.Join(", ", JobSettling.FinalStatuses.Select(s => $"{s} {ended.Count(o => o.Status == s)}"))
             + $"; lost {outcomes.Count(o => o.Lost is not null)}");
-        var trained = ended.Where(o => o.TrainedOn is not null).GroupBy(o => o.TrainedOn!).OrderBy(g => g.Key).Select(g => $"{g.Key} {g.Count()}");
-        Console.WriteLine($"# trained on: {string.Join(", ", trained.DefaultIfEmpty("none"))}; cancelled before a node took them: {ended.Count(o => o.TrainedOn is null)}");
+        var byNode = ended.Where(o => o.TrainedOn is not null).GroupBy(o => o.TrainedOn!).OrderBy(g => g.Key)
+            .Select(g => $"{g.Key} {string.Join(" ", JobSettling.FinalStatuses.Select(s => (s, n: g.Count(o => o.Status == s))).Where(x => x.n > 0).Select(x => $"{x.s} {x.n}"))}");
+        Console.WriteLine($"# trained on (started by): {string.Join("; ", byNode.DefaultIfEmpty("none"))}; cancelled before a node took them: {ended.Count(o => o.TrainedOn is null)}");
+        // The API answers 202 to a cancel of a running job; one whose training had already finished
+        // (it was evaluating or storing its model) still ends succeeded.
+        int late = ended.Count(o => o.Status == "succeeded" && o.Job.Cancel is { Status: 202 });
+        if (late > 0) Console.WriteLine($"# cancels answered 202 whose job still succeeded: {late}");
     }
 }
