@@ -49,7 +49,9 @@ public sealed class JobSettling(Requests requests, SampleLog log)
         for (int node = 0; node < views.Length; node++)
         {
             if (views[node].View is null)
-                return new(job, status, trainedOn, error, $"{requests.Name(node)} has no record of it ({Describe(views[node].Status)})");
+                return new(job, status, trainedOn, error, views[node].Status == 0
+                    ? $"{requests.Name(node)} did not answer"
+                    : $"{requests.Name(node)} has no record of it (status {views[node].Status})");
         }
         if (statuses.Any(s => !FinalStatuses.Contains(s)))
             return new(job, status, trainedOn, error, $"not ended after {limit.TotalSeconds:0} s ({string.Join(", ", statuses.Select((s, n) => $"{requests.Name(n)}: {s}"))})");

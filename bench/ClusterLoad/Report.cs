@@ -56,15 +56,17 @@ public static class Report
             Console.WriteLine(string.Format(CultureInfo.InvariantCulture, "{0,-5} {1,-14} {2,-12} {3,-18} {4,-10} {5,-12} {6}",
                 o.Job.Number, o.Job.Id, nodes.Name(o.Job.SubmittedTo), cancel, o.Status ?? "?", o.TrainedOn ?? "-", lost));
         }
-        var ended = outcomes.Where(o => o.Lost is null).ToList();
-        Console.WriteLine("# final statuses: " + string.Join(", ", JobSettling.FinalStatuses.Select(s => $"{s} {ended.Count(o => o.Status == s)}"))
-            + $"; lost {outcomes.Count(o => o.Lost is not null)}");
-        var byNode = ended.Where(o => o.TrainedOn is not null).GroupBy(o => o.TrainedOn!).OrderBy(g => g.Key)
-            .Select(g => $"{g.Key} {string.Join(" ", JobSettling.FinalStatuses.Select(s => (s, n: g.Count(o => o.Status == s))).Where(x => x.n > 0).Select(x => $"{x.s} {x.n}"))}");
-        Console.WriteLine($"# trained on (started by): {string.Join("; ", byNode.DefaultIfEmpty("none"))}; cancelled before a node took them: {ended.Count(o => o.TrainedOn is null)}");
-        // The API answers 202 to a cancel of a running job; one whose training had already finished
-        // (it was evaluating or storing its model) still ends succeeded.
-        int late = ended.Count(o => o.Status == "succeeded" && o.Job.Cancel is { Status: 202 });
+        // Statuses as the nodes that answered saw them, lost jobs included: a lost job still says how far it got.
+        var seen = outcomes.Where(o => o.Status is not null).ToList();
+        var others = seen.Select(o => o.Status!).Where(s => !JobSettling.FinalStatuses.Contains(s)).Distinct().Order();
+        Console.WriteLine("# statuses: " + string.Join(", ", JobSettling.FinalStatuses.Concat(others).Select(s => $"{s} {seen.Count(o => o.Status == s)}"))
+            + $"; unknown {outcomes.Count - seen.Count}; lost {outcomes.Count(o => o.Lost is not null)}");
+        var byNode = seen.Where(o => o.TrainedOn is not null).GroupBy(o => o.TrainedOn!).OrderBy(g => g.Key)
+            .Select(g => $"{g.Key} {string.Join(" ", g.GroupBy(o => o.Status).OrderBy(s => s.Key).Select(s => $"{s.Key} {s.Count()}"))}");
+        Console.WriteLine($"# trained on (started by): {string.Join("; ", byNode.DefaultIfEmpty("none"))}; cancelled before a node took them: {seen.Count(o => o.TrainedOn is null && o.Status == "cancelled")}");
+        // The API answers 202 to a cancel of a running job; a job that ends before the cancel reaches
+        // it (while it stores its model, or before the other node's message arrives) still succeeds.
+        int late = outcomes.Count(o => o.Status == "succeeded" && o.Job.Cancel is { Status: 202 });
         if (late > 0) Console.WriteLine($"# cancels answered 202 whose job still succeeded: {late}");
     }
 }

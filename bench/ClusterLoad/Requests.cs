@@ -63,7 +63,8 @@ public sealed class Requests(HttpClient http, IReadOnlyList<Uri> nodes)
         catch (Exception e) when (e is HttpRequestException or IOException || (e is TaskCanceledException && !ct.IsCancellationRequested))
         {
             // HttpClient reports its own timeout as a cancellation; the caller's token was not cancelled.
-            string why = e is TaskCanceledException ? $"no answer within {http.Timeout.TotalSeconds:0} s" : e.Message;
+            string why = e is TaskCanceledException ? $"no answer within {http.Timeout.TotalSeconds:0} s"
+                : e.InnerException is { } inner ? $"{e.Message} {inner.Message}" : e.Message;
             return new Answer(0, [], Stopwatch.GetElapsedTime(start).TotalMilliseconds, why);
         }
     }
