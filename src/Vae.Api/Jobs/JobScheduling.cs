@@ -81,6 +81,10 @@ public static class JobScheduling
                     o.RecoverFiringsCancelledByShutdown = true;
                     // After the database comes back from an outage, the node is acquiring jobs and checking in again within this.
                     o.DbRetryInterval = TimeSpan.FromSeconds(2);
+                    // Nodes take turns acquiring (under Quartz's row lock) rather than racing for rows, which
+                    // PostgreSQL sometimes settles as a deadlock to retry. Training jobs are few and long, so
+                    // taking turns costs nothing noticeable.
+                    if (clustered) o.AcquireTriggersWithinLock = true;
                 });
             });
 

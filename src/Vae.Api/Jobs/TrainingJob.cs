@@ -134,9 +134,10 @@ public sealed class TrainingJob(
         {
             // The previous epoch's checkpoint is intact and kept, so the job can resume from it once the
             // disk has room again (POST /api/jobs/{id}/resume).
-            await EndAsync(id, JobStatus.Failed,
-                $"{e.Message}. The checkpoint of epoch {e.Epoch - 1} is kept; once the folder can be written again, POST /api/jobs/{id}/resume continues from it.",
-                keepCheckpoint: e.Epoch > 1);
+            string next = e.Epoch > 1
+                ? $"The checkpoint of epoch {e.Epoch - 1} is kept; once the folder can be written again, POST /api/jobs/{id}/resume continues from it."
+                : $"Once the folder can be written again, POST /api/jobs/{id}/resume trains the job from the start.";
+            await EndAsync(id, JobStatus.Failed, $"{e.Message.TrimEnd('.')}. {next}", keepCheckpoint: e.Epoch > 1);
         }
         catch (Exception e)
         {
@@ -201,15 +202,31 @@ public sealed class TrainingJob(
             takenOver.Cancel();
             takenOver.Token.ThrowIfCancellationRequested();
         }
+        if (current is { CancelRequested: true })
+        {
+            // Cancelled while the last epoch or the evaluation ended: the client was told it would be.
+            queue.CancelRunning(id);
+            ct.ThrowIfCancellationRequested();
+        }
         var details = new ModelDetails(plan.Dataset.ClassNames, evaluation?.AsRecord(), history.Sum(h => h.Seconds));
         var published = await StoreFaults.RetryWhileUnavailableAsync(
             () => models.PublishAsync(model, job.Name, plan.Dataset.Id, id, history, details, CancellationToken.None, ModelStore.IdForJob(id)),
             OutagePatience, log, $"publishing the model of job {id}", CancellationToken.None);
         // Before the record says "succeeded": whoever sees the end sees no leftovers.
         await checkpoints.DeleteAsync(id);
-        await StoreFaults.RetryWhileUnavailableAsync(
-            () => records.UpdateAsync(id, r => r.IsFinished ? null : records.Finish(r, JobStatus.Succeeded) with { Epochs = [.. history], ModelId = published.Id, Progress = null }, CancellationToken.None),
+        var (_, ended) = await StoreFaults.RetryWhileUnavailableAsync(
+            () => records.UpdateAsync(id, r =>
+                r.IsFinished ? null
+                : r.CancelRequested ? records.Finish(r, JobStatus.Cancelled) with { Epochs = [.. history], Progress = null }
+                : records.Finish(r, JobStatus.Succeeded) with { Epochs = [.. history], ModelId = published.Id, Progress = null }, CancellationToken.None),
             OutagePatience, log, $"recording the end of job {id}", CancellationToken.None);
+        if (ended is { Status: JobStatus.Cancelled })
+        {
+            // The cancel came while the model was being stored: it is honoured, and the model goes.
+            await models.DeleteAsync(published.Id, CancellationToken.None);
+            log.LogInformation("Job {JobId} cancelled as it published its model; the model was removed", id);
+            return;
+        }
         log.LogInformation("Job {JobId} succeeded: model {ModelId}, test loss {Loss:F2}", id, published.Id, history.Count > 0 ? history[^1].Test.Loss : double.NaN);
     }
 
