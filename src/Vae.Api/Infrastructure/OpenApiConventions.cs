@@ -12,7 +12,8 @@ namespace Vae.Api.Infrastructure;
 /// <summary>
 /// What every operation of the OpenAPI document has in common and no endpoint should have to
 /// repeat: an operation id generated from its route, who may call it (the API key scheme on
-/// writes, none on reads), the 429 and its Retry-After that the rate limiter can answer, and, for
+/// writes, none on reads), the 429 and its Retry-After that the rate limiter can answer, the 503 and
+/// its Retry-After of a database out of reach, and, for
 /// the model configuration, one schema per family behind the "family" discriminator, read from the
 /// engine's registry so a new family documents itself.
 /// </summary>
@@ -106,19 +107,27 @@ public static class OpenApiConventions
             operation.Security = metadata.OfType<WriteAccessMetadata>().Any()
                 ? [new OpenApiSecurityRequirement { [new OpenApiSecuritySchemeReference(ApiKeyScheme, context.Document)] = [] }]
                 : [];
-            if (!metadata.OfType<EnableRateLimitingAttribute>().Any()) return;
             operation.Responses ??= new OpenApiResponses();
-            if (!operation.Responses.TryGetValue("429", out var limited) || limited is not OpenApiResponse response)
+            // Any operation may find the database out of reach (a PostgreSQL outage): 503, retry later.
+            WithRetryAfter(operation, "503", "The service's database does not answer right now; models a node has loaded are still served. Retry after the seconds Retry-After gives.", context);
+            if (metadata.OfType<EnableRateLimitingAttribute>().Any())
+                WithRetryAfter(operation, "429", "Too many requests from this client in the current window; retry after the seconds Retry-After gives.", context);
+        }
+
+        /// <summary>The operation's ProblemDetails response for <paramref name="status"/> (added when missing) with a Retry-After header.</summary>
+        private static void WithRetryAfter(OpenApiOperation operation, string status, string description, OperationFilterContext context)
+        {
+            if (!operation.Responses!.TryGetValue(status, out var existing) || existing is not OpenApiResponse response)
             {
                 response = new OpenApiResponse
                 {
-                    Description = "Too many requests from this client in the current window; retry after the seconds Retry-After gives.",
+                    Description = description,
                     Content = new Dictionary<string, OpenApiMediaType>
                     {
                         ["application/problem+json"] = new() { Schema = new OpenApiSchemaReference("ProblemDetails", context.Document) },
                     },
                 };
-                operation.Responses["429"] = response;
+                operation.Responses[status] = response;
             }
             response.Headers ??= new Dictionary<string, IOpenApiHeader>();
             response.Headers["Retry-After"] = new OpenApiHeader
