@@ -140,6 +140,9 @@ public sealed class JobQueue(ISchedulerFactory schedulers, IVaeStore store, JobR
         if (_running.TryGetValue(jobId, out var cancel)) cancel.Cancel();
     }
 
+    /// <summary>Whether the job's training loop runs in this process now.</summary>
+    public bool IsRunningHere(string jobId) => _running.ContainsKey(jobId);
+
     /// <summary>Registers a job as training here; null when it already is (a duplicate firing).</summary>
     internal CancellationTokenSource? BeginRun(string jobId)
     {

@@ -82,6 +82,39 @@ public sealed class DatabaseOutageTests(ITestOutputHelper output) : IDisposable
         }
     }
 
+    [SkippableFact]
+    public async Task A_node_started_while_the_database_is_down_waits_for_it_and_starts_once_it_is_up()
+    {
+        await using var database = await PausablePostgres.StartAsync();
+        await database.HaltAsync();
+        var node = _cluster.Node(database.ConnectionString, "node-a");
+
+        var starting = Task.Run(node.CreateClient);
+        await Task.Delay(TimeSpan.FromSeconds(3));
+        Assert.False(starting.IsCompleted, "the node should still be waiting for the database");
+        await database.ResumeAsync();
+        var client = await starting.WaitAsync(TimeSpan.FromSeconds(60));
+
+        await WaitHealthyAsync(client, TimeSpan.FromSeconds(30));
+        var job = await client.WaitUntilFinishedAsync((await client.SubmitAsync(ClusterNodes.TinyJob(epochs: 1))).Id);
+        Assert.Equal(JobStatus.Succeeded, job.Status);
+    }
+
+    [SkippableFact]
+    public async Task A_node_whose_database_stays_away_longer_than_it_waits_fails_to_start_naming_the_database_and_the_setting()
+    {
+        await using var database = await PausablePostgres.StartAsync();
+        await database.HaltAsync();
+        var node = _cluster.Node(database.ConnectionString, "node-a", settings: new Dictionary<string, string?> { ["Storage:StartupWaitSeconds"] = "2" });
+
+        var e = await Assert.ThrowsAnyAsync<Exception>(() => Task.Run(node.CreateClient));
+
+        var message = e is AggregateException a ? a.Flatten().InnerExceptions[0].Message : e.Message;
+        output.WriteLine(message);
+        Assert.Contains("PostgreSQL database 'vae' on 127.0.0.1", message);
+        Assert.Contains("Storage:StartupWaitSeconds", message);
+    }
+
     private static async Task WaitHealthyAsync(HttpClient node, TimeSpan timeout)
     {
         var deadline = DateTime.UtcNow + timeout;
