@@ -1,5 +1,6 @@
 using System.Text.Json;
 using Npgsql;
+using Vae.Api.Datasets;
 using Vae.Api.Jobs;
 using Vae.Api.Models;
 
@@ -7,8 +8,9 @@ namespace Vae.Api.Cluster;
 
 /// <summary>
 /// Listens for the other nodes' <see cref="ClusterEvent"/>s on one dedicated connection (LISTEN) and
-/// acts on them here: stops a job this node trains when another node was asked to cancel it, and
-/// drops a model another node published or deleted from this node's cache. Also sends this node's
+/// acts on them here: stops a job this node trains when another node was asked to cancel it, drops
+/// a model another node published or deleted from this node's cache, and drops the loaded images
+/// and local copy of a dataset another node deleted. Also sends this node's
 /// own model changes. A lost connection is opened again after a pause that grows to 30 s; events sent
 /// meanwhile are lost, which only delays what the database tells every node anyway.
 /// </summary>
@@ -20,14 +22,20 @@ public sealed class ClusterEventListener : BackgroundService
     private readonly NodeIdentity _node;
     private readonly JobQueue _queue;
     private readonly ModelCache _cache;
+    private readonly DatasetCatalog _datasets;
+    private readonly IDatasetUploads _uploads;
     private readonly ILogger<ClusterEventListener> _log;
 
-    public ClusterEventListener(NpgsqlDataSource source, NodeIdentity node, JobQueue queue, ModelCache cache, ModelStore models, IClusterEvents events, ILogger<ClusterEventListener> log)
+    public ClusterEventListener(
+        NpgsqlDataSource source, NodeIdentity node, JobQueue queue, ModelCache cache, ModelStore models, DatasetCatalog datasets, IDatasetUploads uploads,
+        IClusterEvents events, ILogger<ClusterEventListener> log)
     {
         _source = source;
         _node = node;
         _queue = queue;
         _cache = cache;
+        _datasets = datasets;
+        _uploads = uploads;
         _log = log;
         // Only this node's own changes are raised here: those received are applied to the cache directly.
         models.Changed += id => _ = events.PublishAsync(ClusterEvent.ModelChangedType, id, CancellationToken.None);
@@ -81,6 +89,10 @@ public sealed class ClusterEventListener : BackgroundService
                 break;
             case ClusterEvent.ModelChangedType:
                 _cache.Evict(e.Id);
+                break;
+            case ClusterEvent.DatasetChangedType:
+                _datasets.Forget(e.Id);
+                _uploads.ForgetLocalCopy(e.Id);
                 break;
             default:
                 _log.LogDebug("Event {Type} from node {Node} is not one this node knows", e.Type, e.Node);

@@ -5,18 +5,20 @@ namespace Vae.Api.Cluster;
 
 /// <summary>
 /// Something one node tells the others at once: a cancel asked of a job (the node training it stops
-/// after its current batch), or a model published or deleted (every node drops what it remembers of
-/// it). Events only hasten what the nodes would learn from the database anyway: a cancel is in the
-/// job record, which the training node reads at every progress write, and a model record is trusted
-/// for a second at most. So an event lost while a node was disconnected costs time, never correctness.
+/// after its current batch), a model published or deleted (every node drops what it remembers of
+/// it), or an uploaded dataset deleted (every node drops its loaded images and its local copy of the
+/// files). Events only hasten what the nodes would learn from the database anyway: a cancel is in the
+/// job record, which the training node reads at every progress write, a model record is trusted
+/// for a second at most, and a dataset is listed and opened only while its row exists. So an event lost while a node was disconnected costs time, never correctness.
 /// </summary>
-/// <param name="Type">One of <see cref="JobCancelType"/>, <see cref="ModelChangedType"/>.</param>
-/// <param name="Id">The job's or the model's id.</param>
+/// <param name="Type">One of <see cref="JobCancelType"/>, <see cref="ModelChangedType"/>, <see cref="DatasetChangedType"/>.</param>
+/// <param name="Id">The job's, the model's or the uploaded dataset's id.</param>
 /// <param name="Node">The node that sent it; a node ignores its own.</param>
 public sealed record ClusterEvent(string Type, string Id, string Node)
 {
     public const string JobCancelType = "jobCancel";
     public const string ModelChangedType = "modelChanged";
+    public const string DatasetChangedType = "datasetChanged";
 }
 
 /// <summary>Sends <see cref="ClusterEvent"/>s to the other nodes.</summary>

@@ -16,7 +16,7 @@ namespace Vae.Api.Datasets;
 /// a refused upload leaves nothing. One upload is decoded at a time per process, as decoding holds
 /// the images in memory; others wait their turn.
 /// </summary>
-public sealed class DatasetUploader(UploadedDatasets store, IOptions<UploadOptions> options)
+public sealed class DatasetUploader(IDatasetUploads store, IOptions<UploadOptions> options)
 {
     public const int MaxNameLength = 100;
     public const int MaxDescriptionLength = 1000;
@@ -78,7 +78,7 @@ public sealed class DatasetUploader(UploadedDatasets store, IOptions<UploadOptio
 
             string chosenName = Clean(name) ?? Clean(read.Name) ?? NameFromFile(read.FileName) ?? DefaultName;
             string chosenDescription = Clean(description) ?? Clean(read.Description) ?? read.Content.Describe();
-            return store.Publish(work, read.Content, chosenName, chosenDescription);
+            return await store.PublishAsync(work, read.Content, chosenName, chosenDescription, ct);
         }
         catch
         {
