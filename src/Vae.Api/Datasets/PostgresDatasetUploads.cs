@@ -96,6 +96,14 @@ public sealed class PostgresDatasetUploads(
 
     async Task<DatasetInfo> IDatasetUploads.PublishAsync(string workFolder, UploadContent content, string name, string description, CancellationToken ct)
     {
+        long pixels = (long)content.Train.Count * content.Channels * content.Height * content.Width;
+        if (pixels > PostgresBlobStore.MaxBlobBytes - 1024)
+        {
+            // Many large colour images can pass the upload limits and still be more than one value holds: say so rather than fail on the insert.
+            throw UploadRejectedException.TooLarge(
+                $"The training images take {pixels} bytes, more than the {PostgresBlobStore.MaxBlobBytes} bytes PostgreSQL stores in one value; " +
+                "upload fewer or smaller images.");
+        }
         long bytes = DatasetFiles.WriteSplits(workFolder, content);
         string id = DatasetFiles.NewId();
         var info = new DatasetInfo(id, name, description, content.Channels, content.Height, content.Width, content.ClassNames,
