@@ -1,5 +1,6 @@
 using System.Text.Json;
 using Npgsql;
+using Vae.Api.Datasets;
 using Vae.Api.Jobs;
 using Vae.Api.Models;
 
@@ -7,9 +8,11 @@ namespace Vae.Api.Cluster;
 
 /// <summary>
 /// Listens for the other nodes' <see cref="ClusterEvent"/>s on one dedicated connection (LISTEN) and
-/// acts on them here: stops a job this node trains when another node was asked to cancel it, and
-/// drops a model another node published or deleted from this node's cache, and passes another
-/// node's job progress to this node's listeners of that job. Also sends this node's own model changes. A lost connection is opened again after a pause that grows to 5 s; events sent
+/// acts on them here: stops a job this node trains when another node was asked to cancel it, drops
+/// a model another node published or deleted from this node's cache, drops the loaded images and
+/// local copy of a dataset another node deleted, and passes another node's job progress to this
+/// node's listeners of that job. Also sends this node's own model changes. A lost connection is
+/// opened again after a pause that grows to 5 s; events sent
 /// meanwhile are lost, which only delays what the database tells every node anyway.
 /// </summary>
 public sealed class ClusterEventListener : BackgroundService
@@ -22,10 +25,13 @@ public sealed class ClusterEventListener : BackgroundService
     private readonly ModelCache _cache;
     private readonly JobProgress _progress;
     private readonly JobRecords _records;
+    private readonly DatasetCatalog _datasets;
+    private readonly IDatasetUploads _uploads;
     private readonly ILogger<ClusterEventListener> _log;
 
     public ClusterEventListener(
         NpgsqlDataSource source, NodeIdentity node, JobQueue queue, ModelCache cache, ModelStore models, JobProgress progress, JobRecords records,
+        DatasetCatalog datasets, IDatasetUploads uploads,
         IClusterEvents events, ILogger<ClusterEventListener> log)
     {
         _source = source;
@@ -34,6 +40,8 @@ public sealed class ClusterEventListener : BackgroundService
         _cache = cache;
         _progress = progress;
         _records = records;
+        _datasets = datasets;
+        _uploads = uploads;
         _log = log;
         // Only this node's own changes are raised here: those received are applied to the cache directly.
         models.Changed += id => _ = events.PublishAsync(ClusterEvent.ModelChangedType, id, CancellationToken.None);
@@ -117,6 +125,10 @@ public sealed class ClusterEventListener : BackgroundService
                 break;
             case ClusterEvent.JobStatusType:
                 if (_progress.ListenerCount(e.Id) > 0) _ = DeliverStatusAsync(e.Id);
+                break;
+            case ClusterEvent.DatasetChangedType:
+                _datasets.Forget(e.Id);
+                _uploads.ForgetLocalCopy(e.Id);
                 break;
             default:
                 _log.LogDebug("Event {Type} from node {Node} is not one this node knows", e.Type, e.Node);

@@ -6,20 +6,22 @@ namespace Vae.Api.Cluster;
 /// <summary>
 /// Something one node tells the others at once: a cancel asked of a job (the node training it stops
 /// after its current batch), a model published or deleted (every node drops what it remembers of
-/// it), or a job's progress (so its event stream can be followed on any node). Events only hasten
+/// it), an uploaded dataset deleted (every node drops its loaded images and its local copy of the
+/// files), or a job's progress (so its event stream can be followed on any node). Events only hasten
 /// what the nodes would learn from the database anyway: a cancel is in the job record, which the
-/// training node reads at every progress write, a model record is trusted for a second at most, and
-/// an event stream re-reads its job now and then. So an event lost while a node was disconnected
-/// costs time, never correctness.
+/// training node reads at every progress write, a model record is trusted for a second at most, a
+/// dataset is listed and opened only while its row exists, and an event stream re-reads its job now
+/// and then. So an event lost while a node was disconnected costs time, never correctness.
 /// </summary>
 /// <param name="Type">One of the *Type constants.</param>
-/// <param name="Id">The job's or the model's id.</param>
+/// <param name="Id">The job's, the model's or the uploaded dataset's id.</param>
 /// <param name="Node">The node that sent it; a node ignores its own.</param>
 /// <param name="Data">The event's payload, for progress events (a batch's or an epoch's view).</param>
 public sealed record ClusterEvent(string Type, string Id, string Node, JsonElement? Data = null)
 {
     public const string JobCancelType = "jobCancel";
     public const string ModelChangedType = "modelChanged";
+    public const string DatasetChangedType = "datasetChanged";
     /// <summary>A batch of a job trained (Data: its view); sent at most a few times a second per job.</summary>
     public const string JobBatchType = "jobBatch";
     /// <summary>An epoch of a job ended (Data: its view).</summary>

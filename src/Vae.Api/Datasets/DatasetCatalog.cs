@@ -29,6 +29,10 @@ public sealed record BuiltInDataset(
 public sealed class DatasetUnavailableException(string dataset, string message, Exception? inner = null) : Exception(message, inner)
 {
     public string Dataset { get; } = dataset;
+
+    /// <summary>The upload was deleted (here or on another node).</summary>
+    public static DatasetUnavailableException Deleted(string id) => new(id,
+        $"Dataset '{id}' no longer exists: it was deleted. Upload the images again (POST /api/datasets) and train on the new dataset.");
 }
 
 /// <summary>
@@ -76,7 +80,15 @@ public sealed class DatasetCatalog(
     /// <exception cref="DatasetUnavailableException">There is no such dataset, or its files cannot be fetched or read.</exception>
     public async Task<DatasetSplits> OpenAsync(string id, CancellationToken ct)
     {
-        string key = FindBuiltIn(id)?.Id ?? id;
+        string? builtIn = FindBuiltIn(id)?.Id;
+        string key = builtIn ?? id;
+        // An upload's images stay loaded after it is gone (a delete on another node whose event was
+        // lost): they are handed out only while the store still has it.
+        if (builtIn is null && _loaded.ContainsKey(key) && await uploads.FindAsync(key, ct) is null)
+        {
+            Forget(key);
+            throw DatasetUnavailableException.Deleted(key);
+        }
         var lazy = _loaded.GetOrAdd(key, _ => new Lazy<Task<DatasetSplits>>(() => LoadAsync(key)));
         try
         {

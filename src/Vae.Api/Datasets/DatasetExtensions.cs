@@ -1,5 +1,7 @@
-using Vae.Api.Infrastructure;
 using Microsoft.Extensions.Options;
+using Npgsql;
+using Vae.Api.Infrastructure;
+using Vae.Api.Storage;
 
 namespace Vae.Api.Datasets;
 
@@ -15,24 +17,24 @@ public static class DatasetExtensions
         services.AddSingleton<IPackageFetcher>(_ => new NpmPackageFetcher());
         services.AddSingleton(sp => new DatasetProvisioner(
             sp.GetRequiredService<IPackageFetcher>(), log: sp.GetRequiredService<ILogger<DatasetProvisioner>>()));
-        services.AddSingleton<UploadedDatasets>();
-        services.AddSingleton<IDatasetUploads>(sp => sp.GetRequiredService<UploadedDatasets>());
+        // The uploads live where the records do: in the state folder with SQLite, in the shared database with PostgreSQL.
+        services.AddSingleton<IDatasetUploads>(sp => sp.GetRequiredService<StorageLocation>().Provider == StorageProvider.Postgres
+            ? ActivatorUtilities.CreateInstance<PostgresDatasetUploads>(sp)
+            : ActivatorUtilities.CreateInstance<FileDatasetUploads>(sp));
         services.AddSingleton<DatasetUploader>();
-        services.AddSingleton<DatasetUseLock>();
+        services.AddSingleton(sp => sp.GetRequiredService<StorageLocation>().Provider == StorageProvider.Postgres
+            ? new DatasetUseLock(sp.GetRequiredService<NpgsqlDataSource>())
+            : new DatasetUseLock());
         services.AddSingleton<DatasetCatalog>();
         services.AddHostedService<StaleUploadCleaner>();
         services.ConfigureSwaggerGen(o => o.OperationFilter<UploadDocs.Filter>());
         return services;
     }
 
-    /// <summary>Removes what uploads and deletes cut short by a crash left in the datasets folder.</summary>
-    private sealed class StaleUploadCleaner(UploadedDatasets uploads) : IHostedService
+    /// <summary>Removes what uploads, copies and deletes cut short by a crash left behind (after the store's schema is in place).</summary>
+    private sealed class StaleUploadCleaner(IDatasetUploads uploads) : IHostedService
     {
-        public Task StartAsync(CancellationToken cancellationToken)
-        {
-            uploads.RemoveStaleFolders();
-            return Task.CompletedTask;
-        }
+        public Task StartAsync(CancellationToken cancellationToken) => uploads.CleanUpAsync(cancellationToken);
 
         public Task StopAsync(CancellationToken cancellationToken) => Task.CompletedTask;
     }

@@ -30,17 +30,3 @@ public sealed record DatasetInfo(
 
     public bool IsColour => Channels == 3;
 }
-
-/// <summary>
-/// Datasets people uploaded. The catalog lists and opens them beside the built-in ones; the
-/// datasets endpoints add and remove them (see <see cref="UploadedDatasets"/>).
-/// </summary>
-public interface IDatasetUploads
-{
-    /// <summary>Newest first.</summary>
-    Task<IReadOnlyList<DatasetInfo>> ListAsync(CancellationToken ct);
-    Task<DatasetInfo?> FindAsync(string id, CancellationToken ct);
-    /// <summary>The upload's training and test images.</summary>
-    /// <exception cref="DatasetUnavailableException">It does not exist (any more) or its files cannot be read.</exception>
-    Task<(Vae.Engine.Data.ImageDataset Train, Vae.Engine.Data.ImageDataset Test)> OpenAsync(string id, CancellationToken ct);
-}

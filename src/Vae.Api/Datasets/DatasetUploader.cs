@@ -11,12 +11,13 @@ namespace Vae.Api.Datasets;
 /// Turns the body of POST /api/datasets into a stored dataset: a zip (PNG images, see
 /// <see cref="PngUpload"/>, or IDX files, see <see cref="IdxUpload"/>), or a multipart form of IDX
 /// files. The body goes to a file in the upload's work folder as it arrives, never past
-/// Datasets:Uploads:MaxUploadBytes, and is read from there; the dataset is written beside it and renamed
-/// into place only when everything was accepted. Whatever goes wrong, the work folder is removed:
+/// Datasets:Uploads:MaxUploadBytes, and is read from there; the dataset's files are written beside it
+/// and handed to the store (<see cref="IDatasetUploads"/>: renamed into place, or sent to the
+/// database) only when everything was accepted. Whatever goes wrong, the work folder is removed:
 /// a refused upload leaves nothing. One upload is decoded at a time per process, as decoding holds
 /// the images in memory; others wait their turn.
 /// </summary>
-public sealed class DatasetUploader(UploadedDatasets store, IOptions<UploadOptions> options)
+public sealed class DatasetUploader(IDatasetUploads store, IOptions<UploadOptions> options)
 {
     public const int MaxNameLength = 100;
     public const int MaxDescriptionLength = 1000;
@@ -78,7 +79,7 @@ public sealed class DatasetUploader(UploadedDatasets store, IOptions<UploadOptio
 
             string chosenName = Clean(name) ?? Clean(read.Name) ?? NameFromFile(read.FileName) ?? DefaultName;
             string chosenDescription = Clean(description) ?? Clean(read.Description) ?? read.Content.Describe();
-            return store.Publish(work, read.Content, chosenName, chosenDescription);
+            return await store.PublishAsync(work, read.Content, chosenName, chosenDescription, ct);
         }
         catch
         {

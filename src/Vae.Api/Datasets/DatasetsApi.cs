@@ -1,4 +1,5 @@
 using Microsoft.AspNetCore.Http.HttpResults;
+using Vae.Api.Cluster;
 using Vae.Api.Infrastructure;
 using Vae.Api.Security;
 using Vae.Api.Storage;
@@ -80,17 +81,17 @@ public static class DatasetsApi
     }
 
     private static async Task<Results<NoContent, ProblemHttpResult>> DeleteAsync(
-        string id, DatasetCatalog catalog, UploadedDatasets uploads, IVaeStore store, DatasetUseLock useLock, CancellationToken ct)
+        string id, DatasetCatalog catalog, IDatasetUploads uploads, IVaeStore store, DatasetUseLock useLock, IClusterEvents events, CancellationToken ct)
     {
         if (DatasetCatalog.FindBuiltIn(id) is { } builtIn)
         {
             return Problems.Make(StatusCodes.Status409Conflict, "Built-in datasets cannot be deleted",
                 $"'{builtIn.Id}' ships with the service; only uploaded datasets can be deleted. Its cached files live in the datasets folder (Datasets:Directory).");
         }
-        using (await useLock.EnterAsync(ct))
+        await using (await useLock.EnterAsync(ct))
         {
             if (await uploads.FindAsync(id, ct) is null) return NoSuchDataset(id);
-            // Every job, not a page of them: a queued job may be older than the newest hundred.
+            // Every job of every node (the records are shared), not a page of them: a queued job may be older than the newest hundred.
             var users = (await store.ListJobsAsync(int.MaxValue, ct)).Where(j => !j.IsFinished && j.Request.Dataset == id).Select(j => j.Id).ToList();
             if (users.Count > 0)
             {
@@ -98,9 +99,11 @@ public static class DatasetsApi
                     $"Dataset '{id}' is used by {(users.Count == 1 ? "job" : "jobs")} {string.Join(", ", users)}, queued or running. " +
                     "Cancel them (DELETE /api/jobs/{id}) or wait for them to end, then delete the dataset.");
             }
-            if (!uploads.Delete(id)) return NoSuchDataset(id);
+            if (!await uploads.DeleteAsync(id, ct)) return NoSuchDataset(id);
             catalog.Forget(id);
         }
+        // The other nodes drop their loaded images and local copy now rather than when they next open it.
+        await events.PublishAsync(ClusterEvent.DatasetChangedType, id, CancellationToken.None);
         return TypedResults.NoContent();
     }
 

@@ -33,12 +33,15 @@ internal static class ModelRecordsApi
     }
 
     public static async Task<Results<FileStreamHttpResult, ProblemHttpResult>> WeightsAsync(
-        string id, ModelStore store, [AsParameters] ModelServices models, CancellationToken ct)
+        string id, ModelStore store, [AsParameters] ModelServices models, HttpResponse response, CancellationToken ct)
     {
         if (await models.Cache.ResolveAsync(id, ct) is not { } record) return await models.MissingAsync(id, ct);
         // A file (seekable: ranges work) or a database row streamed as it arrives; the result disposes it.
         var weights = await store.OpenWeightsAsync(record.Id, ct);
         if (weights is null) return Problems.NotFound($"The weights of model '{record.Id}' are gone; it was probably deleted just now.");
+        // The file result sends a length only for streams it can seek; a row knows its length too, and
+        // a client that is told it can show progress and tell a cut-short download from a whole one.
+        if (!weights.CanSeek) response.ContentLength = weights.Length;
         return TypedResults.File(weights, "application/octet-stream", record.Id + ".safetensors",
             entityTag: new EntityTagHeaderValue($"\"{record.Id}\""), enableRangeProcessing: true);
     }

@@ -12,7 +12,11 @@ public interface IBlobStore
     /// <summary>Stores what <paramref name="write"/> writes under <paramref name="key"/>, replacing any blob there once it is complete.</summary>
     Task PutAsync(string key, Func<Stream, CancellationToken, Task> write, CancellationToken ct);
 
-    /// <summary>The blob's bytes from the start, or null when there is none; the caller disposes the stream.</summary>
+    /// <summary>
+    /// The blob's bytes from the start, or null when there is none; the caller disposes the stream.
+    /// Its Length is the blob's size even when it cannot seek (a row streamed from the database), so
+    /// a download can send a Content-Length.
+    /// </summary>
     Task<Stream?> OpenReadAsync(string key, CancellationToken ct);
 
     /// <summary>As <see cref="OpenReadAsync"/>, for callers on a thread of their own (loading a model inside a lazy slot).</summary>

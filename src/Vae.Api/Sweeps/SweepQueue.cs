@@ -18,7 +18,7 @@ public sealed class SweepQueue(JobQueue jobs, IVaeStore store, DatasetCatalog da
     {
         // Uploads a point trains on cannot be deleted while the jobs are queued: all of them or none.
         var uploads = plan.Points.Select(p => p.Training.Dataset).Where(d => !d.BuiltIn).DistinctBy(d => d.Id).ToList();
-        using (uploads.Count > 0 ? await datasetUse.EnterAsync(ct) : null)
+        await using (uploads.Count > 0 ? await datasetUse.EnterAsync(ct) : null)
         {
             foreach (var dataset in uploads)
                 if (await datasets.FindAsync(dataset.Id, ct) is null) return null;

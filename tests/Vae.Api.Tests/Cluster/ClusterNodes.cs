@@ -26,7 +26,7 @@ public sealed class ClusterNodes(ITestOutputHelper output) : IDisposable
         };
         if (settings is not null) foreach (var (k, v) in settings) all[k] = v;
         var node = new ServiceFactory(output, settings: all);
-        _nodes.Add(node);
+        lock (_nodes) _nodes.Add(node);
         return node;
     }
 

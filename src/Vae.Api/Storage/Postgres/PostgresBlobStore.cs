@@ -34,19 +34,38 @@ public sealed class PostgresBlobStore(NpgsqlDataSource source) : IBlobStore
         await using var file = new FileStream(spool, FileMode.CreateNew, FileAccess.ReadWrite, FileShare.None, 1 << 16,
             FileOptions.DeleteOnClose | FileOptions.Asynchronous);
         await write(file, ct);
-        if (file.Length > MaxBlobBytes)
-            throw new InvalidOperationException($"Blob '{key}' is {file.Length} bytes, more than the {MaxBlobBytes} bytes PostgreSQL stores in one bytea value.");
-        long size = file.Length;
         file.Position = 0;
+        await using var connection = await source.OpenConnectionAsync(ct);
+        await PutAsync(connection, key, file, ct);
+    }
 
-        await using var command = source.CreateCommand("""
+    /// <summary>
+    /// Stores the rest of <paramref name="content"/> (a seekable stream: its length goes first) under
+    /// <paramref name="key"/> on a connection the caller holds, inside the caller's transaction if it
+    /// has one: several blobs and a record can then appear together, or not at all.
+    /// </summary>
+    public static async Task PutAsync(NpgsqlConnection connection, string key, Stream content, CancellationToken ct)
+    {
+        BlobKeys.Check(key);
+        long size = content.Length - content.Position;
+        if (size > MaxBlobBytes)
+            throw new InvalidOperationException($"Blob '{key}' is {size} bytes, more than the {MaxBlobBytes} bytes PostgreSQL stores in one bytea value.");
+        await using var command = new NpgsqlCommand("""
             INSERT INTO vae_blobs (key, data, size, updated_at) VALUES ($1, $2, $3, now())
             ON CONFLICT (key) DO UPDATE SET data = excluded.data, size = excluded.size, updated_at = excluded.updated_at;
-            """);
+            """, connection);
         command.Parameters.AddWithValue(key);
-        command.Parameters.Add(new NpgsqlParameter { NpgsqlDbType = NpgsqlDbType.Bytea, Value = file, Size = checked((int)size) });
+        command.Parameters.Add(new NpgsqlParameter { NpgsqlDbType = NpgsqlDbType.Bytea, Value = content, Size = checked((int)size) });
         command.Parameters.AddWithValue(size);
         await command.ExecuteNonQueryAsync(ct);
+    }
+
+    /// <summary>Removes every blob whose key starts with <paramref name="folder"/> and '/', on the caller's connection (and transaction); returns how many.</summary>
+    public static async Task<int> DeleteFolderAsync(NpgsqlConnection connection, string folder, CancellationToken ct)
+    {
+        await using var command = new NpgsqlCommand("DELETE FROM vae_blobs WHERE starts_with(key, $1);", connection);
+        command.Parameters.AddWithValue(BlobKeys.Check(folder) + "/");
+        return await command.ExecuteNonQueryAsync(ct);
     }
 
     public async Task<Stream?> OpenReadAsync(string key, CancellationToken ct)
@@ -55,7 +74,7 @@ public sealed class PostgresBlobStore(NpgsqlDataSource source) : IBlobStore
         var connection = await source.OpenConnectionAsync(ct);
         try
         {
-            var command = new NpgsqlCommand("SELECT data FROM vae_blobs WHERE key = $1;", connection);
+            var command = new NpgsqlCommand("SELECT size, data FROM vae_blobs WHERE key = $1;", connection);
             command.Parameters.AddWithValue(key);
             var reader = await command.ExecuteReaderAsync(CommandBehavior.SequentialAccess | CommandBehavior.SingleRow, ct);
             if (!await reader.ReadAsync(ct))
@@ -65,7 +84,7 @@ public sealed class PostgresBlobStore(NpgsqlDataSource source) : IBlobStore
                 await connection.DisposeAsync();
                 return null;
             }
-            return new RowStream(reader.GetStream(0), reader, command, connection);
+            return new RowStream(reader.GetInt64(0), reader.GetStream(1), reader, command, connection);
         }
         catch
         {
@@ -80,7 +99,7 @@ public sealed class PostgresBlobStore(NpgsqlDataSource source) : IBlobStore
         var connection = source.OpenConnection();
         try
         {
-            var command = new NpgsqlCommand("SELECT data FROM vae_blobs WHERE key = $1;", connection);
+            var command = new NpgsqlCommand("SELECT size, data FROM vae_blobs WHERE key = $1;", connection);
             command.Parameters.AddWithValue(key);
             var reader = command.ExecuteReader(CommandBehavior.SequentialAccess | CommandBehavior.SingleRow);
             if (!reader.Read())
@@ -90,7 +109,7 @@ public sealed class PostgresBlobStore(NpgsqlDataSource source) : IBlobStore
                 connection.Dispose();
                 return null;
             }
-            return new RowStream(reader.GetStream(0), reader, command, connection);
+            return new RowStream(reader.GetInt64(0), reader.GetStream(1), reader, command, connection);
         }
         catch
         {
@@ -108,14 +127,15 @@ public sealed class PostgresBlobStore(NpgsqlDataSource source) : IBlobStore
 
     /// <summary>
     /// The bytes of one row as they arrive from the server; disposing it closes the reader and hands
-    /// the connection back to the pool. Reads only, forwards only.
+    /// the connection back to the pool. Reads only, forwards only, but knows its length (the row's
+    /// size column, read first), so a download can announce it before the first byte.
     /// </summary>
-    private sealed class RowStream(Stream inner, NpgsqlDataReader reader, NpgsqlCommand command, NpgsqlConnection connection) : Stream
+    private sealed class RowStream(long length, Stream inner, NpgsqlDataReader reader, NpgsqlCommand command, NpgsqlConnection connection) : Stream
     {
         public override bool CanRead => true;
         public override bool CanSeek => false;
         public override bool CanWrite => false;
-        public override long Length => throw new NotSupportedException();
+        public override long Length => length;
         public override long Position { get => throw new NotSupportedException(); set => throw new NotSupportedException(); }
 
         public override int Read(byte[] buffer, int offset, int count) => inner.Read(buffer, offset, count);

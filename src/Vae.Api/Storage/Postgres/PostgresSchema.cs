@@ -71,6 +71,16 @@ public static class PostgresSchema
             updated_at timestamptz NOT NULL DEFAULT now()
         );
         """,
+        """
+        -- Uploaded datasets: the description here, the files as blobs under datasets/<id>/ (see PostgresDatasetUploads).
+        CREATE TABLE vae_datasets (
+            id          text        NOT NULL PRIMARY KEY,
+            seq         bigint      GENERATED ALWAYS AS IDENTITY,
+            description json        NOT NULL,
+            created_at  timestamptz NOT NULL
+        );
+        CREATE INDEX vae_datasets_by_created ON vae_datasets (created_at DESC, seq DESC);
+        """,
     ];
 
     /// <summary>The schema version this build writes and understands.</summary>
