@@ -31,7 +31,7 @@ public sealed class DatabaseOutageTests(ITestOutputHelper output) : IDisposable
         Assert.Equal(HttpStatusCode.OK, (await a.GetAsync(samples)).StatusCode);
         Assert.Equal(HttpStatusCode.OK, (await b.GetAsync(samples)).StatusCode);
         // About a second an epoch: it trains through the whole outage.
-        const int epochs = 20;
+        const int epochs = 8;
         var job = await a.SubmitAsync(new { model = new { family = "mlp", hiddenSizes = new[] { 1024, 1024 }, latentDim = 2 }, epochs, batchSize = 10, maxTrainImages = 1000 });
         await a.WaitForAsync(job.Id, j => j.CurrentEpoch >= 1);
 
