@@ -74,6 +74,16 @@ public class OpenApiDocumentTests(OpenApiDocumentTests.Document doc, ITestOutput
     }
 
     [Fact]
+    public void Every_operation_declares_the_503_of_a_database_out_of_reach_with_retry_after()
+    {
+        foreach (var (path, method, operation) in _doc.Operations)
+        {
+            Assert.True(operation.GetProperty("responses").TryGetProperty("503", out var unavailable), $"{method} {path} has no 503");
+            Assert.True(unavailable.GetProperty("headers").TryGetProperty("Retry-After", out _), $"{method} {path}: 503 without Retry-After");
+        }
+    }
+
+    [Fact]
     public void The_model_configuration_is_one_schema_per_family_behind_the_family_discriminator()
     {
         var schemas = _doc.Root.GetProperty("components").GetProperty("schemas");

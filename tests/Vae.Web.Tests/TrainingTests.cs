@@ -1,3 +1,6 @@
+using Microsoft.Extensions.DependencyInjection;
+using Vae.Api.Storage;
+
 namespace Vae.Web.Tests;
 
 /// <summary>The training form, its live chart, and the jobs table.</summary>
@@ -96,6 +99,39 @@ public class TrainingTests(DemoSite site)
         {
             // Other tests expect the fixture's VAE to be the newest model.
             await site.Http.DeleteAsync($"api/models/{modelId}");
+        }
+    }
+
+    [Fact]
+    public async Task A_failed_job_offers_resume_and_resuming_it_trains_it_to_the_end()
+    {
+        string modelId = await site.TrainAsync(new { name = "to resume", model = new { family = "mlp", hiddenSizes = new[] { 32 }, latentDim = 2 }, epochs = 1 });
+        await site.Http.DeleteAsync($"api/models/{modelId}");
+        // The failure is written into the record: how jobs come to fail (a full disk, a checkpoint that
+        // cannot be written) is tested against the API; here the page only has to offer the way back.
+        var store = site.Service.Services.GetRequiredService<IVaeStore>();
+        var job = (await store.ListJobsAsync(50, CancellationToken.None)).First(j => j.Name == "to resume");
+        Assert.True(await store.UpdateJobAsync(job with { Status = JobStatus.Failed, Error = "The disk was full.", ModelId = null }, CancellationToken.None));
+        await using var tab = await site.OpenPageAsync();
+        await tab.OpenAsync();
+        string row = $"#jobs-body tr[data-job-id='{job.Id}']";
+        await tab.WaitUntilAsync("row => document.querySelector(row + \"[data-status='failed']\")", "the failed job's row", row);
+        Assert.Contains("The disk was full.", await tab.Page.TextContentAsync(row));
+
+        await tab.Page.ClickAsync($"{row} button:text('Resume')");
+
+        try
+        {
+            await tab.WaitUntilAsync("row => document.querySelector(row + \"[data-status='succeeded']\")", "the resumed job to succeed", row, timeoutMs: 60_000);
+            Assert.Equal(0, await tab.Page.Locator($"{row} button:text('Resume')").CountAsync());
+            Assert.Empty(await tab.AlertsAsync());
+            Assert.Empty(tab.ScriptErrors);
+        }
+        finally
+        {
+            // Other tests expect the fixture's VAE to be the newest model.
+            var resumed = await store.GetJobAsync(job.Id, CancellationToken.None);
+            if (resumed?.ModelId is { } id) await site.Http.DeleteAsync($"api/models/{id}");
         }
     }
 }

@@ -140,26 +140,16 @@ public static class StorageExtensions
             }
             string where = StorageLocation.Describe(location.ConnectionString);
             // The database may still be starting (a compose file starts both at once): wait for it a while.
-            var deadline = DateTime.UtcNow.AddSeconds(Math.Max(0, options.Value.StartupWaitSeconds));
-            var pause = TimeSpan.FromMilliseconds(500);
-            while (true)
+            double wait = Math.Max(0, options.Value.StartupWaitSeconds);
+            try
             {
-                try
-                {
-                    await store.InitializeAsync(cancellationToken);
-                    break;
-                }
-                catch (Exception e) when (StoreFaults.IsUnavailable(e) && DateTime.UtcNow + pause < deadline)
-                {
-                    log.LogWarning("Waiting for the {Database} to accept connections ({Message}); trying again in {Seconds:F1} s", where, e.Message, pause.TotalSeconds);
-                    await Task.Delay(pause, cancellationToken);
-                    pause = TimeSpan.FromTicks(Math.Min(pause.Ticks * 2, TimeSpan.FromSeconds(5).Ticks));
-                }
-                catch (NpgsqlException e)
-                {
-                    string waited = StoreFaults.IsUnavailable(e) ? $" after waiting {options.Value.StartupWaitSeconds:0.#} s (Storage:StartupWaitSeconds)" : "";
-                    throw new InvalidOperationException($"The {where} (Storage:ConnectionString) could not be used{waited}: {e.Message}", e);
-                }
+                await StoreFaults.RetryWhileUnavailableAsync(() => store.InitializeAsync(cancellationToken), TimeSpan.FromSeconds(wait), log,
+                    $"this node starts ({where})", cancellationToken);
+            }
+            catch (NpgsqlException e)
+            {
+                string waited = StoreFaults.IsUnavailable(e) ? $" after waiting {wait:0.#} s (Storage:StartupWaitSeconds)" : "";
+                throw new InvalidOperationException($"The {where} (Storage:ConnectionString) could not be used{waited}: {e.Message}", e);
             }
             log.LogInformation("State in the {Database}; local checkpoints in {Directory}", where, location.Directory);
         }

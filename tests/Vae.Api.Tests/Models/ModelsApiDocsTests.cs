@@ -29,7 +29,7 @@ public sealed class ModelsApiDocsTests : IDisposable
         var operation = await OperationAsync(path, "get");
         Assert.Equal(parameters.Split(','), QueryParameters(operation));
         var responses = operation.GetProperty("responses");
-        Assert.Equal(["200", "304", "400", "404", "409", "422", "429"], Names(responses).Order());
+        Assert.Equal(["200", "304", "400", "404", "409", "422", "429", "503"], Names(responses).Order());
         var ok = responses.GetProperty("200");
         Assert.Equal(["image/png"], Names(ok.GetProperty("content")));
         Assert.Equal("binary", ok.GetProperty("content").GetProperty("image/png").GetProperty("schema").GetProperty("format").GetString());
@@ -51,7 +51,7 @@ public sealed class ModelsApiDocsTests : IDisposable
         Assert.Equal(takes.Split(','), Names(operation.GetProperty("requestBody").GetProperty("content")));
         var responses = operation.GetProperty("responses");
         Assert.Equal(answers.Split(','), Names(responses.GetProperty("200").GetProperty("content")));
-        Assert.Equal(["200", "400", "404", "409", "413", "415", "422", "429"], Names(responses).Order());
+        Assert.Equal(["200", "400", "404", "409", "413", "415", "422", "429", "503"], Names(responses).Order());
         foreach (var error in Names(responses).Where(s => s != "200"))
             Assert.Equal(["application/problem+json"], Names(responses.GetProperty(error).GetProperty("content")));
     }
@@ -64,7 +64,7 @@ public sealed class ModelsApiDocsTests : IDisposable
         Assert.Equal("#/components/schemas/DirectionView",
             create.GetProperty("responses").GetProperty("201").GetProperty("content").GetProperty("application/json").GetProperty("schema").GetProperty("$ref").GetString());
         var delete = await OperationAsync("/api/models/{id}/directions/{name}", "delete");
-        Assert.Equal(["204", "401", "403", "404", "409", "429"], Names(delete.GetProperty("responses")).Order());
+        Assert.Equal(["204", "401", "403", "404", "409", "429", "503"], Names(delete.GetProperty("responses")).Order());
         var histogram = await OperationAsync("/api/models/{id}/scores", "get");
         Assert.Equal(["bins"], QueryParameters(histogram));
         Assert.Equal(["200", "400", "404", "409", "422", "429", "503"], Names(histogram.GetProperty("responses")).Order());

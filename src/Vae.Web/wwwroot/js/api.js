@@ -235,6 +235,10 @@ export const api = {
     return readJson(await request(`/api/jobs/${enc(id)}`, { method: 'DELETE', write: true }));
   },
 
+  async resumeJob(id) {
+    return readJson(await request(`/api/jobs/${enc(id)}/resume`, { method: 'POST', write: true }));
+  },
+
   eventsUrl(id) {
     return `/api/jobs/${enc(id)}/events`;
   },

@@ -94,6 +94,13 @@ export class JobsSection {
         attrs: { 'aria-label': `Cancel job ${job.name || job.id}` },
       }, job.cancelRequested ? 'Cancelling…' : 'Cancel'));
     }
+    if (job.status === 'failed') {
+      // A failed job continues from the checkpoint it kept (e.g. after a full disk), else from the start.
+      buttons.append(el('button', {
+        type: 'button', className: 'small', onclick: e => this.resume(job, e.currentTarget),
+        attrs: { 'aria-label': `Resume job ${job.name || job.id}` },
+      }, 'Resume'));
+    }
     buttons.append(el('button', {
       type: 'button', className: 'small', onclick: () => this.onWatch(job),
       attrs: { 'aria-label': `Show the loss of job ${job.name || job.id}` },
@@ -122,6 +129,17 @@ export class JobsSection {
       el('td', { className: 'num', dataset: { label: 'Final loss' } },
         last ? `${formatNumber(last.train?.loss)} / ${formatNumber(last.test?.loss)}` : '–'),
       actions);
+  }
+
+  async resume(job, button) {
+    button.disabled = true;
+    try {
+      await api.resumeJob(job.id);
+      clearError(this.error);
+    } catch (error) {
+      showError(this.error, error);
+    }
+    this.refresh();
   }
 
   async cancel(job, button) {
