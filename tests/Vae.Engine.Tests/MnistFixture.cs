@@ -1,4 +1,6 @@
 using Vae.Engine.Data;
+using Vae.Engine.Models;
+using Vae.Engine.Training;
 
 namespace Vae.Engine.Tests;
 
@@ -22,6 +24,14 @@ public sealed class MnistFixture
     public ImageDataset Test { get; }
     public ImageDataset Train2000 { get; }
     public ImageDataset Test500 { get; }
+
+    /// <summary>A model of <paramref name="config"/> trained on <see cref="Train2000"/> for a few epochs (2 threads), for tests of what a trained model does.</summary>
+    public AutoencoderModel TrainSmall(ModelConfig config, int epochs, ulong seed)
+    {
+        var model = ModelRegistry.Create(config, seed);
+        new Trainer(model, new TrainingOptions { Epochs = epochs, Seed = seed, Threads = 2, EvaluationBatchSize = 500 }).Fit(Train2000, Test500);
+        return model;
+    }
 }
 
 [CollectionDefinition(nameof(MnistCollection))]

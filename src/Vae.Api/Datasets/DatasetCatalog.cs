@@ -13,17 +13,18 @@ public sealed record DatasetSplits(string Name, ImageDataset Train, ImageDataset
 /// verified files from their folder (the provisioner fetches them by name). Adding one is adding
 /// it to <see cref="DatasetCatalog.BuiltIn"/> and its package to <see cref="DatasetPackage.All"/>.
 /// </summary>
-public sealed record BuiltInDataset(
-    string Id,
-    string Name,
-    string Description,
-    int Channels,
-    int Height,
-    int Width,
-    IReadOnlyList<string> ClassNames,
-    int TrainImages,
-    int TestImages,
-    Func<string, (ImageDataset Train, ImageDataset Test)> Open);
+public sealed record BuiltInDataset(DatasetInfo Info, Func<string, (ImageDataset Train, ImageDataset Test)> Open)
+{
+    public string Id => Info.Id;
+
+    public IReadOnlyList<string> ClassNames => Info.ClassNames!;
+
+    public BuiltInDataset(string id, string name, string description, int channels, int height, int width, IReadOnlyList<string> classNames,
+        int trainImages, int testImages, Func<string, (ImageDataset Train, ImageDataset Test)> open)
+        : this(new DatasetInfo(id, name, description, channels, height, width, classNames, trainImages, testImages, BuiltIn: true, Fetched: false), open)
+    {
+    }
+}
 
 /// <summary>A dataset could not be fetched or read; the message says why and what to do.</summary>
 public sealed class DatasetUnavailableException(string dataset, string message, Exception? inner = null) : Exception(message, inner)
@@ -108,8 +109,7 @@ public sealed class DatasetCatalog(
 
     private string? Root => string.IsNullOrWhiteSpace(options.Value.Directory) ? null : Path.GetFullPath(options.Value.Directory, env.ContentRootPath);
 
-    private DatasetInfo Describe(BuiltInDataset d) => new(
-        d.Id, d.Name, d.Description, d.Channels, d.Height, d.Width, d.ClassNames, d.TrainImages, d.TestImages, BuiltIn: true, Fetched: IsFetched(d.Id));
+    private DatasetInfo Describe(BuiltInDataset d) => d.Info with { Fetched = IsFetched(d.Id) };
 
     /// <summary>Whether every file of the dataset is in its folder (hashes are checked when it is opened).</summary>
     private bool IsFetched(string id)

@@ -1,4 +1,9 @@
 using System.Globalization;
+using System.Net.Http.Json;
+using Npgsql;
+using Vae.Api.Jobs;
+using Vae.Api.Infrastructure;
+using Vae.Api.Tests.Jobs;
 using Xunit.Abstractions;
 
 namespace Vae.Api.Tests.Cluster;
@@ -43,6 +48,42 @@ public sealed class ClusterNodes(ITestOutputHelper output) : IDisposable
     /// <summary>A small MLP job; <paramref name="trainImages"/> sets how long an epoch takes.</summary>
     public static object TinyJob(int epochs, int trainImages = 500)
         => new { model = new { family = "mlp", hiddenSizes = new[] { 32 }, latentDim = 2 }, epochs, batchSize = 100, maxTrainImages = trainImages };
+
+    /// <summary>
+    /// Asks the node's /health until it answers 200 (a node starting, or recovering from an outage);
+    /// fails with the last answer after <paramref name="timeout"/>, or at once when <paramref name="gone"/> says the node is gone.
+    /// </summary>
+    public static async Task<HealthApi.HealthView> WaitHealthyAsync(HttpClient node, TimeSpan timeout, Func<string?>? gone = null)
+    {
+        var deadline = DateTime.UtcNow + timeout;
+        string last = "no answer";
+        while (true)
+        {
+            if (gone?.Invoke() is { } why) Assert.Fail(why);
+            try
+            {
+                var response = await node.GetAsync("/health");
+                if (response.IsSuccessStatusCode) return (await response.Content.ReadFromJsonAsync<HealthApi.HealthView>(JobsClient.Json))!;
+                last = $"{(int)response.StatusCode} {await response.Content.ReadAsStringAsync()}";
+            }
+            catch (HttpRequestException e)
+            {
+                last = e.Message; // not listening yet
+            }
+            Assert.True(DateTime.UtcNow < deadline, $"{node.BaseAddress} was not healthy within {timeout.TotalSeconds} s: {last}");
+            await Task.Delay(100);
+        }
+    }
+
+    /// <summary>The job's training checkpoint as stored in the database; null when there is none.</summary>
+    public static async Task<byte[]?> StoredCheckpointAsync(string database, string jobId)
+    {
+        await using var connection = new NpgsqlConnection(database);
+        await connection.OpenAsync();
+        await using var command = new NpgsqlCommand("SELECT data FROM vae_blobs WHERE key = $1;", connection);
+        command.Parameters.AddWithValue(JobCheckpoints.KeyOf(jobId));
+        return await command.ExecuteScalarAsync() as byte[];
+    }
 
     public void Dispose()
     {

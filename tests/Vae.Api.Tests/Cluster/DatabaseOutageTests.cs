@@ -66,7 +66,7 @@ public sealed class DatabaseOutageTests(ITestOutputHelper output) : IDisposable
         output.WriteLine($"during {Outage.TotalSeconds:F0} s without the database: {served} cached-model requests served, {refused} database requests refused with 503; health said: {healthDetail}");
 
         var back = Stopwatch.StartNew();
-        foreach (var node in new[] { a, b }) await WaitHealthyAsync(node, TimeSpan.FromSeconds(60));
+        foreach (var node in new[] { a, b }) await ClusterNodes.WaitHealthyAsync(node, TimeSpan.FromSeconds(60));
         output.WriteLine($"both nodes healthy {back.Elapsed.TotalSeconds:F1} s after the database came back");
         var ended = await a.WaitUntilFinishedAsync(job.Id, timeoutSeconds: 240);
         Assert.True(ended.Status == JobStatus.Succeeded, $"status {ended.Status}, error {ended.Error}");
@@ -95,7 +95,7 @@ public sealed class DatabaseOutageTests(ITestOutputHelper output) : IDisposable
         await database.ResumeAsync();
         var client = await starting.WaitAsync(TimeSpan.FromSeconds(60));
 
-        await WaitHealthyAsync(client, TimeSpan.FromSeconds(30));
+        await ClusterNodes.WaitHealthyAsync(client, TimeSpan.FromSeconds(30));
         var job = await client.WaitUntilFinishedAsync((await client.SubmitAsync(ClusterNodes.TinyJob(epochs: 1))).Id);
         Assert.Equal(JobStatus.Succeeded, job.Status);
     }
@@ -113,18 +113,6 @@ public sealed class DatabaseOutageTests(ITestOutputHelper output) : IDisposable
         output.WriteLine(message);
         Assert.Contains("PostgreSQL database 'vae' on 127.0.0.1", message);
         Assert.Contains("Storage:StartupWaitSeconds", message);
-    }
-
-    private static async Task WaitHealthyAsync(HttpClient node, TimeSpan timeout)
-    {
-        var deadline = DateTime.UtcNow + timeout;
-        while (true)
-        {
-            var response = await node.GetAsync("/health");
-            if (response.IsSuccessStatusCode) return;
-            Assert.True(DateTime.UtcNow < deadline, $"the node did not recover: {(int)response.StatusCode} {await response.Content.ReadAsStringAsync()}");
-            await Task.Delay(200);
-        }
     }
 
     public void Dispose() => _cluster.Dispose();

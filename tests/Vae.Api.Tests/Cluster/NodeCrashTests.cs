@@ -1,6 +1,5 @@
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Options;
-using Npgsql;
 using Vae.Api.Datasets;
 using Vae.Api.Infrastructure;
 using Vae.Api.Jobs;
@@ -40,7 +39,7 @@ public sealed class NodeCrashTests(PostgresServer server, ITestOutputHelper outp
             j => j.Epochs.Count >= 2 && j.Progress is { Batch: > 0 } p && p.Batch < p.BatchCount && j.Epochs.Count < epochs, timeoutSeconds: 120);
 
         crashing.KillHard();
-        var checkpoint = await StoredCheckpointAsync(database, submitted.Id);
+        var checkpoint = await ClusterNodes.StoredCheckpointAsync(database, submitted.Id);
         Assert.NotNull(checkpoint);
         string resumeFrom = Directory.CreateTempSubdirectory("vae-resume-").FullName;
         await File.WriteAllBytesAsync(Path.Combine(resumeFrom, TrainingCheckpoint.FileName), checkpoint!);
@@ -77,15 +76,6 @@ public sealed class NodeCrashTests(PostgresServer server, ITestOutputHelper outp
         Assert.Equal(expected.Keys.Order(), actual.Keys.Order());
         foreach (var (name, values) in expected) Assert.True(values.SequenceEqual(actual[name]), $"{name} differs from the uninterrupted run's");
         Directory.Delete(resumeFrom, recursive: true);
-    }
-
-    private static async Task<byte[]?> StoredCheckpointAsync(string database, string jobId)
-    {
-        await using var connection = new NpgsqlConnection(database);
-        await connection.OpenAsync();
-        await using var command = new NpgsqlCommand("SELECT data FROM vae_blobs WHERE key = $1;", connection);
-        command.Parameters.AddWithValue(JobCheckpoints.KeyOf(jobId));
-        return await command.ExecuteScalarAsync() as byte[];
     }
 
     public void Dispose() => _cluster.Dispose();

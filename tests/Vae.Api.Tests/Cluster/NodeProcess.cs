@@ -65,7 +65,8 @@ public sealed class NodeProcess : IDisposable
         process.ErrorDataReceived += (_, e) => node.Log(e.Data);
         process.BeginOutputReadLine();
         process.BeginErrorReadLine();
-        await node.WaitHealthyAsync(TimeSpan.FromSeconds(60));
+        await ClusterNodes.WaitHealthyAsync(node.Client, TimeSpan.FromSeconds(60),
+            gone: () => process.HasExited ? $"node {nodeId} exited with code {process.ExitCode} while starting" : null);
         return node;
     }
 
@@ -74,25 +75,6 @@ public sealed class NodeProcess : IDisposable
     {
         _process.Kill(entireProcessTree: false);
         _process.WaitForExit(10_000);
-    }
-
-    private async Task WaitHealthyAsync(TimeSpan timeout)
-    {
-        var deadline = DateTime.UtcNow + timeout;
-        while (true)
-        {
-            Assert.False(_process.HasExited, $"node {_name} exited with code {(_process.HasExited ? _process.ExitCode : 0)} while starting");
-            try
-            {
-                if ((await Client.GetAsync("/health")).StatusCode == HttpStatusCode.OK) return;
-            }
-            catch (HttpRequestException)
-            {
-                // Not listening yet.
-            }
-            Assert.True(DateTime.UtcNow < deadline, $"node {_name} did not become healthy within {timeout.TotalSeconds} s");
-            await Task.Delay(200);
-        }
     }
 
     private void Log(string? line)

@@ -1,7 +1,6 @@
 using System.Net;
 using System.Net.Http.Json;
 using Microsoft.Extensions.DependencyInjection;
-using Npgsql;
 using Vae.Api.Infrastructure;
 using Vae.Api.Jobs;
 using Vae.Api.Models;
@@ -33,8 +32,8 @@ public sealed class TwoNodeTests(PostgresServer server, ITestOutputHelper output
     {
         var (a, b, _, _) = await TwoNodesAsync();
 
-        var healthA = await HealthAsync(a);
-        var healthB = await HealthAsync(b);
+        var healthA = await ClusterNodes.WaitHealthyAsync(a, TimeSpan.FromSeconds(30));
+        var healthB = await ClusterNodes.WaitHealthyAsync(b, TimeSpan.FromSeconds(30));
         var queued = await a.SubmitAsync(TinyJob(epochs: 1));
         var seenByB = await b.GetJobAsync(queued.Id);
         var listedByB = await b.GetFromJsonAsync<JobList>("/api/jobs", JobsClient.Json);
@@ -151,7 +150,7 @@ public sealed class TwoNodeTests(PostgresServer server, ITestOutputHelper output
             var client = a.CreateClient();
             string id = (await client.SubmitAsync(TinyJob(epochs))).Id;
             before = await client.WaitForAsync(id, j => j.CurrentEpoch >= 2);
-            Assert.True(await CheckpointStoredAsync(database, id), "the checkpoint should be in the database once an epoch is recorded");
+            Assert.True(await ClusterNodes.StoredCheckpointAsync(database, id) is not null, "the checkpoint should be in the database once an epoch is recorded");
         } // node A stops mid-training and hands the job back
 
         var b = Node(database, "node-b").CreateClient();
@@ -162,29 +161,7 @@ public sealed class TwoNodeTests(PostgresServer server, ITestOutputHelper output
         Assert.Equal(Enumerable.Range(1, epochs), after.Epochs.Select(e => e.Epoch));
         // The epochs node A trained come back from its checkpoint as they were, timings included.
         for (int i = 0; i < before.Epochs.Count; i++) Assert.Equal(before.Epochs[i], after.Epochs[i]);
-        Assert.False(await CheckpointStoredAsync(database, before.Id), "a finished job leaves no checkpoint behind");
-    }
-
-    /// <summary>The node's health once it is up: its scheduler starts just after the host does.</summary>
-    private static async Task<HealthApi.HealthView> HealthAsync(HttpClient node)
-    {
-        var deadline = DateTime.UtcNow.AddSeconds(30);
-        while (true)
-        {
-            var response = await node.GetAsync("/health");
-            if (response.IsSuccessStatusCode) return (await response.Content.ReadFromJsonAsync<HealthApi.HealthView>(JobsClient.Json))!;
-            if (DateTime.UtcNow > deadline) Assert.Fail($"health: {(int)response.StatusCode} {await response.Content.ReadAsStringAsync()}");
-            await Task.Delay(100);
-        }
-    }
-
-    private static async Task<bool> CheckpointStoredAsync(string database, string jobId)
-    {
-        await using var connection = new NpgsqlConnection(database);
-        await connection.OpenAsync();
-        await using var command = new NpgsqlCommand("SELECT count(*) FROM vae_blobs WHERE key = $1;", connection);
-        command.Parameters.AddWithValue(JobCheckpoints.KeyOf(jobId));
-        return (long)(await command.ExecuteScalarAsync())! == 1;
+        Assert.False(await ClusterNodes.StoredCheckpointAsync(database, before.Id) is not null, "a finished job leaves no checkpoint behind");
     }
 
     public void Dispose() => _cluster.Dispose();

@@ -15,7 +15,7 @@ public class DatasetCatalogTests(ITestOutputHelper output)
     {
         using var factory = new ServiceFactory(output);
         var catalog = factory.Services.GetRequiredService<DatasetCatalog>();
-        BuiltInDataset source = DatasetCatalog.FindBuiltIn(name)!;
+        DatasetInfo source = DatasetCatalog.FindBuiltIn(name)!.Info;
 
         DatasetSplits splits = await catalog.OpenAsync(name, CancellationToken.None);
 
@@ -23,7 +23,7 @@ public class DatasetCatalogTests(ITestOutputHelper output)
         Assert.Equal(1000, splits.Train.Count);
         Assert.Equal(200, splits.Test.Count);
         Assert.Equal((source.Channels, source.Height, source.Width), (splits.Train.Channels, splits.Train.Height, splits.Train.Width));
-        Assert.Equal(source.ClassNames.Count, splits.Test.ClassCount);
+        Assert.Equal(source.ClassNames!.Count, splits.Test.ClassCount);
         Assert.Same(splits, await catalog.OpenAsync(name, CancellationToken.None));
     }
 }

@@ -9,12 +9,7 @@ namespace Vae.Engine.Tests.Training;
 [Collection(nameof(MnistCollection))]
 public class EvaluationTests(MnistFixture mnist)
 {
-    private AutoencoderModel Trained(MlpConfig config, int epochs = 3)
-    {
-        var model = ModelRegistry.Create(config, seed: 4);
-        new Trainer(model, new TrainingOptions { Epochs = epochs, Seed = 4, Threads = 2, EvaluationBatchSize = 500 }).Fit(mnist.Train2000, mnist.Test500);
-        return model;
-    }
+    private AutoencoderModel Trained(MlpConfig config, int epochs = 3) => mnist.TrainSmall(config, epochs, seed: 4);
 
     private static EvaluationOptions Options(int k) => new() { ImportanceSamples = k, Threads = 2, Seed = 9 };
 

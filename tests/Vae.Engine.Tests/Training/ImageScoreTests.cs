@@ -10,12 +10,7 @@ namespace Vae.Engine.Tests.Training;
 [Collection(nameof(MnistCollection))]
 public class ImageScoreTests(MnistFixture mnist)
 {
-    private AutoencoderModel Trained(MlpConfig config, int epochs = 2)
-    {
-        var model = ModelRegistry.Create(config, seed: 5);
-        new Trainer(model, new TrainingOptions { Epochs = epochs, Seed = 5, Threads = 2, EvaluationBatchSize = 500 }).Fit(mnist.Train2000, mnist.Test500);
-        return model;
-    }
+    private AutoencoderModel Trained(MlpConfig config, int epochs = 2) => mnist.TrainSmall(config, epochs, seed: 5);
 
     private static EvaluationOptions Options(int k) => new() { ImportanceSamples = k, Threads = 2, Seed = 3, BatchSize = 100 };
 
