@@ -5,6 +5,7 @@ using Microsoft.AspNetCore.Hosting;
 using Microsoft.AspNetCore.Mvc.Testing;
 using Microsoft.AspNetCore.TestHost;
 using Microsoft.Extensions.Logging;
+using Vae.Api.Jobs;
 using Xunit.Abstractions;
 
 namespace Vae.Api.Tests;
@@ -18,10 +19,14 @@ public sealed class ServiceFactory : WebApplicationFactory<Program>
     private readonly Dictionary<string, string?> _settings;
     private readonly ITestOutputHelper? _output;
     private readonly bool _ownsDirectory;
+    private readonly Action<IServiceCollection>? _services;
 
-    public ServiceFactory(ITestOutputHelper? output = null, string? stateDirectory = null, IDictionary<string, string?>? settings = null, IPAddress? remoteAddress = null)
+    public ServiceFactory(ITestOutputHelper? output = null, string? stateDirectory = null, IDictionary<string, string?>? settings = null, IPAddress? remoteAddress = null,
+        TestTrainingGate? gate = null, Action<IServiceCollection>? services = null)
     {
         _output = output;
+        Gate = gate ?? new TestTrainingGate();
+        _services = services;
         _ownsDirectory = stateDirectory is null;
         StateDirectory = stateDirectory ?? Directory.CreateTempSubdirectory("vae-api-").FullName;
         RemoteAddress = remoteAddress;
@@ -39,15 +44,18 @@ public sealed class ServiceFactory : WebApplicationFactory<Program>
 
     public string StateDirectory { get; }
 
+    /// <summary>The training gate of this host: holds jobs at known points (see <see cref="TestTrainingGate"/>).</summary>
+    public TestTrainingGate Gate { get; }
+
     /// <summary>Pretend requests come from this address (null: in-process, treated as local).</summary>
     public IPAddress? RemoteAddress { get; }
 
-    /// <summary>The same state folder and settings in a new host: a restart.</summary>
+    /// <summary>The same state folder and settings in a new host (with a gate of its own): a restart.</summary>
     public ServiceFactory Restart(IDictionary<string, string?>? settings = null)
     {
         var merged = new Dictionary<string, string?>(_settings);
         if (settings is not null) foreach (var (k, v) in settings) merged[k] = v;
-        return new ServiceFactory(_output, StateDirectory, merged, RemoteAddress);
+        return new ServiceFactory(_output, StateDirectory, merged, RemoteAddress, services: _services);
     }
 
     protected override void ConfigureWebHost(IWebHostBuilder builder)
@@ -58,8 +66,12 @@ public sealed class ServiceFactory : WebApplicationFactory<Program>
             logging.ClearProviders();
             if (_output is not null) logging.AddProvider(new TestOutputLoggerProvider(_output));
         });
-        if (RemoteAddress is not null)
-            builder.ConfigureTestServices(services => services.AddSingleton<IStartupFilter>(new RemoteAddressFilter(RemoteAddress)));
+        builder.ConfigureTestServices(services =>
+        {
+            services.AddSingleton<ITrainingGate>(Gate);
+            if (RemoteAddress is not null) services.AddSingleton<IStartupFilter>(new RemoteAddressFilter(RemoteAddress));
+            _services?.Invoke(services);
+        });
     }
 
     protected override void Dispose(bool disposing)

@@ -1,5 +1,4 @@
 using System.Collections.Concurrent;
-using System.Diagnostics;
 using System.Text.Json;
 using System.Threading.Channels;
 using Vae.Api.Jobs;
@@ -8,16 +7,13 @@ namespace Vae.Api.Cluster;
 
 /// <summary>
 /// Passes the progress of the jobs this node trains to the other nodes, so that a job's event stream
-/// can be followed on any node: batches (at most every <see cref="BatchInterval"/> per job), epochs
+/// can be followed on any node: batches (at most every <c>Cluster:BatchRelaySeconds</c> per job), epochs
 /// and changes of status, as <see cref="ClusterEvent"/>s. Sending is in order, from one loop, off the
 /// training thread: the training loop only drops the event into a bounded queue, and when the
 /// database is slow the oldest waiting events give way.
 /// </summary>
 public sealed class ProgressRelay : BackgroundService
 {
-    /// <summary>The shortest gap between two batch events of one job sent to the other nodes.</summary>
-    public static readonly TimeSpan BatchInterval = TimeSpan.FromMilliseconds(250);
-
     internal static readonly JsonSerializerOptions Json = new(JsonSerializerDefaults.Web)
     {
         NumberHandling = System.Text.Json.Serialization.JsonNumberHandling.AllowNamedFloatingPointLiterals,
@@ -27,10 +23,14 @@ public sealed class ProgressRelay : BackgroundService
         Channel.CreateBounded<(string, string, JsonElement?)>(new BoundedChannelOptions(1024) { FullMode = BoundedChannelFullMode.DropOldest, SingleReader = true });
     private readonly ConcurrentDictionary<string, long> _lastBatch = new(StringComparer.Ordinal);
     private readonly IClusterEvents _events;
+    private readonly TimeProvider _clock;
+    private readonly TimeSpan _batchInterval;
 
-    public ProgressRelay(JobProgress progress, IClusterEvents events)
+    public ProgressRelay(JobProgress progress, IClusterEvents events, TimeProvider clock, Microsoft.Extensions.Options.IOptions<Infrastructure.ClusterOptions> options)
     {
         _events = events;
+        _clock = clock;
+        _batchInterval = TimeSpan.FromSeconds(Math.Max(0, options.Value.BatchRelaySeconds));
         progress.Published += OnPublished;
     }
 
@@ -39,9 +39,9 @@ public sealed class ProgressRelay : BackgroundService
         switch (e.Type)
         {
             case JobEvent.BatchType:
-                long now = Stopwatch.GetTimestamp();
+                long now = _clock.GetTimestamp();
                 long last = _lastBatch.GetValueOrDefault(jobId);
-                if (last != 0 && Stopwatch.GetElapsedTime(last, now) < BatchInterval) return;
+                if (last != 0 && _clock.GetElapsedTime(last, now) < _batchInterval) return;
                 _lastBatch[jobId] = now;
                 _queue.Writer.TryWrite((ClusterEvent.JobBatchType, jobId, JsonSerializer.SerializeToElement(e.Data, e.Data.GetType(), Json)));
                 break;

@@ -45,6 +45,8 @@ public sealed class ClusterOptions
     /// this pace (cancels normally travel faster, as events).
     /// </summary>
     public double CheckinSeconds { get; set; } = 7.5;
+    /// <summary>The shortest gap between two batch events of one job relayed to the other nodes (epochs and status changes always go).</summary>
+    public double BatchRelaySeconds { get; set; } = 0.25;
 }
 
 /// <summary>Training jobs ("Jobs" section).</summary>
@@ -60,7 +62,7 @@ public sealed class JobsOptions
     /// <summary>Epochs of that default job.</summary>
     public int DefaultJobEpochs { get; set; } = 10;
     public int MaxEpochs { get; set; } = 200;
-    /// <summary>How often a running job's batch progress is written to its record (every epoch's always is).</summary>
+    /// <summary>How often a running job's batch progress is written to its record (every epoch's always is); 0: after every batch.</summary>
     public double ProgressIntervalSeconds { get; set; } = 5;
 }
 

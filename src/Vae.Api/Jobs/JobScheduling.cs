@@ -22,7 +22,7 @@ public static class JobScheduling
             .Validate(o => o.TrainingThreads >= 1, "Jobs:TrainingThreads must be at least 1.")
             .Validate(o => o.MaxConcurrentJobs is >= 1 and <= 64, "Jobs:MaxConcurrentJobs must be between 1 and 64.")
             .Validate(o => o.MaxEpochs is >= 1 and <= 10_000, "Jobs:MaxEpochs must be between 1 and 10000.")
-            .Validate(o => o.ProgressIntervalSeconds is > 0 and <= 3600, "Jobs:ProgressIntervalSeconds must be above 0 and at most 3600.")
+            .Validate(o => o.ProgressIntervalSeconds is >= 0 and <= 3600, "Jobs:ProgressIntervalSeconds must be between 0 (every batch) and 3600.")
             .Validate(o => o.DefaultJobEpochs >= 1 && o.DefaultJobEpochs <= o.MaxEpochs, "Jobs:DefaultJobEpochs must be between 1 and Jobs:MaxEpochs.")
             .ValidateOnStart();
         // The thread count is fixed when the scheduler is built; read it as configured now.
@@ -37,6 +37,9 @@ public static class JobScheduling
         services.AddSingleton<JobQueue>();
         services.AddSingleton<JobCheckpoints>();
         services.AddTransient<TrainingJob>();
+        // Open in the service; a test that runs the service as a process of its own holds jobs through a folder.
+        string? gateDirectory = configuration["Testing:TrainingGateDirectory"];
+        services.AddSingleton<ITrainingGate>(string.IsNullOrEmpty(gateDirectory) ? OpenTrainingGate.Instance : new FileTrainingGate(gateDirectory));
 
         services.AddQuartz(q =>
         {

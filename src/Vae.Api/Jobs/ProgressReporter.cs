@@ -1,4 +1,3 @@
-using System.Diagnostics;
 using Vae.Api.Storage;
 using Vae.Engine.Training;
 
@@ -15,10 +14,10 @@ namespace Vae.Api.Jobs;
 /// <paramref name="takenOver"/> is called: the node that lost the job stops training it.
 /// </summary>
 public sealed class ProgressReporter(
-    string jobId, string nodeId, int totalEpochs, JobRecords records, JobProgress progress, TrainingClock clock, TimeSpan interval, ILogger log,
+    string jobId, string nodeId, int totalEpochs, JobRecords records, JobProgress progress, TrainingClock clock, TimeSpan interval, TimeProvider time, ILogger log,
     Action cancelRequested, Action takenOver)
 {
-    private readonly Stopwatch _sinceWrite = Stopwatch.StartNew();
+    private long _lastWrite;
     private bool _written;
 
     public void Batch(BatchProgress b)
@@ -26,7 +25,7 @@ public sealed class ProgressReporter(
         double? left = clock.SecondsLeft(b.Epoch, b.Batch);
         progress.Publish(jobId, JobEvent.Batch(new BatchProgressView(
             jobId, b.Epoch, b.Epochs, b.Batch, b.BatchCount, b.Step, b.Losses.AsView(), clock.ImagesPerSecond, left)));
-        if (_written && _sinceWrite.Elapsed < interval) return;
+        if (_written && time.GetElapsedTime(_lastWrite) < interval) return;
         Write(r => r with { Progress = Record(JobPhase.Training, b.Epoch, b.Batch, b.BatchCount, left) });
     }
 
@@ -51,7 +50,7 @@ public sealed class ProgressReporter(
 
     private void Write(Func<JobRecord, JobRecord> change)
     {
-        _sinceWrite.Restart();
+        _lastWrite = time.GetTimestamp();
         _written = true;
         try
         {

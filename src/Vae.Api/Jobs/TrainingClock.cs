@@ -1,5 +1,3 @@
-using System.Diagnostics;
-
 namespace Vae.Api.Jobs;
 
 /// <summary>
@@ -8,12 +6,12 @@ namespace Vae.Api.Jobs;
 /// timed once one has run (estimated at a third of the training cost per image before that), and
 /// the final evaluation is costed in forward passes like the default evaluation budget.
 /// </summary>
-public sealed class TrainingClock(int epochs, int trainImages, int testImages, int batchSize, int evaluationImages, int importanceSamples)
+public sealed class TrainingClock(int epochs, int trainImages, int testImages, int batchSize, int evaluationImages, int importanceSamples, TimeProvider time)
 {
     // Weight of the newest batch in the smoothed speed: about the last 20 batches count.
     private const double Smoothing = 0.1;
 
-    private readonly Stopwatch _batch = Stopwatch.StartNew();
+    private long _batch = time.GetTimestamp();
     private double? _imagesPerSecond;
     private double? _testSeconds;
     private bool _warm;
@@ -26,8 +24,8 @@ public sealed class TrainingClock(int epochs, int trainImages, int testImages, i
     /// <summary>Call when a training batch of <paramref name="images"/> images is done.</summary>
     public void BatchDone(int images)
     {
-        double seconds = _batch.Elapsed.TotalSeconds;
-        _batch.Restart();
+        double seconds = time.GetElapsedTime(_batch).TotalSeconds;
+        _batch = time.GetTimestamp();
         if (!_warm)
         {
             _warm = true;
@@ -42,14 +40,14 @@ public sealed class TrainingClock(int epochs, int trainImages, int testImages, i
     public void TestDone(double seconds)
     {
         _testSeconds = seconds;
-        _batch.Restart();
+        _batch = time.GetTimestamp();
     }
 
     /// <summary>Call when training resumes after a pause (a restart): the next batch warms up again.</summary>
     public void Restart()
     {
         _warm = false;
-        _batch.Restart();
+        _batch = time.GetTimestamp();
     }
 
     /// <summary>Seconds to the end of the job from <paramref name="batch"/> batches into epoch <paramref name="epoch"/> (1-based).</summary>

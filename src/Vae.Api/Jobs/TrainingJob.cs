@@ -26,6 +26,8 @@ public sealed class TrainingJob(
     JobProgress progress,
     JobCheckpoints checkpoints,
     NodeIdentity node,
+    ITrainingGate gate,
+    TimeProvider time,
     IOptions<JobsOptions> options,
     IOptions<StorageOptions> storage,
     ILogger<TrainingJob> log) : IJob
@@ -49,6 +51,7 @@ public sealed class TrainingJob(
         finally
         {
             queue.EndRun(id);
+            gate.Pass(new TrainingPoint(id, node.Id, TrainingStep.Stopped), CancellationToken.None);
         }
     }
 
@@ -149,6 +152,7 @@ public sealed class TrainingJob(
     private async Task TrainAsync(JobRecord job, TrainingPlan plan, bool recovering, CancellationTokenSource takenOver, CancellationToken ct)
     {
         string id = job.Id;
+        await gate.PassAsync(new TrainingPoint(id, node.Id, TrainingStep.Started, job.Epochs.Count + 1), ct);
         var data = await datasets.OpenAsync(plan.Dataset.Id, ct);
         await checkpoints.RestoreAsync(id, ct);
         string folder = checkpoints.FolderOf(id);
@@ -158,23 +162,25 @@ public sealed class TrainingJob(
         var trainer = new Trainer(model, plan.Training with { Threads = options.Value.TrainingThreads, CheckpointDirectory = folder });
         int epochs = plan.Training.Epochs;
         int evaluationImages = plan.Evaluation is { } e ? Math.Min(e.MaxImages ?? test.Count, test.Count) : 0;
-        var clock = new TrainingClock(epochs, train.Count, test.Count, plan.Training.BatchSize, evaluationImages, plan.Evaluation?.ImportanceSamples ?? 0);
-        var reporter = new ProgressReporter(id, node.Id, epochs, records, progress, clock, TimeSpan.FromSeconds(options.Value.ProgressIntervalSeconds), log,
+        var clock = new TrainingClock(epochs, train.Count, test.Count, plan.Training.BatchSize, evaluationImages, plan.Evaluation?.ImportanceSamples ?? 0, time);
+        var reporter = new ProgressReporter(id, node.Id, epochs, records, progress, clock, TimeSpan.FromSeconds(options.Value.ProgressIntervalSeconds), time, log,
             cancelRequested: () => queue.CancelRunning(id), takenOver: takenOver.Cancel);
-        var testTimer = System.Diagnostics.Stopwatch.StartNew();
+        long testStarted = time.GetTimestamp();
+        trainer.BatchStarting = (epoch, batch) => gate.Pass(new TrainingPoint(id, node.Id, TrainingStep.Batch, epoch, batch), ct);
         trainer.BatchCompleted = b =>
         {
             clock.BatchDone(Math.Min(plan.Training.BatchSize, train.Count - ((b.Batch - 1) * plan.Training.BatchSize)));
             reporter.Batch(b);
-            if (b.Batch == b.BatchCount) testTimer.Restart();
+            if (b.Batch == b.BatchCount) testStarted = time.GetTimestamp();
         };
         trainer.EpochCompleted = m =>
         {
-            clock.TestDone(testTimer.Elapsed.TotalSeconds);
+            clock.TestDone(time.GetElapsedTime(testStarted).TotalSeconds);
             // On the training thread, after the checkpoint: the record never claims an epoch the checkpoint lacks.
             checkpoints.Saved(id);
             var history = trainer.History.ToArray();
             reporter.Epoch(m, history);
+            gate.Pass(new TrainingPoint(id, node.Id, TrainingStep.EpochEnded, m.Epoch), ct);
         };
 
         if (TrainingCheckpoint.Exists(folder))
@@ -190,11 +196,13 @@ public sealed class TrainingJob(
             var history = trainer.Fit(train, test, ct);
             if (plan.Evaluation is null) return (history, (EvaluationReport?)null);
             reporter.Evaluating(history.Count);
+            gate.Pass(new TrainingPoint(id, node.Id, TrainingStep.Evaluating, history.Count), ct);
             var report = ModelEvaluator.Evaluate(model, test, plan.Evaluation with { Threads = options.Value.TrainingThreads }, ct);
             model.Backend.ReleaseCachedMemory();
             return (history, report);
         }, ct, TaskCreationOptions.LongRunning, TaskScheduler.Default);
 
+        await gate.PassAsync(new TrainingPoint(id, node.Id, TrainingStep.Publishing, history.Count), ct);
         // The database may be out of reach for a moment as training ends: the model waits for it rather than being lost.
         var current = await StoreFaults.RetryWhileUnavailableAsync(() => records.GetAsync(id, CancellationToken.None), OutagePatience, log, $"finishing job {id}", CancellationToken.None);
         if (current is not null && current.Node != node.Id)

@@ -31,6 +31,8 @@ public sealed class Trainer
     public Optimizer Optimizer { get; }
     public IReadOnlyList<EpochMetrics> History => _history;
 
+    /// <summary>Called before every training batch with the epoch and the batch (1-based), on the training thread; it may block, and a cancel that arrives meanwhile stops the run before the batch.</summary>
+    public Action<int, int>? BatchStarting { get; set; }
     /// <summary>Called after every training batch, on the training thread.</summary>
     public Action<BatchProgress>? BatchCompleted { get; set; }
     /// <summary>Called after every epoch (and its checkpoint), on the training thread.</summary>
@@ -87,6 +89,11 @@ public sealed class Trainer
         var backend = Model.Backend;
         for (int b = 0; b < loader.BatchCount; b++)
         {
+            if (BatchStarting is { } starting)
+            {
+                cancellationToken.ThrowIfCancellationRequested();
+                starting(epoch, b + 1);
+            }
             cancellationToken.ThrowIfCancellationRequested();
             using var scope = TensorScope.Begin();
             var (x, labels) = loader.Load(b, backend); // x: (B, C, H, W)

@@ -164,8 +164,10 @@ public sealed class ClusterDatasetTests(PostgresServer server, ITestOutputHelper
     {
         var (a, b, _, _, _) = await TwoAsync();
         string id = (await UploadAsync(a)).GetProperty("id").GetString()!;
-        // Slow enough to be queued or running when the delete comes, whichever node takes it.
-        var user = await b.SubmitAsync(new { dataset = id, model = new { family = "mlp", hiddenSizes = new[] { 1024, 1024 }, latentDim = 2 }, epochs = 200, batchSize = 1 });
+        // Held at its start on whichever node takes it, so it is running when the delete comes.
+        var held = _nodes.Gate.HoldAtStart();
+        var user = await b.SubmitAsync(new { dataset = id, model = new { family = "mlp", hiddenSizes = new[] { 32 }, latentDim = 2 }, epochs = 1, batchSize = 4 });
+        await held.ReachedAsync();
 
         var refused = await a.DeleteAsync($"/api/datasets/{id}");
 
@@ -176,8 +178,9 @@ public sealed class ClusterDatasetTests(PostgresServer server, ITestOutputHelper
         Assert.Equal(HttpStatusCode.OK, (await b.GetAsync($"/api/datasets/{id}")).StatusCode);
 
         await a.CancelQuietlyAsync(user.Id);
+        held.Release();
         var ended = await b.WaitUntilFinishedAsync(user.Id);
-        Assert.True(ended.Status is JobStatus.Cancelled or JobStatus.Succeeded, $"status {ended.Status}, error {ended.Error}");
+        Assert.True(ended.Status is JobStatus.Cancelled, $"status {ended.Status}, error {ended.Error}");
         Assert.Equal(HttpStatusCode.NoContent, (await a.DeleteAsync($"/api/datasets/{id}")).StatusCode);
         Assert.Equal(HttpStatusCode.NotFound, (await b.GetAsync($"/api/datasets/{id}")).StatusCode);
     }

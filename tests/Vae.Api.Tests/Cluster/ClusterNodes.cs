@@ -10,11 +10,14 @@ namespace Vae.Api.Tests.Cluster;
 
 /// <summary>
 /// Service nodes (in-process hosts, each with a state folder of its own) on one PostgreSQL database,
-/// disposed together.
+/// sharing one training gate (a hold is taken by whichever node reaches it first), disposed together.
 /// </summary>
 public sealed class ClusterNodes(ITestOutputHelper output) : IDisposable
 {
     private readonly List<ServiceFactory> _nodes = [];
+
+    /// <summary>The training gate of every node of this cluster.</summary>
+    public TestTrainingGate Gate { get; } = new();
 
     public ServiceFactory Node(string connectionString, string nodeId, double progressIntervalSeconds = 0.5, double checkinSeconds = 7.5,
         IDictionary<string, string?>? settings = null)
@@ -30,17 +33,17 @@ public sealed class ClusterNodes(ITestOutputHelper output) : IDisposable
             ["Cluster:CheckinSeconds"] = checkinSeconds.ToString(CultureInfo.InvariantCulture),
         };
         if (settings is not null) foreach (var (k, v) in settings) all[k] = v;
-        var node = new ServiceFactory(output, settings: all);
+        var node = new ServiceFactory(output, settings: all, gate: Gate);
         lock (_nodes) _nodes.Add(node);
         return node;
     }
 
     /// <summary>Nodes "node-a" and "node-b" on the database, started at the same moment (both create the schema).</summary>
     public async Task<(HttpClient A, HttpClient B, ServiceFactory NodeA, ServiceFactory NodeB)> TwoAsync(
-        string connectionString, double progressIntervalSeconds = 0.5, double checkinSeconds = 7.5)
+        string connectionString, double progressIntervalSeconds = 0.5, double checkinSeconds = 7.5, IDictionary<string, string?>? settings = null)
     {
-        var a = Node(connectionString, "node-a", progressIntervalSeconds, checkinSeconds);
-        var b = Node(connectionString, "node-b", progressIntervalSeconds, checkinSeconds);
+        var a = Node(connectionString, "node-a", progressIntervalSeconds, checkinSeconds, settings);
+        var b = Node(connectionString, "node-b", progressIntervalSeconds, checkinSeconds, settings);
         var clients = await Task.WhenAll(Task.Run(a.CreateClient), Task.Run(b.CreateClient));
         return (clients[0], clients[1], a, b);
     }
@@ -84,6 +87,9 @@ public sealed class ClusterNodes(ITestOutputHelper output) : IDisposable
         command.Parameters.AddWithValue(JobCheckpoints.KeyOf(jobId));
         return await command.ExecuteScalarAsync() as byte[];
     }
+
+    /// <summary>The client of the node that is not <paramref name="nodeId"/>, of two.</summary>
+    public static HttpClient Other(string nodeId, HttpClient a, HttpClient b) => nodeId == "node-a" ? b : a;
 
     public void Dispose()
     {

@@ -18,23 +18,31 @@ public sealed class CrossNodeTests(PostgresServer server, ITestOutputHelper outp
     [SkippableFact]
     public async Task The_event_stream_of_a_job_read_from_the_node_that_does_not_train_it_has_its_batches_every_epoch_and_its_end()
     {
-        const int epochs = 4;
-        var (a, b, _, _) = await _cluster.TwoAsync(await server.CreateDatabaseAsync());
-        // About a second an epoch, so the stream opens before the first epoch ends.
-        var job = await a.SubmitAsync(new { model = new { family = "mlp", hiddenSizes = new[] { 1024, 1024 }, latentDim = 2 }, epochs, batchSize = 10, maxTrainImages = 1000 });
-        var running = await b.WaitForAsync(job.Id, j => j.Status == JobStatus.Running && j.Node is not null);
-        var follower = running.Node == "node-a" ? b : a;
+        const int epochs = 3;
+        // Every batch is relayed, so what reaches the other node does not depend on how fast batches go.
+        var (a, b, _, _) = await _cluster.TwoAsync(await server.CreateDatabaseAsync(), settings: new Dictionary<string, string?> { ["Cluster:BatchRelaySeconds"] = "0" });
+        var gate = _cluster.Gate;
+        var start = gate.HoldAtStart();
+        // Two batches of epoch 1 must reach the follower before the job goes past batch 3.
+        var third = gate.HoldAtBatch(epoch: 1, batch: 3);
+        var job = await a.SubmitAsync(ClusterNodes.TinyJob(epochs));
+        var trainer = (await start.ReachedAsync()).NodeId;
+        var follower = ClusterNodes.Other(trainer, a, b);
 
-        var events = await SseReader.ReadAllAsync(follower, $"/api/jobs/{job.Id}/events", TimeSpan.FromSeconds(120));
+        var events = await SseReader.ReadAllAsync(follower, $"/api/jobs/{job.Id}/events", TimeSpan.FromMinutes(3), e =>
+        {
+            start.Release();
+            if (e.Type == "batch" && e.Data.GetProperty("batch").GetInt32() == 2) third.Release();
+            return Task.CompletedTask;
+        });
 
         var epochNumbers = events.Where(e => e.Type == "epoch").Select(e => e.Data.GetProperty("epoch").GetInt32()).ToList();
-        output.WriteLine($"trained on {running.Node}: {events.Count(e => e.Type == "batch")} batch events, epochs [{string.Join(", ", epochNumbers)}] in the other node's stream");
+        output.WriteLine($"trained on {trainer}: {events.Count(e => e.Type == "batch")} batch events, epochs [{string.Join(", ", epochNumbers)}] in the other node's stream");
         Assert.Equal("status", events[0].Type);
+        Assert.True(third.IsReached);
         Assert.True(events.Count(e => e.Type == "batch") >= 2, "batches trained on the other node reach this node's stream");
-        // Every epoch that ended after the stream opened is in it, once and in order, up to the last.
-        Assert.NotEmpty(epochNumbers);
-        Assert.True(epochNumbers[0] <= 2, $"the stream opened during the first epochs, yet its first epoch event is {epochNumbers[0]}");
-        Assert.Equal(Enumerable.Range(epochNumbers[0], epochs - epochNumbers[0] + 1), epochNumbers);
+        // The stream opened before the first batch: every epoch is in it, once and in order.
+        Assert.Equal(Enumerable.Range(1, epochs), epochNumbers);
         var last = events[^1];
         Assert.Equal("status", last.Type);
         Assert.Equal("succeeded", last.Data.GetProperty("status").GetString());
@@ -45,17 +53,20 @@ public sealed class CrossNodeTests(PostgresServer server, ITestOutputHelper outp
     public async Task A_running_job_cancelled_on_both_nodes_at_once_ends_cancelled_once_and_neither_node_answers_5xx()
     {
         var (a, b, _, _) = await _cluster.TwoAsync(await server.CreateDatabaseAsync());
-        var job = await a.SubmitAsync(ClusterNodes.TinyJob(epochs: 200));
-        await b.WaitForAsync(job.Id, j => j.Status == JobStatus.Running);
+        var held = _cluster.Gate.HoldAtBatch(epoch: 1, batch: 2);
+        var job = await a.SubmitAsync(ClusterNodes.TinyJob(epochs: 2));
+        await held.ReachedAsync();
 
         var responses = await Task.WhenAll(Enumerable.Range(0, 8).Select(i => (i % 2 == 0 ? a : b).DeleteAsync($"/api/jobs/{job.Id}")));
-        var ended = await a.WaitUntilFinishedAsync(job.Id, timeoutSeconds: 30);
+        held.Release();
+        var ended = await a.WaitUntilFinishedAsync(job.Id);
         var codes = responses.Select(r => (int)r.StatusCode).ToList();
 
         output.WriteLine("cancel answers: " + string.Join(", ", codes));
         Assert.All(codes, c => Assert.True(c is 202 or 409, $"a cancel answered {c}"));
         Assert.Contains(202, codes);
         Assert.Equal(JobStatus.Cancelled, ended.Status);
+        Assert.Empty(ended.Epochs);
         Assert.Equal(JobStatus.Cancelled, (await b.GetJobAsync(job.Id)).Status);
     }
 
@@ -63,19 +74,23 @@ public sealed class CrossNodeTests(PostgresServer server, ITestOutputHelper outp
     public async Task A_queued_job_cancelled_on_both_nodes_at_once_is_cancelled_by_exactly_one_of_them()
     {
         var (a, b, _, _) = await _cluster.TwoAsync(await server.CreateDatabaseAsync());
-        // Each node trains one job at a time: two long jobs keep both busy, so the third waits in the queue.
-        var busy = new[] { await a.SubmitAsync(ClusterNodes.TinyJob(epochs: 200)), await a.SubmitAsync(ClusterNodes.TinyJob(epochs: 200)) };
-        foreach (var j in busy) await a.WaitForAsync(j.Id, v => v.Status == JobStatus.Running);
+        // Each node trains one job at a time: two jobs held at their start keep both busy, so the third waits in the queue.
+        var holds = new[] { _cluster.Gate.HoldAtStart(), _cluster.Gate.HoldAtStart() };
+        var busy = new[] { await a.SubmitAsync(ClusterNodes.TinyJob(epochs: 1)), await a.SubmitAsync(ClusterNodes.TinyJob(epochs: 1)) };
+        var nodes = new[] { (await holds[0].ReachedAsync()).NodeId, (await holds[1].ReachedAsync()).NodeId };
+        Assert.Equal(["node-a", "node-b"], nodes.Order());
         var queued = await a.SubmitAsync(ClusterNodes.TinyJob(epochs: 1));
 
         var responses = await Task.WhenAll(Enumerable.Range(0, 8).Select(i => (i % 2 == 0 ? a : b).DeleteAsync($"/api/jobs/{queued.Id}")));
         var codes = responses.Select(r => (int)r.StatusCode).ToList();
-        foreach (var j in busy) await a.CancelQuietlyAsync(j.Id);
+        foreach (var hold in holds) hold.Release();
 
         output.WriteLine("cancel answers: " + string.Join(", ", codes));
         Assert.Equal(1, codes.Count(c => c == 200));
         Assert.All(codes, c => Assert.True(c is 200 or 409, $"a cancel answered {c}"));
         Assert.Equal(JobStatus.Cancelled, (await b.GetJobAsync(queued.Id)).Status);
+        foreach (var j in busy) Assert.Equal(JobStatus.Succeeded, (await a.WaitUntilFinishedAsync(j.Id)).Status);
+        Assert.Equal(0, _cluster.Gate.PassedCount(queued.Id));
     }
 
     [SkippableFact]

@@ -20,26 +20,27 @@ public sealed class FencingTests(PostgresServer server, ITestOutputHelper output
     public async Task A_node_that_finds_its_job_handed_to_another_node_stops_training_it_and_writes_nothing_more_to_the_record()
     {
         string database = await server.CreateDatabaseAsync();
-        var node = _cluster.Node(database, "node-a");
+        // Progress goes to the record after every batch, so node A looks at the record as soon as it goes on.
+        var node = _cluster.Node(database, "node-a", progressIntervalSeconds: 0);
         var client = node.CreateClient();
-        var job = await client.SubmitAsync(new { model = new { family = "mlp", hiddenSizes = new[] { 1024, 1024 }, latentDim = 2 }, epochs = 50, batchSize = 10, maxTrainImages = 1000 });
-        await client.WaitForAsync(job.Id, j => j.Status == JobStatus.Running && j.Node == "node-a");
+        var held = _cluster.Gate.HoldAtBatch(epoch: 1, batch: 2);
+        var job = await client.SubmitAsync(ClusterNodes.TinyJob(epochs: 3));
+        await held.ReachedAsync();
+        var stopped = _cluster.Gate.WatchStopped(job.Id);
 
         // What another node does when it recovers the job: the record names it from then on.
         long version = await HandOverAsync(database, job.Id, "node-b");
-        var queue = node.Services.GetRequiredService<JobQueue>();
-        var deadline = DateTime.UtcNow.AddSeconds(30);
-        while (queue.IsRunningHere(job.Id))
-        {
-            Assert.True(DateTime.UtcNow < deadline, "node A still trains a job the record gives to node B");
-            await Task.Delay(100);
-        }
-        await Task.Delay(1500); // three of node A's progress intervals
+        held.Release();
+        await stopped.ReachedAsync();
 
+        // The run has ended on node A: whatever it was going to write, it has written.
+        Assert.False(node.Services.GetRequiredService<JobQueue>().IsRunningHere(job.Id));
         var record = (await node.Services.GetRequiredService<IVaeStore>().GetJobAsync(job.Id, CancellationToken.None))!;
         Assert.Equal("node-b", record.Node);
         Assert.Equal(version, record.Version);
         Assert.Equal(JobStatus.Running, record.Status);
+        // It stopped at the first look: the batch it was held before is the last it trained.
+        Assert.Equal(2, _cluster.Gate.PassedCount(job.Id, TrainingStep.Batch));
     }
 
     private static async Task<long> HandOverAsync(string database, string jobId, string node)

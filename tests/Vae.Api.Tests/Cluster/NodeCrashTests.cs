@@ -28,26 +28,34 @@ public sealed class NodeCrashTests(PostgresServer server, ITestOutputHelper outp
     {
         const int epochs = 4;
         string database = await server.CreateDatabaseAsync();
-        using var crashing = await NodeProcess.StartAsync(database, "node-a", output);
-        // A hundred batches of a second or more an epoch, so the kill lands inside one.
+        using var gate = new GateFolder();
+        // The kill lands while the node is held in the middle of epoch 3, two epochs checkpointed.
+        gate.Hold("mid-epoch-3", new FileTrainingGate.Hold(Job: null, TrainingStep.Batch, Epoch: 3, Batch: 5));
+        using var crashing = await NodeProcess.StartAsync(database, "node-a", output,
+            new Dictionary<string, string> { ["Testing__TrainingGateDirectory"] = gate.Directory });
         var submitted = await crashing.Client.SubmitAsync(new
         {
-            model = new { family = "mlp", hiddenSizes = new[] { 1024, 1024 }, latentDim = 2 },
-            epochs, batchSize = 10, maxTrainImages = 1000, maxTestImages = 200, seed = 7, evaluation = new { enabled = false },
+            model = new { family = "mlp", hiddenSizes = new[] { 64 }, latentDim = 2 },
+            epochs, batchSize = 100, maxTrainImages = 1000, maxTestImages = 200, seed = 7, evaluation = new { enabled = false },
         });
-        var before = await crashing.Client.WaitForAsync(submitted.Id,
-            j => j.Epochs.Count >= 2 && j.Progress is { Batch: > 0 } p && p.Batch < p.BatchCount && j.Epochs.Count < epochs, timeoutSeconds: 120);
+        var point = await gate.ReachedAsync("mid-epoch-3", crashing.Gone);
+        Assert.Equal(submitted.Id, point.JobId);
+        var before = await crashing.Client.GetJobAsync(submitted.Id);
+        Assert.Equal([1, 2], before.Epochs.Select(e => e.Epoch));
 
         crashing.KillHard();
         var checkpoint = await ClusterNodes.StoredCheckpointAsync(database, submitted.Id);
         Assert.NotNull(checkpoint);
         string resumeFrom = Directory.CreateTempSubdirectory("vae-resume-").FullName;
         await File.WriteAllBytesAsync(Path.Combine(resumeFrom, TrainingCheckpoint.FileName), checkpoint!);
-        output.WriteLine($"killed node-a at epoch {before.Epochs.Count + 1}, batch {before.Progress!.Batch}/{before.Progress.BatchCount}");
+        output.WriteLine($"killed node-a held at {point}");
 
+        var resumed = _cluster.Gate.HoldAtStart(submitted.Id);
         var survivor = _cluster.Node(database, "node-b", checkinSeconds: 1);
         var client = survivor.CreateClient();
-        var after = await client.WaitUntilFinishedAsync(submitted.Id, timeoutSeconds: 180);
+        Assert.Equal(3, (await resumed.ReachedAsync()).Epoch); // from the checkpoint of epoch 2
+        resumed.Release();
+        var after = await client.WaitUntilFinishedAsync(submitted.Id);
 
         Assert.True(after.Status == JobStatus.Succeeded, $"status {after.Status}, error {after.Error}");
         Assert.Equal("node-b", after.Node);

@@ -1,5 +1,6 @@
 using System.Net;
 using System.Text.Json;
+using Vae.Api.Storage;
 using Vae.Api.Tests.Jobs;
 using Xunit.Abstractions;
 
@@ -46,8 +47,10 @@ public sealed class DatasetDeleteTests(ITestOutputHelper output) : IDisposable
     {
         var client = _factory.CreateClient();
         string id = await UploadAsync(client);
-        // One job trains at a time: a long one on MNIST keeps the job on the upload queued.
-        var blocker = await client.SubmitAsync(new { model = new { family = "mlp", hiddenSizes = new[] { 256 }, latentDim = 2 }, epochs = 200, batchSize = 10 });
+        // One job trains at a time: one on MNIST, held at its start, keeps the job on the upload queued.
+        var held = _factory.Gate.HoldAtStart();
+        var blocker = await client.SubmitAsync(new { model = new { family = "mlp", hiddenSizes = new[] { 32 }, latentDim = 2 }, epochs = 1, batchSize = 100 });
+        await held.ReachedAsync();
         var user = await client.SubmitAsync(new { dataset = id, model = new { family = "mlp", latentDim = 2 }, epochs = 1, batchSize = 4 });
 
         var refused = await client.DeleteAsync($"/api/datasets/{id}");
@@ -60,9 +63,9 @@ public sealed class DatasetDeleteTests(ITestOutputHelper output) : IDisposable
         Assert.Equal([id], _factory.StoredEntries());
 
         await client.CancelQuietlyAsync(user.Id);
-        await client.CancelQuietlyAsync(blocker.Id);
-        await client.WaitUntilFinishedAsync(user.Id);
-        await client.WaitUntilFinishedAsync(blocker.Id);
+        held.Release();
+        Assert.Equal(JobStatus.Cancelled, (await client.WaitUntilFinishedAsync(user.Id)).Status);
+        Assert.Equal(JobStatus.Succeeded, (await client.WaitUntilFinishedAsync(blocker.Id)).Status);
         Assert.Equal(HttpStatusCode.NoContent, (await client.DeleteAsync($"/api/datasets/{id}")).StatusCode);
     }
 

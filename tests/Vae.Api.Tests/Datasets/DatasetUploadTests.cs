@@ -2,6 +2,7 @@ using System.Net;
 using System.Net.Http.Json;
 using System.Text.Json;
 using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Time.Testing;
 using Vae.Api.Datasets;
 using Vae.Api.Storage;
 using Vae.Api.Tests.Jobs;
@@ -174,10 +175,13 @@ public sealed class DatasetUploadTests(ITestOutputHelper output) : IDisposable
     [Fact]
     public async Task Uploads_are_listed_newest_first_after_the_built_in_datasets_and_an_unknown_id_is_404()
     {
-        var client = _factory.CreateClient();
+        // Upload times come from the service's clock: a fake one puts a second between the two.
+        var clock = new FakeTimeProvider(DateTimeOffset.Parse("2026-03-01T12:00:00Z"));
+        using var service = new ServiceFactory(output, services: s => s.AddSingleton<TimeProvider>(clock));
+        var client = service.CreateClient();
         byte[] zip = UploadFiles.Zip(UploadFiles.ClassFolders(["a", "b"], perClass: 2));
         string first = (await (await client.PostZipAsync(zip, "?name=first")).CreatedAsync()).GetProperty("id").GetString()!;
-        await Task.Delay(20);
+        clock.Advance(TimeSpan.FromSeconds(1));
         string second = (await (await client.PostZipAsync(zip, "?name=second")).CreatedAsync()).GetProperty("id").GetString()!;
 
         var ids = JsonDocument.Parse(await client.GetStringAsync("/api/datasets")).RootElement.GetProperty("datasets").EnumerateArray()

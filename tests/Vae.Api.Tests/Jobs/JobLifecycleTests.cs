@@ -81,20 +81,24 @@ public sealed class JobLifecycleTests(ITestOutputHelper output) : IDisposable
     }
 
     [Fact]
-    public async Task Cancelling_a_running_job_stops_it_and_a_second_cancel_is_a_conflict()
+    public async Task Cancelling_a_running_job_stops_it_before_its_next_batch_and_a_second_cancel_is_a_conflict()
     {
         var client = _factory.CreateClient();
-        var job = await client.SubmitAsync(JobsClient.Tiny(epochs: 200));
-        await client.WaitForAsync(job.Id, j => j.CurrentEpoch >= 1);
+        var held = _factory.Gate.HoldAtBatch(epoch: 2, batch: 3);
+        var job = await client.SubmitAsync(JobsClient.Tiny(epochs: 3));
+        await held.ReachedAsync();
 
         var response = await client.DeleteAsync($"/api/jobs/{job.Id}");
+        held.Release();
 
         Assert.Equal(HttpStatusCode.Accepted, response.StatusCode);
         Assert.True((await response.Content.ReadFromJsonAsync<JobView>(JobsClient.Json))!.CancelRequested);
         var ended = await client.WaitUntilFinishedAsync(job.Id);
         Assert.Equal(JobStatus.Cancelled, ended.Status);
-        Assert.InRange(ended.CurrentEpoch, 1, 199);
+        Assert.Equal([1], ended.Epochs.Select(e => e.Epoch));
         Assert.Null(ended.ModelId);
+        // Stopped where it was held: batch 3 of epoch 2 never ran, nor anything after it.
+        Assert.Equal(10 + 3, _factory.Gate.PassedCount(job.Id, TrainingStep.Batch));
         Assert.False(Directory.Exists(Path.Combine(_factory.StateDirectory, "checkpoints", job.Id)), "the checkpoint folder should be gone");
 
         var again = await client.DeleteAsync($"/api/jobs/{job.Id}");
@@ -105,9 +109,10 @@ public sealed class JobLifecycleTests(ITestOutputHelper output) : IDisposable
     public async Task Cancelling_a_queued_job_ends_it_at_once()
     {
         var client = _factory.CreateClient();
-        // One job trains at a time, so the second waits in the queue behind the first.
-        var running = await client.SubmitAsync(JobsClient.Tiny(epochs: 200));
-        await client.WaitForAsync(running.Id, j => j.Status == JobStatus.Running);
+        // One job trains at a time: while the first is held at its start, the second waits in the queue.
+        var held = _factory.Gate.HoldAtStart();
+        var running = await client.SubmitAsync(JobsClient.Tiny(epochs: 1));
+        await held.ReachedAsync();
         var queued = await client.SubmitAsync(JobsClient.Tiny(epochs: 1));
 
         var response = await client.DeleteAsync($"/api/jobs/{queued.Id}");
@@ -118,46 +123,43 @@ public sealed class JobLifecycleTests(ITestOutputHelper output) : IDisposable
         Assert.NotNull(cancelled.FinishedAt);
         Assert.Null(cancelled.StartedAt);
 
-        await client.CancelQuietlyAsync(running.Id);
-        await client.WaitUntilFinishedAsync(running.Id);
+        held.Release();
+        Assert.Equal(JobStatus.Succeeded, (await client.WaitUntilFinishedAsync(running.Id)).Status);
         Assert.Equal(JobStatus.Cancelled, (await client.GetJobAsync(queued.Id)).Status);
         Assert.Null((await client.GetJobAsync(queued.Id)).StartedAt);
+        Assert.Equal(0, _factory.Gate.PassedCount(queued.Id));
     }
 
     [Fact]
     public async Task The_event_stream_sends_the_status_every_epoch_and_the_end_then_closes()
     {
         var client = _factory.CreateClient();
-        // A tiny job can finish before a stream opens; keep it queued behind another until the stream is open.
-        var blocker = await client.SubmitAsync(JobsClient.Tiny(epochs: 200));
-        await client.WaitForAsync(blocker.Id, j => j.Status == JobStatus.Running);
+        // Held before its first batch until the stream is open, so the stream sees the whole run.
+        var held = _factory.Gate.HoldAtStart();
         var job = await client.SubmitAsync(JobsClient.Tiny(epochs: 3));
+        await held.ReachedAsync();
 
-        bool released = false;
-        var events = await SseReader.ReadAllAsync(client, $"/api/jobs/{job.Id}/events", TimeSpan.FromSeconds(60), async _ =>
+        var events = await SseReader.ReadAllAsync(client, $"/api/jobs/{job.Id}/events", TimeSpan.FromMinutes(3), _ =>
         {
-            if (released) return;
-            released = true;
-            await client.CancelQuietlyAsync(blocker.Id);
+            held.Release();
+            return Task.CompletedTask;
         });
 
         Assert.Equal("status", events[0].Type);
         Assert.Equal(job.Id, events[0].Data.GetProperty("id").GetString());
-        var epochs = events.Where(e => e.Type == "epoch").Select(e => e.Data.GetProperty("epoch").GetInt32()).ToList();
-        // The stream may open after the first epoch has passed; the later ones all arrive, in order.
-        Assert.NotEmpty(epochs);
-        Assert.Equal(Enumerable.Range(epochs[0], 3 - epochs[0] + 1), epochs);
+        Assert.Equal("running", events[0].Data.GetProperty("status").GetString());
+        Assert.Equal([1, 2, 3], events.Where(e => e.Type == "epoch").Select(e => e.Data.GetProperty("epoch").GetInt32()));
         Assert.All(events.Where(e => e.Type == "epoch"), e => Assert.Equal(3, e.Data.GetProperty("totalEpochs").GetInt32()));
         var last = events[^1];
         Assert.Equal("status", last.Type);
         Assert.Equal("succeeded", last.Data.GetProperty("status").GetString());
         Assert.False(string.IsNullOrEmpty(last.Data.GetProperty("modelId").GetString()));
-        if (events.Any(e => e.Type == "batch"))
-        {
-            var batch = events.First(e => e.Type == "batch").Data;
-            Assert.Equal(10, batch.GetProperty("batchCount").GetInt32());
-            Assert.True(batch.GetProperty("losses").GetProperty("loss").GetDouble() > 0);
-        }
+        // A slow reader loses batch events only past a backlog of 64: all thirty (ten an epoch) arrive, in order.
+        var batches = events.Where(e => e.Type == "batch").Select(e => e.Data).ToList();
+        Assert.Equal(30, batches.Count);
+        Assert.All(batches, b => Assert.Equal(10, b.GetProperty("batchCount").GetInt32()));
+        Assert.All(batches, b => Assert.True(b.GetProperty("losses").GetProperty("loss").GetDouble() > 0));
+        Assert.Equal(Enumerable.Range(1, 10), batches.Take(10).Select(b => b.GetProperty("batch").GetInt32()));
     }
 
     [Fact]

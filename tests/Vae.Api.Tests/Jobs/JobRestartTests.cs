@@ -20,26 +20,31 @@ public sealed class JobRestartTests(ITestOutputHelper output) : IDisposable
     [Fact]
     public async Task A_job_interrupted_by_a_restart_resumes_from_its_checkpoint_and_keeps_its_earlier_epochs()
     {
-        // Enough epochs that the first host surely stops mid-training: a tiny epoch takes tens of
-        // milliseconds, and a loaded machine can take a second or more to shut a host down.
-        const int epochs = 200;
+        const int epochs = 4;
         JobView before;
         string id;
         using (var first = new ServiceFactory(output, _state))
         {
             var client = first.CreateClient();
+            // Held once epoch 2 is checkpointed and recorded; the host stops while the job waits there.
+            var held = first.Gate.Hold(p => p.Step == TrainingStep.EpochEnded && p.Epoch == 2, "the end of epoch 2");
             id = (await client.SubmitAsync(JobsClient.Tiny(epochs))).Id;
-            string checkpoint = Path.Combine(_state, "checkpoints", id, "checkpoint.safetensors");
-            before = await client.WaitForAsync(id, j => j.CurrentEpoch >= 2 && File.Exists(checkpoint));
+            await held.ReachedAsync();
+            before = await client.GetJobAsync(id);
             Assert.Equal(JobStatus.Running, before.Status);
+            Assert.Equal([1, 2], before.Epochs.Select(e => e.Epoch));
+            Assert.True(File.Exists(Path.Combine(_state, "checkpoints", id, "checkpoint.safetensors")));
         } // the host stops here, mid-training
 
         using var second = new ServiceFactory(output, _state);
+        var resumed = second.Gate.HoldAtStart(id);
         var client2 = second.CreateClient();
+        Assert.Equal(3, (await resumed.ReachedAsync()).Epoch); // the next epoch to train is the third
         var stopped = await client2.GetJobAsync(id);
-        Assert.True(stopped.CurrentEpoch < epochs, $"the job should have been stopped before the end, it is at epoch {stopped.CurrentEpoch}");
+        Assert.Equal([1, 2], stopped.Epochs.Select(e => e.Epoch));
+        resumed.Release();
 
-        var after = await client2.WaitUntilFinishedAsync(id, timeoutSeconds: 120);
+        var after = await client2.WaitUntilFinishedAsync(id);
 
         Assert.True(after.Status == JobStatus.Succeeded, $"status {after.Status}, error {after.Error}");
         Assert.NotNull(after.ModelId);
@@ -48,6 +53,8 @@ public sealed class JobRestartTests(ITestOutputHelper output) : IDisposable
         // a run started over would have measured new ones.
         for (int i = 0; i < before.Epochs.Count; i++) Assert.Equal(before.Epochs[i], after.Epochs[i]);
         Assert.Equal(before.StartedAt, after.StartedAt);
+        // Only epochs 3 and 4 were trained again after the restart.
+        Assert.Equal(2 * 10, second.Gate.PassedCount(id, TrainingStep.Batch));
         Assert.False(Directory.Exists(Path.Combine(_state, "checkpoints", id)));
     }
 

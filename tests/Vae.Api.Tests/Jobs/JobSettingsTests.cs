@@ -21,22 +21,21 @@ public sealed class JobSettingsTests(ITestOutputHelper output)
     {
         using var factory = new ServiceFactory(output, settings: new Dictionary<string, string?> { ["Jobs:MaxConcurrentJobs"] = "2" });
         var client = factory.CreateClient();
-        var a = await client.SubmitAsync(JobsClient.Tiny(epochs: 200));
-        var b = await client.SubmitAsync(JobsClient.Tiny(epochs: 200));
+        // Both holds can only be reached together if both jobs run at once: with one slot the second would wait for the first.
+        var first = factory.Gate.HoldAtBatch(epoch: 1, batch: 2);
+        var second = factory.Gate.HoldAtBatch(epoch: 1, batch: 2);
+        var a = await client.SubmitAsync(JobsClient.Tiny(epochs: 1));
+        var b = await client.SubmitAsync(JobsClient.Tiny(epochs: 1));
 
-        try
-        {
-            await client.WaitForAsync(a.Id, j => j.CurrentEpoch >= 1);
-            await client.WaitForAsync(b.Id, j => j.CurrentEpoch >= 1);
-            Assert.Equal(JobStatus.Running, (await client.GetJobAsync(a.Id)).Status);
-        }
-        finally
-        {
-            await client.CancelQuietlyAsync(a.Id);
-            await client.CancelQuietlyAsync(b.Id);
-        }
-        Assert.Equal(JobStatus.Cancelled, (await client.WaitUntilFinishedAsync(a.Id)).Status);
-        Assert.Equal(JobStatus.Cancelled, (await client.WaitUntilFinishedAsync(b.Id)).Status);
+        var held = new[] { await first.ReachedAsync(), await second.ReachedAsync() };
+
+        Assert.Equal(new[] { a.Id, b.Id }.Order(), held.Select(p => p.JobId).Order());
+        Assert.Equal(JobStatus.Running, (await client.GetJobAsync(a.Id)).Status);
+        Assert.Equal(JobStatus.Running, (await client.GetJobAsync(b.Id)).Status);
+        first.Release();
+        second.Release();
+        Assert.Equal(JobStatus.Succeeded, (await client.WaitUntilFinishedAsync(a.Id)).Status);
+        Assert.Equal(JobStatus.Succeeded, (await client.WaitUntilFinishedAsync(b.Id)).Status);
     }
 
     [Fact]

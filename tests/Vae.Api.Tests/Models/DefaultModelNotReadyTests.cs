@@ -12,7 +12,10 @@ public class DefaultModelNotReadyTests(ITestOutputHelper output)
     {
         using var factory = new ServiceFactory(output);
         var client = factory.CreateClient();
-        var job = await client.SubmitAsync(JobsClient.Tiny(epochs: 200, name: "first"));
+        // Held at its start, the first job cannot have made a model when the request arrives.
+        var held = factory.Gate.HoldAtStart();
+        var job = await client.SubmitAsync(JobsClient.Tiny(epochs: 1, name: "first"));
+        await held.ReachedAsync();
 
         var response = await client.GetAsync("/api/models/default/samples.png?n=4");
         Assert.Equal(HttpStatusCode.Conflict, response.StatusCode);

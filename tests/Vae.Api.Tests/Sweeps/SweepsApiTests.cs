@@ -21,11 +21,13 @@ public sealed class SweepsApiTests(ITestOutputHelper output) : IDisposable
     public async Task A_three_by_two_grid_queues_six_jobs_with_the_swept_values_and_the_same_seed()
     {
         var client = _factory.CreateClient();
+        // The first point is held at its start: none can have finished while the sweep is read.
+        var held = _factory.Gate.HoldAtStart();
 
         var sweep = await client.StartSweepAsync(new
         {
             name = "beta by size",
-            @base = SweepsClient.TinyBase(epochs: 50, seed: 7),
+            @base = SweepsClient.TinyBase(epochs: 2, seed: 7),
             grid = new Dictionary<string, object[]> { ["model.beta"] = [0.5, 1, 4], ["model.latentDim"] = [2, 3] },
         });
 
@@ -56,7 +58,8 @@ public sealed class SweepsApiTests(ITestOutputHelper output) : IDisposable
         Assert.Equal(6, queued.Count);
 
         await client.DeleteAsync($"/api/sweeps/{sweep.Id}");
-        await client.WaitForSweepAsync(sweep.Id, s => s.IsFinished());
+        held.Release();
+        Assert.Equal(SweepStatus.Cancelled, (await client.WaitForSweepAsync(sweep.Id, s => s.IsFinished())).Status);
     }
 
     [Fact]
@@ -184,25 +187,33 @@ public sealed class SweepsApiTests(ITestOutputHelper output) : IDisposable
     public async Task Cancelling_a_sweep_cancels_its_queued_jobs_and_stops_its_running_one()
     {
         var client = _factory.CreateClient();
+        // One job trains at a time: whichever point starts first is held in its first batch, the others wait in the queue.
+        var held = _factory.Gate.HoldAtBatch(epoch: 1, batch: 1);
         var sweep = await client.StartSweepAsync(new
         {
-            @base = SweepsClient.TinyBase(epochs: 200),
+            @base = SweepsClient.TinyBase(epochs: 2),
             grid = new Dictionary<string, object[]> { ["model.beta"] = [0.5, 1, 4] },
         });
-        await client.WaitForSweepAsync(sweep.Id, s => s.Points[0].Status == JobStatus.Running);
+        string running = (await held.ReachedAsync()).JobId;
 
         var response = await client.DeleteAsync($"/api/sweeps/{sweep.Id}");
+        held.Release();
 
         Assert.Equal(HttpStatusCode.Accepted, response.StatusCode);
         var cancelling = (await response.Content.ReadFromJsonAsync<SweepView>(JobsClient.Json))!;
-        Assert.Equal([JobStatus.Cancelled, JobStatus.Cancelled], cancelling.Points.Skip(1).Select(p => p.Status));
-        Assert.True((await client.GetJobAsync(cancelling.Points[0].JobId)).CancelRequested);
+        var waiting = cancelling.Points.Where(p => p.JobId != running).ToList();
+        Assert.Equal(2, waiting.Count);
+        Assert.All(waiting, p => Assert.Equal(JobStatus.Cancelled, p.Status));
+        Assert.True((await client.GetJobAsync(running)).CancelRequested);
         var ended = await client.WaitForSweepAsync(sweep.Id, s => s.IsFinished());
         Assert.Equal(SweepStatus.Cancelled, ended.Status);
         Assert.Equal(new SweepCounts(0, 0, 0, 0, 3), ended.Counts);
-        Assert.All(ended.Points.Skip(1), p => Assert.Null(p.Metrics));
-        foreach (var point in ended.Points.Skip(1))
+        Assert.All(ended.Points, p => Assert.Null(p.Metrics));
+        foreach (var point in waiting)
             Assert.Null((await client.GetJobAsync(point.JobId)).StartedAt);
+        // The running point stopped in the batch it was held in; the others never started.
+        Assert.Equal(1, _factory.Gate.PassedCount(running, TrainingStep.Batch));
+        Assert.All(waiting, p => Assert.Equal(0, _factory.Gate.PassedCount(p.JobId)));
 
         var again = await client.DeleteAsync($"/api/sweeps/{sweep.Id}");
         Assert.Equal(HttpStatusCode.OK, again.StatusCode);
@@ -232,12 +243,15 @@ public sealed class SweepsApiTests(ITestOutputHelper output) : IDisposable
         using (var first = new ServiceFactory(output, _factory.StateDirectory))
         {
             var client = first.CreateClient();
+            // Held at its start, the first point is still running when the sweep is cancelled.
+            var held = first.Gate.HoldAtStart();
             sweep = await client.StartSweepAsync(new
             {
                 name = "kept",
-                @base = SweepsClient.TinyBase(epochs: 200),
+                @base = SweepsClient.TinyBase(epochs: 20),
                 grid = new Dictionary<string, object[]> { ["model.kind"] = ["vae", "ae"] },
             });
+            await held.ReachedAsync();
             await client.DeleteAsync($"/api/sweeps/{sweep.Id}");
             await client.WaitForSweepAsync(sweep.Id, s => s.IsFinished());
         } // the host stops here
@@ -249,7 +263,7 @@ public sealed class SweepsApiTests(ITestOutputHelper output) : IDisposable
         Assert.Equal(["vae", "ae"], again.Grid["model.kind"].Select(v => v!.GetValue<string>()));
         Assert.Equal(sweep.Points.Select(p => p.JobId), again.Points.Select(p => p.JobId));
         Assert.Equal("ae", again.Points[1].Values["model.kind"]!.GetValue<string>());
-        Assert.Equal(200, again.Base["epochs"]!.GetValue<int>());
+        Assert.Equal(20, again.Base["epochs"]!.GetValue<int>());
         Assert.Equal(SweepStatus.Cancelled, again.Status);
     }
 
