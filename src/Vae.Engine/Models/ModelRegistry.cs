@@ -59,7 +59,26 @@ public static class ModelRegistry
         // A conditional model with no latent size gets a small one, which keeps the decoder listening to the label.
         if (node["conditional"] is JsonValue c && c.TryGetValue<bool>(out bool conditional) && conditional && !node.ContainsKey("latentDim"))
             node["latentDim"] = ModelPresets.ConditionalLatentDim;
-        return node.Deserialize<ModelConfig>(JsonOptions) ?? throw new JsonException("The model configuration is empty.");
+        try
+        {
+            return node.Deserialize<ModelConfig>(JsonOptions) ?? throw new JsonException("The model configuration is empty.");
+        }
+        catch (JsonException e) when (EnumFieldOf(owner.ConfigType, e.Path) is { } field)
+        {
+            // The serializer only says it could not convert the value; a person needs the values it takes.
+            var names = Enum.GetNames(field.Type).Select(n => JsonNamingPolicy.CamelCase.ConvertName(n));
+            throw new JsonException($"{field.Name} must be one of {string.Join(", ", names)}, got {node[field.Name]?.ToJsonString() ?? "null"}.", e);
+        }
+    }
+
+    /// <summary>The enum-typed top-level field a serializer error's path points at, if it is one.</summary>
+    private static (string Name, Type Type)? EnumFieldOf(Type configType, string? path)
+    {
+        if (path is null || !path.StartsWith("$.", StringComparison.Ordinal) || path.IndexOfAny(['.', '['], 2) >= 0) return null;
+        string name = path[2..];
+        var property = configType.GetProperty(name, System.Reflection.BindingFlags.Public | System.Reflection.BindingFlags.Instance | System.Reflection.BindingFlags.IgnoreCase);
+        var type = property is null ? null : Nullable.GetUnderlyingType(property.PropertyType) ?? property.PropertyType;
+        return type is { IsEnum: true } ? (name, type) : null;
     }
 
     /// <summary>Configurations written before families existed: an MLP with latentSize and kind "autoencoder".</summary>

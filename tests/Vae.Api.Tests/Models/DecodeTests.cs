@@ -77,9 +77,9 @@ public class DecodeTests(ModelsFixture fx)
     [Theory]
     [InlineData("""{"latent":[1,2,3]}""", "latent", "3", "expects 2")]
     [InlineData("""{"latents":[[0,0],[1]]}""", "latents[1]", "1", "expects 2")]
-    [InlineData("""{"latent":[1e999,0]}""", "latent[0]", "finite", "")]
-    [InlineData("""{"latents":[[0,-1e39]]}""", "latents[0][1]", "finite", "")]
-    [InlineData("""{"latents":[]}""", "latents", "between 1", "")]
+    [InlineData("""{"latent":[1e999,0]}""", "latent[0]", "not a finite number", "overflows a 32-bit float")]
+    [InlineData("""{"latents":[[0,-1e39]]}""", "latents[0][1]", "not a finite number", "overflows a 32-bit float")]
+    [InlineData("""{"latents":[]}""", "latents", "between 1 and 256 codes", "got 0")]
     public async Task Wrong_lengths_and_non_finite_numbers_are_422(string json, string a, string b, string c)
     {
         await (await fx.Client.PostAsync(Url, Http.JsonBody(json))).AssertProblemAsync(422, a, b, c);

@@ -74,8 +74,8 @@ public class InterpolateTests(ModelsFixture fx)
     [InlineData("""{"from":{"latent":[0,0],"png":"AAAA"},"to":{"latent":[1,1]}}""", "from")]
     [InlineData("""{"from":{},"to":{"latent":[1,1]}}""", "from")]
     [InlineData("""{"from":{"png":"%%%"},"to":{"latent":[1,1]}}""", "base64")]
-    [InlineData("""{"from":{"png":"AAAAAAAA"},"to":{"latent":[1,1]}}""", "")]
-    [InlineData("""{"from":{"latent":[0,0]},"to":{"latent":[1,1]},"steps":"many"}""", "")]
+    [InlineData("""{"from":{"png":"AAAAAAAA"},"to":{"latent":[1,1]}}""", "too short to be a PNG")]
+    [InlineData("""{"from":{"latent":[0,0]},"to":{"latent":[1,1]},"steps":"many"}""", "$.steps")]
     public async Task Malformed_ends_and_bodies_are_400(string json, string fragment)
     {
         await (await fx.Client.PostAsync(Url, Http.JsonBody(json))).AssertProblemAsync(400, fragment);

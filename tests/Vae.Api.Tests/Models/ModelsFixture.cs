@@ -101,7 +101,11 @@ internal static class Http
         var problem = System.Text.Json.JsonDocument.Parse(body).RootElement;
         Assert.Equal(status, problem.GetProperty("status").GetInt32());
         string detail = problem.TryGetProperty("detail", out var d) ? d.GetString() ?? "" : "";
-        foreach (var fragment in fragments) Assert.Contains(fragment, detail, StringComparison.OrdinalIgnoreCase);
+        foreach (var fragment in fragments)
+        {
+            Assert.False(string.IsNullOrWhiteSpace(fragment), "an empty fragment checks nothing: name what the message must say");
+            Assert.Contains(fragment, detail, StringComparison.OrdinalIgnoreCase);
+        }
         return detail;
     }
 
