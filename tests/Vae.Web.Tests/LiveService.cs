@@ -3,7 +3,10 @@ using Microsoft.AspNetCore.Hosting.Server;
 using Microsoft.AspNetCore.Hosting.Server.Features;
 using Microsoft.AspNetCore.Mvc.Testing;
 using Microsoft.Extensions.DependencyInjection;
+using Microsoft.AspNetCore.TestHost;
 using Microsoft.Extensions.Logging;
+using Vae.Api.Jobs;
+using Vae.Api.Tests;
 
 namespace Vae.Web.Tests;
 
@@ -20,6 +23,9 @@ public sealed class LiveService : WebApplicationFactory<Program>
     }
 
     public string StateDirectory { get; }
+
+    /// <summary>Holds the service's training jobs at known points (see <see cref="TestTrainingGate"/>).</summary>
+    public TestTrainingGate Gate { get; } = new();
 
     /// <summary>Where the service listens, such as http://127.0.0.1:41234/.</summary>
     public Uri BaseAddress { get; private set; } = new("http://127.0.0.1/");
@@ -44,6 +50,7 @@ public sealed class LiveService : WebApplicationFactory<Program>
         // A visitor drawing and hovering sends many small requests; the tests do that quickly.
         builder.UseSetting("Security:PermitLimit", "100000");
         builder.ConfigureLogging(logging => logging.ClearProviders());
+        builder.ConfigureTestServices(services => services.AddSingleton<ITrainingGate>(Gate));
     }
 
     protected override void Dispose(bool disposing)

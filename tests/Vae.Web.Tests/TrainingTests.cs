@@ -1,4 +1,6 @@
 using Microsoft.Extensions.DependencyInjection;
+using Vae.Api.Jobs;
+using Vae.Api.Tests;
 using Vae.Api.Storage;
 
 namespace Vae.Web.Tests;
@@ -12,11 +14,28 @@ public class TrainingTests(DemoSite site)
     {
         await using var tab = await site.OpenPageAsync();
         await tab.OpenAsync();
-        // Wide enough that its 200 epochs outlast the test many times over.
+        // The job waits at its start until the page follows its feed, then is held before its fourth
+        // batch: three batches are on the chart and it is still running.
+        var start = site.Service.Gate.Hold(p => p.Step == TrainingStep.Started, "the start of the live-chart job");
+        var held = site.Service.Gate.Hold(p => p.Step == TrainingStep.Batch && p.Epoch == 1 && p.Batch == 4, "batch 4 of the live-chart job");
+        try
+        {
+            await FollowAndCancelAsync(tab, start, held);
+        }
+        finally
+        {
+            site.Service.Gate.ReleaseAll();
+        }
+    }
+
+    private static async Task FollowAndCancelAsync(DemoPage tab, GateHold start, GateHold held)
+    {
+        // The service subscribes the stream to the job before it answers, so once the answer is in, no event is missed.
+        var following = tab.Page.WaitForResponseAsync(r => r.Url.Contains("/events", StringComparison.Ordinal));
         await tab.Page.FillAsync("#train-form [name=name]", "live chart");
-        await tab.Page.FillAsync("#train-form [name=\"model.hiddenSizes\"]", "1024, 1024");
+        await tab.Page.FillAsync("#train-form [name=\"model.hiddenSizes\"]", "64");
         await tab.Page.FillAsync("#train-form [name=\"model.latentDim\"]", "16");
-        await tab.Page.FillAsync("#train-form [name=epochs]", "200");
+        await tab.Page.FillAsync("#train-form [name=epochs]", "2");
         await tab.Page.ClickAsync("#train-form .advanced summary");
         await tab.Page.FillAsync("#train-form [name=batchSize]", "32");
         await tab.Page.ClickAsync("#train-submit");
@@ -24,14 +43,19 @@ public class TrainingTests(DemoSite site)
         await tab.WaitUntilAsync("() => !document.querySelector('#train-live').hidden", "the live view");
         string jobId = await tab.Page.GetAttributeAsync("#train-live", "data-job-id") ?? "";
         Assert.StartsWith("j", jobId);
-        await tab.WaitUntilAsync("() => Number(document.querySelector('#train-chart').dataset.countBatch) >= 3", "batch points on the live chart");
+        Assert.Equal(jobId, (await start.ReachedAsync()).JobId);
+        await following;
+        start.Release();
+        Assert.Equal(jobId, (await held.ReachedAsync()).JobId);
+        await tab.WaitUntilAsync("() => Number(document.querySelector('#train-chart').dataset.countBatch) === 3", "the three batches on the live chart");
         await tab.WaitUntilAsync("() => document.querySelector('#train-chart [data-series=batch]')?.getAttribute('d')?.includes('L')", "the batch curve");
         Assert.Contains("Running: epoch", await tab.Page.TextContentAsync("#train-status"));
         await tab.WaitUntilAsync("id => document.querySelector(`#jobs-body tr[data-job-id='${id}'][data-status='running']`)", "the job's row", jobId);
         await tab.Page.Locator("#train-section").ScreenshotAsync(new() { Path = Path.Combine(DemoSite.ScreenshotDirectory, "training-live.png") });
 
-        // The cancel reply is held back until the live feed has surely said "cancelled": the page must
-        // not take the late reply (still "running, cancel requested") for news.
+        // The cancel reply (still "running, cancel requested") is held back until the live feed has said
+        // "cancelled": the page must not take the late reply for news.
+        var cancelledOnPage = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
         await tab.Page.RouteAsync("**/api/jobs/*", async route =>
         {
             if (route.Request.Method != "DELETE")
@@ -40,11 +64,18 @@ public class TrainingTests(DemoSite site)
                 return;
             }
             var reply = await route.FetchAsync();
-            await Task.Delay(1500);
+            await cancelledOnPage.Task.WaitAsync(TimeSpan.FromMinutes(2));
             await route.FulfillAsync(new() { Response = reply });
         });
         await tab.Page.ClickAsync("#train-cancel");
         await tab.WaitUntilAsync("() => document.querySelector('#train-live').dataset.status === 'cancelled'", "the job to be cancelled");
+        var replyRead = tab.Page.WaitForRequestFinishedAsync(new() { Predicate = r => r.Method == "DELETE" });
+        cancelledOnPage.SetResult();
+        await replyRead;
+        // The page reads the reply in a task queued as its body ended; one queued after it runs once the page has.
+        await tab.Page.EvaluateAsync("() => new Promise(resolve => setTimeout(resolve, 0))");
+        Assert.Equal("cancelled", await tab.Page.GetAttributeAsync("#train-live", "data-status"));
+        Assert.True(await tab.Page.IsHiddenAsync("#train-cancel"), "the late reply brought the cancel button back");
         Assert.StartsWith("Cancelled after", await tab.Page.TextContentAsync("#train-status"));
         await tab.WaitUntilAsync("id => document.querySelector(`#jobs-body tr[data-job-id='${id}'][data-status='cancelled']`)", "the cancelled row", jobId);
         await tab.ScreenshotAsync("training-cancelled");
