@@ -47,6 +47,9 @@ public sealed class ServiceFactory : WebApplicationFactory<Program>
     /// <summary>The training gate of this host: holds jobs at known points (see <see cref="TestTrainingGate"/>).</summary>
     public TestTrainingGate Gate { get; }
 
+    /// <summary>What the host has logged (information and above), as "Level category: message".</summary>
+    public LogRecorder Log { get; } = new();
+
     /// <summary>Pretend requests come from this address (null: in-process, treated as local).</summary>
     public IPAddress? RemoteAddress { get; }
 
@@ -64,6 +67,7 @@ public sealed class ServiceFactory : WebApplicationFactory<Program>
         builder.ConfigureLogging(logging =>
         {
             logging.ClearProviders();
+            logging.AddProvider(Log);
             if (_output is not null) logging.AddProvider(new TestOutputLoggerProvider(_output));
         });
         builder.ConfigureTestServices(services =>
@@ -107,6 +111,63 @@ public sealed class TestOutputLoggerProvider(ITestOutputHelper output) : ILogger
         {
             try { output.WriteLine($"{logLevel} {category}: {formatter(state, exception)}{(exception is null ? "" : " " + exception)}"); }
             catch (InvalidOperationException) { /* the test already finished */ }
+        }
+    }
+}
+
+/// <summary>Keeps a host's log lines, so a test can wait for something the host says it did.</summary>
+public sealed class LogRecorder : ILoggerProvider
+{
+    private readonly List<string> _lines = [];
+    private readonly List<(Func<IReadOnlyList<string>, bool> Done, TaskCompletionSource Seen)> _waits = [];
+
+    public IReadOnlyList<string> Lines
+    {
+        get { lock (_lines) return [.. _lines]; }
+    }
+
+    /// <summary>Completes once the lines logged so far satisfy <paramref name="done"/>; fails the test if they never do.</summary>
+    public async Task WaitUntilAsync(Func<IReadOnlyList<string>, bool> done, string what)
+    {
+        var seen = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        lock (_lines)
+        {
+            if (done(_lines)) return;
+            _waits.Add((done, seen));
+        }
+        try
+        {
+            await seen.Task.WaitAsync(TestTrainingGate.ReachTimeout);
+        }
+        catch (TimeoutException)
+        {
+            Assert.Fail($"The host did not log {what} within {TestTrainingGate.ReachTimeout.TotalMinutes} minutes.");
+        }
+    }
+
+    private void Add(string line)
+    {
+        lock (_lines)
+        {
+            _lines.Add(line);
+            foreach (var wait in _waits.Where(w => w.Done(_lines)).ToList())
+            {
+                _waits.Remove(wait);
+                wait.Seen.TrySetResult();
+            }
+        }
+    }
+
+    public ILogger CreateLogger(string categoryName) => new Logger(this, categoryName);
+    public void Dispose() { }
+
+    private sealed class Logger(LogRecorder recorder, string category) : ILogger
+    {
+        public IDisposable? BeginScope<TState>(TState state) where TState : notnull => null;
+        public bool IsEnabled(LogLevel logLevel) => logLevel >= LogLevel.Information;
+        public void Log<TState>(LogLevel logLevel, EventId eventId, TState state, Exception? exception, Func<TState, Exception?, string> formatter)
+        {
+            if (IsEnabled(logLevel)) recorder.Add($"{logLevel} {category}: {formatter(state, exception)}");
         }
     }
 }

@@ -13,7 +13,7 @@ namespace Vae.Web.Tests;
 /// </summary>
 public sealed class DemoSite : IAsyncLifetime
 {
-    private static readonly TimeSpan TrainingTimeout = TimeSpan.FromMinutes(2);
+    private static readonly TimeSpan TrainingTimeout = TimeSpan.FromMinutes(5);
 
     private LiveService? _service;
     private IPlaywright? _playwright;

@@ -65,7 +65,7 @@ public sealed class TrainingJob(
                 r.IsFinished ? null
                 : r.CancelRequested ? records.Finish(r, JobStatus.Cancelled)
                 : r with { Status = JobStatus.Running, StartedAt = r.StartedAt ?? records.Now, Node = node.Id }, CancellationToken.None),
-                OutagePatience, log, $"starting job {id}", schedulerToken);
+                OutagePatience, log, $"starting job {id}", schedulerToken, time);
         }
         catch (Exception e)
         {
@@ -204,7 +204,7 @@ public sealed class TrainingJob(
 
         await gate.PassAsync(new TrainingPoint(id, node.Id, TrainingStep.Publishing, history.Count), ct);
         // The database may be out of reach for a moment as training ends: the model waits for it rather than being lost.
-        var current = await StoreFaults.RetryWhileUnavailableAsync(() => records.GetAsync(id, CancellationToken.None), OutagePatience, log, $"finishing job {id}", CancellationToken.None);
+        var current = await StoreFaults.RetryWhileUnavailableAsync(() => records.GetAsync(id, CancellationToken.None), OutagePatience, log, $"finishing job {id}", CancellationToken.None, time);
         if (current is not null && current.Node != node.Id)
         {
             takenOver.Cancel();
@@ -219,7 +219,7 @@ public sealed class TrainingJob(
         var details = new ModelDetails(plan.Dataset.ClassNames, evaluation?.AsRecord(), history.Sum(h => h.Seconds));
         var published = await StoreFaults.RetryWhileUnavailableAsync(
             () => models.PublishAsync(model, job.Name, plan.Dataset.Id, id, history, details, CancellationToken.None, ModelStore.IdForJob(id)),
-            OutagePatience, log, $"publishing the model of job {id}", CancellationToken.None);
+            OutagePatience, log, $"publishing the model of job {id}", CancellationToken.None, time);
         // Before the record says "succeeded": whoever sees the end sees no leftovers.
         await checkpoints.DeleteAsync(id);
         var (_, ended) = await StoreFaults.RetryWhileUnavailableAsync(
@@ -227,7 +227,7 @@ public sealed class TrainingJob(
                 r.IsFinished ? null
                 : r.CancelRequested ? records.Finish(r, JobStatus.Cancelled) with { Epochs = [.. history], Progress = null }
                 : records.Finish(r, JobStatus.Succeeded) with { Epochs = [.. history], ModelId = published.Id, Progress = null }, CancellationToken.None),
-            OutagePatience, log, $"recording the end of job {id}", CancellationToken.None);
+            OutagePatience, log, $"recording the end of job {id}", CancellationToken.None, time);
         if (ended is { Status: JobStatus.Cancelled })
         {
             // The cancel came while the model was being stored: it is honoured, and the model goes.
@@ -245,7 +245,7 @@ public sealed class TrainingJob(
         {
             await StoreFaults.RetryWhileUnavailableAsync(
                 () => records.UpdateAsync(id, r => r.IsFinished ? null : records.Finish(r, status, error), CancellationToken.None),
-                OutagePatience, log, $"recording the end of job {id}", CancellationToken.None);
+                OutagePatience, log, $"recording the end of job {id}", CancellationToken.None, time);
             if (error is not null) log.LogWarning("Job {JobId} {Status}: {Error}", id, status, error);
         }
         catch (Exception e)

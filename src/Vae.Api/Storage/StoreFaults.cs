@@ -40,11 +40,14 @@ public static class StoreFaults
     /// <summary>
     /// Runs <paramref name="operation"/> until it succeeds, waiting out an unreachable database with
     /// pauses that grow to 5 s, for at most <paramref name="patience"/>; other failures, and the last
-    /// one, are thrown. For the steps of a job that must not be lost to a short outage.
+    /// one, are thrown. For the steps of a job that must not be lost to a short outage. Time is
+    /// <paramref name="clock"/>'s (the system's when none is given).
     /// </summary>
-    public static async Task<T> RetryWhileUnavailableAsync<T>(Func<Task<T>> operation, TimeSpan patience, ILogger log, string what, CancellationToken ct)
+    public static async Task<T> RetryWhileUnavailableAsync<T>(Func<Task<T>> operation, TimeSpan patience, ILogger log, string what, CancellationToken ct,
+        TimeProvider? clock = null)
     {
-        var deadline = DateTime.UtcNow + patience;
+        clock ??= TimeProvider.System;
+        var deadline = clock.GetUtcNow() + patience;
         var pause = TimeSpan.FromMilliseconds(250);
         while (true)
         {
@@ -52,16 +55,17 @@ public static class StoreFaults
             {
                 return await operation();
             }
-            catch (Exception e) when (IsUnavailable(e) && DateTime.UtcNow + pause < deadline)
+            catch (Exception e) when (IsUnavailable(e) && clock.GetUtcNow() + pause < deadline)
             {
                 log.LogWarning("The database is unreachable while {What} ({Message}); trying again in {Seconds:F1} s", what, e.Message, pause.TotalSeconds);
-                await Task.Delay(pause, ct);
+                await Task.Delay(pause, clock, ct);
                 pause = TimeSpan.FromTicks(Math.Min(pause.Ticks * 2, TimeSpan.FromSeconds(5).Ticks));
             }
         }
     }
 
     /// <inheritdoc cref="RetryWhileUnavailableAsync{T}"/>
-    public static Task RetryWhileUnavailableAsync(Func<Task> operation, TimeSpan patience, ILogger log, string what, CancellationToken ct)
-        => RetryWhileUnavailableAsync(async () => { await operation(); return true; }, patience, log, what, ct);
+    public static Task RetryWhileUnavailableAsync(Func<Task> operation, TimeSpan patience, ILogger log, string what, CancellationToken ct,
+        TimeProvider? clock = null)
+        => RetryWhileUnavailableAsync(async () => { await operation(); return true; }, patience, log, what, ct, clock);
 }

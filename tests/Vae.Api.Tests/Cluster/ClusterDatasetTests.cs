@@ -95,7 +95,7 @@ public sealed class ClusterDatasetTests(PostgresServer server, ITestOutputHelper
         // With node A gone, node B alone trains on it.
         nodeA.Dispose();
         var job = await b.SubmitAsync(new { dataset = id, model = new { family = "mlp", hiddenSizes = new[] { 32 }, latentDim = 2 }, epochs = 1, batchSize = 4, maxTrainImages = 12 });
-        var finished = await b.WaitUntilFinishedAsync(job.Id, timeoutSeconds: 120);
+        var finished = await b.WaitUntilFinishedAsync(job.Id, timeoutSeconds: 300);
 
         Assert.True(finished.Status == JobStatus.Succeeded, $"status {finished.Status}, error {finished.Error}");
         Assert.Equal("node-b", finished.Node);
@@ -115,7 +115,7 @@ public sealed class ClusterDatasetTests(PostgresServer server, ITestOutputHelper
         Assert.True(Directory.Exists(copyB));
 
         Assert.Equal(HttpStatusCode.NoContent, (await a.DeleteAsync($"/api/datasets/{id}")).StatusCode);
-        var deadline = DateTime.UtcNow.AddSeconds(5);
+        var deadline = DateTime.UtcNow.AddSeconds(60);
         // Nothing on node B is asked to open it: only the event can remove the copy.
         while (IdxFiles(nodeB).Length > 0 && DateTime.UtcNow < deadline) await Task.Delay(50);
 

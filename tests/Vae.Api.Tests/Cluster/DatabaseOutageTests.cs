@@ -93,10 +93,12 @@ public sealed class DatabaseOutageTests(ITestOutputHelper output) : IDisposable
         var node = _cluster.Node(database.ConnectionString, "node-a");
 
         var starting = Task.Run(node.CreateClient);
-        await Task.Delay(TimeSpan.FromSeconds(3));
+        // The node says each time it finds the database away; after the second time it is still starting.
+        await node.Log.WaitUntilAsync(lines => lines.Count(l => l.Contains("unreachable while this node starts", StringComparison.Ordinal)) >= 2,
+            "two failed attempts to reach the database at start");
         Assert.False(starting.IsCompleted, "the node should still be waiting for the database");
         await database.ResumeAsync();
-        var client = await starting.WaitAsync(TimeSpan.FromSeconds(60));
+        var client = await starting.WaitAsync(TimeSpan.FromMinutes(3));
 
         await ClusterNodes.WaitHealthyAsync(client, TimeSpan.FromSeconds(30));
         var job = await client.WaitUntilFinishedAsync((await client.SubmitAsync(ClusterNodes.TinyJob(epochs: 1))).Id);

@@ -133,7 +133,8 @@ public sealed class TwoNodeTests(PostgresServer server, ITestOutputHelper output
         Assert.Equal(1, cacheB.LoadedCount);
 
         Assert.Equal(HttpStatusCode.NoContent, (await a.DeleteAsync($"/api/models/{job.ModelId}")).StatusCode);
-        var deadline = DateTime.UtcNow.AddSeconds(10);
+        // The notification is asynchronous: wait for its effect (a state that stays once reached), not for a set time.
+        var deadline = DateTime.UtcNow.AddSeconds(60);
         while (cacheB.LoadedCount > 0 && DateTime.UtcNow < deadline) await Task.Delay(50);
 
         Assert.Equal(0, cacheB.LoadedCount);

@@ -98,7 +98,7 @@ public sealed class DatasetUploadTests(ITestOutputHelper output) : IDisposable
             batchSize = 4,
             maxTrainImages = 8,
         });
-        var job = await client.WaitUntilFinishedAsync(queued.Id, timeoutSeconds: 120);
+        var job = await client.WaitUntilFinishedAsync(queued.Id, timeoutSeconds: 300);
 
         Assert.True(job.Status == JobStatus.Succeeded, $"status {job.Status}, error {job.Error}");
         var model = JsonDocument.Parse(await client.GetStringAsync($"/api/models/{job.ModelId}")).RootElement;

@@ -35,7 +35,7 @@ public sealed class CheckpointFaultTests(ITestOutputHelper output)
             using var service = new ServiceFactory(output, stateDirectory: state);
             var client = service.CreateClient();
             var job = await client.SubmitAsync(new { model = new { family = "mlp", hiddenSizes = new[] { 256 }, latentDim = 2 }, epochs = 4, batchSize = 100 });
-            var failed = await client.WaitUntilFinishedAsync(job.Id, timeoutSeconds: 120);
+            var failed = await client.WaitUntilFinishedAsync(job.Id, timeoutSeconds: 300);
 
             output.WriteLine($"error: {failed.Error}");
             Assert.Equal(JobStatus.Failed, failed.Status);

@@ -53,7 +53,7 @@ public sealed class JobProgressTests
         progress.Publish("j1", JobEvent.Status((Job with { Status = JobStatus.Cancelled }).AsView()));
         progress.Publish("j1", Batch(3)); // after the end: nobody hears it
 
-        foreach (var seen in await Task.WhenAll(readers).WaitAsync(TimeSpan.FromSeconds(5)))
+        foreach (var seen in await Task.WhenAll(readers).WaitAsync(TimeSpan.FromMinutes(1)))
             Assert.Equal(["batch", "status", "batch", "status"], seen);
     }
 
@@ -70,13 +70,13 @@ public sealed class JobProgressTests
         s.Dispose();
 
         // Its reader ends without an event, the topic forgets it, and later events reach only the other listener.
-        await reading.WaitAsync(TimeSpan.FromSeconds(5));
+        await reading.WaitAsync(TimeSpan.FromMinutes(1));
         Assert.Equal(1, progress.ListenerCount("j1"));
         progress.Publish("j1", Batch(1));
         progress.Publish("j1", JobEvent.Status((Job with { Status = JobStatus.Succeeded }).AsView()));
         Assert.Empty(heard);
         var rest = new List<string>();
-        await foreach (var e in other.ReadAllAsync().WithCancellation(new CancellationTokenSource(TimeSpan.FromSeconds(5)).Token)) rest.Add(e.Type);
+        await foreach (var e in other.ReadAllAsync().WithCancellation(new CancellationTokenSource(TimeSpan.FromMinutes(1)).Token)) rest.Add(e.Type);
         Assert.Equal(["batch", "status"], rest);
         Assert.Equal(0, progress.ListenerCount("j1"));
     }

@@ -47,7 +47,7 @@ internal static class JobsClient
     /// Polls the job until <paramref name="done"/> holds; fails with the last state seen after the timeout.
     /// Only for states that last once reached (an end, a recorded epoch): a passing state is caught with the training gate.
     /// </summary>
-    public static async Task<JobView> WaitForAsync(this HttpClient client, string id, Func<JobView, bool> done, int timeoutSeconds = 180)
+    public static async Task<JobView> WaitForAsync(this HttpClient client, string id, Func<JobView, bool> done, int timeoutSeconds = 300)
     {
         var deadline = DateTime.UtcNow.AddSeconds(timeoutSeconds);
         while (true)
@@ -60,7 +60,7 @@ internal static class JobsClient
         }
     }
 
-    public static Task<JobView> WaitUntilFinishedAsync(this HttpClient client, string id, int timeoutSeconds = 180)
+    public static Task<JobView> WaitUntilFinishedAsync(this HttpClient client, string id, int timeoutSeconds = 300)
         => client.WaitForAsync(id, j => j.Status is JobStatus.Succeeded or JobStatus.Failed or JobStatus.Cancelled, timeoutSeconds);
 
     public static async Task<JsonElement> ProblemAsync(this HttpResponseMessage response)

@@ -32,7 +32,7 @@ internal static class SweepsClient
     }
 
     /// <summary>Polls the sweep until <paramref name="done"/> holds; fails with the last state seen after the timeout.</summary>
-    public static async Task<SweepView> WaitForSweepAsync(this HttpClient client, string id, Func<SweepView, bool> done, int timeoutSeconds = 120)
+    public static async Task<SweepView> WaitForSweepAsync(this HttpClient client, string id, Func<SweepView, bool> done, int timeoutSeconds = 300)
     {
         var deadline = DateTime.UtcNow.AddSeconds(timeoutSeconds);
         while (true)
