@@ -321,7 +321,8 @@ public static class TrainingRequestValidation
     /// <summary>A JSON error without the .NET type names System.Text.Json puts in it.</summary>
     private static string Plain(JsonException e)
     {
-        string message = e.Message;
+        // The engine words a bad enum value its own way around the serializer's error; the service's wording comes from the original.
+        string message = e.InnerException is JsonException original ? original.Message : e.Message;
         int cut = message.IndexOf(" Path:", StringComparison.Ordinal);
         if (cut > 0) message = message[..cut];
         if (message.Contains("could not be mapped to any .NET member", StringComparison.Ordinal)) return "is not a known field.";

@@ -67,7 +67,7 @@ public static class ModelRegistry
         {
             // The serializer only says it could not convert the value; a person needs the values it takes.
             var names = Enum.GetNames(field.Type).Select(n => JsonNamingPolicy.CamelCase.ConvertName(n));
-            throw new JsonException($"{field.Name} must be one of {string.Join(", ", names)}, got {node[field.Name]?.ToJsonString() ?? "null"}.", e);
+            throw new JsonException($"{field.Name} must be one of {string.Join(", ", names)}, got {node[field.Name]?.ToJsonString() ?? "null"}.", e.Path, e.LineNumber, e.BytePositionInLine, e);
         }
     }
 
