@@ -161,3 +161,5 @@ public abstract class GoldenModelTests(string backend) : BackendTests(backend)
 public sealed class CpuGoldenModelTests() : GoldenModelTests("cpu");
 
 public sealed class CpuComposedGoldenModelTests() : GoldenModelTests("cpu-composed");
+
+public sealed class IlgpuCpuGoldenModelTests() : GoldenModelTests("ilgpu-cpu");

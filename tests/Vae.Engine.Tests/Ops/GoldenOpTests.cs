@@ -159,3 +159,5 @@ public abstract class GoldenOpTests(string backend) : BackendTests(backend)
 public sealed class CpuGoldenOpTests() : GoldenOpTests("cpu");
 
 public sealed class CpuComposedGoldenOpTests() : GoldenOpTests("cpu-composed");
+
+public sealed class IlgpuCpuGoldenOpTests() : GoldenOpTests("ilgpu-cpu");

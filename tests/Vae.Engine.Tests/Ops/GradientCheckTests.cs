@@ -149,3 +149,5 @@ public abstract class GradientCheckTests(string backend) : BackendTests(backend)
 public sealed class CpuGradientCheckTests() : GradientCheckTests("cpu");
 
 public sealed class CpuComposedGradientCheckTests() : GradientCheckTests("cpu-composed");
+
+public sealed class IlgpuCpuGradientCheckTests() : GradientCheckTests("ilgpu-cpu");

@@ -185,3 +185,5 @@ public abstract class OpValueTests(string backend) : BackendTests(backend)
 public sealed class CpuOpValueTests() : OpValueTests("cpu");
 
 public sealed class CpuComposedOpValueTests() : OpValueTests("cpu-composed");
+
+public sealed class IlgpuCpuOpValueTests() : OpValueTests("ilgpu-cpu");
