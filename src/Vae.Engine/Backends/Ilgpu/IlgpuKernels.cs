@@ -11,6 +11,11 @@ namespace Vae.Engine.Backends.Ilgpu;
 /// </summary>
 internal static class IlgpuKernels
 {
+    /// <summary>Every kernel (a public static method whose first parameter is its thread index).</summary>
+    public static IReadOnlyList<System.Reflection.MethodInfo> EntryPoints { get; } = [.. typeof(IlgpuKernels)
+        .GetMethods(System.Reflection.BindingFlags.Public | System.Reflection.BindingFlags.Static)
+        .Where(m => m.GetParameters() is [{ ParameterType: var t }, ..] && t == typeof(Index1D))];
+
     public static void Fill(Index1D i, ArrayView<float> y, float value) => y[i] = value;
 
     public static void Unary(Index1D i, ArrayView<float> x, ArrayView<float> y, int kind, float alpha) => y[i] = Apply((UnaryKind)kind, x[i], alpha);
