@@ -49,7 +49,12 @@ public sealed class LiveService : WebApplicationFactory<Program>
         builder.UseSetting("Jobs:TrainingThreads", "1");
         // A visitor drawing and hovering sends many small requests; the tests do that quickly.
         builder.UseSetting("Security:PermitLimit", "100000");
-        builder.ConfigureLogging(logging => logging.ClearProviders());
+        builder.ConfigureLogging(logging =>
+        {
+            logging.ClearProviders();
+            // Warnings and errors go to a file beside the screenshots: what a failed browser test's server said.
+            logging.AddProvider(new FileLog(Path.Combine(AppContext.BaseDirectory, "screenshots", "service.log")));
+        });
         builder.ConfigureTestServices(services => services.AddSingleton<ITrainingGate>(Gate));
     }
 
@@ -60,5 +65,33 @@ public sealed class LiveService : WebApplicationFactory<Program>
         try { Directory.Delete(StateDirectory, recursive: true); }
         catch (IOException) { }
         catch (UnauthorizedAccessException) { }
+    }
+}
+
+/// <summary>Appends the service's warnings and errors to one file.</summary>
+internal sealed class FileLog(string path) : ILoggerProvider
+{
+    private readonly Lock _write = new();
+
+    public ILogger CreateLogger(string categoryName) => new Logger(this, categoryName);
+    public void Dispose() { }
+
+    private void Write(string line)
+    {
+        lock (_write)
+        {
+            Directory.CreateDirectory(Path.GetDirectoryName(path)!);
+            File.AppendAllText(path, line + Environment.NewLine);
+        }
+    }
+
+    private sealed class Logger(FileLog log, string category) : ILogger
+    {
+        public IDisposable? BeginScope<TState>(TState state) where TState : notnull => null;
+        public bool IsEnabled(LogLevel logLevel) => logLevel >= LogLevel.Warning;
+        public void Log<TState>(LogLevel logLevel, EventId eventId, TState state, Exception? exception, Func<TState, Exception?, string> formatter)
+        {
+            if (IsEnabled(logLevel)) log.Write($"{DateTime.UtcNow:HH:mm:ss.fff} {logLevel} {category}: {formatter(state, exception)}{(exception is null ? "" : " " + exception)}");
+        }
     }
 }
