@@ -73,7 +73,7 @@ public sealed unsafe partial class CpuBackend
             if (sa == 1 && sb == 1) BinarySpan(kind, Span(a.At(ao), cols), Span(b.At(bo), cols), dst);
             else if (sa == 1) BinaryScalarRight(kind, Span(a.At(ao), cols), Ptr(b.At(bo))[0], dst);
             else if (sb == 1) BinaryScalarLeft(kind, Ptr(a.At(ao))[0], Span(b.At(bo), cols), dst);
-            else dst.Fill(Apply(kind, Ptr(a.At(ao))[0], Ptr(b.At(bo))[0]));
+            else dst.Fill(BinaryRules.Apply(kind, Ptr(a.At(ao))[0], Ptr(b.At(bo))[0]));
         }
     }
 
@@ -102,8 +102,8 @@ public sealed unsafe partial class CpuBackend
             for (int c = 0; c < cols; c++)
             {
                 float av = pa[ao + c * sa], bv = pb[bo + c * sb], gv = g[c];
-                if (pda != null) pda[ao + c * sa] += Pointwise.GradLeft(kind, av, bv, gv);
-                if (pdb != null) pdb[bo + c * sb] += Pointwise.GradRight(kind, av, bv, gv);
+                if (pda != null) pda[ao + c * sa] += BinaryRules.GradLeft(kind, av, bv, gv);
+                if (pdb != null) pdb[bo + c * sb] += BinaryRules.GradRight(kind, av, bv, gv);
             }
         }
     }
@@ -143,15 +143,6 @@ public sealed unsafe partial class CpuBackend
             case BinaryKind.Equal: for (int i = 0; i < y.Length; i++) y[i] = a == b[i] ? 1f : 0f; break;
         }
     }
-
-    private static float Apply(BinaryKind kind, float a, float b) => kind switch
-    {
-        BinaryKind.Add => a + b,
-        BinaryKind.Sub => a - b,
-        BinaryKind.Mul => a * b,
-        BinaryKind.Div => a / b,
-        _ => a == b ? 1f : 0f,
-    };
 }
 
 /// <summary>

@@ -60,21 +60,6 @@ internal static class Pointwise
             default: for (int i = 0; i < db.Length; i++) db[i] -= g[i] * a[i] / (b[i] * b[i]); break;
         }
     }
-
-    public static float GradLeft(BinaryKind kind, float a, float b, float g) => kind switch
-    {
-        BinaryKind.Add or BinaryKind.Sub => g,
-        BinaryKind.Mul => g * b,
-        _ => g / b,
-    };
-
-    public static float GradRight(BinaryKind kind, float a, float b, float g) => kind switch
-    {
-        BinaryKind.Add => g,
-        BinaryKind.Sub => -g,
-        BinaryKind.Mul => g * a,
-        _ => -g * a / (b * b),
-    };
 }
 
 internal readonly struct LeakyReluRule : IPointwiseRule

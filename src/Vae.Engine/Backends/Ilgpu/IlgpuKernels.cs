@@ -64,35 +64,20 @@ internal static class IlgpuKernels
         dx[i] += d;
     }
 
-    private static float Apply(BinaryKind kind, float a, float b) => kind switch
-    {
-        BinaryKind.Add => a + b,
-        BinaryKind.Sub => a - b,
-        BinaryKind.Mul => a * b,
-        BinaryKind.Div => a / b,
-        _ => a == b ? 1f : 0f,
-    };
-
-    private static float GradLeft(BinaryKind kind, float b, float g) => kind switch
-    {
-        BinaryKind.Add or BinaryKind.Sub => g,
-        BinaryKind.Mul => g * b,
-        _ => g / b,
-    };
-
-    private static float GradRight(BinaryKind kind, float a, float b, float g) => kind switch
-    {
-        BinaryKind.Add => g,
-        BinaryKind.Sub => -g,
-        BinaryKind.Mul => g * a,
-        _ => -g * a / (b * b),
-    };
-
-    public static void BinarySame(Index1D i, ArrayView<float> a, ArrayView<float> b, ArrayView<float> y, int kind) => y[i] = Apply((BinaryKind)kind, a[i], b[i]);
+    public static void BinarySame(Index1D i, ArrayView<float> a, ArrayView<float> b, ArrayView<float> y, int kind) => y[i] = BinaryRules.Apply((BinaryKind)kind, a[i], b[i]);
 
     public static void BinaryBroadcast(Index1D i, ArrayView<float> a, ArrayView<float> b, ArrayView<float> y, BroadcastPlan p)
     {
-        int rest = i, ao = 0, bo = 0;
+        Offsets(i, p, out int ao, out int bo);
+        y[i] = BinaryRules.Apply((BinaryKind)p.Kind, a[ao], b[bo]);
+    }
+
+    /// <summary>Where output element <paramref name="i"/> of a broadcast reads each operand.</summary>
+    private static void Offsets(int i, in BroadcastPlan p, out int ao, out int bo)
+    {
+        int rest = i;
+        ao = 0;
+        bo = 0;
         for (int d = p.Rank - 1; d >= 0; d--)
         {
             int size = p.Shape[d], c = rest % size;
@@ -100,29 +85,22 @@ internal static class IlgpuKernels
             ao += c * p.StridesA[d];
             bo += c * p.StridesB[d];
         }
-        y[i] = Apply((BinaryKind)p.Kind, a[ao], b[bo]);
     }
 
     /// <summary>Same-shape operands: da += dL/da and db += dL/db in place (a flag says which are wanted).</summary>
     public static void BinaryBackwardSame(Index1D i, ArrayView<float> a, ArrayView<float> b, ArrayView<float> dy, ArrayView<float> da, ArrayView<float> db, int kind, int which)
     {
         float av = a[i], bv = b[i], g = dy[i];
-        if ((which & 1) != 0) da[i] += GradLeft((BinaryKind)kind, bv, g);
-        if ((which & 2) != 0) db[i] += GradRight((BinaryKind)kind, av, bv, g);
+        if ((which & 1) != 0) da[i] += BinaryRules.GradLeft((BinaryKind)kind, av, bv, g);
+        if ((which & 2) != 0) db[i] += BinaryRules.GradRight((BinaryKind)kind, av, bv, g);
     }
 
     /// <summary>Broadcast operands: one side's gradient per output element (assigned), summed into the operand afterwards by a folding copy.</summary>
     public static void BinaryGradient(Index1D i, ArrayView<float> a, ArrayView<float> b, ArrayView<float> dy, ArrayView<float> gradient, BroadcastPlan p, int right)
     {
-        int rest = i, ao = 0, bo = 0;
-        for (int d = p.Rank - 1; d >= 0; d--)
-        {
-            int size = p.Shape[d], c = rest % size;
-            rest /= size;
-            ao += c * p.StridesA[d];
-            bo += c * p.StridesB[d];
-        }
-        gradient[i] = right != 0 ? GradRight((BinaryKind)p.Kind, a[ao], b[bo], dy[i]) : GradLeft((BinaryKind)p.Kind, b[bo], dy[i]);
+        Offsets(i, p, out int ao, out int bo);
+        var kind = (BinaryKind)p.Kind;
+        gradient[i] = right != 0 ? BinaryRules.GradRight(kind, a[ao], b[bo], dy[i]) : BinaryRules.GradLeft(kind, a[ao], b[bo], dy[i]);
     }
 
     public static void Copy(Index1D t, ArrayView<float> source, ArrayView<float> destination, CopyPlan p)
