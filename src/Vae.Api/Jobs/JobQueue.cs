@@ -108,9 +108,18 @@ public sealed class JobQueue(ISchedulerFactory schedulers, IVaeStore store, JobR
             return (CancelOutcome.Cancelled, after);
         }
 
-        CancelRunning(jobId);
-        // Also through Quartz, for a firing this process started but has not registered yet.
-        await scheduler.Interrupt(KeyOf(jobId), CancellationToken.None);
+        if (!CancelRunning(jobId))
+        {
+            // Through Quartz, for a firing this process started but has not registered yet.
+            try
+            {
+                await scheduler.Interrupt(KeyOf(jobId), CancellationToken.None);
+            }
+            catch (ObjectDisposedException)
+            {
+                // The firing ended as it was interrupted (Quartz had disposed of its token): nothing left to stop.
+            }
+        }
         // A job training on another node: that node is told now, and would see the request in the
         // record at its next progress write (Jobs:ProgressIntervalSeconds) if the message were lost.
         await cluster.PublishAsync(ClusterEvent.JobCancelType, jobId, CancellationToken.None);
@@ -134,10 +143,13 @@ public sealed class JobQueue(ISchedulerFactory schedulers, IVaeStore store, JobR
         return (before, after);
     }
 
-    /// <summary>Stops the job's training loop after its current batch, when it trains in this process.</summary>
-    public void CancelRunning(string jobId)
+    /// <summary>Stops the job's training loop after its current batch, when it trains in this process; false when it does not.</summary>
+    public bool CancelRunning(string jobId)
     {
-        if (_running.TryGetValue(jobId, out var cancel)) cancel.Cancel();
+        if (!_running.TryGetValue(jobId, out var cancel)) return false;
+        // Interrupting Quartz's firing as well would race the run's end: a run stopped here ends its firing itself.
+        cancel.Cancel();
+        return true;
     }
 
     /// <summary>Whether the job's training loop runs in this process now.</summary>

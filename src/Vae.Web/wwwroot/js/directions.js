@@ -78,6 +78,7 @@ export class DirectionsSection {
     this.model = model;
     this.label = label;
     this.latents = null;
+    this.directions = []; // the previous model's until this one's arrive: none
     this.start = null;
     this.pad.clear(false);
     this.startCaption.textContent = '';
@@ -118,15 +119,16 @@ export class DirectionsSection {
 
   async loadDirections(prefer) {
     const model = this.model;
-    this.directions = [];
+    let directions = [];
     if (model) {
       try {
-        this.directions = await api.directions(model.id);
+        directions = await api.directions(model.id);
       } catch (error) {
-        showError(this.error, error);
+        if (model === this.model) showError(this.error, error);
       }
     }
     if (model !== this.model) return;
+    this.directions = directions;
     const keep = prefer ?? this.select.value;
     this.select.replaceChildren(...(this.directions.length
       ? this.directions.map(d => el('option', { value: d.name }, `${d.name} (length ${d.norm.toFixed(2)})`))
@@ -141,8 +143,12 @@ export class DirectionsSection {
     const model = this.model;
     if (!model) return;
     try {
-      this.latents ??= await api.latents(model.id, { limit: 500 });
-      if (model !== this.model) return;
+      if (!this.latents) {
+        // Kept only for the model they were asked for: a reply that comes after another model was chosen is dropped.
+        const latents = await api.latents(model.id, { limit: 500 });
+        if (model !== this.model) return;
+        this.latents = latents;
+      }
       const wanted = Number(this.from.value);
       const points = this.latents.points.filter(p => p.label === wanted);
       const pool = points.length ? points : this.latents.points;
@@ -156,7 +162,7 @@ export class DirectionsSection {
       this.startCaption.textContent = points.length ? `A test image of ${name}, as the model decodes its code.` : 'A test image, as the model decodes its code.';
       clearError(this.error);
     } catch (error) {
-      showError(this.error, error);
+      if (model === this.model) showError(this.error, error);
     }
   }
 
@@ -231,7 +237,7 @@ export class DirectionsSection {
       this.imagePlaceholder.hidden = true;
       clearError(this.error);
     } catch (error) {
-      showError(this.error, error);
+      if (model === this.model) showError(this.error, error);
     }
   }
 
@@ -250,7 +256,7 @@ export class DirectionsSection {
       this.strip.dataset.direction = direction.name;
       this.stripCaption.textContent = `The start moved along “${direction.name}” by ${STRIP_AMOUNTS.join(', ')}.`;
     } catch (error) {
-      showError(this.error, error);
+      if (model === this.model) showError(this.error, error);
     }
   }
 }
