@@ -15,6 +15,7 @@ if (string.IsNullOrEmpty(builder.Configuration["urls"]))
     builder.WebHost.UseUrls("http://127.0.0.1:5080");
 
 // State, datasets, models, jobs: each area registers its own services and options.
+builder.Services.AddEngine(builder.Configuration);
 builder.Services.AddVaeStorage(builder.Configuration);
 builder.Services.AddCluster(builder.Configuration);
 builder.Services.AddDatasets(builder.Configuration);

@@ -9,7 +9,8 @@ namespace Vae.Api.Infrastructure;
 public static class HealthApi
 {
     /// <param name="Node">The node that answered (Cluster:NodeId).</param>
-    public sealed record HealthView(string Status, string Store, string Scheduler, string Node);
+    /// <param name="Backend">The device it trains and serves on (Engine:Backend): cpu, cuda or ilgpu-cpu.</param>
+    public sealed record HealthView(string Status, string Store, string Scheduler, string Node, string Backend);
 
     public static IEndpointRouteBuilder MapHealth(this IEndpointRouteBuilder app)
     {
@@ -19,7 +20,7 @@ public static class HealthApi
     }
 
     private static async Task<Results<Ok<HealthView>, ProblemHttpResult>> Check(
-        IVaeStore store, StorageLocation location, ISchedulerFactory schedulers, NodeIdentity node, HttpResponse response, CancellationToken ct)
+        IVaeStore store, StorageLocation location, ISchedulerFactory schedulers, NodeIdentity node, EngineBackend engine, HttpResponse response, CancellationToken ct)
     {
         var problems = new List<string>();
         try { await store.PingAsync(ct); }
@@ -41,6 +42,6 @@ public static class HealthApi
             response.Headers.RetryAfter = StoreFaults.RetryAfterSeconds.ToString(System.Globalization.CultureInfo.InvariantCulture);
             return Problems.Unavailable($"Node {node.Id}: " + string.Join("; ", problems) + ".");
         }
-        return TypedResults.Ok(new HealthView("ok", "ok", "running", node.Id));
+        return TypedResults.Ok(new HealthView("ok", "ok", "running", node.Id, engine.Name));
     }
 }

@@ -27,13 +27,15 @@ public sealed class ModelCache
 
     private readonly ModelStore _store;
     private readonly TimeProvider _clock;
+    private readonly EngineBackend _engine;
     private readonly ILogger<ModelCache> _log;
     private readonly int _capacity;
     // Bumped whenever models change, so a lookup that raced with the change is not remembered.
     private int _generation;
 
-    public ModelCache(ModelStore store, IOptions<ModelsOptions> options, TimeProvider clock, ILogger<ModelCache> log)
+    public ModelCache(ModelStore store, IOptions<ModelsOptions> options, TimeProvider clock, ILogger<ModelCache> log, EngineBackend engine)
     {
+        _engine = engine;
         _store = store;
         _clock = clock;
         _log = log;
@@ -149,6 +151,7 @@ public sealed class ModelCache
             // Serving reads the model: batch norm must use its running statistics, not each request's
             // batch (which would make an image's code depend on its batch, and write to shared buffers).
             loaded.Model.Eval();
+            loaded.Model.To(_engine.Backend); // served on the node's device; images are encoded on the CPU from what it returns
             _log.LogInformation("Loaded model {ModelId} ({Parameters} parameters)", id, loaded.Model.ParameterCount());
             return loaded.Model;
         }

@@ -4,45 +4,62 @@ using Vae.Engine.Backends.Ilgpu;
 namespace Vae.Engine.Backends;
 
 /// <summary>
-/// The backends that can run here, by name, found when first asked: the CPU backend (and its
-/// composed-ops twin, the oracle of the fused kernels), ILGPU's CPU accelerator, and CUDA when a
-/// device answers. The shared op tests run on every one of them, so a new device joins the list
-/// and gets the tests for free. A backend that cannot start is listed in <see cref="Unavailable"/>
-/// with the reason.
+/// The backends this build knows, by name, each started the first time it is asked for: the CPU
+/// backend (and its composed-ops twin, the oracle of the fused kernels), ILGPU's CPU accelerator,
+/// and CUDA when a device answers. The shared op tests run on every one that starts, so a new
+/// device joins the list and gets the tests for free. One that cannot start here is listed in
+/// <see cref="Unavailable"/> with the reason.
 /// </summary>
 public static class BackendRegistry
 {
-    private static readonly Lazy<(IReadOnlyList<IBackend> Found, IReadOnlyDictionary<string, string> Missing)> Discovery = new(Discover);
+    /// <summary>Picks CUDA when a device answers, else the CPU.</summary>
+    public const string Auto = "auto";
 
-    /// <summary>Every backend that can run here now.</summary>
-    public static IReadOnlyList<IBackend> Available => Discovery.Value.Found;
+    private static readonly (string Name, Lazy<(IBackend? Backend, string? WhyNot)> Start)[] Known =
+    [
+        ("cpu", new(() => (CpuBackend.Instance, null))),
+        ("cpu-composed", new(() => (CpuBackend.Composed, null))),
+        (IlgpuBackend.CpuName, new(StartIlgpuCpu)),
+        (IlgpuBackend.CudaName, new(() => (IlgpuBackend.TryCreateCuda(out string? why), why))),
+    ];
 
-    /// <summary>Backends this build knows that cannot run here, each with the reason.</summary>
-    public static IReadOnlyDictionary<string, string> Unavailable => Discovery.Value.Missing;
+    /// <summary>The names of every backend this build knows, whether or not it runs here.</summary>
+    public static IReadOnlyList<string> Names { get; } = [.. Known.Select(k => k.Name)];
 
-    /// <summary>The backend called <paramref name="name"/>; the message lists the others when there is none.</summary>
+    /// <summary>Every backend that can run here (starting each one).</summary>
+    public static IReadOnlyList<IBackend> Available => [.. Known.Select(k => k.Start.Value.Backend).OfType<IBackend>()];
+
+    /// <summary>Backends this build knows that cannot run here, each with the reason (starting each one).</summary>
+    public static IReadOnlyDictionary<string, string> Unavailable
+        => Known.Where(k => k.Start.Value.Backend is null).ToDictionary(k => k.Name, k => k.Start.Value.WhyNot ?? "it could not be started", StringComparer.OrdinalIgnoreCase);
+
+    /// <summary>The backend called <paramref name="name"/> (or <see cref="Auto"/>); the message says why not and lists the others.</summary>
     public static IBackend Find(string name)
-        => TryFind(name) ?? throw new ArgumentException(
-            $"There is no backend '{name}' here; available: {string.Join(", ", Available.Select(b => b.Name))}."
-            + (Unavailable.TryGetValue(name.ToLowerInvariant(), out var why) ? $" '{name}' cannot run here: {why}." : ""));
-
-    public static IBackend? TryFind(string name)
-        => Available.FirstOrDefault(b => string.Equals(b.Name, name, StringComparison.OrdinalIgnoreCase));
-
-    private static (IReadOnlyList<IBackend>, IReadOnlyDictionary<string, string>) Discover()
     {
-        var found = new List<IBackend> { CpuBackend.Instance, CpuBackend.Composed };
-        var missing = new Dictionary<string, string>(StringComparer.OrdinalIgnoreCase);
+        if (TryFind(name) is { } backend) return backend;
+        string why = Known.FirstOrDefault(k => string.Equals(k.Name, name, StringComparison.OrdinalIgnoreCase)) is { Name: not null } known
+            ? $" '{name}' cannot run here: {known.Start.Value.WhyNot}."
+            : "";
+        throw new ArgumentException($"There is no backend '{name}' here; available: {string.Join(", ", Available.Select(b => b.Name))}.{why}");
+    }
+
+    /// <summary>The backend called <paramref name="name"/>, started if need be; null when it is unknown or cannot run here.</summary>
+    public static IBackend? TryFind(string name)
+    {
+        if (string.Equals(name, Auto, StringComparison.OrdinalIgnoreCase)) return TryFind(IlgpuBackend.CudaName) ?? CpuBackend.Instance;
+        var known = Known.FirstOrDefault(k => string.Equals(k.Name, name, StringComparison.OrdinalIgnoreCase));
+        return known.Name is null ? null : known.Start.Value.Backend;
+    }
+
+    private static (IBackend?, string?) StartIlgpuCpu()
+    {
         try
         {
-            found.Add(IlgpuBackend.CreateCpu());
+            return (IlgpuBackend.CreateCpu(), null);
         }
         catch (Exception e) when (e is not OutOfMemoryException)
         {
-            missing[IlgpuBackend.CpuName] = $"ILGPU's CPU accelerator could not be started: {e.Message}";
+            return (null, $"ILGPU's CPU accelerator could not be started: {e.Message}");
         }
-        if (IlgpuBackend.TryCreateCuda(out string? whyNot) is { } cuda) found.Add(cuda);
-        else missing[IlgpuBackend.CudaName] = whyNot!;
-        return (found, missing);
     }
 }
