@@ -3,7 +3,7 @@
 // S = training seconds of that epoch), then "total_train_seconds T" and "peak_rss_mb M".
 using System.Diagnostics;
 using System.Globalization;
-using Vae.Engine.Backends.Cpu;
+using Vae.Engine.Backends;
 using Vae.Engine.Data;
 using Vae.Engine.Models;
 using Vae.Engine.Training;
@@ -30,9 +30,12 @@ catch (Exception e) when (e is IOException or InvalidDataException or Unauthoriz
     return 1;
 }
 
+// VAE_BACKEND (cpu, cuda, ilgpu-cpu, auto) picks the device; the weights are made on the host from the seed either way.
+var backend = BackendRegistry.FromEnvironment();
 var model = ModelRegistry.Create(ModelPresets.CompactVae, seed: 0);
+model.To(backend);
 var trainer = new Trainer(model, new TrainingOptions { Epochs = epochs, BatchSize = 128, LearningRate = 1e-3f, Seed = 0, Threads = threads });
-Console.WriteLine($"# engine cpu gemm {(CpuBackend.OpenBlasAvailable && CpuBackend.GemmPath != GemmPath.Managed ? "openblas" : "managed")} threads {threads}");
+Console.WriteLine($"# engine {BackendRegistry.Describe(backend)} threads {threads}");
 
 double total = 0;
 long allocatedBefore = 0;

@@ -7,6 +7,7 @@
 //        model-training resnet CIFAR_DIR [EPOCHS] [MAX_BATCHES] [BATCH] [THREADS]
 using System.Diagnostics;
 using System.Globalization;
+using Vae.Engine.Backends;
 using Vae.Engine.Backends.Cpu;
 using Vae.Engine.Data;
 using Vae.Engine.Models;
@@ -47,13 +48,16 @@ if (limited && family == "resnet") test = test.Take(1000);
 // BENCH_SEED picks another seed (weights, shuffling and noise), to see run-to-run spread.
 ulong seed = ulong.TryParse(Environment.GetEnvironmentVariable("BENCH_SEED"), out var s) ? s : 0;
 ModelConfig config = family == "conv" ? ModelPresets.ConvVae : ModelPresets.ResNetVae;
+// VAE_BACKEND (cpu, cuda, ilgpu-cpu, auto) picks the device; the weights are made on the host from the seed either way.
+var backend = BackendRegistry.FromEnvironment();
 var model = ModelRegistry.Create(config, seed);
+model.To(backend);
 var options = TrainingOptions.For(config) with
 {
     Epochs = epochs, BatchSize = batch, Seed = seed, Threads = threads, EvaluationBatchSize = family == "conv" ? 1000 : 500,
 };
 var trainer = new Trainer(model, options);
-Console.WriteLine($"# engine cpu gemm {(CpuBackend.OpenBlasAvailable && CpuBackend.GemmPath != GemmPath.Managed ? "openblas" : "managed")} threads {threads} " +
+Console.WriteLine($"# engine {BackendRegistry.Describe(backend)} threads {threads} " +
                   $"family {family} params {model.ParameterCount()} batch {batch}");
 
 double total = 0;

@@ -51,6 +51,18 @@ public static class BackendRegistry
         return known.Name is null ? null : known.Start.Value.Backend;
     }
 
+    /// <summary>The backend named by the environment variable <c>VAE_BACKEND</c> (the names of Engine:Backend), <see cref="Auto"/> when unset.</summary>
+    public static IBackend FromEnvironment()
+        => Find(Environment.GetEnvironmentVariable("VAE_BACKEND") is { Length: > 0 } name ? name : Auto);
+
+    /// <summary>A backend in words for a benchmark's "# engine" line: its name, then what it runs on.</summary>
+    public static string Describe(IBackend backend) => backend switch
+    {
+        CpuBackend => $"{backend.Name} gemm {(CpuBackend.OpenBlasAvailable && CpuBackend.GemmPath != GemmPath.Managed ? "openblas" : "managed")}",
+        IlgpuBackend ilgpu => $"{backend.Name} device \"{ilgpu.Device}\"",
+        _ => backend.Name,
+    };
+
     private static (IBackend?, string?) StartIlgpuCpu()
     {
         try
