@@ -17,9 +17,6 @@ namespace Vae.Api.Jobs;
 /// </summary>
 public sealed class FileTrainingGate : ITrainingGate
 {
-    /// <summary>How often a held run looks for its release: a wait on a condition, not a measure of anything.</summary>
-    private static readonly TimeSpan ReleasePoll = TimeSpan.FromMilliseconds(20);
-
     private static readonly JsonSerializerOptions Json = new(JsonSerializerDefaults.Web)
     {
         Converters = { new JsonStringEnumConverter(JsonNamingPolicy.CamelCase) },
@@ -63,9 +60,21 @@ public sealed class FileTrainingGate : ITrainingGate
             }
             if (hold is null || !hold.Matches(point) || !Claim(name, point)) continue;
             if (!hold.Block || point.Step == TrainingStep.Stopped) continue;
-            string release = Path.Combine(_released, name);
-            while (!File.Exists(release)) await Task.Delay(ReleasePoll, ct);
+            await WaitForFileAsync(Path.Combine(_released, name), ct);
         }
+    }
+
+    /// <summary>Completes once <paramref name="path"/> exists (created, or renamed into place); told by the file system, not polled.</summary>
+    public static async Task WaitForFileAsync(string path, CancellationToken ct)
+    {
+        var appeared = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        using var watcher = new FileSystemWatcher(Path.GetDirectoryName(path)!, Path.GetFileName(path)) { NotifyFilter = NotifyFilters.FileName };
+        watcher.Created += (_, _) => appeared.TrySetResult();
+        watcher.Renamed += (_, _) => appeared.TrySetResult();
+        watcher.EnableRaisingEvents = true;
+        // Looked at once the watch is on, so a file that appears in between is not missed.
+        if (File.Exists(path)) return;
+        await appeared.Task.WaitAsync(ct);
     }
 
     private bool Claim(string name, TrainingPoint point)

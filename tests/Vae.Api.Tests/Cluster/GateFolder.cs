@@ -8,8 +8,6 @@ namespace Vae.Api.Tests.Cluster;
 /// </summary>
 public sealed class GateFolder : IDisposable
 {
-    private static readonly TimeSpan Look = TimeSpan.FromMilliseconds(20);
-
     public string Directory { get; } = System.IO.Directory.CreateTempSubdirectory("vae-gate-").FullName;
 
     /// <summary>Holds the first run to reach a matching point (written whole, then renamed into place).</summary>
@@ -22,16 +20,21 @@ public sealed class GateFolder : IDisposable
         File.Move(temporary, Path.Combine(holds, name + ".json"));
     }
 
-    /// <summary>Waits until a run has reached the hold; fails the test if none does.</summary>
-    public async Task<TrainingPoint> ReachedAsync(string name, Func<string?>? gone = null)
+    /// <summary>Waits until a run has reached the hold; fails the test if none does, or at once when <paramref name="gone"/> ends first (its result says why).</summary>
+    public async Task<TrainingPoint> ReachedAsync(string name, Task<string>? gone = null)
     {
         string reached = Path.Combine(Directory, "reached", name + ".json");
-        var deadline = DateTime.UtcNow + TestTrainingGate.ReachTimeout;
-        while (!File.Exists(reached))
+        System.IO.Directory.CreateDirectory(Path.GetDirectoryName(reached)!);
+        using var bound = new CancellationTokenSource(TestTrainingGate.ReachTimeout);
+        var appeared = FileTrainingGate.WaitForFileAsync(reached, bound.Token);
+        if (gone is not null && await Task.WhenAny(appeared, gone) == gone) Assert.Fail(await gone);
+        try
         {
-            if (gone?.Invoke() is { } why) Assert.Fail(why);
-            Assert.True(DateTime.UtcNow < deadline, $"No run reached the hold '{name}' within {TestTrainingGate.ReachTimeout.TotalMinutes} minutes.");
-            await Task.Delay(Look);
+            await appeared;
+        }
+        catch (OperationCanceledException)
+        {
+            Assert.Fail($"No run reached the hold '{name}' within {TestTrainingGate.ReachTimeout.TotalMinutes} minutes.");
         }
         return FileTrainingGate.ReadPoint(await File.ReadAllTextAsync(reached));
     }

@@ -38,7 +38,7 @@ public sealed class NodeCrashTests(PostgresServer server, ITestOutputHelper outp
             model = new { family = "mlp", hiddenSizes = new[] { 64 }, latentDim = 2 },
             epochs, batchSize = 100, maxTrainImages = 1000, maxTestImages = 200, seed = 7, evaluation = new { enabled = false },
         });
-        var point = await gate.ReachedAsync("mid-epoch-3", crashing.Gone);
+        var point = await gate.ReachedAsync("mid-epoch-3", crashing.GoneAsync());
         Assert.Equal(submitted.Id, point.JobId);
         var before = await crashing.Client.GetJobAsync(submitted.Id);
         Assert.Equal([1, 2], before.Epochs.Select(e => e.Epoch));

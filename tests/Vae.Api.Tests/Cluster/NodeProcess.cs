@@ -27,8 +27,12 @@ public sealed class NodeProcess : IDisposable
 
     public HttpClient Client { get; }
 
-    /// <summary>Why the node is gone, once its process has exited; null while it runs.</summary>
-    public string? Gone() => _process.HasExited ? $"node {_name} exited with code {_process.ExitCode}" : null;
+    /// <summary>Completes when the node's process exits, saying so.</summary>
+    public async Task<string> GoneAsync()
+    {
+        await _process.WaitForExitAsync();
+        return $"node {_name} exited with code {_process.ExitCode}";
+    }
 
     /// <summary>Starts a node on the database and waits until it answers /health; skips the test when the service was not built beside the tests.</summary>
     public static async Task<NodeProcess> StartAsync(string connectionString, string nodeId, ITestOutputHelper output, IDictionary<string, string>? settings = null)
