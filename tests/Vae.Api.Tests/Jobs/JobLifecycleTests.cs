@@ -105,6 +105,32 @@ public sealed class JobLifecycleTests(ITestOutputHelper output) : IDisposable
         Assert.Equal(HttpStatusCode.Conflict, again.StatusCode);
     }
 
+    [Theory]
+    [InlineData(TrainingStep.Evaluating)]
+    [InlineData(TrainingStep.Publishing)]
+    public async Task A_cancel_after_the_last_epoch_ends_the_job_cancelled_without_a_model(TrainingStep step)
+    {
+        var client = _factory.CreateClient();
+        var held = _factory.Gate.Hold(p => p.Step == step, step.ToString());
+        var job = await client.SubmitAsync(new
+        {
+            model = new { family = "mlp", hiddenSizes = new[] { 32 }, latentDim = 2 }, epochs = 2, batchSize = 100,
+            evaluation = new { enabled = true, images = 50, importanceSamples = 2 },
+        });
+        Assert.Equal(2, (await held.ReachedAsync()).Epoch);
+
+        var response = await client.DeleteAsync($"/api/jobs/{job.Id}");
+        held.Release();
+
+        Assert.Equal(HttpStatusCode.Accepted, response.StatusCode);
+        var ended = await client.WaitUntilFinishedAsync(job.Id);
+        Assert.Equal(JobStatus.Cancelled, ended.Status);
+        Assert.Equal([1, 2], ended.Epochs.Select(e => e.Epoch));
+        Assert.Null(ended.ModelId);
+        Assert.Empty((await client.GetFromJsonAsync<JsonElement>("/api/models")).GetProperty("models").EnumerateArray());
+        if (step == TrainingStep.Evaluating) Assert.Equal(0, _factory.Gate.PassedCount(job.Id, TrainingStep.Publishing)); // it never got past the evaluation
+    }
+
     [Fact]
     public async Task Cancelling_a_queued_job_ends_it_at_once()
     {
