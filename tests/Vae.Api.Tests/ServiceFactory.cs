@@ -26,6 +26,7 @@ public sealed class ServiceFactory : WebApplicationFactory<Program>
     {
         _output = output;
         Gate = gate ?? new TestTrainingGate();
+        Log = new LogRecorder(output);
         _services = services;
         _ownsDirectory = stateDirectory is null;
         StateDirectory = stateDirectory ?? Directory.CreateTempSubdirectory("vae-api-").FullName;
@@ -48,7 +49,7 @@ public sealed class ServiceFactory : WebApplicationFactory<Program>
     public TestTrainingGate Gate { get; }
 
     /// <summary>What the host has logged (information and above), as "Level category: message".</summary>
-    public LogRecorder Log { get; } = new();
+    public LogRecorder Log { get; }
 
     /// <summary>Pretend requests come from this address (null: in-process, treated as local).</summary>
     public IPAddress? RemoteAddress { get; }
@@ -68,7 +69,6 @@ public sealed class ServiceFactory : WebApplicationFactory<Program>
         {
             logging.ClearProviders();
             logging.AddProvider(Log);
-            if (_output is not null) logging.AddProvider(new TestOutputLoggerProvider(_output));
         });
         builder.ConfigureTestServices(services =>
         {
@@ -97,26 +97,11 @@ public sealed class ServiceFactory : WebApplicationFactory<Program>
     }
 }
 
-/// <summary>Sends the app's log lines to xunit's output of the running test.</summary>
-public sealed class TestOutputLoggerProvider(ITestOutputHelper output) : ILoggerProvider
-{
-    public ILogger CreateLogger(string categoryName) => new Logger(output, categoryName);
-    public void Dispose() { }
-
-    private sealed class Logger(ITestOutputHelper output, string category) : ILogger
-    {
-        public IDisposable? BeginScope<TState>(TState state) where TState : notnull => null;
-        public bool IsEnabled(LogLevel logLevel) => logLevel >= LogLevel.Information;
-        public void Log<TState>(LogLevel logLevel, EventId eventId, TState state, Exception? exception, Func<TState, Exception?, string> formatter)
-        {
-            try { output.WriteLine($"{logLevel} {category}: {formatter(state, exception)}{(exception is null ? "" : " " + exception)}"); }
-            catch (InvalidOperationException) { /* the test already finished */ }
-        }
-    }
-}
-
-/// <summary>Keeps a host's log lines, so a test can wait for something the host says it did.</summary>
-public sealed class LogRecorder : ILoggerProvider
+/// <summary>
+/// A host's log lines (information and above): written to the running test's output, and kept so a
+/// test can wait for something the host says it did.
+/// </summary>
+public sealed class LogRecorder(ITestOutputHelper? output = null) : ILoggerProvider
 {
     private readonly List<string> _lines = [];
     private readonly List<(Func<IReadOnlyList<string>, bool> Done, TaskCompletionSource Seen)> _waits = [];
@@ -147,6 +132,8 @@ public sealed class LogRecorder : ILoggerProvider
 
     private void Add(string line)
     {
+        try { output?.WriteLine(line); }
+        catch (InvalidOperationException) { /* the test already finished */ }
         lock (_lines)
         {
             _lines.Add(line);
@@ -167,7 +154,7 @@ public sealed class LogRecorder : ILoggerProvider
         public bool IsEnabled(LogLevel logLevel) => logLevel >= LogLevel.Information;
         public void Log<TState>(LogLevel logLevel, EventId eventId, TState state, Exception? exception, Func<TState, Exception?, string> formatter)
         {
-            if (IsEnabled(logLevel)) recorder.Add($"{logLevel} {category}: {formatter(state, exception)}");
+            if (IsEnabled(logLevel)) recorder.Add($"{logLevel} {category}: {formatter(state, exception)}{(exception is null ? "" : " " + exception)}");
         }
     }
 }
