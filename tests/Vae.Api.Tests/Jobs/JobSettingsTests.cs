@@ -131,46 +131,12 @@ public sealed class JobSettingsTests(ITestOutputHelper output)
         Assert.Contains("DefaultJobEpochs", e.Message);
     }
 
-    [SkippableFact]
-    public void An_engine_backend_that_cannot_run_here_stops_the_start_saying_why_and_what_can()
-    {
-        var unknown = StartFails(new Dictionary<string, string?> { ["Engine:Backend"] = "tpu" });
-        Assert.Contains("Engine:Backend 'tpu' cannot run here", unknown.Message);
-        Assert.Contains("cpu, cpu-composed, ilgpu-cpu", unknown.Message);
-
-        Skip.If(BackendRegistry.TryFind("cuda") is not null, "A CUDA device answers here, so cuda is a backend this node can use.");
-        var cuda = StartFails(new Dictionary<string, string?> { ["Engine:Backend"] = "cuda" });
-        Assert.Contains("Engine:Backend 'cuda' cannot run here (", cuda.Message);
-    }
-
-    [Fact]
-    public async Task A_node_on_ilgpu_cpu_trains_and_serves_on_that_device_and_its_health_names_it()
-    {
-        using var factory = new ServiceFactory(output, settings: new Dictionary<string, string?> { ["Engine:Backend"] = "ilgpu-cpu" });
-        var client = factory.CreateClient();
-
-        var health = await client.GetFromJsonAsync<HealthApi.HealthView>("/health", JobsClient.Json);
-        var job = await client.WaitUntilFinishedAsync((await client.SubmitAsync(new
-        {
-            model = new { family = "mlp", hiddenSizes = new[] { 16 }, latentDim = 2 }, epochs = 1, batchSize = 100, maxTrainImages = 200, maxTestImages = 100,
-            evaluation = new { enabled = false },
-        })).Id);
-        var samples = await client.GetAsync($"/api/models/{job.ModelId}/samples.png?n=4&seed=1");
-
-        Assert.Equal("ilgpu-cpu", health!.Backend);
-        Assert.True(job.Status == JobStatus.Succeeded, $"status {job.Status}, error {job.Error}");
-        Assert.Equal(HttpStatusCode.OK, samples.StatusCode);
-        Assert.Equal("image/png", samples.Content.Headers.ContentType?.MediaType);
-        var record = (await factory.Services.GetRequiredService<IVaeStore>().GetModelAsync(job.ModelId!, CancellationToken.None))!;
-        Assert.Equal("ilgpu-cpu", factory.Services.GetRequiredService<ModelCache>().Get(record).Backend.Name);
-    }
-
     /// <summary>
     /// Starts a host with the service's own registrations and these settings, expecting it to refuse.
     /// A plain host, because the test server's deferred start can race its own disposal when the
     /// app fails to start and then report that instead of the app's error.
     /// </summary>
-    private static OptionsValidationException StartFails(Dictionary<string, string?> settings) => StartFails<OptionsValidationException>(settings);
+    internal static OptionsValidationException StartFails(Dictionary<string, string?> settings) => StartFails<OptionsValidationException>(settings);
 
     private static TException StartFails<TException>(Dictionary<string, string?> settings) where TException : Exception
     {
