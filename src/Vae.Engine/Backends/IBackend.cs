@@ -12,6 +12,9 @@ public interface IBackend
 {
     string Name { get; }
 
+    /// <summary>Whether this backend runs on a graphics card (what a job asking for <c>"device": "gpu"</c> needs).</summary>
+    bool IsGpu => false;
+
     /// <summary>Composite kernels this backend runs faster than the composed ops; null when it has none.</summary>
     IFusedKernels? Fused { get; }
 

@@ -94,6 +94,8 @@ public sealed class IlgpuBackend : IBackend, IDisposable
 
     public string Name { get; }
 
+    public bool IsGpu => Name == CudaName;
+
     /// <summary>The device in words, as ILGPU names it.</summary>
     public string Device => _accelerator.Name;
 
