@@ -3,7 +3,7 @@ namespace Vae.Engine.Backends;
 /// <summary>
 /// The primitives every device provides. Ops in <c>Ops/</c> are built from these alone, so a new
 /// device is one implementation of this interface that passes the shared op tests; faster
-/// composite kernels are optional (<see cref="Fused"/>).
+/// composite kernels are optional (<see cref="Kernels{T}"/>).
 /// Conventions: buffers hold float32; strides and counts are in elements; kernels that say
 /// "accumulate" add into their destination; reductions write their result to a buffer on the
 /// device, so nothing forces a copy to the host until someone asks for a value.
@@ -15,8 +15,11 @@ public interface IBackend
     /// <summary>Whether this backend runs on a graphics card (what a job asking for <c>"device": "gpu"</c> needs).</summary>
     bool IsGpu => false;
 
-    /// <summary>Composite kernels this backend runs faster than the composed ops; null when it has none.</summary>
-    IFusedKernels? Fused { get; }
+    /// <summary>
+    /// The composite kernels of one kind (an interface of <c>Backends/Kernels</c>) this backend runs
+    /// faster than the composed ops; null when it has none of that kind.
+    /// </summary>
+    T? Kernels<T>() where T : class => this as T;
 
     // ---- memory and transfer ----
 

@@ -33,7 +33,7 @@ public static partial class F
         x = Dense(x);
         weight = Dense(weight);
         var backend = x.Backend;
-        if (backend.Fused is { } fused && g is { KernelH: 3, KernelW: 3, StrideH: 1, StrideW: 1, PadH: 1, PadW: 1, DilationH: 1, DilationW: 1 })
+        if (backend.Kernels<IConv3x3Kernels>() is { } fused && g is { KernelH: 3, KernelW: 3, StrideH: 1, StrideW: 1, PadH: 1, PadW: 1, DilationH: 1, DilationW: 1 })
             return Conv3x3(fused, x, weight, bias);
         int positions = g.Positions, patch = g.Patch;
         var y = Tensor.Empty([n, outC, g.OutHeight, g.OutWidth], backend); // y: (N, O, outH, outW)
@@ -89,7 +89,7 @@ public static partial class F
     }
 
     /// <summary>A 3x3, stride 1, padding 1 convolution by the backend's fast kernel, with its backward beside it.</summary>
-    private static Tensor Conv3x3(IFusedKernels fused, Tensor x, Tensor weight, Tensor? bias)
+    private static Tensor Conv3x3(IConv3x3Kernels fused, Tensor x, Tensor weight, Tensor? bias)
     {
         int n = x.Shape[0], inC = x.Shape[1], h = x.Shape[2], w = x.Shape[3], outC = weight.Shape[0];
         var y = Tensor.Empty([n, outC, h, w], x.Backend);

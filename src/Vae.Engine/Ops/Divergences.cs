@@ -1,3 +1,4 @@
+using Vae.Engine.Backends;
 using Vae.Engine.Tensors;
 
 namespace Vae.Engine.Ops;
@@ -12,7 +13,7 @@ public static partial class F
     {
         SameBackend(mu, logVar);
         SameShape(mu, logVar, "kl_standard_normal");
-        if (mu.Backend.Fused is not { } fused)
+        if (mu.Backend.Kernels<ILatentKernels>() is not { } fused)
             return MulScalar(Reduce(Sub(Sub(AddScalar(logVar, 1f), Square(mu)), Exp(logVar)), reduction), -0.5f);
         mu = Dense(mu);
         logVar = Dense(logVar);
@@ -49,7 +50,7 @@ public static partial class F
         SameShape(mu, logVar, "reparameterize");
         SameShape(mu, eps, "reparameterize");
         var backend = mu.Backend;
-        if (backend.Fused is not { } fused)
+        if (backend.Kernels<ILatentKernels>() is not { } fused)
             return Add(mu, Mul(eps, Exp(MulScalar(logVar, 0.5f))));
         mu = Dense(mu);
         logVar = Dense(logVar);

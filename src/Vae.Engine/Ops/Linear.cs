@@ -21,7 +21,7 @@ public static partial class F
             throw new ArgumentException($"Linear's bias must have shape ({outF}), got {ShapeOf.Format(bias.Shape)}.");
 
         var backend = x.Backend;
-        if (backend.Fused is not { } fused)
+        if (backend.Kernels<IDenseKernels>() is not { } fused)
         {
             var product = MatMul(x, Transpose(weight, 0, 1));
             return Activate(bias is null ? product : Add(product, bias), activation, slope);

@@ -16,7 +16,7 @@ public static partial class F
     {
         SameBackend(logits, target);
         SameShape(logits, target, "bce_with_logits");
-        if (logits.Backend.Fused is not { } fused)
+        if (logits.Backend.Kernels<ILossKernels>() is not { } fused)
             return Reduce(Sub(Softplus(logits), Mul(target, logits)), reduction);
 
         logits = Dense(logits);
@@ -46,7 +46,7 @@ public static partial class F
     {
         SameBackend(probabilities, target);
         SameShape(probabilities, target, "bce");
-        if (probabilities.Backend.Fused is not { } fused)
+        if (probabilities.Backend.Kernels<ILossKernels>() is not { } fused)
         {
             var logP = ClampMin(Log(probabilities), -100f);
             var logQ = ClampMin(Log(AddScalar(Neg(probabilities), 1f)), -100f);
@@ -67,7 +67,7 @@ public static partial class F
     {
         SameBackend(prediction, target);
         SameShape(prediction, target, "squared_error");
-        if (prediction.Backend.Fused is not { } fused)
+        if (prediction.Backend.Kernels<ILossKernels>() is not { } fused)
             return Reduce(Square(Sub(prediction, target)), reduction);
         prediction = Dense(prediction);
         target = Dense(target);

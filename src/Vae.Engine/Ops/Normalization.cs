@@ -29,7 +29,7 @@ public static partial class F
         long perChannel = (long)n * inner;
         if (training && perChannel < 2) throw new ArgumentException($"BatchNorm in training needs more than one value per channel, got input {ShapeOf.Format(x.Shape)}.");
 
-        if (x.Backend.Fused is { } fused)
+        if (x.Backend.Kernels<IBatchNormKernels>() is { } fused)
             return FusedBatchNorm(fused, Dense(x), runningMean, runningVar, weight, bias, training, momentum, eps, n, channels, inner, residual is null ? null : Dense(residual), activation);
 
         var view = Reshape(x, n, channels, inner); // (N, C, L)
@@ -61,7 +61,7 @@ public static partial class F
     }
 
     /// <summary>Batch norm in one pass over the statistics and one over the values, with its backward beside it.</summary>
-    private static Tensor FusedBatchNorm(IFusedKernels fused, Tensor x, Tensor runningMean, Tensor runningVar, Tensor? weight, Tensor? bias,
+    private static Tensor FusedBatchNorm(IBatchNormKernels fused, Tensor x, Tensor runningMean, Tensor runningVar, Tensor? weight, Tensor? bias,
         bool training, float momentum, float eps, int n, int channels, int inner, Tensor? residual, Activation activation)
     {
         var backend = x.Backend;

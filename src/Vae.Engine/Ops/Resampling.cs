@@ -16,7 +16,7 @@ public static partial class F
         if (scale.H < 1 || scale.W < 1) throw new ArgumentException($"Scale factor {scale} must be a positive integer.");
         int n = x.Shape[0], c = x.Shape[1], h = x.Shape[2], w = x.Shape[3];
         if (scale.H == 1 && scale.W == 1) return x;
-        if (x.Backend.Fused is { } fused)
+        if (x.Backend.Kernels<IUpsampleKernels>() is { } fused)
         {
             x = Dense(x);
             var y = Tensor.Empty([n, c, h * scale.H, w * scale.W], x.Backend);

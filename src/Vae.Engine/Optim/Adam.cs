@@ -40,7 +40,7 @@ public sealed class Adam : Optimizer
         {
             var p = Parameters[i];
             if (p.Grad is null) continue; // took no part in the loss, as PyTorch skips it
-            if (p.Backend.Fused is { } fused) fused.AdamStep(p.Buffer, p.Grad.Buffer, _m[i].Buffer, _v[i].Buffer, p.Count, args);
+            if (p.Backend.Kernels<IOptimizerKernels>() is { } fused) fused.AdamStep(p.Buffer, p.Grad.Buffer, _m[i].Buffer, _v[i].Buffer, p.Count, args);
             else ComposedStep(p, p.Grad, _m[i], _v[i], args);
         }
     }

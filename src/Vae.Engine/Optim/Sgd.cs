@@ -33,7 +33,7 @@ public sealed class Sgd : Optimizer
         {
             var p = Parameters[i];
             if (p.Grad is null) continue;
-            if (p.Backend.Fused is { } fused) fused.SgdStep(p.Buffer, p.Grad.Buffer, _momentum?[i].Buffer, p.Count, args);
+            if (p.Backend.Kernels<IOptimizerKernels>() is { } fused) fused.SgdStep(p.Buffer, p.Grad.Buffer, _momentum?[i].Buffer, p.Count, args);
             else ComposedStep(p, p.Grad, _momentum?[i], args);
         }
     }

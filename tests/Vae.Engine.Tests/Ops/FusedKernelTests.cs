@@ -8,12 +8,13 @@ using Vae.Engine.Tensors;
 namespace Vae.Engine.Tests.Ops;
 
 /// <summary>
-/// Each fused kernel against its oracle: the same op on the same values, once on the CPU backend
-/// (fused) and once on the same primitives with no fused kernels (composed); values and gradients agree.
+/// Each fused kernel against its oracle: the same op on the same values, once on a backend with its
+/// fused kernels and once on the CPU's primitives with none (composed); values and gradients agree.
 /// </summary>
-public class FusedKernelTests
+public abstract class FusedKernelTests(string backend)
 {
-    private static readonly IBackend Fused = CpuBackend.Instance, Composed = CpuBackend.Composed;
+    private readonly IBackend Fused = BackendRegistry.Find(backend);
+    private static readonly IBackend Composed = CpuBackend.Composed;
     private readonly Generator _rng = new(3);
 
     private float[] Values(int count, float low, float high)
@@ -24,7 +25,7 @@ public class FusedKernelTests
     }
 
     /// <summary>Runs <paramref name="op"/> on both backends over the same inputs; compares the value and every input's gradient.</summary>
-    private static void Agree(Func<Tensor[], Tensor> op, (int[] Shape, float[] Values, bool Grad)[] inputs, float tolerance = 1e-5f)
+    private void Agree(Func<Tensor[], Tensor> op, (int[] Shape, float[] Values, bool Grad)[] inputs, float tolerance = 1e-5f)
     {
         (float[] Value, float[]?[] Grads) Run(IBackend backend)
         {
@@ -40,6 +41,10 @@ public class FusedKernelTests
         for (int i = 0; i < inputs.Length; i++)
             if (inputs[i].Grad) Close($"gradient {i}", composedGrads[i]!, fusedGrads[i]!, tolerance);
     }
+
+    /// <summary>Backends without the 3x3 kernels (the GPU's convolutions are im2col + GEMM, which the op tests cover) skip their tests.</summary>
+    private void RequiresConv3x3()
+        => Skip.If(Fused.Kernels<IConv3x3Kernels>() is null, $"{Fused.Name} has no 3x3 convolution kernels; its convolutions are im2col + GEMM, covered by the op tests.");
 
     private static void Close(string what, float[] expected, float[] actual, float tol)
     {
@@ -81,27 +86,36 @@ public class FusedKernelTests
     public void Reparameterization()
         => Agree(t => F.Reparameterize(t[0], t[1], t[2]), [([8, 20], Values(160, -2, 2), true), ([8, 20], Values(160, -3, 1), true), ([8, 20], Values(160, -2, 2), false)]);
 
-    [Theory]
+    [SkippableTheory]
     [InlineData(2, 3, 4, 5, 5)]     // narrow: tiles one at a time
     [InlineData(2, 3, 5, 17, 20)]   // wide: tile columns across SIMD lanes, odd height, a partial group
     [InlineData(3, 4, 2, 32, 32)]
     [InlineData(1, 2, 3, 16, 7)]
     public void Winograd_3x3_convolution_equals_im2col(int n, int inC, int outC, int h, int w)
-        => Agree(t => F.Conv2d(t[0], t[1], t[2], padding: 1),
+    {
+        RequiresConv3x3();
+        Agree(t => F.Conv2d(t[0], t[1], t[2], padding: 1),
             [([n, inC, h, w], Values(n * inC * h * w, -1, 1), true), ([outC, inC, 3, 3], Values(outC * inC * 9, -1, 1), true), ([outC], Values(outC, -1, 1), true)], 2e-5f);
+    }
 
-    [Theory]
+    [SkippableTheory]
     [InlineData(2, 32, 32, 32, 32)]  // F(4x4, 3x3): wide tile rows across the lanes
     [InlineData(3, 32, 40, 9, 14)]   // ragged 4x4 tiles at the bottom and right, groups spanning tile rows and images
     [InlineData(5, 48, 32, 4, 4)]    // one tile per image
     public void Large_tile_winograd_3x3_convolution_equals_im2col(int n, int inC, int outC, int h, int w)
-        => Agree(t => F.Conv2d(t[0], t[1], padding: 1),
+    {
+        RequiresConv3x3();
+        Agree(t => F.Conv2d(t[0], t[1], padding: 1),
             [([n, inC, h, w], Values(n * inC * h * w, -1, 1), true), ([outC, inC, 3, 3], Values(outC * inC * 9, -0.2f, 0.2f), true)], 1e-4f);
+    }
 
-    [Fact]
+    [SkippableFact]
     public void Winograd_goes_through_images_in_several_chunks()
-        => Agree(t => F.Conv2d(t[0], t[1], padding: 1),
+    {
+        RequiresConv3x3();
+        Agree(t => F.Conv2d(t[0], t[1], padding: 1),
             [([40, 16, 32, 32], Values(40 * 16 * 1024, -1, 1), true), ([16, 16, 3, 3], Values(16 * 16 * 9, -1, 1), true)], 5e-5f);
+    }
 
     [Theory]
     [InlineData(true, false)]
@@ -150,3 +164,7 @@ public class FusedKernelTests
         Close("parameters", Run(Composed), Run(Fused), 1e-5f);
     }
 }
+
+public sealed class CpuFusedKernelTests() : FusedKernelTests("cpu");
+
+public sealed class IlgpuCpuFusedKernelTests() : FusedKernelTests("ilgpu-cpu");

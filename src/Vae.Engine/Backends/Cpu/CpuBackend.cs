@@ -9,7 +9,8 @@ namespace Vae.Engine.Backends.Cpu;
 /// kernels, <see cref="Composed"/> does not, so ops on it run their composed fallbacks. The
 /// op tests run on both, which holds each fused kernel to its composed oracle.
 /// </remarks>
-public sealed unsafe partial class CpuBackend : IBackend, IFusedKernels
+public sealed unsafe partial class CpuBackend : IBackend,
+    IDenseKernels, ILossKernels, ILatentKernels, IBatchNormKernels, IConv3x3Kernels, IUpsampleKernels, IOptimizerKernels
 {
     /// <summary>The host backend with every fused kernel: what models use.</summary>
     public static CpuBackend Instance { get; } = new("cpu", fused: true);
@@ -28,7 +29,8 @@ public sealed unsafe partial class CpuBackend : IBackend, IFusedKernels
 
     public string Name { get; }
 
-    public IFusedKernels? Fused => _fused ? this : null;
+    /// <summary>Every kind of composite kernel, except on <c>cpu-composed</c>, which runs the composed ops they are tested against.</summary>
+    public T? Kernels<T>() where T : class => _fused ? this as T : null;
 
     /// <summary>Which matrix-product implementation runs: OpenBLAS when present, else managed SIMD.</summary>
     public static GemmPath GemmPath { get => Cpu.Gemm.DefaultPath; set => Cpu.Gemm.DefaultPath = value; }

@@ -99,8 +99,6 @@ public sealed class IlgpuBackend : IBackend, IDisposable
     /// <summary>The device in words, as ILGPU names it.</summary>
     public string Device => _accelerator.Name;
 
-    public IFusedKernels? Fused => null;
-
     // ---- memory ----
 
     private static long Bucket(int length) => length <= 256 ? 256 : (long)System.Numerics.BitOperations.RoundUpToPowerOf2((uint)length);
