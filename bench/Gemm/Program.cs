@@ -44,13 +44,12 @@ return 0;
 
 static double Measure(int m, int n, int k, bool transA, bool transB, GemmPath path, int threads)
 {
-    IBackend backend = CpuBackend.Instance;
+    IBackend backend = CpuBackend.WithGemm(path);
     var random = new Random(42);
     BufferRef a = Filled(backend, m * k, random), b = Filled(backend, k * n, random), c = Filled(backend, m * n, random);
     int lda = transA ? m : k, ldb = transB ? k : n;
     float beta = transA || !transB ? 1f : 0f; // gradients accumulate, the forward pass overwrites
 
-    CpuBackend.GemmPath = path;
     using var budget = ThreadBudget.Use(threads);
     // With beta = 1 the sums grow by about one unit per call: far from overflow in this run.
     void Once() => backend.Gemm(transA, transB, m, n, k, 1f, a, lda, b, ldb, beta, c, n);

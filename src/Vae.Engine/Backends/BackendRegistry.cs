@@ -4,11 +4,12 @@ using Vae.Engine.Backends.Ilgpu;
 namespace Vae.Engine.Backends;
 
 /// <summary>
-/// The backends this build knows, by name, each started the first time it is asked for: the CPU
-/// backend (and its composed-ops twin, the oracle of the fused kernels), ILGPU's CPU accelerator,
-/// and CUDA when a device answers. The shared op tests run on every one that starts, so a new
-/// device joins the list and gets the tests for free. One that cannot start here is listed in
-/// <see cref="Unavailable"/> with the reason.
+/// The backends this build knows, by name, each started the first time it is asked for. They come
+/// from the engine's <see cref="IBackendProvider"/>s, found by reflection: today the CPU backend (and
+/// its composed-ops twin, the oracle of the fused kernels), ILGPU's CPU accelerator, and CUDA when a
+/// device answers. The shared op tests run on every one that starts, so a new device joins the list
+/// and gets the tests for free. One that cannot start here is listed in <see cref="Unavailable"/>
+/// with the reason.
 /// </summary>
 public static class BackendRegistry
 {
@@ -17,10 +18,12 @@ public static class BackendRegistry
 
     private static readonly (string Name, Lazy<(IBackend? Backend, string? WhyNot)> Start)[] Known =
     [
-        ("cpu", new(() => (CpuBackend.Instance, null))),
-        ("cpu-composed", new(() => (CpuBackend.Composed, null))),
-        (IlgpuBackend.CpuName, new(StartIlgpuCpu)),
-        (IlgpuBackend.CudaName, new(() => (IlgpuBackend.TryCreateCuda(out string? why), why))),
+        .. typeof(BackendRegistry).Assembly.GetTypes()
+            .Where(t => t is { IsClass: true, IsAbstract: false } && typeof(IBackendProvider).IsAssignableFrom(t))
+            .Select(t => (IBackendProvider)Activator.CreateInstance(t, nonPublic: true)!)
+            .OrderBy(p => p.Order)
+            .SelectMany(p => p.Candidates)
+            .Select(c => (c.Name, new Lazy<(IBackend?, string?)>(c.Start))),
     ];
 
     /// <summary>The names of every backend this build knows, whether or not it runs here.</summary>
@@ -58,20 +61,8 @@ public static class BackendRegistry
     /// <summary>A backend in words for a benchmark's "# engine" line: its name, then what it runs on.</summary>
     public static string Describe(IBackend backend) => backend switch
     {
-        CpuBackend => $"{backend.Name} gemm {(CpuBackend.OpenBlasAvailable && CpuBackend.GemmPath != GemmPath.Managed ? "openblas" : "managed")}",
+        CpuBackend cpu => $"{backend.Name} gemm {(cpu.GemmPathInUse == GemmPath.OpenBlas ? "openblas" : "managed")}",
         IlgpuBackend ilgpu => $"{backend.Name} device \"{ilgpu.Device}\"",
         _ => backend.Name,
     };
-
-    private static (IBackend?, string?) StartIlgpuCpu()
-    {
-        try
-        {
-            return (IlgpuBackend.CreateCpu(), null);
-        }
-        catch (Exception e) when (e is not OutOfMemoryException)
-        {
-            return (null, $"ILGPU's CPU accelerator could not be started: {e.Message}");
-        }
-    }
 }

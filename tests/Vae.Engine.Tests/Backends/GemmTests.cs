@@ -1,3 +1,4 @@
+using Vae.Engine.Backends;
 using Vae.Engine.Backends.Cpu;
 
 namespace Vae.Engine.Tests.Backends;
@@ -163,19 +164,31 @@ public sealed unsafe class GemmTests
     [Fact]
     public void Auto_uses_OpenBlas_when_it_is_loaded_and_managed_otherwise()
     {
-        GemmPath saved = Gemm.DefaultPath;
-        try
+        Assert.Equal(OpenBlas.IsAvailable ? GemmPath.OpenBlas : GemmPath.Managed, Gemm.Resolve(GemmPath.Auto));
+        Assert.Equal(GemmPath.Managed, Gemm.Resolve(GemmPath.Managed));
+        Assert.Equal(GemmPath.OpenBlas, Gemm.Resolve(GemmPath.OpenBlas));
+    }
+
+    [Fact]
+    public void The_gemm_path_is_a_setting_of_each_backend_instance_and_one_does_not_change_another()
+    {
+        var managed = CpuBackend.WithGemm(GemmPath.Managed);
+        Assert.Equal(GemmPath.Managed, managed.GemmPathInUse);
+        Assert.Contains("gemm managed", BackendRegistry.Describe(managed));
+        Assert.Equal(Gemm.Resolve(Gemm.PathFromEnvironment()), CpuBackend.Instance.GemmPathInUse);
+
+        // The same product on either instance: the managed one really multiplies.
+        float[] a = [1, 2, 3, 4, 5, 6], b = [1, 0, 0, 1, 1, 1];
+        var product = new float[4];
+        var buffers = new[] { a, b, new float[4] }.Select(values =>
         {
-            Gemm.DefaultPath = GemmPath.Auto;
-            Assert.Equal(OpenBlas.IsAvailable ? GemmPath.OpenBlas : GemmPath.Managed, Gemm.Resolve(GemmPath.Auto));
-            Gemm.DefaultPath = GemmPath.Managed;
-            Assert.Equal(GemmPath.Managed, Gemm.Resolve(GemmPath.Auto));
-            Assert.Equal(GemmPath.OpenBlas, Gemm.Resolve(GemmPath.OpenBlas));
-        }
-        finally
-        {
-            Gemm.DefaultPath = saved;
-        }
+            var r = new BufferRef(managed.Allocate(values.Length), 0);
+            managed.Upload(values, r);
+            return r;
+        }).ToArray();
+        managed.Gemm(false, false, 2, 2, 3, 1f, buffers[0], 3, buffers[1], 2, 0f, buffers[2], 2);
+        managed.Download(buffers[2], product);
+        Assert.Equal([4f, 5f, 10f, 11f], product);
     }
 
     [SkippableFact]

@@ -13,27 +13,37 @@ public sealed unsafe partial class CpuBackend : IBackend,
     IDenseKernels, ILossKernels, ILatentKernels, IBatchNormKernels, IConv3x3Kernels, IUpsampleKernels, IOptimizerKernels
 {
     /// <summary>The host backend with every fused kernel: what models use.</summary>
-    public static CpuBackend Instance { get; } = new("cpu", fused: true);
+    public static CpuBackend Instance { get; } = new("cpu", fused: true, Cpu.Gemm.PathFromEnvironment());
 
     /// <summary>The host backend reduced to the primitives of <see cref="IBackend"/>, as a device with no fused kernels would be.</summary>
-    public static CpuBackend Composed { get; } = new("cpu-composed", fused: false);
+    public static CpuBackend Composed { get; } = new("cpu-composed", fused: false, Cpu.Gemm.PathFromEnvironment());
 
     private readonly BufferPool _pool = new();
     private readonly bool _fused;
 
-    private CpuBackend(string name, bool fused)
+    private CpuBackend(string name, bool fused, GemmPath gemmPath)
     {
         Name = name;
         _fused = fused;
+        GemmPath = Enum.IsDefined(gemmPath) ? gemmPath : throw new ArgumentOutOfRangeException(nameof(gemmPath));
     }
+
+    /// <summary>
+    /// A host backend with every fused kernel whose matrix products take <paramref name="gemmPath"/>
+    /// (to compare the paths side by side). Its tensors are its own: an op does not mix them with the shared instance's.
+    /// </summary>
+    public static CpuBackend WithGemm(GemmPath gemmPath) => new("cpu", fused: true, gemmPath);
 
     public string Name { get; }
 
     /// <summary>Every kind of composite kernel, except on <c>cpu-composed</c>, which runs the composed ops they are tested against.</summary>
     public T? Kernels<T>() where T : class => _fused ? this as T : null;
 
-    /// <summary>Which matrix-product implementation runs: OpenBLAS when present, else managed SIMD.</summary>
-    public static GemmPath GemmPath { get => Cpu.Gemm.DefaultPath; set => Cpu.Gemm.DefaultPath = value; }
+    /// <summary>The matrix-product implementation asked for: <see cref="GemmPath.Auto"/> is OpenBLAS when present, else managed SIMD (VAE_GEMM sets the shared instances').</summary>
+    public GemmPath GemmPath { get; }
+
+    /// <summary>The matrix-product implementation that runs.</summary>
+    public GemmPath GemmPathInUse => Cpu.Gemm.Resolve(GemmPath);
 
     /// <summary>True when OpenBLAS was found and loaded.</summary>
     public static bool OpenBlasAvailable => OpenBlas.IsAvailable;
@@ -116,7 +126,7 @@ public sealed unsafe partial class CpuBackend : IBackend,
         int batch = 1, long strideA = 0, long strideB = 0, long strideC = 0)
     {
         ArgumentOutOfRangeException.ThrowIfLessThan(batch, 0);
-        if (batch == 1) Cpu.Gemm.Sgemm(transA, transB, m, n, k, alpha, Ptr(a), lda, Ptr(b), ldb, beta, Ptr(c), ldc, ThreadBudget.Current);
-        else Cpu.Gemm.Batched(transA, transB, m, n, k, Ptr(a), lda, strideA, Ptr(b), ldb, strideB, beta, Ptr(c), ldc, strideC, batch, ThreadBudget.Current, alpha);
+        if (batch == 1) Cpu.Gemm.Sgemm(transA, transB, m, n, k, alpha, Ptr(a), lda, Ptr(b), ldb, beta, Ptr(c), ldc, ThreadBudget.Current, GemmPath);
+        else Cpu.Gemm.Batched(transA, transB, m, n, k, Ptr(a), lda, strideA, Ptr(b), ldb, strideB, beta, Ptr(c), ldc, strideC, batch, ThreadBudget.Current, alpha, GemmPath);
     }
 }

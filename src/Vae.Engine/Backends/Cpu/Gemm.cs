@@ -21,15 +21,6 @@ internal static unsafe class Gemm
     // Below this many multiply-adds, handing work to another thread costs more than it saves.
     private const long ParallelThreshold = 64 * 1024;
 
-    private static GemmPath _defaultPath = ReadEnvironment();
-
-    /// <summary>What <see cref="GemmPath.Auto"/> means for calls that pass no path; VAE_GEMM=managed|openblas sets it at start.</summary>
-    public static GemmPath DefaultPath
-    {
-        get => _defaultPath;
-        set => _defaultPath = Enum.IsDefined(value) ? value : throw new ArgumentOutOfRangeException(nameof(value));
-    }
-
     /// <summary>
     /// C = alpha * op(A) * op(B) + beta * C on at most <paramref name="threads"/> threads (the
     /// caller's budget, the calling thread included). The managed path gives bit-identical
@@ -63,11 +54,11 @@ internal static unsafe class Gemm
     /// every product (strideC 0) is accumulated in order.
     /// </summary>
     public static void Batched(bool transA, bool transB, int m, int n, int k, float* a, int lda, long strideA, float* b, int ldb, long strideB,
-        float beta, float* c, int ldc, long strideC, int batch, int threads, float alpha = 1f)
+        float beta, float* c, int ldc, long strideC, int batch, int threads, float alpha = 1f, GemmPath path = GemmPath.Auto)
     {
         var state = new BatchState
         {
-            TransA = transA, TransB = transB, M = m, N = n, K = k, Alpha = alpha, Beta = beta,
+            Path = path, TransA = transA, TransB = transB, M = m, N = n, K = k, Alpha = alpha, Beta = beta,
             A = a, Lda = lda, StrideA = strideA, B = b, Ldb = ldb, StrideB = strideB, C = c, Ldc = ldc, StrideC = strideC,
         };
         if (batch >= threads && strideC != 0 && threads > 1)
@@ -86,18 +77,18 @@ internal static unsafe class Gemm
     {
         public bool TransA, TransB;
         public int M, N, K, Lda, Ldb, Ldc, Threads;
+        public GemmPath Path;
         public float Alpha, Beta;
         public float* A, B, C;
         public long StrideA, StrideB, StrideC;
 
         public static void Run(int p, ref BatchState s)
-            => Sgemm(s.TransA, s.TransB, s.M, s.N, s.K, s.Alpha, s.A + p * s.StrideA, s.Lda, s.B + p * s.StrideB, s.Ldb, s.Beta, s.C + p * s.StrideC, s.Ldc, s.Threads);
+            => Sgemm(s.TransA, s.TransB, s.M, s.N, s.K, s.Alpha, s.A + p * s.StrideA, s.Lda, s.B + p * s.StrideB, s.Ldb, s.Beta, s.C + p * s.StrideC, s.Ldc, s.Threads, s.Path);
     }
 
     /// <summary>The implementation a call with <paramref name="path"/> would use.</summary>
     public static GemmPath Resolve(GemmPath path)
     {
-        if (path == GemmPath.Auto) path = _defaultPath;
         if (path == GemmPath.Auto) path = OpenBlas.IsAvailable ? GemmPath.OpenBlas : GemmPath.Managed;
         return path;
     }
@@ -160,7 +151,8 @@ internal static unsafe class Gemm
         }
     }
 
-    private static GemmPath ReadEnvironment()
+    /// <summary>The path VAE_GEMM=managed|openblas asks for; <see cref="GemmPath.Auto"/> when it is unset.</summary>
+    public static GemmPath PathFromEnvironment()
         => Environment.GetEnvironmentVariable("VAE_GEMM")?.Trim().ToLowerInvariant() switch
         {
             "managed" => GemmPath.Managed,
