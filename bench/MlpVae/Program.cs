@@ -30,10 +30,9 @@ catch (Exception e) when (e is IOException or InvalidDataException or Unauthoriz
     return 1;
 }
 
-// VAE_BACKEND (cpu, cuda, ilgpu-cpu, auto) picks the device; the weights are made on the host from the seed either way.
+// VAE_BACKEND (cpu, cuda, ilgpu-cpu, auto) picks the device; a seed gives the same weights on every one.
 var backend = BackendRegistry.FromEnvironment();
-var model = ModelRegistry.Create(ModelPresets.CompactVae, seed: 0);
-model.To(backend);
+var model = ModelRegistry.Create(ModelPresets.CompactVae, seed: 0, backend);
 var trainer = new Trainer(model, new TrainingOptions { Epochs = epochs, BatchSize = 128, LearningRate = 1e-3f, Seed = 0, Threads = threads });
 Console.WriteLine($"# engine {BackendRegistry.Describe(backend)} threads {threads}");
 

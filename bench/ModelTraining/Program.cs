@@ -48,10 +48,9 @@ if (limited && family == "resnet") test = test.Take(1000);
 // BENCH_SEED picks another seed (weights, shuffling and noise), to see run-to-run spread.
 ulong seed = ulong.TryParse(Environment.GetEnvironmentVariable("BENCH_SEED"), out var s) ? s : 0;
 ModelConfig config = family == "conv" ? ModelPresets.ConvVae : ModelPresets.ResNetVae;
-// VAE_BACKEND (cpu, cuda, ilgpu-cpu, auto) picks the device; the weights are made on the host from the seed either way.
+// VAE_BACKEND (cpu, cuda, ilgpu-cpu, auto) picks the device; a seed gives the same weights on every one.
 var backend = BackendRegistry.FromEnvironment();
-var model = ModelRegistry.Create(config, seed);
-model.To(backend);
+var model = ModelRegistry.Create(config, seed, backend);
 var options = TrainingOptions.For(config) with
 {
     Epochs = epochs, BatchSize = batch, Seed = seed, Threads = threads, EvaluationBatchSize = family == "conv" ? 1000 : 500,

@@ -1,3 +1,4 @@
+using Vae.Engine.Backends.Cpu;
 using Vae.Engine.Backends;
 using Vae.Engine.Data;
 using Vae.Engine.Nn;
@@ -22,8 +23,8 @@ public sealed class DigitClassifier
         var train = Mnist.Load(dir, DatasetSplit.Train);
         var test = Mnist.Load(dir, DatasetSplit.Test);
         var g = new Generator(17);
-        _hidden = new Linear(784, 512, g, activation: Activation.Relu);
-        _output = new Linear(512, 10, g);
+        _hidden = new Linear(784, 512, g, CpuBackend.Instance, activation: Activation.Relu);
+        _output = new Linear(512, 10, g, CpuBackend.Instance);
         var optimizer = new Adam([.. _hidden.Parameters(), .. _output.Parameters()], 1e-3f);
         var loader = new BatchLoader(train, 128);
         using var threads = ThreadBudget.Use(2);
@@ -33,7 +34,7 @@ public sealed class DigitClassifier
             for (int b = 0; b < loader.BatchCount; b++)
             {
                 using var scope = TensorScope.Begin();
-                var (x, labels) = loader.Load(b);
+                var (x, labels) = loader.Load(b, CpuBackend.Instance);
                 optimizer.ZeroGrad();
                 F.CrossEntropy(Logits(x), labels).Backward();
                 optimizer.Step();
@@ -54,7 +55,7 @@ public sealed class DigitClassifier
         int n = images.Length / 784;
         using var noGrad = Autograd.NoGrad();
         using var scope = TensorScope.Begin();
-        var logits = Logits(Tensor.FromArray(images, [n, 784]));
+        var logits = Logits(Tensor.FromArray(images, [n, 784], CpuBackend.Instance));
         return F.ArgMax(logits, 1).ToArray().Select(v => (int)v).ToArray();
     }
 

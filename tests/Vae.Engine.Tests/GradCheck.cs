@@ -1,3 +1,4 @@
+using Vae.Engine.Backends.Cpu;
 using Vae.Engine.Backends;
 using Vae.Engine.Nn;
 using Vae.Engine.Tensors;
@@ -13,11 +14,11 @@ public static class GradCheck
 {
     /// <summary>A leaf that requires a gradient, uniform in [low, high) but at least avoidNearZero away from 0.</summary>
     public static Tensor Input(Generator g, int[] shape, float low = -1f, float high = 1f, float avoidNearZero = 0f, IBackend? backend = null)
-        => Init.Parameter(shape, Values(g, shape, low, high, avoidNearZero), backend);
+        => Init.Parameter(shape, Values(g, shape, low, high, avoidNearZero), backend ?? CpuBackend.Instance);
 
     /// <summary>A tensor that takes no gradient, uniform in [low, high).</summary>
     public static Tensor Constant(Generator g, int[] shape, float low = 0f, float high = 1f, IBackend? backend = null)
-        => Tensor.FromArray(Values(g, shape, low, high, 0f), shape, backend);
+        => Tensor.FromArray(Values(g, shape, low, high, 0f), shape, backend ?? CpuBackend.Instance);
 
     private static float[] Values(Generator g, int[] shape, float low, float high, float avoidNearZero)
     {

@@ -1,3 +1,4 @@
+using Vae.Engine.Backends.Cpu;
 using Vae.Engine.Data;
 using Vae.Engine.Models;
 using Vae.Engine.Training;
@@ -28,7 +29,7 @@ public sealed class MnistFixture
     /// <summary>A model of <paramref name="config"/> trained on <see cref="Train2000"/> for a few epochs (2 threads), for tests of what a trained model does.</summary>
     public AutoencoderModel TrainSmall(ModelConfig config, int epochs, ulong seed)
     {
-        var model = ModelRegistry.Create(config, seed);
+        var model = ModelRegistry.Create(config, seed, CpuBackend.Instance);
         new Trainer(model, new TrainingOptions { Epochs = epochs, Seed = seed, Threads = 2, EvaluationBatchSize = 500 }).Fit(Train2000, Test500);
         return model;
     }

@@ -159,9 +159,8 @@ public sealed class TrainingJob(
         string folder = checkpoints.FolderOf(id);
         var train = data.Train.Take(plan.MaxTrainImages);
         var test = data.Test.Take(plan.MaxTestImages);
-        // Made on the host from the seed (the same weights on every device), then trained on the node's device.
-        var model = ModelRegistry.Create(plan.Model, plan.Training.Seed);
-        model.To(engine.Backend);
+        // Made on the node's device from the seed: the same weights on every device (initialisers draw the same counter-based streams).
+        var model = ModelRegistry.Create(plan.Model, plan.Training.Seed, engine.Backend);
         var trainer = new Trainer(model, plan.Training with { Threads = options.Value.TrainingThreads, CheckpointDirectory = folder });
         int epochs = plan.Training.Epochs;
         int evaluationImages = plan.Evaluation is { } e ? Math.Min(e.MaxImages ?? test.Count, test.Count) : 0;

@@ -147,11 +147,10 @@ public sealed class ModelCache
     {
         try
         {
-            var loaded = _store.Load(id);
+            var loaded = _store.Load(id, _engine.Backend); // served on the node's device; images are encoded on the CPU from what it returns
             // Serving reads the model: batch norm must use its running statistics, not each request's
             // batch (which would make an image's code depend on its batch, and write to shared buffers).
             loaded.Model.Eval();
-            loaded.Model.To(_engine.Backend); // served on the node's device; images are encoded on the CPU from what it returns
             _log.LogInformation("Loaded model {ModelId} ({Parameters} parameters)", id, loaded.Model.ParameterCount());
             return loaded.Model;
         }

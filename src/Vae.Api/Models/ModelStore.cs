@@ -1,4 +1,5 @@
 using Vae.Api.Storage;
+using Vae.Engine.Backends;
 using Vae.Engine.Checkpoints;
 using Vae.Engine.Models;
 using Vae.Engine.Training;
@@ -51,12 +52,12 @@ public sealed class ModelStore(IVaeStore store, IBlobStore blobs, TimeProvider c
 
     public Task<ModelRecord?> GetAsync(string id, CancellationToken ct) => store.GetModelAsync(id, ct);
 
-    /// <summary>Builds the model from its stored weights.</summary>
+    /// <summary>Builds the model from its stored weights on <paramref name="backend"/>.</summary>
     /// <exception cref="FileNotFoundException">The weights are gone (the model was deleted meanwhile).</exception>
-    public LoadedModel Load(string id)
+    public LoadedModel Load(string id, IBackend backend)
     {
         using var stream = blobs.OpenRead(KeyOf(id)) ?? throw new FileNotFoundException($"Model '{id}' has no stored weights.", KeyOf(id));
-        return ModelCheckpoint.Load(stream, KeyOf(id));
+        return ModelCheckpoint.Load(stream, KeyOf(id), backend);
     }
 
     /// <summary>The stored weights as a safetensors byte stream; null when they are gone. The caller disposes it.</summary>

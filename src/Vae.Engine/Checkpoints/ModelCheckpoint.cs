@@ -33,12 +33,12 @@ public static class ModelCheckpoint
         => SafeTensors.Write(stream, Entries(model), BuildMetadata(model, metrics, extraMetadata));
 
     /// <summary>Rebuilds the model a file describes and loads its weights; damaged files give an error naming the problem.</summary>
-    public static LoadedModel Load(string path, IBackend? backend = null) => FromFile(SafeTensors.Read(path), path, backend);
+    public static LoadedModel Load(string path, IBackend backend) => FromFile(SafeTensors.Read(path), path, backend);
 
-    /// <summary>As <see cref="Load(string, IBackend?)"/>, from a stream read to its end; <paramref name="source"/> names it in errors.</summary>
-    public static LoadedModel Load(Stream stream, string source, IBackend? backend = null) => FromFile(SafeTensors.Read(stream, source), source, backend);
+    /// <summary>As <see cref="Load(string, IBackend)"/>, from a stream read to its end; <paramref name="source"/> names it in errors.</summary>
+    public static LoadedModel Load(Stream stream, string source, IBackend backend) => FromFile(SafeTensors.Read(stream, source), source, backend);
 
-    internal static LoadedModel FromFile(SafeTensorsFile file, string source, IBackend? backend)
+    internal static LoadedModel FromFile(SafeTensorsFile file, string source, IBackend backend)
     {
         if (!file.Metadata.TryGetValue(ConfigKey, out var configJson))
             throw new InvalidDataException($"{source} has no '{ConfigKey}' entry in its metadata, so the model cannot be rebuilt; it was not written by this engine.");

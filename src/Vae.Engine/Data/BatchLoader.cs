@@ -44,7 +44,7 @@ public sealed class BatchLoader
     }
 
     /// <summary>Batch <paramref name="batch"/>: images (B, C, H, W) created in the caller's scope on <paramref name="backend"/>, and labels.</summary>
-    public Batch Load(int batch, IBackend? backend = null)
+    public Batch Load(int batch, IBackend backend)
     {
         var indices = Indices(batch);
         int size = indices.Length * _data.FeatureCount;

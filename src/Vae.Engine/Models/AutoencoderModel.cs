@@ -39,7 +39,7 @@ public abstract class AutoencoderModel : Module
     protected abstract Tensor DecodeOutput(Tensor z, Tensor? condition);
 
     /// <summary>Registers the heads that map <paramref name="features"/> to the code; families call it where the heads belong in their parameter order.</summary>
-    protected void AddHeads(int features, Generator generator, IBackend? backend)
+    protected void AddHeads(int features, Generator generator, IBackend backend)
     {
         if (IsVariational)
         {
@@ -53,7 +53,7 @@ public abstract class AutoencoderModel : Module
     }
 
     /// <summary>Registers the learned log-scale (initialised to 0, sigma 1) when the likelihood has one.</summary>
-    protected void AddLikelihoodParameters(IBackend? backend)
+    protected void AddLikelihoodParameters(IBackend backend)
     {
         if (Config.Likelihood == Likelihood.GaussianLearnedScale)
             LogScale = RegisterParameter("log_scale", Init.Constant([1], 0f, backend));

@@ -27,7 +27,7 @@ public interface IModelFamily
     long ParameterCount(ModelConfig config);
     /// <summary>Null when images of (channels, height, width) fit the configuration, else why not.</summary>
     string? CheckInput(ModelConfig config, int channels, int height, int width);
-    AutoencoderModel Create(ModelConfig config, Generator generator, IBackend? backend = null);
+    AutoencoderModel Create(ModelConfig config, Generator generator, IBackend backend);
 }
 
 /// <summary>

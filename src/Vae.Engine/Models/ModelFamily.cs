@@ -49,7 +49,7 @@ public abstract class ModelFamily<TConfig> : IModelFamily where TConfig : ModelC
         => (channels, height, width) == (config.Channels, config.Height, config.Width) ? null
             : $"this {Name} model takes {Describe(config.Channels, config.Height, config.Width)} images, not {Describe(channels, height, width)}.";
 
-    public AutoencoderModel Create(ModelConfig config, Generator generator, IBackend? backend = null)
+    public AutoencoderModel Create(ModelConfig config, Generator generator, IBackend backend)
     {
         config.Validate();
         return Build((TConfig)config, generator, backend);
@@ -57,7 +57,7 @@ public abstract class ModelFamily<TConfig> : IModelFamily where TConfig : ModelC
 
     protected abstract void ValidateFamily(TConfig config, List<ConfigProblem> problems);
     protected abstract long CountParameters(TConfig config);
-    protected abstract AutoencoderModel Build(TConfig config, Generator generator, IBackend? backend);
+    protected abstract AutoencoderModel Build(TConfig config, Generator generator, IBackend backend);
 
     /// <summary>Parameters of the encoder heads (mu and log-variance, or the code) and of a learned log-scale.</summary>
     protected static long HeadParameters(ModelConfig config, int features)

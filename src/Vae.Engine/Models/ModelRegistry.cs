@@ -28,7 +28,7 @@ public static class ModelRegistry
         => TryFind(name) ?? throw new ArgumentException($"There is no model family '{name}'; the families are {string.Join(", ", Names)}.");
 
     /// <summary>Builds the model a configuration describes, with weights drawn from <paramref name="seed"/>.</summary>
-    public static AutoencoderModel Create(ModelConfig config, ulong seed = 0, IBackend? backend = null)
+    public static AutoencoderModel Create(ModelConfig config, ulong seed, IBackend backend)
         => config.Owner.Create(config, Generator.ForStream(seed, 0xC0FFEE), backend);
 
     /// <summary>JSON options for configurations: camelCase names and enums, unknown fields refused, the family as discriminator.</summary>

@@ -12,7 +12,7 @@ namespace Vae.Engine.Nn;
 /// </summary>
 public sealed class BatchNorm : Layer
 {
-    public BatchNorm(int channels, float momentum = 0.1f, float eps = 1e-5f, Activation activation = Activation.None, IBackend? backend = null)
+    public BatchNorm(int channels, IBackend backend, float momentum = 0.1f, float eps = 1e-5f, Activation activation = Activation.None)
     {
         Activation = activation;
         ArgumentOutOfRangeException.ThrowIfLessThan(channels, 1);

@@ -10,7 +10,7 @@ namespace Vae.Engine.Nn;
 /// </summary>
 public sealed class Conv2d : Layer
 {
-    public Conv2d(int inChannels, int outChannels, Size2 kernel, Generator generator, Size2? stride = null, Size2? padding = null, Size2? dilation = null, bool bias = true, IBackend? backend = null)
+    public Conv2d(int inChannels, int outChannels, Size2 kernel, Generator generator, IBackend backend, Size2? stride = null, Size2? padding = null, Size2? dilation = null, bool bias = true)
     {
         ArgumentOutOfRangeException.ThrowIfLessThan(inChannels, 1);
         ArgumentOutOfRangeException.ThrowIfLessThan(outChannels, 1);
@@ -38,7 +38,7 @@ public sealed class Conv2d : Layer
 /// </summary>
 public sealed class ConvTranspose2d : Layer
 {
-    public ConvTranspose2d(int inChannels, int outChannels, Size2 kernel, Generator generator, Size2? stride = null, Size2? padding = null, Size2? outputPadding = null, bool bias = true, IBackend? backend = null)
+    public ConvTranspose2d(int inChannels, int outChannels, Size2 kernel, Generator generator, IBackend backend, Size2? stride = null, Size2? padding = null, Size2? outputPadding = null, bool bias = true)
     {
         ArgumentOutOfRangeException.ThrowIfLessThan(inChannels, 1);
         ArgumentOutOfRangeException.ThrowIfLessThan(outChannels, 1);

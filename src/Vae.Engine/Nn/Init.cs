@@ -9,14 +9,14 @@ namespace Vae.Engine.Nn;
 /// </summary>
 public static class Init
 {
-    public static Tensor Uniform(int[] shape, float bound, Generator generator, IBackend? backend = null)
+    public static Tensor Uniform(int[] shape, float bound, Generator generator, IBackend backend)
     {
         var values = new float[ShapeOf.Count(shape)];
         for (int i = 0; i < values.Length; i++) values[i] = (2f * generator.NextFloat() - 1f) * bound;
         return Parameter(shape, values, backend);
     }
 
-    public static Tensor Constant(int[] shape, float value, IBackend? backend = null)
+    public static Tensor Constant(int[] shape, float value, IBackend backend)
     {
         var values = new float[ShapeOf.Count(shape)];
         Array.Fill(values, value);
@@ -24,18 +24,18 @@ public static class Init
     }
 
     /// <summary>A leaf tensor that requires a gradient and belongs to no scope.</summary>
-    public static Tensor Parameter(int[] shape, ReadOnlySpan<float> values, IBackend? backend = null)
+    public static Tensor Parameter(int[] shape, ReadOnlySpan<float> values, IBackend backend)
     {
-        var t = Tensor.EmptyUntracked(shape, backend ?? Backends.Cpu.CpuBackend.Instance);
+        var t = Tensor.EmptyUntracked(shape, backend);
         t.CopyFrom(values);
         t.RequiresGrad = true;
         return t;
     }
 
     /// <summary>A leaf tensor for module state that is not trained (a buffer).</summary>
-    public static Tensor Buffer(int[] shape, float value, IBackend? backend = null)
+    public static Tensor Buffer(int[] shape, float value, IBackend backend)
     {
-        var t = Tensor.EmptyUntracked(shape, backend ?? Backends.Cpu.CpuBackend.Instance);
+        var t = Tensor.EmptyUntracked(shape, backend);
         t.FillInPlace(value);
         return t;
     }

@@ -11,7 +11,7 @@ namespace Vae.Engine.Nn;
 /// </summary>
 public sealed class Linear : Layer
 {
-    public Linear(int inFeatures, int outFeatures, Generator generator, bool bias = true, Activation activation = Activation.None, float slope = 0.01f, IBackend? backend = null)
+    public Linear(int inFeatures, int outFeatures, Generator generator, IBackend backend, bool bias = true, Activation activation = Activation.None, float slope = 0.01f)
     {
         ArgumentOutOfRangeException.ThrowIfLessThan(inFeatures, 1);
         ArgumentOutOfRangeException.ThrowIfLessThan(outFeatures, 1);

@@ -62,8 +62,9 @@ public abstract class Module
 
     public long ParameterCount() => NamedParameters().Sum(p => (long)p.Parameter.Count);
 
-    /// <summary>The backend the parameters live on.</summary>
-    public IBackend Backend => NamedState().Select(s => s.Tensor.Backend).FirstOrDefault() ?? Backends.Cpu.CpuBackend.Instance;
+    /// <summary>The backend the parameters live on; a module with no state has none, and its caller must say where to work.</summary>
+    public IBackend Backend => NamedState().Select(s => s.Tensor.Backend).FirstOrDefault()
+        ?? throw new InvalidOperationException($"{GetType().Name} has no parameters or buffers, so it lives on no backend.");
 
     public void ZeroGrad()
     {

@@ -6,7 +6,7 @@ namespace Vae.Engine.Ops;
 public static partial class F
 {
     /// <summary>(B, classes): row i is 1 at column labels[i], 0 elsewhere (torch's one_hot, as floats).</summary>
-    public static Tensor OneHot(ReadOnlySpan<int> labels, int classes, IBackend? backend = null)
+    public static Tensor OneHot(ReadOnlySpan<int> labels, int classes, IBackend backend)
     {
         ArgumentOutOfRangeException.ThrowIfLessThan(classes, 1);
         var values = new float[labels.Length * classes];

@@ -14,7 +14,8 @@ namespace Vae.Engine.Tensors;
 /// <remarks>
 /// There is no process-wide default backend: a tensor lives where it was made, an op's result
 /// lives where its inputs live, and a model moves with <c>Module.To(backend)</c>. Factories
-/// that are given no backend make host tensors on <see cref="CpuBackend.Instance"/>.
+/// take a backend from their caller; only the shorthands named for the host (<c>params</c> shapes)
+/// make tensors on <see cref="CpuBackend.Instance"/>, and say so.
 /// </remarks>
 public sealed partial class Tensor : IDisposable
 {
@@ -88,34 +89,34 @@ public sealed partial class Tensor : IDisposable
 
     // ---- creation ----
 
-    private static IBackend Host(IBackend? backend) => backend ?? CpuBackend.Instance;
-
     /// <summary>A tensor whose contents are unspecified; write it before reading it.</summary>
-    public static Tensor Empty(int[] shape, IBackend? backend = null)
+    public static Tensor Empty(int[] shape, IBackend backend)
     {
         ShapeOf.Validate(shape);
-        var b = Host(backend);
-        return new Tensor(b.Allocate(ShapeOf.Count(shape)), 0, (int[])shape.Clone());
+        ArgumentNullException.ThrowIfNull(backend);
+        return new Tensor(backend.Allocate(ShapeOf.Count(shape)), 0, (int[])shape.Clone());
     }
 
     internal static Tensor EmptyUntracked(int[] shape, IBackend backend)
         => new(backend.Allocate(ShapeOf.Count(shape)), 0, (int[])shape.Clone(), tracked: false);
 
-    public static Tensor Full(int[] shape, float value, IBackend? backend = null)
+    public static Tensor Full(int[] shape, float value, IBackend backend)
     {
         var t = Empty(shape, backend);
         t.Backend.Fill(t.Buffer, t.Count, value);
         return t;
     }
 
-    public static Tensor Zeros(params int[] shape) => Full(shape, 0f);
-    public static Tensor Zeros(int[] shape, IBackend? backend) => Full(shape, 0f, backend);
-    public static Tensor Ones(params int[] shape) => Full(shape, 1f);
-    public static Tensor Ones(int[] shape, IBackend? backend) => Full(shape, 1f, backend);
-    public static Tensor Scalar(float value, IBackend? backend = null) => Full([], value, backend);
+    /// <summary>Zeros on the host.</summary>
+    public static Tensor Zeros(params int[] shape) => Full(shape, 0f, CpuBackend.Instance);
+    public static Tensor Zeros(int[] shape, IBackend backend) => Full(shape, 0f, backend);
+    /// <summary>Ones on the host.</summary>
+    public static Tensor Ones(params int[] shape) => Full(shape, 1f, CpuBackend.Instance);
+    public static Tensor Ones(int[] shape, IBackend backend) => Full(shape, 1f, backend);
+    public static Tensor Scalar(float value, IBackend backend) => Full([], value, backend);
 
     /// <summary>Copies <paramref name="data"/> into a new tensor of the given shape.</summary>
-    public static Tensor FromArray(ReadOnlySpan<float> data, int[] shape, IBackend? backend = null)
+    public static Tensor FromArray(ReadOnlySpan<float> data, int[] shape, IBackend backend)
     {
         ShapeOf.Validate(shape);
         if (data.Length != ShapeOf.Count(shape))
@@ -125,10 +126,11 @@ public sealed partial class Tensor : IDisposable
         return t;
     }
 
-    public static Tensor FromArray(float[] data, params int[] shape) => FromArray(data.AsSpan(), shape);
+    /// <summary>A host tensor holding <paramref name="data"/>.</summary>
+    public static Tensor FromArray(float[] data, params int[] shape) => FromArray(data.AsSpan(), shape, CpuBackend.Instance);
 
     /// <summary>Standard normal samples from <paramref name="generator"/>'s counter-based stream.</summary>
-    public static Tensor RandN(Generator generator, int[] shape, IBackend? backend = null)
+    public static Tensor RandN(Generator generator, int[] shape, IBackend backend)
     {
         var t = Empty(shape, backend);
         var (key, counter) = generator.Reserve(t.Count);
@@ -137,7 +139,7 @@ public sealed partial class Tensor : IDisposable
     }
 
     /// <summary>Samples uniform in [0, 1) from <paramref name="generator"/>'s counter-based stream.</summary>
-    public static Tensor Rand(Generator generator, int[] shape, IBackend? backend = null)
+    public static Tensor Rand(Generator generator, int[] shape, IBackend backend)
     {
         var t = Empty(shape, backend);
         var (key, counter) = generator.Reserve(t.Count);

@@ -1,3 +1,4 @@
+using Vae.Engine.Backends.Cpu;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Options;
 using Vae.Api.Datasets;
@@ -68,10 +69,10 @@ public sealed class NodeCrashTests(PostgresServer server, ITestOutputHelper outp
         var (plan, problems) = await TrainingRequestValidation.RecheckAsync(job.Request, datasets, survivor.Services.GetRequiredService<IOptions<JobsOptions>>().Value, CancellationToken.None);
         Assert.True(plan is not null, string.Join("; ", problems));
         var data = await datasets.OpenAsync(plan!.Dataset.Id, CancellationToken.None);
-        var reference = ModelRegistry.Create(plan.Model, plan.Training.Seed);
+        var reference = ModelRegistry.Create(plan.Model, plan.Training.Seed, CpuBackend.Instance);
         var trainer = new Trainer(reference, plan.Training with { Threads = 1, CheckpointDirectory = resumeFrom });
         var history = trainer.Fit(data.Train.Take(plan.MaxTrainImages), data.Test.Take(plan.MaxTestImages));
-        var published = survivor.Services.GetRequiredService<ModelStore>().Load(after.ModelId!).Model;
+        var published = survivor.Services.GetRequiredService<ModelStore>().Load(after.ModelId!, CpuBackend.Instance).Model;
 
         // Epochs from the checkpoint come back as they were; those after it were trained again by both runs.
         for (int i = 0; i < epochs; i++)

@@ -1,3 +1,4 @@
+using Vae.Engine.Backends.Cpu;
 using System.Diagnostics;
 using System.Net;
 using Vae.Api.Jobs;
@@ -28,7 +29,7 @@ public sealed class CheckpointFaultTests(ITestOutputHelper output)
         Directory.CreateDirectory(checkpoints);
         // Room for one checkpoint and half of another: the first epoch's fits, the second's runs out of
         // space while it is written beside the first.
-        long checkpointBytes = ModelRegistry.Create(Model with { Channels = 1, Height = 28, Width = 28 }, 0).ParameterCount() * 12;
+        long checkpointBytes = ModelRegistry.Create(Model with { Channels = 1, Height = 28, Width = 28 }, 0, CpuBackend.Instance).ParameterCount() * 12;
         Mount(checkpoints, checkpointBytes * 3 / 2);
         try
         {

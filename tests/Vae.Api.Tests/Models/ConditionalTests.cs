@@ -1,3 +1,4 @@
+using Vae.Engine.Backends.Cpu;
 using System.Net;
 using Vae.Api.Models;
 using Vae.Engine.Tensors;
@@ -15,7 +16,7 @@ public class ConditionalTests(FamiliesFixture fx)
     public async Task Samples_with_a_label_are_the_seeds_codes_decoded_under_that_label()
     {
         // The service draws z ~ N(0, I) from a generator seeded with the seed: the same codes, decoded with labels [7, 7].
-        var z = Tensor.RandN(new Generator(5), [2, Cifar.Config.LatentDim]).ToArray();
+        var z = Tensor.RandN(new Generator(5), [2, Cifar.Config.LatentDim], CpuBackend.Instance).ToArray();
         string latents = $"[{Http.Floats(z[..4])},{Http.Floats(z[4..])}]";
 
         var samples = await fx.Client.GetByteArrayAsync($"/api/models/{Cifar.Id}/samples.png?n=2&seed=5&label=7");

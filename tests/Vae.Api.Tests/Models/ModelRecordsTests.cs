@@ -1,3 +1,4 @@
+using Vae.Engine.Backends.Cpu;
 using System.Net;
 using Vae.Api.Models;
 using Vae.Engine.Checkpoints;
@@ -19,7 +20,7 @@ public class ModelRecordsTests(ModelsFixture fx)
         Assert.Equal("tiny vae", vae.Name);
         Assert.Equal("mnist", vae.Dataset);
         Assert.Equal(2, vae.LatentDim);
-        Assert.Equal(ModelRegistry.Create(vae.Config).ParameterCount(), vae.ParameterCount);
+        Assert.Equal(ModelRegistry.Create(vae.Config, 0, CpuBackend.Instance).ParameterCount(), vae.ParameterCount);
         Assert.Single(vae.Epochs);
         Assert.True(vae.Epochs[0].Test.Loss > 0);
     }
@@ -33,7 +34,7 @@ public class ModelRecordsTests(ModelsFixture fx)
         Assert.Equal([32], Assert.IsType<MlpConfig>(view.Config).HiddenSizes);
         Assert.Equal(fx.Autoencoder.CreatedAt, view.CreatedAt);
         Assert.Null(view.JobId);
-        Assert.Equal(ModelRegistry.Create(view.Config).ParameterCount(), view.ParameterCount);
+        Assert.Equal(ModelRegistry.Create(view.Config, 0, CpuBackend.Instance).ParameterCount(), view.ParameterCount);
     }
 
     [Fact]
@@ -60,7 +61,7 @@ public class ModelRecordsTests(ModelsFixture fx)
         try
         {
             await File.WriteAllBytesAsync(path, await response.Content.ReadAsByteArrayAsync());
-            var loaded = ModelCheckpoint.Load(path);
+            var loaded = ModelCheckpoint.Load(path, CpuBackend.Instance);
             Assert.Equal(2, loaded.Model.LatentDim);
             Assert.Equal("mnist", loaded.Metadata["dataset"]);
         }
@@ -91,7 +92,7 @@ public class ModelRecordsTests(ModelsFixture fx)
     public void The_parameter_count_of_a_configuration_is_that_of_the_model_it_builds(ModelKind kind, int[] hidden, int latent)
     {
         var config = new MlpConfig { Kind = kind, HiddenSizes = hidden, LatentDim = latent };
-        Assert.Equal(ModelRegistry.Create(config).ParameterCount(), ModelViewExtensions.ParameterCount(config));
+        Assert.Equal(ModelRegistry.Create(config, 0, CpuBackend.Instance).ParameterCount(), ModelViewExtensions.ParameterCount(config));
     }
 
     [Fact]

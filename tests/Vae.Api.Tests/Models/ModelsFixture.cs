@@ -1,3 +1,4 @@
+using Vae.Engine.Backends.Cpu;
 using System.Net.Http.Headers;
 using System.Net.Http.Json;
 using System.Runtime.CompilerServices;
@@ -39,7 +40,7 @@ public sealed class ModelsFixture : IAsyncLifetime
     public static async Task<ModelRecord> PublishAsync(
         ServiceFactory factory, ModelConfig config, ImageDataset train, ImageDataset test, string name, string dataset = "mnist", int batchSize = 100)
     {
-        var model = ModelRegistry.Create(config, seed: 7);
+        var model = ModelRegistry.Create(config, seed: 7, CpuBackend.Instance);
         var trainer = new Trainer(model, new TrainingOptions { Epochs = 1, BatchSize = batchSize, Threads = 1, Seed = 7 });
         var history = trainer.Fit(train, test);
         var store = factory.Services.GetRequiredService<ModelStore>();

@@ -1,3 +1,4 @@
+using Vae.Engine.Backends.Cpu;
 using Vae.Engine.Models;
 using Vae.Engine.Models.Mlp;
 using Vae.Engine.Tensors;
@@ -17,7 +18,7 @@ public class ConditionalModelTests(MnistFixture mnist, DigitClassifier classifie
     public void A_conditional_mlp_vae_with_a_2d_latent_draws_the_asked_digit_at_least_97_percent_of_the_time()
     {
         var config = new MlpConfig { Conditional = true, HiddenSizes = [512], LatentDim = 2 };
-        var model = ModelRegistry.Create(config, seed: 3);
+        var model = ModelRegistry.Create(config, seed: 3, CpuBackend.Instance);
         new Trainer(model, new TrainingOptions { Epochs = 10, Seed = 3, Threads = 2 }).Fit(mnist.Train, mnist.Test.Take(1000));
 
         double rate = AskedDigitRate(model, perDigit: 100, seed: 11);
@@ -37,15 +38,15 @@ public class ConditionalModelTests(MnistFixture mnist, DigitClassifier classifie
     public void Samples_of_an_untrained_conditional_model_are_no_better_than_chance()
     {
         // The same measurement on a model that learned nothing: the judge is not fooled by the labels.
-        var model = ModelRegistry.Create(new MlpConfig { Conditional = true, HiddenSizes = [64], LatentDim = 2 }, seed: 3);
+        var model = ModelRegistry.Create(new MlpConfig { Conditional = true, HiddenSizes = [64], LatentDim = 2 }, seed: 3, CpuBackend.Instance);
         Assert.True(AskedDigitRate(model, perDigit: 50, seed: 11) < 0.3);
     }
 
     [Fact]
     public void A_conditional_model_refuses_images_without_labels_or_with_labels_out_of_range()
     {
-        var model = ModelRegistry.Create(new MlpConfig { Conditional = true, HiddenSizes = [8], LatentDim = 2 });
-        var x = Tensor.Zeros([2, 784], null);
+        var model = ModelRegistry.Create(new MlpConfig { Conditional = true, HiddenSizes = [8], LatentDim = 2 }, 0, CpuBackend.Instance);
+        var x = Tensor.Zeros([2, 784], CpuBackend.Instance);
         Assert.Contains("conditional", Assert.Throws<ArgumentException>(() => model.Encode(x)).Message);
         Assert.Contains("2 labels", Assert.Throws<ArgumentException>(() => model.Encode(x, [1])).Message);
         Assert.Throws<ArgumentOutOfRangeException>(() => model.Encode(x, [1, 10]));

@@ -1,3 +1,4 @@
+using Vae.Engine.Backends.Cpu;
 using System.Text.Json;
 using Vae.Engine.Models;
 using Vae.Engine.Models.Mlp;
@@ -29,7 +30,7 @@ public class GoldenVaeTests
 
     private static (MlpModel Model, Tensor X, Tensor Eps) Build()
     {
-        var model = new MlpModel(ModelPresets.CompactVae, new Generator(1));
+        var model = new MlpModel(ModelPresets.CompactVae, new Generator(1), CpuBackend.Instance);
         var parameters = model.NamedParameters().ToList();
         Assert.Equal(Names.Select(n => n.Ours), parameters.Select(p => p.Name));
         for (int k = 0; k < parameters.Count; k++)
@@ -44,7 +45,7 @@ public class GoldenVaeTests
         for (int j = 0; j < x.Length; j++) x[j] = U(j, 8) < 0.25 ? (float)U(j, 7) : 0f;
         var eps = new float[4 * 20];
         for (int j = 0; j < eps.Length; j++) eps[j] = (float)(4 * U(j, 9) - 2);
-        return (model, Init.Parameter([4, 784], x), Tensor.FromArray(eps, 4, 20));
+        return (model, Init.Parameter([4, 784], x, CpuBackend.Instance), Tensor.FromArray(eps, 4, 20));
     }
 
     [Fact]

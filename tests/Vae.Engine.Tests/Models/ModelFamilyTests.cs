@@ -44,7 +44,7 @@ public class ModelFamilyTests
     public void The_family_counts_parameters_without_building_the_model(string json)
     {
         var config = ModelConfig.FromJson(json);
-        Assert.Equal(ModelRegistry.Create(config).ParameterCount(), config.Owner.ParameterCount(config));
+        Assert.Equal(ModelRegistry.Create(config, 0, CpuBackend.Instance).ParameterCount(), config.Owner.ParameterCount(config));
     }
 
     [Theory]
@@ -52,9 +52,9 @@ public class ModelFamilyTests
     public void Every_family_and_kind_takes_a_training_step_that_reaches_every_parameter(string json)
     {
         var config = ModelConfig.FromJson(json);
-        var model = ModelRegistry.Create(config, seed: 2);
+        var model = ModelRegistry.Create(config, seed: 2, CpuBackend.Instance);
         var g = new Generator(5);
-        var x = Tensor.Rand(g, [3, config.Channels, config.Height, config.Width]);
+        var x = Tensor.Rand(g, [3, config.Channels, config.Height, config.Width], CpuBackend.Instance);
         int[]? labels = config.Conditional ? [0, 1, 2] : null;
         var loss = model.Loss(x, labels, g);
         Assert.True(float.IsFinite(loss.Total.Item()));
@@ -62,7 +62,7 @@ public class ModelFamilyTests
         loss.Total.Backward();
         foreach (var (name, p) in model.NamedParameters())
             Assert.True(p.Grad is not null && p.Grad.ToArray().Any(v => v != 0), $"{name} received no gradient");
-        Assert.Equal([3, config.Channels, config.Height, config.Width], model.Decode(Tensor.Zeros([3, config.LatentDim], null), labels).Shape);
+        Assert.Equal([3, config.Channels, config.Height, config.Width], model.Decode(Tensor.Zeros([3, config.LatentDim], CpuBackend.Instance), labels).Shape);
     }
 
     [Fact]
@@ -126,11 +126,11 @@ public class ModelFamilyTests
     public void Batch_norm_statistics_are_buffers_saved_in_checkpoints_and_eval_mode_uses_them()
     {
         var config = (ResNetConfig)ModelConfig.FromJson("""{"family":"resnet","widths":[4,8],"blocksPerStage":1,"latentDim":4,"height":8,"width":8}""");
-        var model = ModelRegistry.Create(config, seed: 1);
+        var model = ModelRegistry.Create(config, seed: 1, CpuBackend.Instance);
         Assert.Contains(model.NamedBuffers(), b => b.Name == "stem.1.running_mean");
         Assert.DoesNotContain(model.Parameters(), p => model.NamedBuffers().Any(b => ReferenceEquals(b.Buffer, p)));
         var g = new Generator(3);
-        var x = Tensor.Rand(g, [4, 3, 8, 8]);
+        var x = Tensor.Rand(g, [4, 3, 8, 8], CpuBackend.Instance);
         using (Autograd.NoGrad()) model.Encode(x); // a training-mode pass moves the running statistics
         var stats = model.NamedBuffers().First(b => b.Name == "stem.1.running_mean").Buffer.ToArray();
         Assert.Contains(stats, v => v != 0);
@@ -143,7 +143,7 @@ public class ModelFamilyTests
         {
             string path = Path.Combine(dir, "m.safetensors");
             ModelCheckpoint.Save(path, model);
-            var loaded = ModelCheckpoint.Load(path).Model;
+            var loaded = ModelCheckpoint.Load(path, CpuBackend.Instance).Model;
             loaded.Eval();
             using (Autograd.NoGrad()) Assert.Equal(evalCode, loaded.Encode(x).Mean.ToArray());
         }
@@ -157,11 +157,11 @@ public class ModelFamilyTests
     public void A_model_moved_to_another_backend_computes_the_same_and_trains_there()
     {
         var config = ModelConfig.FromJson("""{"family":"conv","convChannels":[4,8],"denseSize":16,"latentDim":3}""");
-        var here = ModelRegistry.Create(config, seed: 6);
-        var moved = ModelRegistry.Create(config, seed: 6);
+        var here = ModelRegistry.Create(config, seed: 6, CpuBackend.Instance);
+        var moved = ModelRegistry.Create(config, seed: 6, CpuBackend.Instance);
         moved.To(CpuBackend.Composed);
         Assert.All(moved.NamedState(), s => Assert.Same(CpuBackend.Composed, s.Tensor.Backend));
-        var values = Tensor.Rand(new Generator(1), [2, 1, 28, 28]).ToArray();
+        var values = Tensor.Rand(new Generator(1), [2, 1, 28, 28], CpuBackend.Instance).ToArray();
         var eps = new float[6];
         float a = here.Loss(Tensor.FromArray(values, [2, 1, 28, 28]), null, Tensor.FromArray(eps, [2, 3])).Total.Item();
         float b = moved.Loss(Tensor.FromArray(values, [2, 1, 28, 28], CpuBackend.Composed), null, Tensor.FromArray(eps, [2, 3], CpuBackend.Composed)).Total.Item();
@@ -177,7 +177,7 @@ public class ModelFamilyTests
     public void Dropout_is_active_in_training_mode_only()
     {
         var layer = new Vae.Engine.Nn.Dropout(0.5f, new Generator(2));
-        var x = Tensor.Ones([1000], null);
+        var x = Tensor.Ones([1000], CpuBackend.Instance);
         Assert.Contains(layer.Forward(x).ToArray(), v => v == 0);
         layer.Eval();
         Assert.All(layer.Forward(x).ToArray(), v => Assert.Equal(1f, v));

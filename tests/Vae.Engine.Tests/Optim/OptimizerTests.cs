@@ -1,3 +1,4 @@
+using Vae.Engine.Backends.Cpu;
 using Vae.Engine.Nn;
 using Vae.Engine.Optim;
 using Vae.Engine.Tensors;
@@ -24,7 +25,7 @@ public class OptimizerTests
     [InlineData(0.01f)]
     public void Adam_follows_pytorchs_update_with_bias_correction(float weightDecay)
     {
-        var p = Init.Parameter([Start.Length], Start);
+        var p = Init.Parameter([Start.Length], Start, CpuBackend.Instance);
         var adam = new Adam([p], lr: 0.1f, weightDecay: weightDecay);
         double[] x = Start.Select(v => (double)v).ToArray(), m = new double[x.Length], v = new double[x.Length];
         for (int step = 1; step <= 5; step++)
@@ -52,7 +53,7 @@ public class OptimizerTests
     [InlineData(0.9f, 0f, true)]
     public void Sgd_with_momentum_follows_pytorchs_update(float momentum, float dampening, bool nesterov)
     {
-        var p = Init.Parameter([Start.Length], Start);
+        var p = Init.Parameter([Start.Length], Start, CpuBackend.Instance);
         var sgd = new Sgd([p], lr: 0.05f, momentum: momentum, dampening: dampening, weightDecay: 0.01f, nesterov: nesterov);
         double[] x = Start.Select(v => (double)v).ToArray(), buf = new double[x.Length];
         for (int step = 1; step <= 4; step++)
@@ -77,11 +78,11 @@ public class OptimizerTests
     [Fact]
     public void Adam_state_saved_and_restored_continues_identically()
     {
-        var a = Init.Parameter([Start.Length], Start);
+        var a = Init.Parameter([Start.Length], Start, CpuBackend.Instance);
         var adamA = new Adam([a], lr: 0.05f);
         for (int i = 0; i < 3; i++) { SetGradients(a); adamA.Step(); }
 
-        var b = Init.Parameter([Start.Length], a.ToArray());
+        var b = Init.Parameter([Start.Length], a.ToArray(), CpuBackend.Instance);
         var adamB = new Adam([b], lr: 0.05f);
         adamB.LoadState(adamA.StepCount, adamA.StateTensors().ToDictionary(s => s.Name, s => (s.Tensor.Shape, s.Tensor.ToArray())), "test");
 

@@ -1,3 +1,4 @@
+using Vae.Engine.Backends.Cpu;
 using Vae.Engine.Nn;
 using Vae.Engine.Tensors;
 
@@ -8,7 +9,7 @@ public class AutogradTests
     [Fact]
     public void Gradients_accumulate_over_every_path_to_a_leaf()
     {
-        var x = Init.Parameter([1], [3f]);
+        var x = Init.Parameter([1], [3f], CpuBackend.Instance);
         var y = x * x + x * 2f; // dy/dx = 2x + 2 = 8
         y.Backward();
         Assert.Equal(8f, x.Grad!.Item());
@@ -17,7 +18,7 @@ public class AutogradTests
     [Fact]
     public void No_grad_scope_records_no_graph()
     {
-        var x = Init.Parameter([2], [1f, 2f]);
+        var x = Init.Parameter([2], [1f, 2f], CpuBackend.Instance);
         using (Autograd.NoGrad())
         {
             var y = (x * 3f).Sum();
@@ -30,7 +31,7 @@ public class AutogradTests
     [Fact]
     public void Backward_of_a_vector_without_a_gradient_is_refused_with_a_reason()
     {
-        var x = Init.Parameter([2], [1f, 2f]);
+        var x = Init.Parameter([2], [1f, 2f], CpuBackend.Instance);
         var e = Assert.Throws<InvalidOperationException>(() => (x * 2f).Backward());
         Assert.Contains("one-element", e.Message);
     }
@@ -62,7 +63,7 @@ public class AutogradTests
     [Fact]
     public void Parameters_and_their_gradients_survive_a_training_step_scope()
     {
-        var w = Init.Parameter([3], [1f, 2f, 3f]);
+        var w = Init.Parameter([3], [1f, 2f, 3f], CpuBackend.Instance);
         using (TensorScope.Begin())
         {
             (w * w).Sum().Backward();

@@ -1,3 +1,4 @@
+using Vae.Engine.Backends.Cpu;
 using Vae.Engine.Backends;
 using Vae.Engine.Backends.Ilgpu;
 using Vae.Engine.Models;
@@ -37,7 +38,7 @@ public sealed class BackendParityTests(MnistFixture mnist)
     [Fact]
     public void Samples_drawn_with_the_same_seed_match_across_backends()
     {
-        var model = ModelRegistry.Create(new Vae.Engine.Models.Mlp.MlpConfig { HiddenSizes = [64], LatentDim = 8 }, 3);
+        var model = ModelRegistry.Create(new Vae.Engine.Models.Mlp.MlpConfig { HiddenSizes = [64], LatentDim = 8 }, 3, CpuBackend.Instance);
         var onCpu = model.Sample(16, Generator.ForStream(5, 1)).ToArray();
         model.To(BackendRegistry.Find(IlgpuBackend.CpuName));
         var onGpu = model.Sample(16, Generator.ForStream(5, 1)).ToArray();
@@ -48,7 +49,7 @@ public sealed class BackendParityTests(MnistFixture mnist)
 
     private static (List<double> Batches, double Epoch) Train(ModelConfig config, Vae.Engine.Data.ImageDataset images, IBackend backend)
     {
-        var model = ModelRegistry.Create(config, 11);
+        var model = ModelRegistry.Create(config, 11, CpuBackend.Instance);
         model.To(backend);
         var batches = new List<double>();
         var trainer = new Trainer(model, new TrainingOptions { Epochs = 1, Seed = 11, BatchSize = 32, Threads = 1 })

@@ -1,3 +1,4 @@
+using Vae.Engine.Backends.Cpu;
 using Vae.Engine.Models;
 using Vae.Engine.Models.Mlp;
 using Vae.Engine.Training;
@@ -83,7 +84,7 @@ public class EvaluationTests(MnistFixture mnist)
     [Fact]
     public void Options_out_of_range_are_refused_with_the_setting_named()
     {
-        var model = ModelRegistry.Create(new MlpConfig { HiddenSizes = [8], LatentDim = 2 });
+        var model = ModelRegistry.Create(new MlpConfig { HiddenSizes = [8], LatentDim = 2 }, 0, CpuBackend.Instance);
         Assert.Contains("ImportanceSamples", Assert.Throws<ArgumentException>(() => ModelEvaluator.Evaluate(model, mnist.Test500, Options(0))).Message);
         Assert.Contains("MaxImages", Assert.Throws<ArgumentException>(() => ModelEvaluator.Evaluate(model, mnist.Test500, Options(4) with { MaxImages = 0 })).Message);
     }

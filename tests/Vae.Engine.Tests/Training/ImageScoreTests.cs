@@ -1,3 +1,4 @@
+using Vae.Engine.Backends.Cpu;
 using Vae.Engine.Data;
 using Vae.Engine.Models;
 using Vae.Engine.Models.Mlp;
@@ -74,7 +75,7 @@ public class ImageScoreTests(MnistFixture mnist)
     [Fact]
     public void A_conditional_model_needs_a_label_per_image()
     {
-        var model = ModelRegistry.Create(new MlpConfig { Conditional = true, HiddenSizes = [8], LatentDim = 2 });
+        var model = ModelRegistry.Create(new MlpConfig { Conditional = true, HiddenSizes = [8], LatentDim = 2 }, 0, CpuBackend.Instance);
         var pixels = new float[2 * 784];
         var error = Assert.Throws<ArgumentException>(() => ModelEvaluator.Score(model, pixels, 2, null, Options(2)));
         Assert.Contains("label", error.Message);

@@ -1,3 +1,4 @@
+using Vae.Engine.Backends.Cpu;
 using Vae.Engine.Checkpoints;
 using Vae.Engine.Models;
 using Vae.Engine.Models.Mlp;
@@ -23,7 +24,7 @@ public class TrainerTests(MnistFixture mnist) : IDisposable
     [Fact]
     public void Five_epochs_on_2000_mnist_digits_bring_the_test_loss_below_200_nats()
     {
-        var trainer = new Trainer(ModelRegistry.Create(ModelPresets.CompactVae, seed: 5), Options(5));
+        var trainer = new Trainer(ModelRegistry.Create(ModelPresets.CompactVae, seed: 5, CpuBackend.Instance), Options(5));
         var history = trainer.Fit(mnist.Train2000, mnist.Test500);
         Assert.Equal(5, history.Count);
         // An untrained model scores about 545 nats (784 ln 2); the tutorial's model reaches ~105 on all 60,000.
@@ -36,8 +37,8 @@ public class TrainerTests(MnistFixture mnist) : IDisposable
     [Fact]
     public void Training_twice_with_one_seed_gives_identical_weights_and_losses()
     {
-        var a = new Trainer(ModelRegistry.Create(ModelPresets.CompactVae, seed: 5), Options(2));
-        var b = new Trainer(ModelRegistry.Create(ModelPresets.CompactVae, seed: 5), Options(2));
+        var a = new Trainer(ModelRegistry.Create(ModelPresets.CompactVae, seed: 5, CpuBackend.Instance), Options(2));
+        var b = new Trainer(ModelRegistry.Create(ModelPresets.CompactVae, seed: 5, CpuBackend.Instance), Options(2));
         var ha = a.Fit(mnist.Train2000, mnist.Test500);
         var hb = b.Fit(mnist.Train2000, mnist.Test500);
         Assert.Equal(ha.Select(m => m.Train), hb.Select(m => m.Train));
@@ -48,15 +49,15 @@ public class TrainerTests(MnistFixture mnist) : IDisposable
     [Fact]
     public void A_run_resumed_from_its_checkpoint_continues_exactly_as_an_uninterrupted_one()
     {
-        var straight = new Trainer(ModelRegistry.Create(ModelPresets.CompactVae, seed: 5), Options(3));
+        var straight = new Trainer(ModelRegistry.Create(ModelPresets.CompactVae, seed: 5, CpuBackend.Instance), Options(3));
         var expected = straight.Fit(mnist.Train2000, mnist.Test500);
 
-        var first = new Trainer(ModelRegistry.Create(ModelPresets.CompactVae, seed: 5), Options(2, _dir));
+        var first = new Trainer(ModelRegistry.Create(ModelPresets.CompactVae, seed: 5, CpuBackend.Instance), Options(2, _dir));
         first.Fit(mnist.Train2000, mnist.Test500);
         Assert.True(TrainingCheckpoint.Exists(_dir));
 
         // A new process would start from a freshly initialised model of another seed: the checkpoint must overwrite it all.
-        var resumed = new Trainer(ModelRegistry.Create(ModelPresets.CompactVae, seed: 99), Options(3, _dir));
+        var resumed = new Trainer(ModelRegistry.Create(ModelPresets.CompactVae, seed: 99, CpuBackend.Instance), Options(3, _dir));
         var history = resumed.Fit(mnist.Train2000, mnist.Test500);
 
         Assert.Equal(3, history.Count);
@@ -69,19 +70,19 @@ public class TrainerTests(MnistFixture mnist) : IDisposable
     public void Cancelling_stops_between_batches_and_keeps_the_last_epochs_checkpoint()
     {
         using var cts = new CancellationTokenSource();
-        var trainer = new Trainer(ModelRegistry.Create(ModelPresets.CompactVae, seed: 5), Options(3, _dir));
+        var trainer = new Trainer(ModelRegistry.Create(ModelPresets.CompactVae, seed: 5, CpuBackend.Instance), Options(3, _dir));
         int batches = 0;
         trainer.BatchCompleted = p => { batches++; if (p.Epoch == 2 && p.Batch == 3) cts.Cancel(); };
         Assert.ThrowsAny<OperationCanceledException>(() => trainer.Fit(mnist.Train2000, mnist.Test500, cts.Token));
         Assert.Equal(16 + 3, batches);
-        var saved = ModelCheckpoint.Load(Path.Combine(_dir, TrainingCheckpoint.FileName));
+        var saved = ModelCheckpoint.Load(Path.Combine(_dir, TrainingCheckpoint.FileName), CpuBackend.Instance);
         Assert.Single(saved.Metrics);
     }
 
     [Fact]
     public void Progress_is_reported_for_every_batch_and_every_epoch()
     {
-        var trainer = new Trainer(ModelRegistry.Create(ModelPresets.CompactVae, seed: 5), Options(2));
+        var trainer = new Trainer(ModelRegistry.Create(ModelPresets.CompactVae, seed: 5, CpuBackend.Instance), Options(2));
         var batches = new List<BatchProgress>();
         var epochs = new List<EpochMetrics>();
         trainer.BatchCompleted = batches.Add;
@@ -99,7 +100,7 @@ public class TrainerTests(MnistFixture mnist) : IDisposable
     public void Other_model_kinds_train_and_improve(ModelKind kind, Likelihood likelihood)
     {
         var config = new MlpConfig { Kind = kind, Likelihood = likelihood, HiddenSizes = [128], LatentDim = 2, Activation = Vae.Engine.Backends.Activation.LeakyRelu, Sigma = 0.3f };
-        var trainer = new Trainer(ModelRegistry.Create(config, seed: 1), Options(3));
+        var trainer = new Trainer(ModelRegistry.Create(config, seed: 1, CpuBackend.Instance), Options(3));
         var history = trainer.Fit(mnist.Train2000, mnist.Test500);
         Assert.True(history[^1].Train.Loss < history[0].Train.Loss, $"{kind}/{likelihood}: {history[0].Train.Loss} -> {history[^1].Train.Loss}");
         if (kind == ModelKind.Ae) Assert.Equal(0, history[^1].Test.Kl);

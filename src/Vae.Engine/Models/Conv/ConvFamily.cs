@@ -50,5 +50,5 @@ public sealed class ConvFamily : ModelFamily<ConvConfig>
     /// <summary>Values out of the last convolution: channels x (H / 2^n) x (W / 2^n).</summary>
     internal static int FlatSize(ConvConfig c) => c.ConvChannels[^1] * (c.Height >> c.ConvChannels.Length) * (c.Width >> c.ConvChannels.Length);
 
-    protected override AutoencoderModel Build(ConvConfig config, Generator generator, IBackend? backend) => new ConvModel(config, generator, backend);
+    protected override AutoencoderModel Build(ConvConfig config, Generator generator, IBackend backend) => new ConvModel(config, generator, backend);
 }

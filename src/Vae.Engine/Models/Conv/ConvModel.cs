@@ -17,7 +17,7 @@ public sealed class ConvModel : AutoencoderModel
     private readonly Linear _hidden, _decoderHidden, _decoderExpand;
     private readonly int[] _bottleneck; // (channels, h, w) after the last convolution
 
-    public ConvModel(ConvConfig config, Generator generator, IBackend? backend = null) : base(config)
+    public ConvModel(ConvConfig config, Generator generator, IBackend backend) : base(config)
     {
         int label = config.Conditional ? config.ClassCount : 0, layers = config.ConvChannels.Length;
         _bottleneck = [config.ConvChannels[^1], config.Height >> layers, config.Width >> layers];

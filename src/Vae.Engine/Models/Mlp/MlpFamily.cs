@@ -47,5 +47,5 @@ public sealed class MlpFamily : ModelFamily<MlpConfig>
         return count + Linear.CountParameters(width, c.InputSize);
     }
 
-    protected override AutoencoderModel Build(MlpConfig config, Generator generator, IBackend? backend) => new MlpModel(config, generator, backend);
+    protected override AutoencoderModel Build(MlpConfig config, Generator generator, IBackend backend) => new MlpModel(config, generator, backend);
 }

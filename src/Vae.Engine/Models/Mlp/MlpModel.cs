@@ -15,7 +15,7 @@ public sealed class MlpModel : AutoencoderModel
     private readonly Sequential _encoder, _decoder;
     private readonly Linear _output;
 
-    public MlpModel(MlpConfig config, Generator generator, IBackend? backend = null) : base(config)
+    public MlpModel(MlpConfig config, Generator generator, IBackend backend) : base(config)
     {
         var hidden = config.HiddenSizes;
         int label = config.Conditional ? config.ClassCount : 0;
@@ -40,7 +40,7 @@ public sealed class MlpModel : AutoencoderModel
     }
 
     /// <summary>Hidden layers in-&gt;h1-&gt;...-&gt;hn with the configured activation fused in.</summary>
-    private static Sequential Stack(MlpConfig config, int input, IReadOnlyList<int> sizes, Generator generator, IBackend? backend)
+    private static Sequential Stack(MlpConfig config, int input, IReadOnlyList<int> sizes, Generator generator, IBackend backend)
     {
         var layers = new List<Layer>();
         int width = input;

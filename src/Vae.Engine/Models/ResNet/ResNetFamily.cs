@@ -75,5 +75,5 @@ public sealed class ResNetFamily : ModelFamily<ResNetConfig>
     /// <summary>Pixels of the smallest feature map: (H / 2^(stages-1)) * (W / 2^(stages-1)).</summary>
     internal static int BottleneckCells(ResNetConfig c) => (c.Height >> (c.Widths.Length - 1)) * (c.Width >> (c.Widths.Length - 1));
 
-    protected override AutoencoderModel Build(ResNetConfig config, Generator generator, IBackend? backend) => new ResNetModel(config, generator, backend);
+    protected override AutoencoderModel Build(ResNetConfig config, Generator generator, IBackend backend) => new ResNetModel(config, generator, backend);
 }

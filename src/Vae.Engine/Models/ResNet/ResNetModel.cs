@@ -17,7 +17,7 @@ public sealed class ResNetModel : AutoencoderModel
     private readonly Linear _fc;
     private readonly int _top, _bottomH, _bottomW;
 
-    public ResNetModel(ResNetConfig config, Generator generator, IBackend? backend = null) : base(config)
+    public ResNetModel(ResNetConfig config, Generator generator, IBackend backend) : base(config)
     {
         int label = config.Conditional ? config.ClassCount : 0;
         _top = config.Widths[^1];

@@ -20,7 +20,7 @@ public sealed class ResidualBlock : Layer
     private readonly BatchNorm? _shortcutNorm;
     private readonly int _upsample;
 
-    public ResidualBlock(int inChannels, int outChannels, Generator generator, int stride = 1, int upsample = 1, bool decoder = false, IBackend? backend = null)
+    public ResidualBlock(int inChannels, int outChannels, Generator generator, IBackend backend, int stride = 1, int upsample = 1, bool decoder = false)
     {
         int mid = decoder ? inChannels : outChannels;
         _c1 = RegisterModule<Layer>("c1", new Conv2d(inChannels, mid, 3, generator, stride: decoder ? 1 : stride, padding: 1, bias: false, backend: backend));
