@@ -62,7 +62,7 @@ public static class BackendRegistry
     public static string Describe(IBackend backend) => backend switch
     {
         CpuBackend cpu => $"{backend.Name} gemm {(cpu.GemmPathInUse == GemmPath.OpenBlas ? "openblas" : "managed")}",
-        IlgpuBackend ilgpu => $"{backend.Name} device \"{ilgpu.Device}\"",
+        IlgpuBackend ilgpu => $"{backend.Name} device \"{ilgpu.Device}\" gemm {ilgpu.GemmPath}",
         _ => backend.Name,
     };
 }

@@ -1,4 +1,5 @@
 using Vae.Engine.Backends;
+using Vae.Engine.Backends.Cpu;
 using Vae.Engine.Backends.Ilgpu;
 
 namespace Vae.Engine.Tests.Backends;
@@ -11,8 +12,11 @@ public class IlgpuBackendTests
     {
         var ptx = PtxCompilation.CompileAll();
 
-        Assert.Equal(IlgpuKernels.EntryPoints.Select(k => k.Name).Order(), ptx.Keys.Order());
-        Assert.True(ptx.Count >= 13, $"only {ptx.Count} kernels found");
+        Assert.Equal(IlgpuKernels.EntryPoints.Concat(IlgpuGroupKernels.EntryPoints).Select(k => k.Name).Order(), ptx.Keys.Order());
+        Assert.True(ptx.Count >= 27, $"only {ptx.Count} kernels found");
+        // The grouped kernels really use shared memory and barriers on the GPU.
+        Assert.Contains(".shared", ptx["TiledGemm"]);
+        Assert.Contains("bar.sync", ptx["BatchNormForward"]);
         // Asked for sm_90 with PTX ISA 8.8, ILGPU 1.5.3 writes ".target sm_80" (the newest target its
         // generator names); the driver compiles that PTX for the card it runs on, an H100 included.
         Assert.All(ptx, p =>
@@ -64,4 +68,58 @@ public class IlgpuBackendTests
         var e = Assert.Throws<ArgumentException>(() => BackendRegistry.Find("cuda"));
         Assert.Contains("cannot run here", e.Message);
     }
+
+    [Fact]
+    public void It_offers_the_fused_kernels_that_pay_off_on_a_gpu_and_leaves_3x3_convolutions_to_im2col()
+    {
+        var gpu = BackendRegistry.Find(IlgpuBackend.CpuName);
+        Assert.NotNull(gpu.Kernels<IDenseKernels>());
+        Assert.NotNull(gpu.Kernels<ILossKernels>());
+        Assert.NotNull(gpu.Kernels<ILatentKernels>());
+        Assert.NotNull(gpu.Kernels<IBatchNormKernels>());
+        Assert.NotNull(gpu.Kernels<IUpsampleKernels>());
+        Assert.NotNull(gpu.Kernels<IOptimizerKernels>());
+        Assert.Null(gpu.Kernels<IConv3x3Kernels>());
+        Assert.Contains("gemm tiled", BackendRegistry.Describe(gpu)); // no cuBLAS on a CPU accelerator
+    }
+
+    /// <summary>Shapes around the tile edges (16 on the CPU accelerator), with every transpose, batches, and a shared C.</summary>
+    [Theory]
+    [InlineData(false, false, 1, 1, 1, 1, 0L, 0f)]
+    [InlineData(false, true, 17, 33, 20, 1, 0L, 0f)]
+    [InlineData(true, false, 16, 16, 16, 1, 0L, 0.5f)]
+    [InlineData(true, true, 31, 5, 47, 1, 0L, 1f)]
+    [InlineData(false, false, 9, 18, 40, 3, -1L, 0f)]  // batched: each problem its own C
+    [InlineData(true, false, 12, 7, 30, 4, 0L, 1f)]    // every problem adds into one C (a weight gradient over images)
+    public void The_tiled_matrix_product_matches_the_cpu(bool transA, bool transB, int m, int n, int k, int batch, long strideC, float beta)
+    {
+        var gpu = BackendRegistry.Find(IlgpuBackend.CpuName);
+        var cpu = CpuBackend.WithGemm(GemmPath.Managed);
+        var rng = new Random(5);
+        long strideA = (long)m * k, strideB = (long)k * n;
+        if (strideC < 0) strideC = (long)m * n;
+        float[] a = Values(rng, (int)strideA * batch), b = Values(rng, (int)strideB * batch), c = Values(rng, (int)Math.Max(strideC * batch, m * n));
+        int lda = transA ? m : k, ldb = transB ? k : n;
+
+        float[] Run(IBackend backend)
+        {
+            var buffers = new[] { a, b, c }.Select(v =>
+            {
+                var r = new BufferRef(backend.Allocate(v.Length), 0);
+                backend.Upload(v, r);
+                return r;
+            }).ToArray();
+            backend.Gemm(transA, transB, m, n, k, 0.75f, buffers[0], lda, buffers[1], ldb, beta, buffers[2], n, batch, strideA, strideB, strideC);
+            var result = new float[c.Length];
+            backend.Download(buffers[2], result);
+            foreach (var r in buffers) backend.Recycle(r.Storage);
+            return result;
+        }
+
+        float[] expected = Run(cpu), actual = Run(gpu);
+        for (int i = 0; i < expected.Length; i++)
+            Assert.True(Math.Abs(expected[i] - actual[i]) <= 1e-4f * (1 + Math.Abs(expected[i])), $"element {i}: {actual[i]} against {expected[i]}");
+    }
+
+    private static float[] Values(Random rng, int count) => [.. Enumerable.Range(0, count).Select(_ => (float)(rng.NextDouble() * 2 - 1))];
 }

@@ -78,3 +78,16 @@ internal struct ConvArgs
         OutH = g.OutHeight, OutW = g.OutWidth, Patch = g.Patch, Pad = pad,
     };
 }
+
+/// <summary>One Adam update's scalars as a kernel takes them.</summary>
+internal struct AdamArgs
+{
+    public float StepSize, Beta1, Beta2, Epsilon, WeightDecay, InverseBiasCorrection2Sqrt;
+}
+
+/// <summary>One SGD update's scalars as a kernel takes them (flags as 0 or 1).</summary>
+internal struct SgdArgs
+{
+    public float LearningRate, Momentum, Dampening, WeightDecay;
+    public int Nesterov, FirstStep, HasMomentum;
+}

@@ -9,11 +9,14 @@ namespace Vae.Engine.Backends.Ilgpu;
 /// <summary>
 /// The engine on an ILGPU accelerator: <c>cuda</c> on an NVIDIA card, or <c>ilgpu-cpu</c>, ILGPU's CPU
 /// accelerator, which runs the very same kernels with the GPU's execution model and is how they are
-/// tested on machines without a card. Kernels run in order on the accelerator's default stream;
-/// only <see cref="Download"/> waits for them. Device memory is pooled by size, so after warm-up a
-/// training step allocates nothing on the device.
+/// tested on machines without a card. Kernels run in order on the accelerator's default stream,
+/// asynchronously: only <see cref="Download"/> (and an upload, whose source may go away) waits for
+/// them, so a training step that reads nothing back runs without a pause for the host. Device
+/// memory is pooled by size, so after warm-up a training step allocates nothing on the device.
+/// Matrix products run on cuBLAS where libcublas loads, else on the tiled kernel (<see cref="GemmPath"/>).
 /// </summary>
-public sealed class IlgpuBackend : IBackend, IDisposable
+public sealed partial class IlgpuBackend : IBackend, IDisposable,
+    IDenseKernels, ILossKernels, ILatentKernels, IBatchNormKernels, IUpsampleKernels, IOptimizerKernels
 {
     private readonly Context _context;
     private readonly Accelerator _accelerator;
@@ -31,14 +34,18 @@ public sealed class IlgpuBackend : IBackend, IDisposable
     private readonly Action<Index1D, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, BroadcastPlan, int> _binaryGradient;
     private readonly Action<Index1D, ArrayView<float>, ArrayView<float>, CopyPlan> _copy;
     private readonly Action<Index1D, ArrayView<float>, ArrayView<float>, int, int, int> _reduce;
-    private readonly Action<Index1D, ArrayView<float>, ArrayView<float>, ArrayView<float>, GemmArgs> _gemm;
+    private readonly Action<KernelConfig, ArrayView<float>, ArrayView<float>, ArrayView<float>, GemmArgs, int> _tiledGemm;
+    private readonly CuBlas? _cuBlas;
+    // Threads per side of a GEMM group: 16 x 16 on a GPU; 4 x 4 on the CPU accelerator, whose groups hold 16 threads.
+    private readonly int _gemmSide;
     private readonly Action<Index1D, ArrayView<float>, ArrayView<float>, ConvArgs> _im2col;
     private readonly Action<Index1D, ArrayView<float>, ArrayView<float>, ConvArgs> _col2im;
     private readonly Action<Index1D, ArrayView<float>, int, int, ulong, ulong> _random;
 
-    private IlgpuBackend(string name, Context context, Accelerator accelerator)
+    private IlgpuBackend(string name, Context context, Accelerator accelerator, CuBlas? cuBlas = null)
     {
         Name = name;
+        _cuBlas = cuBlas;
         _context = context;
         _accelerator = accelerator;
         _stream = accelerator.DefaultStream;
@@ -51,10 +58,13 @@ public sealed class IlgpuBackend : IBackend, IDisposable
         _binaryGradient = accelerator.LoadAutoGroupedStreamKernel<Index1D, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, BroadcastPlan, int>(IlgpuKernels.BinaryGradient);
         _copy = accelerator.LoadAutoGroupedStreamKernel<Index1D, ArrayView<float>, ArrayView<float>, CopyPlan>(IlgpuKernels.Copy);
         _reduce = accelerator.LoadAutoGroupedStreamKernel<Index1D, ArrayView<float>, ArrayView<float>, int, int, int>(IlgpuKernels.Reduce);
-        _gemm = accelerator.LoadAutoGroupedStreamKernel<Index1D, ArrayView<float>, ArrayView<float>, ArrayView<float>, GemmArgs>(IlgpuKernels.Gemm);
+        _tiledGemm = accelerator.LoadStreamKernel<ArrayView<float>, ArrayView<float>, ArrayView<float>, GemmArgs, int>(IlgpuGroupKernels.TiledGemm);
+        _gemmSide = accelerator.MaxNumThreadsPerGroup >= 256 ? 16 : 4;
         _im2col = accelerator.LoadAutoGroupedStreamKernel<Index1D, ArrayView<float>, ArrayView<float>, ConvArgs>(IlgpuKernels.Im2Col);
         _col2im = accelerator.LoadAutoGroupedStreamKernel<Index1D, ArrayView<float>, ArrayView<float>, ConvArgs>(IlgpuKernels.Col2Im);
         _random = accelerator.LoadAutoGroupedStreamKernel<Index1D, ArrayView<float>, int, int, ulong, ulong>(IlgpuKernels.Random);
+        LoadFusedKernels();
+        if (_cuBlas is not null) _cuBlas.Stream = (CudaStream)_stream;
     }
 
     public const string CpuName = "ilgpu-cpu";
@@ -82,7 +92,8 @@ public sealed class IlgpuBackend : IBackend, IDisposable
                 return null;
             }
             whyNot = null;
-            return new IlgpuBackend(CudaName, context, context.CreateCudaAccelerator(0));
+            var accelerator = context.CreateCudaAccelerator(0);
+            return new IlgpuBackend(CudaName, context, accelerator, TryCuBlas(accelerator));
         }
         catch (Exception e) when (e is DllNotFoundException or TypeInitializationException or NotSupportedException or InvalidOperationException or CudaException)
         {
@@ -92,7 +103,27 @@ public sealed class IlgpuBackend : IBackend, IDisposable
         }
     }
 
+    /// <summary>
+    /// cuBLAS on this device, unless VAE_DEVICE_GEMM=tiled asks for the tiled kernel; null when libcublas
+    /// does not load (it comes with the CUDA toolkit or the cuBLAS runtime package, not with the driver).
+    /// </summary>
+    private static CuBlas? TryCuBlas(CudaAccelerator accelerator)
+    {
+        if (string.Equals(Environment.GetEnvironmentVariable("VAE_DEVICE_GEMM")?.Trim(), "tiled", StringComparison.OrdinalIgnoreCase)) return null;
+        try
+        {
+            return new CuBlas(accelerator);
+        }
+        catch (Exception e) when (e is DllNotFoundException or EntryPointNotFoundException or TypeInitializationException or CudaException or InvalidOperationException)
+        {
+            return null;
+        }
+    }
+
     public string Name { get; }
+
+    /// <summary>Which matrix products run: <c>cublas</c> or <c>tiled</c> (the shared-memory kernel).</summary>
+    public string GemmPath => _cuBlas is null ? "tiled" : "cublas";
 
     public bool IsGpu => Name == CudaName;
 
@@ -289,7 +320,35 @@ public sealed class IlgpuBackend : IBackend, IDisposable
             TransA = transA ? 1 : 0, TransB = transB ? 1 : 0, M = m, N = n, K = k, Lda = lda, Ldb = ldb, Ldc = ldc,
             Alpha = alpha, Beta = beta, StrideA = strideA, StrideB = strideB, StrideC = strideC,
         };
-        lock (_launch) _gemm(batch * m * n, View(a), View(b), View(c), args);
+        lock (_launch)
+        {
+            if (_cuBlas is not null)
+            {
+                CuBlasGemm(args, View(a), View(b), View(c), batch);
+                return;
+            }
+            int tile = 4 * _gemmSide, tiles = ((m + tile - 1) / tile) * ((n + tile - 1) / tile);
+            if (strideC == 0 && batch > 1)
+            {
+                // Every product adds into one C: one launch each, in order, so no two groups write an element at once.
+                for (int p = 0; p < batch; p++)
+                    _tiledGemm(new KernelConfig(tiles, _gemmSide * _gemmSide), View(a).SubView(p * strideA), View(b).SubView(p * strideB), View(c), args with { StrideA = 0, StrideB = 0 }, _gemmSide);
+                return;
+            }
+            _tiledGemm(new KernelConfig(batch * tiles, _gemmSide * _gemmSide), View(a), View(b), View(c), args, _gemmSide);
+        }
+    }
+
+    /// <summary>
+    /// The row-major product through column-major cuBLAS: C^T = op(B)^T op(A)^T, so B goes first, with
+    /// m and n swapped and the same transposes. One call per problem of a batch, in order.
+    /// </summary>
+    private void CuBlasGemm(GemmArgs g, ArrayView<float> a, ArrayView<float> b, ArrayView<float> c, int batch)
+    {
+        var opA = g.TransA != 0 ? CuBlasOperation.Transpose : CuBlasOperation.NonTranspose;
+        var opB = g.TransB != 0 ? CuBlasOperation.Transpose : CuBlasOperation.NonTranspose;
+        for (int p = 0; p < batch; p++)
+            _cuBlas!.Gemm(opB, opA, g.N, g.M, g.K, g.Alpha, b.SubView(p * g.StrideB), g.Ldb, a.SubView(p * g.StrideA), g.Lda, g.Beta, c.SubView(p * g.StrideC), g.Ldc);
     }
 
     public void Im2Col(BufferRef images, int count, in ConvGeometry g, BufferRef columns, float padValue = 0f)
@@ -315,6 +374,8 @@ public sealed class IlgpuBackend : IBackend, IDisposable
     public void Dispose()
     {
         ReleaseCachedMemory();
+        _cuBlas?.Dispose();
+        _partials.Dispose();
         _accelerator.Dispose();
         _context.Dispose();
     }

@@ -151,23 +151,6 @@ internal static class IlgpuKernels
         y[t] = kind == (int)ReduceKind.Max ? best : at;
     }
 
-    /// <summary>One element of C = alpha op(A) op(B) + beta C per thread, over the batch.</summary>
-    public static void Gemm(Index1D t, ArrayView<float> a, ArrayView<float> b, ArrayView<float> c, GemmArgs g)
-    {
-        int mn = g.M * g.N;
-        int p = t / mn, rest = t - (p * mn), row = rest / g.N, col = rest - (row * g.N);
-        long ab = p * g.StrideA, bb = p * g.StrideB;
-        float sum = 0f;
-        for (int k = 0; k < g.K; k++)
-        {
-            float av = g.TransA != 0 ? a[ab + ((long)k * g.Lda) + row] : a[ab + ((long)row * g.Lda) + k];
-            float bv = g.TransB != 0 ? b[bb + ((long)col * g.Ldb) + k] : b[bb + ((long)k * g.Ldb) + col];
-            sum += av * bv;
-        }
-        long at = (p * g.StrideC) + ((long)row * g.Ldc) + col;
-        c[at] = g.Beta == 0f ? g.Alpha * sum : (g.Alpha * sum) + (g.Beta * c[at]);
-    }
-
     /// <summary>One entry of the position-major column matrix per thread (see <see cref="IBackend.Im2Col"/>).</summary>
     public static void Im2Col(Index1D t, ArrayView<float> images, ArrayView<float> columns, ConvArgs g)
     {
@@ -243,6 +226,140 @@ internal static class IlgpuKernels
         if (at + 1 < count) y[at + 1] = v1;
         if (at + 2 < count) y[at + 2] = v2;
         if (at + 3 < count) y[at + 3] = v3;
+    }
+
+    // ---- fused element-wise kernels ----
+
+    /// <summary>y = act(y + bias[column]) in place; bias is read only when <paramref name="hasBias"/> is set.</summary>
+    public static void BiasActivation(Index1D i, ArrayView<float> y, ArrayView<float> bias, int cols, int hasBias, int activation, float slope)
+    {
+        float v = y[i] + (hasBias != 0 ? bias[i % cols] : 0f);
+        y[i] = (Activation)activation switch
+        {
+            Activation.Relu => v > 0f ? v : 0f,
+            Activation.LeakyRelu => v > 0f ? v : v * slope,
+            Activation.Sigmoid => 1f / (1f + XMath.Exp(-v)),
+            Activation.Tanh => XMath.Tanh(v),
+            _ => v,
+        };
+    }
+
+    /// <summary>dz = dy * act'(y), from the activation's output (the sign of a ReLU's input is the sign of its output).</summary>
+    public static void ActivationBackward(Index1D i, ArrayView<float> y, ArrayView<float> dy, ArrayView<float> dz, int activation, float slope)
+    {
+        float yv = y[i], g = dy[i];
+        dz[i] = (Activation)activation switch
+        {
+            Activation.Relu => yv > 0f ? g : 0f,
+            Activation.LeakyRelu => yv > 0f ? g : g * slope,
+            Activation.Sigmoid => g * yv * (1f - yv),
+            Activation.Tanh => g * (1f - (yv * yv)),
+            _ => g,
+        };
+    }
+
+    /// <summary>y[c] (+)= the sum over rows of x[r, c], one column per thread, rows in order.</summary>
+    public static void ColumnSum(Index1D c, ArrayView<float> x, ArrayView<float> y, int rows, int cols, int accumulate)
+    {
+        float sum = 0f;
+        for (int r = 0; r < rows; r++) sum += x[((long)r * cols) + c];
+        y[c] = accumulate != 0 ? y[c] + sum : sum;
+    }
+
+    /// <summary>
+    /// The backward pass of a loss sum, scaled by upstream[0] (read on the device) * scale: which = 1
+    /// adds into da, 2 into db. Kinds are <see cref="PairTerms"/>'; <see cref="LossBackwardScaledAdd"/> is y += s x.
+    /// </summary>
+    public static void LossBackward(Index1D i, ArrayView<float> upstream, float scale, ArrayView<float> a, ArrayView<float> b, ArrayView<float> da, ArrayView<float> db, int kind, int which)
+    {
+        float s = upstream[0] * scale, av = a[i];
+        if (kind == LossBackwardScaledAdd)
+        {
+            da[i] += s * av;
+            return;
+        }
+        float bv = b[i];
+        float ga, gb;
+        switch (kind)
+        {
+            case PairTerms.BceLogits:
+            case PairTerms.BceLogitsWithGradient:
+                ga = s * ((1f / (1f + XMath.Exp(-av))) - bv);
+                gb = -s * av;
+                break;
+            case PairTerms.Bce:
+                ga = s * (av - bv) / XMath.Max(av * (1f - av), 1e-12f);
+                gb = -s * (XMath.Max(XMath.Log(av), -100f) - XMath.Max(XMath.Log(1f - av), -100f));
+                break;
+            case PairTerms.Squared:
+                ga = s * 2f * (av - bv);
+                gb = -ga;
+                break;
+            default: // Kl: a = mu, b = log-variance
+                ga = s * av;
+                gb = s * 0.5f * (XMath.Exp(bv) - 1f);
+                break;
+        }
+        if ((which & 1) != 0) da[i] += ga;
+        if ((which & 2) != 0) db[i] += gb;
+    }
+
+    public const int LossBackwardScaledAdd = 100;
+
+    /// <summary>z = mu + eps exp(logvar / 2).</summary>
+    public static void Reparameterize(Index1D i, ArrayView<float> mu, ArrayView<float> logVar, ArrayView<float> eps, ArrayView<float> z)
+        => z[i] = mu[i] + (eps[i] * XMath.Exp(0.5f * logVar[i]));
+
+    /// <summary>dmu += dz (which &amp; 1); dlogvar += dz eps exp(logvar / 2) / 2 (which &amp; 2).</summary>
+    public static void ReparameterizeBackward(Index1D i, ArrayView<float> logVar, ArrayView<float> eps, ArrayView<float> dz, ArrayView<float> dMu, ArrayView<float> dLogVar, int which)
+    {
+        float g = dz[i];
+        if ((which & 1) != 0) dMu[i] += g;
+        if ((which & 2) != 0) dLogVar[i] += g * eps[i] * 0.5f * XMath.Exp(0.5f * logVar[i]);
+    }
+
+    /// <summary>One output pixel per thread: y[o, i, j] = x[o, i / sh, j / sw].</summary>
+    public static void UpsampleNearest(Index1D t, ArrayView<float> x, ArrayView<float> y, int h, int w, int sh, int sw)
+    {
+        int ow = w * sw, plane = h * sh * ow;
+        int o = t / plane, rest = t - (o * plane), i = rest / ow, j = rest - (i * ow);
+        y[t] = x[((long)o * h * w) + ((i / sh) * w) + (j / sw)];
+    }
+
+    /// <summary>One input pixel per thread: dx[o, i, j] += the sum of dy over the block it became, in row order.</summary>
+    public static void UpsampleNearestBackward(Index1D t, ArrayView<float> dy, ArrayView<float> dx, int h, int w, int sh, int sw)
+    {
+        int plane = h * w, o = t / plane, rest = t - (o * plane), i = rest / w, j = rest - (i * w);
+        int ow = w * sw;
+        long first = ((long)o * plane * sh * sw) + ((long)i * sh * ow) + ((long)j * sw);
+        float sum = 0f;
+        for (int a = 0; a < sh; a++)
+            for (int b = 0; b < sw; b++) sum += dy[first + ((long)a * ow) + b];
+        dx[t] += sum;
+    }
+
+    /// <summary>One Adam update per element, PyTorch's formula: p -= step m / (sqrt(v) / sqrt(bc2) + eps).</summary>
+    public static void AdamStep(Index1D i, ArrayView<float> p, ArrayView<float> g, ArrayView<float> m, ArrayView<float> v, AdamArgs s)
+    {
+        float pv = p[i], gi = g[i] + (s.WeightDecay != 0f ? s.WeightDecay * pv : 0f);
+        float mi = (m[i] * s.Beta1) + (gi * (1f - s.Beta1));
+        float vi = (v[i] * s.Beta2) + (gi * gi * (1f - s.Beta2));
+        m[i] = mi;
+        v[i] = vi;
+        p[i] = pv - (s.StepSize * mi / ((XMath.Sqrt(vi) * s.InverseBiasCorrection2Sqrt) + s.Epsilon));
+    }
+
+    /// <summary>One SGD update per element, with PyTorch's momentum, dampening and Nesterov rules.</summary>
+    public static void SgdStep(Index1D i, ArrayView<float> p, ArrayView<float> g, ArrayView<float> buffer, SgdArgs s)
+    {
+        float d = g[i] + (s.WeightDecay * p[i]);
+        if (s.HasMomentum != 0)
+        {
+            float b = s.FirstStep != 0 ? d : (s.Momentum * buffer[i]) + ((1f - s.Dampening) * d);
+            buffer[i] = b;
+            d = s.Nesterov != 0 ? d + (s.Momentum * b) : b;
+        }
+        p[i] -= s.LearningRate * d;
     }
 
     private static void BoxMuller(uint a, uint b, out float first, out float second)

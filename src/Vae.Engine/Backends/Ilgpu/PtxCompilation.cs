@@ -23,6 +23,11 @@ public static class PtxCompilation
             var compiled = (PTXCompiledKernel)backend.Compile(EntryPointDescription.FromImplicitlyGroupedKernel(kernel), KernelSpecialization.Empty);
             result[kernel.Name] = compiled.PTXAssembly;
         }
+        foreach (var kernel in IlgpuGroupKernels.EntryPoints)
+        {
+            var compiled = (PTXCompiledKernel)backend.Compile(EntryPointDescription.FromExplicitlyGroupedKernel(kernel), KernelSpecialization.Empty);
+            result[kernel.Name] = compiled.PTXAssembly;
+        }
         return result;
     }
 }
