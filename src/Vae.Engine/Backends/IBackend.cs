@@ -16,6 +16,13 @@ public interface IBackend
     bool IsGpu => false;
 
     /// <summary>
+    /// How many training batches may pass before their losses are read back to the host. Reading a value
+    /// waits for every kernel queued before it, so a device reads rarely and keeps its queue full; on
+    /// the host a read costs nothing.
+    /// </summary>
+    int LossReadbackInterval => 1;
+
+    /// <summary>
     /// The composite kernels of one kind (an interface of <c>Backends/Kernels</c>) this backend runs
     /// faster than the composed ops; null when it has none of that kind.
     /// </summary>

@@ -27,6 +27,8 @@ public sealed class BatchLoader
 
     public int BatchSize { get; }
     public int BatchCount => (_data.Count + BatchSize - 1) / BatchSize;
+    /// <summary>The number of images in batch <paramref name="batch"/> (0-based): the last one may be short.</summary>
+    public int SizeOf(int batch) => Math.Min(BatchSize, _data.Count - (batch * BatchSize));
     public ImageDataset Dataset => _data;
 
     /// <summary>Sets the visiting order: shuffled by <paramref name="generator"/>, or in file order when null.</summary>

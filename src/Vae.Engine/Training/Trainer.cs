@@ -33,7 +33,10 @@ public sealed class Trainer
 
     /// <summary>Called before every training batch with the epoch and the batch (1-based), on the training thread; it may block, and a cancel that arrives meanwhile stops the run before the batch.</summary>
     public Action<int, int>? BatchStarting { get; set; }
-    /// <summary>Called after every training batch, on the training thread.</summary>
+    /// <summary>
+    /// Called after every training batch, on the training thread; on a device, in bursts of
+    /// <see cref="TrainingOptions.LossReadbackInterval"/> batches, when their losses come back.
+    /// </summary>
     public Action<BatchProgress>? BatchCompleted { get; set; }
     /// <summary>Called after every epoch (and its checkpoint), on the training thread.</summary>
     public Action<EpochMetrics>? EpochCompleted { get; set; }
@@ -87,7 +90,46 @@ public sealed class Trainer
         var noise = Generator.ForStream(Options.Seed, 2000 + (ulong)epoch);
         var sums = new LossAccumulator();
         var backend = Model.Backend;
-        for (int b = 0; b < loader.BatchCount; b++)
+        int interval = Options.LossReadbackInterval > 0 ? Options.LossReadbackInterval : Math.Max(1, backend.LossReadbackInterval);
+        // The batches' three loss parts wait on the device until a window is full, then come back in one read.
+        var ledger = backend.Allocate(3 * interval);
+        var read = new float[3 * interval];
+        int pending = 0;
+        void Flush(int lastBatch)
+        {
+            if (pending == 0) return;
+            backend.Download(new BufferRef(ledger, 0), read.AsSpan(0, 3 * pending));
+            for (int i = 0; i < pending; i++)
+            {
+                int batch = lastBatch - pending + 1 + i, n = loader.SizeOf(batch - 1);
+                double total = read[3 * i], reconstruction = read[(3 * i) + 1], kl = read[(3 * i) + 2];
+                if (!double.IsFinite(total))
+                    throw new TrainingDivergedException($"The loss became {total} at epoch {epoch}, batch {batch}; lower the learning rate or check the data.");
+                sums.Add(total, reconstruction, kl, n);
+                BatchCompleted?.Invoke(new BatchProgress(epoch, Options.Epochs, batch, loader.BatchCount, Optimizer.StepCount - (pending - 1 - i),
+                    new LossSummary(total / n, reconstruction / n, kl / n)));
+            }
+            pending = 0;
+        }
+        try
+        {
+            for (int b = 0; b < loader.BatchCount; b++)
+            {
+                TrainBatch(loader, epoch, b, noise, backend, new BufferRef(ledger, 3 * pending), cancellationToken);
+                if (++pending == interval) Flush(b + 1);
+            }
+            Flush(loader.BatchCount);
+        }
+        finally
+        {
+            backend.Recycle(ledger);
+        }
+        return sums.Mean;
+    }
+
+    /// <summary>One optimizer step on batch <paramref name="b"/>; its losses are copied, on the device, to <paramref name="losses"/>.</summary>
+    private void TrainBatch(BatchLoader loader, int epoch, int b, Generator noise, IBackend backend, BufferRef losses, CancellationToken cancellationToken)
+    {
         {
             if (BatchStarting is { } starting)
             {
@@ -100,17 +142,16 @@ public sealed class Trainer
             Optimizer.ZeroGrad();
             var loss = Model.Loss(x, labels, noise);
             int n = x.Shape[0];
-            // The parts are read first: the backward pass frees every intermediate value it is done with.
-            double total = loss.Total.Item(), reconstruction = loss.Reconstruction.Item(), kl = loss.Kl.Item();
+            // The parts are copied first: the backward pass frees every intermediate value it is done with.
+            int k = 0;
+            foreach (var part in (ReadOnlySpan<Tensor>)[loss.Total, loss.Reconstruction, loss.Kl])
+            {
+                var value = part.IsContiguous ? part : F.Contiguous(part);
+                backend.Copy(value.Buffer, [], losses with { Offset = losses.Offset + k++ }, [], [], accumulate: false);
+            }
             (Options.AverageLossOverBatch ? F.MulScalar(loss.Total, 1f / n) : loss.Total).Backward(freeIntermediates: true);
             Optimizer.Step();
-
-            if (!double.IsFinite(total))
-                throw new TrainingDivergedException($"The loss became {total} at epoch {epoch}, batch {b + 1}; lower the learning rate or check the data.");
-            sums.Add(total, reconstruction, kl, n);
-            BatchCompleted?.Invoke(new BatchProgress(epoch, Options.Epochs, b + 1, loader.BatchCount, Optimizer.StepCount, new LossSummary(total / n, reconstruction / n, kl / n)));
         }
-        return sums.Mean;
     }
 
     /// <summary>Mean losses per image over a dataset in file order, without gradients.</summary>

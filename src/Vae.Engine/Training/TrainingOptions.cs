@@ -20,6 +20,8 @@ public sealed record TrainingOptions
     public bool AverageLossOverBatch { get; init; }
     /// <summary>Where the per-epoch checkpoint goes; none when null.</summary>
     public string? CheckpointDirectory { get; init; }
+    /// <summary>Batches between reads of the losses on the host (progress, the divergence check); 0 takes the backend's choice.</summary>
+    public int LossReadbackInterval { get; init; }
 
     public void Validate()
     {
@@ -27,6 +29,7 @@ public sealed record TrainingOptions
         if (BatchSize < 1 || BatchSize > 65_536) throw new ArgumentException($"BatchSize must be between 1 and 65536, got {BatchSize}.");
         if (!float.IsFinite(LearningRate) || LearningRate <= 0 || LearningRate > 10) throw new ArgumentException($"LearningRate must be in (0, 10], got {LearningRate}.");
         if (Threads < 1) throw new ArgumentException($"Threads must be at least 1, got {Threads}.");
+        if (LossReadbackInterval < 0 || LossReadbackInterval > 1024) throw new ArgumentException($"LossReadbackInterval must be between 0 (the backend's choice) and 1024, got {LossReadbackInterval}.");
         if (EvaluationBatchSize < 1) throw new ArgumentException($"EvaluationBatchSize must be at least 1, got {EvaluationBatchSize}.");
     }
 }

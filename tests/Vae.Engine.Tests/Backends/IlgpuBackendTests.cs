@@ -122,4 +122,28 @@ public class IlgpuBackendTests
     }
 
     private static float[] Values(Random rng, int count) => [.. Enumerable.Range(0, count).Select(_ => (float)(rng.NextDouble() * 2 - 1))];
+
+    [Fact]
+    public void Uploads_are_queued_without_waiting_and_the_staging_ring_never_overwrites_one_in_flight()
+    {
+        var gpu = (IlgpuBackend)BackendRegistry.Find(IlgpuBackend.CpuName);
+        gpu.Download(new BufferRef(gpu.Allocate(1), 0), new float[1]); // start from a waited-for stream
+        var targets = Enumerable.Range(0, 150).Select(_ => new BufferRef(gpu.Allocate(300), 0)).ToArray();
+        int most = 0;
+        for (int i = 0; i < targets.Length; i++)
+        {
+            var values = Enumerable.Range(0, 300).Select(j => (float)(i * 1000 + j)).ToArray();
+            gpu.Upload(values, targets[i]);
+            Array.Clear(values); // the caller's array may change at once: the queued copy must not see it
+            most = Math.Max(most, gpu.PendingUploads);
+        }
+        Assert.True(most > 1, "every upload waited for the stream");
+        for (int i = 0; i < targets.Length; i++)
+        {
+            var back = new float[300];
+            gpu.Download(targets[i], back);
+            Assert.Equal(Enumerable.Range(0, 300).Select(j => (float)(i * 1000 + j)), back);
+            gpu.Recycle(targets[i].Storage);
+        }
+    }
 }

@@ -1,3 +1,4 @@
+using Vae.Engine.Backends;
 using Vae.Engine.Backends.Cpu;
 using Vae.Engine.Checkpoints;
 using Vae.Engine.Models;
@@ -44,6 +45,25 @@ public class TrainerTests(MnistFixture mnist) : IDisposable
         Assert.Equal(ha.Select(m => m.Train), hb.Select(m => m.Train));
         Assert.Equal(ha.Select(m => m.Test), hb.Select(m => m.Test));
         Assert.Equal(a.Model.Parameters()[0].ToArray(), b.Model.Parameters()[0].ToArray());
+    }
+
+    [Fact]
+    public void Losses_read_back_in_windows_give_the_same_run_and_every_batch_its_progress_in_order()
+    {
+        var data = mnist.Train2000.Take(1000); // 8 batches: windows of 3 end with a short one
+        var everyBatch = new Trainer(ModelRegistry.Create(ModelPresets.CompactVae, seed: 5, CpuBackend.Instance), Options(1));
+        var windowed = new Trainer(ModelRegistry.Create(ModelPresets.CompactVae, seed: 5, CpuBackend.Instance), Options(1) with { LossReadbackInterval = 3 });
+        var seen = new List<(int Batch, long Step, double Loss)>();
+        windowed.BatchCompleted = p => seen.Add((p.Batch, p.Step, p.Losses.Loss));
+        var expected = new List<double>();
+        everyBatch.BatchCompleted = p => expected.Add(p.Losses.Loss);
+
+        Assert.Equal(everyBatch.TrainEpoch(new Vae.Engine.Data.BatchLoader(data, 128), 1), windowed.TrainEpoch(new Vae.Engine.Data.BatchLoader(data, 128), 1));
+        Assert.Equal(Enumerable.Range(1, 8), seen.Select(s => s.Batch));
+        Assert.Equal(Enumerable.Range(1, 8).Select(i => (long)i), seen.Select(s => s.Step));
+        Assert.Equal(expected, seen.Select(s => s.Loss));
+        Assert.Equal(1, ((IBackend)CpuBackend.Instance).LossReadbackInterval);
+        Assert.Equal(16, BackendRegistry.Find("ilgpu-cpu").LossReadbackInterval);
     }
 
     [Fact]

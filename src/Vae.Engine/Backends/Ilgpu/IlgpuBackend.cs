@@ -24,6 +24,10 @@ public sealed partial class IlgpuBackend : IBackend, IDisposable,
     private readonly Dictionary<long, Stack<MemoryBuffer1D<float, Stride1D.Dense>>> _pool = [];
     // ILGPU streams are not meant to be fed from several threads at once; requests and training may be.
     private readonly Lock _launch = new();
+    // Page-locked copies of uploads in flight: a training step uploads a batch (and its labels), and the
+    // losses are read back every 16 steps, so 64 slots never make a step wait.
+    private readonly PageLockedArray1D<float>?[] _staging = new PageLockedArray1D<float>?[64];
+    private int _staged;
 
     private readonly Action<Index1D, ArrayView<float>, float> _fill;
     private readonly Action<Index1D, ArrayView<float>, ArrayView<float>, int, float> _unary;
@@ -127,6 +131,9 @@ public sealed partial class IlgpuBackend : IBackend, IDisposable,
 
     public bool IsGpu => Name == CudaName;
 
+    /// <summary>Losses come back every 16 batches: the host waits for the device once per 16 steps, not once per step.</summary>
+    public int LossReadbackInterval => 16;
+
     /// <summary>The device in words, as ILGPU names it.</summary>
     public string Device => _accelerator.Name;
 
@@ -170,13 +177,25 @@ public sealed partial class IlgpuBackend : IBackend, IDisposable,
         return buffer.View.SubView(r.Offset, buffer.Length - r.Offset);
     }
 
+    /// <summary>
+    /// Copies the values into a page-locked staging buffer of a ring and queues the transfer from it,
+    /// without waiting: the caller's span may go away, the staging copy stays until the stream has
+    /// passed it. Every wait for the stream frees the whole ring; a ring used up before one waits first.
+    /// </summary>
     public void Upload(ReadOnlySpan<float> source, BufferRef destination)
     {
         if (source.IsEmpty) return;
         lock (_launch)
         {
-            View(destination).SubView(0, source.Length).CopyFromCPU(_stream, ref MemoryMarshal.GetReference(source), source.Length);
-            _stream.Synchronize(); // the span may be gone once this returns
+            if (_staged == _staging.Length) Synchronize();
+            ref var slot = ref _staging[_staged++];
+            if (slot is null || slot.Length < source.Length)
+            {
+                slot?.Dispose();
+                slot = _accelerator.AllocatePageLocked1D<float>(Math.Max(source.Length, 1024));
+            }
+            source.CopyTo(slot.Span);
+            View(destination).SubView(0, source.Length).CopyFromCPUUnsafeAsync(_stream, ref MemoryMarshal.GetReference(slot.Span), source.Length);
         }
     }
 
@@ -186,9 +205,19 @@ public sealed partial class IlgpuBackend : IBackend, IDisposable,
         lock (_launch)
         {
             View(source).SubView(0, destination.Length).CopyToCPU(_stream, ref MemoryMarshal.GetReference(destination), destination.Length);
-            _stream.Synchronize();
+            Synchronize();
         }
     }
+
+    /// <summary>Waits for everything queued; the staging ring is free again after it.</summary>
+    private void Synchronize()
+    {
+        _stream.Synchronize();
+        _staged = 0;
+    }
+
+    /// <summary>How many uploads have been queued since the stream was last waited for (the staging ring's next slot).</summary>
+    internal int PendingUploads => _staged;
 
     public void Fill(BufferRef destination, int count, float value)
     {
@@ -376,6 +405,7 @@ public sealed partial class IlgpuBackend : IBackend, IDisposable,
         ReleaseCachedMemory();
         _cuBlas?.Dispose();
         _partials.Dispose();
+        foreach (var slot in _staging) slot?.Dispose();
         _accelerator.Dispose();
         _context.Dispose();
     }
