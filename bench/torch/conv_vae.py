@@ -83,8 +83,10 @@ def main():
     train = load_images(directory, "train-images-idx3-ubyte")
     test = load_images(directory, "t10k-images-idx3-ubyte")
     model = ConvVae()
+    dev = benchcpu.device(torch)
+    model, train, test = model.to(dev), train.to(dev), test.to(dev)
     opt = torch.optim.Adam(model.parameters(), lr=1e-3)
-    print(benchcpu.header(torch, mkldnn=torch.backends.mkldnn.is_available()), flush=True)
+    print(benchcpu.header(torch, dev, mkldnn=torch.backends.mkldnn.is_available()), flush=True)
 
     benchcpu.train_and_test(torch, model, opt, train, test, epochs, BATCH, EVAL_BATCH, max_batches)
 

@@ -61,17 +61,20 @@ def main():
     train = load_images(directory, "train-images-idx3-ubyte")
     test = load_images(directory, "t10k-images-idx3-ubyte")
 
-    model = Vae()
+    dev = benchcpu.device(torch)
+    train, test = train.to(dev), test.to(dev)
+    model = Vae().to(dev)
     opt = torch.optim.Adam(model.parameters(), lr=1e-3)
-    print(benchcpu.header(torch), flush=True)
+    print(benchcpu.header(torch, dev), flush=True)
 
     total = 0.0
     n_train = train.shape[0]
     for epoch in range(1, epochs + 1):
         model.train()
+        perm = torch.randperm(n_train, device=dev)
+        benchcpu.synchronize(torch, dev)
         start = time.perf_counter()
         seen = 0.0
-        perm = torch.randperm(n_train)
         for i in range(0, n_train, BATCH):
             x = train[perm[i:i + BATCH]]
             opt.zero_grad(set_to_none=True)
@@ -80,6 +83,7 @@ def main():
             loss.backward()
             opt.step()
             seen += loss.item()
+        benchcpu.synchronize(torch, dev)
         seconds = time.perf_counter() - start
         total += seconds
 
@@ -93,7 +97,7 @@ def main():
         print(f"epoch {epoch} train {seen / n_train:.4f} test {tested / test.shape[0]:.4f} seconds {seconds:.3f}",
               flush=True)
 
-    benchcpu.print_totals(total)
+    benchcpu.print_totals(total, torch=torch, dev=dev)
 
 
 if __name__ == "__main__":

@@ -146,8 +146,10 @@ def main():
     train = load_split(directory, [f"data_batch_{i}.png" for i in range(1, 6)], "train_lables.json")
     test = load_split(directory, ["test_batch.png"], "test_lables.json")[:TEST_IMAGES]
     model = ResNetVae()
+    dev = benchcpu.device(torch)
+    model, train, test = model.to(dev), train.to(dev), test.to(dev)
     opt = torch.optim.Adam(model.parameters(), lr=1e-4)
-    print(benchcpu.header(torch, params=sum(p.numel() for p in model.parameters()), batch=batch,
+    print(benchcpu.header(torch, dev, params=sum(p.numel() for p in model.parameters()), batch=batch,
                           mkldnn=torch.backends.mkldnn.is_available()), flush=True)
 
     benchcpu.train_and_test(torch, model, opt, train, test, epochs, batch, EVAL_BATCH, max_batches, mean_loss=True)

@@ -28,7 +28,7 @@ public abstract class GoldenModelTests(string backend) : BackendTests(backend)
 
     public static TheoryData<string> FixturesWithBatchNorm() => new(GoldenModelFixture.WithBatchNorm);
 
-    [Theory]
+    [SkippableTheory]
     [MemberData(nameof(Fixtures))]
     public void The_fixture_holds_exactly_the_models_state_and_one_gradient_per_parameter(string name)
     {
@@ -38,7 +38,7 @@ public abstract class GoldenModelTests(string backend) : BackendTests(backend)
         Assert.Equal(model.NamedParameters().Select(p => p.Name).Append("x").Order(), golden.NamesUnder("grad.").Order());
     }
 
-    [Theory]
+    [SkippableTheory]
     [MemberData(nameof(Fixtures))]
     public void The_loss_and_its_parts_match_pytorch(string name)
     {
@@ -53,7 +53,7 @@ public abstract class GoldenModelTests(string backend) : BackendTests(backend)
         Pass(name, failures);
     }
 
-    [Theory]
+    [SkippableTheory]
     [MemberData(nameof(Fixtures))]
     public void The_encoder_and_the_decoder_give_pytorchs_outputs(string name)
     {
@@ -69,7 +69,7 @@ public abstract class GoldenModelTests(string backend) : BackendTests(backend)
         Pass(name, failures);
     }
 
-    [Theory]
+    [SkippableTheory]
     [MemberData(nameof(Fixtures))]
     public void The_gradient_of_every_parameter_and_of_the_input_matches_pytorch(string name)
     {
@@ -85,7 +85,7 @@ public abstract class GoldenModelTests(string backend) : BackendTests(backend)
         Pass(name, failures);
     }
 
-    [Theory]
+    [SkippableTheory]
     [MemberData(nameof(FixturesWithBatchNorm))]
     public void One_training_forward_updates_the_running_statistics_as_pytorch_does(string name)
     {
@@ -99,7 +99,7 @@ public abstract class GoldenModelTests(string backend) : BackendTests(backend)
         Pass(name, failures);
     }
 
-    [Theory]
+    [SkippableTheory]
     [MemberData(nameof(FixturesWithBatchNorm))]
     public void Eval_mode_after_one_training_forward_matches_pytorch(string name)
     {
@@ -163,3 +163,6 @@ public sealed class CpuGoldenModelTests() : GoldenModelTests("cpu");
 public sealed class CpuComposedGoldenModelTests() : GoldenModelTests("cpu-composed");
 
 public sealed class IlgpuCpuGoldenModelTests() : GoldenModelTests("ilgpu-cpu");
+
+/// <summary>Skipped, with the reason, where no CUDA device answers.</summary>
+public sealed class CudaGoldenModelTests() : GoldenModelTests("cuda");

@@ -9,7 +9,7 @@ public abstract class OpValueTests(string backend) : BackendTests(backend)
 {
     private Tensor Full(int[] shape, float value) => Tensor.Full(shape, value, Backend);
 
-    [Fact]
+    [SkippableFact]
     public void Bce_on_logits_equals_bce_on_sigmoid_probabilities()
     {
         var l = Range([4, 10], -5, 5); var t = Constant(4, 10);
@@ -18,7 +18,7 @@ public abstract class OpValueTests(string backend) : BackendTests(backend)
         Assert.Equal(b, a, 3);
     }
 
-    [Fact]
+    [SkippableFact]
     public void Bce_on_logits_stays_finite_for_huge_logits()
     {
         var l = From([1000f, -1000f, 80f], 3);
@@ -26,7 +26,7 @@ public abstract class OpValueTests(string backend) : BackendTests(backend)
         Assert.Equal(80f, F.BinaryCrossEntropyWithLogits(l, t, Reduction.Sum).Item(), 3);
     }
 
-    [Fact]
+    [SkippableFact]
     public void Bce_on_probabilities_clamps_log_zero_at_minus_100_like_pytorch()
     {
         var p = From([0f, 1f], 2);
@@ -34,7 +34,7 @@ public abstract class OpValueTests(string backend) : BackendTests(backend)
         Assert.Equal(200f, F.BinaryCrossEntropy(p, t, Reduction.Sum).Item(), 3);
     }
 
-    [Fact]
+    [SkippableFact]
     public void Kl_closed_form_matches_the_formula()
     {
         var mu = From([0.5f, -1f], 1, 2);
@@ -44,7 +44,7 @@ public abstract class OpValueTests(string backend) : BackendTests(backend)
         Assert.Equal(expected, F.KlStandardNormal(mu, lv).Item(), 5);
     }
 
-    [Fact]
+    [SkippableFact]
     public void Kl_monte_carlo_estimate_averages_to_the_closed_form()
     {
         const int n = 200_000;
@@ -56,7 +56,7 @@ public abstract class OpValueTests(string backend) : BackendTests(backend)
         Assert.True(Math.Abs(mc - exact) < 0.01, $"Monte-Carlo {mc} vs closed form {exact}");
     }
 
-    [Fact]
+    [SkippableFact]
     public void Reparameterized_samples_have_the_requested_mean_and_spread()
     {
         const int n = 100_000;
@@ -66,7 +66,7 @@ public abstract class OpValueTests(string backend) : BackendTests(backend)
         Assert.Equal(0.5, sd, 1);
     }
 
-    [Fact]
+    [SkippableFact]
     public void Gaussian_nll_with_constant_is_the_true_log_density()
     {
         var mean = From([0.2f], 1); var x = From([0.5f], 1);
@@ -75,7 +75,7 @@ public abstract class OpValueTests(string backend) : BackendTests(backend)
         Assert.Equal(0.09 / (2 * sigma * sigma), F.GaussianNll(mean, x, 0.3f, includeConstant: false).Item(), 5);
     }
 
-    [Fact]
+    [SkippableFact]
     public void Broadcasting_follows_numpy_rules()
     {
         var a = From([1f, 2f, 3f], 3, 1);
@@ -85,7 +85,7 @@ public abstract class OpValueTests(string backend) : BackendTests(backend)
         Assert.Throws<ArgumentException>(() => Full([3, 2], 0) + Full([3], 0));
     }
 
-    [Fact]
+    [SkippableFact]
     public void Sums_along_dimensions()
     {
         var x = From([1f, 2f, 3f, 4f, 5f, 6f], 2, 3);
@@ -96,7 +96,7 @@ public abstract class OpValueTests(string backend) : BackendTests(backend)
         Assert.Equal(3.5f, x.Mean().Item());
     }
 
-    [Fact]
+    [SkippableFact]
     public void Max_and_arg_max_pick_the_first_of_equal_values()
     {
         var x = From([1f, 5f, 5f, 2f, -1f, -3f, -1f, -2f], 2, 4);
@@ -107,7 +107,7 @@ public abstract class OpValueTests(string backend) : BackendTests(backend)
         Assert.Equal([0f, 1f, 0f, 0f, 1f, 0f, 0f, 0f], leaf.Grad!.ToArray());
     }
 
-    [Fact]
+    [SkippableFact]
     public void Cat_and_narrow_place_rows_and_columns()
     {
         var a = From([1f, 2f, 3f, 4f], 2, 2);
@@ -117,7 +117,7 @@ public abstract class OpValueTests(string backend) : BackendTests(backend)
         Assert.Throws<ArgumentException>(() => Tensor.Cat([a, b], 0));
     }
 
-    [Fact]
+    [SkippableFact]
     public void Views_share_memory_and_read_through_their_strides()
     {
         var x = From([1f, 2f, 3f, 4f, 5f, 6f], 2, 3);
@@ -131,7 +131,7 @@ public abstract class OpValueTests(string backend) : BackendTests(backend)
         Assert.Equal(9f, t.ToArray()[0]); // the view sees the write
     }
 
-    [Fact]
+    [SkippableFact]
     public void Expanding_a_size_other_than_one_is_refused()
     {
         var x = Full([2, 3], 1);
@@ -139,7 +139,7 @@ public abstract class OpValueTests(string backend) : BackendTests(backend)
         Assert.Contains("only size 1", e.Message);
     }
 
-    [Fact]
+    [SkippableFact]
     public void Softplus_is_stable_at_both_ends()
     {
         var y = From([-100f, 0f, 100f], 3).Softplus().ToArray();
@@ -148,14 +148,14 @@ public abstract class OpValueTests(string backend) : BackendTests(backend)
         Assert.Equal(100f, y[2], 3);
     }
 
-    [Fact]
+    [SkippableFact]
     public void Conv2d_refuses_a_kernel_larger_than_the_padded_input()
     {
         var e = Assert.Throws<ArgumentException>(() => F.Conv2d(Full([1, 1, 3, 3], 1), Full([1, 1, 5, 5], 1)));
         Assert.Contains("does not fit", e.Message);
     }
 
-    [Fact]
+    [SkippableFact]
     public void Dropout_keeps_about_one_minus_p_and_rescales_them()
     {
         var x = Full([100_000], 1);
@@ -166,7 +166,7 @@ public abstract class OpValueTests(string backend) : BackendTests(backend)
         Assert.Same(x, F.Dropout(x, 0.25f, training: false, new Generator(3)));
     }
 
-    [Fact]
+    [SkippableFact]
     public void Random_fills_are_the_same_stream_whatever_their_split()
     {
         var whole = Tensor.RandN(new Generator(9), [1003], Backend).ToArray();
@@ -187,3 +187,6 @@ public sealed class CpuOpValueTests() : OpValueTests("cpu");
 public sealed class CpuComposedOpValueTests() : OpValueTests("cpu-composed");
 
 public sealed class IlgpuCpuOpValueTests() : OpValueTests("ilgpu-cpu");
+
+/// <summary>Skipped, with the reason, where no CUDA device answers.</summary>
+public sealed class CudaOpValueTests() : OpValueTests("cuda");

@@ -9,7 +9,8 @@ namespace Vae.Engine.Tests.Training;
 
 /// <summary>
 /// The same model, seed and images trained on the CPU backend and on ILGPU's CPU accelerator (the
-/// GPU kernels): every batch's loss agrees to 1e-3 relative, and so does the epoch's.
+/// GPU kernels), and on CUDA where a device answers (skipped with the reason elsewhere): every
+/// batch's loss agrees to 1e-3 relative, and so does the epoch's.
 /// </summary>
 [Collection(nameof(MnistCollection))]
 public sealed class BackendParityTests(MnistFixture mnist)
@@ -19,6 +20,18 @@ public sealed class BackendParityTests(MnistFixture mnist)
     [Theory]
     [MemberData(nameof(Families))]
     public void A_few_batches_on_ilgpu_cpu_give_the_losses_they_give_on_the_cpu(string family)
+        => A_few_batches_give_the_losses_they_give_on_the_cpu(family, IlgpuBackend.CpuName);
+
+    [SkippableTheory]
+    [MemberData(nameof(Families))]
+    public void A_few_batches_on_cuda_give_the_losses_they_give_on_the_cpu(string family)
+    {
+        Skip.If(BackendRegistry.TryFind(IlgpuBackend.CudaName) is null,
+            $"Backend 'cuda' cannot run here: {BackendRegistry.Unavailable.GetValueOrDefault(IlgpuBackend.CudaName)}");
+        A_few_batches_give_the_losses_they_give_on_the_cpu(family, IlgpuBackend.CudaName);
+    }
+
+    private void A_few_batches_give_the_losses_they_give_on_the_cpu(string family, string backend)
     {
         // The families' own layers at a width ILGPU's CPU accelerator (one managed thread per GPU thread) trains in seconds.
         ModelConfig config = family == "mlp"
@@ -27,12 +40,12 @@ public sealed class BackendParityTests(MnistFixture mnist)
         var images = mnist.Train2000.Take(128);
 
         var (cpuBatches, cpuEpoch) = Train(config, images, BackendRegistry.Find("cpu"));
-        var (gpuBatches, gpuEpoch) = Train(config, images, BackendRegistry.Find(IlgpuBackend.CpuName));
+        var (gpuBatches, gpuEpoch) = Train(config, images, BackendRegistry.Find(backend));
 
         Assert.Equal(cpuBatches.Count, gpuBatches.Count);
         for (int i = 0; i < cpuBatches.Count; i++)
-            Assert.True(Relative(cpuBatches[i], gpuBatches[i]) <= 1e-3, $"batch {i + 1}: {gpuBatches[i]} on ilgpu-cpu against {cpuBatches[i]} on cpu");
-        Assert.True(Relative(cpuEpoch, gpuEpoch) <= 1e-3, $"epoch: {gpuEpoch} on ilgpu-cpu against {cpuEpoch} on cpu");
+            Assert.True(Relative(cpuBatches[i], gpuBatches[i]) <= 1e-3, $"batch {i + 1}: {gpuBatches[i]} on {backend} against {cpuBatches[i]} on cpu");
+        Assert.True(Relative(cpuEpoch, gpuEpoch) <= 1e-3, $"epoch: {gpuEpoch} on {backend} against {cpuEpoch} on cpu");
     }
 
     [Fact]
