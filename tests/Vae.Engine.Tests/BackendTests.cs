@@ -32,7 +32,7 @@ public abstract class BackendTests(string backend)
     protected Tensor From(float[] values, params int[] shape) => Tensor.FromArray(values, shape, Backend);
 
     /// <summary>The backend, or a skip naming why it cannot run here.</summary>
-    private static IBackend Require(string backend)
+    internal static IBackend Require(string backend)
     {
         if (BackendRegistry.TryFind(backend) is { } found) return found;
         string why = BackendRegistry.Unavailable.TryGetValue(backend, out string? reason) ? reason : "it is not a backend of this build";
