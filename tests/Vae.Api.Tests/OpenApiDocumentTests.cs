@@ -105,6 +105,21 @@ public class OpenApiDocumentTests(OpenApiDocumentTests.Document doc, ITestOutput
     }
 
     [Fact]
+    public void A_training_request_documents_the_device_it_may_ask_for_and_jobs_and_models_the_device_that_trained_them()
+    {
+        var schemas = _doc.Root.GetProperty("components").GetProperty("schemas");
+        string? asked = schemas.GetProperty("TrainingRequest").GetProperty("properties").GetProperty("device").GetProperty("description").GetString();
+        Assert.Contains("gpu", asked);
+        Assert.Contains("cpu", asked);
+        Assert.True(schemas.GetProperty("JobView").GetProperty("properties").TryGetProperty("device", out _));
+        Assert.True(schemas.GetProperty("JobView").GetProperty("properties").TryGetProperty("waiting", out _));
+        Assert.True(schemas.GetProperty("ModelView").GetProperty("properties").TryGetProperty("device", out _));
+        var examples = _doc.Root.GetProperty("paths").GetProperty("/api/jobs").GetProperty("post")
+            .GetProperty("requestBody").GetProperty("content").GetProperty("application/json").GetProperty("examples");
+        Assert.Contains(examples.EnumerateObject(), e => e.Value.GetProperty("value").TryGetProperty("device", out var d) && d.GetString() == "gpu");
+    }
+
+    [Fact]
     public async Task Every_training_example_in_the_document_is_accepted_by_the_service()
     {
         var examples = _doc.Root.GetProperty("paths").GetProperty("/api/jobs").GetProperty("post")

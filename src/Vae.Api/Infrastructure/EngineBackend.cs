@@ -8,9 +8,15 @@ namespace Vae.Api.Infrastructure;
 /// answers, else the CPU), <c>cpu</c>, <c>cuda</c> or <c>ilgpu-cpu</c>. A name that cannot run here stops
 /// the start with the reason and the names that can.
 /// </summary>
-public sealed class EngineBackend(IOptions<EngineOptions> options)
+public sealed class EngineBackend
 {
-    private readonly Lazy<IBackend> _backend = new(() => BackendRegistry.Find(options.Value.Backend));
+    private readonly Lazy<IBackend> _backend;
+
+    /// <summary>The backend Engine:Backend names, started the first time it is asked for.</summary>
+    public EngineBackend(IOptions<EngineOptions> options) => _backend = new(() => BackendRegistry.Find(options.Value.Backend));
+
+    /// <summary>A node on the backend given (a test's stand-in for a device this machine lacks).</summary>
+    public EngineBackend(IBackend backend) => _backend = new(backend);
 
     public IBackend Backend => _backend.Value;
 
@@ -24,7 +30,7 @@ public static class EngineExtensions
         services.AddOptions<EngineOptions>().Bind(configuration.GetSection(EngineOptions.Section))
             .ValidateOnStart(); // by the validator below, whose message says why and what can run
         services.AddSingleton<IValidateOptions<EngineOptions>, EngineOptionsValidator>();
-        services.AddSingleton<EngineBackend>();
+        services.AddSingleton(sp => new EngineBackend(sp.GetRequiredService<IOptions<EngineOptions>>()));
         return services;
     }
 

@@ -245,6 +245,15 @@ public static class OpenApiConventions
                 };
             }
         }
+        // The device is the node's unless the request asks: this one trains only where there is a GPU.
+        examples["mlp-on-a-gpu"] = new JsonObject
+        {
+            ["name"] = "mlp on a GPU",
+            ["dataset"] = "mnist",
+            ["model"] = new JsonObject { ["family"] = "mlp" },
+            ["epochs"] = 10,
+            ["device"] = "gpu",
+        };
         return examples;
     }
 }

@@ -1,6 +1,8 @@
 using System.Collections.Concurrent;
+using Microsoft.Extensions.Options;
 using Quartz;
 using Vae.Api.Cluster;
+using Vae.Api.Infrastructure;
 using Vae.Api.Storage;
 
 namespace Vae.Api.Jobs;
@@ -13,7 +15,8 @@ public enum CancelOutcome { NotFound, Cancelled, Requested, AlreadyFinished }
 /// Quartz under its id. Also knows the jobs training in this process, so a cancel reaches the
 /// running loop directly.
 /// </summary>
-public sealed class JobQueue(ISchedulerFactory schedulers, IVaeStore store, JobRecords records, IClusterEvents cluster, ILogger<JobQueue> log)
+public sealed class JobQueue(
+    ISchedulerFactory schedulers, IVaeStore store, JobRecords records, IClusterEvents cluster, IOptions<ClusterOptions> clusterOptions, ILogger<JobQueue> log)
 {
     public const string Group = "training";
 
@@ -68,6 +71,24 @@ public sealed class JobQueue(ISchedulerFactory schedulers, IVaeStore store, JobR
         {
             log.LogDebug("Job {JobId} is already scheduled", jobId);
         }
+    }
+
+    /// <summary>
+    /// Puts a job whose firing this node cannot train back on the scheduler, to fire again after
+    /// Cluster:JobPollSeconds (on whichever node acquires it then). Called from within the firing:
+    /// the firing trigger is replaced under the same key, which Quartz keeps rather than deleting as
+    /// the firing ends. Nothing happens when the job is no longer scheduled (it was cancelled meanwhile).
+    /// </summary>
+    public async Task HandBackAsync(string jobId, TriggerKey firing, CancellationToken ct)
+    {
+        var scheduler = await schedulers.GetScheduler(ct);
+        var again = TimeSpan.FromSeconds(Math.Clamp(clusterOptions.Value.JobPollSeconds, 1, 300));
+        var trigger = TriggerBuilder.Create().WithIdentity(firing).ForJob(KeyOf(jobId))
+            // Quartz's clock (the system's) decides when a trigger fires, so the time is taken from it too.
+            .StartAt(TimeProvider.System.GetUtcNow() + again)
+            .Build();
+        if (await scheduler.RescheduleJob(firing, trigger, ct) is null)
+            log.LogDebug("Job {JobId} was taken off the scheduler as it was handed back", jobId);
     }
 
     public async Task<bool> IsScheduledAsync(string jobId, CancellationToken ct)
@@ -134,7 +155,7 @@ public sealed class JobQueue(ISchedulerFactory schedulers, IVaeStore store, JobR
     public async Task<(JobRecord? Before, JobRecord? After)> ResumeAsync(string jobId, CancellationToken ct)
     {
         var (before, after) = await records.UpdateAsync(jobId, job => job.Status != JobStatus.Failed ? null
-            : job with { Status = JobStatus.Queued, Error = null, FinishedAt = null, CancelRequested = false, Progress = null, Node = null }, ct);
+            : job with { Status = JobStatus.Queued, Error = null, FinishedAt = null, CancelRequested = false, Progress = null, Node = null, Device = null, Waiting = null }, ct);
         if (before is { Status: JobStatus.Failed })
         {
             await ScheduleAsync(jobId, CancellationToken.None);

@@ -26,6 +26,8 @@ public sealed record JobProgressView(
 /// <param name="Progress">While the job runs: the batch within the epoch, the speed and the time left.</param>
 /// <param name="CancelRequested">A cancel was asked for; a running job stops after its current batch.</param>
 /// <param name="Node">The node that trains (or trained) the job (its Cluster:NodeId); null while queued.</param>
+/// <param name="Device">The engine backend that trains (or trained) the job (cpu, cuda, ilgpu-cpu); null while queued.</param>
+/// <param name="Waiting">Why a queued job has not started: a node took it and could not train it (it asks for a GPU); null otherwise.</param>
 /// <param name="DurationSeconds">From start to finish, or to now while the job runs.</param>
 public sealed record JobView(
     string Id,
@@ -42,6 +44,8 @@ public sealed record JobView(
     string? Error,
     bool CancelRequested,
     string? Node,
+    string? Device,
+    string? Waiting,
     DateTimeOffset CreatedAt,
     DateTimeOffset? StartedAt,
     DateTimeOffset? FinishedAt,
@@ -70,7 +74,7 @@ public static class JobViewExtensions
         return new JobView(
             job.Id, job.Name, job.Status, job.Request.Dataset, job.Request.Model?.Family ?? "mlp", job.Request,
             job.Epochs.Count, total, progress, job.Epochs.Select(AsView).ToArray(),
-            job.ModelId, job.Error, job.CancelRequested, job.Node, job.CreatedAt, job.StartedAt, job.FinishedAt, duration);
+            job.ModelId, job.Error, job.CancelRequested, job.Node, job.Device, job.Waiting, job.CreatedAt, job.StartedAt, job.FinishedAt, duration);
     }
 
     public static JobProgressView AsView(this JobProgressRecord p, int totalEpochs)

@@ -47,7 +47,7 @@ public sealed class TrainingJob(
         }
         try
         {
-            await RunAsync(id, context.Recovering, cancel.Token, cancellationToken);
+            await RunAsync(id, context.Recovering, context.Trigger.Key, cancel.Token, cancellationToken);
         }
         finally
         {
@@ -57,7 +57,7 @@ public sealed class TrainingJob(
     }
 
     /// <summary>Trains the job to its end, whatever that is; throws only to hand an interrupted run back to the scheduler.</summary>
-    private async Task RunAsync(string id, bool recovering, CancellationToken cancelRequested, CancellationToken schedulerToken)
+    private async Task RunAsync(string id, bool recovering, TriggerKey firing, CancellationToken cancelRequested, CancellationToken schedulerToken)
     {
         JobRecord? job;
         try
@@ -65,7 +65,9 @@ public sealed class TrainingJob(
             (_, job) = await StoreFaults.RetryWhileUnavailableAsync(() => records.UpdateAsync(id, r =>
                 r.IsFinished ? null
                 : r.CancelRequested ? records.Finish(r, JobStatus.Cancelled)
-                : r with { Status = JobStatus.Running, StartedAt = r.StartedAt ?? records.Now, Node = node.Id }, CancellationToken.None),
+                : TrainingDevice.BackendFor(r.Request.Device, engine.Backend) is { } backend
+                    ? r with { Status = JobStatus.Running, StartedAt = r.StartedAt ?? records.Now, Node = node.Id, Device = backend.Name, Waiting = null }
+                    : HandedBack(r), CancellationToken.None),
                 OutagePatience, log, $"starting job {id}", schedulerToken, time);
         }
         catch (Exception e)
@@ -78,6 +80,22 @@ public sealed class TrainingJob(
         {
             if (job is null) log.LogWarning("Job {JobId} has no record; nothing to train", id);
             await checkpoints.DeleteAsync(id);
+            return;
+        }
+        if (job.Status == JobStatus.Queued)
+        {
+            // Not for this node (it asks for a device this node lacks): back to the queue, for a node that has it.
+            // Logged at debug: it happens again at every poll until such a node takes the job.
+            log.LogDebug("Job {JobId} {Waiting}; handed back to the queue", id, job.Waiting);
+            try
+            {
+                await queue.HandBackAsync(id, firing, CancellationToken.None);
+            }
+            catch (Exception e)
+            {
+                // Without a new trigger the job would wait forever: a restart's recovery schedules it again.
+                log.LogError(e, "Job {JobId} could not be handed back to the queue; it is scheduled again when the service restarts", id);
+            }
             return;
         }
 
@@ -159,8 +177,9 @@ public sealed class TrainingJob(
         string folder = checkpoints.FolderOf(id);
         var train = data.Train.Take(plan.MaxTrainImages);
         var test = data.Test.Take(plan.MaxTestImages);
-        // Made on the node's device from the seed: the same weights on every device (initialisers draw the same counter-based streams).
-        var model = ModelRegistry.Create(plan.Model, plan.Training.Seed, engine.Backend);
+        // Made from the seed on the device the record names (the node's own, or the CPU for a job that
+        // asks for it): the same weights on every device, as initialisers draw on the host.
+        var model = ModelRegistry.Create(plan.Model, plan.Training.Seed, TrainingDevice.BackendFor(job.Request.Device, engine.Backend)!);
         var trainer = new Trainer(model, plan.Training with { Threads = options.Value.TrainingThreads, CheckpointDirectory = folder });
         int epochs = plan.Training.Epochs;
         int evaluationImages = plan.Evaluation is { } e ? Math.Min(e.MaxImages ?? test.Count, test.Count) : 0;
@@ -218,7 +237,7 @@ public sealed class TrainingJob(
             queue.CancelRunning(id);
             ct.ThrowIfCancellationRequested();
         }
-        var details = new ModelDetails(plan.Dataset.ClassNames, evaluation?.AsRecord(), history.Sum(h => h.Seconds));
+        var details = new ModelDetails(plan.Dataset.ClassNames, evaluation?.AsRecord(), history.Sum(h => h.Seconds), job.Device);
         var published = await StoreFaults.RetryWhileUnavailableAsync(
             () => models.PublishAsync(model, job.Name, plan.Dataset.Id, id, history, details, CancellationToken.None, ModelStore.IdForJob(id)),
             OutagePatience, log, $"publishing the model of job {id}", CancellationToken.None, time);
@@ -239,6 +258,17 @@ public sealed class TrainingJob(
         }
         log.LogInformation("Job {JobId} succeeded: model {ModelId}, test loss {Loss:F2}", id, published.Id, history.Count > 0 ? history[^1].Test.Loss : double.NaN);
     }
+
+    /// <summary>
+    /// The record of a job this node does not train: queued again, saying why. A job recovered here
+    /// after its node died (its record still running) is queued again too, its epochs and checkpoint kept
+    /// for the node that takes it.
+    /// </summary>
+    private JobRecord HandedBack(JobRecord r) => r with
+    {
+        Status = JobStatus.Queued, Node = null, Device = null, Progress = null,
+        Waiting = TrainingDevice.WaitingReason(r.Request.Device ?? "", node.Id, engine.Backend),
+    };
 
     private async Task EndAsync(string id, JobStatus status, string? error, bool keepCheckpoint = false)
     {

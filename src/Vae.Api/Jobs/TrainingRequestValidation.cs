@@ -178,6 +178,9 @@ public static class TrainingRequestValidation
         if (k is < 1 or > MaxImportanceSamples) Problem("evaluation.importanceSamples", $"must be between 1 and {MaxImportanceSamples} (got {k}).");
         int evaluated = settings.Images ?? DefaultEvaluationImages(Math.Max(1, epochs), Math.Max(1, trainImages), Math.Max(1, testImages), Math.Clamp(k, 1, MaxImportanceSamples));
         if (evaluated < 1) Problem("evaluation.images", $"must be at least 1 (got {evaluated}).");
+        string? device = request.Device is { } asked ? TrainingDevice.Normalize(asked) : null;
+        if (request.Device is not null && device is null)
+            Problem("device", $"must be {Quote(TrainingDevice.Accepted)}, or left out to train on whatever device the node has (got {Show(request.Device)}).");
 
         if (problems.Count > 0) return (null, problems);
 
@@ -189,6 +192,7 @@ public static class TrainingRequestValidation
             BatchSize = batchSize,
             LearningRate = rate,
             Evaluation = settings with { ImportanceSamples = k, Images = Math.Min(evaluated, testImages) },
+            Device = device,
         };
         var training = new TrainingOptions
         {

@@ -3,8 +3,8 @@ using Vae.Engine.Training.Evaluation;
 
 namespace Vae.Api.Models;
 
-/// <summary>What a job knows about its model beyond the weights: the classes, the evaluation, the training time.</summary>
-public sealed record ModelDetails(IReadOnlyList<string>? ClassNames, EvaluationRecord? Evaluation, double? TrainingSeconds);
+/// <summary>What a job knows about its model beyond the weights: the classes, the evaluation, the training time, the backend it trained on.</summary>
+public sealed record ModelDetails(IReadOnlyList<string>? ClassNames, EvaluationRecord? Evaluation, double? TrainingSeconds, string? Device = null);
 
 public static class EvaluationRecordExtensions
 {

@@ -44,6 +44,7 @@ public sealed class ModelStore(IVaeStore store, IBlobStore blobs, TimeProvider c
         {
             Id = id, Name = name, Dataset = dataset, Config = model.Config, Metrics = metrics, JobId = jobId, CreatedAt = clock.GetUtcNow(),
             ClassNames = details?.ClassNames, Evaluation = details?.Evaluation, TrainingSeconds = details?.TrainingSeconds,
+            Device = details?.Device,
         };
         await store.InsertModelAsync(record, ct);
         Changed?.Invoke(id);

@@ -15,6 +15,7 @@ namespace Vae.Api.Models;
 /// <param name="Epochs">Per epoch: train and test loss, reconstruction and KL, in nats per image.</param>
 /// <param name="Evaluation">Measured on test images after training; null when the job skipped it.</param>
 /// <param name="TrainingSeconds">Seconds spent in training passes, all epochs together.</param>
+/// <param name="Device">The engine backend that trained the model (cpu, cuda, ilgpu-cpu); null for models trained before it was recorded.</param>
 public sealed record ModelView(
     string Id,
     string? Name,
@@ -33,7 +34,8 @@ public sealed record ModelView(
     EvaluationView? Evaluation,
     double? TrainingSeconds,
     DateTimeOffset CreatedAt,
-    string? JobId);
+    string? JobId,
+    string? Device);
 
 /// <summary>A model measured on test images after training, per image, in nats unless said otherwise.</summary>
 /// <param name="Images">Test images evaluated.</param>
@@ -77,7 +79,7 @@ public static class ModelViewExtensions
         return new(
             record.Id, record.Name, record.Dataset, c.Family, c.Kind == ModelKind.Ae ? "ae" : "vae", c.Conditional, c.LatentDim,
             c.Channels, c.Height, c.Width, ClassNamesOf(record), ParameterCount(c), c,
-            record.Metrics.Select(m => m.AsView()).ToArray(), record.Evaluation?.AsView(), record.TrainingSeconds, record.CreatedAt, record.JobId);
+            record.Metrics.Select(m => m.AsView()).ToArray(), record.Evaluation?.AsView(), record.TrainingSeconds, record.CreatedAt, record.JobId, record.Device);
     }
 
     public static EvaluationView AsView(this EvaluationRecord e)

@@ -23,16 +23,17 @@ internal static class RecordFormat
     };
 
     /// <summary>The parts of a model record that are read and written whole.</summary>
-    public sealed record ModelDetailsJson(IReadOnlyList<string>? ClassNames, EvaluationRecord? Evaluation, double? TrainingSeconds);
+    /// <remarks>Details stored before a part existed read that part as null.</remarks>
+    public sealed record ModelDetailsJson(IReadOnlyList<string>? ClassNames, EvaluationRecord? Evaluation, double? TrainingSeconds, string? Device = null);
 
     public static string Serialize<T>(T value) => JsonSerializer.Serialize(value, Json);
 
-    public static string DetailsOf(ModelRecord model) => Serialize(new ModelDetailsJson(model.ClassNames, model.Evaluation, model.TrainingSeconds));
+    public static string DetailsOf(ModelRecord model) => Serialize(new ModelDetailsJson(model.ClassNames, model.Evaluation, model.TrainingSeconds, model.Device));
 
     public static ModelRecord WithDetails(ModelRecord record, string json)
     {
         var details = Deserialize<ModelDetailsJson>(json, "details", record.Id);
-        return record with { ClassNames = details.ClassNames, Evaluation = details.Evaluation, TrainingSeconds = details.TrainingSeconds };
+        return record with { ClassNames = details.ClassNames, Evaluation = details.Evaluation, TrainingSeconds = details.TrainingSeconds, Device = details.Device };
     }
 
     public static T Deserialize<T>(string json, string column, string id) where T : class
@@ -94,7 +95,7 @@ internal static class RecordFormat
     /// <summary>
     /// A job row in the column order both stores select (id, name, status, _, request, epochs,
     /// model_id, error, cancel_requested, created_at, started_at, finished_at, progress, node,
-    /// version). The stores differ only in how they keep times, which <paramref name="time"/> reads.
+    /// version, device, waiting). The stores differ only in how they keep times, which <paramref name="time"/> reads.
     /// </summary>
     public static JobRecord ReadJob(DbDataReader r, Func<DbDataReader, int, DateTimeOffset> time)
     {
@@ -116,6 +117,8 @@ internal static class RecordFormat
             Progress = r.IsDBNull(12) ? null : Deserialize<JobProgressRecord>(r.GetString(12), "progress", id),
             Node = r.IsDBNull(13) ? null : r.GetString(13),
             Version = r.GetInt64(14),
+            Device = r.IsDBNull(15) ? null : r.GetString(15),
+            Waiting = r.IsDBNull(16) ? null : r.GetString(16),
         };
     }
 

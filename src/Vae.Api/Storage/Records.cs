@@ -28,6 +28,13 @@ public sealed record JobRecord
     public bool CancelRequested { get; init; }
     /// <summary>The node that trains (or trained) the job: its Cluster:NodeId; null while queued.</summary>
     public string? Node { get; init; }
+    /// <summary>The engine backend that trains (or trained) the job (cpu, cuda, ilgpu-cpu); set when it starts, null while queued.</summary>
+    public string? Device { get; init; }
+    /// <summary>
+    /// Why a queued job has not started yet, when a node that took it could not train it (it asks for
+    /// a GPU and the node has none); null otherwise, and cleared when a node starts it.
+    /// </summary>
+    public string? Waiting { get; init; }
     /// <summary>
     /// Bumped by the store on every update. An update carries the version it was made from and is
     /// refused when the stored one has moved on, so a change made from a stale read (a late progress
@@ -67,6 +74,8 @@ public sealed record ModelRecord
     public EvaluationRecord? Evaluation { get; init; }
     /// <summary>Seconds the job spent training (all epochs, tests included, the final evaluation not).</summary>
     public double? TrainingSeconds { get; init; }
+    /// <summary>The engine backend that trained the model (cpu, cuda, ilgpu-cpu); null for models trained before it was recorded.</summary>
+    public string? Device { get; init; }
 }
 
 /// <summary>
@@ -114,6 +123,11 @@ public sealed record TrainingRequest
     public int? MaxTestImages { get; init; }
     /// <summary>How the trained model is evaluated; defaults scale with the model and the training run.</summary>
     public EvaluationSettings? Evaluation { get; init; }
+    /// <summary>
+    /// gpu: train only on a node whose backend runs on a graphics card (the job waits queued until one
+    /// takes it); cpu: train on the CPU backend, even on a node with a GPU; left out: the node's own backend.
+    /// </summary>
+    public string? Device { get; init; }
 }
 
 /// <summary>The evaluation a job runs after training.</summary>

@@ -29,6 +29,47 @@ public sealed class SqliteStoreTests : StoreContract, IDisposable
         Assert.Equal([path], Directory.GetFiles(Path.Combine(_folder, "models")));
     }
 
+    [Fact]
+    public async Task A_database_made_before_jobs_and_models_named_their_device_loads_them_with_none()
+    {
+        // The tables as they were before the device columns and the model's device detail existed.
+        string file = Path.Combine(_folder, "before-devices.db");
+        var old = new SqliteVaeStore(SqliteVaeStore.ConnectionStringFor(file));
+        await using (var connection = new Microsoft.Data.Sqlite.SqliteConnection(SqliteVaeStore.ConnectionStringFor(file)))
+        {
+            await connection.OpenAsync();
+            await using var command = connection.CreateCommand();
+            command.CommandText = """
+                CREATE TABLE vae_jobs (id TEXT NOT NULL PRIMARY KEY, name TEXT NULL, status TEXT NOT NULL, dataset TEXT NOT NULL, request TEXT NOT NULL,
+                    epochs TEXT NOT NULL, model_id TEXT NULL, error TEXT NULL, cancel_requested INTEGER NOT NULL DEFAULT 0, created_at TEXT NOT NULL,
+                    started_at TEXT NULL, finished_at TEXT NULL, progress TEXT NULL, node TEXT NULL, version INTEGER NOT NULL DEFAULT 1);
+                CREATE TABLE vae_models (id TEXT NOT NULL PRIMARY KEY, name TEXT NULL, dataset TEXT NOT NULL, config TEXT NOT NULL, metrics TEXT NOT NULL,
+                    job_id TEXT NULL, created_at TEXT NOT NULL, details TEXT NULL);
+                INSERT INTO vae_jobs (id, name, status, dataset, request, epochs, created_at, node)
+                    VALUES ('jold01', NULL, 'succeeded', 'mnist', '{"dataset":"mnist","epochs":1,"seed":0}', '[]', '2026-01-01T00:00:00.0000000Z', 'node-a');
+                INSERT INTO vae_models (id, name, dataset, config, metrics, job_id, created_at, details)
+                    VALUES ('mold01', NULL, 'mnist', $config, '[]', 'jold01', '2026-01-01T00:00:00.0000000Z', '{"classNames":null,"evaluation":null,"trainingSeconds":1.5}');
+                """;
+            command.Parameters.AddWithValue("$config", new Vae.Engine.Models.Mlp.MlpConfig { HiddenSizes = [32], LatentDim = 2 }.ToJson());
+            await command.ExecuteNonQueryAsync();
+        }
+
+        await old.InitializeAsync(CancellationToken.None);
+        var job = await old.GetJobAsync("jold01", CancellationToken.None);
+        var model = await old.GetModelAsync("mold01", CancellationToken.None);
+
+        Assert.NotNull(job);
+        Assert.Null(job.Device);
+        Assert.Null(job.Waiting);
+        Assert.Null(job.Request.Device);
+        Assert.Equal("node-a", job.Node);
+        Assert.NotNull(model);
+        Assert.Null(model.Device);
+        Assert.Equal(1.5, model.TrainingSeconds);
+        Assert.True(await old.UpdateJobAsync(job with { Device = "cpu" }, CancellationToken.None));
+        Assert.Equal("cpu", (await old.GetJobAsync("jold01", CancellationToken.None))!.Device);
+    }
+
     public void Dispose()
     {
         Microsoft.Data.Sqlite.SqliteConnection.ClearAllPools();

@@ -47,6 +47,7 @@ public abstract class StoreContract
             Epochs = [new EpochMetrics(1, new LossSummary(180.5, 170.25, 10.25), new LossSummary(double.NaN, 160, double.PositiveInfinity), 1.5)],
             Progress = new JobProgressRecord(JobPhase.Training, 2, 7, 10, 812.5, 12.25, T0.AddSeconds(3)),
             Node = "node-a",
+            Device = "cuda",
             CancelRequested = true,
         };
         await store.InsertJobAsync(job, CancellationToken.None);
@@ -56,6 +57,25 @@ public abstract class StoreContract
         Assert.NotNull(read);
         Assert.Equal(JsonSerializer.Serialize(job, Json), JsonSerializer.Serialize(read, Json));
         Assert.Null(await store.GetJobAsync("jnothere", CancellationToken.None));
+    }
+
+    [SkippableFact]
+    public async Task A_queued_job_that_asks_for_a_gpu_reads_back_with_why_it_waits_and_an_update_clears_it()
+    {
+        var store = await OpenStoreAsync();
+        var job = Job("jwait01") with { Waiting = "asks for a GPU; no node with one has taken it yet (node a trains on cpu)." };
+        job = job with { Request = job.Request with { Device = "gpu" } };
+        await store.InsertJobAsync(job, CancellationToken.None);
+
+        var read = (await store.GetJobAsync(job.Id, CancellationToken.None))!;
+        bool updated = await store.UpdateJobAsync(read with { Status = JobStatus.Running, Waiting = null, Device = "cuda" }, CancellationToken.None);
+        var started = (await store.GetJobAsync(job.Id, CancellationToken.None))!;
+
+        Assert.Equal(JsonSerializer.Serialize(job, Json), JsonSerializer.Serialize(read, Json));
+        Assert.True(updated);
+        Assert.Null(started.Waiting);
+        Assert.Equal("cuda", started.Device);
+        Assert.Equal("gpu", started.Request.Device);
     }
 
     [SkippableFact]
@@ -149,6 +169,7 @@ public abstract class StoreContract
             ClassNames = ["zero", "one"],
             Evaluation = new EvaluationRecord(100, -150.5, -148.25, 16, 2, 140.5, 10, null, 0.75),
             TrainingSeconds = 0.5,
+            Device = "cuda",
         };
         await store.InsertModelAsync(model, CancellationToken.None);
         await store.InsertModelAsync(model with { Id = "mround02", CreatedAt = T0.AddSeconds(1), ClassNames = null, Evaluation = null }, CancellationToken.None);

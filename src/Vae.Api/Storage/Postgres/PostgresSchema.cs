@@ -81,6 +81,10 @@ public static class PostgresSchema
         );
         CREATE INDEX vae_datasets_by_created ON vae_datasets (created_at DESC, seq DESC);
         """,
+        """
+        -- The backend a job trains on, and why a queued job waits (it asks for a device no node that took it has).
+        ALTER TABLE vae_jobs ADD COLUMN device text NULL, ADD COLUMN waiting text NULL;
+        """,
     ];
 
     /// <summary>The schema version this build writes and understands.</summary>
