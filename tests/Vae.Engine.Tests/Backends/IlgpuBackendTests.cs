@@ -1,6 +1,9 @@
 using Vae.Engine.Backends;
 using Vae.Engine.Backends.Cpu;
 using Vae.Engine.Backends.Ilgpu;
+using Vae.Engine.Nn;
+using Vae.Engine.Ops;
+using Vae.Engine.Tensors;
 
 namespace Vae.Engine.Tests.Backends;
 
@@ -92,8 +95,42 @@ public class IlgpuBackendTests
     [InlineData(false, false, 9, 18, 40, 3, -1L, 0f)]  // batched: each problem its own C
     [InlineData(true, false, 12, 7, 30, 4, 0L, 1f)]    // every problem adds into one C (a weight gradient over images)
     public void The_tiled_matrix_product_matches_the_cpu(bool transA, bool transB, int m, int n, int k, int batch, long strideC, float beta)
+        => TiledProductMatches(BackendRegistry.Find(IlgpuBackend.CpuName), transA, transB, m, n, k, batch, strideC, beta);
+
+    /// <summary>The same kernels with a GPU's group sizes: 64 x 64 tiles, so these shapes straddle their edges.</summary>
+    [Theory]
+    [InlineData(false, true, 65, 70, 33, 1, 0L, 0f)]
+    [InlineData(true, false, 64, 64, 17, 2, -1L, 0.5f)]
+    [InlineData(true, true, 3, 130, 20, 2, 0L, 1f)]
+    public void The_tiled_matrix_product_with_gpu_group_sizes_matches_the_cpu(bool transA, bool transB, int m, int n, int k, int batch, long strideC, float beta)
+        => TiledProductMatches(GpuGroups.Value, transA, transB, m, n, k, batch, strideC, beta);
+
+    [Fact]
+    public void Losses_and_batch_norm_with_gpu_group_sizes_match_the_cpu()
     {
-        var gpu = BackendRegistry.Find(IlgpuBackend.CpuName);
+        var gpu = GpuGroups.Value;
+        var rng = new Random(9);
+        float[] x = Values(rng, 3 * 5 * 70), t = [.. Values(rng, 3 * 5 * 70).Select(v => (v + 1) / 2)];
+        float[] Run(IBackend backend, out float[] gradient)
+        {
+            var xs = Init.Parameter([3, 5, 7, 10], x, backend);
+            var norm = new BatchNorm(5, backend, activation: Activation.Relu);
+            var loss = F.BinaryCrossEntropyWithLogits(norm.Forward(xs), Tensor.FromArray(t, [3, 5, 7, 10], backend), Reduction.Sum);
+            loss.Backward();
+            gradient = xs.Grad!.ToArray();
+            return [loss.Item(), .. norm.NamedState().SelectMany(s => s.Tensor.ToArray())];
+        }
+        float[] expected = Run(CpuBackend.Instance, out var expectedGradient), actual = Run(gpu, out var actualGradient);
+        for (int i = 0; i < expected.Length; i++)
+            Assert.True(Math.Abs(expected[i] - actual[i]) <= 1e-4f * (1 + Math.Abs(expected[i])), $"value {i}: {actual[i]} against {expected[i]}");
+        for (int i = 0; i < expectedGradient.Length; i++)
+            Assert.True(Math.Abs(expectedGradient[i] - actualGradient[i]) <= 1e-4f * (1 + Math.Abs(expectedGradient[i])), $"gradient {i}: {actualGradient[i]} against {expectedGradient[i]}");
+    }
+
+    private static readonly Lazy<IlgpuBackend> GpuGroups = new(IlgpuBackend.CreateCpuWithGpuGroups);
+
+    private static void TiledProductMatches(IBackend gpu, bool transA, bool transB, int m, int n, int k, int batch, long strideC, float beta)
+    {
         var cpu = CpuBackend.WithGemm(GemmPath.Managed);
         var rng = new Random(5);
         long strideA = (long)m * k, strideB = (long)k * n;

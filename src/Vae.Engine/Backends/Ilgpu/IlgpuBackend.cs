@@ -81,6 +81,17 @@ public sealed partial class IlgpuBackend : IBackend, IDisposable,
         return new IlgpuBackend(CpuName, context, context.CreateCPUAccelerator(0));
     }
 
+    /// <summary>
+    /// ILGPU's CPU accelerator with groups of up to 256 threads, as on a GPU, so the kernels run with
+    /// the GPU's group sizes (16 x 16 GEMM tiles of 64 x 64, 256-thread reductions). Each group is that
+    /// many threads meeting at every barrier, which is slow on a CPU: for tests of small problems.
+    /// </summary>
+    internal static IlgpuBackend CreateCpuWithGpuGroups()
+    {
+        var context = Context.Create(b => b.CPU(new CPUDevice(numThreadsPerWarp: 4, numWarpsPerMultiprocessor: 64, numMultiprocessors: 1)).EnableAlgorithms());
+        return new IlgpuBackend(CpuName, context, context.CreateCPUAccelerator(0));
+    }
+
     /// <summary>The first CUDA device; null when there is none (no card, or no NVIDIA driver), with the reason.</summary>
     public static IlgpuBackend? TryCreateCuda(out string? whyNot)
     {
