@@ -2,6 +2,7 @@ using Microsoft.AspNetCore.Http.HttpResults;
 using Quartz;
 using Vae.Api.Cluster;
 using Vae.Api.Storage;
+using Vae.Engine.Backends;
 
 namespace Vae.Api.Infrastructure;
 
@@ -10,7 +11,10 @@ public static class HealthApi
 {
     /// <param name="Node">The node that answered (Cluster:NodeId).</param>
     /// <param name="Backend">The device it trains and serves on (Engine:Backend): cpu, cuda or ilgpu-cpu.</param>
-    public sealed record HealthView(string Status, string Store, string Scheduler, string Node, string Backend);
+    /// <param name="Device">That device in words: the card's name, or "host CPU".</param>
+    /// <param name="Gemm">Which matrix products run there: openblas or managed on the CPU, cublas or tiled (our shared-memory kernel) on a card.</param>
+    /// <param name="Gpu">Whether the node has a GPU: jobs that ask for <c>"device": "gpu"</c> train only on such nodes.</param>
+    public sealed record HealthView(string Status, string Store, string Scheduler, string Node, string Backend, string Device, string? Gemm, bool Gpu);
 
     public static IEndpointRouteBuilder MapHealth(this IEndpointRouteBuilder app)
     {
@@ -42,6 +46,7 @@ public static class HealthApi
             response.Headers.RetryAfter = StoreFaults.RetryAfterSeconds.ToString(System.Globalization.CultureInfo.InvariantCulture);
             return Problems.Unavailable($"Node {node.Id}: " + string.Join("; ", problems) + ".");
         }
-        return TypedResults.Ok(new HealthView("ok", "ok", "running", node.Id, engine.Name));
+        var backend = engine.Backend;
+        return TypedResults.Ok(new HealthView("ok", "ok", "running", node.Id, backend.Name, BackendRegistry.DeviceOf(backend), BackendRegistry.GemmOf(backend), backend.IsGpu));
     }
 }

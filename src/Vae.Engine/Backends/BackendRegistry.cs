@@ -61,8 +61,19 @@ public static class BackendRegistry
     /// <summary>A backend in words for a benchmark's "# engine" line: its name, then what it runs on.</summary>
     public static string Describe(IBackend backend) => backend switch
     {
-        CpuBackend cpu => $"{backend.Name} gemm {(cpu.GemmPathInUse == GemmPath.OpenBlas ? "openblas" : "managed")}",
-        IlgpuBackend ilgpu => $"{backend.Name} device \"{ilgpu.Device}\" gemm {ilgpu.GemmPath}",
+        IlgpuBackend ilgpu => $"{backend.Name} device \"{ilgpu.Device}\" gemm {GemmOf(backend)}",
+        _ when GemmOf(backend) is { } gemm => $"{backend.Name} gemm {gemm}",
         _ => backend.Name,
     };
+
+    /// <summary>Which matrix products a backend runs: openblas or managed on the host, cublas or tiled on ILGPU; null for others.</summary>
+    public static string? GemmOf(IBackend backend) => backend switch
+    {
+        CpuBackend cpu => cpu.GemmPathInUse == GemmPath.OpenBlas ? "openblas" : "managed",
+        IlgpuBackend ilgpu => ilgpu.GemmPath,
+        _ => null,
+    };
+
+    /// <summary>The hardware a backend runs on, in words: the card's name, or "host CPU".</summary>
+    public static string DeviceOf(IBackend backend) => backend is IlgpuBackend ilgpu ? ilgpu.Device : "host CPU";
 }

@@ -44,6 +44,8 @@ public sealed class EngineBackendTests(ITestOutputHelper output)
         var samples = await client.GetAsync($"/api/models/{job.ModelId}/samples.png?n=4&seed=1");
 
         Assert.Equal("ilgpu-cpu", health!.Backend);
+        Assert.Equal("tiled", health.Gemm); // no cuBLAS on the CPU accelerator: our shared-memory kernel
+        Assert.False(health.Gpu);
         Assert.True(job.Status == JobStatus.Succeeded, $"status {job.Status}, error {job.Error}");
         Assert.Equal(HttpStatusCode.OK, samples.StatusCode);
         Assert.Equal("image/png", samples.Content.Headers.ContentType?.MediaType);
