@@ -1,6 +1,6 @@
 using Microsoft.AspNetCore.Http.HttpResults;
-using Quartz;
 using Vae.Api.Cluster;
+using Vae.Api.Jobs;
 using Vae.Api.Storage;
 using Vae.Engine.Backends;
 
@@ -24,7 +24,7 @@ public static class HealthApi
     }
 
     private static async Task<Results<Ok<HealthView>, ProblemHttpResult>> Check(
-        IVaeStore store, StorageLocation location, ISchedulerFactory schedulers, NodeIdentity node, EngineBackend engine, HttpResponse response, CancellationToken ct)
+        IVaeStore store, StorageLocation location, IJobScheduler scheduler, NodeIdentity node, EngineBackend engine, HttpResponse response, CancellationToken ct)
     {
         var problems = new List<string>();
         try { await store.PingAsync(ct); }
@@ -36,9 +36,7 @@ public static class HealthApi
         catch (Exception e) when (e is not OperationCanceledException) { problems.Add($"the store does not answer: {e.Message}"); }
         try
         {
-            var scheduler = await schedulers.GetScheduler(ct);
-            var status = await scheduler.GetStatus(ct);
-            if (status != SchedulerStatus.Running) problems.Add($"the job scheduler is {status.ToString().ToLowerInvariant()}, not running");
+            if (await scheduler.ProblemAsync(ct) is { } problem) problems.Add(problem);
         }
         catch (Exception e) when (e is not OperationCanceledException) { problems.Add($"the job scheduler failed: {e.Message}"); }
         if (problems.Count > 0)

@@ -1,6 +1,5 @@
 using System.Collections.Concurrent;
 using Microsoft.Extensions.Options;
-using Quartz;
 using Vae.Api.Cluster;
 using Vae.Api.Infrastructure;
 using Vae.Api.Storage;
@@ -12,17 +11,13 @@ public enum CancelOutcome { NotFound, Cancelled, Requested, AlreadyFinished }
 
 /// <summary>
 /// Puts jobs on the scheduler and takes them off: a new job is stored as queued, then handed to
-/// Quartz under its id. Also knows the jobs training in this process, so a cancel reaches the
-/// running loop directly.
+/// the <see cref="IJobScheduler"/> under its id. Also knows the jobs training in this process, so a
+/// cancel reaches the running loop directly.
 /// </summary>
 public sealed class JobQueue(
-    ISchedulerFactory schedulers, IVaeStore store, JobRecords records, IClusterEvents cluster, IOptions<ClusterOptions> clusterOptions, ILogger<JobQueue> log)
+    IJobScheduler scheduler, IVaeStore store, JobRecords records, IClusterEvents cluster, IOptions<ClusterOptions> clusterOptions, ILogger<JobQueue> log)
 {
-    public const string Group = "training";
-
     private readonly ConcurrentDictionary<string, CancellationTokenSource> _running = new(StringComparer.Ordinal);
-
-    public static JobKey KeyOf(string jobId) => new(jobId, Group);
 
     /// <summary>Stores a queued job for a validated request and schedules it to run as soon as a slot is free.</summary>
     public async Task<JobRecord> SubmitAsync(TrainingRequest request, CancellationToken ct)
@@ -54,48 +49,16 @@ public sealed class JobQueue(
     }
 
     /// <summary>Schedules a stored job to run now; nothing happens when the scheduler already has it.</summary>
-    public async Task ScheduleAsync(string jobId, CancellationToken ct)
-    {
-        var scheduler = await schedulers.GetScheduler(ct);
-        var detail = JobBuilder.Create<TrainingJob>()
-            .WithIdentity(KeyOf(jobId))
-            .WithDescription("Trains the model of job " + jobId)
-            .RequestRecovery() // re-run after a crash or a shutdown mid-training; the job resumes from its checkpoint
-            .Build();
-        var trigger = TriggerBuilder.Create().WithIdentity(jobId, Group).ForJob(detail).StartNow().Build();
-        try
-        {
-            await scheduler.ScheduleJob(detail, trigger, cancellationToken: ct);
-        }
-        catch (ObjectAlreadyExistsException)
-        {
-            log.LogDebug("Job {JobId} is already scheduled", jobId);
-        }
-    }
+    public Task ScheduleAsync(string jobId, CancellationToken ct) => scheduler.EnqueueAsync(jobId, ct);
 
     /// <summary>
-    /// Puts a job whose firing this node cannot train back on the scheduler, to fire again after
-    /// Cluster:JobPollSeconds (on whichever node acquires it then). Called from within the firing:
-    /// the firing trigger is replaced under the same key, which Quartz keeps rather than deleting as
-    /// the firing ends. Nothing happens when the job is no longer scheduled (it was cancelled meanwhile).
+    /// Puts a job whose run this node cannot train back on the scheduler, to run again after
+    /// Cluster:JobPollSeconds (on whichever node takes it then).
     /// </summary>
-    public async Task HandBackAsync(string jobId, TriggerKey firing, CancellationToken ct)
-    {
-        var scheduler = await schedulers.GetScheduler(ct);
-        var again = TimeSpan.FromSeconds(Math.Clamp(clusterOptions.Value.JobPollSeconds, 1, 300));
-        var trigger = TriggerBuilder.Create().WithIdentity(firing).ForJob(KeyOf(jobId))
-            // Quartz's clock (the system's) decides when a trigger fires, so the time is taken from it too.
-            .StartAt(TimeProvider.System.GetUtcNow() + again)
-            .Build();
-        if (await scheduler.RescheduleJob(firing, trigger, ct) is null)
-            log.LogDebug("Job {JobId} was taken off the scheduler as it was handed back", jobId);
-    }
+    public Task HandBackAsync(JobRun run, CancellationToken ct)
+        => scheduler.RetryLaterAsync(run, TimeSpan.FromSeconds(Math.Clamp(clusterOptions.Value.JobPollSeconds, 1, 300)), ct);
 
-    public async Task<bool> IsScheduledAsync(string jobId, CancellationToken ct)
-    {
-        var scheduler = await schedulers.GetScheduler(ct);
-        return await scheduler.Exists(KeyOf(jobId), ct);
-    }
+    public Task<bool> IsScheduledAsync(string jobId, CancellationToken ct) => scheduler.IsScheduledAsync(jobId, ct);
 
     /// <summary>
     /// A queued job is cancelled at once and taken off the scheduler; a running one is asked to stop
@@ -113,34 +76,15 @@ public sealed class JobQueue(
         if (before.IsFinished) return (CancelOutcome.AlreadyFinished, after);
 
         // The record now says cancelled (or cancel requested): the rest must happen even if the client leaves.
-        var scheduler = await schedulers.GetScheduler(CancellationToken.None);
         if (before.Status == JobStatus.Queued)
         {
-            try
-            {
-                await scheduler.DeleteJob(KeyOf(jobId), CancellationToken.None);
-            }
-            catch (SchedulerException e)
-            {
-                // Its trigger is firing right now; the training job will find the record cancelled and do nothing.
-                log.LogDebug(e, "Job {JobId} was firing as it was cancelled", jobId);
-            }
+            await scheduler.RemoveAsync(jobId, CancellationToken.None);
             log.LogInformation("Job {JobId} cancelled before it started", jobId);
             return (CancelOutcome.Cancelled, after);
         }
 
-        if (!CancelRunning(jobId))
-        {
-            // Through Quartz, for a firing this process started but has not registered yet.
-            try
-            {
-                await scheduler.Interrupt(KeyOf(jobId), CancellationToken.None);
-            }
-            catch (ObjectDisposedException)
-            {
-                // The firing ended as it was interrupted (Quartz had disposed of its token): nothing left to stop.
-            }
-        }
+        // Through the scheduler, for a run this process started but has not registered yet.
+        if (!CancelRunning(jobId)) await scheduler.InterruptAsync(jobId, CancellationToken.None);
         // A job training on another node: that node is told now, and would see the request in the
         // record at its next progress write (Jobs:ProgressIntervalSeconds) if the message were lost.
         await cluster.PublishAsync(ClusterEvent.JobCancelType, jobId, CancellationToken.None);
@@ -168,7 +112,7 @@ public sealed class JobQueue(
     public bool CancelRunning(string jobId)
     {
         if (!_running.TryGetValue(jobId, out var cancel)) return false;
-        // Interrupting Quartz's firing as well would race the run's end: a run stopped here ends its firing itself.
+        // Interrupting the scheduler's run as well would race the run's end: a run stopped here ends itself.
         cancel.Cancel();
         return true;
     }

@@ -1,17 +1,13 @@
-using Microsoft.Data.Sqlite;
-using Npgsql;
-using Quartz;
 using Vae.Api.Infrastructure;
+using Vae.Api.Jobs.Quartz;
 using Vae.Api.Storage;
 
 namespace Vae.Api.Jobs;
 
 /// <summary>
-/// Training jobs run on Quartz with its persistent store in the service's database, so queued and
-/// interrupted jobs survive a restart. With SQLite that is the service's file; with PostgreSQL it is
-/// Quartz's clustered store in the shared database: each queued job is acquired by one node, and
-/// the jobs of a node that stops checking in are recovered by another. The scheduler's thread
-/// count (per node) is Jobs:MaxConcurrentJobs.
+/// The jobs' services: records, queue, runner, gate, recovery and the default job, over an
+/// <see cref="IJobScheduler"/> (today Quartz with its persistent store in the service's database,
+/// see <see cref="QuartzScheduling"/>). The scheduler's slots per node are Jobs:MaxConcurrentJobs.
 /// </summary>
 public static class JobScheduling
 {
@@ -36,66 +32,12 @@ public static class JobScheduling
         services.AddSingleton<JobRecords>();
         services.AddSingleton<JobQueue>();
         services.AddSingleton<JobCheckpoints>();
-        services.AddTransient<TrainingJob>();
+        services.AddTransient<JobRunner>();
         // Open in the service; a test that runs the service as a process of its own holds jobs through a folder.
         string? gateDirectory = configuration["Testing:TrainingGateDirectory"];
         services.AddSingleton<ITrainingGate>(string.IsNullOrEmpty(gateDirectory) ? OpenTrainingGate.Instance : new FileTrainingGate(gateDirectory));
 
-        services.AddQuartz(q =>
-        {
-            q.ConfigureScheduler(s =>
-            {
-                s.InstanceName = "vae";
-                // The nodes of a cluster share the scheduler name and need distinct instance ids: generated per process (AUTO).
-                if (clustered) s.GenerateInstanceId = true;
-                // A node is told at once of the jobs it queues itself, not of those queued on other nodes: it asks this often.
-                if (clustered) s.IdleWaitTime = TimeSpan.FromSeconds(pollSeconds);
-                // A stopping host asks running jobs to stop after their current batch; they hand their
-                // firing back (see RecoverFiringsCancelledByShutdown) and resume from the checkpoint on the next start.
-                s.ShutdownJobInterruption = ShutdownJobInterruption.Always;
-            });
-            q.UsePersistentStore(store =>
-            {
-                if (clustered)
-                {
-                    // The same pool of connections as the records and blobs. Quartz creates its tables when they are
-                    // missing; nodes starting together are safe, the ones that lose the race find the winner's tables.
-                    store.UsePostgres(source => source.DataSourceFactory = sp => sp.GetRequiredService<NpgsqlDataSource>());
-                    // Every node checks in every few seconds; one silent for twice that is taken for dead, and the
-                    // jobs it was training (they request recovery) are run again by another node.
-                    store.UseClustering(c =>
-                    {
-                        c.CheckinInterval = TimeSpan.FromSeconds(checkinSeconds);
-                        c.CheckinMisfireThreshold = TimeSpan.FromSeconds(checkinSeconds);
-                    });
-                }
-                else
-                {
-                    // Resolved when the scheduler is built, so the file is the one the store uses (content root and all).
-                    store.UseSqlite(source => source.DataSourceFactory = sp =>
-                    {
-                        SqliteVaeStore.EnsureProvider();
-                        return SqliteFactory.Instance.CreateDataSource(sp.GetRequiredService<StorageLocation>().ConnectionString);
-                    });
-                }
-                store.ProvisionSchema();
-                store.ConfigureStore(o =>
-                {
-                    o.RecoverFiringsCancelledByShutdown = true;
-                    // After the database comes back from an outage, the node is acquiring jobs and checking in again within this.
-                    o.DbRetryInterval = TimeSpan.FromSeconds(2);
-                    // Nodes take turns acquiring (under Quartz's row lock) rather than racing for rows, which
-                    // PostgreSQL sometimes settles as a deadlock to retry. Training jobs are few and long, so
-                    // taking turns costs nothing noticeable.
-                    if (clustered) o.AcquireTriggersWithinLock = true;
-                });
-            });
-
-            q.UseDefaultThreadPool(pool => pool.MaxConcurrency = concurrency);
-        });
-        // Waiting is short: interrupted jobs stop within one batch. Not waiting would leave a training
-        // loop writing to the state folder after the host is gone.
-        services.AddQuartzHostedService(o => o.WaitForJobsToComplete = true);
+        services.AddQuartzJobScheduler(concurrency, clustered, pollSeconds, checkinSeconds);
 
         services.AddHostedService<JobRecovery>();
         services.AddHostedService<DefaultJobSeeder>();

@@ -1,5 +1,4 @@
 using Microsoft.Extensions.Options;
-using Quartz;
 using Vae.Api.Cluster;
 using Vae.Api.Datasets;
 using Vae.Api.Infrastructure;
@@ -13,12 +12,14 @@ using Vae.Engine.Training.Evaluation;
 namespace Vae.Api.Jobs;
 
 /// <summary>
-/// Trains one job's model (the Quartz job key is the job id), checkpointing every epoch (see
-/// <see cref="JobCheckpoints"/>), then publishes the model. A firing that starts after a restart, on
-/// this node or another, resumes from the last checkpoint. Several jobs may train at once, up to the
-/// scheduler's thread count; nothing here lets an exception reach the host.
+/// Runs one job to its end, free of any job library: starts it (or hands it back when this node
+/// cannot train it), trains its model checkpointing every epoch (see <see cref="JobCheckpoints"/>),
+/// then publishes the model and records the end. The <see cref="IJobScheduler"/>'s worker calls it
+/// with each run; a run that starts after a restart, on this node or another, resumes from the last
+/// checkpoint. Several jobs may train at once, up to the scheduler's slots; nothing here lets an
+/// exception reach the host.
 /// </summary>
-public sealed class TrainingJob(
+public sealed class JobRunner(
     JobRecords records,
     JobQueue queue,
     DatasetCatalog datasets,
@@ -31,23 +32,28 @@ public sealed class TrainingJob(
     EngineBackend engine,
     IOptions<JobsOptions> options,
     IOptions<StorageOptions> storage,
-    ILogger<TrainingJob> log) : IJob
+    ILogger<JobRunner> log)
 {
     /// <summary>How long the steps that cannot be skipped wait out an unreachable database.</summary>
     private TimeSpan OutagePatience => TimeSpan.FromSeconds(storage.Value.OutageWaitSeconds);
 
-    public async ValueTask Execute(IJobExecutionContext context, CancellationToken cancellationToken = default)
+    /// <summary>
+    /// Runs the job; <paramref name="schedulerToken"/> is the scheduler's own stop (its host shutting
+    /// down). Throws <see cref="OperationCanceledException"/> only to hand an interrupted run back to
+    /// the scheduler, which runs it again on the next start.
+    /// </summary>
+    public async Task RunAsync(JobRun run, CancellationToken schedulerToken)
     {
-        string id = context.JobDetail.Key.Name;
+        string id = run.JobId;
         var cancel = queue.BeginRun(id);
         if (cancel is null)
         {
-            log.LogWarning("Job {JobId} is already training in this process; this firing is skipped", id);
+            log.LogWarning("Job {JobId} is already training in this process; this run is skipped", id);
             return;
         }
         try
         {
-            await RunAsync(id, context.Recovering, context.Trigger.Key, cancel.Token, cancellationToken);
+            await RunToEndAsync(run, cancel.Token, schedulerToken);
         }
         finally
         {
@@ -57,8 +63,10 @@ public sealed class TrainingJob(
     }
 
     /// <summary>Trains the job to its end, whatever that is; throws only to hand an interrupted run back to the scheduler.</summary>
-    private async Task RunAsync(string id, bool recovering, TriggerKey firing, CancellationToken cancelRequested, CancellationToken schedulerToken)
+    private async Task RunToEndAsync(JobRun run, CancellationToken cancelRequested, CancellationToken schedulerToken)
     {
+        string id = run.JobId;
+        bool recovering = run.Recovering;
         JobRecord? job;
         try
         {
@@ -89,7 +97,7 @@ public sealed class TrainingJob(
             log.LogDebug("Job {JobId} {Waiting}; handed back to the queue", id, job.Waiting);
             try
             {
-                await queue.HandBackAsync(id, firing, CancellationToken.None);
+                await queue.HandBackAsync(run, CancellationToken.None);
             }
             catch (Exception e)
             {
@@ -140,7 +148,7 @@ public sealed class TrainingJob(
                 return;
             }
             // Not a cancel: the scheduler is shutting down. The record stays "running" and the checkpoint
-            // stays; rethrowing hands the firing back to Quartz, which runs it again on the next start.
+            // stays; rethrowing hands the run back to the scheduler, which runs it again on the next start.
             log.LogInformation("Job {JobId} paused by shutdown after {Epochs} epochs; it resumes on the next start", id, current.Epochs.Count);
             throw;
         }

@@ -1,0 +1,38 @@
+namespace Vae.Api.Jobs;
+
+/// <summary>
+/// The job library under the service, behind a seam of ours: it keeps the queue of stored jobs,
+/// hands each run to <see cref="JobRunner"/> on whichever node has a free slot, and gives a run back
+/// to the queue when the node stops. Everything else (records, cancellation, recovery, health) talks
+/// to this interface, so the library can change without the jobs noticing.
+/// </summary>
+public interface IJobScheduler
+{
+    /// <summary>Queues a stored job to run as soon as a slot is free; nothing happens when the queue has it already.</summary>
+    Task EnqueueAsync(string jobId, CancellationToken ct);
+
+    /// <summary>
+    /// Gives a run this node cannot train back to the queue, to be tried again after
+    /// <paramref name="delay"/> by whichever node takes it then. Called from within the run.
+    /// Nothing happens when the job has left the queue meanwhile (it was cancelled).
+    /// </summary>
+    Task RetryLaterAsync(JobRun run, TimeSpan delay, CancellationToken ct);
+
+    /// <summary>Whether the queue holds the job (queued, or running somewhere).</summary>
+    Task<bool> IsScheduledAsync(string jobId, CancellationToken ct);
+
+    /// <summary>Takes a queued job off the queue; a run starting at that very moment finds its record cancelled and does nothing.</summary>
+    Task RemoveAsync(string jobId, CancellationToken ct);
+
+    /// <summary>Asks a run of the job that this process has started but not yet registered to stop.</summary>
+    Task InterruptAsync(string jobId, CancellationToken ct);
+
+    /// <summary>Null while the scheduler runs; otherwise what is wrong with it, for /health.</summary>
+    Task<string?> ProblemAsync(CancellationToken ct);
+}
+
+/// <summary>
+/// One run of a job as the library hands it over: the job, whether the run recovers one a stopped or
+/// dead node had started, and the library's own handle of the run (what <see cref="IJobScheduler.RetryLaterAsync"/> needs).
+/// </summary>
+public sealed record JobRun(string JobId, bool Recovering, object? Handle = null);
