@@ -1,5 +1,4 @@
 using Microsoft.Extensions.Options;
-using Npgsql;
 using Vae.Api.Infrastructure;
 using Vae.Api.Storage;
 
@@ -22,9 +21,7 @@ public static class DatasetExtensions
             ? ActivatorUtilities.CreateInstance<PostgresDatasetUploads>(sp)
             : ActivatorUtilities.CreateInstance<FileDatasetUploads>(sp));
         services.AddSingleton<DatasetUploader>();
-        services.AddSingleton(sp => sp.GetRequiredService<StorageLocation>().Provider == StorageProvider.Postgres
-            ? new DatasetUseLock(sp.GetRequiredService<NpgsqlDataSource>())
-            : new DatasetUseLock());
+        services.AddSingleton<DatasetUseLock>();
         services.AddSingleton<DatasetCatalog>();
         services.AddHostedService<StaleUploadCleaner>();
         services.ConfigureSwaggerGen(o => o.OperationFilter<UploadDocs.Filter>());
