@@ -1,4 +1,5 @@
 using Microsoft.Extensions.Options;
+using Vae.Api.Cluster;
 using Vae.Api.Infrastructure;
 using Vae.Api.Storage;
 
@@ -23,6 +24,7 @@ public static class DatasetExtensions
         services.AddSingleton<DatasetUploader>();
         services.AddSingleton<DatasetUseLock>();
         services.AddSingleton<DatasetCatalog>();
+        services.AddSingleton<IClusterEventHandler, DatasetChangedHandler>();
         services.AddHostedService<StaleUploadCleaner>();
         services.ConfigureSwaggerGen(o => o.OperationFilter<UploadDocs.Filter>());
         return services;
