@@ -2,6 +2,7 @@ using Microsoft.Extensions.Options;
 using Vae.Api.Cluster;
 using Vae.Api.Infrastructure;
 using Vae.Api.Storage;
+using Vae.Api.Storage.Postgres;
 
 namespace Vae.Api.Datasets;
 
