@@ -44,12 +44,12 @@ public sealed class JobQueue(
     {
         var request = job.Request;
         // Once stored, the job is scheduled even if the client has gone: it was accepted.
-        await ScheduleAsync(job.Id, CancellationToken.None);
+        await ScheduleAsync(job, CancellationToken.None);
         log.LogInformation("Job {JobId} queued: {Family} {Kind} on {Dataset}, {Epochs} epochs", job.Id, request.Model?.Family, request.Model?.Kind, request.Dataset, request.Epochs);
     }
 
-    /// <summary>Schedules a stored job to run now; nothing happens when the scheduler already has it.</summary>
-    public Task ScheduleAsync(string jobId, CancellationToken ct) => scheduler.EnqueueAsync(jobId, ct);
+    /// <summary>Schedules a stored job to run now on its device's queue; nothing happens when the scheduler already has it.</summary>
+    public Task ScheduleAsync(JobRecord job, CancellationToken ct) => scheduler.EnqueueAsync(job.Id, job.Name, JobQueues.For(job.Request.Device), ct);
 
     /// <summary>
     /// Puts a job whose run this node cannot train back on the scheduler, to run again after
@@ -102,7 +102,7 @@ public sealed class JobQueue(
             : job with { Status = JobStatus.Queued, Error = null, FinishedAt = null, CancelRequested = false, Progress = null, Node = null, Device = null, Waiting = null }, ct);
         if (before is { Status: JobStatus.Failed })
         {
-            await ScheduleAsync(jobId, CancellationToken.None);
+            await ScheduleAsync(after!, CancellationToken.None);
             log.LogInformation("Job {JobId} resumed after {Epochs} recorded epochs", jobId, before.Epochs.Count);
         }
         return (before, after);

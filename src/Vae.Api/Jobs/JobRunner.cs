@@ -78,9 +78,14 @@ public sealed class JobRunner(
                     : HandedBack(r), CancellationToken.None),
                 OutagePatience, log, $"starting job {id}", schedulerToken, time);
         }
+        catch (Exception e) when (StoreFaults.IsUnavailable(e))
+        {
+            // The store is still unreachable: the record cannot say anything, so the scheduler tries again later.
+            log.LogError(e, "Job {JobId} could not be started", id);
+            throw new TransientJobFailure($"The database was out of reach for more than {OutagePatience.TotalSeconds:0} s as the job started.", e);
+        }
         catch (Exception e)
         {
-            // The store is still unreachable: leave the job to recovery rather than guess its state.
             log.LogError(e, "Job {JobId} could not be started", id);
             return;
         }
@@ -159,6 +164,18 @@ public sealed class JobRunner(
         catch (DatasetUnavailableException e)
         {
             await EndAsync(id, JobStatus.Failed, e.Message);
+        }
+        catch (CheckpointWriteException e) when (run.Attempt < options.Value.MaxAttempts)
+        {
+            // The disk may have room again by the next try, which resumes from the previous epoch's checkpoint.
+            await RetryLaterAsync(run, e.Message, keepCheckpoint: true);
+            throw new TransientJobFailure(e.Message, e);
+        }
+        catch (Exception e) when (StoreFaults.IsUnavailable(e) && run.Attempt < options.Value.MaxAttempts)
+        {
+            string why = $"The database was out of reach for more than {OutagePatience.TotalSeconds:0} s.";
+            await RetryLaterAsync(run, why, keepCheckpoint: true);
+            throw new TransientJobFailure(why, e);
         }
         catch (CheckpointWriteException e)
         {
@@ -278,6 +295,26 @@ public sealed class JobRunner(
         Waiting = TrainingDevice.WaitingReason(r.Request.Device ?? "", node.Id, engine.Backend),
     };
 
+    /// <summary>
+    /// The record of a job whose attempt failed for a transient reason: queued again, saying why and that
+    /// the scheduler retries it (it may not be writable now, if the database is what failed).
+    /// </summary>
+    private async Task RetryLaterAsync(JobRun run, string why, bool keepCheckpoint)
+    {
+        if (!keepCheckpoint) await checkpoints.DeleteAsync(run.JobId);
+        string waiting = $"attempt {run.Attempt} of {options.Value.MaxAttempts} failed ({why.TrimEnd('.')}); it is tried again after a pause.";
+        try
+        {
+            await records.UpdateAsync(run.JobId, r => r.IsFinished ? null : r with { Status = JobStatus.Queued, Node = null, Progress = null, Waiting = waiting },
+                CancellationToken.None);
+        }
+        catch (Exception e) when (StoreFaults.IsUnavailable(e))
+        {
+            // The next attempt writes the record; until then it still says running.
+        }
+        log.LogWarning("Job {JobId}: {Waiting}", run.JobId, waiting);
+    }
+
     private async Task EndAsync(string id, JobStatus status, string? error, bool keepCheckpoint = false)
     {
         if (!keepCheckpoint) await checkpoints.DeleteAsync(id);
@@ -294,3 +331,6 @@ public sealed class JobRunner(
         }
     }
 }
+
+/// <summary>An attempt that failed for a reason that may pass (the database away, the disk full): thrown so the scheduler runs the job again.</summary>
+public sealed class TransientJobFailure(string message, Exception inner) : Exception(message, inner);

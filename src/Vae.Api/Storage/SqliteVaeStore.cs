@@ -53,7 +53,7 @@ public sealed partial class SqliteVaeStore : IVaeStore
     public async Task InitializeAsync(CancellationToken ct)
     {
         await using var connection = await OpenAsync(ct);
-        // WAL is a property of the file: set once, it holds for every later connection, Quartz's included.
+        // WAL is a property of the file: set once, it holds for every later connection.
         await ExecuteAsync(connection, "PRAGMA journal_mode = WAL;", ct);
         await ExecuteAsync(connection, """
             CREATE TABLE IF NOT EXISTS vae_jobs (
@@ -91,7 +91,22 @@ public sealed partial class SqliteVaeStore : IVaeStore
         await AddColumnAsync(connection, "vae_jobs", "device", "TEXT NULL", ct);
         await AddColumnAsync(connection, "vae_jobs", "waiting", "TEXT NULL", ct);
         await CreateSweepTableAsync(connection, ct);
+        await DropLegacySchedulerTablesAsync(connection, ct);
     }
+
+    /// <summary>
+    /// The job scheduler's tables of versions before Hangfire (which keeps its own file, jobs.db): the job
+    /// records say which jobs are to run, and recovery queues them again at start. Children first.
+    /// </summary>
+    private static async Task DropLegacySchedulerTablesAsync(SqliteConnection connection, CancellationToken ct)
+    {
+        await using var command = connection.CreateCommand();
+        command.CommandText = string.Concat(LegacySchedulerTables.Select(t => $"DROP TABLE IF EXISTS {t};"));
+        await command.ExecuteNonQueryAsync(ct);
+    }
+
+    private static readonly string[] LegacySchedulerTables =
+        [ "QRTZ_FIRED_TRIGGERS", "QRTZ_PAUSED_TRIGGER_GRPS", "QRTZ_SCHEDULER_STATE", "QRTZ_LOCKS", "QRTZ_SIMPLE_TRIGGERS", "QRTZ_SIMPROP_TRIGGERS", "QRTZ_CRON_TRIGGERS", "QRTZ_BLOB_TRIGGERS", "QRTZ_TRIGGERS", "QRTZ_JOB_DETAILS", "QRTZ_CALENDARS" ];
 
     private static async Task AddColumnAsync(SqliteConnection connection, string table, string column, string type, CancellationToken ct)
     {
@@ -222,7 +237,7 @@ public sealed partial class SqliteVaeStore : IVaeStore
         try
         {
             await connection.OpenAsync(ct);
-            // SQLite's own busy wait, so a write that meets Quartz's transaction waits instead of failing.
+            // SQLite's own busy wait, so a write that meets another connection's transaction waits instead of failing.
             await ExecuteAsync(connection, "PRAGMA busy_timeout = 10000;", ct);
             return connection;
         }
