@@ -21,6 +21,7 @@ builder.Services.AddCluster(builder.Configuration);
 builder.Services.AddDatasets(builder.Configuration);
 builder.Services.AddModels(builder.Configuration);
 builder.Services.AddJobs(builder.Configuration);
+builder.Services.AddJobClusterEvents();
 builder.Services.AddSweeps(builder.Configuration);
 
 // Cross-cutting: API keys and rate limits, ProblemDetails for every error, Swagger.

@@ -1,5 +1,5 @@
 using System.Text.Json;
-using Npgsql;
+using Vae.Api.Storage;
 
 namespace Vae.Api.Cluster;
 
@@ -28,6 +28,9 @@ public sealed record ClusterEvent(string Type, string Id, string Node, JsonEleme
     public const string JobEpochType = "jobEpoch";
     /// <summary>A job's status changed; the receiver reads the record (it may be larger than a notification may carry).</summary>
     public const string JobStatusType = "jobStatus";
+
+    /// <summary>How an event is written on the channel between the nodes.</summary>
+    internal static readonly JsonSerializerOptions Json = new(JsonSerializerDefaults.Web);
 }
 
 /// <summary>Sends <see cref="ClusterEvent"/>s to the other nodes.</summary>
@@ -43,20 +46,14 @@ public sealed class NoClusterEvents : IClusterEvents
     public Task PublishAsync(string type, string id, CancellationToken ct, JsonElement? data = null) => Task.CompletedTask;
 }
 
-/// <summary>Events as PostgreSQL notifications on one channel; <see cref="ClusterEventListener"/> receives them.</summary>
-public sealed class PostgresClusterEvents(NpgsqlDataSource source, NodeIdentity node, ILogger<PostgresClusterEvents> log) : IClusterEvents
+/// <summary>Events as JSON messages on the channel between the nodes; <see cref="ClusterEventListener"/> receives them.</summary>
+public sealed class ChannelClusterEvents(IClusterChannel channel, NodeIdentity node, ILogger<ChannelClusterEvents> log) : IClusterEvents
 {
-    public const string Channel = "vae_events";
-
-    internal static readonly JsonSerializerOptions Json = new(JsonSerializerDefaults.Web);
-
     public async Task PublishAsync(string type, string id, CancellationToken ct, JsonElement? data = null)
     {
         try
         {
-            await using var command = source.CreateCommand($"SELECT pg_notify('{Channel}', $1);");
-            command.Parameters.AddWithValue(JsonSerializer.Serialize(new ClusterEvent(type, id, node.Id, data), Json));
-            await command.ExecuteNonQueryAsync(ct);
+            await channel.PublishAsync(JsonSerializer.Serialize(new ClusterEvent(type, id, node.Id, data), ClusterEvent.Json), ct);
         }
         catch (Exception e) when (e is not OperationCanceledException || !ct.IsCancellationRequested)
         {

@@ -33,7 +33,7 @@ public static class ClusterExtensions
         var storage = configuration.GetSection(StorageOptions.Section).Get<StorageOptions>() ?? new StorageOptions();
         if (StorageExtensions.ProviderOf(storage) == StorageProvider.Postgres)
         {
-            services.AddSingleton<IClusterEvents, PostgresClusterEvents>();
+            services.AddSingleton<IClusterEvents, ChannelClusterEvents>();
             services.AddHostedService<ClusterEventListener>();
             services.AddHostedService<ProgressRelay>();
         }

@@ -1,7 +1,8 @@
 using Microsoft.Extensions.Options;
-using Npgsql;
+using Vae.Api.Cluster;
 using Vae.Api.Infrastructure;
 using Vae.Api.Storage;
+using Vae.Api.Storage.Postgres;
 
 namespace Vae.Api.Datasets;
 
@@ -22,10 +23,9 @@ public static class DatasetExtensions
             ? ActivatorUtilities.CreateInstance<PostgresDatasetUploads>(sp)
             : ActivatorUtilities.CreateInstance<FileDatasetUploads>(sp));
         services.AddSingleton<DatasetUploader>();
-        services.AddSingleton(sp => sp.GetRequiredService<StorageLocation>().Provider == StorageProvider.Postgres
-            ? new DatasetUseLock(sp.GetRequiredService<NpgsqlDataSource>())
-            : new DatasetUseLock());
+        services.AddSingleton<DatasetUseLock>();
         services.AddSingleton<DatasetCatalog>();
+        services.AddSingleton<IClusterEventHandler, DatasetChangedHandler>();
         services.AddHostedService<StaleUploadCleaner>();
         services.ConfigureSwaggerGen(o => o.OperationFilter<UploadDocs.Filter>());
         return services;

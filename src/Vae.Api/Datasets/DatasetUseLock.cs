@@ -1,4 +1,4 @@
-using Npgsql;
+using Vae.Api.Storage;
 
 namespace Vae.Api.Datasets;
 
@@ -6,40 +6,16 @@ namespace Vae.Api.Datasets;
 /// Serialises the two things that race over an uploaded dataset: queuing a job on it and deleting
 /// it. A job is queued under this lock after the dataset is found again, and a dataset is deleted
 /// under it after no queued or running job was found in the job records; so a job is never queued
-/// for a dataset that is going away. With PostgreSQL the lock spans every node: beside this
-/// process's own gate it takes a transaction-scoped advisory lock, held until the work is done, so a
-/// job queued on one node and a delete asked of another take turns too (and the delete, reading the
-/// shared job records, sees the job). A node that dies holding it drops its connection, which
-/// releases the lock.
+/// for a dataset that is going away. With PostgreSQL the lock spans every node (<see cref="IClusterLock"/>),
+/// held until the work is done, so a job queued on one node and a delete asked of another take turns
+/// too (and the delete, reading the shared job records, sees the job).
 /// </summary>
-public sealed class DatasetUseLock(NpgsqlDataSource? cluster = null)
+public sealed class DatasetUseLock(IClusterLock cluster)
 {
-    /// <summary>Key of the advisory lock ("vaedsuse" in ASCII, as a number).</summary>
+    /// <summary>Key of the lock ("vaedsuse" in ASCII, as a number).</summary>
     public const long ClusterLock = 0x7661656473757365;
 
-    private readonly SemaphoreSlim _gate = new(1, 1);
-
-    public async Task<IAsyncDisposable> EnterAsync(CancellationToken ct)
-    {
-        // This process's callers queue here rather than each holding a connection while they wait.
-        await _gate.WaitAsync(ct);
-        if (cluster is null) return new Held(_gate, null);
-        NpgsqlConnection? connection = null;
-        try
-        {
-            connection = await cluster.OpenConnectionAsync(ct);
-            await connection.BeginTransactionAsync(ct);
-            await using (var command = new NpgsqlCommand($"SELECT pg_advisory_xact_lock({ClusterLock});", connection))
-                await command.ExecuteNonQueryAsync(ct);
-            return new Held(_gate, connection);
-        }
-        catch
-        {
-            if (connection is not null) await connection.DisposeAsync();
-            _gate.Release();
-            throw;
-        }
-    }
+    public Task<IAsyncDisposable> EnterAsync(CancellationToken ct) => cluster.EnterAsync(ClusterLock, ct);
 
     /// <summary>
     /// Runs <paramref name="use"/> (queuing a job) while <paramref name="dataset"/> cannot be
@@ -53,25 +29,6 @@ public sealed class DatasetUseLock(NpgsqlDataSource? cluster = null)
         {
             if (await catalog.FindAsync(dataset.Id, ct) is null) return null;
             return await use();
-        }
-    }
-
-    /// <summary>Closing the connection ends its transaction (rolled back: it wrote nothing), which releases the advisory lock.</summary>
-    private sealed class Held(SemaphoreSlim gate, NpgsqlConnection? connection) : IAsyncDisposable
-    {
-        private int _released;
-
-        public async ValueTask DisposeAsync()
-        {
-            if (Interlocked.Exchange(ref _released, 1) != 0) return;
-            try
-            {
-                if (connection is not null) await connection.DisposeAsync();
-            }
-            finally
-            {
-                gate.Release();
-            }
         }
     }
 }

@@ -6,7 +6,7 @@ namespace Vae.Api.Datasets;
 /// Datasets people uploaded. The catalog lists and opens them beside the built-in ones; the
 /// uploader adds them and the datasets endpoints remove them. Two stores: a folder under the state
 /// folder (<see cref="FileDatasetUploads"/>, one node, the default) and the database shared by every
-/// node (<see cref="PostgresDatasetUploads"/>). Either way a dataset appears whole or not at all.
+/// node (<see cref="Storage.Postgres.PostgresDatasetUploads"/>). Either way a dataset appears whole or not at all.
 /// </summary>
 public interface IDatasetUploads
 {

@@ -3,6 +3,7 @@ using Microsoft.AspNetCore.Mvc.ApiExplorer;
 using Microsoft.AspNetCore.Mvc.ModelBinding;
 using Microsoft.Extensions.DependencyInjection.Extensions;
 using Microsoft.OpenApi;
+using Vae.Api.Cluster;
 using Vae.Api.Infrastructure;
 
 namespace Vae.Api.Models;
@@ -29,6 +30,9 @@ public static class ModelExtensions
         services.AddSingleton<ModelSidecars>();
         services.AddSingleton<AnomalyScoring>();
         services.AddSingleton<DirectionStore>();
+        // Other nodes hear of this node's model changes and this node drops theirs (with one node nobody hears, and nothing arrives).
+        services.AddHostedService<ModelChangePublisher>();
+        services.AddSingleton<IClusterEventHandler, ModelChangedHandler>();
         // An image in a JSON body is a base64 PNG string or a list of pixel values (see ImageInputConverter).
         services.ConfigureSwaggerGen(o => o.SchemaFilter<ImageInputSchema>());
         services.TryAddEnumerable(ServiceDescriptor.Transient<IApiDescriptionProvider, RequestBodyDocs>());

@@ -99,6 +99,17 @@ public static class StorageExtensions
                 ? new PostgresBlobStore(sp.GetRequiredService<NpgsqlDataSource>())
                 : new FileBlobStore(location.Directory);
         });
+        // Work that must not overlap on any node takes this lock: an advisory lock on the shared database, or this process's own with SQLite.
+        services.TryAddSingleton<IClusterLock>(sp => sp.GetRequiredService<StorageLocation>().Provider == StorageProvider.Postgres
+            ? new PostgresClusterLock(sp.GetRequiredService<NpgsqlDataSource>())
+            : new InProcessClusterLock());
+        // Only several nodes need to tell each other anything; one node (SQLite) has nobody to tell.
+        services.TryAddSingleton<IClusterChannel>(sp =>
+        {
+            if (sp.GetRequiredService<StorageLocation>().Provider != StorageProvider.Postgres)
+                throw new InvalidOperationException("There is no channel between nodes: Storage:Provider is 'sqlite' (one node).");
+            return ActivatorUtilities.CreateInstance<PostgresClusterChannel>(sp);
+        });
         // Registered before the scheduler's hosted service, so the tables exist (and a SQLite file is in WAL mode) before anything runs.
         services.AddHostedService<StoreInitializer>();
         return services;

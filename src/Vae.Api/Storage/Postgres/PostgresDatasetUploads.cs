@@ -2,11 +2,10 @@ using System.Text;
 using System.Text.Json;
 using Npgsql;
 using NpgsqlTypes;
-using Vae.Api.Storage;
-using Vae.Api.Storage.Postgres;
+using Vae.Api.Datasets;
 using Vae.Engine.Data;
 
-namespace Vae.Api.Datasets;
+namespace Vae.Api.Storage.Postgres;
 
 /// <summary>
 /// Uploaded datasets in the PostgreSQL database every node shares (Storage:Provider = postgres):
