@@ -22,6 +22,7 @@ public sealed record JobProgressView(
 /// <summary>One time a node started training the job.</summary>
 /// <param name="Number">Which try this is, from 1.</param>
 /// <param name="Node">The node that ran it (its Cluster:NodeId).</param>
+/// <param name="StartedAt">When the node started it.</param>
 /// <param name="EndedAt">When it ended; null while it runs.</param>
 /// <param name="Error">Why it failed; null while it runs and when it ended well. "the node stopped while training it" when its node stopped and a later attempt took the job up again.</param>
 public sealed record JobAttemptView(int Number, string? Node, DateTimeOffset StartedAt, DateTimeOffset? EndedAt, string? Error);
