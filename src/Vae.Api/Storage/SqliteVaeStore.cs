@@ -47,7 +47,7 @@ public sealed partial class SqliteVaeStore : IVaeStore
     private static System.Text.Json.JsonSerializerOptions Json => RecordFormat.Json;
     private static T Deserialize<T>(string json, string column, string id) where T : class => RecordFormat.Deserialize<T>(json, column, id);
 
-    private const string JobColumns = "id, name, status, dataset, request, epochs, model_id, error, cancel_requested, created_at, started_at, finished_at, progress, node, version, device, waiting";
+    private const string JobColumns = "id, name, status, dataset, request, epochs, model_id, error, cancel_requested, created_at, started_at, finished_at, progress, node, version, device, waiting, attempts";
     private const string ModelColumns = "id, name, dataset, config, metrics, job_id, created_at, details";
 
     public async Task InitializeAsync(CancellationToken ct)
@@ -90,6 +90,7 @@ public sealed partial class SqliteVaeStore : IVaeStore
         await AddColumnAsync(connection, "vae_jobs", "version", "INTEGER NOT NULL DEFAULT 1", ct);
         await AddColumnAsync(connection, "vae_jobs", "device", "TEXT NULL", ct);
         await AddColumnAsync(connection, "vae_jobs", "waiting", "TEXT NULL", ct);
+        await AddColumnAsync(connection, "vae_jobs", "attempts", "TEXT NULL", ct);
         await CreateSweepTableAsync(connection, ct);
         await DropLegacySchedulerTablesAsync(connection, ct);
     }
@@ -128,7 +129,7 @@ public sealed partial class SqliteVaeStore : IVaeStore
     {
         await using var connection = await OpenAsync(ct);
         await using var command = connection.CreateCommand();
-        command.CommandText = $"INSERT INTO vae_jobs ({JobColumns}) VALUES ($id, $name, $status, $dataset, $request, $epochs, $model_id, $error, $cancel_requested, $created_at, $started_at, $finished_at, $progress, $node, $version, $device, $waiting);";
+        command.CommandText = $"INSERT INTO vae_jobs ({JobColumns}) VALUES ($id, $name, $status, $dataset, $request, $epochs, $model_id, $error, $cancel_requested, $created_at, $started_at, $finished_at, $progress, $node, $version, $device, $waiting, $attempts);";
         BindJob(command, job);
         await command.ExecuteNonQueryAsync(ct);
     }
@@ -140,7 +141,7 @@ public sealed partial class SqliteVaeStore : IVaeStore
         // One statement, so the check and the insert share SQLite's write lock.
         command.CommandText = $"""
             INSERT INTO vae_jobs ({JobColumns})
-            SELECT $id, $name, $status, $dataset, $request, $epochs, $model_id, $error, $cancel_requested, $created_at, $started_at, $finished_at, $progress, $node, $version, $device, $waiting
+            SELECT $id, $name, $status, $dataset, $request, $epochs, $model_id, $error, $cancel_requested, $created_at, $started_at, $finished_at, $progress, $node, $version, $device, $waiting, $attempts
             WHERE NOT EXISTS (SELECT 1 FROM vae_jobs) AND NOT EXISTS (SELECT 1 FROM vae_models);
             """;
         BindJob(command, job);
@@ -178,7 +179,7 @@ public sealed partial class SqliteVaeStore : IVaeStore
             UPDATE vae_jobs SET name = $name, status = $status, dataset = $dataset, request = $request, epochs = $epochs,
                 model_id = $model_id, error = $error, cancel_requested = $cancel_requested,
                 created_at = $created_at, started_at = $started_at, finished_at = $finished_at, progress = $progress,
-                node = $node, device = $device, waiting = $waiting, version = version + 1
+                node = $node, device = $device, waiting = $waiting, attempts = $attempts, version = version + 1
             WHERE id = $id AND version = $version;
             """;
         BindJob(command, job);
@@ -275,6 +276,7 @@ public sealed partial class SqliteVaeStore : IVaeStore
         p.AddWithValue("$version", job.Version);
         p.AddWithValue("$device", (object?)job.Device ?? DBNull.Value);
         p.AddWithValue("$waiting", (object?)job.Waiting ?? DBNull.Value);
+        p.AddWithValue("$attempts", RecordFormat.Serialize(job.Attempts));
     }
 
     private static JobRecord ReadJob(SqliteDataReader r) => RecordFormat.ReadJob(r, static (r, i) => ParseTime(r.GetString(i)));

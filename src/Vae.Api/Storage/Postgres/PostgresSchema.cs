@@ -85,6 +85,10 @@ public static class PostgresSchema
         -- The backend a job trains on, and why a queued job waits (it asks for a device no node that took it has).
         ALTER TABLE vae_jobs ADD COLUMN device text NULL, ADD COLUMN waiting text NULL;
         """,
+        """
+        -- Each time a node started the job (jobs are tried again after transient failures); null in rows from before, read as none.
+        ALTER TABLE vae_jobs ADD COLUMN attempts json NULL;
+        """,
     ];
 
     /// <summary>The schema version this build writes and understands.</summary>
