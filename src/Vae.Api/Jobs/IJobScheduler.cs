@@ -30,6 +30,9 @@ public interface IJobScheduler
     /// <summary>Asks a run of the job that this process has started but not yet registered to stop.</summary>
     Task InterruptAsync(string jobId, CancellationToken ct);
 
+    /// <summary>The queues some running node takes jobs from (this node's own included).</summary>
+    Task<IReadOnlySet<string>> ServedQueuesAsync(CancellationToken ct);
+
     /// <summary>Null while the scheduler runs; otherwise what is wrong with it, for /health.</summary>
     Task<string?> ProblemAsync(CancellationToken ct);
 }

@@ -22,7 +22,7 @@ public sealed class JobQueue(
     /// <summary>Stores a queued job for a validated request and schedules it to run as soon as a slot is free.</summary>
     public async Task<JobRecord> SubmitAsync(TrainingRequest request, CancellationToken ct)
     {
-        var job = NewJob(request);
+        var job = await WithWaitingReasonAsync(NewJob(request), ct);
         await store.InsertJobAsync(job, ct);
         await ScheduleSubmittedAsync(job);
         return job;
@@ -31,10 +31,21 @@ public sealed class JobQueue(
     /// <summary>As <see cref="SubmitAsync"/>, only when there is no job and no model at all; null otherwise (another node came first).</summary>
     public async Task<JobRecord?> SubmitFirstAsync(TrainingRequest request, CancellationToken ct)
     {
-        var job = NewJob(request);
+        var job = await WithWaitingReasonAsync(NewJob(request), ct);
         if (!await store.InsertFirstJobAsync(job, ct)) return null;
         await ScheduleSubmittedAsync(job);
         return job;
+    }
+
+    /// <summary>
+    /// A job whose queue no running node serves says so from the start (a GPU job with no GPU node up);
+    /// the node that starts it clears the reason.
+    /// </summary>
+    private async Task<JobRecord> WithWaitingReasonAsync(JobRecord job, CancellationToken ct)
+    {
+        string queue = JobQueues.For(job.Request.Device);
+        var served = await scheduler.ServedQueuesAsync(ct);
+        return served.Contains(queue) ? job : job with { Waiting = JobQueues.WaitingReason(queue, served) };
     }
 
     private JobRecord NewJob(TrainingRequest request)

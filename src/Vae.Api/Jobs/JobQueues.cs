@@ -18,6 +18,10 @@ public static class JobQueues
     /// <summary>The queue of a job asking for <paramref name="device"/> (null: any).</summary>
     public static string For(string? device) => device == TrainingDevice.Gpu ? Gpu : Cpu;
 
+    /// <summary>What the record of a job on a queue no running node serves says.</summary>
+    public static string WaitingReason(string queue, IReadOnlySet<string> served)
+        => $"asks for a {(queue == Gpu ? "GPU" : queue)}; it waits in the {queue} queue, which no running node serves yet (they serve: {string.Join(", ", served.Order())}).";
+
     /// <summary>What a node on <paramref name="backend"/> serves unless configured: the GPU queue first where it has one.</summary>
     public static IReadOnlyList<string> DefaultFor(IBackend backend) => backend.IsGpu ? [Gpu, Cpu] : [Cpu];
 }

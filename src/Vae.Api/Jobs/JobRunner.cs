@@ -74,7 +74,7 @@ public sealed class JobRunner(
                 r.IsFinished ? null
                 : r.CancelRequested ? records.Finish(r, JobStatus.Cancelled)
                 : TrainingDevice.BackendFor(r.Request.Device, engine.Backend) is { } backend
-                    ? r with { Status = JobStatus.Running, StartedAt = r.StartedAt ?? records.Now, Node = node.Id, Device = backend.Name, Waiting = null }
+                    ? records.BeginAttempt(r with { Status = JobStatus.Running, StartedAt = r.StartedAt ?? records.Now, Node = node.Id, Device = backend.Name, Waiting = null }, node.Id)
                     : HandedBack(r), CancellationToken.None),
                 OutagePatience, log, $"starting job {id}", schedulerToken, time);
         }
@@ -271,8 +271,8 @@ public sealed class JobRunner(
         var (_, ended) = await StoreFaults.RetryWhileUnavailableAsync(
             () => records.UpdateAsync(id, r =>
                 r.IsFinished ? null
-                : r.CancelRequested ? records.Finish(r, JobStatus.Cancelled) with { Epochs = [.. history], Progress = null }
-                : records.Finish(r, JobStatus.Succeeded) with { Epochs = [.. history], ModelId = published.Id, Progress = null }, CancellationToken.None),
+                : r.CancelRequested ? records.EndAttempt(records.Finish(r, JobStatus.Cancelled) with { Epochs = [.. history], Progress = null }, null)
+                : records.EndAttempt(records.Finish(r, JobStatus.Succeeded) with { Epochs = [.. history], ModelId = published.Id, Progress = null }, null), CancellationToken.None),
             OutagePatience, log, $"recording the end of job {id}", CancellationToken.None, time);
         if (ended is { Status: JobStatus.Cancelled })
         {
@@ -305,7 +305,7 @@ public sealed class JobRunner(
         string waiting = $"attempt {run.Attempt} of {options.Value.MaxAttempts} failed ({why.TrimEnd('.')}); it is tried again after a pause.";
         try
         {
-            await records.UpdateAsync(run.JobId, r => r.IsFinished ? null : r with { Status = JobStatus.Queued, Node = null, Progress = null, Waiting = waiting },
+            await records.UpdateAsync(run.JobId, r => r.IsFinished ? null : records.EndAttempt(r with { Status = JobStatus.Queued, Node = null, Progress = null, Waiting = waiting }, why),
                 CancellationToken.None);
         }
         catch (Exception e) when (StoreFaults.IsUnavailable(e))
@@ -321,7 +321,7 @@ public sealed class JobRunner(
         try
         {
             await StoreFaults.RetryWhileUnavailableAsync(
-                () => records.UpdateAsync(id, r => r.IsFinished ? null : records.Finish(r, status, error), CancellationToken.None),
+                () => records.UpdateAsync(id, r => r.IsFinished ? null : records.EndAttempt(records.Finish(r, status, error), error), CancellationToken.None),
                 OutagePatience, log, $"recording the end of job {id}", CancellationToken.None, time);
             if (error is not null) log.LogWarning("Job {JobId} {Status}: {Error}", id, status, error);
         }

@@ -1,3 +1,4 @@
+using Hangfire.Common;
 using Hangfire.States;
 
 namespace Vae.Api.Jobs.Hangfire;
@@ -5,10 +6,13 @@ namespace Vae.Api.Jobs.Hangfire;
 /// <summary>
 /// Keeps a training job on its device's queue whenever Hangfire queues it again: a retry or a delayed
 /// hand-back passes through the scheduled state, which would otherwise enqueue it on Hangfire's
-/// "default" queue, which no node serves.
+/// "default" queue, which no node serves. It runs after the retry filter (order 20), which may
+/// replace a failure by an enqueued state.
 /// </summary>
-public sealed class DeviceQueueFilter : IElectStateFilter
+public sealed class DeviceQueueFilter : JobFilterAttribute, IElectStateFilter
 {
+    public DeviceQueueFilter() => Order = 100;
+
     public void OnStateElection(ElectStateContext context)
     {
         if (context.CandidateState is not EnqueuedState enqueued) return;

@@ -10,7 +10,7 @@ namespace Vae.Api.Jobs.Hangfire;
 /// node finds it. Cancelling a running job deletes its background job, which Hangfire turns into a
 /// cancellation of the run's token on whichever node runs it.
 /// </summary>
-public sealed class HangfireJobScheduler(JobStorage storage, IBackgroundJobClient client, ILogger<HangfireJobScheduler> log) : IJobScheduler
+public sealed class HangfireJobScheduler(JobStorage storage, IBackgroundJobClient client, NodeQueues own, ILogger<HangfireJobScheduler> log) : IJobScheduler
 {
     /// <summary>States in which a background job is still to run or running.</summary>
     private static readonly HashSet<string> Pending =
@@ -75,6 +75,14 @@ public sealed class HangfireJobScheduler(JobStorage storage, IBackgroundJobClien
 
     /// <summary>Deleting the background job cancels the run's token wherever it runs (Hangfire checks every few seconds).</summary>
     public Task InterruptAsync(string jobId, CancellationToken ct) => RemoveAsync(jobId, ct);
+
+    /// <summary>The queues of the servers Hangfire lists (a dead node's go once it misses its heartbeats), and this node's.</summary>
+    public Task<IReadOnlySet<string>> ServedQueuesAsync(CancellationToken ct) => Task.Run(() =>
+    {
+        var served = new HashSet<string>(own.Names, StringComparer.Ordinal);
+        foreach (var server in storage.GetMonitoringApi().Servers()) served.UnionWith(server.Queues ?? []);
+        return (IReadOnlySet<string>)served;
+    }, ct);
 
     public Task<string?> ProblemAsync(CancellationToken ct) => Task.Run(() =>
     {

@@ -78,6 +78,8 @@ public static class HangfireScheduling
             server.SchedulePollingInterval = TimeSpan.FromSeconds(1);
             server.ServerCheckInterval = TimeSpan.FromSeconds(settings.CheckinSeconds);
             server.HeartbeatInterval = TimeSpan.FromSeconds(settings.CheckinSeconds);
+            // A node silent this long is dropped from the list of servers, and its queues with it.
+            server.ServerTimeout = TimeSpan.FromSeconds(settings.CheckinSeconds * 4);
             // Running jobs stop after their current batch and hand themselves back: plenty of time.
             server.ShutdownTimeout = TimeSpan.FromSeconds(60);
         });
