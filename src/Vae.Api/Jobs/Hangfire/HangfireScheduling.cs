@@ -42,8 +42,9 @@ public static class HangfireScheduling
         services.AddSingleton<IBackgroundJobPerformer>(sp => new BackgroundJobPerformer(sp.GetRequiredService<IJobFilterProvider>(), sp.GetRequiredService<JobActivator>()));
         services.AddSingleton<IBackgroundJobClient>(sp => new BackgroundJobClient(
             sp.GetRequiredService<JobStorage>(), sp.GetRequiredService<IBackgroundJobFactory>(), sp.GetRequiredService<IBackgroundJobStateChanger>()));
-        // The dashboard's pages.
+        // The dashboard's pages; the dashboard also checks that Hangfire's configuration is registered.
         services.AddSingleton(DashboardRoutes.Routes);
+        services.AddSingleton<IGlobalConfiguration>(GlobalConfiguration.Configuration);
         services.AddSingleton<IJobScheduler, HangfireJobScheduler>();
         services.AddTransient<HangfireTrainingJob>();
         services.AddSingleton(settings);

@@ -1,5 +1,4 @@
 using Hangfire;
-using Hangfire.AspNetCore;
 using Hangfire.Client;
 using Hangfire.Common;
 using Hangfire.Server;
@@ -19,11 +18,11 @@ namespace Vae.Api.Jobs.Hangfire;
 public sealed class HangfireServer(IServiceProvider services, SchedulerSettings settings, ILoggerFactory loggers, ILogger<HangfireServer> log) : IHostedService
 {
     private BackgroundJobServer? _server;
+    private IDisposable? _logging;
 
     public Task StartAsync(CancellationToken cancellationToken)
     {
-        // Hangfire logs through one process-wide provider: the service's logging.
-        GlobalConfiguration.Configuration.UseLogProvider(new AspNetCoreLogProvider(loggers));
+        _logging = HangfireLogging.Attach(loggers);
         var storage = services.GetRequiredService<JobStorage>();
         if (services.GetRequiredService<StorageLocation>().Provider == StorageProvider.Sqlite) RequeueInterrupted(storage);
         var options = new BackgroundJobServerOptions
@@ -61,10 +60,13 @@ public sealed class HangfireServer(IServiceProvider services, SchedulerSettings 
 
     public async Task StopAsync(CancellationToken cancellationToken)
     {
-        if (_server is null) return;
-        // Running jobs see their token cancelled, stop after their batch and go back to the queue.
-        _server.SendStop();
-        await _server.WaitForShutdownAsync(cancellationToken);
-        _server.Dispose();
+        if (_server is not null)
+        {
+            // Running jobs see their token cancelled, stop after their batch and go back to the queue.
+            _server.SendStop();
+            await _server.WaitForShutdownAsync(cancellationToken);
+            _server.Dispose();
+        }
+        _logging?.Dispose();
     }
 }
