@@ -119,6 +119,25 @@ public sealed class JobQueue(
         return (before, after);
     }
 
+    /// <summary>
+    /// Records a cancel that came through the scheduler itself (its dashboard deleted the job): a queued
+    /// job ends cancelled, a running one is asked to stop, as with DELETE /api/jobs/{id}. The scheduler
+    /// already let go of the job, so it is not asked again.
+    /// </summary>
+    public async Task CancelledBySchedulerAsync(string jobId, CancellationToken ct)
+    {
+        var (before, after) = await records.UpdateAsync(jobId, job => job.Status switch
+        {
+            JobStatus.Queued => records.Finish(job, JobStatus.Cancelled) with { CancelRequested = true },
+            JobStatus.Running when !job.CancelRequested => job with { CancelRequested = true },
+            _ => null,
+        }, ct);
+        if (before is null || after is null || before.IsFinished) return;
+        if (before.Status == JobStatus.Running && !CancelRunning(jobId))
+            await cluster.PublishAsync(ClusterEvent.JobCancelType, jobId, CancellationToken.None);
+        log.LogInformation("Job {JobId} was deleted from the job dashboard; cancelled", jobId);
+    }
+
     /// <summary>Stops the job's training loop after its current batch, when it trains in this process; false when it does not.</summary>
     public bool CancelRunning(string jobId)
     {

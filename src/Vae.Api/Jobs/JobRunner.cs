@@ -32,6 +32,7 @@ public sealed class JobRunner(
     EngineBackend engine,
     IOptions<JobsOptions> options,
     IOptions<StorageOptions> storage,
+    IHostApplicationLifetime lifetime,
     ILogger<JobRunner> log)
 {
     /// <summary>How long the steps that cannot be skipped wait out an unreachable database.</summary>
@@ -146,7 +147,9 @@ public sealed class JobRunner(
         catch (OperationCanceledException) when (stop.IsCancellationRequested)
         {
             var current = await records.GetAsync(id, CancellationToken.None);
-            if (cancelRequested.IsCancellationRequested || current is null || current.CancelRequested)
+            // The scheduler stopped the run while the host goes on: someone deleted it (the job dashboard): a cancel too.
+            bool deleted = schedulerToken.IsCancellationRequested && !lifetime.ApplicationStopping.IsCancellationRequested;
+            if (cancelRequested.IsCancellationRequested || current is null || current.CancelRequested || deleted)
             {
                 await EndAsync(id, JobStatus.Cancelled, null);
                 log.LogInformation("Job {JobId} cancelled after {Epochs} epochs", id, current?.Epochs.Count ?? 0);

@@ -19,7 +19,7 @@ public sealed class HangfireJobScheduler(JobStorage storage, IBackgroundJobClien
     private static string KeyOf(string jobId) => "vae-job:" + jobId;
 
     /// <summary>The background job of a training job and its queue; null when it never had one.</summary>
-    internal static (string Id, string Queue)? BackgroundJobOf(IStorageConnection connection, string jobId)
+    public static (string Id, string Queue)? BackgroundJobOf(IStorageConnection connection, string jobId)
         => connection.GetAllEntriesFromHash(KeyOf(jobId)) is { } entries && entries.TryGetValue("id", out var id)
             ? (id, entries.TryGetValue("queue", out var queue) ? queue : JobQueues.Cpu)
             : null;

@@ -35,7 +35,7 @@ public static class HangfireScheduling
             .UseRecommendedSerializerSettings();
 
         services.AddSingleton<JobStorage>(sp => CreateStorage(sp, settings));
-        services.AddSingleton<IJobFilterProvider>(_ => new JobFilterProviderCollection(Filters(settings), new JobFilterAttributeFilterProvider()));
+        services.AddSingleton<IJobFilterProvider>(sp => new JobFilterProviderCollection(Filters(settings, sp), new JobFilterAttributeFilterProvider()));
         services.AddSingleton<JobActivator>(sp => new ServiceActivator(sp));
         services.AddSingleton<IBackgroundJobFactory>(sp => new BackgroundJobFactory(sp.GetRequiredService<IJobFilterProvider>()));
         services.AddSingleton<IBackgroundJobStateChanger>(sp => new BackgroundJobStateChanger(sp.GetRequiredService<IJobFilterProvider>()));
@@ -52,7 +52,7 @@ public static class HangfireScheduling
         return services;
     }
 
-    private static JobFilterCollection Filters(SchedulerSettings settings)
+    private static JobFilterCollection Filters(SchedulerSettings settings, IServiceProvider services)
     {
         var filters = new JobFilterCollection();
         // The runner retries what is worth retrying by throwing; everything else it ends itself.
@@ -64,6 +64,7 @@ public static class HangfireScheduling
             LogEvents = true,
         });
         filters.Add(new DeviceQueueFilter());
+        filters.Add(new CancelOnDeleteFilter(services));
         // The dashboard's history of succeeded and failed jobs.
         filters.Add(new StatisticsHistoryAttribute());
         return filters;
