@@ -3,6 +3,7 @@ using Vae.Api.Datasets;
 using Vae.Api.Families;
 using Vae.Api.Infrastructure;
 using Vae.Api.Jobs;
+using Vae.Api.Jobs.Hangfire;
 using Vae.Api.Models;
 using Vae.Api.Security;
 using Vae.Api.Storage;
@@ -34,6 +35,7 @@ var app = builder.Build();
 app.UseErrorHandling();
 app.UseRateLimiter();
 app.UseDemoPage();
+app.UseJobsDashboard();
 app.UseApiDocs();
 
 app.MapHealth();

@@ -120,6 +120,19 @@ public class OpenApiDocumentTests(OpenApiDocumentTests.Document doc, ITestOutput
     }
 
     [Fact]
+    public void A_job_documents_its_attempts_each_with_its_node_times_and_error()
+    {
+        var schemas = _doc.Root.GetProperty("components").GetProperty("schemas");
+        var attempts = schemas.GetProperty("JobView").GetProperty("properties").GetProperty("attempts");
+
+        Assert.Equal("array", attempts.GetProperty("type").GetString());
+        Assert.Equal("#/components/schemas/JobAttemptView", attempts.GetProperty("items").GetProperty("$ref").GetString());
+        Assert.Equal(["number", "node", "startedAt", "endedAt", "error"],
+            schemas.GetProperty("JobAttemptView").GetProperty("properties").EnumerateObject().Select(p => p.Name));
+        Assert.Contains("node stopped", schemas.GetProperty("JobAttemptView").GetProperty("properties").GetProperty("error").GetProperty("description").GetString());
+    }
+
+    [Fact]
     public async Task Every_training_example_in_the_document_is_accepted_by_the_service()
     {
         var examples = _doc.Root.GetProperty("paths").GetProperty("/api/jobs").GetProperty("post")

@@ -14,7 +14,8 @@ public static class HealthApi
     /// <param name="Device">That device in words: the card's name, or "host CPU".</param>
     /// <param name="Gemm">Which matrix products run there: openblas or managed on the CPU, cublas or tiled (our shared-memory kernel) on a card.</param>
     /// <param name="Gpu">Whether the node has a GPU: jobs that ask for <c>"device": "gpu"</c> train only on such nodes.</param>
-    public sealed record HealthView(string Status, string Store, string Scheduler, string Node, string Backend, string Device, string? Gemm, bool Gpu);
+    /// <param name="Queues">The job queues the node takes jobs from (Jobs:Queues): <c>gpu</c> and <c>cpu</c> on a node with a GPU, <c>cpu</c> elsewhere.</param>
+    public sealed record HealthView(string Status, string Store, string Scheduler, string Node, string Backend, string Device, string? Gemm, bool Gpu, IReadOnlyList<string> Queues);
 
     public static IEndpointRouteBuilder MapHealth(this IEndpointRouteBuilder app)
     {
@@ -24,7 +25,7 @@ public static class HealthApi
     }
 
     private static async Task<Results<Ok<HealthView>, ProblemHttpResult>> Check(
-        IVaeStore store, StorageLocation location, IJobScheduler scheduler, NodeIdentity node, EngineBackend engine, HttpResponse response, CancellationToken ct)
+        IVaeStore store, StorageLocation location, IJobScheduler scheduler, NodeQueues queues, NodeIdentity node, EngineBackend engine, HttpResponse response, CancellationToken ct)
     {
         var problems = new List<string>();
         try { await store.PingAsync(ct); }
@@ -45,6 +46,6 @@ public static class HealthApi
             return Problems.Unavailable($"Node {node.Id}: " + string.Join("; ", problems) + ".");
         }
         var backend = engine.Backend;
-        return TypedResults.Ok(new HealthView("ok", "ok", "running", node.Id, backend.Name, BackendRegistry.DeviceOf(backend), BackendRegistry.GemmOf(backend), backend.IsGpu));
+        return TypedResults.Ok(new HealthView("ok", "ok", "running", node.Id, backend.Name, BackendRegistry.DeviceOf(backend), BackendRegistry.GemmOf(backend), backend.IsGpu, queues.Names));
     }
 }

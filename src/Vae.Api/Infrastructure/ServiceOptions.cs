@@ -35,14 +35,15 @@ public sealed class ClusterOptions
     /// <summary>Names this node in job records and GET /health; default: the machine name and the process id.</summary>
     public string? NodeId { get; set; }
     /// <summary>
-    /// With PostgreSQL, how often an idle node asks the database for queued jobs. A job is handed at
-    /// once to the node that queued it when that node has a free slot; other nodes find it within this.
+    /// With PostgreSQL, how often an idle node asks the database for queued jobs. A queued job wakes the
+    /// idle nodes at once (a notification); this is the fallback, and the pace at which a job taken back
+    /// from a dead node is found.
     /// </summary>
     public double JobPollSeconds { get; set; } = 2;
     /// <summary>
-    /// With PostgreSQL, how often a node records that it is alive. A node silent for twice this is
-    /// taken for dead and its jobs are resumed elsewhere; Quartz also hands interrupts between nodes at
-    /// this pace (cancels normally travel faster, as events).
+    /// With PostgreSQL, how often a node records that it is alive and renews its hold on the jobs it runs.
+    /// A job whose hold has not been renewed for four times this (its node died) is resumed by another
+    /// node from its checkpoint.
     /// </summary>
     public double CheckinSeconds { get; set; } = 7.5;
     /// <summary>The shortest gap between two batch events of one job relayed to the other nodes (epochs and status changes always go).</summary>
@@ -65,6 +66,15 @@ public sealed class JobsOptions
     public int TrainingThreads { get; set; } = Math.Max(1, Environment.ProcessorCount - 1);
     /// <summary>Jobs that train at the same time.</summary>
     public int MaxConcurrentJobs { get; set; } = 1;
+    /// <summary>
+    /// Runs a job gets before it fails for good when it fails for a transient reason (the database away
+    /// past Storage:OutageWaitSeconds, the disk full); a failure due to its request or data fails at once.
+    /// </summary>
+    public int MaxAttempts { get; set; } = 3;
+    /// <summary>The pause before the first retry; each next one waits four times longer (at most an hour).</summary>
+    public double RetryDelaySeconds { get; set; } = 30;
+    /// <summary>The job queues this node serves ("cpu", "gpu"); by default those its backend can run.</summary>
+    public string[]? Queues { get; set; }
     /// <summary>On a first start with no model at all, queue one default MNIST VAE job so the demo works.</summary>
     public bool SeedDefaultJob { get; set; } = true;
     /// <summary>Epochs of that default job.</summary>

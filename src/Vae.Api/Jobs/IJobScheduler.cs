@@ -8,8 +8,11 @@ namespace Vae.Api.Jobs;
 /// </summary>
 public interface IJobScheduler
 {
-    /// <summary>Queues a stored job to run as soon as a slot is free; nothing happens when the queue has it already.</summary>
-    Task EnqueueAsync(string jobId, CancellationToken ct);
+    /// <summary>
+    /// Queues a stored job on <paramref name="queue"/> (<see cref="JobQueues"/>) to run as soon as a
+    /// node serving that queue has a free slot; nothing happens when the scheduler has it already.
+    /// </summary>
+    Task EnqueueAsync(string jobId, string? name, string queue, CancellationToken ct);
 
     /// <summary>
     /// Gives a run this node cannot train back to the queue, to be tried again after
@@ -27,6 +30,9 @@ public interface IJobScheduler
     /// <summary>Asks a run of the job that this process has started but not yet registered to stop.</summary>
     Task InterruptAsync(string jobId, CancellationToken ct);
 
+    /// <summary>The queues some running node takes jobs from (this node's own included).</summary>
+    Task<IReadOnlySet<string>> ServedQueuesAsync(CancellationToken ct);
+
     /// <summary>Null while the scheduler runs; otherwise what is wrong with it, for /health.</summary>
     Task<string?> ProblemAsync(CancellationToken ct);
 }
@@ -35,4 +41,8 @@ public interface IJobScheduler
 /// One run of a job as the library hands it over: the job, whether the run recovers one a stopped or
 /// dead node had started, and the library's own handle of the run (what <see cref="IJobScheduler.RetryLaterAsync"/> needs).
 /// </summary>
-public sealed record JobRun(string JobId, bool Recovering, object? Handle = null);
+public sealed record JobRun(string JobId, bool Recovering, object? Handle = null)
+{
+    /// <summary>Which try of the job this run is (1 for the first); runs after a transient failure count up.</summary>
+    public int Attempt { get; init; } = 1;
+}

@@ -22,7 +22,7 @@ public sealed class JobQueue(
     /// <summary>Stores a queued job for a validated request and schedules it to run as soon as a slot is free.</summary>
     public async Task<JobRecord> SubmitAsync(TrainingRequest request, CancellationToken ct)
     {
-        var job = NewJob(request);
+        var job = await WithWaitingReasonAsync(NewJob(request), ct);
         await store.InsertJobAsync(job, ct);
         await ScheduleSubmittedAsync(job);
         return job;
@@ -31,10 +31,21 @@ public sealed class JobQueue(
     /// <summary>As <see cref="SubmitAsync"/>, only when there is no job and no model at all; null otherwise (another node came first).</summary>
     public async Task<JobRecord?> SubmitFirstAsync(TrainingRequest request, CancellationToken ct)
     {
-        var job = NewJob(request);
+        var job = await WithWaitingReasonAsync(NewJob(request), ct);
         if (!await store.InsertFirstJobAsync(job, ct)) return null;
         await ScheduleSubmittedAsync(job);
         return job;
+    }
+
+    /// <summary>
+    /// A job whose queue no running node serves says so from the start (a GPU job with no GPU node up);
+    /// the node that starts it clears the reason.
+    /// </summary>
+    private async Task<JobRecord> WithWaitingReasonAsync(JobRecord job, CancellationToken ct)
+    {
+        string queue = JobQueues.For(job.Request.Device);
+        var served = await scheduler.ServedQueuesAsync(ct);
+        return served.Contains(queue) ? job : job with { Waiting = JobQueues.WaitingReason(queue, served) };
     }
 
     private JobRecord NewJob(TrainingRequest request)
@@ -44,12 +55,12 @@ public sealed class JobQueue(
     {
         var request = job.Request;
         // Once stored, the job is scheduled even if the client has gone: it was accepted.
-        await ScheduleAsync(job.Id, CancellationToken.None);
+        await ScheduleAsync(job, CancellationToken.None);
         log.LogInformation("Job {JobId} queued: {Family} {Kind} on {Dataset}, {Epochs} epochs", job.Id, request.Model?.Family, request.Model?.Kind, request.Dataset, request.Epochs);
     }
 
-    /// <summary>Schedules a stored job to run now; nothing happens when the scheduler already has it.</summary>
-    public Task ScheduleAsync(string jobId, CancellationToken ct) => scheduler.EnqueueAsync(jobId, ct);
+    /// <summary>Schedules a stored job to run now on its device's queue; nothing happens when the scheduler already has it.</summary>
+    public Task ScheduleAsync(JobRecord job, CancellationToken ct) => scheduler.EnqueueAsync(job.Id, job.Name, JobQueues.For(job.Request.Device), ct);
 
     /// <summary>
     /// Puts a job whose run this node cannot train back on the scheduler, to run again after
@@ -102,10 +113,29 @@ public sealed class JobQueue(
             : job with { Status = JobStatus.Queued, Error = null, FinishedAt = null, CancelRequested = false, Progress = null, Node = null, Device = null, Waiting = null }, ct);
         if (before is { Status: JobStatus.Failed })
         {
-            await ScheduleAsync(jobId, CancellationToken.None);
+            await ScheduleAsync(after!, CancellationToken.None);
             log.LogInformation("Job {JobId} resumed after {Epochs} recorded epochs", jobId, before.Epochs.Count);
         }
         return (before, after);
+    }
+
+    /// <summary>
+    /// Records a cancel that came through the scheduler itself (its dashboard deleted the job): a queued
+    /// job ends cancelled, a running one is asked to stop, as with DELETE /api/jobs/{id}. The scheduler
+    /// already let go of the job, so it is not asked again.
+    /// </summary>
+    public async Task CancelledBySchedulerAsync(string jobId, CancellationToken ct)
+    {
+        var (before, after) = await records.UpdateAsync(jobId, job => job.Status switch
+        {
+            JobStatus.Queued => records.Finish(job, JobStatus.Cancelled) with { CancelRequested = true },
+            JobStatus.Running when !job.CancelRequested => job with { CancelRequested = true },
+            _ => null,
+        }, ct);
+        if (before is null || after is null || before.IsFinished) return;
+        if (before.Status == JobStatus.Running && !CancelRunning(jobId))
+            await cluster.PublishAsync(ClusterEvent.JobCancelType, jobId, CancellationToken.None);
+        log.LogInformation("Job {JobId} was deleted from the job dashboard; cancelled", jobId);
     }
 
     /// <summary>Stops the job's training loop after its current batch, when it trains in this process; false when it does not.</summary>

@@ -59,4 +59,34 @@ public sealed class JobRecords(IVaeStore store, JobProgress progress, TimeProvid
     /// <summary>The record marked as ended now with <paramref name="status"/>.</summary>
     public JobRecord Finish(JobRecord job, JobStatus status, string? error = null)
         => job with { Status = status, Error = error, FinishedAt = Now };
+
+    /// <summary>What an attempt left open by its node's process being killed is closed with.</summary>
+    public const string NodeStoppedError = "the node stopped while training it";
+
+    /// <summary>
+    /// The record with a new attempt on <paramref name="node"/> begun now. An attempt still open is
+    /// one whose node stopped mid-training (a killed process ends nothing): it is closed now with
+    /// <see cref="NodeStoppedError"/>.
+    /// </summary>
+    public JobRecord BeginAttempt(JobRecord job, string node)
+    {
+        var now = Now;
+        var attempts = job.Attempts.ToList();
+        if (attempts is [.., { EndedAt: null } open])
+            attempts[^1] = open with { EndedAt = now, Error = NodeStoppedError };
+        attempts.Add(new JobAttempt(attempts.Count + 1, node, now));
+        return job with { Attempts = attempts };
+    }
+
+    /// <summary>
+    /// The record with its open attempt ended now, failed with <paramref name="error"/> or, when it
+    /// is null, ended well; the record itself when no attempt is open.
+    /// </summary>
+    public JobRecord EndAttempt(JobRecord job, string? error)
+    {
+        if (job.Attempts is not [.., { EndedAt: null } open]) return job;
+        var attempts = job.Attempts.ToList();
+        attempts[^1] = open with { EndedAt = Now, Error = error };
+        return job with { Attempts = attempts };
+    }
 }

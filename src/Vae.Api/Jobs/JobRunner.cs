@@ -32,6 +32,7 @@ public sealed class JobRunner(
     EngineBackend engine,
     IOptions<JobsOptions> options,
     IOptions<StorageOptions> storage,
+    IHostApplicationLifetime lifetime,
     ILogger<JobRunner> log)
 {
     /// <summary>How long the steps that cannot be skipped wait out an unreachable database.</summary>
@@ -74,13 +75,18 @@ public sealed class JobRunner(
                 r.IsFinished ? null
                 : r.CancelRequested ? records.Finish(r, JobStatus.Cancelled)
                 : TrainingDevice.BackendFor(r.Request.Device, engine.Backend) is { } backend
-                    ? r with { Status = JobStatus.Running, StartedAt = r.StartedAt ?? records.Now, Node = node.Id, Device = backend.Name, Waiting = null }
+                    ? records.BeginAttempt(r with { Status = JobStatus.Running, StartedAt = r.StartedAt ?? records.Now, Node = node.Id, Device = backend.Name, Waiting = null }, node.Id)
                     : HandedBack(r), CancellationToken.None),
                 OutagePatience, log, $"starting job {id}", schedulerToken, time);
         }
+        catch (Exception e) when (StoreFaults.IsUnavailable(e))
+        {
+            // The store is still unreachable: the record cannot say anything, so the scheduler tries again later.
+            log.LogError(e, "Job {JobId} could not be started", id);
+            throw new TransientJobFailure($"The database was out of reach for more than {OutagePatience.TotalSeconds:0} s as the job started.", e);
+        }
         catch (Exception e)
         {
-            // The store is still unreachable: leave the job to recovery rather than guess its state.
             log.LogError(e, "Job {JobId} could not be started", id);
             return;
         }
@@ -141,7 +147,9 @@ public sealed class JobRunner(
         catch (OperationCanceledException) when (stop.IsCancellationRequested)
         {
             var current = await records.GetAsync(id, CancellationToken.None);
-            if (cancelRequested.IsCancellationRequested || current is null || current.CancelRequested)
+            // The scheduler stopped the run while the host goes on: someone deleted it (the job dashboard): a cancel too.
+            bool deleted = schedulerToken.IsCancellationRequested && !lifetime.ApplicationStopping.IsCancellationRequested;
+            if (cancelRequested.IsCancellationRequested || current is null || current.CancelRequested || deleted)
             {
                 await EndAsync(id, JobStatus.Cancelled, null);
                 log.LogInformation("Job {JobId} cancelled after {Epochs} epochs", id, current?.Epochs.Count ?? 0);
@@ -159,6 +167,18 @@ public sealed class JobRunner(
         catch (DatasetUnavailableException e)
         {
             await EndAsync(id, JobStatus.Failed, e.Message);
+        }
+        catch (CheckpointWriteException e) when (run.Attempt < options.Value.MaxAttempts)
+        {
+            // The disk may have room again by the next try, which resumes from the previous epoch's checkpoint.
+            await RetryLaterAsync(run, e.Message, keepCheckpoint: true);
+            throw new TransientJobFailure(e.Message, e);
+        }
+        catch (Exception e) when (StoreFaults.IsUnavailable(e) && run.Attempt < options.Value.MaxAttempts)
+        {
+            string why = $"The database was out of reach for more than {OutagePatience.TotalSeconds:0} s.";
+            await RetryLaterAsync(run, why, keepCheckpoint: true);
+            throw new TransientJobFailure(why, e);
         }
         catch (CheckpointWriteException e)
         {
@@ -254,8 +274,8 @@ public sealed class JobRunner(
         var (_, ended) = await StoreFaults.RetryWhileUnavailableAsync(
             () => records.UpdateAsync(id, r =>
                 r.IsFinished ? null
-                : r.CancelRequested ? records.Finish(r, JobStatus.Cancelled) with { Epochs = [.. history], Progress = null }
-                : records.Finish(r, JobStatus.Succeeded) with { Epochs = [.. history], ModelId = published.Id, Progress = null }, CancellationToken.None),
+                : r.CancelRequested ? records.EndAttempt(records.Finish(r, JobStatus.Cancelled) with { Epochs = [.. history], Progress = null }, null)
+                : records.EndAttempt(records.Finish(r, JobStatus.Succeeded) with { Epochs = [.. history], ModelId = published.Id, Progress = null }, null), CancellationToken.None),
             OutagePatience, log, $"recording the end of job {id}", CancellationToken.None, time);
         if (ended is { Status: JobStatus.Cancelled })
         {
@@ -278,13 +298,33 @@ public sealed class JobRunner(
         Waiting = TrainingDevice.WaitingReason(r.Request.Device ?? "", node.Id, engine.Backend),
     };
 
+    /// <summary>
+    /// The record of a job whose attempt failed for a transient reason: queued again, saying why and that
+    /// the scheduler retries it (it may not be writable now, if the database is what failed).
+    /// </summary>
+    private async Task RetryLaterAsync(JobRun run, string why, bool keepCheckpoint)
+    {
+        if (!keepCheckpoint) await checkpoints.DeleteAsync(run.JobId);
+        string waiting = $"attempt {run.Attempt} of {options.Value.MaxAttempts} failed ({why.TrimEnd('.')}); it is tried again after a pause.";
+        try
+        {
+            await records.UpdateAsync(run.JobId, r => r.IsFinished ? null : records.EndAttempt(r with { Status = JobStatus.Queued, Node = null, Progress = null, Waiting = waiting }, why),
+                CancellationToken.None);
+        }
+        catch (Exception e) when (StoreFaults.IsUnavailable(e))
+        {
+            // The next attempt writes the record; until then it still says running.
+        }
+        log.LogWarning("Job {JobId}: {Waiting}", run.JobId, waiting);
+    }
+
     private async Task EndAsync(string id, JobStatus status, string? error, bool keepCheckpoint = false)
     {
         if (!keepCheckpoint) await checkpoints.DeleteAsync(id);
         try
         {
             await StoreFaults.RetryWhileUnavailableAsync(
-                () => records.UpdateAsync(id, r => r.IsFinished ? null : records.Finish(r, status, error), CancellationToken.None),
+                () => records.UpdateAsync(id, r => r.IsFinished ? null : records.EndAttempt(records.Finish(r, status, error), error), CancellationToken.None),
                 OutagePatience, log, $"recording the end of job {id}", CancellationToken.None, time);
             if (error is not null) log.LogWarning("Job {JobId} {Status}: {Error}", id, status, error);
         }
@@ -294,3 +334,6 @@ public sealed class JobRunner(
         }
     }
 }
+
+/// <summary>An attempt that failed for a reason that may pass (the database away, the disk full): thrown so the scheduler runs the job again.</summary>
+public sealed class TransientJobFailure(string message, Exception inner) : Exception(message, inner);

@@ -1,13 +1,13 @@
 using Vae.Api.Infrastructure;
-using Vae.Api.Jobs.Quartz;
+using Vae.Api.Jobs.Hangfire;
 using Vae.Api.Storage;
 
 namespace Vae.Api.Jobs;
 
 /// <summary>
 /// The jobs' services: records, queue, runner, gate, recovery and the default job, over an
-/// <see cref="IJobScheduler"/> (today Quartz with its persistent store in the service's database,
-/// see <see cref="QuartzScheduling"/>). The scheduler's slots per node are Jobs:MaxConcurrentJobs.
+/// <see cref="IJobScheduler"/> (Hangfire, see <see cref="HangfireScheduling"/>). The scheduler's slots
+/// per node are Jobs:MaxConcurrentJobs.
 /// </summary>
 public static class JobScheduling
 {
@@ -20,11 +20,13 @@ public static class JobScheduling
             .Validate(o => o.MaxEpochs is >= 1 and <= 10_000, "Jobs:MaxEpochs must be between 1 and 10000.")
             .Validate(o => o.ProgressIntervalSeconds is >= 0 and <= 3600, "Jobs:ProgressIntervalSeconds must be between 0 (every batch) and 3600.")
             .Validate(o => o.DefaultJobEpochs >= 1 && o.DefaultJobEpochs <= o.MaxEpochs, "Jobs:DefaultJobEpochs must be between 1 and Jobs:MaxEpochs.")
+            .Validate(o => o.MaxAttempts is >= 1 and <= 100, "Jobs:MaxAttempts must be between 1 and 100.")
+            .Validate(o => o.RetryDelaySeconds is >= 0 and <= 3600, "Jobs:RetryDelaySeconds must be between 0 and 3600.")
+            .Validate(o => o.Queues is null || o.Queues.All(q => JobQueues.Known.Contains(q?.Trim().ToLowerInvariant())),
+                $"Jobs:Queues takes {string.Join(" and ", JobQueues.Known)}.")
             .ValidateOnStart();
-        // The thread count is fixed when the scheduler is built; read it as configured now.
-        int concurrency = Math.Clamp((section.Get<JobsOptions>() ?? new JobsOptions()).MaxConcurrentJobs, 1, 64);
-        // So is the kind of store; a provider name that is neither is refused by the storage options at start.
-        bool clustered = StorageExtensions.ProviderOf(configuration.GetSection(StorageOptions.Section).Get<StorageOptions>() ?? new StorageOptions()) == StorageProvider.Postgres;
+        // The worker count and retry rule are fixed when the scheduler is built; read them as configured now.
+        var jobs = section.Get<JobsOptions>() ?? new JobsOptions();
         var cluster = configuration.GetSection(ClusterOptions.Section).Get<ClusterOptions>() ?? new ClusterOptions();
         double pollSeconds = Math.Clamp(cluster.JobPollSeconds, 1, 300), checkinSeconds = Math.Clamp(cluster.CheckinSeconds, 1, 300);
 
@@ -33,11 +35,13 @@ public static class JobScheduling
         services.AddSingleton<JobQueue>();
         services.AddSingleton<JobCheckpoints>();
         services.AddTransient<JobRunner>();
+        services.AddSingleton<NodeQueues>();
         // Open in the service; a test that runs the service as a process of its own holds jobs through a folder.
         string? gateDirectory = configuration["Testing:TrainingGateDirectory"];
         services.AddSingleton<ITrainingGate>(string.IsNullOrEmpty(gateDirectory) ? OpenTrainingGate.Instance : new FileTrainingGate(gateDirectory));
 
-        services.AddQuartzJobScheduler(concurrency, clustered, pollSeconds, checkinSeconds);
+        services.AddHangfireJobScheduler(new SchedulerSettings(Math.Clamp(jobs.MaxConcurrentJobs, 1, 64), pollSeconds, checkinSeconds,
+            Math.Clamp(jobs.MaxAttempts, 1, 100), Math.Clamp(jobs.RetryDelaySeconds, 0, 3600), sp => sp.GetRequiredService<NodeQueues>().Names));
 
         services.AddHostedService<JobRecovery>();
         services.AddHostedService<DefaultJobSeeder>();
@@ -48,7 +52,8 @@ public static class JobScheduling
 /// <summary>
 /// At start, finds jobs the records call queued or running that the scheduler no longer has (a
 /// crash between storing and scheduling, a firing that was not handed back) and schedules them
-/// again. Jobs Quartz still holds, including firings handed back at shutdown, are left to Quartz.
+/// again: this includes the queued jobs of a state folder written before the scheduler was Hangfire.
+/// Jobs the scheduler still holds, including runs handed back at shutdown, are left to it.
 /// </summary>
 public sealed class JobRecovery(IVaeStore store, JobQueue queue, JobRecords records, ILogger<JobRecovery> log) : IHostedService
 {
@@ -64,7 +69,7 @@ public sealed class JobRecovery(IVaeStore store, JobQueue queue, JobRecords reco
                 log.LogInformation("Job {JobId} was being cancelled when the service stopped; marked cancelled", job.Id);
                 continue;
             }
-            await queue.ScheduleAsync(job.Id, cancellationToken);
+            await queue.ScheduleAsync(job, cancellationToken);
             log.LogInformation("Job {JobId} ({Status}, {Epochs} epochs done) was not on the scheduler; scheduled again", job.Id, job.Status, job.Epochs.Count);
         }
     }

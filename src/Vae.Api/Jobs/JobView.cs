@@ -19,6 +19,14 @@ public sealed record EpochView(int Epoch, LossView Train, LossView Test, double 
 public sealed record JobProgressView(
     JobPhase Phase, int Epoch, int TotalEpochs, int Batch, int BatchCount, double? ImagesPerSecond, double? SecondsLeft, double Fraction, DateTimeOffset UpdatedAt);
 
+/// <summary>One time a node started training the job.</summary>
+/// <param name="Number">Which try this is, from 1.</param>
+/// <param name="Node">The node that ran it (its Cluster:NodeId).</param>
+/// <param name="StartedAt">When the node started it.</param>
+/// <param name="EndedAt">When it ended; null while it runs.</param>
+/// <param name="Error">Why it failed; null while it runs and when it ended well. "the node stopped while training it" when its node stopped and a later attempt took the job up again.</param>
+public sealed record JobAttemptView(int Number, string? Node, DateTimeOffset StartedAt, DateTimeOffset? EndedAt, string? Error);
+
 /// <summary>A training job as the API shows it.</summary>
 /// <param name="Family">The model family: mlp, conv or resnet.</param>
 /// <param name="Request">The request with every default filled in.</param>
@@ -28,6 +36,7 @@ public sealed record JobProgressView(
 /// <param name="Node">The node that trains (or trained) the job (its Cluster:NodeId); null while queued.</param>
 /// <param name="Device">The engine backend that trains (or trained) the job (cpu, cuda, ilgpu-cpu); null while queued.</param>
 /// <param name="Waiting">Why a queued job has not started: a node took it and could not train it (it asks for a GPU); null otherwise.</param>
+/// <param name="Attempts">Every time a node started the job, oldest first: a job is tried again after a transient failure or when its node stopped; empty while queued for the first time.</param>
 /// <param name="DurationSeconds">From start to finish, or to now while the job runs.</param>
 public sealed record JobView(
     string Id,
@@ -46,6 +55,7 @@ public sealed record JobView(
     string? Node,
     string? Device,
     string? Waiting,
+    IReadOnlyList<JobAttemptView> Attempts,
     DateTimeOffset CreatedAt,
     DateTimeOffset? StartedAt,
     DateTimeOffset? FinishedAt,
@@ -74,7 +84,8 @@ public static class JobViewExtensions
         return new JobView(
             job.Id, job.Name, job.Status, job.Request.Dataset, job.Request.Model?.Family ?? "mlp", job.Request,
             job.Epochs.Count, total, progress, job.Epochs.Select(AsView).ToArray(),
-            job.ModelId, job.Error, job.CancelRequested, job.Node, job.Device, job.Waiting, job.CreatedAt, job.StartedAt, job.FinishedAt, duration);
+            job.ModelId, job.Error, job.CancelRequested, job.Node, job.Device, job.Waiting,
+            job.Attempts.Select(a => new JobAttemptView(a.Number, a.Node, a.StartedAt, a.EndedAt, a.Error)).ToArray(), job.CreatedAt, job.StartedAt, job.FinishedAt, duration);
     }
 
     public static JobProgressView AsView(this JobProgressRecord p, int totalEpochs)

@@ -75,6 +75,16 @@ public static class SecurityExtensions
         return builder;
     }
 
+    /// <summary>Whether the request may change things: it carries the configured key, or none is configured and it comes from this machine.</summary>
+    public static bool MayWrite(HttpContext http, SecurityOptions options)
+    {
+        if (string.IsNullOrEmpty(options.ApiKey)) return IsLocal(http);
+        return http.Request.Headers[ApiKeyHeader].ToString() is { Length: > 0 } given && FixedTimeEquals(given, options.ApiKey);
+    }
+
+    /// <summary>A loopback client; the test host has no remote address: it is in-process, hence local.</summary>
+    public static bool IsLocal(HttpContext http) => http.Connection.RemoteIpAddress is not { } remote || IPAddress.IsLoopback(remote);
+
     private static bool FixedTimeEquals(string a, string b)
         => CryptographicOperations.FixedTimeEquals(SHA256.HashData(Encoding.UTF8.GetBytes(a)), SHA256.HashData(Encoding.UTF8.GetBytes(b)));
 }

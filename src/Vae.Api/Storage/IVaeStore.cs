@@ -1,8 +1,8 @@
 namespace Vae.Api.Storage;
 
 /// <summary>
-/// The service's own state: job and model records. Quartz keeps its scheduling tables beside
-/// them in the same database; model weights and checkpoints are blobs (see <see cref="IBlobStore"/>).
+/// The service's own state: job and model records. The job scheduler (Hangfire) keeps its own
+/// tables: in jobs.db beside the SQLite file, or in the "hangfire" schema of PostgreSQL; model weights and checkpoints are blobs (see <see cref="IBlobStore"/>).
 /// Implementations: SQLite (default); PostgreSQL for several nodes.
 /// </summary>
 public interface IVaeStore

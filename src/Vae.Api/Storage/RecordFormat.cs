@@ -95,7 +95,7 @@ internal static class RecordFormat
     /// <summary>
     /// A job row in the column order both stores select (id, name, status, _, request, epochs,
     /// model_id, error, cancel_requested, created_at, started_at, finished_at, progress, node,
-    /// version, device, waiting). The stores differ only in how they keep times, which <paramref name="time"/> reads.
+    /// version, device, waiting, attempts). The stores differ only in how they keep times, which <paramref name="time"/> reads.
     /// </summary>
     public static JobRecord ReadJob(DbDataReader r, Func<DbDataReader, int, DateTimeOffset> time)
     {
@@ -119,6 +119,8 @@ internal static class RecordFormat
             Version = r.GetInt64(14),
             Device = r.IsDBNull(15) ? null : r.GetString(15),
             Waiting = r.IsDBNull(16) ? null : r.GetString(16),
+            // Null in rows written before attempts were recorded.
+            Attempts = r.IsDBNull(17) ? [] : Deserialize<List<JobAttempt>>(r.GetString(17), "attempts", id),
         };
     }
 

@@ -35,6 +35,8 @@ public sealed record JobRecord
     /// a GPU and the node has none); null otherwise, and cleared when a node starts it.
     /// </summary>
     public string? Waiting { get; init; }
+    /// <summary>Every time a node started training the job, oldest first; empty until one does.</summary>
+    public IReadOnlyList<JobAttempt> Attempts { get; init; } = [];
     /// <summary>
     /// Bumped by the store on every update. An update carries the version it was made from and is
     /// refused when the stored one has moved on, so a change made from a stale read (a late progress
@@ -44,6 +46,20 @@ public sealed record JobRecord
 
     public bool IsFinished => Status is JobStatus.Succeeded or JobStatus.Failed or JobStatus.Cancelled;
 }
+
+/// <summary>
+/// One run of a job on a node. A job is tried again after a transient failure, and picked up again
+/// after its node stopped, so one job can have several.
+/// </summary>
+/// <param name="Number">Which try this is, from 1.</param>
+/// <param name="Node">The node that ran it (its Cluster:NodeId).</param>
+/// <param name="StartedAt">When the node started it.</param>
+/// <param name="EndedAt">When it ended; null while it runs. For an attempt cut short by its node
+/// stopping, the time the next attempt found it open: the moment the node stopped is not known.</param>
+/// <param name="Error">Why it failed; null while it runs and when it ended well. An attempt cut
+/// short by its node stopping (a killed process writes nothing) is given "the node stopped while
+/// training it" by the attempt after it.</param>
+public sealed record JobAttempt(int Number, string? Node, DateTimeOffset StartedAt, DateTimeOffset? EndedAt = null, string? Error = null);
 
 /// <summary>
 /// The latest progress of a running job: the batch within the epoch, the training speed and the

@@ -47,13 +47,13 @@ public sealed partial class SqliteVaeStore : IVaeStore
     private static System.Text.Json.JsonSerializerOptions Json => RecordFormat.Json;
     private static T Deserialize<T>(string json, string column, string id) where T : class => RecordFormat.Deserialize<T>(json, column, id);
 
-    private const string JobColumns = "id, name, status, dataset, request, epochs, model_id, error, cancel_requested, created_at, started_at, finished_at, progress, node, version, device, waiting";
+    private const string JobColumns = "id, name, status, dataset, request, epochs, model_id, error, cancel_requested, created_at, started_at, finished_at, progress, node, version, device, waiting, attempts";
     private const string ModelColumns = "id, name, dataset, config, metrics, job_id, created_at, details";
 
     public async Task InitializeAsync(CancellationToken ct)
     {
         await using var connection = await OpenAsync(ct);
-        // WAL is a property of the file: set once, it holds for every later connection, Quartz's included.
+        // WAL is a property of the file: set once, it holds for every later connection.
         await ExecuteAsync(connection, "PRAGMA journal_mode = WAL;", ct);
         await ExecuteAsync(connection, """
             CREATE TABLE IF NOT EXISTS vae_jobs (
@@ -90,8 +90,24 @@ public sealed partial class SqliteVaeStore : IVaeStore
         await AddColumnAsync(connection, "vae_jobs", "version", "INTEGER NOT NULL DEFAULT 1", ct);
         await AddColumnAsync(connection, "vae_jobs", "device", "TEXT NULL", ct);
         await AddColumnAsync(connection, "vae_jobs", "waiting", "TEXT NULL", ct);
+        await AddColumnAsync(connection, "vae_jobs", "attempts", "TEXT NULL", ct);
         await CreateSweepTableAsync(connection, ct);
+        await DropLegacySchedulerTablesAsync(connection, ct);
     }
+
+    /// <summary>
+    /// The job scheduler's tables of versions before Hangfire (which keeps its own file, jobs.db): the job
+    /// records say which jobs are to run, and recovery queues them again at start. Children first.
+    /// </summary>
+    private static async Task DropLegacySchedulerTablesAsync(SqliteConnection connection, CancellationToken ct)
+    {
+        await using var command = connection.CreateCommand();
+        command.CommandText = string.Concat(LegacySchedulerTables.Select(t => $"DROP TABLE IF EXISTS {t};"));
+        await command.ExecuteNonQueryAsync(ct);
+    }
+
+    private static readonly string[] LegacySchedulerTables =
+        [ "QRTZ_FIRED_TRIGGERS", "QRTZ_PAUSED_TRIGGER_GRPS", "QRTZ_SCHEDULER_STATE", "QRTZ_LOCKS", "QRTZ_SIMPLE_TRIGGERS", "QRTZ_SIMPROP_TRIGGERS", "QRTZ_CRON_TRIGGERS", "QRTZ_BLOB_TRIGGERS", "QRTZ_TRIGGERS", "QRTZ_JOB_DETAILS", "QRTZ_CALENDARS" ];
 
     private static async Task AddColumnAsync(SqliteConnection connection, string table, string column, string type, CancellationToken ct)
     {
@@ -113,7 +129,7 @@ public sealed partial class SqliteVaeStore : IVaeStore
     {
         await using var connection = await OpenAsync(ct);
         await using var command = connection.CreateCommand();
-        command.CommandText = $"INSERT INTO vae_jobs ({JobColumns}) VALUES ($id, $name, $status, $dataset, $request, $epochs, $model_id, $error, $cancel_requested, $created_at, $started_at, $finished_at, $progress, $node, $version, $device, $waiting);";
+        command.CommandText = $"INSERT INTO vae_jobs ({JobColumns}) VALUES ($id, $name, $status, $dataset, $request, $epochs, $model_id, $error, $cancel_requested, $created_at, $started_at, $finished_at, $progress, $node, $version, $device, $waiting, $attempts);";
         BindJob(command, job);
         await command.ExecuteNonQueryAsync(ct);
     }
@@ -125,7 +141,7 @@ public sealed partial class SqliteVaeStore : IVaeStore
         // One statement, so the check and the insert share SQLite's write lock.
         command.CommandText = $"""
             INSERT INTO vae_jobs ({JobColumns})
-            SELECT $id, $name, $status, $dataset, $request, $epochs, $model_id, $error, $cancel_requested, $created_at, $started_at, $finished_at, $progress, $node, $version, $device, $waiting
+            SELECT $id, $name, $status, $dataset, $request, $epochs, $model_id, $error, $cancel_requested, $created_at, $started_at, $finished_at, $progress, $node, $version, $device, $waiting, $attempts
             WHERE NOT EXISTS (SELECT 1 FROM vae_jobs) AND NOT EXISTS (SELECT 1 FROM vae_models);
             """;
         BindJob(command, job);
@@ -163,7 +179,7 @@ public sealed partial class SqliteVaeStore : IVaeStore
             UPDATE vae_jobs SET name = $name, status = $status, dataset = $dataset, request = $request, epochs = $epochs,
                 model_id = $model_id, error = $error, cancel_requested = $cancel_requested,
                 created_at = $created_at, started_at = $started_at, finished_at = $finished_at, progress = $progress,
-                node = $node, device = $device, waiting = $waiting, version = version + 1
+                node = $node, device = $device, waiting = $waiting, attempts = $attempts, version = version + 1
             WHERE id = $id AND version = $version;
             """;
         BindJob(command, job);
@@ -222,7 +238,7 @@ public sealed partial class SqliteVaeStore : IVaeStore
         try
         {
             await connection.OpenAsync(ct);
-            // SQLite's own busy wait, so a write that meets Quartz's transaction waits instead of failing.
+            // SQLite's own busy wait, so a write that meets another connection's transaction waits instead of failing.
             await ExecuteAsync(connection, "PRAGMA busy_timeout = 10000;", ct);
             return connection;
         }
@@ -260,6 +276,7 @@ public sealed partial class SqliteVaeStore : IVaeStore
         p.AddWithValue("$version", job.Version);
         p.AddWithValue("$device", (object?)job.Device ?? DBNull.Value);
         p.AddWithValue("$waiting", (object?)job.Waiting ?? DBNull.Value);
+        p.AddWithValue("$attempts", RecordFormat.Serialize(job.Attempts));
     }
 
     private static JobRecord ReadJob(SqliteDataReader r) => RecordFormat.ReadJob(r, static (r, i) => ParseTime(r.GetString(i)));

@@ -14,7 +14,7 @@ public static class StoreFaults
     /// <summary>Seconds a client is asked to wait before retrying a request refused for this reason.</summary>
     public const int RetryAfterSeconds = 5;
 
-    /// <summary>Whether <paramref name="e"/>, or any exception it wraps (Quartz wraps the store's), says the database is out of reach.</summary>
+    /// <summary>Whether <paramref name="e"/>, or any exception it wraps (a job library may wrap the store's), says the database is out of reach.</summary>
     public static bool IsUnavailable(Exception? e)
     {
         for (int depth = 0; e is not null && depth < 8; e = e.InnerException, depth++)

@@ -64,6 +64,28 @@ public sealed class PostgresStoreTests(PostgresServer server) : StoreContract, I
         Assert.Contains("newer release", e.Message);
     }
 
+    [SkippableFact]
+    public async Task A_job_row_from_before_attempts_were_recorded_reads_with_none()
+    {
+        var source = await NewDatabaseAsync();
+        var store = new PostgresVaeStore(source);
+        await store.InitializeAsync(CancellationToken.None);
+        await store.InsertJobAsync(new JobRecord
+        {
+            Id = "jold01", Status = JobStatus.Succeeded, CreatedAt = new DateTimeOffset(2026, 1, 1, 0, 0, 0, TimeSpan.Zero),
+            Request = new TrainingRequest { Epochs = 1 },
+            Attempts = [new JobAttempt(1, "node-a", new DateTimeOffset(2026, 1, 1, 0, 0, 1, TimeSpan.Zero))],
+        }, CancellationToken.None);
+        // A row written before the migration that added the column holds null there.
+        await using (var command = source.CreateCommand("UPDATE vae_jobs SET attempts = NULL WHERE id = 'jold01';"))
+            Assert.Equal(1, await command.ExecuteNonQueryAsync());
+
+        var job = await store.GetJobAsync("jold01", CancellationToken.None);
+
+        Assert.NotNull(job);
+        Assert.Empty(job.Attempts);
+    }
+
     public Task InitializeAsync() => Task.CompletedTask;
 
     public async Task DisposeAsync()

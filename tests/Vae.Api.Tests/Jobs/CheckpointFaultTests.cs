@@ -22,7 +22,7 @@ public sealed class CheckpointFaultTests(ITestOutputHelper output)
     private static readonly MlpConfig Model = new() { HiddenSizes = [256], LatentDim = 2 };
 
     [SkippableFact]
-    public async Task A_full_disk_fails_the_job_with_that_reason_and_leaves_the_previous_checkpoint_intact()
+    public async Task A_full_disk_on_the_last_attempt_fails_the_job_with_that_reason_and_leaves_the_previous_checkpoint_intact()
     {
         string state = Directory.CreateTempSubdirectory("vae-full-").FullName;
         string checkpoints = Path.Combine(state, "checkpoints");
@@ -33,7 +33,7 @@ public sealed class CheckpointFaultTests(ITestOutputHelper output)
         Mount(checkpoints, checkpointBytes * 3 / 2);
         try
         {
-            using var service = new ServiceFactory(output, stateDirectory: state);
+            using var service = new ServiceFactory(output, stateDirectory: state, settings: OneAttempt);
             var client = service.CreateClient();
             var job = await client.SubmitAsync(new { model = new { family = "mlp", hiddenSizes = new[] { 256 }, latentDim = 2 }, epochs = 4, batchSize = 100 });
             var failed = await client.WaitUntilFinishedAsync(job.Id, timeoutSeconds: 300);
@@ -54,11 +54,11 @@ public sealed class CheckpointFaultTests(ITestOutputHelper output)
     }
 
     [SkippableFact]
-    public async Task A_folder_that_refuses_writes_fails_the_job_with_that_reason_and_once_writable_the_job_resumes_from_the_kept_checkpoint()
+    public async Task A_folder_that_refuses_writes_on_the_last_attempt_fails_the_job_with_that_reason_and_once_writable_the_job_resumes_from_the_kept_checkpoint()
     {
         const int epochs = 3;
         RequireImmutableFolders();
-        using var service = new ServiceFactory(output);
+        using var service = new ServiceFactory(output, settings: OneAttempt);
         var client = service.CreateClient();
         // The folder is locked while the job waits between its first and second epochs.
         var held = service.Gate.Hold(p => p.Step == TrainingStep.EpochEnded && p.Epoch == 1, "the end of epoch 1");
@@ -96,6 +96,49 @@ public sealed class CheckpointFaultTests(ITestOutputHelper output)
         Assert.Equal(HttpStatusCode.Conflict, again.StatusCode);
         Assert.Contains("only failed jobs", (await again.ProblemAsync()).GetProperty("detail").GetString());
     }
+
+    [SkippableFact]
+    public async Task A_folder_that_refuses_writes_is_a_transient_failure_the_job_is_retried_and_resumes_from_the_kept_checkpoint()
+    {
+        const int epochs = 3;
+        RequireImmutableFolders();
+        using var service = new ServiceFactory(output, settings: new Dictionary<string, string?> { ["Jobs:MaxAttempts"] = "2", ["Jobs:RetryDelaySeconds"] = "0" });
+        var client = service.CreateClient();
+        var held = service.Gate.Hold(p => p.Step == TrainingStep.EpochEnded && p.Epoch == 1, "the end of epoch 1");
+        // The second attempt starts where the first left off: at epoch 2.
+        var retried = service.Gate.Hold(p => p.Step == TrainingStep.Started && p.Epoch == 2, "the start of the second attempt");
+        var job = await client.SubmitAsync(new { model = new { family = "mlp", hiddenSizes = new[] { 64 }, latentDim = 2 }, epochs, batchSize = 100 });
+        await held.ReachedAsync();
+        string folder = Path.Combine(service.StateDirectory, "checkpoints", job.Id);
+        SetImmutable(folder, true);
+        JobView during;
+        try
+        {
+            held.Release();
+            await retried.ReachedAsync();
+            during = await client.GetJobAsync(job.Id);
+        }
+        finally
+        {
+            SetImmutable(folder, false);
+        }
+        retried.Release();
+        var done = await client.WaitUntilFinishedAsync(job.Id);
+
+        Assert.Equal(JobStatus.Running, during.Status);
+        Assert.Equal(2, during.Attempts.Count);
+        Assert.Contains("checkpoint of epoch 2 could not be written", during.Attempts[0].Error);
+        Assert.NotNull(during.Attempts[0].EndedAt);
+        Assert.Null(during.Attempts[1].EndedAt);
+        Assert.True(done.Status == JobStatus.Succeeded, $"status {done.Status}, error {done.Error}");
+        Assert.Equal(Enumerable.Range(1, epochs), done.Epochs.Select(e => e.Epoch));
+        Assert.Equal(2, done.Attempts.Count);
+        Assert.Null(done.Attempts[1].Error);
+        Assert.Null(done.Waiting);
+    }
+
+    // A new dictionary each time: a factory adds its own settings to the one it is given.
+    private static Dictionary<string, string?> OneAttempt => new() { ["Jobs:MaxAttempts"] = "1" };
 
     private static int StoredEpoch(string folder)
         => int.Parse(SafeTensors.Read(Path.Combine(folder, TrainingCheckpoint.FileName)).Metadata["epoch"], System.Globalization.CultureInfo.InvariantCulture);

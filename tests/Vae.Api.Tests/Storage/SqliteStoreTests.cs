@@ -70,6 +70,40 @@ public sealed class SqliteStoreTests : StoreContract, IDisposable
         Assert.Equal("cpu", (await old.GetJobAsync("jold01", CancellationToken.None))!.Device);
     }
 
+    [Fact]
+    public async Task A_database_made_before_jobs_listed_their_attempts_loads_them_with_none()
+    {
+        // The jobs table as it was before the attempts column existed.
+        string file = Path.Combine(_folder, "before-attempts.db");
+        var old = new SqliteVaeStore(SqliteVaeStore.ConnectionStringFor(file));
+        await using (var connection = new Microsoft.Data.Sqlite.SqliteConnection(SqliteVaeStore.ConnectionStringFor(file)))
+        {
+            await connection.OpenAsync();
+            await using var command = connection.CreateCommand();
+            command.CommandText = """
+                CREATE TABLE vae_jobs (id TEXT NOT NULL PRIMARY KEY, name TEXT NULL, status TEXT NOT NULL, dataset TEXT NOT NULL, request TEXT NOT NULL,
+                    epochs TEXT NOT NULL, model_id TEXT NULL, error TEXT NULL, cancel_requested INTEGER NOT NULL DEFAULT 0, created_at TEXT NOT NULL,
+                    started_at TEXT NULL, finished_at TEXT NULL, progress TEXT NULL, node TEXT NULL, version INTEGER NOT NULL DEFAULT 1,
+                    device TEXT NULL, waiting TEXT NULL);
+                INSERT INTO vae_jobs (id, name, status, dataset, request, epochs, created_at, started_at, node, device)
+                    VALUES ('jold02', NULL, 'running', 'mnist', '{"dataset":"mnist","epochs":1,"seed":0}', '[]', '2026-01-01T00:00:00.0000000Z',
+                        '2026-01-01T00:00:01.0000000Z', 'node-a', 'cpu');
+                """;
+            await command.ExecuteNonQueryAsync();
+        }
+
+        await old.InitializeAsync(CancellationToken.None);
+        var job = await old.GetJobAsync("jold02", CancellationToken.None);
+
+        Assert.NotNull(job);
+        Assert.Empty(job.Attempts);
+        Assert.Equal("node-a", job.Node);
+        Assert.Equal("cpu", job.Device);
+        var attempt = new JobAttempt(1, "node-a", job.StartedAt!.Value);
+        Assert.True(await old.UpdateJobAsync(job with { Attempts = [attempt] }, CancellationToken.None));
+        Assert.Equal([attempt], (await old.GetJobAsync("jold02", CancellationToken.None))!.Attempts);
+    }
+
     public void Dispose()
     {
         Microsoft.Data.Sqlite.SqliteConnection.ClearAllPools();

@@ -37,7 +37,7 @@ public abstract class StoreContract
     };
 
     [SkippableFact]
-    public async Task A_running_job_reads_back_as_it_was_stored_with_epochs_progress_node_and_times()
+    public async Task A_running_job_reads_back_as_it_was_stored_with_epochs_progress_node_attempts_and_times()
     {
         var store = await OpenStoreAsync();
         var job = Job("jround01") with
@@ -49,6 +49,11 @@ public abstract class StoreContract
             Node = "node-a",
             Device = "cuda",
             CancelRequested = true,
+            Attempts =
+            [
+                new JobAttempt(1, "node-b", T0.AddSeconds(1), T0.AddSeconds(1.5), "the database went away"),
+                new JobAttempt(2, "node-a", T0.AddSeconds(2)),
+            ],
         };
         await store.InsertJobAsync(job, CancellationToken.None);
 
@@ -76,6 +81,22 @@ public abstract class StoreContract
         Assert.Null(started.Waiting);
         Assert.Equal("cuda", started.Device);
         Assert.Equal("gpu", started.Request.Device);
+    }
+
+    [SkippableFact]
+    public async Task An_attempt_ended_by_an_update_reads_back_ended_beside_the_one_before()
+    {
+        var store = await OpenStoreAsync();
+        var killed = new JobAttempt(1, "node-a", T0, T0.AddSeconds(30), "the node stopped while training it");
+        await store.InsertJobAsync(Job("jattempt01") with { Status = JobStatus.Running, Attempts = [killed, new JobAttempt(2, "node-b", T0.AddSeconds(30))] }, CancellationToken.None);
+        var read = (await store.GetJobAsync("jattempt01", CancellationToken.None))!;
+
+        bool updated = await store.UpdateJobAsync(read with { Status = JobStatus.Succeeded, Attempts = [killed, read.Attempts[1] with { EndedAt = T0.AddSeconds(90) }] }, CancellationToken.None);
+        var stored = (await store.GetJobAsync("jattempt01", CancellationToken.None))!;
+
+        Assert.True(updated);
+        Assert.Equal([killed, new JobAttempt(2, "node-b", T0.AddSeconds(30), T0.AddSeconds(90))], stored.Attempts);
+        Assert.Equal(stored.Attempts, Assert.Single(await store.ListJobsAsync(10, CancellationToken.None)).Attempts);
     }
 
     [SkippableFact]

@@ -6,7 +6,7 @@ namespace Vae.Api.Storage.Postgres;
 /// The service's tables in PostgreSQL, as numbered migrations applied in order on start. Every node
 /// runs this when it starts; the first to take the advisory lock applies what is missing, the others
 /// wait for it and then find nothing to do, so nodes starting together never race on a CREATE.
-/// Quartz's own tables (qrtz_*) are provisioned by Quartz beside these.
+/// Hangfire provisions its own tables in the "hangfire" schema beside these.
 /// </summary>
 public static class PostgresSchema
 {
@@ -85,6 +85,10 @@ public static class PostgresSchema
         -- The backend a job trains on, and why a queued job waits (it asks for a device no node that took it has).
         ALTER TABLE vae_jobs ADD COLUMN device text NULL, ADD COLUMN waiting text NULL;
         """,
+        """
+        -- Each time a node started the job (jobs are tried again after transient failures); null in rows from before, read as none.
+        ALTER TABLE vae_jobs ADD COLUMN attempts json NULL;
+        """,
     ];
 
     /// <summary>The schema version this build writes and understands.</summary>
@@ -118,6 +122,9 @@ public static class PostgresSchema
             record.Parameters.AddWithValue(next);
             await record.ExecuteNonQueryAsync(ct);
         }
+        // The job scheduler's tables of versions before Hangfire: the job records say which jobs are to run, and
+        // recovery queues them on Hangfire (whose own schema, "hangfire", Hangfire provisions).
+        await ExecuteAsync(connection, "DROP TABLE IF EXISTS qrtz_fired_triggers, qrtz_paused_trigger_grps, qrtz_scheduler_state, qrtz_locks, qrtz_simple_triggers, qrtz_simprop_triggers, qrtz_cron_triggers, qrtz_blob_triggers, qrtz_triggers, qrtz_job_details, qrtz_calendars CASCADE;", ct);
         await transaction.CommitAsync(ct);
         return CurrentVersion - version;
     }

@@ -11,7 +11,7 @@ namespace Vae.Api.Storage.Postgres;
 /// </summary>
 public sealed partial class PostgresVaeStore(NpgsqlDataSource source) : IVaeStore
 {
-    private const string JobColumns = "id, name, status, dataset, request, epochs, model_id, error, cancel_requested, created_at, started_at, finished_at, progress, node, version, device, waiting";
+    private const string JobColumns = "id, name, status, dataset, request, epochs, model_id, error, cancel_requested, created_at, started_at, finished_at, progress, node, version, device, waiting, attempts";
     private const string ModelColumns = "id, name, dataset, config, metrics, job_id, created_at, details";
 
     public async Task InitializeAsync(CancellationToken ct) => await PostgresSchema.MigrateAsync(source, ct);
@@ -25,7 +25,7 @@ public sealed partial class PostgresVaeStore(NpgsqlDataSource source) : IVaeStor
     public async Task InsertJobAsync(JobRecord job, CancellationToken ct)
     {
         await using var command = source.CreateCommand(
-            $"INSERT INTO vae_jobs ({JobColumns}) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17);");
+            $"INSERT INTO vae_jobs ({JobColumns}) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18);");
         BindJob(command, job);
         await command.ExecuteNonQueryAsync(ct);
     }
@@ -39,7 +39,7 @@ public sealed partial class PostgresVaeStore(NpgsqlDataSource source) : IVaeStor
             await wait.ExecuteNonQueryAsync(ct);
         await using var command = new NpgsqlCommand($"""
             INSERT INTO vae_jobs ({JobColumns})
-            SELECT $1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17
+            SELECT $1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18
             WHERE NOT EXISTS (SELECT 1 FROM vae_jobs) AND NOT EXISTS (SELECT 1 FROM vae_models);
             """, connection);
         BindJob(command, job);
@@ -71,7 +71,7 @@ public sealed partial class PostgresVaeStore(NpgsqlDataSource source) : IVaeStor
         await using var command = source.CreateCommand("""
             UPDATE vae_jobs SET name = $2, status = $3, dataset = $4, request = $5, epochs = $6, model_id = $7, error = $8,
                 cancel_requested = $9, created_at = $10, started_at = $11, finished_at = $12, progress = $13, node = $14,
-                device = $16, waiting = $17, version = version + 1
+                device = $16, waiting = $17, attempts = $18, version = version + 1
             WHERE id = $1 AND version = $15;
             """);
         BindJob(command, job);
@@ -117,7 +117,7 @@ public sealed partial class PostgresVaeStore(NpgsqlDataSource source) : IVaeStor
         return await command.ExecuteNonQueryAsync(ct) == 1;
     }
 
-    /// <summary>Binds $1..$17 in the order of <see cref="JobColumns"/>.</summary>
+    /// <summary>Binds $1..$18 in the order of <see cref="JobColumns"/>.</summary>
     private static void BindJob(NpgsqlCommand command, JobRecord job)
     {
         var p = command.Parameters;
@@ -138,6 +138,7 @@ public sealed partial class PostgresVaeStore(NpgsqlDataSource source) : IVaeStor
         p.AddWithValue(job.Version);
         p.AddWithValue(NpgsqlDbType.Text, (object?)job.Device ?? DBNull.Value);
         p.AddWithValue(NpgsqlDbType.Text, (object?)job.Waiting ?? DBNull.Value);
+        p.AddWithValue(NpgsqlDbType.Json, RecordFormat.Serialize(job.Attempts));
     }
 
     private static JobRecord ReadJob(NpgsqlDataReader r) => RecordFormat.ReadJob(r, static (r, i) => r.GetFieldValue<DateTimeOffset>(i));
