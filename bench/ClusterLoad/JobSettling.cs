@@ -4,7 +4,13 @@ using System.Text.Json.Nodes;
 namespace ClusterLoad;
 
 /// <summary>How a submitted job ended, as every node sees it; <see cref="Lost"/> says why it counts as lost, null when it does not.</summary>
-public sealed record JobOutcome(SubmittedJob Job, string? Status, string? TrainedOn, string? Error, string? Lost);
+public sealed record JobOutcome(SubmittedJob Job, string? Status, string? TrainedOn, string? Error, string? Lost)
+{
+    /// <summary>When the job was queued, started and ended, as its record says (null when it never did).</summary>
+    public DateTimeOffset? Created { get; init; }
+    public DateTimeOffset? Started { get; init; }
+    public DateTimeOffset? Finished { get; init; }
+}
 
 /// <summary>
 /// After the timed part: waits, within a limit, until every submitted job has a final status
@@ -67,8 +73,11 @@ public sealed class JobSettling(Requests requests, SampleLog log)
                 if (code != 200) return new(job, status, trainedOn, error, $"its model {modelId} is missing on {requests.Name(node)} ({Describe(code)})");
             }
         }
-        return new(job, status, trainedOn, error, null);
+        return new(job, status, trainedOn, error, null) { Created = TimeOf(first, "createdAt"), Started = TimeOf(first, "startedAt"), Finished = TimeOf(first, "finishedAt") };
     }
+
+    private static DateTimeOffset? TimeOf(JsonNode? view, string field)
+        => view?[field]?.GetValue<string>() is { } text ? DateTimeOffset.Parse(text, System.Globalization.CultureInfo.InvariantCulture) : null;
 
     private async Task<(int Status, JsonNode? View)> ReadAsync(int node, string path, string kind)
     {

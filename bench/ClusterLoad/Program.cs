@@ -70,6 +70,7 @@ var samples = timed.Samples;
 Report.Requests(samples, seconds, requests);
 Console.WriteLine();
 Report.Jobs(outcomes, requests);
+Report.StartLatency(outcomes, requests);
 
 var settled = settling.Samples;
 int serverErrors = samples.Count(s => s.IsServerError) + settled.Count(s => s.IsServerError);

@@ -45,6 +45,35 @@ public static class Report
         return sorted[Math.Clamp(rank - 1, 0, sorted.Length - 1)].ToString("0.0", CultureInfo.InvariantCulture);
     }
 
+    /// <summary>
+    /// How long a job waited for a node once a slot was free: from its queuing, or from the end of the
+    /// previous job on the node that started it when that ended later; split by whether it started on the
+    /// node it was submitted to.
+    /// </summary>
+    public static void StartLatency(IReadOnlyList<JobOutcome> outcomes, Requests nodes)
+    {
+        var started = outcomes.Where(o => o is { Started: not null, Created: not null, TrainedOn: not null }).ToList();
+        var same = new List<double>();
+        var other = new List<double>();
+        foreach (var byNode in started.GroupBy(o => o.TrainedOn!))
+        {
+            DateTimeOffset? slotFree = null;
+            foreach (var o in byNode.OrderBy(o => o.Started))
+            {
+                var from = slotFree is { } free && free > o.Created!.Value ? free : o.Created!.Value;
+                double ms = Math.Max(0, (o.Started!.Value - from).TotalMilliseconds);
+                (nodes.Name(o.Job.SubmittedTo) == o.TrainedOn ? same : other).Add(ms);
+                slotFree = o.Finished;
+            }
+        }
+        string Line(List<double> values)
+        {
+            var sorted = values.Order().ToArray();
+            return $"p50 {Percentile(sorted, 50)} p99 {Percentile(sorted, 99)} jobs {sorted.Length}";
+        }
+        Console.WriteLine($"job_start_latency_ms on_the_node_that_queued_it {Line(same)}; on_another_node {Line(other)}");
+    }
+
     public static void Jobs(IReadOnlyList<JobOutcome> outcomes, Requests nodes)
     {
         Console.WriteLine(string.Format(CultureInfo.InvariantCulture, "{0,-5} {1,-14} {2,-12} {3,-18} {4,-10} {5,-12} {6}",
