@@ -86,6 +86,33 @@ public sealed class DatabaseOutageTests(ITestOutputHelper output) : IDisposable
     }
 
     [SkippableFact]
+    public async Task A_job_whose_database_stays_away_past_the_outage_wait_is_tried_again_and_finishes_from_its_checkpoint()
+    {
+        await using var database = await PausablePostgres.StartAsync();
+        var (a, _, nodeA, nodeB) = await _cluster.TwoAsync(database.ConnectionString, checkinSeconds: 2,
+            settings: new Dictionary<string, string?> { ["Storage:OutageWaitSeconds"] = "1", ["Jobs:RetryDelaySeconds"] = "0" });
+        const int epochs = 2;
+        // Held as it is about to store its model, the one step it cannot finish without the database.
+        var held = _cluster.Gate.Hold(p => p.Step == TrainingStep.Publishing, "the publishing of the model");
+        var job = await a.SubmitAsync(ClusterNodes.TinyJob(epochs));
+        var point = await held.ReachedAsync();
+        var trainer = point.NodeId == "node-a" ? nodeA : nodeB;
+
+        await database.HaltAsync();
+        held.Release();
+        // The first attempt gives up once the outage outlasts Storage:OutageWaitSeconds.
+        await trainer.Log.WaitUntilAsync(lines => lines.Any(l => l.Contains($"Job {job.Id}: attempt 1 of 3 failed")), "the first attempt to fail");
+        await database.ResumeAsync();
+        var ended = await a.WaitUntilFinishedAsync(job.Id, timeoutSeconds: 300);
+
+        Assert.True(ended.Status == JobStatus.Succeeded, $"status {ended.Status}, error {ended.Error}");
+        Assert.Equal(Enumerable.Range(1, epochs), ended.Epochs.Select(e => e.Epoch)); // resumed from the checkpoint, not trained again
+        Assert.True(ended.Attempts.Count >= 2, $"attempts: {ended.Attempts.Count}");
+        Assert.NotNull(ended.Attempts[0].Error);
+        Assert.Null(ended.Attempts[^1].Error);
+    }
+
+    [SkippableFact]
     public async Task A_node_started_while_the_database_is_down_waits_for_it_and_starts_once_it_is_up()
     {
         await using var database = await PausablePostgres.StartAsync();
