@@ -204,6 +204,9 @@ public sealed partial class IlgpuBackend : IBackend, IDisposable,
         lock (_launch)
         {
             if (_staged == _staging.Length) Synchronize();
+            // The CPU accelerator copies at once rather than in the stream's order: a buffer taken back
+            // from the pool may still be read by a kernel in flight, so that kernel must end first.
+            if (!IsGpu) _stream.Synchronize();
             ref var slot = ref _staging[_staged++];
             if (slot is null || slot.Length < source.Length)
             {
@@ -220,8 +223,11 @@ public sealed partial class IlgpuBackend : IBackend, IDisposable,
         if (destination.IsEmpty) return;
         lock (_launch)
         {
-            View(source).SubView(0, destination.Length).CopyToCPU(_stream, ref MemoryMarshal.GetReference(destination), destination.Length);
+            // Everything queued before ends first, so the copy reads what those kernels wrote (the CPU
+            // accelerator copies at once rather than in the stream's order).
             Synchronize();
+            View(source).SubView(0, destination.Length).CopyToCPU(_stream, ref MemoryMarshal.GetReference(destination), destination.Length);
+            _stream.Synchronize();
         }
     }
 
