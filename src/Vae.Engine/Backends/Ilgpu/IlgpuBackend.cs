@@ -75,14 +75,16 @@ public sealed partial class IlgpuBackend : IBackend, IDisposable,
     public const string CudaName = "cuda";
 
     /// <summary>
-    /// ILGPU's CPU accelerator: the GPU kernels run on this machine's cores, one small group per core.
-    /// Each thread of a group is a thread of the machine meeting the others at every barrier, so groups
-    /// of two (the smallest it allows) run several times faster than its default of sixteen; the GPU's
-    /// group sizes are tested separately (<see cref="CreateCpuWithGpuGroups"/>).
+    /// ILGPU's CPU accelerator: the GPU kernels run on this machine, one group at a time. Each thread of
+    /// a group is a thread of the machine meeting the others at every barrier, so groups of two (the
+    /// smallest it allows) run several times faster than its default of sixteen. One multiprocessor:
+    /// with one per core, groups ran side by side and a gradient check now and then read a stale
+    /// value, which one at a time has not shown. The GPU's group sizes are tested separately
+    /// (<see cref="CreateCpuWithGpuGroups"/>).
     /// </summary>
     public static IlgpuBackend CreateCpu()
     {
-        var context = Context.Create(b => b.CPU(new CPUDevice(numThreadsPerWarp: 2, numWarpsPerMultiprocessor: 1, numMultiprocessors: Math.Max(1, Environment.ProcessorCount))).EnableAlgorithms());
+        var context = Context.Create(b => b.CPU(new CPUDevice(numThreadsPerWarp: 2, numWarpsPerMultiprocessor: 1, numMultiprocessors: 1)).EnableAlgorithms());
         return new IlgpuBackend(CpuName, context, context.CreateCPUAccelerator(0));
     }
 
@@ -215,6 +217,8 @@ public sealed partial class IlgpuBackend : IBackend, IDisposable,
             }
             source.CopyTo(slot.Span);
             View(destination).SubView(0, source.Length).CopyFromCPUUnsafeAsync(_stream, ref MemoryMarshal.GetReference(slot.Span), source.Length);
+            // Nor does it order a kernel launched next after this copy: it ends here.
+            if (!IsGpu) _stream.Synchronize();
         }
     }
 
