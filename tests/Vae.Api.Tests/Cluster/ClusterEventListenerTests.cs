@@ -119,7 +119,8 @@ public sealed class ClusterEventListenerTests
         public async Task ListenAsync(Action<string> received, CancellationToken ct)
         {
             Listening.TrySetResult(received);
-            try { await Task.Delay(Timeout.Infinite, ct); } catch (OperationCanceledException) { }
+            var stopped = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+            using (ct.Register(() => stopped.TrySetResult())) await stopped.Task;
         }
     }
 

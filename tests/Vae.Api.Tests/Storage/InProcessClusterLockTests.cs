@@ -13,8 +13,7 @@ public sealed class InProcessClusterLockTests
 
         var second = locks.EnterAsync(1, CancellationToken.None);
         await using (await locks.EnterAsync(2, CancellationToken.None).WaitAsync(TimeSpan.FromSeconds(5))) { }
-        await Task.Delay(50);
-        Assert.False(second.IsCompleted);
+        Assert.False(second.IsCompleted); // nothing has let go of key 1 yet
 
         await first.DisposeAsync();
         await using (await second.WaitAsync(TimeSpan.FromSeconds(5))) { }
@@ -26,15 +25,17 @@ public sealed class InProcessClusterLockTests
         var locks = new InProcessClusterLock();
         var first = await locks.EnterAsync(1, CancellationToken.None);
         var second = locks.EnterAsync(1, CancellationToken.None);
-        var third = locks.EnterAsync(1, CancellationToken.None);
+        using var giveUp = new CancellationTokenSource();
+        var third = locks.EnterAsync(1, giveUp.Token);
 
         await first.DisposeAsync();
         await first.DisposeAsync();
         var held = await second.WaitAsync(TimeSpan.FromSeconds(5));
-        await Task.Delay(50);
-        Assert.False(third.IsCompleted);
+        // Still waiting, the third gives up; had the second dispose let it in, it would hold the lock instead.
+        giveUp.Cancel();
+        await Assert.ThrowsAnyAsync<OperationCanceledException>(() => third);
 
         await held.DisposeAsync();
-        await (await third.WaitAsync(TimeSpan.FromSeconds(5))).DisposeAsync();
+        await (await locks.EnterAsync(1, CancellationToken.None).WaitAsync(TimeSpan.FromSeconds(5))).DisposeAsync();
     }
 }
