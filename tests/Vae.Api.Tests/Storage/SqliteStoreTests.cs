@@ -33,13 +33,7 @@ public sealed class SqliteStoreTests : StoreContract, IDisposable
     public async Task A_database_made_before_jobs_and_models_named_their_device_loads_them_with_none()
     {
         // The tables as they were before the device columns and the model's device detail existed.
-        string file = Path.Combine(_folder, "before-devices.db");
-        var old = new SqliteVaeStore(SqliteVaeStore.ConnectionStringFor(file));
-        await using (var connection = new Microsoft.Data.Sqlite.SqliteConnection(SqliteVaeStore.ConnectionStringFor(file)))
-        {
-            await connection.OpenAsync();
-            await using var command = connection.CreateCommand();
-            command.CommandText = """
+        var old = await OldStoreAsync("before-devices.db", """
                 CREATE TABLE vae_jobs (id TEXT NOT NULL PRIMARY KEY, name TEXT NULL, status TEXT NOT NULL, dataset TEXT NOT NULL, request TEXT NOT NULL,
                     epochs TEXT NOT NULL, model_id TEXT NULL, error TEXT NULL, cancel_requested INTEGER NOT NULL DEFAULT 0, created_at TEXT NOT NULL,
                     started_at TEXT NULL, finished_at TEXT NULL, progress TEXT NULL, node TEXT NULL, version INTEGER NOT NULL DEFAULT 1);
@@ -49,10 +43,7 @@ public sealed class SqliteStoreTests : StoreContract, IDisposable
                     VALUES ('jold01', NULL, 'succeeded', 'mnist', '{"dataset":"mnist","epochs":1,"seed":0}', '[]', '2026-01-01T00:00:00.0000000Z', 'node-a');
                 INSERT INTO vae_models (id, name, dataset, config, metrics, job_id, created_at, details)
                     VALUES ('mold01', NULL, 'mnist', $config, '[]', 'jold01', '2026-01-01T00:00:00.0000000Z', '{"classNames":null,"evaluation":null,"trainingSeconds":1.5}');
-                """;
-            command.Parameters.AddWithValue("$config", new Vae.Engine.Models.Mlp.MlpConfig { HiddenSizes = [32], LatentDim = 2 }.ToJson());
-            await command.ExecuteNonQueryAsync();
-        }
+                """, command => command.Parameters.AddWithValue("$config", new Vae.Engine.Models.Mlp.MlpConfig { HiddenSizes = [32], LatentDim = 2 }.ToJson()));
 
         await old.InitializeAsync(CancellationToken.None);
         var job = await old.GetJobAsync("jold01", CancellationToken.None);
@@ -74,13 +65,7 @@ public sealed class SqliteStoreTests : StoreContract, IDisposable
     public async Task A_database_made_before_jobs_listed_their_attempts_loads_them_with_none()
     {
         // The jobs table as it was before the attempts column existed.
-        string file = Path.Combine(_folder, "before-attempts.db");
-        var old = new SqliteVaeStore(SqliteVaeStore.ConnectionStringFor(file));
-        await using (var connection = new Microsoft.Data.Sqlite.SqliteConnection(SqliteVaeStore.ConnectionStringFor(file)))
-        {
-            await connection.OpenAsync();
-            await using var command = connection.CreateCommand();
-            command.CommandText = """
+        var old = await OldStoreAsync("before-attempts.db", """
                 CREATE TABLE vae_jobs (id TEXT NOT NULL PRIMARY KEY, name TEXT NULL, status TEXT NOT NULL, dataset TEXT NOT NULL, request TEXT NOT NULL,
                     epochs TEXT NOT NULL, model_id TEXT NULL, error TEXT NULL, cancel_requested INTEGER NOT NULL DEFAULT 0, created_at TEXT NOT NULL,
                     started_at TEXT NULL, finished_at TEXT NULL, progress TEXT NULL, node TEXT NULL, version INTEGER NOT NULL DEFAULT 1,
@@ -88,9 +73,7 @@ public sealed class SqliteStoreTests : StoreContract, IDisposable
                 INSERT INTO vae_jobs (id, name, status, dataset, request, epochs, created_at, started_at, node, device)
                     VALUES ('jold02', NULL, 'running', 'mnist', '{"dataset":"mnist","epochs":1,"seed":0}', '[]', '2026-01-01T00:00:00.0000000Z',
                         '2026-01-01T00:00:01.0000000Z', 'node-a', 'cpu');
-                """;
-            await command.ExecuteNonQueryAsync();
-        }
+                """);
 
         await old.InitializeAsync(CancellationToken.None);
         var job = await old.GetJobAsync("jold02", CancellationToken.None);
@@ -108,5 +91,20 @@ public sealed class SqliteStoreTests : StoreContract, IDisposable
     {
         Microsoft.Data.Sqlite.SqliteConnection.ClearAllPools();
         try { Directory.Delete(_folder, recursive: true); } catch (IOException) { } catch (UnauthorizedAccessException) { }
+    }
+
+    /// <summary>A store over a database file made by <paramref name="schema"/>, as an earlier release left it.</summary>
+    private async Task<SqliteVaeStore> OldStoreAsync(string name, string schema, Action<Microsoft.Data.Sqlite.SqliteCommand>? parameters = null)
+    {
+        string file = Path.Combine(_folder, name);
+        await using (var connection = new Microsoft.Data.Sqlite.SqliteConnection(SqliteVaeStore.ConnectionStringFor(file)))
+        {
+            await connection.OpenAsync();
+            await using var command = connection.CreateCommand();
+            command.CommandText = schema;
+            parameters?.Invoke(command);
+            await command.ExecuteNonQueryAsync();
+        }
+        return new SqliteVaeStore(SqliteVaeStore.ConnectionStringFor(file));
     }
 }
