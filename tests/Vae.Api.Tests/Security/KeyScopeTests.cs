@@ -75,6 +75,27 @@ public sealed class KeyScopeTests(ITestOutputHelper output)
     }
 
     [Fact]
+    public async Task With_keys_required_for_reads_the_api_document_asks_for_the_key_on_reads_too_so_swagger_ui_sends_it()
+    {
+        using var open = new ServiceFactory(output, settings: TestKeys.Settings());
+        using var closed = new ServiceFactory(output, settings: TestKeys.Settings(("Security:RequireKeyForReads", "true")));
+
+        var openDoc = await ReadDocumentAsync(open);
+        var closedDoc = await ReadDocumentAsync(closed);
+
+        Assert.Equal("X-Api-Key", closedDoc.GetProperty("components").GetProperty("securitySchemes").GetProperty("apiKey").GetProperty("name").GetString());
+        var openList = openDoc.GetProperty("paths").GetProperty("/api/jobs").GetProperty("get");
+        var closedList = closedDoc.GetProperty("paths").GetProperty("/api/jobs").GetProperty("get");
+        Assert.Equal(0, openList.GetProperty("security").GetArrayLength());
+        Assert.True(closedList.GetProperty("security")[0].TryGetProperty("apiKey", out _));
+        Assert.True(closedList.GetProperty("responses").TryGetProperty("401", out _));
+        Assert.Equal(0, closedDoc.GetProperty("paths").GetProperty("/health/ready").GetProperty("get").GetProperty("security").GetArrayLength());
+    }
+
+    private static async Task<System.Text.Json.JsonElement> ReadDocumentAsync(ServiceFactory factory)
+        => System.Text.Json.JsonDocument.Parse(await factory.CreateClient().GetStringAsync("/swagger/v1/swagger.json")).RootElement;
+
+    [Fact]
     public async Task A_key_is_taken_from_a_bearer_or_basic_authorization_header_too()
     {
         using var factory = new ServiceFactory(output, settings: TestKeys.Settings(), remoteAddress: TestKeys.Elsewhere);
