@@ -23,6 +23,26 @@ public sealed class KeyHandlingTests(ITestOutputHelper output)
     }
 
     [Fact]
+    public async Task A_hash_printed_by_sha256sum_in_either_case_matches_its_key()
+    {
+        // printf %s abc | sha256sum
+        const string abc = "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad";
+        using var factory = new ServiceFactory(output, remoteAddress: TestKeys.Elsewhere, settings: new Dictionary<string, string?>
+        {
+            ["Security:Keys:0:Name"] = "lower", ["Security:Keys:0:Hash"] = abc, ["Security:Keys:0:Scopes:0"] = "write",
+            ["Security:Keys:1:Name"] = "upper", ["Security:Keys:1:Hash"] = TestKeys.Hash("ABC").ToUpperInvariant(), ["Security:Keys:1:Scopes:0"] = "read",
+        });
+        var client = factory.CreateClient();
+
+        var lower = await client.SendAsync(HttpMethod.Delete, "/api/jobs/jnothere", "abc");
+        var upper = await client.SendAsync(HttpMethod.Delete, "/api/jobs/jnothere", "ABC");
+
+        Assert.Equal(HttpStatusCode.NotFound, lower.StatusCode);
+        Assert.Equal(HttpStatusCode.Forbidden, upper.StatusCode);
+        Assert.Contains("'upper' has the read scope", (await Jobs.JobsClient.ProblemAsync(upper)).GetProperty("detail").GetString());
+    }
+
+    [Fact]
     public void A_presented_key_is_compared_with_every_configured_hash_whether_it_matches_the_first_or_none()
     {
         int comparisons = 0;

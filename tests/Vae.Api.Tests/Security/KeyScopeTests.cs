@@ -89,6 +89,10 @@ public sealed class KeyScopeTests(ITestOutputHelper output)
         Assert.Equal(0, openList.GetProperty("security").GetArrayLength());
         Assert.True(closedList.GetProperty("security")[0].TryGetProperty("apiKey", out _));
         Assert.True(closedList.GetProperty("responses").TryGetProperty("401", out _));
+        // Every API operation, however it was mapped, is behind the key.
+        foreach (var path in closedDoc.GetProperty("paths").EnumerateObject().Where(p => p.Name.StartsWith("/api/", StringComparison.Ordinal)))
+            foreach (var operation in path.Value.EnumerateObject())
+                Assert.True(operation.Value.GetProperty("security").GetArrayLength() == 1, $"{operation.Name.ToUpperInvariant()} {path.Name} is not behind the key");
         Assert.Equal(0, closedDoc.GetProperty("paths").GetProperty("/health/ready").GetProperty("get").GetProperty("security").GetArrayLength());
     }
 
