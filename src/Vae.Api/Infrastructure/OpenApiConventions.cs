@@ -102,7 +102,7 @@ public static class OpenApiConventions
         public void Apply(OpenApiOperation operation, OperationFilterContext context)
         {
             var metadata = context.ApiDescription.ActionDescriptor.EndpointMetadata;
-            var need = metadata.OfType<AccessRequirement>().OrderByDescending(r => r.Scope).FirstOrDefault();
+            var need = AccessRequirement.Strongest(metadata.OfType<AccessRequirement>());
             bool guarded = need is not null && need.IsGuarded(security.Value.RequireKeyForReads);
             operation.Security = guarded
                 ? [new OpenApiSecurityRequirement { [new OpenApiSecuritySchemeReference(ApiKeyScheme, context.Document)] = [] }]

@@ -19,6 +19,17 @@ public sealed record AccessRequirement(AccessScope Scope, string What, bool Even
 
     public static readonly AccessRequirement DashboardChanges = new(AccessScope.Admin, "changes in the job dashboard (retry, delete)");
 
+    /// <summary>The strongest of an endpoint's requirements: a write inside a group of reads is a write.</summary>
+    public static AccessRequirement? Strongest(IEnumerable<AccessRequirement> all)
+    {
+        AccessRequirement? strongest = null;
+        foreach (var r in all)
+        {
+            if (strongest is null || r.Scope > strongest.Scope || (r.Scope == strongest.Scope && r.EvenWhenReadsAreOpen)) strongest = r;
+        }
+        return strongest;
+    }
+
     /// <summary>Whether a request must prove anything, given whether reads need a key.</summary>
     public bool IsGuarded(bool keyForReads) => Scope > AccessScope.Read || EvenWhenReadsAreOpen || keyForReads;
 }

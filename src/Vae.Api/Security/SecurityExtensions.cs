@@ -47,9 +47,9 @@ public static class SecurityExtensions
         return app;
     }
 
-    /// <summary>The strongest requirement on an endpoint (a write inside a group of reads is a write).</summary>
+    /// <summary>What an endpoint needs; null for one open to all (health, the API document).</summary>
     public static AccessRequirement? Requirement(Endpoint? endpoint)
-        => endpoint?.Metadata.GetOrderedMetadata<AccessRequirement>().OrderByDescending(r => r.Scope).ThenByDescending(r => r.EvenWhenReadsAreOpen).FirstOrDefault();
+        => endpoint is null ? null : AccessRequirement.Strongest(endpoint.Metadata.GetOrderedMetadata<AccessRequirement>());
 
     /// <summary>Marks an endpoint as a write: it then needs a key with the write scope (or loopback when no key is configured).</summary>
     public static TBuilder RequireWriteAccess<TBuilder>(this TBuilder builder) where TBuilder : IEndpointConventionBuilder
