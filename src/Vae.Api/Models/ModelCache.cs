@@ -30,6 +30,8 @@ public sealed class ModelCache
     private readonly EngineBackend _engine;
     private readonly ILogger<ModelCache> _log;
     private readonly int _capacity;
+    // Lookups of loaded models (Get): served from memory, or loaded from the store; for the metrics.
+    private long _hits, _misses;
     // Bumped whenever models change, so a lookup that raced with the change is not remembered.
     private int _generation;
 
@@ -49,6 +51,12 @@ public sealed class ModelCache
     {
         get { lock (_lock) return _slots.Count; }
     }
+
+    /// <summary>Most models kept loaded (Models:CacheSize).</summary>
+    public int Capacity => _capacity;
+
+    /// <summary>Requests for a loaded model since start: found in memory, or loaded for them.</summary>
+    public (long Hits, long Misses) Lookups => (Interlocked.Read(ref _hits), Interlocked.Read(ref _misses));
 
     /// <summary>For "default" with no model yet: the job that is training the first one, if any.</summary>
     public Task<JobRecord?> PendingDefaultAsync(CancellationToken ct) => _store.PendingFirstModelAsync("mnist", ct);
@@ -99,10 +107,12 @@ public sealed class ModelCache
                 _recent.Remove(node);
                 _recent.AddFirst(node);
                 slot = node.Value;
+                _hits++;
             }
             else
             {
                 slot = new Slot(record.Id, new Lazy<AutoencoderModel>(() => Load(record.Id), LazyThreadSafetyMode.ExecutionAndPublication));
+                _misses++;
                 _slots[record.Id] = _recent.AddFirst(slot);
                 // Evicted models are not disposed: a request may still be using one; the GC takes it after.
                 while (_slots.Count > _capacity)

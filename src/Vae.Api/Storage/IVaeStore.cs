@@ -21,6 +21,8 @@ public interface IVaeStore
     Task<JobRecord?> GetJobAsync(string id, CancellationToken ct);
     /// <summary>Newest first.</summary>
     Task<IReadOnlyList<JobRecord>> ListJobsAsync(int limit, CancellationToken ct);
+    /// <summary>How many jobs there are in each status (a status with none is absent).</summary>
+    Task<IReadOnlyDictionary<JobStatus, long>> CountJobsAsync(CancellationToken ct);
     /// <summary>
     /// Replaces the stored record with the same id when its version is still <see cref="JobRecord.Version"/>,
     /// and bumps the stored version; false when there is no such record or another update came first

@@ -171,6 +171,17 @@ public sealed partial class SqliteVaeStore : IVaeStore
         return jobs;
     }
 
+    public async Task<IReadOnlyDictionary<JobStatus, long>> CountJobsAsync(CancellationToken ct)
+    {
+        await using var connection = await OpenAsync(ct);
+        await using var command = connection.CreateCommand();
+        command.CommandText = "SELECT status, COUNT(*) FROM vae_jobs GROUP BY status;";
+        await using var reader = await command.ExecuteReaderAsync(ct);
+        var counts = new Dictionary<JobStatus, long>();
+        while (await reader.ReadAsync(ct)) counts[RecordFormat.ParseStatus(reader.GetString(0), "*")] = reader.GetInt64(1);
+        return counts;
+    }
+
     public async Task<bool> UpdateJobAsync(JobRecord job, CancellationToken ct)
     {
         await using var connection = await OpenAsync(ct);

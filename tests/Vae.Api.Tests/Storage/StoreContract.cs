@@ -115,6 +115,21 @@ public abstract class StoreContract
     }
 
     [SkippableFact]
+    public async Task Jobs_are_counted_by_status_and_a_status_without_jobs_is_absent()
+    {
+        var store = await OpenStoreAsync();
+        Assert.Empty(await store.CountJobsAsync(CancellationToken.None));
+        await store.InsertJobAsync(Job("jcount1"), CancellationToken.None);
+        await store.InsertJobAsync(Job("jcount2"), CancellationToken.None);
+        await store.InsertJobAsync(Job("jcount3") with { Status = JobStatus.Running, StartedAt = T0 }, CancellationToken.None);
+        await store.InsertJobAsync(Job("jcount4") with { Status = JobStatus.Failed, StartedAt = T0, FinishedAt = T0, Error = "diverged" }, CancellationToken.None);
+
+        var counts = await store.CountJobsAsync(CancellationToken.None);
+
+        Assert.Equal(new Dictionary<JobStatus, long> { [JobStatus.Queued] = 2, [JobStatus.Running] = 1, [JobStatus.Failed] = 1 }, counts);
+    }
+
+    [SkippableFact]
     public async Task An_update_made_from_a_stale_read_is_refused_and_the_newer_record_stays()
     {
         var store = await OpenStoreAsync();
