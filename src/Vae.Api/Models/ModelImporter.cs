@@ -58,7 +58,7 @@ public sealed class ModelImporter(ModelStore store, DatasetCatalog datasets, IOp
         try
         {
             using var stream = new MemoryStream(weights.Bytes, writable: false);
-            file = SafeTensors.Read(stream, weights.FileName ?? WeightsPart);
+            file = SafeTensors.Read(stream, weights.FileName ?? WeightsPart, WeightsImport.IsIgnored);
         }
         catch (InvalidDataException e)
         {

@@ -23,7 +23,7 @@ public static class ModelTransferDocs
         + "under the names GET /api/models/{id}/weights uses for a model of the same configuration (listed below for each family's defaults). "
         + "A family may take other names for some configurations, shown as 'or ...': PyTorch's module names of the tutorial model the "
         + "configuration matches, so that model's state_dict, saved with safetensors, imports as it is. Batch norm layers need their "
-        + "running_mean and running_var; leave out PyTorch's num_batches_tracked (int64, and unused here). Answers 201 with the model and its "
+        + "running_mean and running_var; PyTorch's num_batches_tracked counters (int64) are passed over. Answers 201 with the model and its "
         + "Location; the model then works with every model endpoint. A 422 names each tensor that is missing, unexpected, of another shape "
         + "(the expected and the given shape), of another dtype, or holding NaN or infinite values; nothing is stored then. "
         + "Limit: Models:Import:MaxBytes.";

@@ -16,6 +16,13 @@ public sealed record TensorProblem(string Tensor, string Message);
 /// </summary>
 public static class WeightsImport
 {
+    /// <summary>
+    /// Tensors that weights saved elsewhere may carry and a model here has no use for: PyTorch's batch
+    /// norm counters (int64 num_batches_tracked), which only pick a momentum that is not used. Read
+    /// the file with this as the skip of <see cref="SafeTensors.Read(Stream, string, Func{string, bool}?)"/>.
+    /// </summary>
+    public static bool IsIgnored(string name) => name == "num_batches_tracked" || name.EndsWith(".num_batches_tracked", StringComparison.Ordinal);
+
     /// <summary>The tensors a configuration's model needs: the engine's name, the shape, and the family's other name for it, if any.</summary>
     public static IReadOnlyList<(string Name, int[] Shape, string? Alias)> Expected(ModelConfig config)
     {
