@@ -112,6 +112,19 @@ public static class TrainingRequestValidation
         return Check(request, dataset, jobs);
     }
 
+    /// <summary>
+    /// A dataset and a model object read as a training request reads them (the family's defaults, the
+    /// dataset's shape and classes), for requests that describe a model without training it (an import).
+    /// </summary>
+    public static async Task<(DatasetInfo? Dataset, ModelConfig? Model, IReadOnlyList<FieldProblem> Problems)> ReadModelAsync(
+        JsonNode? model, string? dataset, DatasetCatalog datasets, CancellationToken ct)
+    {
+        var problems = new List<FieldProblem>();
+        var info = await FindDatasetAsync(dataset, datasets, problems, ct);
+        var config = info is null ? null : ReadModel(model, info, problems);
+        return problems.Count > 0 ? (info, null, problems) : (info, config, problems);
+    }
+
     /// <summary>422 naming every bad field; "errors" maps each field to its messages, as validation problems do.</summary>
     public static ProblemHttpResult ToProblem(IReadOnlyList<FieldProblem> problems)
     {

@@ -38,6 +38,7 @@ public static class ModelsApi
             .Produces(StatusCodes.Status304NotModified)
             .Produces(StatusCodes.Status416RangeNotSatisfiable)
             .ProducesModelLookup();
+        models.MapModelTransfer();
 
         models.MapPost("/{id}/encode", ModelCodesApi.EncodeAsync)
             .WithSummary("Encodes images: a PNG body (image/png), or JSON {\"pixels\": [...]} or {\"batch\": [[...], ...]} with values in [0, 1].")
