@@ -59,6 +59,13 @@ export class JobsSection {
     if (this.jobs.length) this.render(this.jobs);
   }
 
+  /** Back to the first page, where a job just started shows. */
+  showNewest() {
+    this.page = 0;
+    this.cursors = [null];
+    this.refresh();
+  }
+
   turn(step) {
     const page = this.page + step;
     if (page < 0 || (step > 0 && !this.hasNext)) return;
@@ -101,7 +108,8 @@ export class JobsSection {
   async readPage() {
     if (this.servicePages !== false) {
       const answer = await api.jobs({ limit: JOBS_PER_PAGE, cursor: this.cursors[this.page] ?? undefined });
-      if (answer.paged) {
+      // Once the service is known to page, an answer without a cursor is its last page.
+      if (answer.paged || this.servicePages === true) {
         this.servicePages = true;
         if (answer.jobs.length === 0 && this.page > 0) return this.restart();
         this.cursors[this.page + 1] = answer.nextCursor;

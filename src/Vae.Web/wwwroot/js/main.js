@@ -33,7 +33,7 @@ const gallery = new Gallery($('#samples-section'), {
 });
 
 const train = new TrainSection($('#train-section'), {
-  onStarted: () => jobs.refresh(),
+  onStarted: () => jobs.showNewest(),
   onFinished: job => {
     jobs.refresh();
     if (job.status === 'succeeded') loadModels(job.modelId);
@@ -43,7 +43,7 @@ const train = new TrainSection($('#train-section'), {
 // A sweep starts from the training form's request; its jobs show up in the jobs table.
 new SweepForm($('#sweep-box'), {
   readRequest: () => train.fields.readRequest(),
-  onStarted: () => jobs.refresh(),
+  onStarted: () => jobs.showNewest(),
 });
 
 const jobs = new JobsSection($('#jobs-section'), {
