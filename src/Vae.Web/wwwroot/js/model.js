@@ -85,7 +85,7 @@ export function findModel(models, ref) {
   return named.reduce((best, m) => (best && !(Number(m.version) > Number(best.version)) ? best : m), null);
 }
 
-/** The newest MNIST model, as the service's "default" id names it; else the newest of any. */
+/** The model the service's "default" alias points at; where no model says so, the newest MNIST model (as "default" meant before aliases), else the newest of any. */
 export function defaultModel(models) {
   return models.find(m => aliasesOf(m).includes('default'))
     ?? models.find(m => String(m.dataset).toLowerCase() === 'mnist') ?? models[0] ?? null;
@@ -132,9 +132,10 @@ export class ModelPicker {
   }
 }
 
-/** The names of a model's classes: its own list, else its dataset's (asked once per dataset), else the label numbers. */
+// Class names by dataset id, asked for once per dataset.
 const datasetClassNames = new Map();
 
+/** The names of a model's classes: its own list, else its dataset's, else the label numbers. */
 async function classNamesOf(model) {
   if (model.classNames?.length) return model.classNames;
   let names = datasetClassNames.get(model.dataset);
