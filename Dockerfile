@@ -25,9 +25,11 @@ COPY src/ src/
 RUN dotnet publish src/Vae.Api/Vae.Api.csproj -c Release -r linux-x64 --self-contained false --no-restore \
     -p:SatelliteResourceLanguages=en -o /app --nologo
 
-# Run: OpenBLAS for the matrix kernels; no curl (the health check is a bash script).
+# Run: OpenBLAS for the matrix kernels, and the GSSAPI library that Npgsql asks the runtime for at its
+# first PostgreSQL connection (the .NET 8+ images leave Kerberos out; without it every node start logs
+# "Cannot load library libgssapi_krb5.so.2"). No curl: the health check is a bash script.
 FROM mcr.microsoft.com/dotnet/aspnet:10.0
-RUN apt-get update && apt-get install -y --no-install-recommends libopenblas0-pthread && rm -rf /var/lib/apt/lists/* \
+RUN apt-get update && apt-get install -y --no-install-recommends libopenblas0-pthread libgssapi-krb5-2 && rm -rf /var/lib/apt/lists/* \
  && useradd --system --user-group --uid 10001 --home-dir /var/lib/vae --create-home vae \
  && chmod 750 /var/lib/vae
 # The datasets first: their layer changes only when they do.

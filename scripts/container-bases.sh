@@ -92,10 +92,13 @@ make_base() {
 }
 
 build() {
-    local name="$1" file="$2" context="$3"
+    local name="$1" file="$2" context="$3" old
     shift 3
+    old="$(podman image inspect --format '{{.Id}}' "$name" 2>/dev/null || true)"
     podman build --pull=never --label "$label=$stamp" -f "$file" -t "$name" "$@" "$context" >"$work/build.log" 2>&1 \
         || { tail -30 "$work/build.log" >&2; echo "container-bases: $name failed to build" >&2; exit 1; }
+    # The stand-in it replaces, unless an image built on it still needs it.
+    [ -n "$old" ] && podman rmi "$old" >/dev/null 2>&1
     echo "$name: stand-in made ($stamp)"
 }
 
@@ -134,8 +137,7 @@ if $want_aspnet; then
     build "$aspnet" "$here/aspnet.Containerfile" "$(dotnet_context aspnet)"
 fi
 if $want_postgres; then
+    # Under Docker Hub's full name, which is what podman finds for the compose file's "postgres:15".
     build "$postgres" "$here/postgres.Containerfile" "$here"
-    # "postgres:15" in a compose file means the Docker Hub image: both names lead here.
-    podman tag "$postgres" postgres:15 2>/dev/null || true
 fi
 echo "stand-ins for $sdk, $aspnet and postgres:15 are ready (NOT the real images; see scripts/container-bases.sh)"
