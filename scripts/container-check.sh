@@ -161,7 +161,6 @@ container_of() {  # the compose container of a service
 
 bases() {
     scripts/container-bases.sh >"$work/bases.log" 2>&1 || { tail -20 "$work/bases.log"; return 1; }
-    grep -c 'stand-in' "$work/bases.log" >/dev/null
     sed -n 's/^\([^:]*\): stand-in \(cached\|made\).*/\1 \2/p' "$work/bases.log" | paste -sd, | sed 's/,/, /g'
 }
 
@@ -269,7 +268,7 @@ compose_hangfire() {
     [ "$(wc -w <<<"$ids")" = 1 ] || { echo "expected one default job, found: ${ids:-none}"; return 1; }
     http DELETE "$VAE_PORT_2" "/api/jobs/$ids" >/dev/null
     wait_job "$VAE_PORT_1" "$ids" 120 cancelled succeeded || return 1
-    echo "Hangfire servers of vae-1 and vae-2 on PostgreSQL; one default job queued, cancelled through vae-2"
+    echo "Hangfire servers of vae-1 and vae-2 on PostgreSQL; one default job queued, $(json 'j["status"]' <"$work/job") (cancelled through vae-2)"
 }
 
 compose_failover() {
@@ -316,7 +315,7 @@ killed_node=""
 compose_rejoin() {
     [ -n "$killed_node" ] || { echo "no node was killed"; return 1; }
     pm start "$(container_of "$killed_node")" >/dev/null || return 1
-    wait_healthy "$(container_of "$killed_node")" 180 || return 1
+    wait_healthy "$(container_of "$killed_node")" 180 && clean_log "$(container_of "$killed_node")" || return 1
     http GET "$(port_of "$killed_node")" "/api/models/$model_id" >/dev/null
     [ "$(status)" = 200 ] || { echo "$killed_node does not serve model $model_id: $(status)"; return 1; }
     echo "$killed_node started again, healthy, serves model $model_id"
