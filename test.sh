@@ -29,7 +29,7 @@ dotnet test Vae.sln -c Release --nologo 2>&1 | tee "$log"
 status=${PIPESTATUS[0]}
 
 # The container check builds the image and runs it alone and as docker-compose.yml's two nodes. It
-# takes about 4 minutes once its images are cached and nearly 20 on a fresh machine with 2 cores, so
+# takes about 4 minutes once its images are cached and 14 from nothing on 2 busy cores, so
 # it is a command of its own; VAE_CONTAINER_CHECK=1 runs it here as well.
 if [ "${VAE_CONTAINER_CHECK:-0}" = 1 ]; then
   scripts/container-check.sh

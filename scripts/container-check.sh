@@ -25,7 +25,6 @@ image=localhost/vae-service:latest
 project=vae-check
 single=vae-check-single
 state_volume=vae-check-state
-work="$(mktemp -d /tmp/vae-container-check.XXXXXX)"
 passed=0 failed=0
 
 [ "$(id -u)" -eq 0 ] || { echo "container-check: needs root (podman's root storage and networks, debootstrap)" >&2; exit 2; }
@@ -63,6 +62,7 @@ remove_project() {
     podman network ls -q --filter "label=io.podman.compose.project=$project" | xargs -r podman network rm -f >/dev/null 2>&1
 }
 
+work="$(mktemp -d /tmp/vae-container-check.XXXXXX)"
 cleanup() {
     podman rm -f -v "$single" "$single-unwritable" >/dev/null 2>&1
     podman volume rm -f "$state_volume" >/dev/null 2>&1
