@@ -166,7 +166,7 @@ bases() {
 
 build_image() {
     podman build --pull=never -t "$image" . >"$work/build.log" 2>&1 || { grep -v '^\s*$' "$work/build.log" | tail -20; return 1; }
-    podman image inspect --format '{{.Config.Healthcheck.Test}}' "$image" | grep -q healthcheck.sh \
+    [ -n "$(podman image inspect --format '{{with .Config.Healthcheck}}{{.Test}}{{end}}' "$image")" ] \
         || { echo "the image has no health check (built in OCI format?)"; return 1; }
     echo "$(podman image inspect --format '{{.Size}}' "$image" | awk '{printf "%.0f MB", $1 / 1e6}'), user $(podman image inspect --format '{{.Config.User}}' "$image")"
 }
