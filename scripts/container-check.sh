@@ -108,6 +108,7 @@ http() {
     local method="$1" port="$2" path="$3" body="${4:-}"
     local args=(-s -o "$work/body" -w '%{http_code}' -X "$method" -H "X-Api-Key: $key" --max-time 30)
     [ -n "$body" ] && args+=(-H 'Content-Type: application/json' -d "$body")
+    : >"$work/body"
     curl "${args[@]}" "http://127.0.0.1:$port$path" >"$work/status" 2>/dev/null || echo 000 >"$work/status"
     cat "$work/body" 2>/dev/null
 }
