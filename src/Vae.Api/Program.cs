@@ -43,6 +43,7 @@ app.MapFamilies();
 app.MapDatasets();
 app.MapJobs();
 app.MapModels();
+app.MapAliases();
 app.MapSweeps();
 
 app.Run();

@@ -126,6 +126,15 @@ public sealed partial class SweepGrid
     public string Describe(IReadOnlyList<int> indices)
         => string.Join(", ", Axes.Select((a, i) => $"{a.Key[(a.Key.LastIndexOf('.') + 1)..]}={Show(a.Values[indices[i]], quote: false)}"));
 
+    /// <summary>
+    /// The point's values as part of a model name: "beta-4.latentDim-16". Whatever a model name may not
+    /// hold (a value's brackets, commas, spaces) becomes '-'.
+    /// </summary>
+    public string NameOf(IReadOnlyList<int> indices)
+        => string.Join(".", Axes.Select((a, i) => NameSafe($"{a.Key[(a.Key.LastIndexOf('.') + 1)..]}-{Show(a.Values[indices[i]], quote: false)}")));
+
+    private static string NameSafe(string text) => NotInNames().Replace(text, "-").Trim('-');
+
     /// <summary>A value as JSON, strings with or without their quotes.</summary>
     public static string Show(JsonNode? value, bool quote = true)
         => value is JsonValue v && v.TryGetValue<string>(out var s) && !quote ? s : value?.ToJsonString() ?? "null";
@@ -137,6 +146,9 @@ public sealed partial class SweepGrid
         => string.Equals(a, b, StringComparison.OrdinalIgnoreCase)
             || a.StartsWith(b + ".", StringComparison.OrdinalIgnoreCase)
             || b.StartsWith(a + ".", StringComparison.OrdinalIgnoreCase);
+
+    [GeneratedRegex("[^A-Za-z0-9._-]+")]
+    private static partial Regex NotInNames();
 
     [GeneratedRegex("^[A-Za-z][A-Za-z0-9]*(\\.[A-Za-z][A-Za-z0-9]*)*$")]
     private static partial Regex PathSyntax();
