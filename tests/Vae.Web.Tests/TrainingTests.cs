@@ -136,12 +136,12 @@ public class TrainingTests(DemoSite site)
     [Fact]
     public async Task A_failed_job_offers_resume_and_resuming_it_trains_it_to_the_end()
     {
-        string modelId = await site.TrainAsync(new { name = "to resume", model = new { family = "mlp", hiddenSizes = new[] { 32 }, latentDim = 2 }, epochs = 1 });
+        string modelId = await site.TrainAsync(new { name = "to-resume", model = new { family = "mlp", hiddenSizes = new[] { 32 }, latentDim = 2 }, epochs = 1 });
         await site.Http.DeleteAsync($"api/models/{modelId}");
         // The failure is written into the record: how jobs come to fail (a full disk, a checkpoint that
         // cannot be written) is tested against the API; here the page only has to offer the way back.
         var store = site.Service.Services.GetRequiredService<IVaeStore>();
-        var job = (await store.ListJobsAsync(50, CancellationToken.None)).First(j => j.Name == "to resume");
+        var job = (await store.ListJobsAsync(50, CancellationToken.None)).First(j => j.Name == "to-resume");
         Assert.True(await store.UpdateJobAsync(job with { Status = JobStatus.Failed, Error = "The disk was full.", ModelId = null }, CancellationToken.None));
         await using var tab = await site.OpenPageAsync();
         await tab.OpenAsync();

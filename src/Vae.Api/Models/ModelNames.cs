@@ -43,11 +43,24 @@ public static partial class ModelNames
         return (reference[..at], version);
     }
 
+    /// <summary>
+    /// Free text made into a name: every run of characters a name may not hold becomes '-' ("seed 001
+    /// (CIFAR-10)" is "seed-001-CIFAR-10"), cut to <see cref="MaxLength"/>.
+    /// </summary>
+    public static string From(string text)
+    {
+        string name = NotAllowed().Replace(text, "-").Trim('-', '.', '_');
+        return name.Length > MaxLength ? name[..MaxLength] : name;
+    }
+
     /// <summary>"name@version" as a client writes it.</summary>
     public static string Versioned(string name, int version) => $"{name}@{version.ToString(CultureInfo.InvariantCulture)}";
 
     [GeneratedRegex("^[A-Za-z0-9][A-Za-z0-9._-]*$")]
     private static partial Regex Allowed();
+
+    [GeneratedRegex("[^A-Za-z0-9._-]+")]
+    private static partial Regex NotAllowed();
 
     [GeneratedRegex("^[A-Za-z][0-9A-Fa-f]{12}$")]
     private static partial Regex IdShape();

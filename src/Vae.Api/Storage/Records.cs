@@ -131,7 +131,10 @@ public sealed record EvaluationRecord(
 /// </summary>
 public sealed record TrainingRequest
 {
-    /// <summary>A name to find the job and its model by.</summary>
+    /// <summary>
+    /// The name the model is registered under: each job of one name makes its next version (1, 2, ...).
+    /// 1 to 100 letters, digits, '.', '_' and '-', starting with a letter or digit.
+    /// </summary>
     public string? Name { get; init; }
     /// <summary>mnist, fashion-mnist, cifar10, or the id of an uploaded dataset (GET /api/datasets lists them).</summary>
     public string Dataset { get; init; } = "mnist";

@@ -131,9 +131,7 @@ public sealed partial class SweepGrid
     /// hold (a value's brackets, commas, spaces) becomes '-'.
     /// </summary>
     public string NameOf(IReadOnlyList<int> indices)
-        => string.Join(".", Axes.Select((a, i) => NameSafe($"{a.Key[(a.Key.LastIndexOf('.') + 1)..]}-{Show(a.Values[indices[i]], quote: false)}")));
-
-    private static string NameSafe(string text) => NotInNames().Replace(text, "-").Trim('-');
+        => string.Join(".", Axes.Select((a, i) => Models.ModelNames.From($"{a.Key[(a.Key.LastIndexOf('.') + 1)..]}-{Show(a.Values[indices[i]], quote: false)}")));
 
     /// <summary>A value as JSON, strings with or without their quotes.</summary>
     public static string Show(JsonNode? value, bool quote = true)
@@ -146,9 +144,6 @@ public sealed partial class SweepGrid
         => string.Equals(a, b, StringComparison.OrdinalIgnoreCase)
             || a.StartsWith(b + ".", StringComparison.OrdinalIgnoreCase)
             || b.StartsWith(a + ".", StringComparison.OrdinalIgnoreCase);
-
-    [GeneratedRegex("[^A-Za-z0-9._-]+")]
-    private static partial Regex NotInNames();
 
     [GeneratedRegex("^[A-Za-z][A-Za-z0-9]*(\\.[A-Za-z][A-Za-z0-9]*)*$")]
     private static partial Regex PathSyntax();

@@ -1,5 +1,4 @@
 using System.Net.Http.Headers;
-using System.Runtime.CompilerServices;
 using System.Text;
 using System.Text.Json;
 using System.Text.RegularExpressions;
@@ -76,7 +75,7 @@ public sealed partial class ReadmeWalkthroughTests(ITestOutputHelper output)
     /// <summary>The curl commands of every sh block of README.md, in order.</summary>
     private static IEnumerable<CurlCommand> ReadmeCurlCommands()
     {
-        string readme = File.ReadAllText(Path.Combine(RepositoryRoot(), "README.md"));
+        string readme = File.ReadAllText(Path.Combine(Vae.Engine.Tests.DatasetFolders.RepositoryRoot(), "README.md"));
         foreach (Match block in ShellBlock().Matches(readme))
         {
             foreach (var (words, text) in ShellWords.Commands(block.Groups["body"].Value))
@@ -196,15 +195,6 @@ public sealed partial class ReadmeWalkthroughTests(ITestOutputHelper output)
             var ended = job.Status is JobStatus.Queued or JobStatus.Running ? await client.WaitUntilFinishedAsync(job.Id, timeoutSeconds: 600) : job;
             Assert.True(ended.Status != JobStatus.Failed, $"Job {ended.Id} ({ended.Name}) failed: {ended.Error}");
         }
-    }
-
-    private static string RepositoryRoot([CallerFilePath] string source = "")
-    {
-        for (var folder = new DirectoryInfo(Path.GetDirectoryName(source)!); folder is not null; folder = folder.Parent)
-        {
-            if (File.Exists(Path.Combine(folder.FullName, "Vae.sln")) && File.Exists(Path.Combine(folder.FullName, "README.md"))) return folder.FullName;
-        }
-        throw new InvalidOperationException($"No folder above {source} holds Vae.sln and README.md.");
     }
 
     [GeneratedRegex("^```sh\\n(?<body>.*?)^```", RegexOptions.Multiline | RegexOptions.Singleline)]

@@ -25,9 +25,10 @@ export function modelLabel(model) {
   return `${name} · ${describeModel(model)}, ${latentSizeOf(model)}-d latent · ${model.dataset}`;
 }
 
-/** The newest MNIST model, as the service's "default" id names it; else the newest of any. */
+/** The model the service's alias "default" names; else the newest MNIST model; else the newest of any. */
 export function defaultModel(models) {
-  return models.find(m => String(m.dataset).toLowerCase() === 'mnist') ?? models[0] ?? null;
+  return models.find(m => (m.aliases ?? []).includes('default'))
+    ?? models.find(m => String(m.dataset).toLowerCase() === 'mnist') ?? models[0] ?? null;
 }
 
 export class ModelPicker {
