@@ -32,7 +32,7 @@ public class TrainingTests(DemoSite site)
     {
         // The service subscribes the stream to the job before it answers, so once the answer is in, no event is missed.
         var following = tab.Page.WaitForResponseAsync(r => r.Url.Contains("/events", StringComparison.Ordinal));
-        await tab.Page.FillAsync("#train-form [name=name]", "live chart");
+        await tab.Page.FillAsync("#train-form [name=name]", "live-chart");
         await tab.Page.FillAsync("#train-form [name=\"model.hiddenSizes\"]", "64");
         await tab.Page.FillAsync("#train-form [name=\"model.latentDim\"]", "16");
         await tab.Page.FillAsync("#train-form [name=epochs]", "2");
@@ -109,7 +109,7 @@ public class TrainingTests(DemoSite site)
     {
         await using var tab = await site.OpenPageAsync();
         await tab.OpenAsync();
-        await tab.Page.FillAsync("#train-form [name=name]", "quick one");
+        await tab.Page.FillAsync("#train-form [name=name]", "quick-one");
         await tab.Page.FillAsync("#train-form [name=\"model.hiddenSizes\"]", "32");
         await tab.Page.FillAsync("#train-form [name=epochs]", "1");
         await tab.Page.ClickAsync("#train-submit");
@@ -121,7 +121,7 @@ public class TrainingTests(DemoSite site)
         try
         {
             await tab.WaitUntilAsync("id => document.querySelector('#model-select').value === id", "the new model to be selected", modelId);
-            Assert.Contains("quick one", await tab.Page.TextContentAsync("#model-select option:checked"));
+            Assert.Contains("quick-one", await tab.Page.TextContentAsync("#model-select option:checked"));
             await tab.WaitUntilAsync("() => document.querySelectorAll('#model-curves [data-series=train]')[0]?.dataset.count === '1'", "the new model's curve");
             await tab.ScreenshotAsync("training-succeeded");
             Assert.Empty(tab.ScriptErrors);

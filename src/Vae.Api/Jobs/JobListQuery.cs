@@ -9,7 +9,7 @@ public sealed record JobListQuery(
     [property: Description(Paging.LimitDescription)] int? Limit = null,
     [property: Description(Paging.CursorDescription)] string? Cursor = null,
     [property: Description("Only the jobs in this state: queued, running, succeeded, failed or cancelled.")] string? Status = null,
-    [property: Description("Only the jobs training on this dataset (mnist, fashion-mnist, cifar10 or an upload's id).")] string? Dataset = null,
+    [property: Description("Only the jobs training on this dataset (mnist, fashion-mnist, cifar10 or an upload's id, case ignored).")] string? Dataset = null,
     [property: Description("Only the jobs of this name (the name their models are registered under).")] string? Name = null)
 {
     /// <summary>The filter and the page asked for, or the parameter at fault.</summary>

@@ -121,7 +121,7 @@ public sealed class ModelStore(IVaeStore store, IBlobStore blobs, TimeProvider c
         if (training is not null)
             return (StatusCodes.Status409Conflict, $"No model is named '{reference}' yet: job '{training.Id}' is training it ({Describe(training)}); "
                 + $"retry when GET /api/jobs/{training.Id} shows it succeeded.");
-        return (StatusCodes.Status404NotFound, $"There is no model '{reference}': no model has that id, no alias or model name is '{reference}'. "
+        return (StatusCodes.Status404NotFound, $"There is no model '{reference}': no model has that id or name, and no alias is '{reference}'. "
             + "GET /api/models lists the models and GET /api/aliases the aliases; POST /api/jobs trains a new one (with \"name\" to register it under a name).");
     }
 

@@ -49,7 +49,7 @@ public static class ModelsApi
             .WithDescription("By its id or name@version only: an alias or a bare name is refused (400), since it may name another model by the time the request arrives. "
                 + "Aliases that named the model stay, and answer 404 saying so until they are moved.")
             .RequireWriteAccess()
-            .ProducesProblem(StatusCodes.Status400BadRequest).ProducesProblem(StatusCodes.Status404NotFound)
+            .ProducesProblem(StatusCodes.Status400BadRequest).ProducesModelLookup()
             .ProducesProblem(StatusCodes.Status401Unauthorized).ProducesProblem(StatusCodes.Status403Forbidden);
         models.MapGet("/{id}/weights", ModelRecordsApi.WeightsAsync)
             .WithSummary("The model's safetensors file: weights, with the configuration and metrics in its metadata.")

@@ -17,7 +17,7 @@ public sealed record PageRequest(int Limit, PagePosition? After = null)
 /// <summary>One page of records; <paramref name="Next"/> is where the next page starts, null on the last page.</summary>
 public sealed record RecordPage<T>(IReadOnlyList<T> Items, PagePosition? Next);
 
-/// <summary>Which jobs a list holds; null matches any. Names and datasets match exactly.</summary>
+/// <summary>Which jobs a list holds; null matches any. The dataset matches ignoring case, the name exactly.</summary>
 public sealed record JobFilter(JobStatus? Status = null, string? Dataset = null, string? Name = null)
 {
     public static JobFilter Any { get; } = new();

@@ -176,7 +176,11 @@ public sealed partial class SqliteVaeStore : IVaeStore
         await using var command = connection.CreateCommand();
         var where = new List<string>();
         if (filter.Status is { } status) Match(command, where, "status", RecordFormat.StatusText(status));
-        if (filter.Dataset is { } dataset) Match(command, where, "dataset", dataset);
+        if (filter.Dataset is { } dataset)
+        {
+            where.Add("lower(dataset) = lower($dataset)");
+            command.Parameters.AddWithValue("$dataset", dataset);
+        }
         if (filter.Name is { } name) Match(command, where, "name", name);
         // rowid breaks ties between jobs created within the same tick, newest insert first.
         command.CommandText = $"SELECT {JobColumns}, rowid FROM vae_jobs {PageWhere(command, where, page)} ORDER BY created_at DESC, rowid DESC LIMIT $limit;";

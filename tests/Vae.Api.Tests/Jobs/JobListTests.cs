@@ -58,7 +58,7 @@ public sealed class JobListTests : IDisposable
     [Theory]
     [InlineData("?status=succeeded", new[] { "jlist00000004", "jlist00000002", "jlist00000000" })]
     [InlineData("?status=Failed", new[] { "jlist00000001" })]
-    [InlineData("?dataset=mnist", new[] { "jlist00000003", "jlist00000002", "jlist00000000" })]
+    [InlineData("?dataset=MNIST", new[] { "jlist00000003", "jlist00000002", "jlist00000000" })]
     [InlineData("?name=odd", new[] { "jlist00000003", "jlist00000001" })]
     [InlineData("?status=succeeded&dataset=mnist&name=even", new[] { "jlist00000002", "jlist00000000" })]
     [InlineData("?status=running", new string[0])]

@@ -65,7 +65,11 @@ public sealed partial class PostgresVaeStore(NpgsqlDataSource source) : IVaeStor
         await using var command = source.CreateCommand();
         var where = new List<string>();
         if (filter.Status is { } status) Match(command, where, "status", RecordFormat.StatusText(status));
-        if (filter.Dataset is { } dataset) Match(command, where, "dataset", dataset);
+        if (filter.Dataset is { } dataset)
+        {
+            command.Parameters.AddWithValue(dataset);
+            where.Add($"lower(dataset) = lower(${command.Parameters.Count})");
+        }
         if (filter.Name is { } name) Match(command, where, "name", name);
         command.CommandText = $"SELECT {JobColumns}, seq FROM vae_jobs {PageWhere(command, where, page)} ORDER BY created_at DESC, seq DESC LIMIT {LimitOf(page)};";
         return await ReadPageAsync(command, page, ReadJob, createdAt: 9, ct);
