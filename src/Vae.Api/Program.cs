@@ -50,6 +50,7 @@ api.MapFamilies();
 api.MapDatasets();
 api.MapJobs();
 api.MapGroup("").WithInferenceMetrics().MapModels();
+api.MapAliases();
 api.MapSweeps();
 
 app.Run();

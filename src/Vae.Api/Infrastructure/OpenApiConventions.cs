@@ -220,7 +220,7 @@ public static class OpenApiConventions
             if (!training || operation.RequestBody?.Content is not { } content || !content.TryGetValue("application/json", out var media)) return;
             media.Examples = TrainingExamples().ToDictionary(
                 e => e.Key,
-                e => (IOpenApiExample)new OpenApiExample { Summary = e.Value["name"]!.GetValue<string>(), Value = e.Value });
+                e => (IOpenApiExample)new OpenApiExample { Summary = e.Key.Replace('-', ' '), Value = e.Value });
         }
     }
 
@@ -257,7 +257,7 @@ public static class OpenApiConventions
                 foreach (string field in new[] { "channels", "height", "width", "classCount" }) model.Remove(field);
                 examples[$"{family.Name}-{name.Replace(' ', '-')}"] = new JsonObject
                 {
-                    ["name"] = $"{family.Name} {name}".ToString(CultureInfo.InvariantCulture),
+                    ["name"] = Models.ModelNames.From($"{family.Name}-{name}"),
                     ["dataset"] = dataset,
                     ["model"] = model,
                     ["epochs"] = family.Name == "resnet" ? 1 : 10,
@@ -267,7 +267,7 @@ public static class OpenApiConventions
         // The device is the node's unless the request asks: this one trains only where there is a GPU.
         examples["mlp-on-a-gpu"] = new JsonObject
         {
-            ["name"] = "mlp on a GPU",
+            ["name"] = "mlp-on-a-gpu",
             ["dataset"] = "mnist",
             ["model"] = new JsonObject { ["family"] = "mlp" },
             ["epochs"] = 10,

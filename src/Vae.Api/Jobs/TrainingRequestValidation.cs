@@ -34,7 +34,7 @@ public sealed record FieldProblem(string Field, string Message);
 public static class TrainingRequestValidation
 {
     public const int MaxBatchSize = 4096;
-    public const int MaxNameLength = 100;
+    public const int MaxNameLength = Models.ModelNames.MaxLength;
     public const int DefaultEpochs = 10;
     public const int MaxImportanceSamples = 5000;
 
@@ -182,7 +182,8 @@ public static class TrainingRequestValidation
         if (request.MaxTestImages is < 1) Problem("maxTestImages", $"must be at least 1, or left out to test on all {dataset.TestImages} images (got {request.MaxTestImages}).");
 
         string? name = string.IsNullOrWhiteSpace(request.Name) ? null : request.Name.Trim();
-        if (name is { Length: > MaxNameLength }) Problem("name", $"must be at most {MaxNameLength} characters (got {name.Length}).");
+        // The name registers the model (a new version of it each time), and appears in URLs.
+        if (name is not null && Models.ModelNames.Problem(name) is { } badName) Problem("name", badName);
 
         var settings = request.Evaluation ?? new EvaluationSettings();
         int trainImages = Math.Min(request.MaxTrainImages ?? int.MaxValue, dataset.TrainImages);

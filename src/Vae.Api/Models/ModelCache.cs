@@ -7,15 +7,15 @@ using Vae.Engine.Models;
 namespace Vae.Api.Models;
 
 /// <summary>
-/// Keeps inference off the disk and the database: model records (and what "default" names) are
-/// remembered for <see cref="RecordLifetime"/>, and the last <see cref="ModelsOptions.CacheSize"/>
+/// Keeps inference off the disk and the database: the record each reference (id, alias, name or
+/// name@version) resolved to is remembered for <see cref="RecordLifetime"/>, and the last <see cref="ModelsOptions.CacheSize"/>
 /// models used stay loaded. A model is read from its file once however many requests ask for it
 /// at the same moment. Loaded models are only read during inference, so requests share them.
 /// While the database is unreachable, models already known here keep being served from memory.
 /// </summary>
 public sealed class ModelCache
 {
-    /// <summary>How long a record is trusted; a newly published model becomes "default" within it.</summary>
+    /// <summary>How long a record is trusted: a new version of a name, or an alias moved on another node, is seen within it.</summary>
     public static readonly TimeSpan RecordLifetime = TimeSpan.FromSeconds(1);
 
     // Only existing models are remembered, so their number bounds this table.
@@ -42,7 +42,7 @@ public sealed class ModelCache
         _clock = clock;
         _log = log;
         _capacity = options.Value.CacheSize;
-        // Publishing changes what "default" names; deleting removes a model: either way, forget it.
+        // Publishing changes what a name names, setting an alias what it names, deleting removes a model: forget what references resolved to.
         store.Changed += Evict;
     }
 
@@ -58,13 +58,10 @@ public sealed class ModelCache
     /// <summary>Requests for a loaded model since start: found in memory, or loaded for them.</summary>
     public (long Hits, long Misses) Lookups => (Interlocked.Read(ref _hits), Interlocked.Read(ref _misses));
 
-    /// <summary>For "default" with no model yet: the job that is training the first one, if any.</summary>
-    public Task<JobRecord?> PendingDefaultAsync(CancellationToken ct) => _store.PendingFirstModelAsync("mnist", ct);
-
-    /// <summary>The record of a model id, or of the newest MNIST model for "default"; null when there is none.</summary>
-    public async ValueTask<ModelRecord?> ResolveAsync(string id, CancellationToken ct)
+    /// <summary>The record a reference names (see <see cref="ModelStore.ResolveAsync"/>); null when there is none.</summary>
+    public async ValueTask<ModelRecord?> ResolveAsync(string reference, CancellationToken ct)
     {
-        string key = IsDefault(id) ? "default" : id;
+        string key = reference;
         long now = _clock.GetTimestamp();
         if (_records.TryGetValue(key, out var cached) && now < cached.Expires) return cached.Record;
 
@@ -72,7 +69,7 @@ public sealed class ModelCache
         ModelRecord? record;
         try
         {
-            record = await _store.ResolveAsync(id, ct);
+            record = await _store.ResolveAsync(reference, ct);
         }
         catch (Exception e) when (StoreFaults.IsUnavailable(e) && cached.Record is not null)
         {
@@ -89,8 +86,6 @@ public sealed class ModelCache
         if (generation == Volatile.Read(ref _generation)) _records[key] = (record, now + (long)(RecordLifetime.TotalSeconds * _clock.TimestampFrequency));
         return record;
     }
-
-    public static bool IsDefault(string id) => string.Equals(id, "default", StringComparison.OrdinalIgnoreCase);
 
     /// <summary>
     /// The loaded model of a record. Call it outside any TensorScope: the model's parameters must
@@ -136,7 +131,7 @@ public sealed class ModelCache
         }
     }
 
-    /// <summary>Forgets a model and its record, e.g. after it was deleted.</summary>
+    /// <summary>Forgets a model and what every reference resolved to, e.g. after it was deleted (an alias's name drops only the latter).</summary>
     public void Evict(string id)
     {
         lock (_lock)
@@ -146,7 +141,7 @@ public sealed class ModelCache
         ForgetRecords();
     }
 
-    /// <summary>Drops remembered records (and what "default" names), e.g. after a model was published.</summary>
+    /// <summary>Drops what references resolved to, e.g. after a model was published.</summary>
     public void ForgetRecords()
     {
         Interlocked.Increment(ref _generation);
