@@ -1,6 +1,7 @@
 using Vae.Api.Infrastructure;
 using Vae.Api.Jobs.Hangfire;
 using Vae.Api.Storage;
+using Vae.Api.Cluster;
 
 namespace Vae.Api.Jobs;
 
