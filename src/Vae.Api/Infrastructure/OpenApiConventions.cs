@@ -235,23 +235,24 @@ public static class OpenApiConventions
                 var model = (JsonObject)JsonNode.Parse(config.ToJson())!;
                 string dataset = config.Channels == 3 ? "cifar10" : config.Conditional ? "fashion-mnist" : "mnist";
                 // The shape and class count come from the dataset; an example need not repeat them.
-                foreach (string field in new[] { "channels", "height", "width", "classCount" }) model.Remove(field);
+                foreach (string field in ModelRegistry.DatasetFields) model.Remove(field);
                 examples[$"{family.Name}-{name.Replace(' ', '-')}"] = new JsonObject
                 {
                     ["name"] = $"{family.Name} {name}".ToString(CultureInfo.InvariantCulture),
                     ["dataset"] = dataset,
                     ["model"] = model,
-                    ["epochs"] = family.Name == "resnet" ? 1 : 10,
+                    ["epochs"] = family.Recipe.ExampleEpochs,
                 };
             }
         }
         // The device is the node's unless the request asks: this one trains only where there is a GPU.
-        examples["mlp-on-a-gpu"] = new JsonObject
+        var first = ModelRegistry.DefaultFamily;
+        examples[$"{first.Name}-on-a-gpu"] = new JsonObject
         {
-            ["name"] = "mlp on a GPU",
+            ["name"] = $"{first.Name} on a GPU",
             ["dataset"] = "mnist",
-            ["model"] = new JsonObject { ["family"] = "mlp" },
-            ["epochs"] = 10,
+            ["model"] = new JsonObject { ["family"] = first.Name },
+            ["epochs"] = first.Recipe.ExampleEpochs,
             ["device"] = "gpu",
         };
         return examples;

@@ -1,4 +1,5 @@
 using Vae.Api.Storage;
+using Vae.Engine.Models;
 using Vae.Engine.Training;
 
 namespace Vae.Api.Jobs;
@@ -82,7 +83,7 @@ public static class JobViewExtensions
         int total = job.Request.Epochs ?? 0;
         var progress = job.Status == JobStatus.Running && job.Progress is { } p ? p.AsView(total) : null;
         return new JobView(
-            job.Id, job.Name, job.Status, job.Request.Dataset, job.Request.Model?.Family ?? "mlp", job.Request,
+            job.Id, job.Name, job.Status, job.Request.Dataset, job.Request.Model?.Family ?? ModelRegistry.DefaultFamily.Name, job.Request,
             job.Epochs.Count, total, progress, job.Epochs.Select(AsView).ToArray(),
             job.ModelId, job.Error, job.CancelRequested, job.Node, job.Device, job.Waiting,
             job.Attempts.Select(a => new JobAttemptView(a.Number, a.Node, a.StartedAt, a.EndedAt, a.Error)).ToArray(), job.CreatedAt, job.StartedAt, job.FinishedAt, duration);
