@@ -50,6 +50,32 @@ public class OpenApiDocumentTests(OpenApiDocumentTests.Document doc, ITestOutput
     }
 
     [Fact]
+    public async Task Every_operation_that_takes_json_answers_another_content_type_with_a_problem_that_says_to_send_application_json()
+    {
+        var takesJson = _doc.Operations.Where(o => o.Operation.TryGetProperty("requestBody", out var body)
+            && body.GetProperty("content").TryGetProperty("application/json", out _)).ToList();
+        Assert.Contains(takesJson, o => o.Path == "/api/jobs" && o.Method == "post");
+        Assert.Contains(takesJson, o => o.Path == "/api/sweeps" && o.Method == "post");
+        Assert.Contains(takesJson, o => o.Path.EndsWith("/interpolate", StringComparison.Ordinal));
+
+        foreach (var (path, method, _) in takesJson)
+        {
+            // The content type is checked before anything else, so any id will do.
+            string url = System.Text.RegularExpressions.Regex.Replace(path, "\\{[^}]+\\}", "default");
+            // What curl -d sends unless told otherwise, and a body with no type at all.
+            foreach (var content in new HttpContent[] { new StringContent("epochs=1", Encoding.UTF8, "application/x-www-form-urlencoded"), new ByteArrayContent("{\"epochs\":1}"u8.ToArray()) })
+            {
+                using var response = await _doc.Client.SendAsync(new HttpRequestMessage(new HttpMethod(method.ToUpperInvariant()), url) { Content = content });
+                string body = await response.Content.ReadAsStringAsync();
+                Assert.True(response.StatusCode == HttpStatusCode.UnsupportedMediaType, $"{method} {url}: {(int)response.StatusCode} {body}");
+                Assert.Equal("application/problem+json", response.Content.Headers.ContentType?.MediaType);
+                string detail = JsonDocument.Parse(body).RootElement.GetProperty("detail").GetString()!;
+                Assert.Contains("Send the body with Content-Type: application/json", detail);
+            }
+        }
+    }
+
+    [Fact]
     public void Writes_name_the_api_key_scheme_and_reads_need_none()
     {
         var scheme = _doc.Root.GetProperty("components").GetProperty("securitySchemes").GetProperty("apiKey");

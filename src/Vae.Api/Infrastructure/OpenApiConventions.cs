@@ -196,8 +196,7 @@ public static class OpenApiConventions
     {
         public void Apply(OpenApiOperation operation, OperationFilterContext context)
         {
-            bool training = context.ApiDescription.ActionDescriptor.EndpointMetadata.OfType<Microsoft.AspNetCore.Http.Metadata.IAcceptsMetadata>()
-                .Any(a => a.RequestType == typeof(Storage.TrainingRequest));
+            bool training = context.ApiDescription.TakesBody<Storage.TrainingRequest>();
             if (!training || operation.RequestBody?.Content is not { } content || !content.TryGetValue("application/json", out var media)) return;
             media.Examples = TrainingExamples().ToDictionary(
                 e => e.Key,

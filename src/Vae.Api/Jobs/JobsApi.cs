@@ -1,7 +1,5 @@
 using System.Net.ServerSentEvents;
 using System.Runtime.CompilerServices;
-using System.Text.Json;
-using System.Text.Json.Nodes;
 using Vae.Api.Datasets;
 using Microsoft.AspNetCore.Http.HttpResults;
 using Microsoft.Extensions.Options;
@@ -28,7 +26,7 @@ public static class JobsApi
             .WithDescription("Every field has a default: an empty body or {} trains the compact MNIST VAE (784-400-20, 10 epochs). "
                 + "\"model\" is one object whose \"family\" (mlp, conv, resnet) picks its fields; the image shape and class count come from the dataset. "
                 + "{\"model\": {\"family\": \"resnet\"}, \"dataset\": \"cifar10\"} trains the ResNet-18 VAE of the CIFAR-10 tutorial.")
-            .Accepts<TrainingRequest>(isOptional: true, "application/json")
+            .AcceptsOptionalBody<TrainingRequest>(ContentNegotiation.Json)
             .Produces<JobView>(StatusCodes.Status202Accepted)
             .ProducesProblem(StatusCodes.Status400BadRequest).ProducesProblem(StatusCodes.Status401Unauthorized).ProducesProblem(StatusCodes.Status403Forbidden)
             .ProducesProblem(StatusCodes.Status413PayloadTooLarge).ProducesProblem(StatusCodes.Status415UnsupportedMediaType)
@@ -58,9 +56,9 @@ public static class JobsApi
     private static async Task<Results<Accepted<JobView>, ProblemHttpResult>> Create(
         HttpRequest http, JobQueue queue, DatasetCatalog datasets, DatasetUseLock datasetUse, IOptions<JobsOptions> options, TimeProvider clock, CancellationToken ct)
     {
-        var read = await ReadRequestAsync(http, ct);
-        if (read.Problem is not null) return read.Problem;
-        var (plan, problems) = await TrainingRequestValidation.ReadAsync(read.Body!, datasets, options.Value, ct);
+        var (body, problem) = await JsonBody.ReadObjectAsync(http, MaxRequestBytes, "a training request", RequestShape, ct);
+        if (problem is not null) return problem;
+        var (plan, problems) = await TrainingRequestValidation.ReadAsync(body!, datasets, options.Value, ct);
         if (plan is null) return TrainingRequestValidation.ToProblem(problems);
         var job = await datasetUse.UnlessDeletedAsync(plan.Dataset, datasets, () => queue.SubmitAsync(plan.Request, ct), ct);
         if (job is null) return TrainingRequestValidation.ToProblem([new("dataset", $"names '{plan.Dataset.Id}', which was deleted while the request was checked.")]);
@@ -183,36 +181,5 @@ public static class JobsApi
     private static ProblemHttpResult NoSuchJob(string id)
         => Problems.NotFound($"There is no job '{id}'. GET /api/jobs lists the jobs there are.");
 
-    private readonly record struct ReadResult(JsonObject? Body, ProblemHttpResult? Problem);
-
-    /// <summary>
-    /// The body as a JSON object: empty (or JSON null) means all defaults. What is in it is checked
-    /// field by field afterwards; only a body that is not a JSON object at all is refused here.
-    /// </summary>
-    private static async Task<ReadResult> ReadRequestAsync(HttpRequest http, CancellationToken ct)
-    {
-        using var body = await RequestBody.ReadAsync(http, MaxRequestBytes, $"A training request is at most {MaxRequestBytes} bytes of JSON.", ct);
-        if (body.Problem is not null) return new(null, body.Problem);
-        return Parse(http, body.Span);
-    }
-
-    private static ReadResult Parse(HttpRequest http, ReadOnlySpan<byte> bytes)
-    {
-        if (bytes.Trim(" \t\r\n"u8).IsEmpty) return new(new JsonObject(), null);
-        if (!http.HasJsonContentType())
-            return new(null, Problems.UnsupportedMedia($"Send the training request as JSON with Content-Type: application/json (got '{http.ContentType ?? "none"}')."));
-        try
-        {
-            return JsonNode.Parse(bytes) switch
-            {
-                null => new(new JsonObject(), null),
-                JsonObject o => new(o, null),
-                _ => new(null, Problems.BadRequest("The body must be a JSON object, like {\"dataset\": \"mnist\", \"model\": {\"family\": \"conv\"}, \"epochs\": 5}.")),
-            };
-        }
-        catch (JsonException e)
-        {
-            return new(null, Problems.BadRequest($"The JSON body could not be read: {e.Message}"));
-        }
-    }
+    private const string RequestShape = "{\"dataset\": \"mnist\", \"model\": {\"family\": \"conv\"}, \"epochs\": 5}";
 }

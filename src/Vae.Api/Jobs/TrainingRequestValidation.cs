@@ -78,7 +78,7 @@ public static class TrainingRequestValidation
             }
             catch (JsonException e)
             {
-                problems.Add(new(FieldOf(e.Path, ""), $"has the wrong type: {Plain(e)}"));
+                problems.Add(new(FieldOf(e.Path, ""), $"has the wrong type: {JsonBody.Explain(e)}"));
             }
         }
         request ??= new TrainingRequest();
@@ -287,7 +287,7 @@ public static class TrainingRequestValidation
         }
         catch (JsonException e)
         {
-            problems.Add(new(FieldOf(e.Path, "model"), $"has the wrong type or value: {Plain(e)}"));
+            problems.Add(new(FieldOf(e.Path, "model"), $"has the wrong type or value: {JsonBody.Explain(e)}"));
             return null;
         }
         var unfit = UnfitDefaults(config, sent, dataset);
@@ -381,43 +381,7 @@ public static class TrainingRequestValidation
         return prefix.Length == 0 ? field : $"{prefix}.{field}";
     }
 
-    /// <summary>A JSON error without the .NET type names System.Text.Json puts in it.</summary>
-    private static string Plain(JsonException e)
-    {
-        // The engine words a bad enum value its own way around the serializer's error; the service's wording comes from the original.
-        string message = e.InnerException is JsonException original ? original.Message : e.Message;
-        int cut = message.IndexOf(" Path:", StringComparison.Ordinal);
-        if (cut > 0) message = message[..cut];
-        if (message.Contains("could not be mapped to any .NET member", StringComparison.Ordinal)) return "is not a known field.";
-        if (message.Contains("could not be converted to", StringComparison.Ordinal))
-        {
-            int to = message.IndexOf("converted to ", StringComparison.Ordinal) + "converted to ".Length;
-            string type = message[to..].TrimEnd('.').Split('.').Last().Replace("Nullable`1[", "").TrimEnd(']');
-            message = $"expected {Describe(type)}.";
-        }
-        return message;
-    }
-
-    private static string Describe(string dotnetType) => EnumNamed(dotnetType) is { } e
-        ? "one of " + Quote(Enum.GetNames(e).Select(JsonNamingPolicy.CamelCase.ConvertName))
-        : dotnetType switch
-    {
-        "Int32" or "Int64" => "a whole number",
-        "Single" or "Double" => "a number",
-        "Boolean" => "true or false",
-        "String" => "a string",
-        "Int32[]" => "a list of whole numbers",
-        _ => "a value of another type (" + dotnetType + ")",
-    };
-
-    private static Type? EnumNamed(string name)
-        => typeof(ModelConfig).Assembly.GetExportedTypes().FirstOrDefault(t => t.IsEnum && t.Name == name);
-
-    private static string Quote(IEnumerable<string> values)
-    {
-        var quoted = values.Select(v => $"'{v}'").ToArray();
-        return quoted.Length <= 1 ? string.Concat(quoted) : string.Join(", ", quoted[..^1]) + " or " + quoted[^1];
-    }
+    private static string Quote(IEnumerable<string> values) => JsonBody.Quote(values);
 
     private static string Show(string? value) => value is null ? "nothing" : $"'{(value.Length > 40 ? value[..40] + "..." : value)}'";
 

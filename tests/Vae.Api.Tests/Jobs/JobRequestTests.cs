@@ -216,11 +216,15 @@ public sealed class JobRequestTests(ITestOutputHelper output) : IDisposable
     }
 
     [Fact]
-    public async Task A_body_that_is_not_json_is_refused_with_415()
+    public async Task Json_sent_as_a_form_as_curl_d_sends_it_is_refused_with_415_saying_which_header_to_send()
     {
-        var response = await _factory.CreateClient().PostAsync("/api/jobs", new StringContent("epochs=3", Encoding.UTF8, "application/x-www-form-urlencoded"));
+        var response = await _factory.CreateClient().PostAsync("/api/jobs", new StringContent("""{"epochs":3}""", Encoding.UTF8, "application/x-www-form-urlencoded"));
 
         Assert.Equal(HttpStatusCode.UnsupportedMediaType, response.StatusCode);
+        string detail = (await response.ProblemAsync()).GetProperty("detail").GetString()!;
+        Assert.Contains("not application/x-www-form-urlencoded", detail);
+        Assert.Contains("(what curl -d sends unless told otherwise)", detail);
+        Assert.Contains("Send the body with Content-Type: application/json (with curl: -H 'Content-Type: application/json')", detail);
     }
 
     [Fact]
