@@ -35,14 +35,18 @@ public static class JobsApi
             .WithSummary("List jobs, newest first").Produces<JobList>().ProducesProblem(StatusCodes.Status422UnprocessableEntity);
         jobs.MapGet("/{id}", Get)
             .WithSummary("One job with its per-epoch metrics").Produces<JobView>().ProducesProblem(StatusCodes.Status404NotFound);
-        jobs.MapDelete("/{id}", Cancel).RequireWriteAccess()
-            .WithSummary("Cancel a job").WithDescription("A queued job is cancelled at once (200); a running one stops after its current batch (202, then status cancelled); a finished one cannot be cancelled (409).")
-            .Produces<JobView>().Produces<JobView>(StatusCodes.Status202Accepted)
+        jobs.MapDelete("/{id}", Delete).RequireWriteAccess()
+            .WithSummary("Cancel a job, or delete the record of one that has ended")
+            .WithDescription("A queued job is cancelled at once (200); a running one stops after its current batch (202, then status cancelled). "
+                + "A job that has ended (succeeded, failed or cancelled) has its record and its checkpoint deleted (204); the model it made stays, under /api/models.")
+            .Produces<JobView>().Produces<JobView>(StatusCodes.Status202Accepted).Produces(StatusCodes.Status204NoContent)
             .ProducesProblem(StatusCodes.Status401Unauthorized).ProducesProblem(StatusCodes.Status403Forbidden)
-            .ProducesProblem(StatusCodes.Status404NotFound).ProducesProblem(StatusCodes.Status409Conflict);
+            .ProducesProblem(StatusCodes.Status404NotFound);
         jobs.MapPost("/{id}/resume", Resume).RequireWriteAccess()
-            .WithSummary("Resume a failed job")
-            .WithDescription("Queues a failed job again. It continues from its last epoch checkpoint when it kept one (a job stopped by a checkpoint that could not be written keeps the one before), and from the start otherwise; the epochs already recorded stay. Only failed jobs can be resumed (409 otherwise).")
+            .WithSummary("Resume a failed or cancelled job")
+            .WithDescription("Queues a failed or cancelled job again. It continues from its last epoch checkpoint when it kept one (a cancelled job keeps the one of its last finished epoch; "
+                + "a job stopped by a checkpoint that could not be written keeps the one before), and from the start otherwise; the epochs already recorded stay and are not trained again. "
+                + "Only failed and cancelled jobs can be resumed (409 otherwise).")
             .Produces<JobView>(StatusCodes.Status202Accepted)
             .ProducesProblem(StatusCodes.Status401Unauthorized).ProducesProblem(StatusCodes.Status403Forbidden)
             .ProducesProblem(StatusCodes.Status404NotFound).ProducesProblem(StatusCodes.Status409Conflict);
@@ -85,22 +89,23 @@ public static class JobsApi
     {
         var (before, after) = await queue.ResumeAsync(id, ct);
         if (before is null) return NoSuchJob(id);
-        if (before.Status != JobStatus.Failed)
-            return Problems.Make(StatusCodes.Status409Conflict, "Only a failed job can be resumed",
-                $"Job '{id}' is {before.Status.ToString().ToLowerInvariant()}; only failed jobs can be resumed. Queue a new job with POST /api/jobs to train again.");
+        if (!JobQueue.IsResumable(before.Status))
+            return Problems.Make(StatusCodes.Status409Conflict, "Only a failed or cancelled job can be resumed",
+                before.Status == JobStatus.Succeeded
+                    ? $"Job '{id}' succeeded; its model is {before.ModelId}. Queue a new job with POST /api/jobs to train again."
+                    : $"Job '{id}' is {before.Status.ToString().ToLowerInvariant()}; only failed and cancelled jobs can be resumed.");
         return TypedResults.Accepted($"/api/jobs/{id}", after!.AsView(clock.GetUtcNow()));
     }
 
-    private static async Task<Results<Ok<JobView>, Accepted<JobView>, ProblemHttpResult>> Cancel(string id, JobQueue queue, TimeProvider clock, CancellationToken ct)
+    private static async Task<Results<Ok<JobView>, Accepted<JobView>, NoContent, ProblemHttpResult>> Delete(string id, JobQueue queue, TimeProvider clock, CancellationToken ct)
     {
-        var (outcome, job) = await queue.CancelAsync(id, ct);
+        var (outcome, job) = await queue.CancelOrDeleteAsync(id, ct);
         var now = clock.GetUtcNow();
         return outcome switch
         {
             CancelOutcome.Cancelled => TypedResults.Ok(job!.AsView(now)),
             CancelOutcome.Requested => TypedResults.Accepted($"/api/jobs/{id}", job!.AsView(now)),
-            CancelOutcome.AlreadyFinished => Problems.Make(StatusCodes.Status409Conflict, "The job has already ended",
-                $"Job '{id}' is {job!.Status.ToString().ToLowerInvariant()}; only queued or running jobs can be cancelled. Delete its model through /api/models if it is not wanted."),
+            CancelOutcome.Deleted => TypedResults.NoContent(),
             _ => NoSuchJob(id),
         };
     }

@@ -27,6 +27,11 @@ public interface IVaeStore
     /// (read the record again and redo the change).
     /// </summary>
     Task<bool> UpdateJobAsync(JobRecord job, CancellationToken ct);
+    /// <summary>
+    /// Deletes the job's record when its version is still <paramref name="version"/>; false when there
+    /// is no such record or it changed since it was read (read it again and decide again).
+    /// </summary>
+    Task<bool> DeleteJobAsync(string id, long version, CancellationToken ct);
 
     Task InsertModelAsync(ModelRecord model, CancellationToken ct);
     Task<ModelRecord?> GetModelAsync(string id, CancellationToken ct);
