@@ -214,7 +214,7 @@ public sealed class JobRunner(
         int epochs = plan.Training.Epochs;
         int evaluationImages = plan.Evaluation is { } e ? Math.Min(e.MaxImages ?? test.Count, test.Count) : 0;
         var clock = new TrainingClock(epochs, train.Count, test.Count, plan.Training.BatchSize, evaluationImages, plan.Evaluation?.ImportanceSamples ?? 0, time);
-        var reporter = new ProgressReporter(id, node.Id, epochs, records, progress, clock, TimeSpan.FromSeconds(options.Value.ProgressIntervalSeconds), time, log,
+        var reporter = new ProgressReporter(id, node.Id, job.Attempts.Count, epochs, records, progress, clock, TimeSpan.FromSeconds(options.Value.ProgressIntervalSeconds), time, log,
             cancelRequested: () => queue.CancelRunning(id), takenOver: takenOver.Cancel);
         long testStarted = time.GetTimestamp();
         trainer.BatchStarting = (epoch, batch) => gate.Pass(new TrainingPoint(id, node.Id, TrainingStep.Batch, epoch, batch), ct);

@@ -1,5 +1,3 @@
-using System.Net.ServerSentEvents;
-using System.Runtime.CompilerServices;
 using Vae.Api.Datasets;
 using Microsoft.AspNetCore.Http.HttpResults;
 using Microsoft.Extensions.Options;
@@ -52,8 +50,14 @@ public static class JobsApi
             .ProducesProblem(StatusCodes.Status404NotFound).ProducesProblem(StatusCodes.Status409Conflict);
         jobs.MapGet("/{id}/events", Events)
             .WithSummary("Follow a job live (Server-Sent Events)")
-            .WithDescription("Events: 'status' (a job, first the current one, then on every change), 'epoch' after each epoch, 'batch' after each batch (slow readers may miss some). The stream ends after the final status.")
-            .Produces(StatusCodes.Status200OK, contentType: "text/event-stream").ProducesProblem(StatusCodes.Status404NotFound);
+            .WithDescription("Events: 'status' (the job: first as it is now, its progress up to the newest batch, then on every change), 'epoch' after each epoch, "
+                + "'batch' with the newest batch at most 4 times a second (Jobs:EventBatchIntervalSeconds). The stream ends after the final status. "
+                + "Every event has an id, and the first a retry interval: a client that loses the stream sends the last id back as Last-Event-ID "
+                + "(EventSource does it by itself) or ?lastEventId=, on any node, and the stream resumes after it: the epochs it missed, the status if it changed, "
+                + "then what comes. A client that already has the final status of an ended job gets 204, which stops EventSource.")
+            .Produces(StatusCodes.Status200OK, contentType: "text/event-stream")
+            .Produces(StatusCodes.Status204NoContent)
+            .ProducesProblem(StatusCodes.Status400BadRequest).ProducesProblem(StatusCodes.Status404NotFound);
         return app;
     }
 
@@ -79,10 +83,12 @@ public static class JobsApi
         return TypedResults.Ok(new JobList(jobs.Select(j => j.AsView(now)).ToArray()));
     }
 
-    private static async Task<Results<Ok<JobView>, ProblemHttpResult>> Get(string id, IVaeStore store, TimeProvider clock, CancellationToken ct)
+    private static async Task<Results<Ok<JobView>, ProblemHttpResult>> Get(string id, IVaeStore store, JobProgress progress, TimeProvider clock, CancellationToken ct)
     {
         var job = await store.GetJobAsync(id, ct);
-        return job is null ? NoSuchJob(id) : TypedResults.Ok(job.AsView(clock.GetUtcNow()));
+        var now = clock.GetUtcNow();
+        // The progress as far as this node has heard, which for a job it trains is the batch that just ended.
+        return job is null ? NoSuchJob(id) : TypedResults.Ok(job.AsView(now).WithLatestBatch(progress.LatestBatch(id), now));
     }
 
     private static async Task<Results<Accepted<JobView>, ProblemHttpResult>> Resume(string id, JobQueue queue, TimeProvider clock, CancellationToken ct)
@@ -110,9 +116,17 @@ public static class JobsApi
         };
     }
 
-    private static async Task<Results<ServerSentEventsResult<object>, ProblemHttpResult>> Events(
-        string id, IVaeStore store, JobProgress progress, TimeProvider clock, CancellationToken ct)
+    private static async Task<Results<ServerSentEventsResult<object>, NoContent, ProblemHttpResult>> Events(
+        string id, [AsParameters] JobEventsQuery query, IVaeStore store, JobProgress progress, IOptions<JobsOptions> options, TimeProvider clock, CancellationToken ct)
     {
+        JobEventId? from = null;
+        if (query.Given is { } given)
+        {
+            if (!JobEventId.TryParse(given, out var parsed))
+                return Problems.BadRequest($"Last-Event-ID '{(given.Length > 40 ? given[..40] + "..." : given)}' is not an id this stream sends: they look like 1.3.120.17 "
+                    + "(the run, the epochs done, the batch, the record's version). Leave it out to start from the job as it is now.");
+            from = parsed;
+        }
         // Listen before reading the record: whatever happens after the read is then in the queue.
         var subscription = progress.Subscribe(id);
         JobRecord? job;
@@ -130,58 +144,19 @@ public static class JobsApi
             subscription.Dispose();
             return NoSuchJob(id);
         }
-        return TypedResults.ServerSentEvents(Stream(job.AsView(clock.GetUtcNow()), subscription, store, clock, ct));
+        var pacing = new JobEventPacing(
+            TimeSpan.FromSeconds(options.Value.EventBatchIntervalSeconds), TimeSpan.FromSeconds(options.Value.EventRetrySeconds), StreamRecheckInterval);
+        var stream = new JobEventStream(job, subscription, from, progress.LatestBatch(id), c => store.GetJobAsync(id, c), clock, pacing);
+        if (stream.IsComplete)
+        {
+            subscription.Dispose();
+            return TypedResults.NoContent();
+        }
+        return TypedResults.ServerSentEvents(stream.ReadAllAsync(ct));
     }
 
     /// <summary>How often a stream re-reads its job, in case the event of its end was lost (another node's, sent while this one was disconnected).</summary>
     public static readonly TimeSpan StreamRecheckInterval = TimeSpan.FromSeconds(10);
-
-    private static async IAsyncEnumerable<SseItem<object>> Stream(
-        JobView current, JobSubscription subscription, IVaeStore store, TimeProvider clock, [EnumeratorCancellation] CancellationToken ct)
-    {
-        using (subscription)
-        {
-            yield return new SseItem<object>(current, JobEvent.StatusType);
-            if (current.Status is JobStatus.Succeeded or JobStatus.Failed or JobStatus.Cancelled) yield break;
-            using var stop = CancellationTokenSource.CreateLinkedTokenSource(ct);
-            _ = RecheckUntilEndAsync(current.Id, subscription, store, clock, stop.Token);
-            try
-            {
-                await foreach (var e in subscription.ReadAllAsync(ct))
-                {
-                    yield return new SseItem<object>(e.Data, e.Type);
-                    if (e.IsFinal) yield break;
-                }
-            }
-            finally
-            {
-                stop.Cancel();
-            }
-        }
-    }
-
-    private static async Task RecheckUntilEndAsync(string id, JobSubscription subscription, IVaeStore store, TimeProvider clock, CancellationToken ct)
-    {
-        try
-        {
-            while (true)
-            {
-                await Task.Delay(StreamRecheckInterval, clock, ct);
-                JobRecord? job;
-                try { job = await store.GetJobAsync(id, ct); }
-                catch (Exception e) when (e is not OperationCanceledException) { continue; } // the database is away; next time
-                if (job is null || job.IsFinished)
-                {
-                    if (job is not null) subscription.Enqueue(JobEvent.Status(job.AsView(clock.GetUtcNow())));
-                    else subscription.Dispose();
-                    return;
-                }
-            }
-        }
-        catch (OperationCanceledException)
-        {
-        }
-    }
 
     private static ProblemHttpResult NoSuchJob(string id)
         => Problems.NotFound($"There is no job '{id}'. GET /api/jobs lists the jobs there are.");

@@ -24,4 +24,12 @@ public sealed class JobsOptions
     public int MaxEpochs { get; set; } = 200;
     /// <summary>How often a running job's batch progress is written to its record (every epoch's always is); 0: after every batch.</summary>
     public double ProgressIntervalSeconds { get; set; } = 5;
+    /// <summary>
+    /// The shortest gap between two batch events of one event stream (GET /api/jobs/{id}/events):
+    /// a stream sends the newest batch at most this often, 4 a second by default; epochs and changes
+    /// of status are never held back. 0: every batch.
+    /// </summary>
+    public double EventBatchIntervalSeconds { get; set; } = 0.25;
+    /// <summary>How long a client that lost its event stream waits before it connects again (the stream's retry: field).</summary>
+    public double EventRetrySeconds { get; set; } = 3;
 }

@@ -50,6 +50,35 @@ public sealed class CrossNodeTests(PostgresServer server, ITestOutputHelper outp
     }
 
     [SkippableFact]
+    public async Task A_stream_dropped_on_the_node_that_trains_the_job_resumes_on_the_other_from_its_last_event_id_with_every_epoch_once()
+    {
+        var (a, b, _, _) = await _cluster.TwoAsync(await server.CreateDatabaseAsync());
+        var gate = _cluster.Gate;
+        var start = gate.HoldAtStart();
+        var job = await a.SubmitAsync(ClusterNodes.TinyJob(epochs: 3));
+        var trainer = (await start.ReachedAsync()).NodeId;
+        var (training, other) = trainer == "node-a" ? (a, b) : (b, a);
+        string url = $"/api/jobs/{job.Id}/events";
+        // The client leaves after the first batch; epoch 1 ends while it is away, and the job waits in epoch 2 for it.
+        var away = gate.HoldAtBatch(epoch: 2, batch: 3);
+
+        var before = await SseReader.ReadAllAsync(training, url, TimeSpan.FromMinutes(3), _ => { start.Release(); return Task.CompletedTask; },
+            until: e => e.Type == "batch");
+        await away.ReachedAsync();
+        var after = await SseReader.ReadAllAsync(other, url, TimeSpan.FromMinutes(3), _ => { away.Release(); return Task.CompletedTask; },
+            lastEventId: before[^1].Id);
+
+        output.WriteLine($"trained on {trainer}; before: " + string.Join(" ", before.Select(e => $"{e.Type}@{e.Id}")));
+        output.WriteLine("after, on the other node: " + string.Join(" ", after.Select(e => $"{e.Type}@{e.Id}")));
+        Assert.Equal(["status", "batch"], before.Select(e => e.Type));
+        Assert.Equal("epoch", after[0].Type);
+        Assert.Equal(1, after[0].Data.GetProperty("epoch").GetInt32());
+        Assert.Equal([1, 2, 3], after.Where(e => e.Type == "epoch").Select(e => e.Data.GetProperty("epoch").GetInt32()));
+        Assert.Equal("succeeded", after[^1].Data.GetProperty("status").GetString());
+        SseReader.AssertIdsGrow(SseReader.Ids(before.Concat(after)));
+    }
+
+    [SkippableFact]
     public async Task A_running_job_cancelled_on_both_nodes_at_once_ends_cancelled_once_and_neither_node_answers_5xx()
     {
         var (a, b, _, _) = await _cluster.TwoAsync(await server.CreateDatabaseAsync());
