@@ -235,11 +235,14 @@ export class TrainForm {
 
   /**
    * The form as a training request: dotted names nest ("model.latentDim" goes into "model"), and
-   * fields left empty take the service's defaults. Problems the page can see itself come back by field.
+   * fields left empty take the service's defaults. A model field at its family's default is left out
+   * too: the service fills it in, and names the dataset rather than a field the visitor never
+   * touched when the two do not fit. Problems the page can see itself come back by field.
    */
   readRequest() {
     const request = {};
     const problems = {};
+    const defaults = this.family?.defaults ?? {};
     for (const input of $$('[name]', this.form)) {
       if (input.disabled && input.type !== 'checkbox') continue;
       const name = input.name;
@@ -269,6 +272,8 @@ export class TrainForm {
           value = raw;
         }
       }
+      const field = name.startsWith('model.') ? name.slice('model.'.length) : null;
+      if (field && field !== 'family' && field in defaults && JSON.stringify(defaults[field]) === JSON.stringify(value)) continue;
       setPath(request, name, value);
     }
     return { request, problems };
