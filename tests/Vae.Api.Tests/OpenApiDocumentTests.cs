@@ -1,3 +1,5 @@
+using Microsoft.AspNetCore.Builder;
+using Microsoft.Extensions.DependencyInjection;
 using System.Diagnostics;
 using System.Net;
 using System.Text;
@@ -73,6 +75,33 @@ public class OpenApiDocumentTests(OpenApiDocumentTests.Document doc, ITestOutput
                 Assert.Contains("Send the body with Content-Type: application/json", detail);
             }
         }
+    }
+
+    [Fact]
+    public async Task A_415_that_routing_answers_before_any_handler_says_which_header_to_send_too()
+    {
+        // Stands in for an endpoint whose declared body makes routing refuse other types: a bare 415, after the app's own middleware.
+        using var service = new ServiceFactory(services: s => s.AddSingleton<Microsoft.AspNetCore.Hosting.IStartupFilter>(new Bare415()));
+        using var response = await service.CreateClient().PostAsync("/bare-415", new StringContent("a=1", Encoding.UTF8, "application/x-www-form-urlencoded"));
+
+        Assert.Equal(HttpStatusCode.UnsupportedMediaType, response.StatusCode);
+        Assert.Equal("application/problem+json", response.Content.Headers.ContentType?.MediaType);
+        string detail = JsonDocument.Parse(await response.Content.ReadAsStringAsync()).RootElement.GetProperty("detail").GetString()!;
+        Assert.Contains("does not take application/x-www-form-urlencoded", detail);
+        Assert.Contains("Send the body with Content-Type: application/json if it is JSON", detail);
+    }
+
+    private sealed class Bare415 : Microsoft.AspNetCore.Hosting.IStartupFilter
+    {
+        public Action<Microsoft.AspNetCore.Builder.IApplicationBuilder> Configure(Action<Microsoft.AspNetCore.Builder.IApplicationBuilder> next) => app =>
+        {
+            next(app);
+            app.Run(http =>
+            {
+                if (http.Request.Path == "/bare-415") http.Response.StatusCode = 415;
+                return Task.CompletedTask;
+            });
+        };
     }
 
     [Fact]
