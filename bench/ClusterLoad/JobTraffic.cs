@@ -15,7 +15,7 @@ public sealed class JobTraffic(Requests requests, SampleLog log, JobBook jobs)
 
     /// <summary>A job of a second or two: a small MLP, one epoch on a few images, a short evaluation.</summary>
     public static string TinyJob(int number) => string.Create(CultureInfo.InvariantCulture,
-        $$$"""{"name":"cluster-load {{{number}}}","dataset":"mnist","model":{"family":"mlp","hiddenSizes":[32],"latentDim":2},"epochs":1,"maxTrainImages":512,"maxTestImages":200,"seed":{{{number}}},"evaluation":{"images":100,"importanceSamples":4}}""");
+        $$$"""{"name":"cluster-load-{{{number}}}","dataset":"mnist","model":{"family":"mlp","hiddenSizes":[32],"latentDim":2},"epochs":1,"maxTrainImages":512,"maxTestImages":200,"seed":{{{number}}},"evaluation":{"images":100,"importanceSamples":4}}""");
 
     /// <summary>Submits until <paramref name="stop"/>, then waits for the cancels already planned.</summary>
     public async Task RunAsync(TimeSpan every, CancellationToken stop)

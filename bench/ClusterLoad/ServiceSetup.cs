@@ -10,7 +10,7 @@ public sealed class ServiceSetup(Requests requests)
 {
     /// <summary>A small MLP VAE on MNIST: trains in seconds, decodes in well under a millisecond.</summary>
     public const string ModelRequest =
-        """{"name":"cluster-load model","dataset":"mnist","model":{"family":"mlp","hiddenSizes":[64],"latentDim":2},"epochs":1,"maxTrainImages":2000}""";
+        """{"name":"cluster-load-model","dataset":"mnist","model":{"family":"mlp","hiddenSizes":[64],"latentDim":2},"epochs":1,"maxTrainImages":2000}""";
 
     /// <summary>Null once GET /health answers 200 (the node is then named as it names itself); else why not.</summary>
     public async Task<string?> WaitHealthyAsync(int node, TimeSpan limit)

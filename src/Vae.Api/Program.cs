@@ -5,6 +5,7 @@ using Vae.Api.Infrastructure;
 using Vae.Api.Jobs;
 using Vae.Api.Jobs.Hangfire;
 using Vae.Api.Models;
+using Vae.Api.Observability;
 using Vae.Api.Security;
 using Vae.Api.Storage;
 using Vae.Api.Sweeps;
@@ -25,25 +26,32 @@ builder.Services.AddJobs(builder.Configuration);
 builder.Services.AddJobClusterEvents();
 builder.Services.AddSweeps(builder.Configuration);
 
-// Cross-cutting: API keys and rate limits, ProblemDetails for every error, Swagger.
+// Cross-cutting: keys and scopes, proxies, CORS and rate limits; ProblemDetails for every error; Swagger; metrics.
 builder.Services.AddSecurity(builder.Configuration);
 builder.Services.AddErrorHandling(builder.Configuration);
 builder.Services.AddApiDocs();
+builder.Services.AddObservability();
 
 var app = builder.Build();
 
+app.UseRequestMetrics();
 app.UseErrorHandling();
-app.UseRateLimiter();
+app.UseSecurity();
 app.UseDemoPage();
 app.UseJobsDashboard();
 app.UseApiDocs();
 
 app.MapHealth();
-app.MapFamilies();
-app.MapDatasets();
-app.MapJobs();
-app.MapModels();
-app.MapSweeps();
+app.MapMetricsEndpoint();
+
+// The API: reads behind Security:RequireKeyForReads, writes marked one by one; model inference timed.
+var api = app.MapGroup("").RequireReadAccess();
+api.MapFamilies();
+api.MapDatasets();
+api.MapJobs();
+api.MapGroup("").WithInferenceMetrics().MapModels();
+api.MapAliases();
+api.MapSweeps();
 
 app.Run();
 

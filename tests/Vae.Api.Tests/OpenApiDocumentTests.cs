@@ -113,7 +113,7 @@ public class OpenApiDocumentTests(OpenApiDocumentTests.Document doc, ITestOutput
         foreach (var (path, method, operation) in _doc.Operations)
         {
             var security = operation.GetProperty("security");
-            bool write = method is "post" or "delete" && !IsComputation(path);
+            bool write = method is "post" or "put" or "delete" && !IsComputation(path);
             Assert.True(write == (security.GetArrayLength() == 1), $"{method.ToUpperInvariant()} {path}: security {security}");
         }
     }

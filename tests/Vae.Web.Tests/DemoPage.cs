@@ -29,10 +29,10 @@ public sealed class DemoPage : IAsyncDisposable
     /// <summary>Exceptions the page's scripts did not catch.</summary>
     public IReadOnlyCollection<string> ScriptErrors => _scriptErrors;
 
-    /// <summary>Loads the page and waits until its first round of requests is answered.</summary>
-    public async Task OpenAsync()
+    /// <summary>Loads the page (at <paramref name="path"/>, such as "/?model=x") and waits until its first round of requests is answered.</summary>
+    public async Task OpenAsync(string path = "/")
     {
-        await Page.GotoAsync("/");
+        await Page.GotoAsync(path);
         await Page.WaitForSelectorAsync("html[data-ready='true']");
     }
 

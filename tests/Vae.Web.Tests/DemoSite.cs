@@ -73,21 +73,21 @@ public sealed class DemoSite : IAsyncLifetime
     {
         ConditionalModelId = await TrainAsync(new
         {
-            name = "conditional digits",
+            name = "conditional-digits",
             model = new { family = "mlp", conditional = true, hiddenSizes = new[] { 256 }, latentDim = 2 },
             epochs = 3,
         });
         ColourModelId = await TrainAsync(new
         {
-            name = "colour photos",
+            name = "colour-photos",
             dataset = "cifar10",
             model = new { family = "conv", latentDim = 16, likelihood = "gaussianLearnedScale" },
             epochs = 1,
             maxTrainImages = 512,
             maxTestImages = 100,
         });
-        AeModelId = await TrainAsync(new { name = "test ae", model = new { family = "mlp", kind = "ae", hiddenSizes = new[] { 64 }, latentDim = 2 }, epochs = 2 });
-        VaeModelId = await TrainAsync(new { name = "test vae", model = new { family = "mlp", kind = "vae", hiddenSizes = new[] { 128 }, latentDim = 2 }, epochs = 3 });
+        AeModelId = await TrainAsync(new { name = "test-ae", model = new { family = "mlp", kind = "ae", hiddenSizes = new[] { 64 }, latentDim = 2 }, epochs = 2 });
+        VaeModelId = await TrainAsync(new { name = "test-vae", model = new { family = "mlp", kind = "vae", hiddenSizes = new[] { 128 }, latentDim = 2 }, epochs = 3 });
     }
 
     /// <summary>Queues a job and waits for it; returns the id of the model it made.</summary>

@@ -13,7 +13,7 @@ public class SweepTests(DemoSite site)
     {
         var (sweepId, modelIds) = await RunSweepAsync(new
         {
-            name = "beta by size",
+            name = "beta-by-size",
             @base = new { model = new { family = "mlp", hiddenSizes = new[] { 64 }, latentDim = 2 }, epochs = 2, batchSize = 50, maxTrainImages = 1000, maxTestImages = 200, seed = 5 },
             grid = new Dictionary<string, object[]> { ["model.beta"] = [0.5, 1, 4], ["model.latentDim"] = [2, 3] },
         });
@@ -30,7 +30,7 @@ public class SweepTests(DemoSite site)
                 caption);
             Assert.Equal(modelIds, rowsAfterCaption);
             string captionText = (await tab.Page.TextContentAsync(caption))!;
-            Assert.Contains("beta by size", captionText);
+            Assert.Contains("beta-by-size", captionText);
             Assert.Contains("β ∈ {0.5, 1, 4} × latent size ∈ {2, 3}", captionText);
             // In the group a model is named by its values: the caption names the sweep.
             Assert.Equal("β = 4, latent size = 3", await tab.EvalAsync<string>(
@@ -73,7 +73,7 @@ public class SweepTests(DemoSite site)
     {
         await using var tab = await site.OpenPageAsync();
         await tab.OpenAsync();
-        await tab.Page.FillAsync("#train-form [name=name]", "form sweep");
+        await tab.Page.FillAsync("#train-form [name=name]", "form-sweep");
         await tab.Page.FillAsync("#train-form [name=\"model.hiddenSizes\"]", "32");
         await tab.Page.FillAsync("#train-form [name=epochs]", "1");
         await tab.Page.ClickAsync("#sweep-box summary");
@@ -98,7 +98,7 @@ public class SweepTests(DemoSite site)
         string id = sweep.GetProperty("id").GetString()!;
         try
         {
-            Assert.Equal("form sweep", sweep.GetProperty("name").GetString());
+            Assert.Equal("form-sweep", sweep.GetProperty("name").GetString());
             Assert.Equal("[2,3]", sweep.GetProperty("grid").GetProperty("model.latentDim").GetRawText());
             // The base is the form's request.
             var baseRequest = sweep.GetProperty("base");

@@ -32,7 +32,7 @@ public class TrainingTests(DemoSite site)
     {
         // The service subscribes the stream to the job before it answers, so once the answer is in, no event is missed.
         var following = tab.Page.WaitForResponseAsync(r => r.Url.Contains("/events", StringComparison.Ordinal));
-        await tab.Page.FillAsync("#train-form [name=name]", "live chart");
+        await tab.Page.FillAsync("#train-form [name=name]", "live-chart");
         await tab.Page.FillAsync("#train-form [name=\"model.hiddenSizes\"]", "64");
         await tab.Page.FillAsync("#train-form [name=\"model.latentDim\"]", "16");
         await tab.Page.FillAsync("#train-form [name=epochs]", "2");
@@ -109,7 +109,7 @@ public class TrainingTests(DemoSite site)
     {
         await using var tab = await site.OpenPageAsync();
         await tab.OpenAsync();
-        await tab.Page.FillAsync("#train-form [name=name]", "quick one");
+        await tab.Page.FillAsync("#train-form [name=name]", "quick-one");
         await tab.Page.FillAsync("#train-form [name=\"model.hiddenSizes\"]", "32");
         await tab.Page.FillAsync("#train-form [name=epochs]", "1");
         await tab.Page.ClickAsync("#train-submit");
@@ -121,7 +121,7 @@ public class TrainingTests(DemoSite site)
         try
         {
             await tab.WaitUntilAsync("id => document.querySelector('#model-select').value === id", "the new model to be selected", modelId);
-            Assert.Contains("quick one", await tab.Page.TextContentAsync("#model-select option:checked"));
+            Assert.Contains("quick-one", await tab.Page.TextContentAsync("#model-select option:checked"));
             await tab.WaitUntilAsync("() => document.querySelectorAll('#model-curves [data-series=train]')[0]?.dataset.count === '1'", "the new model's curve");
             await tab.ScreenshotAsync("training-succeeded");
             Assert.Empty(tab.ScriptErrors);
@@ -136,12 +136,12 @@ public class TrainingTests(DemoSite site)
     [Fact]
     public async Task A_failed_job_offers_resume_and_resuming_it_trains_it_to_the_end()
     {
-        string modelId = await site.TrainAsync(new { name = "to resume", model = new { family = "mlp", hiddenSizes = new[] { 32 }, latentDim = 2 }, epochs = 1 });
+        string modelId = await site.TrainAsync(new { name = "to-resume", model = new { family = "mlp", hiddenSizes = new[] { 32 }, latentDim = 2 }, epochs = 1 });
         await site.Http.DeleteAsync($"api/models/{modelId}");
         // The failure is written into the record: how jobs come to fail (a full disk, a checkpoint that
         // cannot be written) is tested against the API; here the page only has to offer the way back.
         var store = site.Service.Services.GetRequiredService<IVaeStore>();
-        var job = (await store.ListJobsAsync(50, CancellationToken.None)).First(j => j.Name == "to resume");
+        var job = (await store.ListJobsAsync(50, CancellationToken.None)).First(j => j.Name == "to-resume");
         Assert.True(await store.UpdateJobAsync(job with { Status = JobStatus.Failed, Error = "The disk was full.", ModelId = null }, CancellationToken.None));
         await using var tab = await site.OpenPageAsync();
         await tab.OpenAsync();

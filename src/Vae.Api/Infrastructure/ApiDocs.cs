@@ -22,7 +22,8 @@ public static class ApiDocs
                 Description = "Train Variational Autoencoders (MLP, convolutional and ResNet families, plain or conditional) on MNIST, Fashion-MNIST, CIFAR-10 or uploaded images, "
                     + "then sample, encode, decode, reconstruct and interpolate, score how unusual images are and move them along latent directions. "
                     + "Writes (creating and cancelling jobs and sweeps, uploading and deleting datasets, deleting models, storing and deleting latent directions) "
-                    + "need the X-Api-Key header, or a loopback client when no key is configured. Errors are RFC 9457 problem details.",
+                    + "need a key with the write scope in the X-Api-Key header, or a loopback client when no key is configured; reads need one with the read scope "
+                    + "only where the service requires it (the operations then name the key scheme). Errors are RFC 9457 problem details.",
             });
             // Free JSON (a sweep's values, a family's defaults) is any value, not the JsonNode class's own properties.
             o.MapType<JsonNode>(() => new OpenApiSchema { Description = "Any JSON value." });

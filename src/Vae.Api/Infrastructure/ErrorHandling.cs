@@ -35,7 +35,7 @@ public static partial class ErrorHandling
             o.SerializerOptions.TypeInfoResolverChain.Insert(0, new DefaultJsonTypeInfoResolver { Modifiers = { ModelRegistry.DescribeConfigs } });
         });
         // A query value that does not parse (n=lots) throws in every environment, so that the
-        // handler below answers it with a message naming the parameter; otherwise outside
+        // handler below answers it as any invalid value, a 422 naming the parameter; otherwise outside
         // Development the endpoint would only set 400, and its filters would still run on defaults.
         services.Configure<RouteHandlerOptions>(o => o.ThrowOnBadRequest = true);
         services.AddSingleton(TimeProvider.System);
@@ -70,12 +70,16 @@ public static partial class ErrorHandling
                 http.Response.Headers.RetryAfter = StoreFaults.RetryAfterSeconds.ToString(System.Globalization.CultureInfo.InvariantCulture);
             }
             http.Response.StatusCode = status;
-            return await problems.TryWriteAsync(new ProblemDetailsContext
+            var context = new ProblemDetailsContext
             {
                 HttpContext = http,
                 ProblemDetails = { Status = status, Title = title, Detail = detail },
                 Exception = exception,
-            });
+            };
+            // A value that does not parse is invalid like any other: named under "errors", as validation problems have it.
+            if (exception is BadHttpRequestException b && UnparsedParameter(b) is { } unparsed)
+                context.ProblemDetails.Extensions["errors"] = new Dictionary<string, string[]> { [unparsed.Name] = [unparsed.Detail] };
+            return await problems.TryWriteAsync(context);
         }
 
         private static (int Status, string Title, string Detail) Classify(Exception e) => e switch
@@ -83,7 +87,7 @@ public static partial class ErrorHandling
             ClientProblemException c => (c.Status, TitleOf(c.Status), c.Message),
             BadHttpRequestException { StatusCode: StatusCodes.Status413PayloadTooLarge } b => (413, "The request body is too large", b.Message),
             BadHttpRequestException { InnerException: JsonException j } => (400, "The request is malformed", $"The JSON body could not be read: {j.Message}"),
-            BadHttpRequestException b when UnparsedParameter(b) is { } detail => (400, "The request is malformed", detail),
+            BadHttpRequestException b when UnparsedParameter(b) is { } unparsed => (422, "A value is out of range", unparsed.Detail),
             BadHttpRequestException b => (b.StatusCode, "The request is malformed", b.Message),
             JsonException j => (400, "The request is malformed", $"The JSON body could not be read: {j.Message}"),
             InvalidImageException i => (400, "The image is malformed", i.Message),
@@ -94,8 +98,8 @@ public static partial class ErrorHandling
             _ => (500, "Internal error", "Something went wrong on the server; the error was logged. Retry, and report it if it persists."),
         };
 
-        /// <summary>ASP.NET Core's 'Failed to bind parameter "int N" from "lots".' as a sentence about the query parameter n.</summary>
-        private static string? UnparsedParameter(BadHttpRequestException e)
+        /// <summary>ASP.NET Core's 'Failed to bind parameter "int N" from "lots".' as the query parameter n and a sentence about it.</summary>
+        private static (string Name, string Detail)? UnparsedParameter(BadHttpRequestException e)
         {
             var match = BindFailure().Match(e.Message);
             if (!match.Success) return null;
@@ -108,7 +112,7 @@ public static partial class ErrorHandling
                 "bool" or "Boolean" => "true or false",
                 var other => $"a value of type {other}",
             };
-            return $"{name} must be {expected}, got \"{value}\".";
+            return (name, $"{name} must be {expected}, got \"{value}\".");
         }
 
         [System.Text.RegularExpressions.GeneratedRegex("^Failed to bind parameter \"(?<type>.+) (?<name>\\w+)\" from \"(?<value>.*)\"\\.$", System.Text.RegularExpressions.RegexOptions.Singleline)]

@@ -21,12 +21,6 @@ public static class OpenApiConventions
 {
     public const string ApiKeyScheme = "apiKey";
 
-    /// <summary>The endpoint needs write access; put on it by <see cref="SecurityExtensions.RequireWriteAccess"/>.</summary>
-    public sealed class WriteAccessMetadata
-    {
-        public static readonly WriteAccessMetadata Instance = new();
-    }
-
     public static readonly IReadOnlyDictionary<string, string> TagDescriptions = new Dictionary<string, string>
     {
         ["Datasets"] = "The images jobs train on: the built-in MNIST, Fashion-MNIST and CIFAR-10, and uploads.",
@@ -46,9 +40,10 @@ public static class OpenApiConventions
             Type = SecuritySchemeType.ApiKey,
             In = ParameterLocation.Header,
             Name = SecurityExtensions.ApiKeyHeader,
-            Description = "The service's key (Security:ApiKey) for writes: creating and cancelling jobs and sweeps, uploading and deleting datasets, deleting models, "
-                + "storing and deleting a model's latent directions. "
-                + "Without a configured key, writes are accepted from loopback only.",
+            Description = "One of the service's keys (Security:Keys, or Security:ApiKey), each with scopes: read, write (includes read), admin (includes both). "
+                + "Writes (creating and cancelling jobs and sweeps, uploading and deleting datasets, deleting models, storing and deleting a model's latent directions) need write; "
+                + "reads need read only when Security:RequireKeyForReads is on. Without a configured key, writes are accepted from loopback only. "
+                + "Authorization: Bearer KEY is taken as well.",
         });
         o.OperationFilter<AccessAndLimits>();
         o.OperationFilter<TrainingRequestExamples>();
@@ -98,20 +93,44 @@ public static class OpenApiConventions
         return b.ToString();
     }
 
-    /// <summary>Who may call an operation, and the rate limiter's answer.</summary>
-    private sealed class AccessAndLimits : IOperationFilter
+    /// <summary>
+    /// Who may call an operation (the key scheme where its access requirement asks for a key, with the
+    /// 401 and 403 that can then answer), and the rate limiter's answer.
+    /// </summary>
+    private sealed class AccessAndLimits(Microsoft.Extensions.Options.IOptions<SecurityOptions> security) : IOperationFilter
     {
         public void Apply(OpenApiOperation operation, OperationFilterContext context)
         {
             var metadata = context.ApiDescription.ActionDescriptor.EndpointMetadata;
-            operation.Security = metadata.OfType<WriteAccessMetadata>().Any()
+            var need = AccessRequirement.Strongest(metadata.OfType<AccessRequirement>());
+            bool guarded = need is not null && need.IsGuarded(security.Value.RequireKeyForReads);
+            operation.Security = guarded
                 ? [new OpenApiSecurityRequirement { [new OpenApiSecuritySchemeReference(ApiKeyScheme, context.Document)] = [] }]
                 : [];
             operation.Responses ??= new OpenApiResponses();
+            if (guarded)
+            {
+                Refusal(operation, "401", "No key was sent, and this operation needs one (X-Api-Key).", context);
+                Refusal(operation, "403", "The key is wrong or lacks the scope this operation needs; without configured keys, the client is not on this machine.", context);
+            }
             // Any operation may find the database out of reach (a PostgreSQL outage): 503, retry later.
             WithRetryAfter(operation, "503", "The service's database does not answer right now; models a node has loaded are still served. Retry after the seconds Retry-After gives.", context);
             if (metadata.OfType<EnableRateLimitingAttribute>().Any())
                 WithRetryAfter(operation, "429", "Too many requests from this client in the current window; retry after the seconds Retry-After gives.", context);
+        }
+
+        /// <summary>A ProblemDetails response for <paramref name="status"/> unless the operation declares one.</summary>
+        private static void Refusal(OpenApiOperation operation, string status, string description, OperationFilterContext context)
+        {
+            if (operation.Responses!.ContainsKey(status)) return;
+            operation.Responses[status] = new OpenApiResponse
+            {
+                Description = description,
+                Content = new Dictionary<string, OpenApiMediaType>
+                {
+                    ["application/problem+json"] = new() { Schema = new OpenApiSchemaReference("ProblemDetails", context.Document) },
+                },
+            };
         }
 
         /// <summary>The operation's ProblemDetails response for <paramref name="status"/> (added when missing) with a Retry-After header.</summary>
@@ -200,7 +219,7 @@ public static class OpenApiConventions
             if (!training || operation.RequestBody?.Content is not { } content || !content.TryGetValue("application/json", out var media)) return;
             media.Examples = TrainingExamples().ToDictionary(
                 e => e.Key,
-                e => (IOpenApiExample)new OpenApiExample { Summary = e.Value["name"]!.GetValue<string>(), Value = e.Value });
+                e => (IOpenApiExample)new OpenApiExample { Summary = e.Key.Replace('-', ' '), Value = e.Value });
         }
     }
 
@@ -237,7 +256,7 @@ public static class OpenApiConventions
                 foreach (string field in ModelRegistry.DatasetFields) model.Remove(field);
                 examples[$"{family.Name}-{name.Replace(' ', '-')}"] = new JsonObject
                 {
-                    ["name"] = $"{family.Name} {name}".ToString(CultureInfo.InvariantCulture),
+                    ["name"] = Models.ModelNames.From($"{family.Name}-{name}"),
                     ["dataset"] = dataset,
                     ["model"] = model,
                     ["epochs"] = family.Recipe.ExampleEpochs,
@@ -248,7 +267,7 @@ public static class OpenApiConventions
         var first = ModelRegistry.DefaultFamily;
         examples[$"{first.Name}-on-a-gpu"] = new JsonObject
         {
-            ["name"] = $"{first.Name} on a GPU",
+            ["name"] = $"{first.Name}-on-a-gpu",
             ["dataset"] = "mnist",
             ["model"] = new JsonObject { ["family"] = first.Name },
             ["epochs"] = first.Recipe.ExampleEpochs,

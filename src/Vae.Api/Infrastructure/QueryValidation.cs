@@ -39,4 +39,29 @@ public static class QueryValidation
         });
         return group;
     }
+
+    /// <summary>
+    /// Refuses a query parameter the endpoint does not take with a 400 that names it, rather than
+    /// ignoring it (a misspelt filter would otherwise answer an unfiltered list). The parameters
+    /// taken are the properties of <typeparamref name="TQuery"/>, the record the handler binds with [AsParameters].
+    /// </summary>
+    public static RouteHandlerBuilder RejectsUnknownQuery<TQuery>(this RouteHandlerBuilder builder)
+    {
+        string[] known = [.. typeof(TQuery).GetProperties().Select(p => System.Text.Json.JsonNamingPolicy.CamelCase.ConvertName(p.Name))];
+        builder.AddEndpointFilter(async (context, next) =>
+        {
+            foreach (string key in context.HttpContext.Request.Query.Keys)
+            {
+                if (known.Contains(key, StringComparer.OrdinalIgnoreCase)) continue;
+                string detail = known.Length == 0
+                    ? $"'{key}' is not a query parameter of this endpoint, which takes none."
+                    : $"'{key}' is not a query parameter of this endpoint; it takes {string.Join(", ", known)}.";
+                var problem = Problems.BadRequest(detail);
+                problem.ProblemDetails.Extensions["errors"] = new Dictionary<string, string[]> { [key] = [detail] };
+                return problem;
+            }
+            return await next(context);
+        });
+        return builder;
+    }
 }

@@ -7,12 +7,18 @@ namespace Vae.Api.Jobs;
 
 /// <summary>
 /// On the very first start (no model, no job), queues one default MNIST VAE job so the demo has a
-/// model to show a few minutes later. Jobs:SeedDefaultJob = false turns this off. Of several nodes
-/// starting together on an empty database, one queues it.
+/// model to show a few minutes later, and points the alias "default" at the model it will make
+/// (until then, /api/models/default answers 409 naming the job). Jobs:SeedDefaultJob = false turns
+/// this off. Of several nodes starting together on an empty database, one queues the job and sets
+/// the alias.
 /// </summary>
 public sealed class DefaultJobSeeder(IVaeStore store, JobQueue queue, DatasetCatalog datasets, IOptions<JobsOptions> options, ILogger<DefaultJobSeeder> log) : IHostedService
 {
-    public const string DefaultName = "default MNIST VAE";
+    /// <summary>The name the default model is registered under.</summary>
+    public const string DefaultName = "mnist-vae";
+
+    /// <summary>The alias set to the default model: it moves only when someone moves it.</summary>
+    public const string DefaultAlias = "default";
 
     public async Task StartAsync(CancellationToken cancellationToken)
     {
@@ -27,13 +33,14 @@ public sealed class DefaultJobSeeder(IVaeStore store, JobQueue queue, DatasetCat
             log.LogError("The default job's settings are not valid: {Problems}", string.Join(" ", problems.Select(p => $"{p.Field} {p.Message}")));
             return;
         }
-        var job = await queue.SubmitFirstAsync(plan.Request, cancellationToken);
+        var job = await queue.SubmitFirstAsync(plan.Request, DefaultAlias, cancellationToken);
         if (job is null)
         {
             log.LogInformation("First start: another node queued the first job; none is added");
             return;
         }
-        log.LogInformation("First start: queued job {JobId} ({Name}, {Epochs} epochs) so a default model will be ready once it finishes", job.Id, DefaultName, o.DefaultJobEpochs);
+        log.LogInformation("First start: queued job {JobId} ({Name}, {Epochs} epochs) so a default model will be ready once it finishes; alias {Alias} names it",
+            job.Id, DefaultName, o.DefaultJobEpochs, DefaultAlias);
     }
 
     public Task StopAsync(CancellationToken cancellationToken) => Task.CompletedTask;

@@ -33,6 +33,9 @@ public interface IJobScheduler
     /// <summary>The queues some running node takes jobs from (this node's own included).</summary>
     Task<IReadOnlySet<string>> ServedQueuesAsync(CancellationToken ct);
 
+    /// <summary>Jobs waiting in each queue of <see cref="JobQueues.Known"/> for a node to take them (not those waiting for a retry).</summary>
+    Task<IReadOnlyDictionary<string, long>> QueueLengthsAsync(CancellationToken ct);
+
     /// <summary>Null while the scheduler runs; otherwise what is wrong with it, for /health.</summary>
     Task<string?> ProblemAsync(CancellationToken ct);
 }

@@ -29,11 +29,16 @@ public sealed class JobQueue(
         return job;
     }
 
-    /// <summary>As <see cref="SubmitAsync"/>, only when there is no job and no model at all; null otherwise (another node came first).</summary>
-    public async Task<JobRecord?> SubmitFirstAsync(TrainingRequest request, CancellationToken ct)
+    /// <summary>
+    /// As <see cref="SubmitAsync"/>, only when there is no job and no model at all; null otherwise (another
+    /// node came first). With <paramref name="alias"/>, that alias is set, in the same step, to the
+    /// model the job will publish.
+    /// </summary>
+    public async Task<JobRecord?> SubmitFirstAsync(TrainingRequest request, string? alias, CancellationToken ct)
     {
         var job = await WithWaitingReasonAsync(NewJob(request), ct);
-        if (!await store.InsertFirstJobAsync(job, ct)) return null;
+        var aliasRecord = alias is null ? null : new AliasRecord(alias, Models.ModelStore.IdForJob(job.Id), job.CreatedAt);
+        if (!await store.InsertFirstJobAsync(job, aliasRecord, ct)) return null;
         await ScheduleSubmittedAsync(job);
         return job;
     }

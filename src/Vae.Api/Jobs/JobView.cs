@@ -63,7 +63,8 @@ public sealed record JobView(
     double? DurationSeconds);
 
 /// <summary>A page of jobs, newest first.</summary>
-public sealed record JobList(IReadOnlyList<JobView> Jobs);
+/// <param name="NextCursor">Pass it as ?cursor= for the next page; null on the last page.</param>
+public sealed record JobList(IReadOnlyList<JobView> Jobs, string? NextCursor = null);
 
 /// <summary>Sent as an SSE "batch" event after a training batch (the newest, a few times a second).</summary>
 /// <param name="Attempt">Which run of the job trained it (see the job's attempts), from 1.</param>

@@ -10,8 +10,6 @@ namespace Vae.Api.Jobs;
 /// <summary>/api/jobs: queue training, list and inspect jobs, cancel them, follow their progress live.</summary>
 public static class JobsApi
 {
-    public const int DefaultListLimit = 50;
-    public const int MaxListLimit = 500;
     /// <summary>A training request is a few hundred bytes; anything near this is not one.</summary>
     public const int MaxRequestBytes = 64 * 1024;
 
@@ -30,7 +28,11 @@ public static class JobsApi
             .ProducesProblem(StatusCodes.Status413PayloadTooLarge).ProducesProblem(StatusCodes.Status415UnsupportedMediaType)
             .ProducesProblem(StatusCodes.Status422UnprocessableEntity);
         jobs.MapGet("/", List)
-            .WithSummary("List jobs, newest first").Produces<JobList>().ProducesProblem(StatusCodes.Status422UnprocessableEntity);
+            .WithSummary("List jobs, newest first, a page at a time, optionally by status, dataset or name")
+            .WithDescription("Each page holds at most limit jobs; nextCursor, passed back as ?cursor=, gives the next one (null on the last page). "
+                + "An unknown query parameter is a 400 naming it; a value out of range a 422.")
+            .RejectsUnknownQuery<JobListQuery>()
+            .Produces<JobList>().ProducesProblem(StatusCodes.Status400BadRequest).ProducesProblem(StatusCodes.Status422UnprocessableEntity);
         jobs.MapGet("/{id}", Get)
             .WithSummary("One job with its per-epoch metrics").Produces<JobView>().ProducesProblem(StatusCodes.Status404NotFound);
         jobs.MapDelete("/{id}", Delete).RequireWriteAccess()
@@ -62,25 +64,26 @@ public static class JobsApi
     }
 
     private static async Task<Results<Accepted<JobView>, ProblemHttpResult>> Create(
-        HttpRequest http, JobQueue queue, DatasetCatalog datasets, DatasetUseLock datasetUse, IOptions<JobsOptions> options, TimeProvider clock, CancellationToken ct)
+        HttpRequest http, JobQueue queue, IVaeStore store, DatasetCatalog datasets, DatasetUseLock datasetUse, IOptions<JobsOptions> options, TimeProvider clock, CancellationToken ct)
     {
         var (body, problem) = await JsonBody.ReadObjectAsync(http, MaxRequestBytes, "a training request", RequestShape, ct);
         if (problem is not null) return problem;
         var (plan, problems) = await TrainingRequestValidation.ReadAsync(body!, datasets, options.Value, ct);
         if (plan is null) return TrainingRequestValidation.ToProblem(problems);
+        if (plan.Request.Name is { } name && await store.GetAliasAsync(name, ct) is not null)
+            return TrainingRequestValidation.ToProblem([new("name", $"'{name}' is an alias (GET /api/aliases/{name}); a model name may not be one, since /api/models/{name} looks up aliases first. Choose another name.")]);
         var job = await datasetUse.UnlessDeletedAsync(plan.Dataset, datasets, () => queue.SubmitAsync(plan.Request, ct), ct);
         if (job is null) return TrainingRequestValidation.ToProblem([new("dataset", $"names '{plan.Dataset.Id}', which was deleted while the request was checked.")]);
         return TypedResults.Accepted($"/api/jobs/{job.Id}", job.AsView(clock.GetUtcNow()));
     }
 
-    private static async Task<Results<Ok<JobList>, ProblemHttpResult>> List(IVaeStore store, TimeProvider clock, int? limit, CancellationToken ct)
+    private static async Task<Results<Ok<JobList>, ProblemHttpResult>> List([AsParameters] JobListQuery query, IVaeStore store, TimeProvider clock, CancellationToken ct)
     {
-        int take = limit ?? DefaultListLimit;
-        if (take is < 1 or > MaxListLimit)
-            return Problems.Unprocessable($"limit must be between 1 and {MaxListLimit} (got {take}).");
+        var (filter, page, problem) = query.Read();
+        if (problem is not null) return Problems.Invalid(problem.Parameter, problem.Message);
         var now = clock.GetUtcNow();
-        var jobs = await store.ListJobsAsync(take, ct);
-        return TypedResults.Ok(new JobList(jobs.Select(j => j.AsView(now)).ToArray()));
+        var jobs = await store.ListJobsAsync(filter!, page!, ct);
+        return TypedResults.Ok(new JobList([.. jobs.Items.Select(j => j.AsView(now))], Paging.NextCursor(jobs)));
     }
 
     private static async Task<Results<Ok<JobView>, ProblemHttpResult>> Get(string id, IVaeStore store, JobProgress progress, TimeProvider clock, CancellationToken ct)

@@ -34,7 +34,7 @@ public sealed record FieldProblem(string Field, string Message);
 public static class TrainingRequestValidation
 {
     public const int MaxBatchSize = 4096;
-    public const int MaxNameLength = 100;
+    public const int MaxNameLength = Models.ModelNames.MaxLength;
     public const int DefaultEpochs = 10;
     public const int MaxImportanceSamples = 5000;
 
@@ -112,6 +112,19 @@ public static class TrainingRequestValidation
         return Check(request, dataset, jobs);
     }
 
+    /// <summary>
+    /// A dataset and a model object read as a training request reads them (the family's defaults, the
+    /// dataset's shape and classes), for requests that describe a model without training it (an import).
+    /// </summary>
+    public static async Task<(DatasetInfo? Dataset, ModelConfig? Model, IReadOnlyList<FieldProblem> Problems)> ReadModelAsync(
+        JsonNode? model, string? dataset, DatasetCatalog datasets, CancellationToken ct)
+    {
+        var problems = new List<FieldProblem>();
+        var info = await FindDatasetAsync(dataset, datasets, problems, ct);
+        var config = info is null ? null : await ReadModelAsync(model, info, datasets, problems, ct);
+        return problems.Count > 0 ? (info, null, problems) : (info, config, problems);
+    }
+
     /// <summary>422 naming every bad field; "errors" maps each field to its messages, as validation problems do.</summary>
     public static ProblemHttpResult ToProblem(IReadOnlyList<FieldProblem> problems)
     {
@@ -169,7 +182,8 @@ public static class TrainingRequestValidation
         if (request.MaxTestImages is < 1) Problem("maxTestImages", $"must be at least 1, or left out to test on all {dataset.TestImages} images (got {request.MaxTestImages}).");
 
         string? name = string.IsNullOrWhiteSpace(request.Name) ? null : request.Name.Trim();
-        if (name is { Length: > MaxNameLength }) Problem("name", $"must be at most {MaxNameLength} characters (got {name.Length}).");
+        // The name registers the model (a new version of it each time), and appears in URLs.
+        if (name is not null && Models.ModelNames.Problem(name) is { } badName) Problem("name", badName);
 
         var settings = request.Evaluation ?? new EvaluationSettings();
         int trainImages = Math.Min(request.MaxTrainImages ?? int.MaxValue, dataset.TrainImages);

@@ -7,15 +7,15 @@ using Vae.Engine.Models;
 namespace Vae.Api.Models;
 
 /// <summary>
-/// Keeps inference off the disk and the database: model records (and what "default" names) are
-/// remembered for <see cref="RecordLifetime"/>, and the last <see cref="ModelsOptions.CacheSize"/>
+/// Keeps inference off the disk and the database: the record each reference (id, alias, name or
+/// name@version) resolved to is remembered for <see cref="RecordLifetime"/>, and the last <see cref="ModelsOptions.CacheSize"/>
 /// models used stay loaded. A model is read from its file once however many requests ask for it
 /// at the same moment. Loaded models are only read during inference, so requests share them.
 /// While the database is unreachable, models already known here keep being served from memory.
 /// </summary>
 public sealed class ModelCache
 {
-    /// <summary>How long a record is trusted; a newly published model becomes "default" within it.</summary>
+    /// <summary>How long a record is trusted: a new version of a name, or an alias moved on another node, is seen within it.</summary>
     public static readonly TimeSpan RecordLifetime = TimeSpan.FromSeconds(1);
 
     // Only existing models are remembered, so their number bounds this table.
@@ -30,6 +30,8 @@ public sealed class ModelCache
     private readonly EngineBackend _engine;
     private readonly ILogger<ModelCache> _log;
     private readonly int _capacity;
+    // Lookups of loaded models (Get): served from memory, or loaded from the store; for the metrics.
+    private long _hits, _misses;
     // Bumped whenever models change, so a lookup that raced with the change is not remembered.
     private int _generation;
 
@@ -40,7 +42,7 @@ public sealed class ModelCache
         _clock = clock;
         _log = log;
         _capacity = options.Value.CacheSize;
-        // Publishing changes what "default" names; deleting removes a model: either way, forget it.
+        // Publishing changes what a name names, setting an alias what it names, deleting removes a model: forget what references resolved to.
         store.Changed += Evict;
     }
 
@@ -50,13 +52,16 @@ public sealed class ModelCache
         get { lock (_lock) return _slots.Count; }
     }
 
-    /// <summary>For "default" with no model yet: the job that is training the first one, if any.</summary>
-    public Task<JobRecord?> PendingDefaultAsync(CancellationToken ct) => _store.PendingFirstModelAsync("mnist", ct);
+    /// <summary>Most models kept loaded (Models:CacheSize).</summary>
+    public int Capacity => _capacity;
 
-    /// <summary>The record of a model id, or of the newest MNIST model for "default"; null when there is none.</summary>
-    public async ValueTask<ModelRecord?> ResolveAsync(string id, CancellationToken ct)
+    /// <summary>Requests for a loaded model since start: found in memory, or loaded for them.</summary>
+    public (long Hits, long Misses) Lookups => (Interlocked.Read(ref _hits), Interlocked.Read(ref _misses));
+
+    /// <summary>The record a reference names (see <see cref="ModelStore.ResolveAsync"/>); null when there is none.</summary>
+    public async ValueTask<ModelRecord?> ResolveAsync(string reference, CancellationToken ct)
     {
-        string key = IsDefault(id) ? "default" : id;
+        string key = reference;
         long now = _clock.GetTimestamp();
         if (_records.TryGetValue(key, out var cached) && now < cached.Expires) return cached.Record;
 
@@ -64,7 +69,7 @@ public sealed class ModelCache
         ModelRecord? record;
         try
         {
-            record = await _store.ResolveAsync(id, ct);
+            record = await _store.ResolveAsync(reference, ct);
         }
         catch (Exception e) when (StoreFaults.IsUnavailable(e) && cached.Record is not null)
         {
@@ -82,8 +87,6 @@ public sealed class ModelCache
         return record;
     }
 
-    public static bool IsDefault(string id) => string.Equals(id, "default", StringComparison.OrdinalIgnoreCase);
-
     /// <summary>
     /// The loaded model of a record. Call it outside any TensorScope: the model's parameters must
     /// outlive the request that happened to load them.
@@ -99,10 +102,12 @@ public sealed class ModelCache
                 _recent.Remove(node);
                 _recent.AddFirst(node);
                 slot = node.Value;
+                _hits++;
             }
             else
             {
                 slot = new Slot(record.Id, new Lazy<AutoencoderModel>(() => Load(record.Id), LazyThreadSafetyMode.ExecutionAndPublication));
+                _misses++;
                 _slots[record.Id] = _recent.AddFirst(slot);
                 // Evicted models are not disposed: a request may still be using one; the GC takes it after.
                 while (_slots.Count > _capacity)
@@ -126,7 +131,7 @@ public sealed class ModelCache
         }
     }
 
-    /// <summary>Forgets a model and its record, e.g. after it was deleted.</summary>
+    /// <summary>Forgets a model and what every reference resolved to, e.g. after it was deleted (an alias's name drops only the latter).</summary>
     public void Evict(string id)
     {
         lock (_lock)
@@ -136,7 +141,7 @@ public sealed class ModelCache
         ForgetRecords();
     }
 
-    /// <summary>Drops remembered records (and what "default" names), e.g. after a model was published.</summary>
+    /// <summary>Drops what references resolved to, e.g. after a model was published.</summary>
     public void ForgetRecords()
     {
         Interlocked.Increment(ref _generation);

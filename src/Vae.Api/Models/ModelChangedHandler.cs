@@ -2,7 +2,10 @@ using Vae.Api.Cluster;
 
 namespace Vae.Api.Models;
 
-/// <summary>Drops a model another node published or deleted from this node's cache.</summary>
+/// <summary>
+/// Drops a model another node published or deleted from this node's cache, and what references
+/// resolved to (an alias another node set or deleted arrives as its name, which names no loaded model).
+/// </summary>
 public sealed class ModelChangedHandler(ModelCache cache) : IClusterEventHandler
 {
     public IReadOnlyCollection<string> Types { get; } = [ClusterEvent.ModelChangedType];

@@ -27,6 +27,13 @@ public static class ModelExtensions
         services.AddSingleton<ModelSidecars>();
         services.AddSingleton<AnomalyScoring>();
         services.AddSingleton<DirectionStore>();
+        // Import of models trained elsewhere, and export of encoders and decoders as ONNX files.
+        services.AddOptions<ImportOptions>().Bind(configuration.GetSection(ImportOptions.Section))
+            .Validate(o => o.MaxBytes >= 1024, "Models:Import:MaxBytes must be at least 1024.")
+            .ValidateOnStart();
+        services.AddSingleton<ModelImporter>();
+        services.AddSingleton<Vae.Engine.Export.IGraphWriter, Vae.Engine.Export.Onnx.OnnxWriter>();
+        services.ConfigureSwaggerGen(o => o.OperationFilter<ModelTransferDocs.Filter>());
         // Other nodes hear of this node's model changes and this node drops theirs (with one node nobody hears, and nothing arrives).
         services.AddHostedService<ModelChangePublisher>();
         services.AddSingleton<IClusterEventHandler, ModelChangedHandler>();

@@ -8,7 +8,7 @@ using HttpJsonOptions = Microsoft.AspNetCore.Http.Json.JsonOptions;
 namespace Vae.Api.Models;
 
 /// <summary>What the model endpoints use, bound as one [AsParameters] argument, with the steps they share.</summary>
-public sealed record ModelServices(ModelCache Cache, InferenceService Inference, IOptions<ModelsOptions> Options, IOptions<HttpJsonOptions> Json)
+public sealed record ModelServices(ModelCache Cache, ModelStore Store, InferenceService Inference, IOptions<ModelsOptions> Options, IOptions<HttpJsonOptions> Json)
 {
     // Part of every ETag: bump it when rendering changes, so caches drop old images.
     private const string RenderVersion = "2";
@@ -21,25 +21,22 @@ public sealed record ModelServices(ModelCache Cache, InferenceService Inference,
     public Task<RequestBody> ReadBodyAsync(HttpRequest request, CancellationToken ct) => RequestBody.ReadAsync(request, Limits.MaxBodyBytes,
         $"The body is larger than the {Limits.MaxBodyBytes} bytes this service accepts (Models:MaxBodyBytes); send a smaller image or fewer values per request.", ct);
 
-    /// <summary>404, or 409 when "default" is asked for while the first MNIST model is still training.</summary>
-    public async Task<ProblemHttpResult> MissingAsync(string id, CancellationToken ct)
+    /// <summary>The problem of a reference that names no model: 404, or 409 when its model is still being trained (see <see cref="ModelStore.ExplainMissingAsync"/>).</summary>
+    public async Task<ProblemHttpResult> MissingAsync(string reference, CancellationToken ct)
     {
-        if (ModelCache.IsDefault(id) && await Cache.PendingDefaultAsync(ct) is { } job)
-            return Problems.Conflict($"The first MNIST model is still being trained by job '{job.Id}' ({job.Status.ToString().ToLowerInvariant()}, "
-                + $"{job.Epochs.Count} of {job.Request.Epochs} epochs done); retry when GET /api/jobs/{job.Id} shows it succeeded.");
-        return NotFound(id);
+        var (status, detail) = await Store.ExplainMissingAsync(reference, ct);
+        return status == StatusCodes.Status409Conflict ? Problems.Conflict(detail) : Problems.NotFound(detail);
     }
 
-    public static ProblemHttpResult NotFound(string id) => ModelCache.IsDefault(id)
-        ? Problems.NotFound("There is no trained MNIST model yet, so 'default' names nothing. Start training with POST /api/jobs "
-            + "(an empty JSON body {} trains the default MNIST VAE) and retry once GET /api/jobs/{id} shows it succeeded.")
-        : Problems.NotFound($"There is no model '{id}'. GET /api/models lists the models, or use 'default' for the newest MNIST model.");
+    /// <summary>404 for a model id that was there a moment ago (deleted while the request was served).</summary>
+    public static ProblemHttpResult NotFound(string id)
+        => Problems.NotFound($"There is no model '{id}' (it was deleted). GET /api/models lists the models there are.");
 
     /// <summary>
-    /// Caching headers of a deterministic image, and whether the client already has it. A concrete
-    /// model id never changes its images; "default" may name another model tomorrow, so its images
-    /// are revalidated, and the ETag carries the model it named.
+    /// Caching headers of a deterministic image, and whether the client already has it. A model id or
+    /// name@version never changes its images; an alias or a bare name may name another model
+    /// tomorrow, so its images are revalidated, and the ETag carries the model it named.
     /// </summary>
-    public static bool Cached(HttpContext http, string id, ModelRecord record, string what)
-        => ConditionalGet.Cached(http, $"{record.Id}|{what}|{RenderVersion}", immutable: !ModelCache.IsDefault(id));
+    public static bool Cached(HttpContext http, string reference, ModelRecord record, string what)
+        => ConditionalGet.Cached(http, $"{record.Id}|{what}|{RenderVersion}", immutable: ModelStore.IsPinned(reference, record));
 }

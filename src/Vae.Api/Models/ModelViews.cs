@@ -6,6 +6,9 @@ using Vae.Engine.Training;
 namespace Vae.Api.Models;
 
 /// <summary>A trained model as clients see it.</summary>
+/// <param name="Name">The name it is registered under (the training request's); null for an unnamed model.</param>
+/// <param name="Version">Which training of its name it is, from 1; GET /api/models/{name} is the newest, {name}@{version} this one. Null for an unnamed model.</param>
+/// <param name="Aliases">The aliases that name this model ("default", ...), in order of name.</param>
 /// <param name="Family">mlp, conv or resnet.</param>
 /// <param name="Kind">vae or ae.</param>
 /// <param name="Conditional">Whether it takes a class label (samples, decode and encode then need one).</param>
@@ -19,6 +22,8 @@ namespace Vae.Api.Models;
 public sealed record ModelView(
     string Id,
     string? Name,
+    int? Version,
+    IReadOnlyList<string> Aliases,
     string Dataset,
     string Family,
     string Kind,
@@ -50,7 +55,9 @@ public sealed record ModelView(
 public sealed record EvaluationView(
     int Images, double? Elbo, double? Iwae, int ImportanceSamples, int ActiveUnits, double? Reconstruction, double? Kl, double? BitsPerDim, double Seconds);
 
-public sealed record ModelList(IReadOnlyList<ModelView> Models);
+/// <summary>A page of models, newest first.</summary>
+/// <param name="NextCursor">Pass it as ?cursor= for the next page; null on the last page.</param>
+public sealed record ModelList(IReadOnlyList<ModelView> Models, string? NextCursor = null);
 
 /// <summary>The code of one image: the posterior mean and log-variance (null for a plain autoencoder).</summary>
 public sealed record LatentCode(float[] Mu, float[]? LogVar);
@@ -73,11 +80,12 @@ public sealed record LatentsResponse(IReadOnlyList<LatentPoint> Points, int Late
 
 public static class ModelViewExtensions
 {
-    public static ModelView AsView(this ModelRecord record)
+    /// <summary>The model as clients see it, with the aliases that name it (none when not given).</summary>
+    public static ModelView AsView(this ModelRecord record, IEnumerable<string>? aliases = null)
     {
         var c = record.Config;
         return new(
-            record.Id, record.Name, record.Dataset, c.Family, c.Kind == ModelKind.Ae ? "ae" : "vae", c.Conditional, c.LatentDim,
+            record.Id, record.Name, record.Version, [.. (aliases ?? []).Order(StringComparer.Ordinal)], record.Dataset, c.Family, c.Kind == ModelKind.Ae ? "ae" : "vae", c.Conditional, c.LatentDim,
             c.Channels, c.Height, c.Width, ClassNamesOf(record), ParameterCount(c), c,
             record.Metrics.Select(m => m.AsView()).ToArray(), record.Evaluation?.AsView(), record.TrainingSeconds, record.CreatedAt, record.JobId, record.Device);
     }

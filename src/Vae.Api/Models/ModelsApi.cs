@@ -7,7 +7,9 @@ namespace Vae.Api.Models;
 /// <summary>
 /// Trained models and what can be done with them: list, inspect, download and delete them; encode
 /// images, decode codes, reconstruct, sample, interpolate, draw the latent manifold and the
-/// dataset's codes, score how unusual images are, and move them along stored latent directions. The id "default" names the newest MNIST model. A conditional model takes a
+/// dataset's codes, score how unusual images are, and move them along stored latent directions. Every
+/// {id} is a model reference: an id, an alias ("default", see <see cref="AliasesApi"/>), name@version
+/// or a name (its newest version), looked up in that order (<see cref="ModelNames"/>). A conditional model takes a
 /// class label wherever it draws or reads an image (query or body <c>label</c>, or body <c>labels</c>
 /// with one label per item); an unconditional one refuses labels. The handlers live in
 /// <see cref="ModelRecordsApi"/>, <see cref="ModelCodesApi"/>, <see cref="ModelImagesApi"/>,
@@ -22,14 +24,32 @@ public static class ModelsApi
             .ValidateQueries<ModelsOptions>();
 
         models.MapGet("/", ModelRecordsApi.ListAsync)
-            .WithSummary("Lists the trained models, newest first, optionally those of one dataset.");
+            .WithSummary("Lists the trained models, newest first, a page at a time, optionally those of one dataset or one name.")
+            .WithDescription("Each page holds at most limit models; nextCursor, passed back as ?cursor=, gives the next one (null on the last page). "
+                + "An unknown query parameter is a 400 naming it; a limit or cursor out of range a 422.")
+            .RejectsUnknownQuery<ModelListQuery>()
+            .Produces<ModelList>()
+            .ProducesQueryProblems();
         models.MapGet("/{id}", ModelRecordsApi.GetAsync)
-            .WithSummary("A model: configuration, dataset, class names, metrics per epoch, evaluation, creation time, size.")
+            .WithSummary("A model: name, version, aliases, configuration, dataset, class names, metrics per epoch, evaluation, creation time, size.")
+            .WithDescription("{id} is a model id, an alias, name@version, or a name (its newest version), looked up in that order.")
             .ProducesModelLookup();
+        models.MapGet("/{id}/versions", ModelRecordsApi.VersionsAsync)
+            .WithSummary("The versions of a model's name, newest first, a page at a time.")
+            .WithDescription("{id} is a name, or anything else that names a model of that name (an id, an alias, name@version).")
+            .RejectsUnknownQuery<VersionListQuery>()
+            .Produces<ModelList>()
+            .ProducesModelLookup().ProducesQueryProblems();
+        models.MapGet("/{id}/versions/{version}", ModelRecordsApi.VersionAsync)
+            .WithSummary("One version of a model's name: the same record as GET /api/models/{name}@{version}.")
+            .Produces<ModelView>()
+            .ProducesModelLookup().ProducesProblem(StatusCodes.Status422UnprocessableEntity);
         models.MapDelete("/{id}", ModelRecordsApi.DeleteAsync)
             .WithSummary("Deletes a model (needs write access).")
+            .WithDescription("By its id or name@version only: an alias or a bare name is refused (400), since it may name another model by the time the request arrives. "
+                + "Aliases that named the model stay, and answer 404 saying so until they are moved.")
             .RequireWriteAccess()
-            .ProducesProblem(StatusCodes.Status400BadRequest).ProducesProblem(StatusCodes.Status404NotFound)
+            .ProducesProblem(StatusCodes.Status400BadRequest).ProducesModelLookup()
             .ProducesProblem(StatusCodes.Status401Unauthorized).ProducesProblem(StatusCodes.Status403Forbidden);
         models.MapGet("/{id}/weights", ModelRecordsApi.WeightsAsync)
             .WithSummary("The model's safetensors file: weights, with the configuration and metrics in its metadata.")
@@ -38,6 +58,7 @@ public static class ModelsApi
             .Produces(StatusCodes.Status304NotModified)
             .Produces(StatusCodes.Status416RangeNotSatisfiable)
             .ProducesModelLookup();
+        models.MapModelTransfer();
 
         models.MapPost("/{id}/encode", ModelCodesApi.EncodeAsync)
             .WithSummary("Encodes images: a PNG body (image/png), or JSON {\"pixels\": [...]} or {\"batch\": [[...], ...]} with values in [0, 1].")
@@ -137,7 +158,7 @@ public static class ModelsApi
         return app;
     }
 
-    /// <summary>404 for an unknown id; 409 for "default" while the first MNIST model is still training.</summary>
+    /// <summary>404 for a reference that names no model; 409 for one whose model is still being trained (an alias set to a job's model, a name whose first job runs).</summary>
     private static RouteHandlerBuilder ProducesModelLookup(this RouteHandlerBuilder builder) => builder
         .ProducesProblem(StatusCodes.Status404NotFound)
         .ProducesProblem(StatusCodes.Status409Conflict);

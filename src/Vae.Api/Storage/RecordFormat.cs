@@ -124,7 +124,7 @@ internal static class RecordFormat
         };
     }
 
-    /// <summary>A model row (id, name, dataset, config, metrics, job_id, created_at, details).</summary>
+    /// <summary>A model row (id, name, dataset, config, metrics, job_id, created_at, details, version).</summary>
     public static ModelRecord ReadModel(DbDataReader r, Func<DbDataReader, int, DateTimeOffset> time)
     {
         string id = r.GetString(0);
@@ -137,6 +137,7 @@ internal static class RecordFormat
             Metrics = Deserialize<List<EpochMetrics>>(r.GetString(4), "metrics", id),
             JobId = r.IsDBNull(5) ? null : r.GetString(5),
             CreatedAt = time(r, 6),
+            Version = r.IsDBNull(8) ? null : r.GetInt32(8),
         };
         return r.IsDBNull(7) ? record : WithDetails(record, r.GetString(7));
     }

@@ -78,7 +78,13 @@ public sealed record JobProgressRecord(
 public sealed record ModelRecord
 {
     public required string Id { get; init; }
+    /// <summary>The name the model is registered under (the training request's); null for an unnamed model.</summary>
     public string? Name { get; init; }
+    /// <summary>
+    /// Which training of <see cref="Name"/> this is: 1, 2, ... in the order the models were stored, given
+    /// by the store when it inserts the record; null for an unnamed model.
+    /// </summary>
+    public int? Version { get; init; }
     public required string Dataset { get; init; }
     public required ModelConfig Config { get; init; }
     public required IReadOnlyList<EpochMetrics> Metrics { get; init; }
@@ -93,6 +99,15 @@ public sealed record ModelRecord
     /// <summary>The engine backend that trained the model (cpu, cuda, ilgpu-cpu); null for models trained before it was recorded.</summary>
     public string? Device { get; init; }
 }
+
+/// <summary>
+/// A name for a model that can move: it pins one model id until someone moves it. "default" is one,
+/// set on the first start to the model of the first job.
+/// </summary>
+/// <param name="Alias">The alias, as it appears in /api/models/{alias}.</param>
+/// <param name="ModelId">The model it names. It may name a model that does not exist yet (the first job's, while it trains) or any more (deleted).</param>
+/// <param name="UpdatedAt">When it was set or last moved.</param>
+public sealed record AliasRecord(string Alias, string ModelId, DateTimeOffset UpdatedAt);
 
 /// <summary>
 /// A model measured on test images after training, per image: <see cref="Elbo"/> and <see cref="Iwae"/>
@@ -116,7 +131,10 @@ public sealed record EvaluationRecord(
 /// </summary>
 public sealed record TrainingRequest
 {
-    /// <summary>A name to find the job and its model by.</summary>
+    /// <summary>
+    /// The name the model is registered under: each job of one name makes its next version (1, 2, ...).
+    /// 1 to 100 letters, digits, '.', '_' and '-', starting with a letter or digit.
+    /// </summary>
     public string? Name { get; init; }
     /// <summary>mnist, fashion-mnist, cifar10, or the id of an uploaded dataset (GET /api/datasets lists them).</summary>
     public string Dataset { get; init; } = "mnist";

@@ -48,7 +48,7 @@ public sealed partial class SqliteVaeStore : IVaeStore
     private static T Deserialize<T>(string json, string column, string id) where T : class => RecordFormat.Deserialize<T>(json, column, id);
 
     private const string JobColumns = "id, name, status, dataset, request, epochs, model_id, error, cancel_requested, created_at, started_at, finished_at, progress, node, version, device, waiting, attempts";
-    private const string ModelColumns = "id, name, dataset, config, metrics, job_id, created_at, details";
+    private const string ModelColumns = "id, name, dataset, config, metrics, job_id, created_at, details, version";
 
     public async Task InitializeAsync(CancellationToken ct)
     {
@@ -92,6 +92,7 @@ public sealed partial class SqliteVaeStore : IVaeStore
         await AddColumnAsync(connection, "vae_jobs", "waiting", "TEXT NULL", ct);
         await AddColumnAsync(connection, "vae_jobs", "attempts", "TEXT NULL", ct);
         await CreateSweepTableAsync(connection, ct);
+        await MigrateCatalogAsync(connection, ct);
         await DropLegacySchedulerTablesAsync(connection, ct);
     }
 
@@ -109,12 +110,15 @@ public sealed partial class SqliteVaeStore : IVaeStore
     private static readonly string[] LegacySchedulerTables =
         [ "QRTZ_FIRED_TRIGGERS", "QRTZ_PAUSED_TRIGGER_GRPS", "QRTZ_SCHEDULER_STATE", "QRTZ_LOCKS", "QRTZ_SIMPLE_TRIGGERS", "QRTZ_SIMPROP_TRIGGERS", "QRTZ_CRON_TRIGGERS", "QRTZ_BLOB_TRIGGERS", "QRTZ_TRIGGERS", "QRTZ_JOB_DETAILS", "QRTZ_CALENDARS" ];
 
-    private static async Task AddColumnAsync(SqliteConnection connection, string table, string column, string type, CancellationToken ct)
+    /// <summary>Adds the column when the table lacks it; true when it did.</summary>
+    private static async Task<bool> AddColumnAsync(SqliteConnection connection, string table, string column, string type, CancellationToken ct, SqliteTransaction? transaction = null)
     {
         await using var command = connection.CreateCommand();
+        command.Transaction = transaction;
         command.CommandText = $"SELECT count(*) FROM pragma_table_info('{table}') WHERE name = '{column}';";
-        if (Convert.ToInt64(await command.ExecuteScalarAsync(ct), CultureInfo.InvariantCulture) == 0)
-            await ExecuteAsync(connection, $"ALTER TABLE {table} ADD COLUMN {column} {type};", ct);
+        if (Convert.ToInt64(await command.ExecuteScalarAsync(ct), CultureInfo.InvariantCulture) != 0) return false;
+        await ExecuteAsync(connection, $"ALTER TABLE {table} ADD COLUMN {column} {type};", ct, transaction);
+        return true;
     }
 
     public async Task PingAsync(CancellationToken ct)
@@ -134,18 +138,23 @@ public sealed partial class SqliteVaeStore : IVaeStore
         await command.ExecuteNonQueryAsync(ct);
     }
 
-    public async Task<bool> InsertFirstJobAsync(JobRecord job, CancellationToken ct)
+    public async Task<bool> InsertFirstJobAsync(JobRecord job, AliasRecord? alias, CancellationToken ct)
     {
         await using var connection = await OpenAsync(ct);
+        // One write transaction (BEGIN IMMEDIATE), so the check, the job and its alias share SQLite's write lock.
+        await using var transaction = (SqliteTransaction)await connection.BeginTransactionAsync(ct);
         await using var command = connection.CreateCommand();
-        // One statement, so the check and the insert share SQLite's write lock.
+        command.Transaction = transaction;
         command.CommandText = $"""
             INSERT INTO vae_jobs ({JobColumns})
             SELECT $id, $name, $status, $dataset, $request, $epochs, $model_id, $error, $cancel_requested, $created_at, $started_at, $finished_at, $progress, $node, $version, $device, $waiting, $attempts
             WHERE NOT EXISTS (SELECT 1 FROM vae_jobs) AND NOT EXISTS (SELECT 1 FROM vae_models);
             """;
         BindJob(command, job);
-        return await command.ExecuteNonQueryAsync(ct) == 1;
+        bool inserted = await command.ExecuteNonQueryAsync(ct) == 1;
+        if (inserted && alias is not null) await SetAliasAsync(connection, transaction, alias, ct);
+        await transaction.CommitAsync(ct);
+        return inserted;
     }
 
     public async Task<JobRecord?> GetJobAsync(string id, CancellationToken ct)
@@ -159,16 +168,34 @@ public sealed partial class SqliteVaeStore : IVaeStore
     }
 
     public async Task<IReadOnlyList<JobRecord>> ListJobsAsync(int limit, CancellationToken ct)
+        => (await ListJobsAsync(JobFilter.Any, new PageRequest(Math.Max(0, limit)), ct)).Items;
+
+    public async Task<RecordPage<JobRecord>> ListJobsAsync(JobFilter filter, PageRequest page, CancellationToken ct)
     {
         await using var connection = await OpenAsync(ct);
         await using var command = connection.CreateCommand();
+        var where = new List<string>();
+        if (filter.Status is { } status) Match(command, where, "status", RecordFormat.StatusText(status));
+        if (filter.Dataset is { } dataset)
+        {
+            where.Add("lower(dataset) = lower($dataset)");
+            command.Parameters.AddWithValue("$dataset", dataset);
+        }
+        if (filter.Name is { } name) Match(command, where, "name", name);
         // rowid breaks ties between jobs created within the same tick, newest insert first.
-        command.CommandText = $"SELECT {JobColumns} FROM vae_jobs ORDER BY created_at DESC, rowid DESC LIMIT $limit;";
-        command.Parameters.AddWithValue("$limit", Math.Max(0, limit));
+        command.CommandText = $"SELECT {JobColumns}, rowid FROM vae_jobs {PageWhere(command, where, page)} ORDER BY created_at DESC, rowid DESC LIMIT $limit;";
+        return await ReadPageAsync(command, page, ReadJob, createdAt: 9, ct);
+    }
+
+    public async Task<IReadOnlyDictionary<JobStatus, long>> CountJobsAsync(CancellationToken ct)
+    {
+        await using var connection = await OpenAsync(ct);
+        await using var command = connection.CreateCommand();
+        command.CommandText = "SELECT status, COUNT(*) FROM vae_jobs GROUP BY status;";
         await using var reader = await command.ExecuteReaderAsync(ct);
-        var jobs = new List<JobRecord>();
-        while (await reader.ReadAsync(ct)) jobs.Add(ReadJob(reader));
-        return jobs;
+        var counts = new Dictionary<JobStatus, long>();
+        while (await reader.ReadAsync(ct)) counts[RecordFormat.ParseStatus(reader.GetString(0), "*")] = reader.GetInt64(1);
+        return counts;
     }
 
     public async Task<bool> UpdateJobAsync(JobRecord job, CancellationToken ct)
@@ -196,11 +223,16 @@ public sealed partial class SqliteVaeStore : IVaeStore
         return await command.ExecuteNonQueryAsync(ct) == 1;
     }
 
-    public async Task InsertModelAsync(ModelRecord model, CancellationToken ct)
+    public async Task<ModelRecord> InsertModelAsync(ModelRecord model, CancellationToken ct)
     {
         await using var connection = await OpenAsync(ct);
         await using var command = connection.CreateCommand();
-        command.CommandText = $"INSERT INTO vae_models ({ModelColumns}) VALUES ($id, $name, $dataset, $config, $metrics, $job_id, $created_at, $details);";
+        // One statement: the next version is read and taken under SQLite's write lock, so two inserts of one name cannot both take it.
+        command.CommandText = $"""
+            INSERT INTO vae_models ({ModelColumns}) VALUES ($id, $name, $dataset, $config, $metrics, $job_id, $created_at, $details,
+                CASE WHEN $name IS NULL THEN NULL ELSE (SELECT coalesce(max(version), 0) + 1 FROM vae_models WHERE name = $name) END)
+            RETURNING version;
+            """;
         command.Parameters.AddWithValue("$id", model.Id);
         command.Parameters.AddWithValue("$name", (object?)model.Name ?? DBNull.Value);
         command.Parameters.AddWithValue("$dataset", model.Dataset);
@@ -209,7 +241,8 @@ public sealed partial class SqliteVaeStore : IVaeStore
         command.Parameters.AddWithValue("$job_id", (object?)model.JobId ?? DBNull.Value);
         command.Parameters.AddWithValue("$created_at", FormatTime(model.CreatedAt));
         command.Parameters.AddWithValue("$details", RecordFormat.DetailsOf(model));
-        await command.ExecuteNonQueryAsync(ct);
+        object? version = await command.ExecuteScalarAsync(ct);
+        return model with { Version = version is null or DBNull ? null : Convert.ToInt32(version, CultureInfo.InvariantCulture) };
     }
 
     public async Task<ModelRecord?> GetModelAsync(string id, CancellationToken ct)
@@ -223,14 +256,21 @@ public sealed partial class SqliteVaeStore : IVaeStore
     }
 
     public async Task<IReadOnlyList<ModelRecord>> ListModelsAsync(CancellationToken ct)
+        => (await ListModelsAsync(ModelFilter.Any, PageRequest.All, ct)).Items;
+
+    public async Task<RecordPage<ModelRecord>> ListModelsAsync(ModelFilter filter, PageRequest page, CancellationToken ct)
     {
         await using var connection = await OpenAsync(ct);
         await using var command = connection.CreateCommand();
-        command.CommandText = $"SELECT {ModelColumns} FROM vae_models ORDER BY created_at DESC, rowid DESC;";
-        await using var reader = await command.ExecuteReaderAsync(ct);
-        var models = new List<ModelRecord>();
-        while (await reader.ReadAsync(ct)) models.Add(ReadModel(reader));
-        return models;
+        var where = new List<string>();
+        if (filter.Dataset is { } dataset)
+        {
+            where.Add("lower(dataset) = lower($dataset)");
+            command.Parameters.AddWithValue("$dataset", dataset);
+        }
+        if (filter.Name is { } name) Match(command, where, "name", name);
+        command.CommandText = $"SELECT {ModelColumns}, rowid FROM vae_models {PageWhere(command, where, page)} ORDER BY created_at DESC, rowid DESC LIMIT $limit;";
+        return await ReadPageAsync(command, page, ReadModel, createdAt: 6, ct);
     }
 
     public async Task<bool> DeleteModelAsync(string id, CancellationToken ct)
@@ -259,9 +299,10 @@ public sealed partial class SqliteVaeStore : IVaeStore
         }
     }
 
-    private static async Task ExecuteAsync(SqliteConnection connection, string sql, CancellationToken ct)
+    private static async Task ExecuteAsync(SqliteConnection connection, string sql, CancellationToken ct, SqliteTransaction? transaction = null)
     {
         await using var command = connection.CreateCommand();
+        command.Transaction = transaction;
         command.CommandText = sql;
         await command.ExecuteNonQueryAsync(ct);
     }

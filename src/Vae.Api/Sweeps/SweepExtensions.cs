@@ -23,13 +23,13 @@ public static class SweepExtensions
     {
         ["beta-by-latent-size"] = new()
         {
-            ["name"] = "β and latent size",
+            ["name"] = "beta-and-size",
             ["base"] = new JsonObject { ["dataset"] = "mnist", ["model"] = new JsonObject { ["family"] = "mlp" }, ["epochs"] = 10, ["seed"] = 7 },
             ["grid"] = new JsonObject { ["model.beta"] = new JsonArray(0.5, 1, 4), ["model.latentDim"] = new JsonArray(2, 16) },
         },
         ["learning-rate"] = new()
         {
-            ["name"] = "conv learning rate",
+            ["name"] = "conv-learning-rate",
             ["base"] = new JsonObject { ["dataset"] = "fashion-mnist", ["model"] = new JsonObject { ["family"] = "conv", ["latentDim"] = 16 }, ["epochs"] = 5 },
             ["grid"] = new JsonObject { ["learningRate"] = new JsonArray(0.0003, 0.001, 0.003) },
         },

@@ -126,6 +126,13 @@ public sealed partial class SweepGrid
     public string Describe(IReadOnlyList<int> indices)
         => string.Join(", ", Axes.Select((a, i) => $"{a.Key[(a.Key.LastIndexOf('.') + 1)..]}={Show(a.Values[indices[i]], quote: false)}"));
 
+    /// <summary>
+    /// The point's values as part of a model name: "beta-4.latentDim-16". Whatever a model name may not
+    /// hold (a value's brackets, commas, spaces) becomes '-'.
+    /// </summary>
+    public string NameOf(IReadOnlyList<int> indices)
+        => string.Join(".", Axes.Select((a, i) => Models.ModelNames.From($"{a.Key[(a.Key.LastIndexOf('.') + 1)..]}-{Show(a.Values[indices[i]], quote: false)}")));
+
     /// <summary>A value as JSON, strings with or without their quotes.</summary>
     public static string Show(JsonNode? value, bool quote = true)
         => value is JsonValue v && v.TryGetValue<string>(out var s) && !quote ? s : value?.ToJsonString() ?? "null";

@@ -41,8 +41,8 @@ public static class SweepPlanner
                 break;
             case JsonValue v when v.TryGetValue<string>(out var s):
                 name = string.IsNullOrWhiteSpace(s) ? null : s.Trim();
-                if (name is { Length: > TrainingRequestValidation.MaxNameLength })
-                    problems.Add(new("name", $"must be at most {TrainingRequestValidation.MaxNameLength} characters (got {name.Length})."));
+                // It starts the name of every point's model, so it follows the rule of model names.
+                if (name is not null && Models.ModelNames.Problem(name) is { } badName) problems.Add(new("name", badName));
                 break;
             default:
                 problems.Add(new("name", "must be a string."));
@@ -109,9 +109,10 @@ public static class SweepPlanner
     }
 
     /// <summary>
-    /// Each job is named for its sweep and its values ("beta sweep · beta=4, latentDim=2"), so its
-    /// model can be told apart from its siblings wherever models are listed. A grid that sweeps the
-    /// name itself, or a base name that is not a string, is left for the validation to judge.
+    /// Each job is named for its sweep and its values ("beta-sweep.beta-4.latentDim-2"), so its model is
+    /// registered under a name of its own and can be told apart from its siblings wherever models are
+    /// listed. A grid that sweeps the name itself, or a base name that is not a string, is left for
+    /// the validation to judge.
     /// </summary>
     private static void NameThePoint(JsonObject request, SweepGrid grid, IReadOnlyList<int> indices, string? sweepName)
     {
@@ -122,9 +123,9 @@ public static class SweepPlanner
             if (node is not JsonValue v || !v.TryGetValue<string>(out given) || given.Trim().Length > TrainingRequestValidation.MaxNameLength) return;
         }
         string prefix = (string.IsNullOrWhiteSpace(given) ? sweepName : given.Trim()) ?? "sweep";
-        string values = grid.Describe(indices);
-        int room = TrainingRequestValidation.MaxNameLength - values.Length - 3;
-        string name = room <= 0 ? values[..TrainingRequestValidation.MaxNameLength] : $"{(prefix.Length > room ? prefix[..room] : prefix)} · {values}";
+        string values = grid.NameOf(indices);
+        int room = TrainingRequestValidation.MaxNameLength - values.Length - 1;
+        string name = room <= 0 ? values[..TrainingRequestValidation.MaxNameLength] : $"{(prefix.Length > room ? prefix[..room] : prefix)}.{values}";
         request["name"] = name;
     }
 

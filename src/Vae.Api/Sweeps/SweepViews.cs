@@ -51,8 +51,9 @@ public sealed record SweepView(
     IReadOnlyList<SweepPointView> Points,
     DateTimeOffset CreatedAt);
 
-/// <summary>Sweeps, newest first.</summary>
-public sealed record SweepList(IReadOnlyList<SweepView> Sweeps);
+/// <summary>A page of sweeps, newest first.</summary>
+/// <param name="NextCursor">Pass it as ?cursor= for the next page; null on the last page.</param>
+public sealed record SweepList(IReadOnlyList<SweepView> Sweeps, string? NextCursor = null);
 
 public static class SweepViewExtensions
 {

@@ -11,8 +11,6 @@ namespace Vae.Api.Sweeps;
 /// <summary>/api/sweeps: train one model per combination of values of a few fields, and compare them.</summary>
 public static class SweepsApi
 {
-    public const int DefaultListLimit = 50;
-    public const int MaxListLimit = 500;
     /// <summary>A sweep is a training request and a few lists of values; anything near this is not one.</summary>
     public const int MaxRequestBytes = 64 * 1024;
 
@@ -33,7 +31,11 @@ public static class SweepsApi
             .ProducesProblem(StatusCodes.Status413PayloadTooLarge).ProducesProblem(StatusCodes.Status415UnsupportedMediaType)
             .ProducesProblem(StatusCodes.Status422UnprocessableEntity);
         sweeps.MapGet("/", List)
-            .WithSummary("List sweeps, newest first").Produces<SweepList>().ProducesProblem(StatusCodes.Status422UnprocessableEntity);
+            .WithSummary("List sweeps, newest first, a page at a time, optionally by status or name")
+            .WithDescription("Each page holds at most limit sweeps; nextCursor, passed back as ?cursor=, gives the next one (null on the last page). "
+                + "A sweep's status is read from its jobs when it is listed. An unknown query parameter is a 400 naming it; a value out of range a 422.")
+            .RejectsUnknownQuery<SweepListQuery>()
+            .Produces<SweepList>().ProducesProblem(StatusCodes.Status400BadRequest).ProducesProblem(StatusCodes.Status422UnprocessableEntity);
         sweeps.MapGet("/{id}", Get)
             .WithSummary("One sweep with the status, progress and metrics of every point")
             .Produces<SweepView>().ProducesProblem(StatusCodes.Status404NotFound);
@@ -55,20 +57,34 @@ public static class SweepsApi
         if (problem is not null) return problem;
         var (plan, problems) = await SweepPlanner.PlanAsync(body!, datasets, jobs.Value, options.Value, ct);
         if (plan is null) return TrainingRequestValidation.ToProblem(problems);
+        var aliases = (await store.ListAliasesAsync(ct)).Select(a => a.Alias).ToHashSet(StringComparer.Ordinal);
+        if (plan.Points.Select(p => p.Training.Request.Name).FirstOrDefault(n => n is not null && aliases.Contains(n)) is { } clash)
+            return TrainingRequestValidation.ToProblem([new("name", $"would name a point's model '{clash}', which is an alias (GET /api/aliases/{clash}); choose another name.")]);
         var sweep = await queue.SubmitAsync(plan, ct);
         if (sweep is null) return TrainingRequestValidation.ToProblem([new("base.dataset", "names an uploaded dataset that was deleted while the sweep was checked; nothing was queued.")]);
         return TypedResults.Accepted($"/api/sweeps/{sweep.Id}", await sweep.AsViewAsync(store, clock.GetUtcNow(), CancellationToken.None));
     }
 
-    private static async Task<Results<Ok<SweepList>, ProblemHttpResult>> List(IVaeStore store, TimeProvider clock, int? limit, CancellationToken ct)
+    private static async Task<Results<Ok<SweepList>, ProblemHttpResult>> List([AsParameters] SweepListQuery query, IVaeStore store, TimeProvider clock, CancellationToken ct)
     {
-        int take = limit ?? DefaultListLimit;
-        if (take is < 1 or > MaxListLimit)
-            return Problems.Invalid("limit", $"limit must be between 1 and {MaxListLimit} (got {take}).");
+        var (status, filter, page, problem) = query.Read();
+        if (problem is not null) return Problems.Invalid(problem.Parameter, problem.Message);
         var now = clock.GetUtcNow();
         var views = new List<SweepView>();
-        foreach (var sweep in await store.ListSweepsAsync(take, ct)) views.Add(await sweep.AsViewAsync(store, now, ct));
-        return TypedResults.Ok(new SweepList(views));
+        // The status is read from each sweep's jobs, so it is filtered here: batches of as many sweeps as
+        // the page still lacks, so that a full page ends at a batch's end, where the next one starts.
+        var position = page!.After;
+        while (true)
+        {
+            var batch = await store.ListSweepsAsync(filter!, new PageRequest(page.Limit - views.Count, position), ct);
+            foreach (var sweep in batch.Items)
+            {
+                var view = await sweep.AsViewAsync(store, now, ct);
+                if (status is null || view.Status == status) views.Add(view);
+            }
+            if (batch.Next is null || views.Count == page.Limit) return TypedResults.Ok(new SweepList(views, Paging.NextCursor(batch)));
+            position = batch.Next;
+        }
     }
 
     private static async Task<Results<Ok<SweepView>, ProblemHttpResult>> Get(string id, IVaeStore store, TimeProvider clock, CancellationToken ct)

@@ -92,7 +92,14 @@ public static class SafeTensors
     }
 
     /// <summary>Reads a whole safetensors file from <paramref name="stream"/>; <paramref name="nameForErrors"/> names it in error messages.</summary>
-    public static SafeTensorsFile Read(Stream stream, string nameForErrors)
+    public static SafeTensorsFile Read(Stream stream, string nameForErrors) => Read(stream, nameForErrors, skip: null);
+
+    /// <summary>
+    /// As <see cref="Read(Stream, string)"/>, leaving out the tensors <paramref name="skip"/> picks
+    /// by name, whatever their dtype (their bytes are checked for length and passed over): files
+    /// saved elsewhere carry state this engine has no use for, such as PyTorch's int64 batch counters.
+    /// </summary>
+    public static SafeTensorsFile Read(Stream stream, string nameForErrors, Func<string, bool>? skip)
     {
         ArgumentNullException.ThrowIfNull(stream);
         ArgumentNullException.ThrowIfNull(nameForErrors);
@@ -127,7 +134,7 @@ public static class SafeTensors
             throw Fail(name, $"the header length field says {headerLength} bytes but only {got} byte(s) follow it. The file is truncated.");
         }
 
-        Header header = ParseHeader(headerBytes, name);
+        Header header = ParseHeader(headerBytes, name, skip);
         long dataLength = header.DataLength;
 
         if (available is long all)
@@ -149,6 +156,12 @@ public static class SafeTensors
         // Tensors are contiguous in offset order, so one forward pass fills them all.
         foreach (Slot slot in header.ByOffset)
         {
+            if (slot.Skipped)
+            {
+                Pass(stream, slot, name);
+                continue;
+            }
+
             slot.Data = new float[slot.Count];
             Span<byte> bytes = MemoryMarshal.AsBytes(slot.Data.AsSpan());
             got = stream.ReadAtLeast(bytes, bytes.Length, throwOnEndOfStream: false);
@@ -170,8 +183,31 @@ public static class SafeTensors
             throw Fail(name, $"there are trailing bytes after the last tensor, which ends at byte {dataLength} of the data section. The file is corrupt.");
         }
 
-        var entries = header.InFileOrder.Select(s => new SafeTensorsEntry(s.Name, s.Shape, s.Data)).ToArray();
+        var entries = header.InFileOrder.Where(s => !s.Skipped).Select(s => new SafeTensorsEntry(s.Name, s.Shape, s.Data)).ToArray();
         return new SafeTensorsFile(name, entries, header.Metadata);
+    }
+
+    /// <summary>Reads past a skipped tensor's bytes, failing as a cut-short tensor does.</summary>
+    private static void Pass(Stream stream, Slot slot, string name)
+    {
+        byte[] buffer = ArrayPool<byte>.Shared.Rent(1 << 16);
+        try
+        {
+            for (long left = slot.End - slot.Begin; left > 0;)
+            {
+                int got = stream.ReadAtLeast(buffer.AsSpan(0, (int)Math.Min(buffer.Length, left)), 1, throwOnEndOfStream: false);
+                if (got == 0)
+                {
+                    throw Fail(name, $"the data of tensor '{slot.Name}' (bytes {slot.Begin}..{slot.End} of the data section) is cut short. The file is truncated.");
+                }
+
+                left -= got;
+            }
+        }
+        finally
+        {
+            ArrayPool<byte>.Shared.Return(buffer);
+        }
     }
 
     internal static long ElementCount(ReadOnlySpan<int> shape)
@@ -308,7 +344,7 @@ public static class SafeTensors
         stream.Flush();
     }
 
-    private static Header ParseHeader(byte[] bytes, string name)
+    private static Header ParseHeader(byte[] bytes, string name, Func<string, bool>? skip)
     {
         if (!Utf8.IsValid(bytes))
         {
@@ -349,7 +385,7 @@ public static class SafeTensors
                 }
                 else
                 {
-                    slots.Add(ReadSlot(property.Name, property.Value, name));
+                    slots.Add(ReadSlot(property.Name, property.Value, name, skip?.Invoke(property.Name) == true));
                 }
             }
 
@@ -399,7 +435,7 @@ public static class SafeTensors
         }
     }
 
-    private static Slot ReadSlot(string tensor, JsonElement value, string name)
+    private static Slot ReadSlot(string tensor, JsonElement value, string name, bool skipped)
     {
         string where = $"tensor '{tensor}'";
         if (value.ValueKind != JsonValueKind.Object)
@@ -414,7 +450,13 @@ public static class SafeTensors
         }
 
         string type = dtype.GetString()!;
-        if (type != F32)
+        int width = sizeof(float);
+        if (skipped)
+        {
+            width = ElementSizes.TryGetValue(type, out int known) ? known
+                : throw Fail(name, $"{where} has dtype {type}, which is not a safetensors dtype.");
+        }
+        else if (type != F32)
         {
             throw Fail(name, $"{where} has dtype {type}; only F32 (32-bit float) tensors can be read. Convert the checkpoint to float32.");
         }
@@ -464,17 +506,17 @@ public static class SafeTensors
         try
         {
             count = ElementCount(shape);
-            _ = checked(count * sizeof(float));
+            _ = checked(count * width);
         }
         catch (OverflowException)
         {
             throw Fail(name, $"{where}: shape [{string.Join(", ", shape)}] describes more values than can be counted.");
         }
 
-        if (end - begin != count * sizeof(float))
+        if (end - begin != count * width)
         {
             throw Fail(name, $"{where}: data_offsets [{begin}, {end}] cover {end - begin} bytes, but shape [{string.Join(", ", shape)}] " +
-                $"of F32 needs {count} x 4 = {count * sizeof(float)} bytes.");
+                $"of {type} needs {count} x {width} = {count * width} bytes.");
         }
 
         if (count > Array.MaxLength)
@@ -482,8 +524,15 @@ public static class SafeTensors
             throw Fail(name, $"{where}: shape [{string.Join(", ", shape)}] has {count} values, more than one array can hold.");
         }
 
-        return new Slot(tensor, shape, begin, end, count);
+        return new Slot(tensor, shape, begin, end, count) { Skipped = skipped };
     }
+
+    /// <summary>Bytes per value of the format's dtypes, for tensors that are passed over.</summary>
+    private static readonly Dictionary<string, int> ElementSizes = new(StringComparer.Ordinal)
+    {
+        ["BOOL"] = 1, ["U8"] = 1, ["I8"] = 1, ["F8_E4M3"] = 1, ["F8_E5M2"] = 1, ["I16"] = 2, ["U16"] = 2, ["F16"] = 2, ["BF16"] = 2,
+        ["I32"] = 4, ["U32"] = 4, ["F32"] = 4, ["I64"] = 8, ["U64"] = 8, ["F64"] = 8,
+    };
 
     private static JsonElement Required(JsonElement value, string property, string where, string name)
     {
@@ -522,6 +571,9 @@ public static class SafeTensors
     {
         // Allocated only once the file is known to hold the bytes, so a lying header cannot force a huge allocation.
         public float[] Data { get; set; } = [];
+
+        /// <summary>Left out of what is read: its bytes are passed over.</summary>
+        public bool Skipped { get; init; }
     }
 
     private sealed record Header(IReadOnlyList<Slot> InFileOrder, IReadOnlyList<Slot> ByOffset, Dictionary<string, string> Metadata, long DataLength);

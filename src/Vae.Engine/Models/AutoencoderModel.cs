@@ -1,4 +1,5 @@
 using Vae.Engine.Backends;
+using Vae.Engine.Export;
 using Vae.Engine.Nn;
 using Vae.Engine.Ops;
 using Vae.Engine.Tensors;
@@ -37,6 +38,29 @@ public abstract class AutoencoderModel : Module
 
     /// <summary>The decoder's raw output (B, C, H, W): logits for a Bernoulli model, means for a Gaussian one.</summary>
     protected abstract Tensor DecodeOutput(Tensor z, Tensor? condition);
+
+    /// <summary>What <see cref="EncodeFeatures"/> computes in eval mode, as graph nodes: features (B, F) from images (B, C, H, W) and one-hot labels.</summary>
+    protected abstract string ExportFeatures(GraphBuilder graph, string images, string? condition);
+
+    /// <summary>What <see cref="DecodeOutput"/> computes in eval mode, as graph nodes: the raw output (B, C, H, W) from codes (B, L) and one-hot labels.</summary>
+    protected abstract string ExportOutput(GraphBuilder graph, string z, string? condition);
+
+    /// <summary>
+    /// <see cref="Encode"/> as graph nodes, for images (B, C, H, W) and, for a conditional model,
+    /// one-hot labels (B, K): the mean and log-variance, or the code and no variance.
+    /// </summary>
+    public (string Mean, string? LogVar) ExportEncode(GraphBuilder graph, string images, string? condition)
+    {
+        var h = ExportFeatures(graph, images, condition);
+        return IsVariational ? (_mu!.Export(graph, h), _logVar!.Export(graph, h)) : (_code!.Export(graph, h), null);
+    }
+
+    /// <summary><see cref="Decode"/> as graph nodes: the expected image (B, C, H, W) for codes (B, L).</summary>
+    public string ExportDecode(GraphBuilder graph, string z, string? condition)
+    {
+        var output = ExportOutput(graph, z, condition);
+        return Config.Likelihood == Likelihood.Bernoulli ? graph.Activate(output, Activation.Sigmoid) : output;
+    }
 
     /// <summary>Registers the heads that map <paramref name="features"/> to the code; families call it where the heads belong in their parameter order.</summary>
     protected void AddHeads(int features, Generator generator, IBackend backend)

@@ -33,6 +33,13 @@ public interface IModelFamily
     /// <summary>Null when images of (channels, height, width) fit the configuration, else why not.</summary>
     string? CheckInput(ModelConfig config, int channels, int height, int width);
     AutoencoderModel Create(ModelConfig config, Generator generator, IBackend backend);
+
+    /// <summary>
+    /// Other names that weights saved elsewhere may give this family's tensors, each mapped to the
+    /// engine's name (which is always accepted): for example PyTorch's names of the tutorial model a
+    /// configuration matches. Empty when there are none.
+    /// </summary>
+    IReadOnlyDictionary<string, string> ImportAliases(ModelConfig config);
 }
 
 /// <summary>

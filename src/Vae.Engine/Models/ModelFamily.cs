@@ -56,6 +56,11 @@ public abstract class ModelFamily<TConfig> : IModelFamily where TConfig : ModelC
         return Build((TConfig)config, generator, backend);
     }
 
+    public IReadOnlyDictionary<string, string> ImportAliases(ModelConfig config) => Aliases((TConfig)config);
+
+    /// <summary>Foreign tensor names and the engine's, for <see cref="ImportAliases"/>; none by default.</summary>
+    protected virtual IReadOnlyDictionary<string, string> Aliases(TConfig config) => new Dictionary<string, string>();
+
     protected abstract void ValidateFamily(TConfig config, List<ConfigProblem> problems);
     protected abstract long CountParameters(TConfig config);
     protected abstract AutoencoderModel Build(TConfig config, Generator generator, IBackend backend);

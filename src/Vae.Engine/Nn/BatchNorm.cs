@@ -1,4 +1,5 @@
 using Vae.Engine.Backends;
+using Vae.Engine.Export;
 using Vae.Engine.Ops;
 using Vae.Engine.Tensors;
 
@@ -37,6 +38,14 @@ public sealed class BatchNorm : Layer
 
     /// <summary>act(bn(input) + residual): the end of a residual block, in one op.</summary>
     public Tensor Forward(Tensor input, Tensor residual) => F.BatchNorm(input, RunningMean, RunningVar, Weight, Bias, Training, Momentum, Eps, residual, Activation);
+
+    /// <summary>Eval mode: the running statistics, then the activation.</summary>
+    public override string Export(GraphBuilder graph, string input)
+        => graph.Activate(graph.BatchNorm(input, Weight, Bias, RunningMean, RunningVar, Eps), Activation);
+
+    /// <summary>act(bn(input) + residual) in eval mode.</summary>
+    public string Export(GraphBuilder graph, string input, string residual)
+        => graph.Activate(graph.Add(graph.BatchNorm(input, Weight, Bias, RunningMean, RunningVar, Eps), residual), Activation);
 
     public static long CountParameters(int channels) => 2L * channels;
 }

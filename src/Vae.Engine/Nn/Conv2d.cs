@@ -1,4 +1,5 @@
 using Vae.Engine.Backends;
+using Vae.Engine.Export;
 using Vae.Engine.Ops;
 using Vae.Engine.Tensors;
 
@@ -28,6 +29,8 @@ public sealed class Conv2d : Layer
 
     public override Tensor Forward(Tensor input) => F.Conv2d(input, Weight, Bias, Stride, Padding, Dilation);
 
+    public override string Export(GraphBuilder graph, string input) => graph.Conv(input, Weight, Bias, Stride, Padding, Dilation);
+
     public static long CountParameters(int inChannels, int outChannels, int kernel, bool bias = true)
         => (long)outChannels * inChannels * kernel * kernel + (bias ? outChannels : 0);
 }
@@ -55,4 +58,6 @@ public sealed class ConvTranspose2d : Layer
     public Size2 OutputPadding { get; }
 
     public override Tensor Forward(Tensor input) => F.ConvTranspose2d(input, Weight, Bias, Stride, Padding, OutputPadding);
+
+    public override string Export(GraphBuilder graph, string input) => graph.ConvTranspose(input, Weight, Bias, Stride, Padding, OutputPadding);
 }

@@ -1,4 +1,5 @@
 using Vae.Engine.Backends;
+using Vae.Engine.Export;
 using Vae.Engine.Ops;
 using Vae.Engine.Tensors;
 
@@ -32,6 +33,8 @@ public sealed class Linear : Layer
     public Tensor? Bias { get; }    // (out)
 
     public override Tensor Forward(Tensor input) => F.Linear(input, Weight, Bias, Activation, Slope);
+
+    public override string Export(GraphBuilder graph, string input) => graph.Linear(input, Weight, Bias, Activation, Slope);
 
     /// <summary>Parameters of a Linear layer: in * out weights plus out biases.</summary>
     public static long CountParameters(int inFeatures, int outFeatures, bool bias = true) => (long)inFeatures * outFeatures + (bias ? outFeatures : 0);

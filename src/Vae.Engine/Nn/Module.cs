@@ -1,4 +1,5 @@
 using Vae.Engine.Backends;
+using Vae.Engine.Export;
 using Vae.Engine.Tensors;
 
 namespace Vae.Engine.Nn;
@@ -107,4 +108,11 @@ public abstract class Module
 public abstract class Layer : Module
 {
     public abstract Tensor Forward(Tensor input);
+
+    /// <summary>
+    /// Adds what <see cref="Forward"/> computes in eval mode to an export graph, for the value named
+    /// <paramref name="input"/>; returns the name of the output value.
+    /// </summary>
+    public virtual string Export(GraphBuilder graph, string input)
+        => throw new NotSupportedException($"A {GetType().Name} layer cannot be exported as a graph.");
 }

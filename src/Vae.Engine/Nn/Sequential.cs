@@ -1,3 +1,4 @@
+using Vae.Engine.Export;
 using Vae.Engine.Tensors;
 
 namespace Vae.Engine.Nn;
@@ -14,6 +15,8 @@ public sealed class Sequential : Layer
     }
 
     public IReadOnlyList<Layer> Layers => _layers;
+
+    public override string Export(GraphBuilder graph, string input) => _layers.Aggregate(input, (x, layer) => layer.Export(graph, x));
 
     public override Tensor Forward(Tensor input)
     {

@@ -31,7 +31,7 @@ public sealed class ConditionalSamplesFixture : IAsyncLifetime
         var judge = Task.Run(() => new DigitClassifier());
         var job = await Client.SubmitAsync(new
         {
-            name = "conditional digits",
+            name = "conditional-digits",
             model = new { family = "mlp", conditional = true, latentDim = 2, hiddenSizes = new[] { 512 } },
             epochs = 6,
             evaluation = new { enabled = false },

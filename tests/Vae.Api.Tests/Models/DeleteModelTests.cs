@@ -23,11 +23,13 @@ public class DeleteModelTests
         using var factory = new ServiceFactory();
         var client = factory.CreateClient();
         var (train, test) = await DataAsync();
-        var record = await ModelsFixture.PublishAsync(factory, Tiny, train, test, "to delete");
+        var record = await ModelsFixture.PublishAsync(factory, Tiny, train, test, "to-delete");
+        await ModelsFixture.SetDefaultAsync(factory, record);
 
         // Load it into the cache first: deleting must evict it, not leave it served.
         (await client.PostAsync($"/api/models/{record.Id}/decode", Http.JsonBody("""{"latent":[0,0]}"""))).EnsureSuccessStatusCode();
         Assert.Equal(HttpStatusCode.OK, (await client.GetAsync("/api/models/default")).StatusCode);
+        Assert.Equal(HttpStatusCode.OK, (await client.GetAsync("/api/models/to-delete")).StatusCode);
 
         var deleted = await client.DeleteAsync($"/api/models/{record.Id}");
         Assert.Equal(HttpStatusCode.NoContent, deleted.StatusCode);
@@ -35,7 +37,9 @@ public class DeleteModelTests
         await (await client.GetAsync($"/api/models/{record.Id}")).AssertProblemAsync(404);
         await (await client.GetAsync($"/api/models/{record.Id}/weights")).AssertProblemAsync(404);
         await (await client.PostAsync($"/api/models/{record.Id}/decode", Http.JsonBody("""{"latent":[0,0]}"""))).AssertProblemAsync(404);
-        await (await client.GetAsync("/api/models/default")).AssertProblemAsync(404, "POST /api/jobs");
+        // The alias stays, naming a model that is gone, and says so; the name names nothing any more.
+        await (await client.GetAsync("/api/models/default")).AssertProblemAsync(404, record.Id, "deleted", "PUT /api/aliases/default");
+        await (await client.GetAsync("/api/models/to-delete")).AssertProblemAsync(404, "POST /api/jobs");
         Assert.False(File.Exists(Path.Combine(factory.StateDirectory, "models", record.Id + ".safetensors")));
         await (await client.DeleteAsync($"/api/models/{record.Id}")).AssertProblemAsync(404);
     }
@@ -48,10 +52,18 @@ public class DeleteModelTests
     }
 
     [Fact]
-    public async Task Deleting_default_is_refused_because_it_would_name_the_next_model()
+    public async Task Deleting_by_an_alias_or_a_bare_name_is_refused_and_by_name_at_version_is_allowed()
     {
         using var factory = new ServiceFactory();
-        await (await factory.CreateClient().DeleteAsync("/api/models/default")).AssertProblemAsync(400, "by its id");
+        var client = factory.CreateClient();
+        var (train, test) = await DataAsync();
+        var record = await ModelsFixture.PublishAsync(factory, Tiny, train, test, "kept");
+        await ModelsFixture.SetDefaultAsync(factory, record);
+
+        await (await client.DeleteAsync("/api/models/default")).AssertProblemAsync(400, "by its id", record.Id);
+        await (await client.DeleteAsync("/api/models/kept")).AssertProblemAsync(400, "by its id", "kept@1");
+        Assert.Equal(HttpStatusCode.NoContent, (await client.DeleteAsync("/api/models/kept@1")).StatusCode);
+        await (await client.GetAsync($"/api/models/{record.Id}")).AssertProblemAsync(404);
     }
 
     [Fact]
@@ -79,17 +91,18 @@ public class DeleteModelTests
     }
 
     [Fact]
-    public async Task A_model_published_later_becomes_default_at_once()
+    public async Task A_model_published_later_does_not_move_default_but_becomes_its_names_newest_version_at_once()
     {
         using var factory = new ServiceFactory();
         var client = factory.CreateClient();
         var (train, test) = await DataAsync();
-        var first = await ModelsFixture.PublishAsync(factory, Tiny, train, test, "first");
+        var first = await ModelsFixture.PublishAsync(factory, Tiny, train, test, "digits");
+        await ModelsFixture.SetDefaultAsync(factory, first);
+        Assert.Equal(first.Id, (await (await client.GetAsync("/api/models/digits")).ReadJsonAsync<Vae.Api.Models.ModelView>()).Id);
+
+        var second = await ModelsFixture.PublishAsync(factory, Tiny, train, test, "digits");
+
+        Assert.Equal(second.Id, (await (await client.GetAsync("/api/models/digits")).ReadJsonAsync<Vae.Api.Models.ModelView>()).Id);
         Assert.Equal(first.Id, (await (await client.GetAsync("/api/models/default")).ReadJsonAsync<Vae.Api.Models.ModelView>()).Id);
-        var second = await ModelsFixture.PublishAsync(factory, Tiny, train, test, "second");
-        Assert.Equal(second.Id, (await (await client.GetAsync("/api/models/default")).ReadJsonAsync<Vae.Api.Models.ModelView>()).Id);
-        // A model of another dataset never becomes default.
-        await ModelsFixture.PublishAsync(factory, Tiny, train, test, "other", dataset: "other");
-        Assert.Equal(second.Id, (await (await client.GetAsync("/api/models/default")).ReadJsonAsync<Vae.Api.Models.ModelView>()).Id);
     }
 }

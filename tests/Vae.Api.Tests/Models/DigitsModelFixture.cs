@@ -41,7 +41,7 @@ public sealed class DigitsModelFixture : IAsyncLifetime
         var clock = System.Diagnostics.Stopwatch.StartNew();
         var job = await Client.SubmitAsync(new
         {
-            name = "digits only",
+            name = "digits-only",
             model = new { family = "mlp", hiddenSizes = new[] { 256 }, latentDim = 8 },
             epochs = 4,
             evaluation = new { enabled = false },

@@ -17,8 +17,8 @@ namespace Vae.Api.Tests.Models;
 /// One service with a tiny model of every family, each trained for one short epoch and published
 /// straight into its store: an MLP on MNIST (gray, unconditional), a conditional conv model on
 /// Fashion-MNIST (gray), a conv model on CIFAR-10 (colour, unconditional) and a conditional ResNet
-/// on CIFAR-10 (colour). The MNIST model is published first, so "default" names it although newer
-/// models of other datasets follow.
+/// on CIFAR-10 (colour). The alias "default" names the MNIST model, which is published first:
+/// newer models do not move it.
 /// </summary>
 public sealed class FamiliesFixture : IAsyncLifetime
 {
@@ -54,6 +54,7 @@ public sealed class FamiliesFixture : IAsyncLifetime
         }
 
         await Add("mlp", new MlpConfig { HiddenSizes = [16], LatentDim = 2 }, mnist, Mnist.Name);
+        await ModelsFixture.SetDefaultAsync(Factory, models["mlp"].Record);
         await Add("conv", new ConvConfig { ConvChannels = [4, 8], DenseSize = 16, LatentDim = 2, Conditional = true }, fashion, FashionMnist.Name);
         await Add("conv-cifar10", new ConvConfig
         {

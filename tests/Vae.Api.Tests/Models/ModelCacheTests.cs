@@ -62,18 +62,35 @@ public class ModelCacheTests
     }
 
     [Fact]
-    public async Task Deleting_through_the_store_forgets_the_record_and_what_default_named()
+    public async Task Deleting_through_the_store_forgets_the_record_and_what_its_alias_and_name_resolved_to()
     {
         var (factory, records) = await ServiceWithModelsAsync(1, 2);
         using var _ = factory;
         var cache = factory.Services.GetRequiredService<ModelCache>();
+        await ModelsFixture.SetDefaultAsync(factory, records[0]);
         Assert.Equal(records[0].Id, (await cache.ResolveAsync("default", CancellationToken.None))!.Id);
-        Assert.Equal(records[0].Id, (await cache.ResolveAsync("DEFAULT", CancellationToken.None))!.Id);
+        Assert.Equal(records[0].Id, (await cache.ResolveAsync("model 0", CancellationToken.None))!.Id);
+        Assert.Null(await cache.ResolveAsync("DEFAULT", CancellationToken.None));
         Assert.Null(await cache.ResolveAsync("m-none", CancellationToken.None));
         cache.Get(records[0]);
         await factory.Services.GetRequiredService<ModelStore>().DeleteAsync(records[0].Id, CancellationToken.None);
         Assert.Equal(0, cache.LoadedCount);
         Assert.Null(await cache.ResolveAsync("default", CancellationToken.None));
+        Assert.Null(await cache.ResolveAsync("model 0", CancellationToken.None));
         Assert.Null(await cache.ResolveAsync(records[0].Id, CancellationToken.None));
+    }
+
+    [Fact]
+    public async Task Moving_an_alias_changes_what_it_resolves_to_at_once()
+    {
+        var (factory, records) = await ServiceWithModelsAsync(2, 2);
+        using var _ = factory;
+        var cache = factory.Services.GetRequiredService<ModelCache>();
+        await ModelsFixture.SetDefaultAsync(factory, records[0]);
+        Assert.Equal(records[0].Id, (await cache.ResolveAsync("default", CancellationToken.None))!.Id);
+
+        await ModelsFixture.SetDefaultAsync(factory, records[1]);
+
+        Assert.Equal(records[1].Id, (await cache.ResolveAsync("default", CancellationToken.None))!.Id);
     }
 }

@@ -38,7 +38,7 @@ public class ModelRecordsTests(ModelsFixture fx)
     }
 
     [Fact]
-    public async Task Default_names_the_newest_mnist_model()
+    public async Task Default_names_the_model_its_alias_was_set_to()
     {
         var view = await (await fx.Client.GetAsync("/api/models/default")).ReadJsonAsync<ModelView>();
         Assert.Equal(fx.Vae.Id, view.Id);
@@ -72,7 +72,7 @@ public class ModelRecordsTests(ModelsFixture fx)
     }
 
     [Fact]
-    public async Task The_weights_of_default_are_those_of_the_newest_model()
+    public async Task The_weights_of_default_are_those_of_the_model_it_names()
     {
         var response = await fx.Client.GetAsync("/api/models/default/weights");
         Assert.Equal(HttpStatusCode.OK, response.StatusCode);

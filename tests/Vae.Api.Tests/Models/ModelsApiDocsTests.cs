@@ -71,9 +71,12 @@ public sealed class ModelsApiDocsTests : IDisposable
     }
 
     [Fact]
-    public async Task The_model_list_declares_its_dataset_filter_and_latents_its_unavailable_dataset()
+    public async Task The_model_list_declares_its_paging_and_filters_and_latents_its_unavailable_dataset()
     {
-        Assert.Equal(["dataset"], QueryParameters(await OperationAsync("/api/models", "get")));
+        var list = await OperationAsync("/api/models", "get");
+        Assert.Equal(["limit", "cursor", "dataset", "name"], QueryParameters(list));
+        Assert.Contains("400", Names(list.GetProperty("responses")));
+        Assert.Contains("422", Names(list.GetProperty("responses")));
         var latents = await OperationAsync("/api/models/{id}/latents", "get");
         Assert.Equal(["split", "limit"], QueryParameters(latents));
         Assert.Contains("503", Names(latents.GetProperty("responses")));

@@ -16,7 +16,7 @@ namespace Vae.Api.Tests.Models;
 
 /// <summary>
 /// One service with two tiny trained models published straight into its store, no job needed:
-/// a VAE (the newest MNIST model, hence "default") and a plain autoencoder, both 784-32-2.
+/// a VAE (which the alias "default" names) and a plain autoencoder, both 784-32-2.
 /// </summary>
 public sealed class ModelsFixture : IAsyncLifetime
 {
@@ -34,11 +34,16 @@ public sealed class ModelsFixture : IAsyncLifetime
         TestImages = Mnist.Load(mnist, DatasetSplit.Test).Take(100);
         Autoencoder = await PublishAsync(Factory, new MlpConfig { Kind = ModelKind.Ae, HiddenSizes = [32], LatentDim = 2 }, train, TestImages, "tiny autoencoder");
         Vae = await PublishAsync(Factory, new MlpConfig { HiddenSizes = [32], LatentDim = 2 }, train, TestImages, "tiny vae");
+        await SetDefaultAsync(Factory, Vae);
     }
+
+    /// <summary>Points the alias "default" at <paramref name="model"/>, as the first start does at the first job's model.</summary>
+    public static Task SetDefaultAsync(ServiceFactory factory, ModelRecord model)
+        => factory.Services.GetRequiredService<ModelStore>().SetAliasAsync("default", model.Id, CancellationToken.None);
 
     /// <summary>Trains a model for one short epoch and publishes it through the app's own store.</summary>
     public static async Task<ModelRecord> PublishAsync(
-        ServiceFactory factory, ModelConfig config, ImageDataset train, ImageDataset test, string name, string dataset = "mnist", int batchSize = 100)
+        ServiceFactory factory, ModelConfig config, ImageDataset train, ImageDataset test, string? name, string dataset = "mnist", int batchSize = 100)
     {
         var model = ModelRegistry.Create(config, seed: 7, CpuBackend.Instance);
         var trainer = new Trainer(model, new TrainingOptions { Epochs = 1, BatchSize = batchSize, Threads = 1, Seed = 7 });

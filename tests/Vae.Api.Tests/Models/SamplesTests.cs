@@ -86,17 +86,20 @@ public class SamplesTests(ModelsFixture fx)
     [InlineData("?seed=x", "seed must be a whole number")]
     [InlineData("?temperature=warm", "temperature must be a number")]
     [InlineData("?label=seven", "label must be a whole number")]
-    public async Task Values_that_are_not_numbers_are_400_naming_the_parameter(string query, string detail)
+    public async Task Values_that_are_not_numbers_are_422_naming_the_parameter(string query, string detail)
     {
-        await (await fx.Client.GetAsync(Url + query)).AssertProblemAsync(400, detail);
+        var response = await fx.Client.GetAsync(Url + query);
+        await response.AssertProblemAsync(422, detail);
+        var errors = System.Text.Json.JsonDocument.Parse(await response.Content.ReadAsStringAsync()).RootElement.GetProperty("errors");
+        Assert.Equal([query[1..query.IndexOf('=')]], errors.EnumerateObject().Select(e => e.Name));
     }
 
     [Fact]
-    public async Task Outside_development_a_value_that_is_not_a_number_is_400_too_not_checked_as_if_it_were_0()
+    public async Task Outside_development_a_value_that_is_not_a_number_is_422_too_not_checked_as_if_it_were_0()
     {
         using var production = new ServiceFactory(settings: new Dictionary<string, string?> { ["environment"] = "Production" });
         using var client = production.CreateClient();
-        await (await client.GetAsync($"/api/models/{fx.Vae.Id}/samples.png?n=lots")).AssertProblemAsync(400, "n must be a whole number");
+        await (await client.GetAsync($"/api/models/{fx.Vae.Id}/samples.png?n=lots")).AssertProblemAsync(422, "n must be a whole number");
     }
 
     [Fact]

@@ -87,6 +87,42 @@ public sealed class SqliteStoreTests : StoreContract, IDisposable
         Assert.Equal([attempt], (await old.GetJobAsync("jold02", CancellationToken.None))!.Attempts);
     }
 
+    [Fact]
+    public async Task A_database_made_before_aliases_gets_default_naming_its_newest_mnist_model_and_its_names_get_versions()
+    {
+        // The tables as the release before names, versions and aliases left them.
+        var old = await OldStoreAsync("before-aliases.db", """
+                CREATE TABLE vae_jobs (id TEXT NOT NULL PRIMARY KEY, name TEXT NULL, status TEXT NOT NULL, dataset TEXT NOT NULL, request TEXT NOT NULL,
+                    epochs TEXT NOT NULL, model_id TEXT NULL, error TEXT NULL, cancel_requested INTEGER NOT NULL DEFAULT 0, created_at TEXT NOT NULL,
+                    started_at TEXT NULL, finished_at TEXT NULL, progress TEXT NULL, node TEXT NULL, version INTEGER NOT NULL DEFAULT 1,
+                    device TEXT NULL, waiting TEXT NULL, attempts TEXT NULL);
+                CREATE TABLE vae_models (id TEXT NOT NULL PRIMARY KEY, name TEXT NULL, dataset TEXT NOT NULL, config TEXT NOT NULL, metrics TEXT NOT NULL,
+                    job_id TEXT NULL, created_at TEXT NOT NULL, details TEXT NULL);
+                CREATE TABLE vae_sweeps (id TEXT NOT NULL PRIMARY KEY, created_at TEXT NOT NULL, sweep TEXT NOT NULL);
+                INSERT INTO vae_models (id, name, dataset, config, metrics, created_at) VALUES
+                    ('mold01', 'default MNIST VAE', 'mnist', $config, '[]', '2026-01-01T00:00:00.0000000Z'),
+                    ('mold02', 'default MNIST VAE', 'mnist', $config, '[]', '2026-01-02T00:00:00.0000000Z'),
+                    ('mold03', NULL, 'mnist', $config, '[]', '2026-01-03T00:00:00.0000000Z'),
+                    ('mold04', 'fashion', 'fashion-mnist', $config, '[]', '2026-01-04T00:00:00.0000000Z');
+                INSERT INTO vae_sweeps (id, created_at, sweep) VALUES
+                    ('sold01', '2026-01-01T00:00:00.0000000Z', '{"id":"sold01","name":"betas","createdAt":"2026-01-01T00:00:00+00:00","base":{},"grid":[],"points":[]}');
+                """, command => command.Parameters.AddWithValue("$config", new Vae.Engine.Models.Mlp.MlpConfig { HiddenSizes = [32], LatentDim = 2 }.ToJson()));
+
+        await old.InitializeAsync(CancellationToken.None);
+
+        Assert.Equal("mold03", (await old.GetAliasAsync("default", CancellationToken.None))?.ModelId);
+        Assert.Equal(1, (await old.GetModelAsync("mold01", CancellationToken.None))?.Version);
+        Assert.Equal("mold02", (await old.GetModelByNameAsync("default MNIST VAE", null, CancellationToken.None))?.Id);
+        Assert.Null((await old.GetModelAsync("mold03", CancellationToken.None))?.Version);
+        Assert.Equal(3, (await old.InsertModelAsync((await old.GetModelAsync("mold02", CancellationToken.None))! with { Id = "mnew01" }, CancellationToken.None)).Version);
+        Assert.Equal(["sold01"], (await old.ListSweepsAsync(new SweepFilter("betas"), PageRequest.All, CancellationToken.None)).Items.Select(s => s.Id));
+
+        // Once there are aliases, "default" is the users' to move or delete: a later start leaves it so.
+        Assert.True(await old.DeleteAliasAsync("default", CancellationToken.None));
+        await old.InitializeAsync(CancellationToken.None);
+        Assert.Null(await old.GetAliasAsync("default", CancellationToken.None));
+    }
+
     public void Dispose()
     {
         Microsoft.Data.Sqlite.SqliteConnection.ClearAllPools();

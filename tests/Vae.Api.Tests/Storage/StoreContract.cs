@@ -13,7 +13,7 @@ namespace Vae.Api.Tests.Storage;
 /// What every record store and blob store must do, proven the same way for each: SQLite and files
 /// (the embedded default), PostgreSQL (several nodes). A subclass says how to open its stores.
 /// </summary>
-public abstract class StoreContract
+public abstract partial class StoreContract
 {
     /// <summary>A new, empty, initialised record store.</summary>
     protected abstract Task<IVaeStore> OpenStoreAsync();
@@ -115,6 +115,21 @@ public abstract class StoreContract
     }
 
     [SkippableFact]
+    public async Task Jobs_are_counted_by_status_and_a_status_without_jobs_is_absent()
+    {
+        var store = await OpenStoreAsync();
+        Assert.Empty(await store.CountJobsAsync(CancellationToken.None));
+        await store.InsertJobAsync(Job("jcount1"), CancellationToken.None);
+        await store.InsertJobAsync(Job("jcount2"), CancellationToken.None);
+        await store.InsertJobAsync(Job("jcount3") with { Status = JobStatus.Running, StartedAt = T0 }, CancellationToken.None);
+        await store.InsertJobAsync(Job("jcount4") with { Status = JobStatus.Failed, StartedAt = T0, FinishedAt = T0, Error = "diverged" }, CancellationToken.None);
+
+        var counts = await store.CountJobsAsync(CancellationToken.None);
+
+        Assert.Equal(new Dictionary<JobStatus, long> { [JobStatus.Queued] = 2, [JobStatus.Running] = 1, [JobStatus.Failed] = 1 }, counts);
+    }
+
+    [SkippableFact]
     public async Task An_update_made_from_a_stale_read_is_refused_and_the_newer_record_stays()
     {
         var store = await OpenStoreAsync();
@@ -181,7 +196,7 @@ public abstract class StoreContract
     }
 
     [SkippableFact]
-    public async Task Of_several_first_jobs_stored_at_once_one_is_kept_and_none_once_there_is_a_model()
+    public async Task Of_several_first_jobs_stored_at_once_one_is_kept_with_its_alias_and_none_once_there_is_a_model()
     {
         var store = await OpenStoreAsync();
         var modelsOnly = await OpenStoreAsync();
@@ -190,13 +205,17 @@ public abstract class StoreContract
             Id = "mfirst01", Dataset = "mnist", CreatedAt = T0, Config = new MlpConfig { HiddenSizes = [32], LatentDim = 2 }, Metrics = [],
         }, CancellationToken.None);
 
-        bool[] stored = await Task.WhenAll(Enumerable.Range(0, 4).Select(i => Task.Run(() => store.InsertFirstJobAsync(Job($"jfirst0{i}"), CancellationToken.None))));
-        bool afterModel = await modelsOnly.InsertFirstJobAsync(Job("jfirst09"), CancellationToken.None);
+        bool[] stored = await Task.WhenAll(Enumerable.Range(0, 4).Select(i => Task.Run(()
+            => store.InsertFirstJobAsync(Job($"jfirst0{i}"), new AliasRecord("default", $"mfirst0{i}", T0), CancellationToken.None))));
+        bool afterModel = await modelsOnly.InsertFirstJobAsync(Job("jfirst09"), new AliasRecord("default", "mfirst09", T0), CancellationToken.None);
 
         Assert.Single(stored, s => s);
-        Assert.Single(await store.ListJobsAsync(10, CancellationToken.None));
+        var job = Assert.Single(await store.ListJobsAsync(10, CancellationToken.None));
+        var alias = Assert.Single(await store.ListAliasesAsync(CancellationToken.None));
+        Assert.Equal(("default", "m" + job.Id[1..], T0), (alias.Alias, alias.ModelId, alias.UpdatedAt));
         Assert.False(afterModel);
         Assert.Empty(await modelsOnly.ListJobsAsync(10, CancellationToken.None));
+        Assert.Null(await modelsOnly.GetAliasAsync("default", CancellationToken.None));
     }
 
     [SkippableFact]
@@ -219,8 +238,10 @@ public abstract class StoreContract
         var read = await store.GetModelAsync("mround01", CancellationToken.None);
         var listed = await store.ListModelsAsync(CancellationToken.None);
 
-        Assert.Equal(JsonSerializer.Serialize(model, Json), JsonSerializer.Serialize(read, Json));
+        // The store numbers the versions of a name: this is the first model named "tiny".
+        Assert.Equal(JsonSerializer.Serialize(model with { Version = 1 }, Json), JsonSerializer.Serialize(read, Json));
         Assert.Equal(["mround02", "mround01"], listed.Select(m => m.Id));
+        Assert.Equal([2, 1], listed.Select(m => m.Version));
         Assert.True(await store.DeleteModelAsync("mround01", CancellationToken.None));
         Assert.False(await store.DeleteModelAsync("mround01", CancellationToken.None));
         Assert.Null(await store.GetModelAsync("mround01", CancellationToken.None));

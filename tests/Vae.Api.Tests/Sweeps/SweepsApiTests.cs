@@ -26,13 +26,13 @@ public sealed class SweepsApiTests(ITestOutputHelper output) : IDisposable
 
         var sweep = await client.StartSweepAsync(new
         {
-            name = "beta by size",
+            name = "beta-by-size",
             @base = SweepsClient.TinyBase(epochs: 2, seed: 7),
             grid = new Dictionary<string, object[]> { ["model.beta"] = [0.5, 1, 4], ["model.latentDim"] = [2, 3] },
         });
 
         Assert.StartsWith("s", sweep.Id);
-        Assert.Equal("beta by size", sweep.Name);
+        Assert.Equal("beta-by-size", sweep.Name);
         Assert.Equal(["model.beta", "model.latentDim"], sweep.Grid.Keys);
         Assert.Equal(6, sweep.Points.Count);
         Assert.Equal(6, sweep.Points.Select(p => p.JobId).Distinct().Count());
@@ -52,7 +52,8 @@ public sealed class SweepsApiTests(ITestOutputHelper output) : IDisposable
             Assert.Equal(100, job.Request.BatchSize);
             Assert.Equal(300, job.Request.MaxTrainImages);
             Assert.Equal([32], ((Vae.Engine.Models.Mlp.MlpConfig)job.Request.Model).HiddenSizes);
-            Assert.Equal($"beta by size · beta={betas[i]}, latentDim={sizes[i]}", job.Name);
+            // Each point's model is registered under a name of its own: the sweep's and the point's values.
+            Assert.Equal($"beta-by-size.beta-{betas[i]}.latentDim-{sizes[i]}", job.Name);
         }
         var queued = (await client.GetFromJsonAsync<JobList>("/api/jobs", JobsClient.Json))!.Jobs;
         Assert.Equal(6, queued.Count);
@@ -95,8 +96,10 @@ public sealed class SweepsApiTests(ITestOutputHelper output) : IDisposable
             Assert.True(metrics.Iwae >= metrics.Elbo - 1e-6, $"IWAE {metrics.Iwae} below the ELBO {metrics.Elbo}");
             Assert.Null(metrics.BitsPerDim);
         }
-        // Unnamed, the jobs are named "sweep" and their values.
-        Assert.Equal("sweep · beta=4", (await client.GetJobAsync(sweep.Points[1].JobId)).Name);
+        // Unnamed, the jobs are named "sweep" and their values, and so are their models.
+        Assert.Equal("sweep.beta-4", (await client.GetJobAsync(sweep.Points[1].JobId)).Name);
+        var named = await client.GetFromJsonAsync<JsonElement>($"/api/models/{sweep.Points[1].ModelId}");
+        Assert.Equal(("sweep.beta-4", 1), (named.GetProperty("name").GetString(), named.GetProperty("version").GetInt32()));
 
         var list = (await client.GetFromJsonAsync<SweepList>("/api/sweeps", JobsClient.Json))!.Sweeps;
         Assert.Equal(SweepStatus.Succeeded, Assert.Single(list).Status);

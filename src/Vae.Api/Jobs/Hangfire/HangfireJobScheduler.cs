@@ -84,6 +84,12 @@ public sealed class HangfireJobScheduler(JobStorage storage, IBackgroundJobClien
         return (IReadOnlySet<string>)served;
     }, ct);
 
+    public Task<IReadOnlyDictionary<string, long>> QueueLengthsAsync(CancellationToken ct) => Task.Run(() =>
+    {
+        var monitoring = storage.GetMonitoringApi();
+        return (IReadOnlyDictionary<string, long>)JobQueues.Known.ToDictionary(q => q, monitoring.EnqueuedCount);
+    }, ct);
+
     public Task<string?> ProblemAsync(CancellationToken ct) => Task.Run(() =>
     {
         try

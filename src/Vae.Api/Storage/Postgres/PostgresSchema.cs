@@ -17,6 +17,12 @@ public static class PostgresSchema
     public const long FirstJobLock = 0x7661656669727374;
 
     /// <summary>
+    /// First key of the advisory locks under which a model of a name takes its version ("vaen" in ASCII);
+    /// the second is the name's hash, so models of different names never wait for each other.
+    /// </summary>
+    public const int ModelNameLock = 0x7661656E;
+
+    /// <summary>
     /// Each entry runs once, in its own place in the order; entries are never edited once released,
     /// only added. Timestamps are timestamptz (microseconds). JSON parts are json, not jsonb: they are
     /// read and written whole and never queried into, and json keeps them as written (a sweep's base
@@ -89,15 +95,39 @@ public static class PostgresSchema
         -- Each time a node started the job (jobs are tried again after transient failures); null in rows from before, read as none.
         ALTER TABLE vae_jobs ADD COLUMN attempts json NULL;
         """,
+        """
+        -- Model names get versions (1, 2, ... per name): the models already named are numbered in the order they were made.
+        ALTER TABLE vae_models ADD COLUMN version integer NULL;
+        UPDATE vae_models SET version = numbered.version
+        FROM (SELECT id, row_number() OVER (PARTITION BY name ORDER BY created_at, seq) AS version FROM vae_models WHERE name IS NOT NULL) AS numbered
+        WHERE vae_models.id = numbered.id;
+        CREATE UNIQUE INDEX vae_models_by_name ON vae_models (name, version);
+        -- Aliases pin a model id. "default" meant the newest MNIST model before aliases existed; it now names that model until moved.
+        CREATE TABLE vae_aliases (
+            alias      text        NOT NULL PRIMARY KEY,
+            model_id   text        NOT NULL,
+            updated_at timestamptz NOT NULL
+        );
+        INSERT INTO vae_aliases (alias, model_id, updated_at)
+        SELECT 'default', id, now() FROM vae_models WHERE dataset = 'mnist' ORDER BY created_at DESC, seq DESC LIMIT 1;
+        -- Lists filter jobs and sweeps by name.
+        ALTER TABLE vae_sweeps ADD COLUMN name text NULL;
+        UPDATE vae_sweeps SET name = sweep ->> 'name';
+        CREATE INDEX vae_jobs_by_name ON vae_jobs (name);
+        """,
     ];
 
     /// <summary>The schema version this build writes and understands.</summary>
     public static int CurrentVersion => Migrations.Length;
 
-    /// <summary>Brings the database to <see cref="CurrentVersion"/> in one transaction; returns the migrations applied.</summary>
+    /// <summary>
+    /// Brings the database to <see cref="CurrentVersion"/> (or to <paramref name="upTo"/>, as an earlier
+    /// release left it, for the tests of upgrades) in one transaction; returns the migrations applied.
+    /// </summary>
     /// <exception cref="InvalidOperationException">The database was migrated by a newer version of the service.</exception>
-    public static async Task<int> MigrateAsync(NpgsqlDataSource source, CancellationToken ct)
+    public static async Task<int> MigrateAsync(NpgsqlDataSource source, CancellationToken ct, int? upTo = null)
     {
+        int target = Math.Min(upTo ?? CurrentVersion, CurrentVersion);
         await using var connection = await source.OpenConnectionAsync(ct);
         await using var transaction = await connection.BeginTransactionAsync(ct);
         // Released by the commit or the rollback: no node can leave it held by dying mid-migration.
@@ -115,7 +145,7 @@ public static class PostgresSchema
             throw new InvalidOperationException(
                 $"The database's schema is at version {version}, newer than the {CurrentVersion} this service knows: a newer release of the service migrated it. Run that release (or a newer one) on every node.");
 
-        for (int next = version + 1; next <= CurrentVersion; next++)
+        for (int next = version + 1; next <= target; next++)
         {
             await ExecuteAsync(connection, Migrations[next - 1], ct);
             await using var record = new NpgsqlCommand("INSERT INTO vae_schema_migrations (version) VALUES ($1);", connection);
@@ -126,7 +156,7 @@ public static class PostgresSchema
         // recovery queues them on Hangfire (whose own schema, "hangfire", Hangfire provisions).
         await ExecuteAsync(connection, "DROP TABLE IF EXISTS qrtz_fired_triggers, qrtz_paused_trigger_grps, qrtz_scheduler_state, qrtz_locks, qrtz_simple_triggers, qrtz_simprop_triggers, qrtz_cron_triggers, qrtz_blob_triggers, qrtz_triggers, qrtz_job_details, qrtz_calendars CASCADE;", ct);
         await transaction.CommitAsync(ct);
-        return CurrentVersion - version;
+        return Math.Max(0, target - version);
     }
 
     private static async Task ExecuteAsync(NpgsqlConnection connection, string sql, CancellationToken ct)

@@ -12,7 +12,7 @@ namespace Vae.Api.Storage.Postgres;
 public sealed partial class PostgresVaeStore(NpgsqlDataSource source) : IVaeStore
 {
     private const string JobColumns = "id, name, status, dataset, request, epochs, model_id, error, cancel_requested, created_at, started_at, finished_at, progress, node, version, device, waiting, attempts";
-    private const string ModelColumns = "id, name, dataset, config, metrics, job_id, created_at, details";
+    private const string ModelColumns = "id, name, dataset, config, metrics, job_id, created_at, details, version";
 
     public async Task InitializeAsync(CancellationToken ct) => await PostgresSchema.MigrateAsync(source, ct);
 
@@ -30,7 +30,7 @@ public sealed partial class PostgresVaeStore(NpgsqlDataSource source) : IVaeStor
         await command.ExecuteNonQueryAsync(ct);
     }
 
-    public async Task<bool> InsertFirstJobAsync(JobRecord job, CancellationToken ct)
+    public async Task<bool> InsertFirstJobAsync(JobRecord job, AliasRecord? alias, CancellationToken ct)
     {
         await using var connection = await source.OpenConnectionAsync(ct);
         await using var transaction = await connection.BeginTransactionAsync(ct);
@@ -44,6 +44,7 @@ public sealed partial class PostgresVaeStore(NpgsqlDataSource source) : IVaeStor
             """, connection);
         BindJob(command, job);
         bool inserted = await command.ExecuteNonQueryAsync(ct) == 1;
+        if (inserted && alias is not null) await SetAliasAsync(connection, alias, ct);
         await transaction.CommitAsync(ct);
         return inserted;
     }
@@ -57,13 +58,30 @@ public sealed partial class PostgresVaeStore(NpgsqlDataSource source) : IVaeStor
     }
 
     public async Task<IReadOnlyList<JobRecord>> ListJobsAsync(int limit, CancellationToken ct)
+        => (await ListJobsAsync(JobFilter.Any, new PageRequest(Math.Max(0, limit)), ct)).Items;
+
+    public async Task<RecordPage<JobRecord>> ListJobsAsync(JobFilter filter, PageRequest page, CancellationToken ct)
     {
-        await using var command = source.CreateCommand($"SELECT {JobColumns} FROM vae_jobs ORDER BY created_at DESC, seq DESC LIMIT $1;");
-        command.Parameters.AddWithValue((long)Math.Max(0, limit));
+        await using var command = source.CreateCommand();
+        var where = new List<string>();
+        if (filter.Status is { } status) Match(command, where, "status", RecordFormat.StatusText(status));
+        if (filter.Dataset is { } dataset)
+        {
+            command.Parameters.AddWithValue(dataset);
+            where.Add($"lower(dataset) = lower(${command.Parameters.Count})");
+        }
+        if (filter.Name is { } name) Match(command, where, "name", name);
+        command.CommandText = $"SELECT {JobColumns}, seq FROM vae_jobs {PageWhere(command, where, page)} ORDER BY created_at DESC, seq DESC LIMIT {LimitOf(page)};";
+        return await ReadPageAsync(command, page, ReadJob, createdAt: 9, ct);
+    }
+
+    public async Task<IReadOnlyDictionary<JobStatus, long>> CountJobsAsync(CancellationToken ct)
+    {
+        await using var command = source.CreateCommand("SELECT status, COUNT(*) FROM vae_jobs GROUP BY status;");
         await using var reader = await command.ExecuteReaderAsync(ct);
-        var jobs = new List<JobRecord>();
-        while (await reader.ReadAsync(ct)) jobs.Add(ReadJob(reader));
-        return jobs;
+        var counts = new Dictionary<JobStatus, long>();
+        while (await reader.ReadAsync(ct)) counts[RecordFormat.ParseStatus(reader.GetString(0), "*")] = reader.GetInt64(1);
+        return counts;
     }
 
     public async Task<bool> UpdateJobAsync(JobRecord job, CancellationToken ct)
@@ -86,9 +104,22 @@ public sealed partial class PostgresVaeStore(NpgsqlDataSource source) : IVaeStor
         return await command.ExecuteNonQueryAsync(ct) == 1;
     }
 
-    public async Task InsertModelAsync(ModelRecord model, CancellationToken ct)
+    public async Task<ModelRecord> InsertModelAsync(ModelRecord model, CancellationToken ct)
     {
-        await using var command = source.CreateCommand($"INSERT INTO vae_models ({ModelColumns}) VALUES ($1, $2, $3, $4, $5, $6, $7, $8);");
+        await using var connection = await source.OpenConnectionAsync(ct);
+        await using var transaction = await connection.BeginTransactionAsync(ct);
+        // Inserts of one name take turns (across nodes) until they commit, so each reads the version the one before took.
+        if (model.Name is not null)
+        {
+            await using var wait = new NpgsqlCommand($"SELECT pg_advisory_xact_lock({PostgresSchema.ModelNameLock}, hashtext($1));", connection);
+            wait.Parameters.AddWithValue(model.Name);
+            await wait.ExecuteNonQueryAsync(ct);
+        }
+        await using var command = new NpgsqlCommand($"""
+            INSERT INTO vae_models ({ModelColumns}) VALUES ($1, $2, $3, $4, $5, $6, $7, $8,
+                CASE WHEN $2 IS NULL THEN NULL ELSE (SELECT coalesce(max(version), 0) + 1 FROM vae_models WHERE name = $2) END)
+            RETURNING version;
+            """, connection);
         var p = command.Parameters;
         p.AddWithValue(model.Id);
         p.AddWithValue(NpgsqlDbType.Text, (object?)model.Name ?? DBNull.Value);
@@ -98,7 +129,9 @@ public sealed partial class PostgresVaeStore(NpgsqlDataSource source) : IVaeStor
         p.AddWithValue(NpgsqlDbType.Text, (object?)model.JobId ?? DBNull.Value);
         p.AddWithValue(NpgsqlDbType.TimestampTz, model.CreatedAt.ToUniversalTime());
         p.AddWithValue(NpgsqlDbType.Json, RecordFormat.DetailsOf(model));
-        await command.ExecuteNonQueryAsync(ct);
+        object? version = await command.ExecuteScalarAsync(ct);
+        await transaction.CommitAsync(ct);
+        return model with { Version = version is int v ? v : null };
     }
 
     public async Task<ModelRecord?> GetModelAsync(string id, CancellationToken ct)
@@ -110,12 +143,20 @@ public sealed partial class PostgresVaeStore(NpgsqlDataSource source) : IVaeStor
     }
 
     public async Task<IReadOnlyList<ModelRecord>> ListModelsAsync(CancellationToken ct)
+        => (await ListModelsAsync(ModelFilter.Any, PageRequest.All, ct)).Items;
+
+    public async Task<RecordPage<ModelRecord>> ListModelsAsync(ModelFilter filter, PageRequest page, CancellationToken ct)
     {
-        await using var command = source.CreateCommand($"SELECT {ModelColumns} FROM vae_models ORDER BY created_at DESC, seq DESC;");
-        await using var reader = await command.ExecuteReaderAsync(ct);
-        var models = new List<ModelRecord>();
-        while (await reader.ReadAsync(ct)) models.Add(ReadModel(reader));
-        return models;
+        await using var command = source.CreateCommand();
+        var where = new List<string>();
+        if (filter.Dataset is { } dataset)
+        {
+            command.Parameters.AddWithValue(dataset);
+            where.Add($"lower(dataset) = lower(${command.Parameters.Count})");
+        }
+        if (filter.Name is { } name) Match(command, where, "name", name);
+        command.CommandText = $"SELECT {ModelColumns}, seq FROM vae_models {PageWhere(command, where, page)} ORDER BY created_at DESC, seq DESC LIMIT {LimitOf(page)};";
+        return await ReadPageAsync(command, page, ReadModel, createdAt: 6, ct);
     }
 
     public async Task<bool> DeleteModelAsync(string id, CancellationToken ct)

@@ -1,4 +1,5 @@
 using Vae.Engine.Backends;
+using Vae.Engine.Export;
 using Vae.Engine.Nn;
 using Vae.Engine.Ops;
 using Vae.Engine.Tensors;
@@ -58,5 +59,17 @@ public sealed class ConvModel : AutoencoderModel
     {
         var h = _decoderExpand.Forward(_decoderHidden.Forward(condition is null ? z : F.Cat([z, condition], 1)));
         return _decoder.Forward(F.Reshape(h, z.Shape[0], _bottleneck[0], _bottleneck[1], _bottleneck[2]));
+    }
+
+    protected override string ExportFeatures(GraphBuilder graph, string images, string? condition)
+    {
+        var features = graph.Flatten(_encoder.Export(graph, images));
+        return _hidden.Export(graph, condition is null ? features : graph.Concat(features, condition));
+    }
+
+    protected override string ExportOutput(GraphBuilder graph, string z, string? condition)
+    {
+        var h = _decoderExpand.Export(graph, _decoderHidden.Export(graph, condition is null ? z : graph.Concat(z, condition)));
+        return _decoder.Export(graph, graph.Reshape(h, _bottleneck));
     }
 }

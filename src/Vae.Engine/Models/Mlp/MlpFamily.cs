@@ -50,5 +50,21 @@ public sealed class MlpFamily : ModelFamily<MlpConfig>
         return count + Linear.CountParameters(width, c.InputSize);
     }
 
+    /// <summary>
+    /// A one-hidden-layer VAE is seed 003's model, whose PyTorch module names are fc1 (encoder),
+    /// fc21 (mean), fc22 (log-variance), fc3 (decoder) and fc4 (output): its state_dict loads as it is.
+    /// </summary>
+    protected override IReadOnlyDictionary<string, string> Aliases(MlpConfig config)
+    {
+        var aliases = new Dictionary<string, string>();
+        if (config.HiddenSizes.Length != 1 || !config.IsVariational) return aliases;
+        foreach (var (torch, ours) in new[] { ("fc1", "encoder.0"), ("fc21", "mu"), ("fc22", "logvar"), ("fc3", "decoder.0"), ("fc4", "output") })
+        {
+            aliases[torch + ".weight"] = ours + ".weight";
+            aliases[torch + ".bias"] = ours + ".bias";
+        }
+        return aliases;
+    }
+
     protected override AutoencoderModel Build(MlpConfig config, Generator generator, IBackend backend) => new MlpModel(config, generator, backend);
 }

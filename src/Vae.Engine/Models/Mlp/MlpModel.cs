@@ -1,4 +1,5 @@
 using Vae.Engine.Backends;
+using Vae.Engine.Export;
 using Vae.Engine.Nn;
 using Vae.Engine.Ops;
 using Vae.Engine.Tensors;
@@ -37,6 +38,18 @@ public sealed class MlpModel : AutoencoderModel
     {
         var h = _decoder.Forward(condition is null ? z : F.Cat([z, condition], 1));
         return F.Reshape(_output.Forward(h), z.Shape[0], Config.Channels, Config.Height, Config.Width);
+    }
+
+    protected override string ExportFeatures(GraphBuilder graph, string images, string? condition)
+    {
+        var x = graph.Flatten(images);
+        return _encoder.Export(graph, condition is null ? x : graph.Concat(x, condition));
+    }
+
+    protected override string ExportOutput(GraphBuilder graph, string z, string? condition)
+    {
+        var h = _decoder.Export(graph, condition is null ? z : graph.Concat(z, condition));
+        return graph.Reshape(_output.Export(graph, h), Config.Channels, Config.Height, Config.Width);
     }
 
     /// <summary>Hidden layers in-&gt;h1-&gt;...-&gt;hn with the configured activation fused in.</summary>

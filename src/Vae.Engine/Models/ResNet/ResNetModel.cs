@@ -1,4 +1,5 @@
 using Vae.Engine.Backends;
+using Vae.Engine.Export;
 using Vae.Engine.Nn;
 using Vae.Engine.Ops;
 using Vae.Engine.Tensors;
@@ -48,5 +49,17 @@ public sealed class ResNetModel : AutoencoderModel
     {
         var h = _fc.Forward(condition is null ? z : F.Cat([z, condition], 1));
         return _decoder.Forward(F.Reshape(h, z.Shape[0], _top, _bottomH, _bottomW));
+    }
+
+    protected override string ExportFeatures(GraphBuilder graph, string images, string? condition)
+    {
+        var pooled = graph.GlobalAveragePool(_encoder.Export(graph, _stem.Export(graph, images)));
+        return condition is null ? pooled : graph.Concat(pooled, condition);
+    }
+
+    protected override string ExportOutput(GraphBuilder graph, string z, string? condition)
+    {
+        var h = _fc.Export(graph, condition is null ? z : graph.Concat(z, condition));
+        return _decoder.Export(graph, graph.Reshape(h, _top, _bottomH, _bottomW));
     }
 }

@@ -1,4 +1,5 @@
 using Vae.Engine.Backends;
+using Vae.Engine.Export;
 using Vae.Engine.Nn;
 using Vae.Engine.Ops;
 using Vae.Engine.Tensors;
@@ -72,6 +73,21 @@ public sealed class ResidualBlock : Layer
         var normalised = _shortcutNorm!.Forward(projected);
         if (!Autograd.IsEnabled) projected.Dispose();
         return normalised;
+    }
+
+    public override string Export(GraphBuilder graph, string input)
+    {
+        var h = _b1.Export(graph, _c1.Export(graph, input));
+        var c2 = _c2.Export(graph, h);
+        string shortcut = input;
+        if (_shortcutConv is not null)
+        {
+            // upsample(bn(conv1x1(x))): eval-mode batch norm is per channel, so it commutes with the
+            // upsampling, and right after its conv it folds into it.
+            shortcut = _shortcutNorm!.Export(graph, _shortcutConv.Export(graph, input));
+            if (_upsample > 1) shortcut = graph.Upsample(shortcut, _upsample);
+        }
+        return _b2.Export(graph, c2, shortcut);
     }
 
     /// <summary>Parameters of a block with these settings, without building it.</summary>

@@ -117,6 +117,11 @@ export const api = {
     return Array.isArray(body) ? body : (body.datasets ?? []);
   },
 
+  /** One dataset: { id, name, classNames, ... }. */
+  async dataset(id, signal) {
+    return readJson(await request(`/api/datasets/${enc(id)}`, { signal }));
+  },
+
   /** Uploads a zip of class folders (or IDX files); answers the new dataset. */
   async uploadDataset(file, { name } = {}) {
     const path = `/api/datasets${query({ name })}`;
@@ -218,9 +223,16 @@ export const api = {
     return { blob: await readBlob(response), grid: gridOf(response) };
   },
 
-  async jobs(signal) {
-    const body = await readJson(await request('/api/jobs', { signal }));
-    return Array.isArray(body) ? body : (body.jobs ?? []);
+  /**
+   * A page of jobs, newest first: { jobs, nextCursor, paged }. `paged` says whether the service pages
+   * (its answer has a nextCursor field, null on the last page); a service that does not answers every
+   * job it keeps, and the caller pages them itself.
+   */
+  async jobs({ limit, cursor } = {}, signal) {
+    const body = await readJson(await request(`/api/jobs${query({ limit, cursor })}`, { signal }));
+    const jobs = Array.isArray(body) ? body : (body.jobs ?? []);
+    const paged = !Array.isArray(body) && body !== null && typeof body === 'object' && 'nextCursor' in body;
+    return { jobs, nextCursor: paged ? body.nextCursor ?? null : null, paged };
   },
 
   async job(id, signal) {

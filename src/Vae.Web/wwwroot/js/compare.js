@@ -4,7 +4,7 @@
 // plotted against the swept values below the table.
 
 import { api } from './api.js';
-import { describeModel, latentSizeOf } from './model.js';
+import { aliasesOf, describeModel, latentSizeOf, modelName } from './model.js';
 import { describeGrid, describeValues, SweepPlots, sweepsByModel } from './sweeps.js';
 import { $, clearError, el, formatDuration, formatNumber, showBlob, showError } from './util.js';
 
@@ -100,12 +100,16 @@ export class CompareSection {
   row(model, sweep) {
     const e = model.evaluation;
     const point = sweep?.points.find(p => p.modelId === model.id);
-    const title = point ? describeValues(point.values) : model.name || model.id;
-    const img = el('img', { className: 'pixelated thumbs', alt: `${THUMBNAILS} samples of ${model.name || model.id}` });
+    const name = modelName(model);
+    const title = point ? describeValues(point.values) : name;
+    const aliases = aliasesOf(model);
+    const img = el('img', { className: 'pixelated thumbs', alt: `${THUMBNAILS} samples of ${name}` });
     this.thumbnail(model).then(blob => showBlob(img, blob)).catch(error => showError(this.error, error));
     return el('tr', { className: sweep ? 'in-sweep' : undefined, dataset: sweep ? { modelId: model.id, sweepId: sweep.id } : { modelId: model.id } },
       el('td', { dataset: { label: 'Model' } },
-        el('span', {}, title, el('span', { className: 'sub' }, `${model.id} · ${latentSizeOf(model)}-d latent`))),
+        el('span', {}, title,
+          aliases.length ? el('span', { className: 'sub aliases' }, `alias ${aliases.join(', ')}`) : null,
+          el('span', { className: 'sub' }, `${point ? `${name} · ` : ''}${model.id} · ${latentSizeOf(model)}-d latent`))),
       el('td', { dataset: { label: 'Family' } }, describeModel(model)),
       el('td', { dataset: { label: 'Dataset' } }, model.dataset),
       el('td', { className: 'num', dataset: { label: 'Epochs' } }, String((model.epochs ?? []).length)),
@@ -117,7 +121,7 @@ export class CompareSection {
       el('td', { className: 'actions', dataset: { label: 'Actions' } },
         el('button', {
           type: 'button', className: 'small', onclick: () => this.onUseModel(model.id),
-          attrs: { 'aria-label': `Use model ${model.name || model.id}` },
+          attrs: { 'aria-label': `Use model ${name}` },
         }, 'Use')));
   }
 

@@ -3,7 +3,7 @@
 // decodes whatever point of a plane the visitor points at.
 
 import { api, isAbort } from './api.js';
-import { latentSizeOf, modelLabel, kindOf } from './model.js';
+import { latentSizeOf, modelLabel, modelName, kindOf } from './model.js';
 import { LABEL_COLORS, LatentPlane } from './plane.js';
 import { $, clearError, coalesce, debounce, el, imageFromBlob, latestOnly, messageOf, showBlob, showError } from './util.js';
 
@@ -233,7 +233,7 @@ export class ExploreSection {
     if (size < 2 || dims.some(d => d >= size)) {
       plane.setMessage(size < 2
         ? 'This model has a single latent dimension; a plane needs two.'
-        : `${model.name || model.id} has ${size} latent dimensions; choose dimensions below ${size}.`);
+        : `${modelName(model)} has ${size} latent dimensions; choose dimensions below ${size}.`);
       caption.textContent = modelLabel(model);
       return;
     }
@@ -269,8 +269,8 @@ export class ExploreSection {
       const blob = await api.decodePng(model.id, [latent], { scale: 4, label });
       await showBlob(this.probeImg, blob);
       this.probePlaceholder.hidden = true;
-      this.probeCaption.textContent = `Decoded at z${dx} = ${probe.x.toFixed(2)}, z${dy} = ${probe.y.toFixed(2)} (others 0) by ${model.name || model.id}`;
-      this.probeImg.alt = `The image ${model.name || model.id} decodes at z${dx} = ${probe.x.toFixed(2)}, z${dy} = ${probe.y.toFixed(2)}`;
+      this.probeCaption.textContent = `Decoded at z${dx} = ${probe.x.toFixed(2)}, z${dy} = ${probe.y.toFixed(2)} (others 0) by ${modelName(model)}`;
+      this.probeImg.alt = `The image ${modelName(model)} decodes at z${dx} = ${probe.x.toFixed(2)}, z${dy} = ${probe.y.toFixed(2)}`;
       clearError(this.error);
     } catch (error) {
       showError(this.error, error);

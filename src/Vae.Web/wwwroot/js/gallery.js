@@ -2,6 +2,7 @@
 // for a conditional model, the class chosen at the top of the page).
 
 import { api } from './api.js';
+import { modelName } from './model.js';
 import { $, clearError, debounce, latestOnly, randomSeed, showBlob, showError } from './util.js';
 
 export const COLUMNS = 8;
@@ -68,7 +69,7 @@ export class Gallery {
       const { blob, grid } = await api.samples(this.model.id, { n, seed, temperature, columns: COLUMNS, label: this.label }, signal);
       this.grid = grid;
       await showBlob(this.img, blob);
-      this.img.alt = `${n} images sampled from ${this.model.name || this.model.id} with seed ${seed} at temperature ${temperature}`;
+      this.img.alt = `${n} images sampled from ${modelName(this.model)} with seed ${seed} at temperature ${temperature}`;
       this.img.dataset.count = String(n);
       clearError(this.error);
     } catch (error) {

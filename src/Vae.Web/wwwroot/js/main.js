@@ -1,5 +1,6 @@
 // Wires the sections together around the model picker: every section shows the chosen model, and a
-// finished training job brings its model into the picker.
+// finished training job brings its model into the picker. The address names the model shown
+// (?model= takes an id, a name, name@version or an alias), so a view can be linked to.
 
 import { AnomalySection } from './anomaly.js';
 import { api } from './api.js';
@@ -9,7 +10,7 @@ import { Gallery } from './gallery.js';
 import { InterpolateSection } from './interpolate.js';
 import { JobsSection } from './jobs.js';
 import { CompareSection } from './compare.js';
-import { LabelPicker, ModelInfo, ModelPicker } from './model.js';
+import { findModel, LabelPicker, ModelInfo, modelName, ModelPicker, modelRef } from './model.js';
 import { DrawSection } from './reconstruct.js';
 import { SweepForm } from './sweepform.js';
 import { TrainSection } from './train.js';
@@ -17,6 +18,9 @@ import { $, clearError, showError } from './util.js';
 
 const modelError = $('#model-error');
 let shownId = null;
+// The model the address names, and how it names it: the visitor's own words (an alias, a name) stay
+// in the address for as long as they name the model shown.
+const linked = { ref: new URLSearchParams(location.search).get('model') || null, id: null };
 
 const info = new ModelInfo($('#model-section'));
 const explore = new ExploreSection($('#explore-section'));
@@ -29,7 +33,7 @@ const gallery = new Gallery($('#samples-section'), {
 });
 
 const train = new TrainSection($('#train-section'), {
-  onStarted: () => jobs.refresh(),
+  onStarted: () => jobs.showNewest(),
   onFinished: job => {
     jobs.refresh();
     if (job.status === 'succeeded') loadModels(job.modelId);
@@ -39,7 +43,7 @@ const train = new TrainSection($('#train-section'), {
 // A sweep starts from the training form's request; its jobs show up in the jobs table.
 new SweepForm($('#sweep-box'), {
   readRequest: () => train.fields.readRequest(),
-  onStarted: () => jobs.refresh(),
+  onStarted: () => jobs.showNewest(),
 });
 
 const jobs = new JobsSection($('#jobs-section'), {
@@ -61,7 +65,7 @@ const compare = new CompareSection($('#compare-section'), {
   },
 });
 
-const picker = new ModelPicker($('#model-select'), { onChange: model => show(model) });
+const picker = new ModelPicker($('#model-select'), { details: $('#model-details'), onChange: model => show(model) });
 
 // A conditional model draws the class chosen here, in every section.
 const labels = new LabelPicker($('#label-picker'), $('#label-select'), {
@@ -77,6 +81,7 @@ const labels = new LabelPicker($('#label-picker'), $('#label-select'), {
 
 function show(model) {
   shownId = model?.id ?? null;
+  followInAddress(model);
   document.body.dataset.model = shownId ?? '';
   labels.setModel(model);
   const label = labels.value;
@@ -89,16 +94,62 @@ function show(model) {
   directions.setModel(model, label);
 }
 
-/** Reads the model list; selects `preferId` when given, else keeps the current model (or the default). Says whether it could. */
+/** Writes the model shown into the address (without a new history entry), unless it already names it. */
+function followInAddress(model) {
+  if (!model || model.id === linked.id) return;
+  // On a first visit without ?model= the default model is shown, and the address stays plain.
+  if (linked.id === null && linked.ref === null) {
+    linked.id = model.id;
+    return;
+  }
+  linked.ref = modelRef(model);
+  linked.id = model.id;
+  const url = new URL(location.href);
+  url.searchParams.set('model', linked.ref);
+  history.replaceState(history.state, '', url);
+}
+
+/**
+ * The id of the model a link names: among the models listed, else as the service resolves it (it
+ * knows names, versions and aliases the list may not show). null, and said, when nothing matches.
+ */
+async function resolveLink(models, ref) {
+  const listed = findModel(models, ref);
+  if (listed) return listed.id;
+  try {
+    const model = await api.model(ref);
+    if (models.some(m => m.id === model.id)) return model.id;
+  } catch {
+    // Said below, with the model shown instead.
+  }
+  return null;
+}
+
+/**
+ * Reads the model list; selects `preferId` when given, else the model the address names on the first
+ * read, else keeps the current model (or the default). Says whether it could.
+ */
 async function loadModels(preferId) {
   try {
     const models = await api.models();
+    let missing = null;
+    if (preferId === undefined && shownId === null && linked.ref !== null && linked.id === null) {
+      const id = await resolveLink(models, linked.ref);
+      if (id) {
+        linked.id = id;
+        preferId = id;
+      } else {
+        missing = linked.ref;
+      }
+    }
     explore.setModels(models);
     compare.setModels(models);
+    jobs.setModels(models);
     const chosen = picker.setModels(models, preferId);
     if ((chosen?.id ?? null) !== shownId || shownId === null) show(chosen);
     else explore.refreshCompare();
-    clearError(modelError);
+    if (missing) modelError.textContent = `No model is called “${missing}”${chosen ? `; showing ${modelName(chosen)} instead` : ''}.`;
+    else clearError(modelError);
     return true;
   } catch (error) {
     showError(modelError, error);

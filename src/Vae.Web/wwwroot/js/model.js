@@ -1,6 +1,7 @@
 // The model picker, the class picker of conditional models, and the Model section: configuration,
 // evaluation and per-epoch loss curves.
 
+import { api } from './api.js';
 import { LineChart } from './charts.js';
 import { $, el, formatDuration, formatNumber } from './util.js';
 
@@ -19,23 +20,87 @@ export function describeModel(model) {
   return `${model.family ?? model.config?.family ?? ''} ${KIND_NAMES[kindOf(model)]}${model.conditional ? ', conditional' : ''}`.trim();
 }
 
-/** A short name for lists: its name or id, its family and kind, its latent size and its dataset. */
-export function modelLabel(model) {
-  const name = model.name || model.id;
-  return `${name} · ${describeModel(model)}, ${latentSizeOf(model)}-d latent · ${model.dataset}`;
+/** A model's id as lists show it: the service's ids are short already; a longer one is cut. */
+export function shortId(id) {
+  const text = String(id ?? '');
+  return text.length > 16 ? `${text.slice(0, 12)}…` : text;
 }
 
-/** The newest MNIST model, as the service's "default" id names it; else the newest of any. */
+/**
+ * The one name the page gives a model, in every section: name@version for a model registered under a
+ * name, else its name, else the name of the job that trained it, else its short id. `job` stands in
+ * for a model that is not (or no longer) in the list.
+ */
+export function modelName(model, job) {
+  if (model?.name) return model.version != null ? `${model.name}@${model.version}` : model.name;
+  if (job?.name) return job.name;
+  return shortId(model?.id ?? job?.modelId ?? job?.id);
+}
+
+/** The aliases that point at a model (strings, or records with a name); none when the service has no aliases. */
+export function aliasesOf(model) {
+  const aliases = Array.isArray(model?.aliases) ? model.aliases : [];
+  return aliases.map(a => (typeof a === 'string' ? a : a?.name)).filter(a => typeof a === 'string' && a.length > 0);
+}
+
+/** The model's name with its aliases: "digits@2 (default, best)". */
+export function modelNameWithAliases(model) {
+  const aliases = aliasesOf(model);
+  return aliases.length ? `${modelName(model)} (${aliases.join(', ')})` : modelName(model);
+}
+
+/** The reference a link uses for a model: name@version when it has both (it stays put), else its id. */
+export function modelRef(model) {
+  return model?.name && model.version != null ? `${model.name}@${model.version}` : model?.id ?? '';
+}
+
+/** A short line for pickers, readable on a phone: its name, aliases and dataset. */
+export function modelLabel(model) {
+  return `${modelNameWithAliases(model)} · ${model.dataset}`;
+}
+
+/** What a model is, for a line under its name: "mlp VAE, 2-d latent · mnist · m59abc51bb4e1". */
+export function modelDetails(model) {
+  return `${describeModel(model)}, ${latentSizeOf(model)}-d latent · ${model.dataset} · ${model.id}`;
+}
+
+/**
+ * The model a link names, among those listed: an id, name@version, an alias, or a name (its newest
+ * version). null when none matches; the service may still know it (see main.js).
+ */
+export function findModel(models, ref) {
+  if (!ref) return null;
+  const byId = models.find(m => m.id === ref);
+  if (byId) return byId;
+  const at = ref.lastIndexOf('@');
+  if (at > 0) {
+    const [name, version] = [ref.slice(0, at), ref.slice(at + 1)];
+    const exact = models.find(m => m.name === name && String(m.version) === version);
+    if (exact) return exact;
+  }
+  const aliased = models.find(m => aliasesOf(m).includes(ref));
+  if (aliased) return aliased;
+  // The list is newest first; with versions, the highest one wins.
+  const named = models.filter(m => m.name === ref);
+  return named.reduce((best, m) => (best && !(Number(m.version) > Number(best.version)) ? best : m), null);
+}
+
+/** The model the service's "default" alias points at; where no model says so, the newest MNIST model (as "default" meant before aliases), else the newest of any. */
 export function defaultModel(models) {
-  return models.find(m => String(m.dataset).toLowerCase() === 'mnist') ?? models[0] ?? null;
+  return models.find(m => aliasesOf(m).includes('default'))
+    ?? models.find(m => String(m.dataset).toLowerCase() === 'mnist') ?? models[0] ?? null;
 }
 
 export class ModelPicker {
-  constructor(select, { onChange }) {
+  constructor(select, { onChange, details }) {
     this.select = select;
+    this.details = details;
     this.models = [];
     this.onChange = onChange;
-    select.addEventListener('change', () => onChange(this.current()));
+    select.addEventListener('change', () => {
+      this.describe();
+      onChange(this.current());
+    });
   }
 
   current() {
@@ -49,21 +114,46 @@ export class ModelPicker {
     if (models.length === 0) {
       this.select.replaceChildren(el('option', { value: '' }, 'No trained model yet'));
       this.select.disabled = true;
+      this.describe();
       return null;
     }
-    this.select.replaceChildren(...models.map(m => el('option', { value: m.id }, modelLabel(m))));
+    this.select.replaceChildren(...models.map(m => el('option', { value: m.id, title: modelDetails(m) }, modelLabel(m))));
     this.select.disabled = false;
     const pick = models.find(m => m.id === preferId) ?? models.find(m => m.id === previous) ?? defaultModel(models);
     this.select.value = pick.id;
+    this.describe();
     return pick;
+  }
+
+  /** The chosen model's family, latent size, dataset and id, under the picker (the option shows only its name). */
+  describe() {
+    const model = this.current();
+    if (this.details) this.details.textContent = model ? modelDetails(model) : '';
   }
 }
 
-/** The class picker of a conditional model; hidden for other models. */
+// Class names by dataset id, asked for once per dataset.
+const datasetClassNames = new Map();
+
+/** The names of a model's classes: its own list, else its dataset's, else the label numbers. */
+async function classNamesOf(model) {
+  if (model.classNames?.length) return model.classNames;
+  let names = datasetClassNames.get(model.dataset);
+  if (!names) {
+    names = api.dataset(model.dataset).then(d => d.classNames ?? []).catch(() => []);
+    datasetClassNames.set(model.dataset, names);
+  }
+  const known = await names;
+  const count = model.config?.classCount ?? 0;
+  return known.length ? known : Array.from({ length: count }, (_, k) => String(k));
+}
+
+/** The class picker of a conditional model, listing its classes by name ("7", "Sneaker"); hidden for other models. */
 export class LabelPicker {
   constructor(box, select, { onChange }) {
     this.box = box;
     this.select = select;
+    this.model = null;
     select.addEventListener('change', () => onChange(this.value));
   }
 
@@ -73,10 +163,26 @@ export class LabelPicker {
   }
 
   setModel(model) {
-    const names = model?.conditional ? (model.classNames ?? []) : [];
+    this.model = model;
     const keep = this.select.value;
-    this.box.hidden = names.length === 0;
-    this.select.replaceChildren(...names.map((name, k) => el('option', { value: String(k) }, `${k}: ${name}`)));
+    const conditional = Boolean(model?.conditional);
+    this.box.hidden = !conditional;
+    if (!conditional) {
+      this.select.replaceChildren();
+      return;
+    }
+    // Numbers first, so the label is right at once; names follow when they have to be asked for.
+    const count = model.classNames?.length || model.config?.classCount || 0;
+    this.fill(model.classNames?.length ? model.classNames : Array.from({ length: count }, (_, k) => String(k)), keep);
+    if (!model.classNames?.length) {
+      classNamesOf(model).then(names => {
+        if (this.model === model) this.fill(names, this.select.value);
+      });
+    }
+  }
+
+  fill(names, keep) {
+    this.select.replaceChildren(...names.map((name, k) => el('option', { value: String(k) }, name)));
     if (keep !== '' && Number(keep) < names.length) this.select.value = keep;
   }
 }
@@ -106,11 +212,14 @@ export class ModelInfo {
     const last = epochs[epochs.length - 1];
     const e = model.evaluation;
     const vae = kindOf(model) === 'vae';
-    this.summary.textContent = `Trained ${new Date(model.createdAt).toLocaleString()}${model.jobId ? ` by job ${model.jobId}` : ''}.`;
+    this.summary.textContent = `Model ${model.id}, trained ${new Date(model.createdAt).toLocaleString()}${model.jobId ? ` by job ${model.jobId}` : ''}.`;
     const likelihood = { bernoulli: 'Bernoulli', gaussian: `Gaussian, σ ${c.sigma}`, gaussianLearnedScale: 'Gaussian, learned log-scale' }[c.likelihood] ?? c.likelihood;
     const extra = Object.entries(c).filter(([k]) => !SHOWN_APART.has(k))
       .map(([k, v]) => [k.replace(/([a-z])([A-Z])/g, '$1 $2').replace(/^./, x => x.toUpperCase()), Array.isArray(v) ? v.join(', ') : String(v)]);
+    const aliases = aliasesOf(model);
     const rows = [
+      ['Name', modelName(model)],
+      ...(aliases.length ? [['Aliases', aliases.join(', ')]] : []),
       ['Family', model.family],
       ['Kind', KIND_NAMES[kindOf(model)]],
       ['Conditional', model.conditional ? `yes: ${(model.classNames ?? []).length} classes` : 'no'],

@@ -1,6 +1,7 @@
 // A square view of two latent dimensions on a canvas: a decoded image (the manifold) or the
 // dataset's codes as dots, with the drawn digit's code as a marker and a probe that follows the
 // pointer (or the arrow keys) and reports where it points, so the caller can decode that code.
+// The plot sits inside a frame that holds the axis labels, so they never cover a decoded tile or a dot.
 
 import { niceStep, ticks } from './charts.js';
 import { cssVar, renderOnNextFrame } from './util.js';
@@ -10,6 +11,10 @@ export const LABEL_COLORS = [
   '#4e9cff', '#ff9f40', '#4cc76a', '#ff5c5c', '#b58cff',
   '#d2a27a', '#ff85d0', '#cfd4db', '#d8d64a', '#3fd9e6',
 ];
+
+// The frame around the square plot, in CSS pixels: tick labels left and below, the axis names above.
+// Left + right equals top + bottom, so the plot stays square in the square canvas.
+const FRAME = { left: 30, right: 6, top: 16, bottom: 20 };
 
 export class LatentPlane {
   /**
@@ -69,7 +74,7 @@ export class LatentPlane {
     this.schedule();
   }
 
-  /** Codes with labels; the extent is fitted to them (1st to 99th percentile, square, centred). */
+  /** Codes with labels; the extent is fitted to them (all of them, square, centred). */
   setPoints(points, dims) {
     this.points = points;
     this.dims = dims;
@@ -110,23 +115,32 @@ export class LatentPlane {
     renderOnNextFrame(this);
   }
 
+  /** The square the latent plane is drawn in, inside the frame: { left, top, size } in CSS pixels. */
+  get plot() {
+    return { left: FRAME.left, top: FRAME.top, size: Math.max(1, this.cssSize - FRAME.left - FRAME.right) };
+  }
+
   toLatent(px, py) {
     const { x0, x1, y0, y1 } = this.extent;
-    return [x0 + (px / this.cssSize) * (x1 - x0), y1 - (py / this.cssSize) * (y1 - y0)];
+    const { left, top, size } = this.plot;
+    return [x0 + ((px - left) / size) * (x1 - x0), y1 - ((py - top) / size) * (y1 - y0)];
   }
 
   toPixel(x, y) {
     const { x0, x1, y0, y1 } = this.extent;
-    return [((x - x0) / (x1 - x0)) * this.cssSize, ((y1 - y) / (y1 - y0)) * this.cssSize];
+    const { left, top, size } = this.plot;
+    return [left + ((x - x0) / (x1 - x0)) * size, top + ((y1 - y) / (y1 - y0)) * size];
   }
 
   pointer(e) {
     if (!this.hasContent() || this.cssSize <= 0) return;
     if (e.pointerType === 'touch' || e.pointerType === 'pen') e.preventDefault();
     const rect = this.canvas.getBoundingClientRect();
-    const px = Math.max(0, Math.min(rect.width, e.clientX - rect.left));
-    const py = Math.max(0, Math.min(rect.height, e.clientY - rect.top));
-    const [x, y] = this.toLatent((px / rect.width) * this.cssSize, (py / rect.height) * this.cssSize);
+    const { left, top, size } = this.plot;
+    // A pointer over the frame probes the nearest edge of the plot.
+    const px = Math.max(left, Math.min(left + size, ((e.clientX - rect.left) / rect.width) * this.cssSize));
+    const py = Math.max(top, Math.min(top + size, ((e.clientY - rect.top) / rect.height) * this.cssSize));
+    const [x, y] = this.toLatent(px, py);
     this.setProbeAndReport(x, y);
   }
 
@@ -169,10 +183,11 @@ export class LatentPlane {
     }
 
     if (this.image) {
+      const plot = this.plot;
       // Enlarged, the tiles keep their pixels; shrunk, they are averaged rather than aliased.
-      ctx.imageSmoothingEnabled = size * ratio < this.image.naturalWidth;
+      ctx.imageSmoothingEnabled = plot.size * ratio < this.image.naturalWidth;
       ctx.imageSmoothingQuality = 'high';
-      ctx.drawImage(this.image, 0, 0, size, size);
+      ctx.drawImage(this.image, plot.left, plot.top, plot.size, plot.size);
     } else {
       this.drawGrid(muted);
       this.drawPoints(size);
@@ -184,13 +199,15 @@ export class LatentPlane {
 
   drawGrid(color) {
     const { ctx } = this;
+    const { left, top, size } = this.plot;
     const [ox, oy] = this.toPixel(0, 0);
     ctx.strokeStyle = color;
     ctx.globalAlpha = 0.35;
     ctx.lineWidth = 1;
+    ctx.strokeRect(left + 0.5, top + 0.5, size - 1, size - 1);
     ctx.beginPath();
-    ctx.moveTo(ox, 0); ctx.lineTo(ox, this.cssSize);
-    ctx.moveTo(0, oy); ctx.lineTo(this.cssSize, oy);
+    if (ox > left && ox < left + size) { ctx.moveTo(ox, top); ctx.lineTo(ox, top + size); }
+    if (oy > top && oy < top + size) { ctx.moveTo(left, oy); ctx.lineTo(left + size, oy); }
     ctx.stroke();
     ctx.globalAlpha = 1;
   }
@@ -214,45 +231,55 @@ export class LatentPlane {
     ctx.globalAlpha = 1;
   }
 
+  /** Tick marks and their values in the frame, left and below the plot, and the axis names above it. */
   drawTicks(color) {
     const { ctx } = this;
     const { x0, x1, y0, y1 } = this.extent;
-    const size = this.cssSize;
-    const step = niceStep(x0, x1, 4);
-    const decimals = Math.max(0, -Math.floor(Math.log10(step)));
+    const { left, top, size } = this.plot;
+    const canvasSize = this.cssSize;
     ctx.font = '11px system-ui, sans-serif';
     ctx.fillStyle = color;
-    ctx.globalAlpha = 0.9;
+    ctx.strokeStyle = color;
+    ctx.lineWidth = 1;
     ctx.textAlign = 'center';
-    ctx.textBaseline = 'bottom';
+    ctx.textBaseline = 'top';
+    const step = niceStep(x0, x1, 4);
+    const decimals = Math.max(0, -Math.floor(Math.log10(step)));
     for (const t of ticks(x0, x1, step)) {
       const [px] = this.toPixel(t, 0);
-      if (px < 14 || px > size - 14) continue;
-      outlined(ctx, t.toFixed(decimals), px, size - 3);
+      const text = t.toFixed(decimals);
+      const half = ctx.measureText(text).width / 2;
+      if (px - half < 0 || px + half > canvasSize) continue;
+      ctx.beginPath();
+      ctx.moveTo(px, top + size); ctx.lineTo(px, top + size + 3);
+      ctx.stroke();
+      ctx.fillText(text, px, top + size + 5);
     }
-    ctx.textAlign = 'left';
+    ctx.textAlign = 'right';
     ctx.textBaseline = 'middle';
     const yStep = niceStep(y0, y1, 4);
     const yDecimals = Math.max(0, -Math.floor(Math.log10(yStep)));
     for (const t of ticks(y0, y1, yStep)) {
       const [, py] = this.toPixel(0, t);
-      if (py < 12 || py > size - 22) continue;
-      outlined(ctx, t.toFixed(yDecimals), 4, py);
+      if (py < 6 || py > canvasSize - 6) continue;
+      ctx.beginPath();
+      ctx.moveTo(left - 3, py); ctx.lineTo(left, py);
+      ctx.stroke();
+      ctx.fillText(t.toFixed(yDecimals), left - 5, py);
     }
     ctx.textAlign = 'right';
     ctx.textBaseline = 'top';
-    outlined(ctx, `z${this.dims[0]} →, z${this.dims[1]} ↑`, size - 5, 5);
-    ctx.globalAlpha = 1;
+    ctx.fillText(`z${this.dims[0]} →, z${this.dims[1]} ↑`, left + size, 2);
   }
 
   drawMarker() {
     if (!this.marker) return;
     const { ctx } = this;
     const [x, y] = this.toPixel(this.marker[0], this.marker[1]);
-    const size = this.cssSize;
+    const { left, top, size } = this.plot;
     // A code outside the view is pinned to the edge, so the visitor still sees where it went.
-    const cx = Math.max(8, Math.min(size - 8, x));
-    const cy = Math.max(8, Math.min(size - 8, y));
+    const cx = Math.max(left + 8, Math.min(left + size - 8, x));
+    const cy = Math.max(top + 8, Math.min(top + size - 8, y));
     const r = 8;
     ctx.beginPath();
     ctx.moveTo(cx, cy - r); ctx.lineTo(cx + r, cy); ctx.lineTo(cx, cy + r); ctx.lineTo(cx - r, cy); ctx.closePath();
@@ -267,13 +294,13 @@ export class LatentPlane {
     if (!this.probe) return;
     const { ctx } = this;
     const [x, y] = this.toPixel(this.probe[0], this.probe[1]);
-    const size = this.cssSize;
+    const { left, top, size } = this.plot;
     ctx.strokeStyle = cssVar('--focus', '#f0a500');
     ctx.lineWidth = 1;
     ctx.globalAlpha = 0.7;
     ctx.beginPath();
-    ctx.moveTo(x, 0); ctx.lineTo(x, size);
-    ctx.moveTo(0, y); ctx.lineTo(size, y);
+    ctx.moveTo(x, top); ctx.lineTo(x, top + size);
+    ctx.moveTo(left, y); ctx.lineTo(left + size, y);
     ctx.stroke();
     ctx.globalAlpha = 1;
     ctx.lineWidth = 2;
@@ -283,31 +310,15 @@ export class LatentPlane {
   }
 }
 
-/** Text with a dark outline, readable over decoded digits as well as over the dark panel. */
-function outlined(ctx, text, x, y) {
-  ctx.save();
-  ctx.globalAlpha = 1;
-  ctx.strokeStyle = 'rgba(0, 0, 0, 0.85)';
-  ctx.lineWidth = 3;
-  ctx.lineJoin = 'round';
-  ctx.strokeText(text, x, y);
-  ctx.restore();
-  ctx.fillText(text, x, y);
-}
-
-function percentile(values, q) {
-  const sorted = [...values].sort((a, b) => a - b);
-  return sorted[Math.min(sorted.length - 1, Math.max(0, Math.round(q * (sorted.length - 1))))];
-}
-
+/** The square extent that holds every point, with a margin so a dot at the edge is whole. */
 function fitExtent(points, [dx, dy]) {
   const xs = points.map(p => p.mu[dx]).filter(Number.isFinite);
   const ys = points.map(p => p.mu[dy]).filter(Number.isFinite);
   if (xs.length === 0 || ys.length === 0) return { x0: -3, x1: 3, y0: -3, y1: 3 };
-  const xLo = percentile(xs, 0.01), xHi = percentile(xs, 0.99);
-  const yLo = percentile(ys, 0.01), yHi = percentile(ys, 0.99);
+  const [xLo, xHi] = [Math.min(...xs), Math.max(...xs)];
+  const [yLo, yHi] = [Math.min(...ys), Math.max(...ys)];
   const cx = (xLo + xHi) / 2, cy = (yLo + yHi) / 2;
-  const half = Math.max(xHi - xLo, yHi - yLo, 1e-3) * 0.5 * 1.15;
+  const half = Math.max(xHi - xLo, yHi - yLo, 1e-3) * 0.5 * 1.06;
   return { x0: cx - half, x1: cx + half, y0: cy - half, y1: cy + half };
 }
 

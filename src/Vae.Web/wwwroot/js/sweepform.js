@@ -3,7 +3,6 @@
 
 import { api } from './api.js';
 import { $, clearError, showError } from './util.js';
-import { fieldName } from './sweeps.js';
 
 /** Example values when a setting is picked, so the box always shows a sweep that makes sense. */
 const EXAMPLES = {
@@ -54,7 +53,8 @@ export class SweepForm {
     }
     const key = this.field.value;
     // The form's own value of the swept setting is replaced by each of the values.
-    const name = request.name || `${fieldName(key)} sweep`;
+    // A sweep's name starts its points' model names, so it keeps to their characters ("beta-sweep").
+    const name = request.name || `${key.slice(key.lastIndexOf('.') + 1)}-sweep`;
     this.button.disabled = true;
     try {
       const sweep = await api.startSweep({ name, base: request, grid: { [key]: values } });

@@ -1,0 +1,30 @@
+using System.ComponentModel;
+using System.Text.Json;
+using Vae.Api.Infrastructure;
+using Vae.Api.Storage;
+
+namespace Vae.Api.Sweeps;
+
+/// <summary>The query of GET /api/sweeps: a page, optionally of one status or name.</summary>
+public sealed record SweepListQuery(
+    [property: Description(Paging.LimitDescription)] int? Limit = null,
+    [property: Description(Paging.CursorDescription)] string? Cursor = null,
+    [property: Description("Only the sweeps in this state: queued, running, succeeded, partiallySucceeded, failed or cancelled.")] string? Status = null,
+    [property: Description("Only the sweeps of this name.")] string? Name = null)
+{
+    private static readonly string[] Statuses = [.. Enum.GetNames<SweepStatus>().Select(JsonNamingPolicy.CamelCase.ConvertName)];
+
+    /// <summary>The status, the page and the store's filter asked for, or the parameter at fault.</summary>
+    public (SweepStatus? Status, SweepFilter? Filter, PageRequest? Page, QueryProblem? Problem) Read()
+    {
+        SweepStatus? status = null;
+        if (Status is not null)
+        {
+            int index = Array.FindIndex(Statuses, s => string.Equals(s, Status, StringComparison.OrdinalIgnoreCase));
+            if (index < 0) return (null, null, null, new("status", $"status must be one of {string.Join(", ", Statuses)} (got \"{Status}\")."));
+            status = Enum.Parse<SweepStatus>(Statuses[index], ignoreCase: true);
+        }
+        var (page, problem) = Paging.Read(Limit, Cursor);
+        return problem is not null ? (null, null, null, problem) : (status, new SweepFilter(Name), page, null);
+    }
+}
