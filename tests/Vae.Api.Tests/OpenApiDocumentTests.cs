@@ -1,3 +1,5 @@
+using Microsoft.AspNetCore.Builder;
+using Microsoft.Extensions.DependencyInjection;
 using System.Diagnostics;
 using System.Net;
 using System.Text;
@@ -47,6 +49,59 @@ public class OpenApiDocumentTests(OpenApiDocumentTests.Document doc, ITestOutput
         Assert.Equal(ids.Count, ids.Distinct().Count());
         Assert.Contains("createJob", ids);
         Assert.Contains("getModelSamplesPng", ids);
+    }
+
+    [Fact]
+    public async Task Every_operation_that_takes_json_answers_another_content_type_with_a_problem_that_says_to_send_application_json()
+    {
+        var takesJson = _doc.Operations.Where(o => o.Operation.TryGetProperty("requestBody", out var body)
+            && body.GetProperty("content").TryGetProperty("application/json", out _)).ToList();
+        Assert.Contains(takesJson, o => o.Path == "/api/jobs" && o.Method == "post");
+        Assert.Contains(takesJson, o => o.Path == "/api/sweeps" && o.Method == "post");
+        Assert.Contains(takesJson, o => o.Path.EndsWith("/interpolate", StringComparison.Ordinal));
+
+        foreach (var (path, method, _) in takesJson)
+        {
+            // The content type is checked before anything else, so any id will do.
+            string url = System.Text.RegularExpressions.Regex.Replace(path, "\\{[^}]+\\}", "default");
+            // What curl -d sends unless told otherwise, and a body with no type at all.
+            foreach (var content in new HttpContent[] { new StringContent("epochs=1", Encoding.UTF8, "application/x-www-form-urlencoded"), new ByteArrayContent("{\"epochs\":1}"u8.ToArray()) })
+            {
+                using var response = await _doc.Client.SendAsync(new HttpRequestMessage(new HttpMethod(method.ToUpperInvariant()), url) { Content = content });
+                string body = await response.Content.ReadAsStringAsync();
+                Assert.True(response.StatusCode == HttpStatusCode.UnsupportedMediaType, $"{method} {url}: {(int)response.StatusCode} {body}");
+                Assert.Equal("application/problem+json", response.Content.Headers.ContentType?.MediaType);
+                string detail = JsonDocument.Parse(body).RootElement.GetProperty("detail").GetString()!;
+                Assert.Contains("Send the body with Content-Type: application/json", detail);
+            }
+        }
+    }
+
+    [Fact]
+    public async Task A_415_that_routing_answers_before_any_handler_says_which_header_to_send_too()
+    {
+        // Stands in for an endpoint whose declared body makes routing refuse other types: a bare 415, after the app's own middleware.
+        using var service = new ServiceFactory(services: s => s.AddSingleton<Microsoft.AspNetCore.Hosting.IStartupFilter>(new Bare415()));
+        using var response = await service.CreateClient().PostAsync("/bare-415", new StringContent("a=1", Encoding.UTF8, "application/x-www-form-urlencoded"));
+
+        Assert.Equal(HttpStatusCode.UnsupportedMediaType, response.StatusCode);
+        Assert.Equal("application/problem+json", response.Content.Headers.ContentType?.MediaType);
+        string detail = JsonDocument.Parse(await response.Content.ReadAsStringAsync()).RootElement.GetProperty("detail").GetString()!;
+        Assert.Contains("does not take application/x-www-form-urlencoded", detail);
+        Assert.Contains("Send the body with Content-Type: application/json if it is JSON", detail);
+    }
+
+    private sealed class Bare415 : Microsoft.AspNetCore.Hosting.IStartupFilter
+    {
+        public Action<Microsoft.AspNetCore.Builder.IApplicationBuilder> Configure(Action<Microsoft.AspNetCore.Builder.IApplicationBuilder> next) => app =>
+        {
+            next(app);
+            app.Run(http =>
+            {
+                if (http.Request.Path == "/bare-415") http.Response.StatusCode = 415;
+                return Task.CompletedTask;
+            });
+        };
     }
 
     [Fact]

@@ -47,6 +47,8 @@ public sealed class LiveService : WebApplicationFactory<Program>
         builder.UseSetting("Datasets:TestLimit", "500");
         builder.UseSetting("Jobs:SeedDefaultJob", "false");
         builder.UseSetting("Jobs:TrainingThreads", "1");
+        // Every batch reaches the live chart, so a test can count them (streams send at most 4 a second by default).
+        builder.UseSetting("Jobs:EventBatchIntervalSeconds", "0");
         // A visitor drawing and hovering sends many small requests; the tests do that quickly.
         builder.UseSetting("Security:PermitLimit", "100000");
         builder.ConfigureLogging(logging =>

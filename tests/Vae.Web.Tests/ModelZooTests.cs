@@ -98,6 +98,10 @@ public class ModelZooTests(DemoSite site)
         string[] families = await tab.EvalAsync<string[]>("() => [...document.querySelectorAll('#train-form [name=\"model.family\"] option')].map(o => o.value)");
         Assert.Equal(["mlp", "conv", "resnet"], families);
         Assert.True(await tab.Page.IsVisibleAsync("#train-form [name=\"model.hiddenSizes\"]"));
+        // The service's default family is chosen, at its starting point (a 2-d code the page draws as a plane), all from GET /api/families.
+        Assert.Equal("mlp", await tab.Page.InputValueAsync("#train-form [name=\"model.family\"]"));
+        Assert.Equal("2", await tab.Page.InputValueAsync("#train-form [name=\"model.latentDim\"]"));
+        Assert.Equal("256", await tab.Page.InputValueAsync("#train-form [name=\"model.hiddenSizes\"]"));
 
         await tab.Page.SelectOptionAsync("#train-form [name=\"model.family\"]", "resnet");
         await tab.WaitUntilAsync("() => !document.querySelector('#train-form [name=\"model.hiddenSizes\"]')", "the MLP's fields to go");
@@ -105,12 +109,16 @@ public class ModelZooTests(DemoSite site)
         // Every field has its help text, from the service's description.
         Assert.Equal(0, await tab.EvalAsync<int>("() => [...document.querySelectorAll('#model-fields label')].filter(l => !l.querySelector('.help')).length"));
 
-        // A ResNet on 28x28 digits is refused, and the page says which field is wrong.
+        // A ResNet on 28x28 digits is refused: the page sends only what the visitor changed, so the service
+        // names the dataset (not the ResNet's default widths) and says what fits, and the page marks the dataset.
         await tab.Page.SelectOptionAsync("#train-form [name=dataset]", "mnist");
         await tab.Page.ClickAsync("#train-submit");
         await tab.WaitUntilAsync("() => document.querySelector('#train-error').textContent.length > 0", "the refusal");
-        Assert.Contains("28x28", await tab.Page.TextContentAsync("#train-error"));
-        Assert.Equal("true", await tab.Page.GetAttributeAsync("#train-form [name=\"model.widths\"]", "aria-invalid"));
+        string refusal = await tab.Page.TextContentAsync("#train-error") ?? "";
+        Assert.Contains("28x28", refusal);
+        Assert.Contains("cifar10", refusal);
+        Assert.Equal("true", await tab.Page.GetAttributeAsync("#train-form [name=dataset]", "aria-invalid"));
+        Assert.Null(await tab.Page.GetAttributeAsync("#train-form [name=\"model.widths\"]", "aria-invalid"));
         await tab.Page.Locator("#train-section").ScreenshotAsync(new() { Path = Path.Combine(DemoSite.ScreenshotDirectory, "training-resnet-refused.png") });
         Assert.Empty(tab.ScriptErrors);
     }

@@ -26,7 +26,7 @@ public sealed class ProgressRelay : BackgroundService
     private readonly TimeProvider _clock;
     private readonly TimeSpan _batchInterval;
 
-    public ProgressRelay(JobProgress progress, IClusterEvents events, TimeProvider clock, Microsoft.Extensions.Options.IOptions<Infrastructure.ClusterOptions> options)
+    public ProgressRelay(JobProgress progress, IClusterEvents events, TimeProvider clock, Microsoft.Extensions.Options.IOptions<ClusterOptions> options)
     {
         _events = events;
         _clock = clock;

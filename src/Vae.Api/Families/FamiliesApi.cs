@@ -32,14 +32,15 @@ public static class FamiliesApi
     /// <param name="Name">The value of "family".</param>
     /// <param name="Defaults">The whole default configuration.</param>
     /// <param name="Examples">Named configurations to start from.</param>
+    /// <param name="Starter">Where a form starts: quick to train and easy to look at (for the MLP a 2-d code, drawn as a plane); the defaults unless the family has a better first try.</param>
     public sealed record FamilyView(
-        string Name, string Description, IReadOnlyList<FieldView> Fields, JsonNode Defaults, IReadOnlyDictionary<string, JsonNode> Examples, RecipeView Recipe);
+        string Name, string Description, IReadOnlyList<FieldView> Fields, JsonNode Defaults, IReadOnlyDictionary<string, JsonNode> Examples, RecipeView Recipe,
+        JsonNode Starter);
 
-    public sealed record FamilyList(IReadOnlyList<FamilyView> Families);
+    /// <param name="Default">The family a training request that names none trains.</param>
+    public sealed record FamilyList(IReadOnlyList<FamilyView> Families, string Default);
 
-    private static readonly string[] DatasetFields = ["channels", "height", "width", "classCount"];
-
-    private static readonly Lazy<FamilyList> All = new(() => new FamilyList(ModelRegistry.Families.Select(Describe).ToArray()));
+    private static readonly Lazy<FamilyList> All = new(() => new FamilyList(ModelRegistry.Families.Select(Describe).ToArray(), ModelRegistry.DefaultFamily.Name));
 
     public static IEndpointRouteBuilder MapFamilies(this IEndpointRouteBuilder app)
     {
@@ -65,9 +66,10 @@ public static class FamiliesApi
         var defaults = Json(family.DefaultConfig);
         var fields = ModelRegistry.Fields(family).Select(p => new FieldView(
             p.Name, TypeName(p.PropertyType), defaults[p.Name]?.DeepClone(), ValuesOf(p.PropertyType), DescriptionOf(p),
-            DatasetFields.Contains(p.Name))).ToArray();
+            ModelRegistry.DatasetFields.Contains(p.Name))).ToArray();
         var examples = family.Examples.ToDictionary(e => e.Key, e => (JsonNode)Json(e.Value));
-        return new FamilyView(family.Name, family.Description, fields, defaults, examples, new RecipeView(family.Recipe.BatchSize, family.Recipe.LearningRate));
+        return new FamilyView(family.Name, family.Description, fields, defaults, examples, new RecipeView(family.Recipe.BatchSize, family.Recipe.LearningRate),
+            Json(family.Starter));
     }
 
     private static JsonObject Json(ModelConfig config) => (JsonObject)JsonNode.Parse(config.ToJson())!;

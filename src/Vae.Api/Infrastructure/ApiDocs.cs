@@ -1,4 +1,5 @@
 using System.Text.Json.Nodes;
+using Microsoft.Extensions.DependencyInjection.Extensions;
 using Microsoft.OpenApi;
 using Swashbuckle.AspNetCore.SwaggerGen;
 
@@ -10,6 +11,8 @@ public static class ApiDocs
     public static IServiceCollection AddApiDocs(this IServiceCollection services)
     {
         services.AddEndpointsApiExplorer();
+        // Bodies that endpoints read themselves, declared with AcceptsBody.
+        services.TryAddEnumerable(ServiceDescriptor.Transient<Microsoft.AspNetCore.Mvc.ApiExplorer.IApiDescriptionProvider, RequestBodyDocs.Provider>());
         services.AddSwaggerGen(o =>
         {
             o.SwaggerDoc("v1", new OpenApiInfo

@@ -24,11 +24,20 @@ public static class ContentNegotiation
         return BodyKind.Other;
     }
 
-    /// <summary>415 naming what the endpoint takes, and what it got.</summary>
+    /// <summary>
+    /// 415 naming what the endpoint takes, what it got, and the header to send. curl's -d sends a
+    /// form's type unless told otherwise, which is how most JSON arrives without its own.
+    /// </summary>
     public static ProblemHttpResult UnsupportedContentType(HttpRequest request, string accepted)
-        => Problems.UnsupportedMedia(string.IsNullOrEmpty(request.ContentType)
+    {
+        string send = accepted.Contains(Json, StringComparison.Ordinal) ? Json : accepted.Split(' ', ',')[0];
+        string got = string.IsNullOrEmpty(request.ContentType)
             ? $"The request has no Content-Type; this endpoint accepts {accepted}."
-            : $"This endpoint accepts {accepted}, not {request.ContentType}.");
+            : $"This endpoint accepts {accepted}, not {request.ContentType}"
+                + (request.ContentType.StartsWith("application/x-www-form-urlencoded", StringComparison.OrdinalIgnoreCase) ? " (what curl -d sends unless told otherwise)." : ".");
+        string example = send == Json ? " (with curl: -H 'Content-Type: application/json')" : "";
+        return Problems.UnsupportedMedia($"{got} Send the body with Content-Type: {send}{example}.");
+    }
 
     /// <summary>JSON only when the client ranks it above PNG; no Accept, */* or anything else gets PNG.</summary>
     public static bool PrefersJson(HttpRequest request)

@@ -18,7 +18,13 @@ public static partial class ErrorHandling
     public static IServiceCollection AddErrorHandling(this IServiceCollection services, IConfiguration configuration)
     {
         services.AddProblemDetails(o => o.CustomizeProblemDetails = c =>
-            c.ProblemDetails.Extensions.TryAdd("traceId", c.HttpContext.TraceIdentifier));
+        {
+            c.ProblemDetails.Extensions.TryAdd("traceId", c.HttpContext.TraceIdentifier);
+            // Routing refuses a body whose type an endpoint's declared body does not list before any
+            // handler runs, with no word of why; the handlers that read bodies themselves say more.
+            if (c.ProblemDetails.Status == StatusCodes.Status415UnsupportedMediaType && c.ProblemDetails.Detail is null)
+                c.ProblemDetails.Detail = UnlistedContentType(c.HttpContext.Request.ContentType);
+        });
         services.AddExceptionHandler<ClientErrorHandler>();
         services.ConfigureHttpJsonOptions(o =>
         {
@@ -35,6 +41,12 @@ public static partial class ErrorHandling
         services.AddSingleton(TimeProvider.System);
         return services;
     }
+
+    /// <summary>The detail of a 415 that routing answered: what came, and the header a JSON body needs.</summary>
+    internal static string UnlistedContentType(string? contentType)
+        => (string.IsNullOrEmpty(contentType) ? "The request has no Content-Type" : $"This endpoint does not take {contentType}")
+            + ". Send the body with Content-Type: application/json if it is JSON (with curl: -H 'Content-Type: application/json'), "
+            + "or with the type the endpoint's documentation names (GET /swagger).";
 
     public static WebApplication UseErrorHandling(this WebApplication app)
     {

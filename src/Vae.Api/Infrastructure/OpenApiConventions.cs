@@ -215,8 +215,7 @@ public static class OpenApiConventions
     {
         public void Apply(OpenApiOperation operation, OperationFilterContext context)
         {
-            bool training = context.ApiDescription.ActionDescriptor.EndpointMetadata.OfType<Microsoft.AspNetCore.Http.Metadata.IAcceptsMetadata>()
-                .Any(a => a.RequestType == typeof(Storage.TrainingRequest));
+            bool training = context.ApiDescription.TakesBody<Storage.TrainingRequest>();
             if (!training || operation.RequestBody?.Content is not { } content || !content.TryGetValue("application/json", out var media)) return;
             media.Examples = TrainingExamples().ToDictionary(
                 e => e.Key,
@@ -254,23 +253,24 @@ public static class OpenApiConventions
                 var model = (JsonObject)JsonNode.Parse(config.ToJson())!;
                 string dataset = config.Channels == 3 ? "cifar10" : config.Conditional ? "fashion-mnist" : "mnist";
                 // The shape and class count come from the dataset; an example need not repeat them.
-                foreach (string field in new[] { "channels", "height", "width", "classCount" }) model.Remove(field);
+                foreach (string field in ModelRegistry.DatasetFields) model.Remove(field);
                 examples[$"{family.Name}-{name.Replace(' ', '-')}"] = new JsonObject
                 {
                     ["name"] = Models.ModelNames.From($"{family.Name}-{name}"),
                     ["dataset"] = dataset,
                     ["model"] = model,
-                    ["epochs"] = family.Name == "resnet" ? 1 : 10,
+                    ["epochs"] = family.Recipe.ExampleEpochs,
                 };
             }
         }
         // The device is the node's unless the request asks: this one trains only where there is a GPU.
-        examples["mlp-on-a-gpu"] = new JsonObject
+        var first = ModelRegistry.DefaultFamily;
+        examples[$"{first.Name}-on-a-gpu"] = new JsonObject
         {
-            ["name"] = "mlp-on-a-gpu",
+            ["name"] = $"{first.Name}-on-a-gpu",
             ["dataset"] = "mnist",
-            ["model"] = new JsonObject { ["family"] = "mlp" },
-            ["epochs"] = 10,
+            ["model"] = new JsonObject { ["family"] = first.Name },
+            ["epochs"] = first.Recipe.ExampleEpochs,
             ["device"] = "gpu",
         };
         return examples;

@@ -11,9 +11,12 @@ public sealed record JobEvent(string Type, object Data)
     public const string EpochType = "epoch";
     public const string StatusType = "status";
 
+    /// <summary>For a status event, the version of the job record it shows (see <see cref="JobEventId"/>).</summary>
+    public long Version { get; init; }
+
     public static JobEvent Batch(BatchProgressView view) => new(BatchType, view);
     public static JobEvent Epoch(EpochProgressView view) => new(EpochType, view);
-    public static JobEvent Status(JobView view) => new(StatusType, view);
+    public static JobEvent Status(JobView view, long version) => new(StatusType, view) { Version = version };
 
     /// <summary>The job is over: nothing follows this event.</summary>
     public bool IsFinal => Data is JobView { Status: JobStatus.Succeeded or JobStatus.Failed or JobStatus.Cancelled };
@@ -48,6 +51,13 @@ public sealed class JobProgress
     /// <summary>Listeners a job has now (0 when nobody listens or the job is not tracked).</summary>
     public int ListenerCount(string jobId) => _topics.TryGetValue(jobId, out var topic) ? topic.Count : 0;
 
+    /// <summary>
+    /// The newest batch of the job this node has heard of: every batch of a job trained here, and
+    /// those relayed from another node while somebody here listens. Null when it has heard none
+    /// since the job's status last changed to running here.
+    /// </summary>
+    public BatchProgressView? LatestBatch(string jobId) => _topics.TryGetValue(jobId, out var topic) ? topic.LatestBatch : null;
+
     /// <summary>Raised with every event published on this node (not those delivered from other nodes), so a relay can pass it on.</summary>
     public event Action<string, JobEvent>? Published;
 
@@ -78,6 +88,12 @@ public sealed class JobProgress
         private readonly Lock _gate = new();
         private readonly List<JobSubscription> _subscribers = [];
         private bool _closed;
+        private BatchProgressView? _latest;
+
+        public BatchProgressView? LatestBatch
+        {
+            get { lock (_gate) return _latest; }
+        }
 
         public int Count
         {
@@ -106,6 +122,7 @@ public sealed class JobProgress
             {
                 if (_closed) return;
                 if (e.IsFinal) _closed = true;
+                if (e.Data is BatchProgressView b) _latest = b;
                 targets = [.. _subscribers];
             }
             foreach (var s in targets) s.Enqueue(e);
@@ -142,6 +159,39 @@ public sealed class JobSubscription : IDisposable
             _signal = null;
         }
         wake?.TrySetResult();
+    }
+
+    /// <summary>
+    /// The next event, if one is waiting; <paramref name="ended"/> says whether none will ever come
+    /// again (the final status was read, or the listener stopped).
+    /// </summary>
+    public bool TryRead(out JobEvent? next, out bool ended)
+    {
+        lock (_gate)
+        {
+            if (_queue.First is { } first)
+            {
+                _queue.RemoveFirst();
+                if (first.Value.Type == JobEvent.BatchType) _batches--;
+                next = first.Value;
+                ended = false;
+                return true;
+            }
+            next = null;
+            ended = _completed;
+            return false;
+        }
+    }
+
+    /// <summary>Completes once an event is waiting or none will come (without taking it).</summary>
+    public Task WaitAsync(CancellationToken ct)
+    {
+        lock (_gate)
+        {
+            if (_queue.First is not null || _completed) return Task.CompletedTask;
+            _signal ??= new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+            return _signal.Task.WaitAsync(ct);
+        }
     }
 
     /// <summary>Events in order until the job's final status (included) or cancellation.</summary>

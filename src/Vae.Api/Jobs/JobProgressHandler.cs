@@ -33,7 +33,7 @@ public sealed class JobProgressHandler(JobProgress progress, JobRecords records,
         try
         {
             if (await records.GetAsync(jobId, ct) is { } job)
-                progress.Deliver(jobId, JobEvent.Status(job.AsView(records.Now)));
+                progress.Deliver(jobId, JobEvent.Status(job.AsView(records.Now), job.Version));
         }
         catch (Exception ex) when (ex is not OperationCanceledException || !ct.IsCancellationRequested)
         {

@@ -6,8 +6,8 @@ using Vae.Api.Storage;
 
 namespace Vae.Api.Jobs;
 
-/// <summary>What a cancel request did.</summary>
-public enum CancelOutcome { NotFound, Cancelled, Requested, AlreadyFinished }
+/// <summary>What a cancel request did (and, for DELETE /api/jobs/{id}, whether it deleted an ended job's record).</summary>
+public enum CancelOutcome { NotFound, Cancelled, Requested, AlreadyFinished, Deleted }
 
 /// <summary>
 /// Puts jobs on the scheduler and takes them off: a new job is stored as queued, then handed to
@@ -15,7 +15,8 @@ public enum CancelOutcome { NotFound, Cancelled, Requested, AlreadyFinished }
 /// cancel reaches the running loop directly.
 /// </summary>
 public sealed class JobQueue(
-    IJobScheduler scheduler, IVaeStore store, JobRecords records, IClusterEvents cluster, IOptions<ClusterOptions> clusterOptions, ILogger<JobQueue> log)
+    IJobScheduler scheduler, IVaeStore store, JobRecords records, JobCheckpoints checkpoints, IClusterEvents cluster, IOptions<ClusterOptions> clusterOptions,
+    ILogger<JobQueue> log)
 {
     private readonly ConcurrentDictionary<string, CancellationTokenSource> _running = new(StringComparer.Ordinal);
 
@@ -109,14 +110,38 @@ public sealed class JobQueue(
     }
 
     /// <summary>
-    /// Queues a failed job again (record before and after; both null when there is no such job, and
-    /// the record unchanged when it has not failed). The run resumes from the checkpoint the job kept, if any.
+    /// What DELETE /api/jobs/{id} does: a queued or running job is cancelled (see <see cref="CancelAsync"/>);
+    /// an ended one loses its record and its checkpoint, never its model. The record goes only as it
+    /// was read: a job resumed meanwhile is cancelled instead, as a job in progress is.
+    /// </summary>
+    public async Task<(CancelOutcome Outcome, JobRecord? Job)> CancelOrDeleteAsync(string jobId, CancellationToken ct)
+    {
+        for (int attempt = 1; attempt <= JobRecords.MaxAttempts; attempt++)
+        {
+            var (outcome, job) = await CancelAsync(jobId, ct);
+            if (outcome != CancelOutcome.AlreadyFinished) return (outcome, job);
+            if (!await store.DeleteJobAsync(jobId, job!.Version, ct)) continue;
+            // The record is gone: the rest happens even if the client leaves.
+            await checkpoints.DeleteAsync(jobId);
+            log.LogInformation("Job {JobId} ({Status}) deleted; its model, if it made one, stays", jobId, job.Status);
+            return (CancelOutcome.Deleted, job);
+        }
+        throw new InvalidOperationException($"Job '{jobId}' changed under every one of {JobRecords.MaxAttempts} attempts to delete it; try again.");
+    }
+
+    /// <summary>Whether a job that ended this way can be resumed: it stopped before its end, and kept its checkpoint.</summary>
+    public static bool IsResumable(JobStatus status) => status is JobStatus.Failed or JobStatus.Cancelled;
+
+    /// <summary>
+    /// Queues a failed or cancelled job again (record before and after; both null when there is no
+    /// such job, and the record unchanged when it cannot be resumed). The run resumes from the
+    /// checkpoint the job kept, if any.
     /// </summary>
     public async Task<(JobRecord? Before, JobRecord? After)> ResumeAsync(string jobId, CancellationToken ct)
     {
-        var (before, after) = await records.UpdateAsync(jobId, job => job.Status != JobStatus.Failed ? null
+        var (before, after) = await records.UpdateAsync(jobId, job => !IsResumable(job.Status) ? null
             : job with { Status = JobStatus.Queued, Error = null, FinishedAt = null, CancelRequested = false, Progress = null, Node = null, Device = null, Waiting = null }, ct);
-        if (before is { Status: JobStatus.Failed })
+        if (before is not null && IsResumable(before.Status))
         {
             await ScheduleAsync(after!, CancellationToken.None);
             log.LogInformation("Job {JobId} resumed after {Epochs} recorded epochs", jobId, before.Epochs.Count);

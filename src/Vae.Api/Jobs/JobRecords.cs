@@ -45,7 +45,7 @@ public sealed class JobRecords(IVaeStore store, JobProgress progress, TimeProvid
                 after = after with { Version = before.Version + 1 };
                 // Published under the lock, so listeners see the changes of one job in the order they were stored.
                 if (after.Status != before.Status || after.CancelRequested != before.CancelRequested)
-                    progress.Publish(id, JobEvent.Status(after.AsView(Now)));
+                    progress.Publish(id, JobEvent.Status(after.AsView(Now), after.Version));
                 return (before, after);
             }
         }

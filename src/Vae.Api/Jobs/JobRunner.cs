@@ -93,7 +93,8 @@ public sealed class JobRunner(
         if (job is null || job.IsFinished)
         {
             if (job is null) log.LogWarning("Job {JobId} has no record; nothing to train", id);
-            await checkpoints.DeleteAsync(id);
+            // A failed or cancelled job keeps its checkpoint, for POST /api/jobs/{id}/resume.
+            if (job is null || job.Status == JobStatus.Succeeded) await checkpoints.DeleteAsync(id);
             return;
         }
         if (job.Status == JobStatus.Queued)
@@ -151,7 +152,8 @@ public sealed class JobRunner(
             bool deleted = schedulerToken.IsCancellationRequested && !lifetime.ApplicationStopping.IsCancellationRequested;
             if (cancelRequested.IsCancellationRequested || current is null || current.CancelRequested || deleted)
             {
-                await EndAsync(id, JobStatus.Cancelled, null);
+                // The checkpoint stays, so that POST /api/jobs/{id}/resume continues from it (DELETE /api/jobs/{id} removes it with the record).
+                await EndAsync(id, JobStatus.Cancelled, null, keepCheckpoint: current is not null);
                 log.LogInformation("Job {JobId} cancelled after {Epochs} epochs", id, current?.Epochs.Count ?? 0);
                 return;
             }
@@ -212,7 +214,7 @@ public sealed class JobRunner(
         int epochs = plan.Training.Epochs;
         int evaluationImages = plan.Evaluation is { } e ? Math.Min(e.MaxImages ?? test.Count, test.Count) : 0;
         var clock = new TrainingClock(epochs, train.Count, test.Count, plan.Training.BatchSize, evaluationImages, plan.Evaluation?.ImportanceSamples ?? 0, time);
-        var reporter = new ProgressReporter(id, node.Id, epochs, records, progress, clock, TimeSpan.FromSeconds(options.Value.ProgressIntervalSeconds), time, log,
+        var reporter = new ProgressReporter(id, node.Id, job.Attempts.Count, epochs, records, progress, clock, TimeSpan.FromSeconds(options.Value.ProgressIntervalSeconds), time, log,
             cancelRequested: () => queue.CancelRunning(id), takenOver: takenOver.Cancel);
         long testStarted = time.GetTimestamp();
         trainer.BatchStarting = (epoch, batch) => gate.Pass(new TrainingPoint(id, node.Id, TrainingStep.Batch, epoch, batch), ct);
@@ -269,7 +271,8 @@ public sealed class JobRunner(
         var published = await StoreFaults.RetryWhileUnavailableAsync(
             () => models.PublishAsync(model, job.Name, plan.Dataset.Id, id, history, details, CancellationToken.None, ModelStore.IdForJob(id)),
             OutagePatience, log, $"publishing the model of job {id}", CancellationToken.None, time);
-        // Before the record says "succeeded": whoever sees the end sees no leftovers.
+        // Before the record says "succeeded": whoever sees the end sees no leftovers. (A cancel that
+        // lands between here and the record's end leaves the job without a checkpoint: resumed, it trains from the start.)
         await checkpoints.DeleteAsync(id);
         var (_, ended) = await StoreFaults.RetryWhileUnavailableAsync(
             () => records.UpdateAsync(id, r =>

@@ -1,6 +1,7 @@
 using Vae.Api.Infrastructure;
 using Vae.Api.Jobs.Hangfire;
 using Vae.Api.Storage;
+using Vae.Api.Cluster;
 
 namespace Vae.Api.Jobs;
 
@@ -19,6 +20,8 @@ public static class JobScheduling
             .Validate(o => o.MaxConcurrentJobs is >= 1 and <= 64, "Jobs:MaxConcurrentJobs must be between 1 and 64.")
             .Validate(o => o.MaxEpochs is >= 1 and <= 10_000, "Jobs:MaxEpochs must be between 1 and 10000.")
             .Validate(o => o.ProgressIntervalSeconds is >= 0 and <= 3600, "Jobs:ProgressIntervalSeconds must be between 0 (every batch) and 3600.")
+            .Validate(o => o.EventBatchIntervalSeconds is >= 0 and <= 60, "Jobs:EventBatchIntervalSeconds must be between 0 (every batch) and 60.")
+            .Validate(o => o.EventRetrySeconds is > 0 and <= 3600, "Jobs:EventRetrySeconds must be more than 0 and at most 3600.")
             .Validate(o => o.DefaultJobEpochs >= 1 && o.DefaultJobEpochs <= o.MaxEpochs, "Jobs:DefaultJobEpochs must be between 1 and Jobs:MaxEpochs.")
             .Validate(o => o.MaxAttempts is >= 1 and <= 100, "Jobs:MaxAttempts must be between 1 and 100.")
             .Validate(o => o.RetryDelaySeconds is >= 0 and <= 3600, "Jobs:RetryDelaySeconds must be between 0 and 3600.")

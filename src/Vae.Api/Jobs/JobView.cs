@@ -1,4 +1,5 @@
 using Vae.Api.Storage;
+using Vae.Engine.Models;
 using Vae.Engine.Training;
 
 namespace Vae.Api.Jobs;
@@ -65,12 +66,15 @@ public sealed record JobView(
 /// <param name="NextCursor">Pass it as ?cursor= for the next page; null on the last page.</param>
 public sealed record JobList(IReadOnlyList<JobView> Jobs, string? NextCursor = null);
 
-/// <summary>Sent as an SSE "batch" event after every training batch.</summary>
+/// <summary>Sent as an SSE "batch" event after a training batch (the newest, a few times a second).</summary>
+/// <param name="Attempt">Which run of the job trained it (see the job's attempts), from 1.</param>
 public sealed record BatchProgressView(
-    string JobId, int Epoch, int TotalEpochs, int Batch, int BatchCount, long Step, LossView Losses, double? ImagesPerSecond, double? SecondsLeft);
+    string JobId, int Epoch, int TotalEpochs, int Batch, int BatchCount, long Step, LossView Losses, double? ImagesPerSecond, double? SecondsLeft, int Attempt = 1);
 
 /// <summary>Sent as an SSE "epoch" event after every epoch (and its checkpoint).</summary>
-public sealed record EpochProgressView(string JobId, int Epoch, int TotalEpochs, LossView Train, LossView Test, double Seconds, double? SecondsLeft);
+/// <param name="SecondsLeft">Estimated seconds to the end of the job; null when unknown (an epoch sent again to a client that resumed its stream).</param>
+/// <param name="Attempt">Which run of the job trained it (see the job's attempts), from 1.</param>
+public sealed record EpochProgressView(string JobId, int Epoch, int TotalEpochs, LossView Train, LossView Test, double Seconds, double? SecondsLeft, int Attempt = 1);
 
 public static class JobViewExtensions
 {
@@ -83,7 +87,7 @@ public static class JobViewExtensions
         int total = job.Request.Epochs ?? 0;
         var progress = job.Status == JobStatus.Running && job.Progress is { } p ? p.AsView(total) : null;
         return new JobView(
-            job.Id, job.Name, job.Status, job.Request.Dataset, job.Request.Model?.Family ?? "mlp", job.Request,
+            job.Id, job.Name, job.Status, job.Request.Dataset, job.Request.Model?.Family ?? ModelRegistry.DefaultFamily.Name, job.Request,
             job.Epochs.Count, total, progress, job.Epochs.Select(AsView).ToArray(),
             job.ModelId, job.Error, job.CancelRequested, job.Node, job.Device, job.Waiting,
             job.Attempts.Select(a => new JobAttemptView(a.Number, a.Node, a.StartedAt, a.EndedAt, a.Error)).ToArray(), job.CreatedAt, job.StartedAt, job.FinishedAt, duration);
@@ -95,6 +99,19 @@ public static class JobViewExtensions
             : Math.Clamp(((p.Epoch - 1) + ((double)p.Batch / p.BatchCount)) / totalEpochs, 0, 1);
         if (p.Phase == JobPhase.Evaluating) fraction = 1;
         return new JobProgressView(p.Phase, p.Epoch, totalEpochs, p.Batch, p.BatchCount, Finite(p.ImagesPerSecond), Finite(p.SecondsLeft), fraction, p.UpdatedAt);
+    }
+
+    /// <summary>
+    /// The view with its progress brought up to <paramref name="batch"/> when that is a later batch
+    /// of the same run: a record's progress is written every few seconds (Jobs:ProgressIntervalSeconds),
+    /// batches are heard of as they end.
+    /// </summary>
+    public static JobView WithLatestBatch(this JobView view, BatchProgressView? batch, DateTimeOffset now)
+    {
+        if (view.Status != JobStatus.Running || batch is null || batch.Attempt != view.Attempts.Count) return view;
+        if (!JobEventId.Of(batch, 0).IsAfter(JobEventId.Of(view, 0))) return view;
+        var progress = new JobProgressRecord(JobPhase.Training, batch.Epoch, batch.Batch, batch.BatchCount, batch.ImagesPerSecond, batch.SecondsLeft, now);
+        return view with { Progress = progress.AsView(view.TotalEpochs) };
     }
 
     public static EpochView AsView(this EpochMetrics m) => new(m.Epoch, m.Train.AsView(), m.Test.AsView(), m.Seconds);

@@ -1,7 +1,3 @@
-using System.Net.ServerSentEvents;
-using System.Runtime.CompilerServices;
-using System.Text.Json;
-using System.Text.Json.Nodes;
 using Vae.Api.Datasets;
 using Microsoft.AspNetCore.Http.HttpResults;
 using Microsoft.Extensions.Options;
@@ -26,7 +22,7 @@ public static class JobsApi
             .WithDescription("Every field has a default: an empty body or {} trains the compact MNIST VAE (784-400-20, 10 epochs). "
                 + "\"model\" is one object whose \"family\" (mlp, conv, resnet) picks its fields; the image shape and class count come from the dataset. "
                 + "{\"model\": {\"family\": \"resnet\"}, \"dataset\": \"cifar10\"} trains the ResNet-18 VAE of the CIFAR-10 tutorial.")
-            .Accepts<TrainingRequest>(isOptional: true, "application/json")
+            .AcceptsOptionalBody<TrainingRequest>(ContentNegotiation.Json)
             .Produces<JobView>(StatusCodes.Status202Accepted)
             .ProducesProblem(StatusCodes.Status400BadRequest).ProducesProblem(StatusCodes.Status401Unauthorized).ProducesProblem(StatusCodes.Status403Forbidden)
             .ProducesProblem(StatusCodes.Status413PayloadTooLarge).ProducesProblem(StatusCodes.Status415UnsupportedMediaType)
@@ -39,30 +35,40 @@ public static class JobsApi
             .Produces<JobList>().ProducesProblem(StatusCodes.Status400BadRequest).ProducesProblem(StatusCodes.Status422UnprocessableEntity);
         jobs.MapGet("/{id}", Get)
             .WithSummary("One job with its per-epoch metrics").Produces<JobView>().ProducesProblem(StatusCodes.Status404NotFound);
-        jobs.MapDelete("/{id}", Cancel).RequireWriteAccess()
-            .WithSummary("Cancel a job").WithDescription("A queued job is cancelled at once (200); a running one stops after its current batch (202, then status cancelled); a finished one cannot be cancelled (409).")
-            .Produces<JobView>().Produces<JobView>(StatusCodes.Status202Accepted)
+        jobs.MapDelete("/{id}", Delete).RequireWriteAccess()
+            .WithSummary("Cancel a job, or delete the record of one that has ended")
+            .WithDescription("A queued job is cancelled at once (200); a running one stops after its current batch (202, then status cancelled). "
+                + "A job that has ended (succeeded, failed or cancelled) has its record and its checkpoint deleted (204); the model it made stays, under /api/models.")
+            .Produces<JobView>().Produces<JobView>(StatusCodes.Status202Accepted).Produces(StatusCodes.Status204NoContent)
             .ProducesProblem(StatusCodes.Status401Unauthorized).ProducesProblem(StatusCodes.Status403Forbidden)
-            .ProducesProblem(StatusCodes.Status404NotFound).ProducesProblem(StatusCodes.Status409Conflict);
+            .ProducesProblem(StatusCodes.Status404NotFound);
         jobs.MapPost("/{id}/resume", Resume).RequireWriteAccess()
-            .WithSummary("Resume a failed job")
-            .WithDescription("Queues a failed job again. It continues from its last epoch checkpoint when it kept one (a job stopped by a checkpoint that could not be written keeps the one before), and from the start otherwise; the epochs already recorded stay. Only failed jobs can be resumed (409 otherwise).")
+            .WithSummary("Resume a failed or cancelled job")
+            .WithDescription("Queues a failed or cancelled job again. It continues from its last epoch checkpoint when it kept one (a cancelled job keeps the one of its last finished epoch; "
+                + "a job stopped by a checkpoint that could not be written keeps the one before), and from the start otherwise; the epochs already recorded stay and are not trained again. "
+                + "Only failed and cancelled jobs can be resumed (409 otherwise).")
             .Produces<JobView>(StatusCodes.Status202Accepted)
             .ProducesProblem(StatusCodes.Status401Unauthorized).ProducesProblem(StatusCodes.Status403Forbidden)
             .ProducesProblem(StatusCodes.Status404NotFound).ProducesProblem(StatusCodes.Status409Conflict);
         jobs.MapGet("/{id}/events", Events)
             .WithSummary("Follow a job live (Server-Sent Events)")
-            .WithDescription("Events: 'status' (a job, first the current one, then on every change), 'epoch' after each epoch, 'batch' after each batch (slow readers may miss some). The stream ends after the final status.")
-            .Produces(StatusCodes.Status200OK, contentType: "text/event-stream").ProducesProblem(StatusCodes.Status404NotFound);
+            .WithDescription("Events: 'status' (the job: first as it is now, its progress up to the newest batch, then on every change), 'epoch' after each epoch, "
+                + "'batch' with the newest batch at most 4 times a second (Jobs:EventBatchIntervalSeconds). The stream ends after the final status. "
+                + "Every event has an id, and the first a retry interval: a client that loses the stream sends the last id back as Last-Event-ID "
+                + "(EventSource does it by itself) or ?lastEventId=, on any node, and the stream resumes after it: the epochs it missed, the status if it changed, "
+                + "then what comes. A client that already has the final status of an ended job gets 204, which stops EventSource.")
+            .Produces(StatusCodes.Status200OK, contentType: "text/event-stream")
+            .Produces(StatusCodes.Status204NoContent)
+            .ProducesProblem(StatusCodes.Status400BadRequest).ProducesProblem(StatusCodes.Status404NotFound);
         return app;
     }
 
     private static async Task<Results<Accepted<JobView>, ProblemHttpResult>> Create(
         HttpRequest http, JobQueue queue, IVaeStore store, DatasetCatalog datasets, DatasetUseLock datasetUse, IOptions<JobsOptions> options, TimeProvider clock, CancellationToken ct)
     {
-        var read = await ReadRequestAsync(http, ct);
-        if (read.Problem is not null) return read.Problem;
-        var (plan, problems) = await TrainingRequestValidation.ReadAsync(read.Body!, datasets, options.Value, ct);
+        var (body, problem) = await JsonBody.ReadObjectAsync(http, MaxRequestBytes, "a training request", RequestShape, ct);
+        if (problem is not null) return problem;
+        var (plan, problems) = await TrainingRequestValidation.ReadAsync(body!, datasets, options.Value, ct);
         if (plan is null) return TrainingRequestValidation.ToProblem(problems);
         if (plan.Request.Name is { } name && await store.GetAliasAsync(name, ct) is not null)
             return TrainingRequestValidation.ToProblem([new("name", $"'{name}' is an alias (GET /api/aliases/{name}); a model name may not be one, since /api/models/{name} looks up aliases first. Choose another name.")]);
@@ -80,39 +86,50 @@ public static class JobsApi
         return TypedResults.Ok(new JobList([.. jobs.Items.Select(j => j.AsView(now))], Paging.NextCursor(jobs)));
     }
 
-    private static async Task<Results<Ok<JobView>, ProblemHttpResult>> Get(string id, IVaeStore store, TimeProvider clock, CancellationToken ct)
+    private static async Task<Results<Ok<JobView>, ProblemHttpResult>> Get(string id, IVaeStore store, JobProgress progress, TimeProvider clock, CancellationToken ct)
     {
         var job = await store.GetJobAsync(id, ct);
-        return job is null ? NoSuchJob(id) : TypedResults.Ok(job.AsView(clock.GetUtcNow()));
+        var now = clock.GetUtcNow();
+        // The progress as far as this node has heard, which for a job it trains is the batch that just ended.
+        return job is null ? NoSuchJob(id) : TypedResults.Ok(job.AsView(now).WithLatestBatch(progress.LatestBatch(id), now));
     }
 
     private static async Task<Results<Accepted<JobView>, ProblemHttpResult>> Resume(string id, JobQueue queue, TimeProvider clock, CancellationToken ct)
     {
         var (before, after) = await queue.ResumeAsync(id, ct);
         if (before is null) return NoSuchJob(id);
-        if (before.Status != JobStatus.Failed)
-            return Problems.Make(StatusCodes.Status409Conflict, "Only a failed job can be resumed",
-                $"Job '{id}' is {before.Status.ToString().ToLowerInvariant()}; only failed jobs can be resumed. Queue a new job with POST /api/jobs to train again.");
+        if (!JobQueue.IsResumable(before.Status))
+            return Problems.Make(StatusCodes.Status409Conflict, "Only a failed or cancelled job can be resumed",
+                before.Status == JobStatus.Succeeded
+                    ? $"Job '{id}' succeeded; its model is {before.ModelId}. Queue a new job with POST /api/jobs to train again."
+                    : $"Job '{id}' is {before.Status.ToString().ToLowerInvariant()}; only failed and cancelled jobs can be resumed.");
         return TypedResults.Accepted($"/api/jobs/{id}", after!.AsView(clock.GetUtcNow()));
     }
 
-    private static async Task<Results<Ok<JobView>, Accepted<JobView>, ProblemHttpResult>> Cancel(string id, JobQueue queue, TimeProvider clock, CancellationToken ct)
+    private static async Task<Results<Ok<JobView>, Accepted<JobView>, NoContent, ProblemHttpResult>> Delete(string id, JobQueue queue, TimeProvider clock, CancellationToken ct)
     {
-        var (outcome, job) = await queue.CancelAsync(id, ct);
+        var (outcome, job) = await queue.CancelOrDeleteAsync(id, ct);
         var now = clock.GetUtcNow();
         return outcome switch
         {
             CancelOutcome.Cancelled => TypedResults.Ok(job!.AsView(now)),
             CancelOutcome.Requested => TypedResults.Accepted($"/api/jobs/{id}", job!.AsView(now)),
-            CancelOutcome.AlreadyFinished => Problems.Make(StatusCodes.Status409Conflict, "The job has already ended",
-                $"Job '{id}' is {job!.Status.ToString().ToLowerInvariant()}; only queued or running jobs can be cancelled. Delete its model through /api/models if it is not wanted."),
+            CancelOutcome.Deleted => TypedResults.NoContent(),
             _ => NoSuchJob(id),
         };
     }
 
-    private static async Task<Results<ServerSentEventsResult<object>, ProblemHttpResult>> Events(
-        string id, IVaeStore store, JobProgress progress, TimeProvider clock, CancellationToken ct)
+    private static async Task<Results<ServerSentEventsResult<object>, NoContent, ProblemHttpResult>> Events(
+        string id, [AsParameters] JobEventsQuery query, IVaeStore store, JobProgress progress, IOptions<JobsOptions> options, TimeProvider clock, CancellationToken ct)
     {
+        JobEventId? from = null;
+        if (query.Given is { } given)
+        {
+            if (!JobEventId.TryParse(given, out var parsed))
+                return Problems.BadRequest($"Last-Event-ID '{(given.Length > 40 ? given[..40] + "..." : given)}' is not an id this stream sends: they look like 1.3.120.17 "
+                    + "(the run, the epochs done, the batch, the record's version). Leave it out to start from the job as it is now.");
+            from = parsed;
+        }
         // Listen before reading the record: whatever happens after the read is then in the queue.
         var subscription = progress.Subscribe(id);
         JobRecord? job;
@@ -130,92 +147,22 @@ public static class JobsApi
             subscription.Dispose();
             return NoSuchJob(id);
         }
-        return TypedResults.ServerSentEvents(Stream(job.AsView(clock.GetUtcNow()), subscription, store, clock, ct));
+        var pacing = new JobEventPacing(
+            TimeSpan.FromSeconds(options.Value.EventBatchIntervalSeconds), TimeSpan.FromSeconds(options.Value.EventRetrySeconds), StreamRecheckInterval);
+        var stream = new JobEventStream(job, subscription, from, progress.LatestBatch(id), c => store.GetJobAsync(id, c), clock, pacing);
+        if (stream.IsComplete)
+        {
+            subscription.Dispose();
+            return TypedResults.NoContent();
+        }
+        return TypedResults.ServerSentEvents(stream.ReadAllAsync(ct));
     }
 
     /// <summary>How often a stream re-reads its job, in case the event of its end was lost (another node's, sent while this one was disconnected).</summary>
     public static readonly TimeSpan StreamRecheckInterval = TimeSpan.FromSeconds(10);
 
-    private static async IAsyncEnumerable<SseItem<object>> Stream(
-        JobView current, JobSubscription subscription, IVaeStore store, TimeProvider clock, [EnumeratorCancellation] CancellationToken ct)
-    {
-        using (subscription)
-        {
-            yield return new SseItem<object>(current, JobEvent.StatusType);
-            if (current.Status is JobStatus.Succeeded or JobStatus.Failed or JobStatus.Cancelled) yield break;
-            using var stop = CancellationTokenSource.CreateLinkedTokenSource(ct);
-            _ = RecheckUntilEndAsync(current.Id, subscription, store, clock, stop.Token);
-            try
-            {
-                await foreach (var e in subscription.ReadAllAsync(ct))
-                {
-                    yield return new SseItem<object>(e.Data, e.Type);
-                    if (e.IsFinal) yield break;
-                }
-            }
-            finally
-            {
-                stop.Cancel();
-            }
-        }
-    }
-
-    private static async Task RecheckUntilEndAsync(string id, JobSubscription subscription, IVaeStore store, TimeProvider clock, CancellationToken ct)
-    {
-        try
-        {
-            while (true)
-            {
-                await Task.Delay(StreamRecheckInterval, clock, ct);
-                JobRecord? job;
-                try { job = await store.GetJobAsync(id, ct); }
-                catch (Exception e) when (e is not OperationCanceledException) { continue; } // the database is away; next time
-                if (job is null || job.IsFinished)
-                {
-                    if (job is not null) subscription.Enqueue(JobEvent.Status(job.AsView(clock.GetUtcNow())));
-                    else subscription.Dispose();
-                    return;
-                }
-            }
-        }
-        catch (OperationCanceledException)
-        {
-        }
-    }
-
     private static ProblemHttpResult NoSuchJob(string id)
         => Problems.NotFound($"There is no job '{id}'. GET /api/jobs lists the jobs there are.");
 
-    private readonly record struct ReadResult(JsonObject? Body, ProblemHttpResult? Problem);
-
-    /// <summary>
-    /// The body as a JSON object: empty (or JSON null) means all defaults. What is in it is checked
-    /// field by field afterwards; only a body that is not a JSON object at all is refused here.
-    /// </summary>
-    private static async Task<ReadResult> ReadRequestAsync(HttpRequest http, CancellationToken ct)
-    {
-        using var body = await RequestBody.ReadAsync(http, MaxRequestBytes, $"A training request is at most {MaxRequestBytes} bytes of JSON.", ct);
-        if (body.Problem is not null) return new(null, body.Problem);
-        return Parse(http, body.Span);
-    }
-
-    private static ReadResult Parse(HttpRequest http, ReadOnlySpan<byte> bytes)
-    {
-        if (bytes.Trim(" \t\r\n"u8).IsEmpty) return new(new JsonObject(), null);
-        if (!http.HasJsonContentType())
-            return new(null, Problems.UnsupportedMedia($"Send the training request as JSON with Content-Type: application/json (got '{http.ContentType ?? "none"}')."));
-        try
-        {
-            return JsonNode.Parse(bytes) switch
-            {
-                null => new(new JsonObject(), null),
-                JsonObject o => new(o, null),
-                _ => new(null, Problems.BadRequest("The body must be a JSON object, like {\"dataset\": \"mnist\", \"model\": {\"family\": \"conv\"}, \"epochs\": 5}.")),
-            };
-        }
-        catch (JsonException e)
-        {
-            return new(null, Problems.BadRequest($"The JSON body could not be read: {e.Message}"));
-        }
-    }
+    private const string RequestShape = "{\"dataset\": \"mnist\", \"model\": {\"family\": \"conv\"}, \"epochs\": 5}";
 }

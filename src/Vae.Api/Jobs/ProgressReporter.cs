@@ -11,10 +11,11 @@ namespace Vae.Api.Jobs;
 /// that finds a cancel requested in the record calls <paramref name="cancelRequested"/>: that is how a
 /// cancel asked of another node reaches the node that trains the job. A record that names another
 /// node (the cluster took this node for dead and gave the job to another) is left alone and
-/// <paramref name="takenOver"/> is called: the node that lost the job stops training it.
+/// <paramref name="takenOver"/> is called: the node that lost the job stops training it. Events carry
+/// <paramref name="attempt"/>, the job's run, so a stream can tell a run's batches from an earlier one's.
 /// </summary>
 public sealed class ProgressReporter(
-    string jobId, string nodeId, int totalEpochs, JobRecords records, JobProgress progress, TrainingClock clock, TimeSpan interval, TimeProvider time, ILogger log,
+    string jobId, string nodeId, int attempt, int totalEpochs, JobRecords records, JobProgress progress, TrainingClock clock, TimeSpan interval, TimeProvider time, ILogger log,
     Action cancelRequested, Action takenOver)
 {
     private long _lastWrite;
@@ -24,7 +25,7 @@ public sealed class ProgressReporter(
     {
         double? left = clock.SecondsLeft(b.Epoch, b.Batch);
         progress.Publish(jobId, JobEvent.Batch(new BatchProgressView(
-            jobId, b.Epoch, b.Epochs, b.Batch, b.BatchCount, b.Step, b.Losses.AsView(), clock.ImagesPerSecond, left)));
+            jobId, b.Epoch, b.Epochs, b.Batch, b.BatchCount, b.Step, b.Losses.AsView(), clock.ImagesPerSecond, left, attempt)));
         if (_written && time.GetElapsedTime(_lastWrite) < interval) return;
         Write(r => r with { Progress = Record(JobPhase.Training, b.Epoch, b.Batch, b.BatchCount, left) });
     }
@@ -34,7 +35,7 @@ public sealed class ProgressReporter(
         double? left = clock.SecondsLeft(m.Epoch + 1, 0);
         int next = Math.Min(m.Epoch + 1, totalEpochs);
         Write(r => r with { Epochs = [.. history], Progress = Record(JobPhase.Training, next, 0, clock.BatchCount, left) });
-        progress.Publish(jobId, JobEvent.Epoch(new EpochProgressView(jobId, m.Epoch, totalEpochs, m.Train.AsView(), m.Test.AsView(), m.Seconds, left)));
+        progress.Publish(jobId, JobEvent.Epoch(new EpochProgressView(jobId, m.Epoch, totalEpochs, m.Train.AsView(), m.Test.AsView(), m.Seconds, left, attempt)));
     }
 
     public void Evaluating(int epochs)

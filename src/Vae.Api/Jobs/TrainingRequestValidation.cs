@@ -45,10 +45,10 @@ public static class TrainingRequestValidation
     /// <summary>The default evaluation costs at most this fraction of the training run (counted in forward passes).</summary>
     public const double EvaluationBudget = 0.1;
 
-    private static readonly string[] ShapeFields = ["channels", "height", "width"];
-
-    // Model settings that requests once carried at the top level.
-    private static readonly string[] LegacyModelFields = ["architecture", "hiddenSizes", "latentDim", "activation", "likelihood", "sigma", "beta", "kind", "family"];
+    /// <summary>Model settings sent beside the request's own fields, as requests once carried them: any family's field, or an old one.</summary>
+    private static readonly HashSet<string> ModelFields = new(
+        ModelRegistry.Families.SelectMany(f => ModelRegistry.Fields(f).Select(p => p.Name)).Append("family").Concat(LegacyConfigs.RequestFields),
+        StringComparer.Ordinal);
 
     /// <summary>
     /// Reads a request body (a JSON object; an empty body is {}) into a request whose model is built
@@ -65,8 +65,8 @@ public static class TrainingRequestValidation
         TrainingRequest? request = null;
         foreach (var (key, _) in body)
         {
-            if (LegacyModelFields.Contains(key))
-                problems.Add(new(key, $"now belongs in the \"model\" object, e.g. {{\"model\": {{\"family\": \"mlp\", \"{key}\": ...}}}}."));
+            if (ModelFields.Contains(key) && !RequestFields.Contains(key))
+                problems.Add(new(key, $"now belongs in the \"model\" object, e.g. {{\"model\": {{\"family\": \"{ModelRegistry.DefaultFamily.Name}\", \"{key}\": ...}}}}."));
             else if (!RequestFields.Contains(key))
                 problems.Add(new(key, $"is not a field of a training request; the fields are {Quote(RequestFields)}."));
         }
@@ -78,15 +78,15 @@ public static class TrainingRequestValidation
             }
             catch (JsonException e)
             {
-                problems.Add(new(FieldOf(e.Path, ""), $"has the wrong type: {Plain(e)}"));
+                problems.Add(new(FieldOf(e.Path, ""), $"has the wrong type: {JsonBody.Explain(e)}"));
             }
         }
         request ??= new TrainingRequest();
 
         var dataset = await FindDatasetAsync(request.Dataset, datasets, problems, ct);
         ModelConfig? model = null;
-        if (dataset is not null) model = ReadModel(modelNode, dataset, problems);
-        else if (modelNode is not null and not JsonObject) problems.Add(new("model", "must be a JSON object with a \"family\" (mlp, conv or resnet) and that family's fields."));
+        if (dataset is not null) model = await ReadModelAsync(modelNode, dataset, datasets, problems, ct);
+        else if (modelNode is not null and not JsonObject) problems.Add(new("model", ModelMustBeAnObject));
 
         if (problems.Count > 0) return (null, problems);
         return Check(request with { Model = model }, dataset!, jobs);
@@ -121,7 +121,7 @@ public static class TrainingRequestValidation
     {
         var problems = new List<FieldProblem>();
         var info = await FindDatasetAsync(dataset, datasets, problems, ct);
-        var config = info is null ? null : ReadModel(model, info, problems);
+        var config = info is null ? null : await ReadModelAsync(model, info, datasets, problems, ct);
         return problems.Count > 0 ? (info, null, problems) : (info, config, problems);
     }
 
@@ -235,7 +235,7 @@ public static class TrainingRequestValidation
     /// The model object as a configuration: the family's defaults for what it leaves out, the
     /// dataset's shape and classes for the shape fields and classCount.
     /// </summary>
-    private static ModelConfig? ReadModel(JsonNode? node, DatasetInfo dataset, List<FieldProblem> problems)
+    private static async Task<ModelConfig?> ReadModelAsync(JsonNode? node, DatasetInfo dataset, DatasetCatalog datasets, List<FieldProblem> problems, CancellationToken ct)
     {
         var model = node switch
         {
@@ -245,11 +245,11 @@ public static class TrainingRequestValidation
         };
         if (model is null)
         {
-            problems.Add(new("model", "must be a JSON object with a \"family\" (mlp, conv or resnet) and that family's fields."));
+            problems.Add(new("model", ModelMustBeAnObject));
             return null;
         }
 
-        string familyName = "mlp";
+        string familyName = ModelRegistry.DefaultFamily.Name;
         if (model["family"] is { } f)
         {
             if (f is JsonValue v && v.TryGetValue<string>(out var s)) familyName = s.Trim();
@@ -258,11 +258,13 @@ public static class TrainingRequestValidation
         var family = ModelRegistry.TryFind(familyName);
         if (family is null)
         {
-            problems.Add(new("model.family", $"must be one of {Quote(ModelRegistry.Names)} (got {Show(model["family"]?.ToJsonString())})."));
+            problems.Add(new("model.family", $"must be one of {Quote(ModelRegistry.Names)} (got {ShowJson(model["family"])}); GET /api/families describes them."));
             return null;
         }
         model["family"] = family.Name;
 
+        // What the client set itself, as opposed to what the family's defaults and the dataset fill in.
+        var sent = model.Select(p => p.Key).ToHashSet(StringComparer.OrdinalIgnoreCase);
         var fields = ModelRegistry.Fields(family).Select(p => p.Name).Append("family").ToArray();
         int before = problems.Count;
         foreach (var (key, _) in model)
@@ -273,9 +275,9 @@ public static class TrainingRequestValidation
 
         // The shape comes from the dataset; a value that disagrees with it is a mistake worth naming.
         int[] shape = [dataset.Channels, dataset.Height, dataset.Width];
-        for (int i = 0; i < ShapeFields.Length; i++)
+        for (int i = 0; i < ModelRegistry.ShapeFields.Count; i++)
         {
-            string field = ShapeFields[i];
+            string field = ModelRegistry.ShapeFields[i];
             if (!model.ContainsKey(field)) model[field] = shape[i];
             else if (model[field] is not JsonValue given || !given.TryGetValue<int>(out int value) || value != shape[i])
                 problems.Add(new($"model.{field}", $"is {model[field]?.ToJsonString() ?? "null"}, but the {dataset.Id} images are {dataset.Channels}x{dataset.Height}x{dataset.Width} (channels x height x width); leave it out to take the dataset's."));
@@ -286,9 +288,9 @@ public static class TrainingRequestValidation
         {
             if (!dataset.IsLabelled)
                 problems.Add(new("model.conditional", $"needs labelled images, and the {dataset.Id} dataset has no labels; train an unconditional model, or upload the images in one folder per class."));
-            else if (!model.ContainsKey("classCount")) model["classCount"] = dataset.ClassNames!.Count;
-            else if (model["classCount"] is not JsonValue k || !k.TryGetValue<int>(out int classes) || classes != dataset.ClassNames!.Count)
-                problems.Add(new("model.classCount", $"is {model["classCount"]?.ToJsonString() ?? "null"}, but the {dataset.Id} dataset has {dataset.ClassNames!.Count} classes; leave it out to take the dataset's."));
+            else if (!model.ContainsKey(ModelRegistry.ClassCountField)) model[ModelRegistry.ClassCountField] = dataset.ClassNames!.Count;
+            else if (model[ModelRegistry.ClassCountField] is not JsonValue k || !k.TryGetValue<int>(out int classes) || classes != dataset.ClassNames!.Count)
+                problems.Add(new($"model.{ModelRegistry.ClassCountField}", $"is {model[ModelRegistry.ClassCountField]?.ToJsonString() ?? "null"}, but the {dataset.Id} dataset has {dataset.ClassNames!.Count} classes; leave it out to take the dataset's."));
         }
         if (problems.Count > before) return null;
 
@@ -299,19 +301,68 @@ public static class TrainingRequestValidation
         }
         catch (JsonException e)
         {
-            problems.Add(new(FieldOf(e.Path, "model"), $"has the wrong type or value: {Plain(e)}"));
+            problems.Add(new(FieldOf(e.Path, "model"), $"has the wrong type or value: {JsonBody.Explain(e)}"));
             return null;
         }
-        CheckModel(config, dataset, problems);
+        var unfit = UnfitDefaults(config, sent, dataset);
+        if (unfit.Count > 0) problems.Add(new("dataset", await DatasetMismatchAsync(config, unfit, dataset, datasets, ct)));
+        CheckModel(config, dataset, problems, skip: [.. unfit.Select(p => p.Field)]);
         return problems.Count > before ? null : config;
     }
 
-    private static void CheckModel(ModelConfig config, DatasetInfo dataset, List<FieldProblem> problems)
+    private static readonly string ModelMustBeAnObject =
+        $"must be a JSON object with a \"family\" ({Quote(ModelRegistry.Names)}) and that family's fields; GET /api/families lists them.";
+
+    /// <summary>
+    /// Problems of the configuration that come from the dataset's image size alone, in fields the
+    /// client left to the family's defaults (a ResNet's stages on 28x28 images): the client chose the
+    /// dataset, not those fields, so the dataset is what the answer names.
+    /// </summary>
+    private static List<ConfigProblem> UnfitDefaults(ModelConfig config, HashSet<string> sent, DatasetInfo dataset)
+        => [.. config.Problems().Where(p => !sent.Contains(p.Field) && !ModelRegistry.ShapeFields.Contains(p.Field) && ShapeDependent(config, p))];
+
+    /// <summary>What to do instead, read from the registry and the catalogue: the datasets this model fits, the families and examples that fit this dataset.</summary>
+    private static async Task<string> DatasetMismatchAsync(
+        ModelConfig config, IReadOnlyList<ConfigProblem> unfit, DatasetInfo dataset, DatasetCatalog datasets, CancellationToken ct)
+    {
+        var family = config.Owner;
+        string fields = Quote(unfit.Select(p => $"model.{p.Field}").Distinct());
+        var fitting = (await datasets.ListAsync(ct)).Where(d => d.Id != dataset.Id && Fits(config, d)).Select(d => d.Id).ToList();
+        var families = ModelRegistry.Families.Where(f => f != family && Fits(f.DefaultConfig, dataset)).Select(f => f.Name).ToList();
+        var examples = family.Examples.Where(e => Fits(e.Value, dataset)).Select(e => e.Key).ToList();
+        var ways = new List<string>();
+        if (fitting.Count > 0) ways.Add($"train the {family.Name} on {Quote(fitting)}");
+        if (families.Count > 0) ways.Add($"pick the {Quote(families)} family for {dataset.Id}");
+        ways.Add(examples.Count > 0
+            ? $"set {fields} yourself, as the {family.Name} example {Quote(examples)} does (GET /api/families/{family.Name})"
+            : $"set {fields} yourself");
+        string why = string.Join("; ", unfit.Select(p => $"model.{p.Field}: {p.Message.TrimEnd('.')}"));
+        string todo = JoinOr(ways);
+        return $"is {dataset.Id}, whose {Describe(dataset)} images the {family.Name} family's default model cannot take ({why}). " +
+            $"{char.ToUpperInvariant(todo[0])}{todo[1..]}.";
+    }
+
+    /// <summary>Whether a configuration, given the dataset's shape (and classes), has no problem.</summary>
+    private static bool Fits(ModelConfig config, DatasetInfo dataset)
+    {
+        var sized = config with { Channels = dataset.Channels, Height = dataset.Height, Width = dataset.Width };
+        if (sized.Conditional) sized = dataset.IsLabelled ? sized with { ClassCount = dataset.ClassNames!.Count } : sized with { Conditional = false };
+        return sized.Problems().Count == 0;
+    }
+
+    private static string Describe(DatasetInfo d) => $"{d.Height}x{d.Width} {(d.IsColour ? "colour" : d.Channels == 1 ? "gray" : $"{d.Channels}-channel")}";
+
+    private static string JoinOr(IReadOnlyList<string> parts)
+        => parts.Count <= 1 ? string.Concat(parts) : string.Join(", ", parts.Take(parts.Count - 1)) + ", or " + parts[^1];
+
+    /// <summary>The configuration's problems, but those in <paramref name="skip"/> (already answered another way).</summary>
+    private static void CheckModel(ModelConfig config, DatasetInfo dataset, List<FieldProblem> problems, IReadOnlyCollection<string>? skip = null)
     {
         var configProblems = config.Problems();
         foreach (var p in configProblems)
         {
-            string message = ShapeDependent(p.Field) ? $"{p.Message} (the {dataset.Id} images are {dataset.Height}x{dataset.Width})" : p.Message;
+            if (skip?.Contains(p.Field) == true) continue;
+            string message = ShapeDependent(config, p) ? $"{p.Message} (the {dataset.Id} images are {dataset.Height}x{dataset.Width})" : p.Message;
             problems.Add(new($"model.{p.Field}", message));
         }
         if (configProblems.Count > 0) return;
@@ -323,8 +374,16 @@ public static class TrainingRequestValidation
             problems.Add(new("model.classCount", $"is {config.ClassCount}, but the {dataset.Id} dataset has {dataset.ClassNames!.Count} classes."));
     }
 
-    // Problems about layer counts against the image size read better with the dataset's size beside them.
-    private static bool ShapeDependent(string field) => field is "convChannels" or "widths" or "height" or "width";
+    /// <summary>
+    /// Whether a problem comes from the image size: it goes away at the size of the family's own
+    /// default model. Such problems read better with the dataset's size beside them.
+    /// </summary>
+    private static bool ShapeDependent(ModelConfig config, ConfigProblem problem)
+    {
+        var own = config.Owner.DefaultConfig;
+        var resized = config with { Channels = own.Channels, Height = own.Height, Width = own.Width };
+        return !resized.Problems().Any(p => p.Field == problem.Field);
+    }
 
     // ---- wording ----
 
@@ -336,45 +395,13 @@ public static class TrainingRequestValidation
         return prefix.Length == 0 ? field : $"{prefix}.{field}";
     }
 
-    /// <summary>A JSON error without the .NET type names System.Text.Json puts in it.</summary>
-    private static string Plain(JsonException e)
-    {
-        // The engine words a bad enum value its own way around the serializer's error; the service's wording comes from the original.
-        string message = e.InnerException is JsonException original ? original.Message : e.Message;
-        int cut = message.IndexOf(" Path:", StringComparison.Ordinal);
-        if (cut > 0) message = message[..cut];
-        if (message.Contains("could not be mapped to any .NET member", StringComparison.Ordinal)) return "is not a known field.";
-        if (message.Contains("could not be converted to", StringComparison.Ordinal))
-        {
-            int to = message.IndexOf("converted to ", StringComparison.Ordinal) + "converted to ".Length;
-            string type = message[to..].TrimEnd('.').Split('.').Last().Replace("Nullable`1[", "").TrimEnd(']');
-            message = $"expected {Describe(type)}.";
-        }
-        return message;
-    }
-
-    private static string Describe(string dotnetType) => EnumNamed(dotnetType) is { } e
-        ? "one of " + Quote(Enum.GetNames(e).Select(JsonNamingPolicy.CamelCase.ConvertName))
-        : dotnetType switch
-    {
-        "Int32" or "Int64" => "a whole number",
-        "Single" or "Double" => "a number",
-        "Boolean" => "true or false",
-        "String" => "a string",
-        "Int32[]" => "a list of whole numbers",
-        _ => "a value of another type (" + dotnetType + ")",
-    };
-
-    private static Type? EnumNamed(string name)
-        => typeof(ModelConfig).Assembly.GetExportedTypes().FirstOrDefault(t => t.IsEnum && t.Name == name);
-
-    private static string Quote(IEnumerable<string> values)
-    {
-        var quoted = values.Select(v => $"'{v}'").ToArray();
-        return quoted.Length <= 1 ? string.Concat(quoted) : string.Join(", ", quoted[..^1]) + " or " + quoted[^1];
-    }
+    private static string Quote(IEnumerable<string> values) => JsonBody.Quote(values);
 
     private static string Show(string? value) => value is null ? "nothing" : $"'{(value.Length > 40 ? value[..40] + "..." : value)}'";
+
+    /// <summary>A JSON value as a person wrote it: a string in single quotes, anything else as JSON.</summary>
+    private static string ShowJson(JsonNode? value)
+        => value is JsonValue v && v.TryGetValue<string>(out var text) ? Show(text) : value is null ? "null" : value.ToJsonString();
 
     private static string Show(float value) => value.ToString(CultureInfo.InvariantCulture);
 }

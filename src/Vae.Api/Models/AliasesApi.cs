@@ -73,8 +73,7 @@ public static class AliasesApi
         using (var body = await RequestBody.ReadAsync(http, MaxRequestBytes, $"An alias request is at most {MaxRequestBytes} bytes of JSON, like {Shape}.", ct))
         {
             if (body.Problem is not null) return body.Problem;
-            if (!http.HasJsonContentType())
-                return Problems.UnsupportedMedia($"Send the alias's model as JSON with Content-Type: application/json, like {Shape} (got '{http.ContentType ?? "none"}').");
+            if (ContentNegotiation.ContentKind(http) != BodyKind.Json) return ContentNegotiation.UnsupportedContentType(http, ContentNegotiation.Json);
             var (parsed, problem) = JsonBody.Parse<AliasRequest>(body.Span, json.Value.SerializerOptions, Shape);
             if (problem is not null) return problem;
             request = parsed!;

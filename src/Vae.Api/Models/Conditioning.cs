@@ -21,6 +21,9 @@ public static class Conditioning
     /// <param name="count">Images in the request.</param>
     /// <param name="items">What <paramref name="labels"/> must match one to one, e.g. "latents".</param>
     public static (int[]? Labels, ProblemHttpResult? Problem) Resolve(ModelRecord record, int? label, int[]? labels, int count, string items = "images")
+        => Resolve(record, label, labels, count, items, "add ?label=k to the request's query");
+
+    private static (int[]? Labels, ProblemHttpResult? Problem) Resolve(ModelRecord record, int? label, int[]? labels, int count, string items, string howToGive)
     {
         var config = record.Config;
         if (!config.Conditional)
@@ -45,7 +48,7 @@ public static class Conditioning
                 if (OutOfRange(record, labels[i]) is { } bad) return (null, Problems.Invalid("labels", $"labels[{i}] must be {bad}, got {labels[i]}."));
             return (labels, null);
         }
-        return (null, Problems.Invalid("label", $"Model '{record.Id}' is conditional: label is required, {Range(record)}."));
+        return (null, Problems.Invalid("label", $"Model '{record.Id}' is conditional: label is required, the class to draw or read: {howToGive}, with k {Range(record)}."));
     }
 
     /// <summary>
@@ -56,7 +59,8 @@ public static class Conditioning
     {
         if (queryLabel is int q && bodyLabel is int b && q != b)
             return (null, Problems.Invalid("label", $"label is {q} in the query but {b} in the body; give it once."));
-        return Resolve(record, queryLabel ?? bodyLabel, labels, count, items);
+        return Resolve(record, queryLabel ?? bodyLabel, labels, count, items,
+            $"add ?label=k to the query or \"label\": k to the body (or \"labels\", one class per item of {items})");
     }
 
     /// <summary>The part of a label's ETag key: the label, or nothing for an unconditional model.</summary>

@@ -1,6 +1,3 @@
-using Microsoft.AspNetCore.Mvc.Abstractions;
-using Microsoft.AspNetCore.Mvc.ApiExplorer;
-using Microsoft.AspNetCore.Mvc.ModelBinding;
 using Microsoft.Extensions.DependencyInjection.Extensions;
 using Microsoft.OpenApi;
 using Vae.Api.Cluster;
@@ -42,7 +39,6 @@ public static class ModelExtensions
         services.AddSingleton<IClusterEventHandler, ModelChangedHandler>();
         // An image in a JSON body is a base64 PNG string or a list of pixel values (see ImageInputConverter).
         services.ConfigureSwaggerGen(o => o.SchemaFilter<ImageInputSchema>());
-        services.TryAddEnumerable(ServiceDescriptor.Transient<IApiDescriptionProvider, RequestBodyDocs>());
         return services;
     }
 
@@ -54,40 +50,6 @@ public static class ModelExtensions
         ApiDocs.Examples[nameof(EditRequest)] = """{"latent":[0,0],"direction":"seven-minus-one","amounts":[-2,-1,0,1,2]}""";
         ApiDocs.Examples[nameof(ScoreRequest)] = "{\"images\":[[" + string.Join(",", Enumerable.Repeat("0", 784)) + "]],\"k\":16}";
         ApiDocs.Examples[nameof(InterpolateRequest)] = """{"from":{"latent":[-2,0]},"to":{"latent":[2,0]},"steps":10,"method":"slerp"}""";
-    }
-
-    /// <summary>
-    /// Documents the body of an endpoint that reads it itself. Accepts() would also make routing
-    /// refuse other content types with a bare 415; the handlers answer those with a detail that
-    /// names the types they take.
-    /// </summary>
-    public static RouteHandlerBuilder AcceptsBody<T>(this RouteHandlerBuilder builder, params string[] contentTypes)
-        => builder.WithMetadata(new RequestBodyDoc(typeof(T), contentTypes));
-
-    public sealed record RequestBodyDoc(Type Type, IReadOnlyList<string> ContentTypes);
-
-    /// <summary>Adds the bodies declared by <see cref="AcceptsBody"/> to the API description that OpenAPI is built from.</summary>
-    private sealed class RequestBodyDocs : IApiDescriptionProvider
-    {
-        private static readonly EmptyModelMetadataProvider Metadata = new();
-
-        public int Order => 0;
-
-        public void OnProvidersExecuting(ApiDescriptionProviderContext context) { }
-
-        public void OnProvidersExecuted(ApiDescriptionProviderContext context)
-        {
-            foreach (var api in context.Results)
-            {
-                var doc = api.ActionDescriptor.EndpointMetadata.OfType<RequestBodyDoc>().FirstOrDefault();
-                if (doc is null || api.ParameterDescriptions.Any(p => p.Source == BindingSource.Body)) continue;
-                api.ParameterDescriptions.Add(new ApiParameterDescription
-                {
-                    Name = "body", Type = doc.Type, Source = BindingSource.Body, IsRequired = true, ModelMetadata = Metadata.GetMetadataForType(doc.Type),
-                });
-                foreach (var contentType in doc.ContentTypes) api.SupportedRequestFormats.Add(new ApiRequestFormat { MediaType = contentType });
-            }
-        }
     }
 
     /// <summary>Describes <see cref="ImageInput"/> as what its converter reads: a string or an array of numbers.</summary>

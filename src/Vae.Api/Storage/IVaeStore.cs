@@ -32,6 +32,11 @@ public interface IVaeStore
     /// (read the record again and redo the change).
     /// </summary>
     Task<bool> UpdateJobAsync(JobRecord job, CancellationToken ct);
+    /// <summary>
+    /// Deletes the job's record when its version is still <paramref name="version"/>; false when there
+    /// is no such record or it changed since it was read (read it again and decide again).
+    /// </summary>
+    Task<bool> DeleteJobAsync(string id, long version, CancellationToken ct);
 
     /// <summary>
     /// Stores a model. A named one gets the next version of its name (1 for the first; the

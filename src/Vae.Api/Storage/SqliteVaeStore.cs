@@ -213,6 +213,16 @@ public sealed partial class SqliteVaeStore : IVaeStore
         return await command.ExecuteNonQueryAsync(ct) == 1;
     }
 
+    public async Task<bool> DeleteJobAsync(string id, long version, CancellationToken ct)
+    {
+        await using var connection = await OpenAsync(ct);
+        await using var command = connection.CreateCommand();
+        command.CommandText = "DELETE FROM vae_jobs WHERE id = $id AND version = $version;";
+        command.Parameters.AddWithValue("$id", id);
+        command.Parameters.AddWithValue("$version", version);
+        return await command.ExecuteNonQueryAsync(ct) == 1;
+    }
+
     public async Task<ModelRecord> InsertModelAsync(ModelRecord model, CancellationToken ct)
     {
         await using var connection = await OpenAsync(ct);

@@ -1,6 +1,7 @@
 using System.Text.Json.Nodes;
 using Microsoft.OpenApi;
 using Swashbuckle.AspNetCore.SwaggerGen;
+using Vae.Api.Infrastructure;
 
 namespace Vae.Api.Sweeps;
 
@@ -38,8 +39,7 @@ public static class SweepExtensions
     {
         public void Apply(OpenApiOperation operation, OperationFilterContext context)
         {
-            bool sweep = context.ApiDescription.ActionDescriptor.EndpointMetadata.OfType<Microsoft.AspNetCore.Http.Metadata.IAcceptsMetadata>()
-                .Any(a => a.RequestType == typeof(SweepRequest));
+            bool sweep = context.ApiDescription.TakesBody<SweepRequest>();
             if (!sweep || operation.RequestBody?.Content is not { } content || !content.TryGetValue("application/json", out var media)) return;
             media.Examples = Examples().ToDictionary(
                 e => e.Key,

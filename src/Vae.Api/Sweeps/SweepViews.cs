@@ -1,5 +1,6 @@
 using System.Text.Json.Nodes;
 using Vae.Api.Jobs;
+using Vae.Api.Models;
 using Vae.Api.Storage;
 
 namespace Vae.Api.Sweeps;
@@ -68,12 +69,15 @@ public static class SweepViewExtensions
             var job = await store.GetJobAsync(point.JobId, ct);
             if (job is null)
             {
-                // Jobs are never deleted; a point without one is a store restored without it.
-                points.Add(new SweepPointView(values, point.JobId, JobStatus.Failed, 1, null, $"The record of job {point.JobId} is missing.", null));
+                // The job ended and its record was deleted (DELETE /api/jobs/{id}); the model it made stays, under the id made from the job's.
+                var made = await store.GetModelAsync(ModelStore.IdForJob(point.JobId), ct);
+                points.Add(made is null
+                    ? new SweepPointView(values, point.JobId, JobStatus.Failed, 1, null, $"The record of job {point.JobId} was deleted, and the job left no model.", null)
+                    : new SweepPointView(values, point.JobId, JobStatus.Succeeded, 1, made.Id, null, MetricsOf(made.Metrics, made)));
                 continue;
             }
             var model = job.ModelId is { } modelId ? await store.GetModelAsync(modelId, ct) : null;
-            points.Add(new SweepPointView(values, job.Id, job.Status, ProgressOf(job, now), job.ModelId, job.Error, MetricsOf(job, model)));
+            points.Add(new SweepPointView(values, job.Id, job.Status, ProgressOf(job, now), job.ModelId, job.Error, MetricsOf(job.Epochs, model)));
         }
 
         var counts = new SweepCounts(
@@ -102,10 +106,10 @@ public static class SweepViewExtensions
         return view.Progress?.Fraction ?? (view.TotalEpochs > 0 ? Math.Clamp((double)view.CurrentEpoch / view.TotalEpochs, 0, 1) : 0);
     }
 
-    private static SweepPointMetrics? MetricsOf(JobRecord job, ModelRecord? model)
+    private static SweepPointMetrics? MetricsOf(IReadOnlyList<Vae.Engine.Training.EpochMetrics> epochs, ModelRecord? model)
     {
-        if (job.Epochs.Count == 0) return null;
-        var last = job.Epochs[^1].AsView();
+        if (epochs.Count == 0) return null;
+        var last = epochs[^1].AsView();
         var e = model?.Evaluation;
         return new SweepPointMetrics(last.Epoch, last.Train, last.Test, Finite(e?.Elbo), Finite(e?.Iwae), Finite(e?.BitsPerDim));
     }

@@ -1,5 +1,3 @@
-using System.Text.Json;
-using System.Text.Json.Nodes;
 using Microsoft.AspNetCore.Http.HttpResults;
 using Microsoft.Extensions.Options;
 using Vae.Api.Datasets;
@@ -27,7 +25,7 @@ public static class SweepsApi
                 + "the last key varying fastest; all of them train with the base's seed, so their weights start alike and they see the images in the same order, "
                 + "and the swept values are the only difference. Every point is checked as POST /api/jobs checks a request before any job is queued: "
                 + "a value that is not accepted is a 422 naming its grid key and the value, and nothing is queued. At most Sweeps:MaxPoints points (64 by default).")
-            .Accepts<SweepRequest>("application/json")
+            .AcceptsBody<SweepRequest>(ContentNegotiation.Json)
             .Produces<SweepView>(StatusCodes.Status202Accepted)
             .ProducesProblem(StatusCodes.Status400BadRequest).ProducesProblem(StatusCodes.Status401Unauthorized).ProducesProblem(StatusCodes.Status403Forbidden)
             .ProducesProblem(StatusCodes.Status413PayloadTooLarge).ProducesProblem(StatusCodes.Status415UnsupportedMediaType)
@@ -55,15 +53,9 @@ public static class SweepsApi
         HttpRequest http, SweepQueue queue, IVaeStore store, DatasetCatalog datasets,
         IOptions<JobsOptions> jobs, IOptions<SweepsOptions> options, TimeProvider clock, CancellationToken ct)
     {
-        JsonObject body;
-        using (var read = await RequestBody.ReadAsync(http, MaxRequestBytes, $"A sweep is at most {MaxRequestBytes} bytes of JSON.", ct))
-        {
-            if (read.Problem is not null) return read.Problem;
-            var (parsed, problem) = Parse(http, read.Span);
-            if (problem is not null) return problem;
-            body = parsed!;
-        }
-        var (plan, problems) = await SweepPlanner.PlanAsync(body, datasets, jobs.Value, options.Value, ct);
+        var (body, problem) = await JsonBody.ReadObjectAsync(http, MaxRequestBytes, "a sweep", RequestShape, ct);
+        if (problem is not null) return problem;
+        var (plan, problems) = await SweepPlanner.PlanAsync(body!, datasets, jobs.Value, options.Value, ct);
         if (plan is null) return TrainingRequestValidation.ToProblem(problems);
         var aliases = (await store.ListAliasesAsync(ct)).Select(a => a.Alias).ToHashSet(StringComparer.Ordinal);
         if (plan.Points.Select(p => p.Training.Request.Name).FirstOrDefault(n => n is not null && aliases.Contains(n)) is { } clash)
@@ -113,24 +105,5 @@ public static class SweepsApi
     private static ProblemHttpResult NoSuchSweep(string id)
         => Problems.NotFound($"There is no sweep '{id}'. GET /api/sweeps lists the sweeps there are.");
 
-    /// <summary>The body as a JSON object; its fields are checked by the planner, each by name.</summary>
-    private static (JsonObject? Body, ProblemHttpResult? Problem) Parse(HttpRequest http, ReadOnlySpan<byte> bytes)
-    {
-        const string shape = "{\"base\": {\"model\": {\"family\": \"mlp\"}, \"epochs\": 5}, \"grid\": {\"model.beta\": [0.5, 1, 4]}}";
-        if (bytes.Trim(" \t\r\n"u8).IsEmpty) return (new JsonObject(), null);
-        if (!http.HasJsonContentType())
-            return (null, Problems.UnsupportedMedia($"Send the sweep as JSON with Content-Type: application/json (got '{http.ContentType ?? "none"}')."));
-        try
-        {
-            return JsonNode.Parse(bytes) switch
-            {
-                JsonObject o => (o, null),
-                _ => (null, Problems.BadRequest($"The body must be a JSON object, like {shape}.")),
-            };
-        }
-        catch (JsonException e)
-        {
-            return (null, Problems.BadRequest($"The JSON body could not be read: {e.Message}"));
-        }
-    }
+    private const string RequestShape = "{\"base\": {\"model\": {\"family\": \"mlp\"}, \"epochs\": 5}, \"grid\": {\"model.beta\": [0.5, 1, 4]}}";
 }

@@ -22,6 +22,11 @@ public interface IModelFamily
     IReadOnlyDictionary<string, ModelConfig> Examples { get; }
     /// <summary>How its tutorial trains it.</summary>
     TrainingRecipe Recipe { get; }
+    /// <summary>
+    /// Where a person trying the family starts (a form's first values): quick to train and easy to
+    /// look at. The default configuration unless the family has a better first try.
+    /// </summary>
+    ModelConfig Starter { get; }
 
     IReadOnlyList<ConfigProblem> Validate(ModelConfig config);
     long ParameterCount(ModelConfig config);
@@ -40,5 +45,7 @@ public interface IModelFamily
 /// <summary>
 /// Defaults for training a family the way its tutorial does. With <see cref="AverageOverBatch"/>
 /// the gradient is taken of the mean loss per image instead of the batch's sum.
+/// <see cref="ExampleEpochs"/> is what an example request trains: enough to see the family work,
+/// within minutes on a CPU.
 /// </summary>
-public sealed record TrainingRecipe(float LearningRate, int BatchSize, bool AverageOverBatch);
+public sealed record TrainingRecipe(float LearningRate, int BatchSize, bool AverageOverBatch, int ExampleEpochs = 10);

@@ -18,6 +18,7 @@ public abstract class ModelFamily<TConfig> : IModelFamily where TConfig : ModelC
     public virtual ModelConfig DefaultConfig => new TConfig();
     public abstract IReadOnlyDictionary<string, ModelConfig> Examples { get; }
     public abstract TrainingRecipe Recipe { get; }
+    public virtual ModelConfig Starter => DefaultConfig;
 
     public IReadOnlyList<ConfigProblem> Validate(ModelConfig config)
     {

@@ -13,14 +13,28 @@ namespace Vae.Engine.Models;
 /// <summary>
 /// The model families this engine knows: the one place that lists them. Configurations are read
 /// and written here as one polymorphic JSON object whose "family" picks the type; a configuration
-/// with no "family" is an MLP (the only family there once was, whose older field names are
-/// still read), and a conditional one with no "latentDim" gets <see cref="ModelPresets.ConditionalLatentDim"/>.
+/// with no "family" is an MLP (the only family there once was, read by <see cref="LegacyConfigs"/>), and a conditional one with no "latentDim" gets <see cref="ModelPresets.ConditionalLatentDim"/>.
 /// </summary>
 public static class ModelRegistry
 {
     public static IReadOnlyList<IModelFamily> Families { get; } = [new MlpFamily(), new ConvFamily(), new ResNetFamily()];
 
     public static IEnumerable<string> Names => Families.Select(f => f.Name);
+
+    /// <summary>The family a configuration (or a training request) that names none is: the MLP, the first there was.</summary>
+    public static IModelFamily DefaultFamily => Families[0];
+
+    /// <summary>The fields that describe the images rather than the model (channels, height, width): a service fills them in from its dataset.</summary>
+    public static IReadOnlyList<string> ShapeFields { get; } =
+        [JsonName(nameof(ModelConfig.Channels)), JsonName(nameof(ModelConfig.Height)), JsonName(nameof(ModelConfig.Width))];
+
+    /// <summary>The class count field, which a conditional model takes from its dataset too.</summary>
+    public static string ClassCountField { get; } = JsonName(nameof(ModelConfig.ClassCount));
+
+    /// <summary>Every field a service fills in from its dataset: <see cref="ShapeFields"/> and <see cref="ClassCountField"/>.</summary>
+    public static IReadOnlyList<string> DatasetFields { get; } = [.. ShapeFields, ClassCountField];
+
+    private static string JsonName(string property) => JsonNamingPolicy.CamelCase.ConvertName(property);
 
     public static IModelFamily? TryFind(string? name) => Families.FirstOrDefault(f => string.Equals(f.Name, name, StringComparison.OrdinalIgnoreCase));
 
@@ -51,7 +65,7 @@ public static class ModelRegistry
     public static ModelConfig Deserialize(JsonObject node)
     {
         node = (JsonObject)node.DeepClone();
-        if (!node.ContainsKey("family")) UpgradeLegacyMlp(node);
+        if (LegacyConfigs.IsLegacy(node)) LegacyConfigs.Upgrade(node);
         var family = node["family"];
         if (family is not JsonValue v || !v.TryGetValue<string>(out var name) || TryFind(name) is not { } owner)
             throw new JsonException($"family must be one of {string.Join(", ", Names)}, got {family?.ToJsonString() ?? "null"}.");
@@ -79,19 +93,6 @@ public static class ModelRegistry
         var property = configType.GetProperty(name, System.Reflection.BindingFlags.Public | System.Reflection.BindingFlags.Instance | System.Reflection.BindingFlags.IgnoreCase);
         var type = property is null ? null : Nullable.GetUnderlyingType(property.PropertyType) ?? property.PropertyType;
         return type is { IsEnum: true } ? (name, type) : null;
-    }
-
-    /// <summary>Configurations written before families existed: an MLP with latentSize and kind "autoencoder".</summary>
-    private static void UpgradeLegacyMlp(JsonObject node)
-    {
-        node["family"] = "mlp";
-        if (node.TryGetPropertyValue("latentSize", out var latent))
-        {
-            node.Remove("latentSize");
-            node["latentDim"] = latent?.DeepClone();
-        }
-        if (node["kind"] is JsonValue kind && kind.TryGetValue<string>(out var k) && string.Equals(k, "autoencoder", StringComparison.OrdinalIgnoreCase))
-            node["kind"] = "ae";
     }
 
     /// <summary>

@@ -36,6 +36,18 @@ public sealed class FamiliesApiTests(ITestOutputHelper output) : IDisposable
     }
 
     [Fact]
+    public async Task The_default_family_and_each_familys_starting_point_come_from_the_registry()
+    {
+        var list = await ListAsync();
+
+        Assert.Equal(ModelRegistry.DefaultFamily.Name, list.Default);
+        foreach (var family in list.Families)
+            Assert.Equal(ModelRegistry.Find(family.Name).Starter, ModelRegistry.Deserialize(family.Starter.ToJsonString()));
+        // The MLP starts a form on a 2-d code, which the page draws as a plane.
+        Assert.Equal(2, list.Families.Single(f => f.Name == "mlp").Starter["latentDim"]!.GetValue<int>());
+    }
+
+    [Fact]
     public async Task Fields_carry_their_type_default_allowed_values_and_meaning()
     {
         var conv = (await ListAsync()).Families.Single(f => f.Name == "conv");

@@ -94,7 +94,7 @@ public sealed class CheckpointFaultTests(ITestOutputHelper output)
         Assert.False(Directory.Exists(folder), "a finished job leaves no checkpoint behind");
         var again = await client.PostAsync($"/api/jobs/{job.Id}/resume", null);
         Assert.Equal(HttpStatusCode.Conflict, again.StatusCode);
-        Assert.Contains("only failed jobs", (await again.ProblemAsync()).GetProperty("detail").GetString());
+        Assert.Contains("succeeded; its model is", (await again.ProblemAsync()).GetProperty("detail").GetString());
     }
 
     [SkippableFact]

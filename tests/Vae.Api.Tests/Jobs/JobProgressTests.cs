@@ -23,7 +23,7 @@ public sealed class JobProgressTests
         for (int b = 1; b <= 100; b++) progress.Publish("j1", Batch(b));
         progress.Publish("j1", JobEvent.Epoch(new EpochProgressView("j1", 1, 1, new LossView(1, 1, 0), new LossView(1, 1, 0), 1, 0)));
         for (int b = 101; b <= 200; b++) progress.Publish("j1", Batch(b));
-        progress.Publish("j1", JobEvent.Status((Job with { Status = JobStatus.Succeeded }).AsView()));
+        progress.Publish("j1", JobEvent.Status((Job with { Status = JobStatus.Succeeded }).AsView(), 2));
 
         var events = new List<JobEvent>();
         await foreach (var e in slow.ReadAllAsync()) events.Add(e);
@@ -48,9 +48,9 @@ public sealed class JobProgressTests
         }).ToArray();
 
         progress.Publish("j1", Batch(1));
-        progress.Publish("j1", JobEvent.Status(Job.AsView()));
+        progress.Publish("j1", JobEvent.Status(Job.AsView(), 2));
         progress.Publish("j1", Batch(2));
-        progress.Publish("j1", JobEvent.Status((Job with { Status = JobStatus.Cancelled }).AsView()));
+        progress.Publish("j1", JobEvent.Status((Job with { Status = JobStatus.Cancelled }).AsView(), 2));
         progress.Publish("j1", Batch(3)); // after the end: nobody hears it
 
         foreach (var seen in await Task.WhenAll(readers).WaitAsync(TimeSpan.FromMinutes(1)))
@@ -73,7 +73,7 @@ public sealed class JobProgressTests
         await reading.WaitAsync(TimeSpan.FromMinutes(1));
         Assert.Equal(1, progress.ListenerCount("j1"));
         progress.Publish("j1", Batch(1));
-        progress.Publish("j1", JobEvent.Status((Job with { Status = JobStatus.Succeeded }).AsView()));
+        progress.Publish("j1", JobEvent.Status((Job with { Status = JobStatus.Succeeded }).AsView(), 2));
         Assert.Empty(heard);
         var rest = new List<string>();
         await foreach (var e in other.ReadAllAsync().WithCancellation(new CancellationTokenSource(TimeSpan.FromMinutes(1)).Token)) rest.Add(e.Type);

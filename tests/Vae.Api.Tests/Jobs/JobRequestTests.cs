@@ -110,7 +110,8 @@ public sealed class JobRequestTests(ITestOutputHelper output) : IDisposable
     [InlineData("""{"model":{"family":"conv","denseSize":0}}""", "model.denseSize", "between 1 and 8192")]
     [InlineData("""{"model":{"family":"conv","hiddenSizes":[32]}}""", "model.hiddenSizes", "not a field of the conv family")]
     [InlineData("""{"model":{"channels":3}}""", "model.channels", "leave it out")]
-    [InlineData("""{"model":{"family":"resnet"}}""", "model.widths", "the mnist images are 28x28")]
+    [InlineData("""{"model":{"family":"resnet"}}""", "dataset", "cifar10")]
+    [InlineData("""{"model":{"family":"resnet","widths":[64,128,256,512]}}""", "model.widths", "the mnist images are 28x28")]
     [InlineData("""{"dataset":"cifar10","model":{"family":"conv","convChannels":[8,8,8,8,8,8]}}""", "model.convChannels", "1 to 5")]
     [InlineData("""{"dataset":"cifar10","model":{"conditional":true,"classCount":3}}""", "model.classCount", "has 10 classes")]
     [InlineData("""{"hiddenSizes":[400]}""", "hiddenSizes", "belongs in the \"model\" object")]
@@ -136,6 +137,35 @@ public sealed class JobRequestTests(ITestOutputHelper output) : IDisposable
         Assert.Contains(field, detail);
         Assert.Contains(allowed, detail);
         Assert.True(problem.GetProperty("errors").TryGetProperty(field, out _), $"errors should name {field}: {problem}");
+    }
+
+    [Fact]
+    public async Task An_unknown_family_is_quoted_once_and_the_families_are_named()
+    {
+        var response = await _factory.CreateClient().PostJsonAsync("""{"model":{"family":"transformer"}}""");
+
+        Assert.Equal(HttpStatusCode.UnprocessableEntity, response.StatusCode);
+        string detail = (await response.ProblemAsync()).GetProperty("detail").GetString()!;
+        Assert.Contains("(got 'transformer')", detail);
+        Assert.DoesNotContain("\"transformer\"", detail);
+        Assert.Contains("'mlp', 'conv' or 'resnet'", detail);
+    }
+
+    [Fact]
+    public async Task A_resnet_on_mnist_is_refused_by_naming_the_dataset_with_a_dataset_and_a_family_that_fit()
+    {
+        var response = await _factory.CreateClient().PostJsonAsync("""{"dataset":"mnist","model":{"family":"resnet"}}""");
+
+        Assert.Equal(HttpStatusCode.UnprocessableEntity, response.StatusCode);
+        var problem = await response.ProblemAsync();
+        string detail = problem.GetProperty("detail").GetString()!;
+        Assert.StartsWith("dataset is mnist, whose 28x28 gray images the resnet family's default model cannot take", detail);
+        Assert.Contains("Train the resnet on 'cifar10'", detail);
+        Assert.Contains("'conv'", detail);
+        // The example made for 28x28 gray images is offered as the third way.
+        Assert.Contains("'28x28 gray'", detail);
+        // Only the field the client chose is named as wrong; the family's defaults are not the client's doing.
+        Assert.Equal(["dataset"], problem.GetProperty("errors").EnumerateObject().Select(p => p.Name));
     }
 
     [Fact]
@@ -186,11 +216,15 @@ public sealed class JobRequestTests(ITestOutputHelper output) : IDisposable
     }
 
     [Fact]
-    public async Task A_body_that_is_not_json_is_refused_with_415()
+    public async Task Json_sent_as_a_form_as_curl_d_sends_it_is_refused_with_415_saying_which_header_to_send()
     {
-        var response = await _factory.CreateClient().PostAsync("/api/jobs", new StringContent("epochs=3", Encoding.UTF8, "application/x-www-form-urlencoded"));
+        var response = await _factory.CreateClient().PostAsync("/api/jobs", new StringContent("""{"epochs":3}""", Encoding.UTF8, "application/x-www-form-urlencoded"));
 
         Assert.Equal(HttpStatusCode.UnsupportedMediaType, response.StatusCode);
+        string detail = (await response.ProblemAsync()).GetProperty("detail").GetString()!;
+        Assert.Contains("not application/x-www-form-urlencoded", detail);
+        Assert.Contains("(what curl -d sends unless told otherwise)", detail);
+        Assert.Contains("Send the body with Content-Type: application/json (with curl: -H 'Content-Type: application/json')", detail);
     }
 
     [Fact]

@@ -165,7 +165,7 @@ public class AnomalyScoreTests(DigitsModelFixture fx, ITestOutputHelper output)
         await (await fx.Client.PostAsync(url, new ByteArrayContent([1, 2, 3]))).AssertProblemAsync(415, "image/png", "application/zip", "application/json");
         await (await fx.Client.PostAsync(url, Http.Body([1, 2, 3], "text/plain"))).AssertProblemAsync(415, "text/plain");
         await (await fx.Client.PostAsync(url, Http.PngBody([0x89, (byte)'P', (byte)'N', (byte)'G', 1, 2, 3, 4, 5]))).AssertProblemAsync(400);
-        await (await fx.Client.PostAsync(url, Http.JsonBody("""{"images": "not a list"}"""))).AssertProblemAsync(400, "could not be read");
+        await (await fx.Client.PostAsync(url, Http.JsonBody("""{"images": "not a list"}"""))).AssertProblemAsync(400, "images must be a list (got a string)");
         await (await fx.Client.PostAsync(url, Http.JsonBody("""{"k": 4}"""))).AssertProblemAsync(400, "\"images\"");
         await (await fx.Client.PostAsync(url, Http.JsonBody("""{"images": []}"""))).AssertProblemAsync(422, "images must be between 1 and 256");
         await (await fx.Client.PostAsync(url, Http.JsonBody("""{"images": [[0.5, 0.5]]}"""))).AssertProblemAsync(422, "images[0] has 2 pixel values", "784");

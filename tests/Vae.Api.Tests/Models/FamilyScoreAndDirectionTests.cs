@@ -76,4 +76,13 @@ public class FamilyScoreAndDirectionTests(FamiliesFixture fx)
             .AssertProblemAsync(422, "label is required");
         Assert.Equal(HttpStatusCode.OK, (await fx.Client.PostAsync($"/api/models/{fx.ResNet.Id}/edit?label=3", JsonContent.Create(new { latent = new float[4], direction = "cat-to-dog" }))).StatusCode);
     }
+
+    [Fact]
+    public async Task A_conditional_model_asked_to_draw_without_a_class_says_how_to_give_one()
+    {
+        await (await fx.Client.GetAsync($"/api/models/{fx.ResNet.Id}/samples.png"))
+            .AssertProblemAsync(422, "label is required", "add ?label=k to the request's query", "a class from 0 to 9", "3 = cat");
+        await (await fx.Client.PostAsync($"/api/models/{fx.ResNet.Id}/decode", JsonContent.Create(new { latents = new[] { new float[4] } })))
+            .AssertProblemAsync(422, "label is required", "?label=k", "\"label\": k", "\"labels\", one class per item of latents");
+    }
 }

@@ -75,7 +75,7 @@ public class InterpolateTests(ModelsFixture fx)
     [InlineData("""{"from":{},"to":{"latent":[1,1]}}""", "from")]
     [InlineData("""{"from":{"png":"%%%"},"to":{"latent":[1,1]}}""", "base64")]
     [InlineData("""{"from":{"png":"AAAAAAAA"},"to":{"latent":[1,1]}}""", "too short to be a PNG")]
-    [InlineData("""{"from":{"latent":[0,0]},"to":{"latent":[1,1]},"steps":"many"}""", "$.steps")]
+    [InlineData("""{"from":{"latent":[0,0]},"to":{"latent":[1,1]},"steps":"many"}""", "steps must be a whole number (got a string)")]
     public async Task Malformed_ends_and_bodies_are_400(string json, string fragment)
     {
         await (await fx.Client.PostAsync(Url, Http.JsonBody(json))).AssertProblemAsync(400, fragment);
@@ -92,5 +92,14 @@ public class InterpolateTests(ModelsFixture fx)
     public async Task Interpolating_with_an_unknown_model_is_404()
     {
         await (await fx.Client.PostAsync("/api/models/m0/interpolate", Http.JsonBody("""{"from":{"latent":[0,0]},"to":{"latent":[1,1]}}"""))).AssertProblemAsync(404, "m0");
+    }
+
+    [Fact]
+    public async Task Ends_sent_as_bare_arrays_are_refused_with_the_shape_of_an_end_and_no_type_name()
+    {
+        string detail = await (await fx.Client.PostAsync(Url, Http.JsonBody("""{"from":[0,0],"to":[1,1]}""")))
+            .AssertProblemAsync(400, "from must be an object (got an array)", "{\"latent\": [...]}");
+        Assert.DoesNotContain("Vae.", detail);
+        Assert.DoesNotContain("InterpolationPoint", detail);
     }
 }

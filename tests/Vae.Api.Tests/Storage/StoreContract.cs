@@ -149,6 +149,27 @@ public abstract partial class StoreContract
     }
 
     [SkippableFact]
+    public async Task A_job_is_deleted_only_at_the_version_it_was_read_at_and_only_once()
+    {
+        var store = await OpenStoreAsync();
+        await store.InsertJobAsync(Job("jdelete1") with { Status = JobStatus.Cancelled, FinishedAt = T0 }, CancellationToken.None);
+        await store.InsertJobAsync(Job("jdelete2"), CancellationToken.None);
+        var read = (await store.GetJobAsync("jdelete1", CancellationToken.None))!;
+        // Another writer (a resume) changes the record after it was read: the delete made from the old read loses.
+        Assert.True(await store.UpdateJobAsync(read with { Status = JobStatus.Queued, FinishedAt = null }, CancellationToken.None));
+
+        bool stale = await store.DeleteJobAsync("jdelete1", read.Version, CancellationToken.None);
+        bool fresh = await store.DeleteJobAsync("jdelete1", read.Version + 1, CancellationToken.None);
+        bool again = await store.DeleteJobAsync("jdelete1", read.Version + 1, CancellationToken.None);
+
+        Assert.False(stale);
+        Assert.True(fresh);
+        Assert.False(again);
+        Assert.Null(await store.GetJobAsync("jdelete1", CancellationToken.None));
+        Assert.NotNull(await store.GetJobAsync("jdelete2", CancellationToken.None));
+    }
+
+    [SkippableFact]
     public async Task A_progress_write_racing_a_cancel_from_another_node_is_redone_on_top_of_the_cancel()
     {
         var store = await OpenStoreAsync();

@@ -96,6 +96,14 @@ public sealed partial class PostgresVaeStore(NpgsqlDataSource source) : IVaeStor
         return await command.ExecuteNonQueryAsync(ct) == 1;
     }
 
+    public async Task<bool> DeleteJobAsync(string id, long version, CancellationToken ct)
+    {
+        await using var command = source.CreateCommand("DELETE FROM vae_jobs WHERE id = $1 AND version = $2;");
+        command.Parameters.AddWithValue(id);
+        command.Parameters.AddWithValue(version);
+        return await command.ExecuteNonQueryAsync(ct) == 1;
+    }
+
     public async Task<ModelRecord> InsertModelAsync(ModelRecord model, CancellationToken ct)
     {
         await using var connection = await source.OpenConnectionAsync(ct);

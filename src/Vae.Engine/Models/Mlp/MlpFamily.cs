@@ -25,6 +25,9 @@ public sealed class MlpFamily : ModelFamily<MlpConfig>
 
     public override TrainingRecipe Recipe { get; } = new(1e-3f, 128, AverageOverBatch: false);
 
+    /// <summary>A 2-d code, which can be drawn as a plane (the manifold, the codes of the test images), on a narrower layer that trains fast.</summary>
+    public override ModelConfig Starter { get; } = new MlpConfig { HiddenSizes = [256], LatentDim = 2 };
+
     protected override void ValidateFamily(MlpConfig c, List<ConfigProblem> problems)
     {
         if (c.HiddenSizes is not { Length: >= 1 and <= MaxHiddenLayers } || c.HiddenSizes.Any(h => h is < 1 or > MaxHiddenSize))

@@ -19,7 +19,8 @@ public sealed class ResNetFamily : ModelFamily<ResNetConfig>
         ["28x28 gray"] = ModelPresets.ResNetVae with { Channels = 1, Height = 28, Width = 28, Widths = [32, 64, 128], LatentDim = 32 },
     };
 
-    public override TrainingRecipe Recipe { get; } = new(1e-4f, 128, AverageOverBatch: true);
+    // An epoch of CIFAR-10 takes the better part of an hour on a CPU: an example trains one.
+    public override TrainingRecipe Recipe { get; } = new(1e-4f, 128, AverageOverBatch: true, ExampleEpochs: 1);
 
     protected override void ValidateFamily(ResNetConfig c, List<ConfigProblem> problems)
     {

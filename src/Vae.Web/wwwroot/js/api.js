@@ -128,9 +128,9 @@ export const api = {
     return readJson(await request(path, { method: 'POST', body: file, contentType: 'application/zip', write: true }));
   },
 
+  /** The model families and the name of the default one: { families, default }. */
   async families(signal) {
-    const body = await readJson(await request('/api/families', { signal }));
-    return body.families ?? [];
+    return readJson(await request('/api/families', { signal }));
   },
 
   async models(signal) {

@@ -185,8 +185,8 @@ export class JobsSection {
         attrs: { 'aria-label': `Cancel job ${title}` },
       }, job.cancelRequested ? 'Cancelling…' : 'Cancel'));
     }
-    if (job.status === 'failed') {
-      // A failed job continues from the checkpoint it kept (e.g. after a full disk), else from the start.
+    if (job.status === 'failed' || job.status === 'cancelled') {
+      // It continues from the checkpoint it kept (its last epoch's; a full disk keeps the one before), else from the start.
       buttons.append(el('button', {
         type: 'button', className: 'small', onclick: e => this.resume(job, e.currentTarget),
         attrs: { 'aria-label': `Resume job ${title}` },

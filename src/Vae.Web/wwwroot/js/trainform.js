@@ -30,10 +30,6 @@ const VALUE_NAMES = {
   tanh: 'tanh',
 };
 
-// The page's own starting points where the family default suits a demo less: a 2-d latent space
-// can be drawn as a plane.
-const PAGE_DEFAULTS = { mlp: { latentDim: 2, hiddenSizes: [256] } };
-
 const OTHER_LABELS = { hiddenSizes: 'Hidden sizes', activation: 'Activation' };
 
 const NUMBER_TYPES = new Set(['integer', 'number']);
@@ -113,21 +109,23 @@ export class TrainForm {
     return this.datasets.find(d => d.id === this.datasetSelect.value) ?? null;
   }
 
-  /** Reads the families and datasets; the form stays usable (with MNIST and the MLP) if either fails. */
+  /** Reads the families and datasets; the form stays usable (with MNIST and the service's default family) if either fails. */
   async load() {
     const [families, datasets] = await Promise.allSettled([api.families(), api.datasets()]);
-    if (families.status === 'fulfilled') this.setFamilies(families.value);
+    if (families.status === 'fulfilled') this.setFamilies(families.value.families ?? [], families.value.default);
     else showError(this.error, `The model families could not be loaded: ${families.reason.message}`);
     if (datasets.status === 'fulfilled') this.setDatasets(datasets.value);
     else showError(this.error, `The list of datasets could not be loaded: ${datasets.reason.message}`);
     this.renderFields();
   }
 
-  setFamilies(families) {
+  /** Fills the family choice; the service's default family is chosen until the visitor picks another. */
+  setFamilies(families, preferred) {
     this.families = families;
     const chosen = this.familySelect.value;
     this.familySelect.replaceChildren(...families.map(f => el('option', { value: f.name }, f.name)));
-    if (families.some(f => f.name === chosen)) this.familySelect.value = chosen;
+    const pick = [chosen, preferred].find(name => families.some(f => f.name === name));
+    if (pick) this.familySelect.value = pick;
   }
 
   /** Fills the dataset choice; uploads are listed after the built-in ones, in their own group. */
@@ -172,7 +170,8 @@ export class TrainForm {
       this.fieldsBox.replaceChildren();
       return;
     }
-    const defaults = { ...family.defaults, ...(PAGE_DEFAULTS[family.name] ?? {}) };
+    // The family's first try (for the MLP a 2-d code, which the page draws as a plane), else its defaults.
+    const defaults = { ...family.defaults, ...(family.starter ?? {}) };
     // The fields every family shares come first, in the order a VAE is explained; the family's own after.
     const shared = Object.keys(LABELS);
     const rank = f => (shared.includes(f.name) ? shared.indexOf(f.name) : shared.length);
@@ -236,11 +235,14 @@ export class TrainForm {
 
   /**
    * The form as a training request: dotted names nest ("model.latentDim" goes into "model"), and
-   * fields left empty take the service's defaults. Problems the page can see itself come back by field.
+   * fields left empty take the service's defaults. A model field at its family's default is left out
+   * too: the service fills it in, and names the dataset rather than a field the visitor never
+   * touched when the two do not fit. Problems the page can see itself come back by field.
    */
   readRequest() {
     const request = {};
     const problems = {};
+    const defaults = this.family?.defaults ?? {};
     for (const input of $$('[name]', this.form)) {
       if (input.disabled && input.type !== 'checkbox') continue;
       const name = input.name;
@@ -270,6 +272,8 @@ export class TrainForm {
           value = raw;
         }
       }
+      const field = name.startsWith('model.') ? name.slice('model.'.length) : null;
+      if (field && field !== 'family' && field in defaults && JSON.stringify(defaults[field]) === JSON.stringify(value)) continue;
       setPath(request, name, value);
     }
     return { request, problems };
