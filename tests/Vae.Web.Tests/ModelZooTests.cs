@@ -1,3 +1,6 @@
+using Vae.Engine.Imaging;
+using Vae.Engine.Tests.Imaging;
+
 namespace Vae.Web.Tests;
 
 /// <summary>The page with models other than gray digit VAEs: a conditional model and a colour model.</summary>
@@ -152,7 +155,7 @@ public class ModelZooTests(DemoSite site)
             {
                 for (int i = 0; i < 10; i++)
                 {
-                    var image = new Vae.Engine.Imaging.RgbaImage(12, 12);
+                    var image = new RgbaImage(12, 12);
                     for (int y = 0; y < 12; y++)
                         for (int x = 0; x < 12; x++)
                         {
@@ -162,7 +165,7 @@ public class ModelZooTests(DemoSite site)
                             image.SetPixel(x, y, v, v, v);
                         }
                     using var entry = zip.CreateEntry($"{name}/{i}.png").Open();
-                    entry.Write(Vae.Engine.Imaging.PngEncoder.EncodeRgba(image));
+                    entry.Write(TestImages.Png(image));
                 }
             }
         }
@@ -180,10 +183,10 @@ public class ModelZooTests(DemoSite site)
     /// <summary>A 64x64 PNG of red, green and blue stripes.</summary>
     private static byte[] StripesPng()
     {
-        var image = new Vae.Engine.Imaging.RgbaImage(64, 64);
+        var image = new RgbaImage(64, 64);
         for (int y = 0; y < 64; y++)
             for (int x = 0; x < 64; x++)
                 image.SetPixel(x, y, (byte)(x < 21 ? 220 : 20), (byte)(x is >= 21 and < 43 ? 200 : 30), (byte)(x >= 43 ? 230 : 40));
-        return Vae.Engine.Imaging.PngEncoder.EncodeRgba(image);
+        return TestImages.Png(image);
     }
 }

@@ -7,6 +7,7 @@ using Vae.Api.Datasets;
 using Vae.Api.Storage;
 using Vae.Api.Tests.Jobs;
 using Xunit.Abstractions;
+using Vae.Engine.Tests.Imaging;
 
 namespace Vae.Api.Tests.Datasets;
 
@@ -76,10 +77,10 @@ public sealed class DatasetUploadTests(ITestOutputHelper output) : IDisposable
         Assert.Equal((2, 2), (splits.Train.Count, splits.Test.Count));
         Assert.Equal((3, 8, 8, 2), (splits.Train.Channels, splits.Train.Height, splits.Train.Width, splits.Train.ClassCount));
         Assert.Equal(new byte[] { 0, 1 }, new[] { splits.Train.GetLabel(0), splits.Train.GetLabel(1) });
-        var decodedGray = Vae.Engine.Imaging.PngDecoder.Decode(gray).Pixels;
+        var decodedGray = TestImages.Read(gray).Pixels;
         byte[] expected = [.. Enumerable.Range(0, 3 * 64).Select(i => decodedGray[4 * (i % 64)])];
         Assert.Equal(expected, splits.Train.GetImage(0).ToArray());
-        var decodedColour = Vae.Engine.Imaging.PngDecoder.Decode(colour).Pixels;
+        var decodedColour = TestImages.Read(colour).Pixels;
         Assert.Equal(decodedColour[1], splits.Train.GetImage(1)[64]); // green plane, first pixel
     }
 

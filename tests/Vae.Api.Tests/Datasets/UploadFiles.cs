@@ -4,6 +4,7 @@ using System.Net;
 using System.Net.Http.Headers;
 using System.Text.Json;
 using Vae.Engine.Imaging;
+using Vae.Engine.Tests.Imaging;
 
 namespace Vae.Api.Tests.Datasets;
 
@@ -17,14 +18,14 @@ internal static class UploadFiles
         {
             var gray = new byte[width * height];
             for (int i = 0; i < gray.Length; i++) gray[i] = (byte)((i * 37) + (seed * 101));
-            return PngEncoder.EncodeGray8(gray, width, height);
+            return TestImages.Gray8Png(gray, width, height);
         }
         var image = new RgbaImage(width, height);
         for (int y = 0; y < height; y++)
         {
             for (int x = 0; x < width; x++) image.SetPixel(x, y, (byte)((x * 30) + seed), (byte)((y * 30) + (seed * 7)), (byte)(seed * 13));
         }
-        return PngEncoder.EncodeRgba(image);
+        return TestImages.Png(image);
     }
 
     public static byte[] Zip(params (string Path, byte[] Content)[] files)

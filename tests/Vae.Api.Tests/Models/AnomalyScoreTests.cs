@@ -7,6 +7,7 @@ using Vae.Engine.Imaging;
 using Vae.Engine.Models;
 using Vae.Engine.Models.Mlp;
 using Xunit.Abstractions;
+using Vae.Engine.Tests.Imaging;
 
 namespace Vae.Api.Tests.Models;
 
@@ -203,7 +204,7 @@ public class AnomalyScoreTests(DigitsModelFixture fx, ITestOutputHelper output)
         return right / (normal.Length * unusual.Length);
     }
 
-    private byte[] Png(int heldOut) => PngEncoder.EncodeGray(new GrayImage(28, 28, DigitsModelFixture.Rows(fx.HeldOutDigits, [heldOut])[0]));
+    private byte[] Png(int heldOut) => TestImages.Png(new GrayImage(28, 28, DigitsModelFixture.Rows(fx.HeldOutDigits, [heldOut])[0]));
 
     private static byte[] Zip(params (string Name, byte[] Bytes)[] files)
     {

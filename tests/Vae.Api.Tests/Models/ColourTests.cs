@@ -1,5 +1,6 @@
 using Vae.Api.Models;
 using Vae.Engine.Imaging;
+using Vae.Engine.Tests.Imaging;
 
 namespace Vae.Api.Tests.Models;
 
@@ -15,7 +16,7 @@ public class ColourTests(FamiliesFixture fx)
         var response = await fx.Client.GetAsync($"/api/models/{Model.Id}/samples.png?n=4&seed=3");
         var png = await response.Content.ReadAsByteArrayAsync();
         Assert.Equal(2, PngFacts.ColourType(png));
-        var image = PngDecoder.Decode(png);
+        var image = TestImages.Read(png);
         Assert.Equal((2 * 34 + 2, 2 * 34 + 2), (image.Width, image.Height));
         Assert.Equal((2, 2, 32, 32, 2, 1), PngFacts.Grid(response));
         // A gray rendering would have red = green = blue everywhere.
@@ -32,7 +33,7 @@ public class ColourTests(FamiliesFixture fx)
         string body = $$"""{"latents":[{{Http.Floats([0f, 0f, 0f])}},{{Http.Floats([1f, -1f, 0.5f])}},{{Http.Floats([-2f, 0.3f, 1f])}}]}""";
         var pixels = await (await fx.Client.PostAsync($"/api/models/{Model.Id}/decode", Http.JsonBody(body), "application/json")).ReadJsonAsync<ImagesResponse>();
         var response = await fx.Client.PostAsync($"/api/models/{Model.Id}/decode?columns=2&scale=2", Http.JsonBody(body));
-        var grid = PngDecoder.Decode(await response.Content.ReadAsByteArrayAsync());
+        var grid = TestImages.Read(await response.Content.ReadAsByteArrayAsync());
 
         var (columns, rows, tileWidth, tileHeight, padding, scale) = PngFacts.Grid(response);
         Assert.Equal((2, 2, 64, 64, 4, 2), (columns, rows, tileWidth, tileHeight, padding, scale));
@@ -62,7 +63,7 @@ public class ColourTests(FamiliesFixture fx)
         for (int d = 0; d < rgb.Length; d++) Assert.Equal(json[d], rgb[d], 4);
 
         var plane = Model.Pixels(5)[..1024];
-        var gray = await Mu(Http.PngBody(PngEncoder.EncodeGray(new GrayImage(32, 32, plane))));
+        var gray = await Mu(Http.PngBody(TestImages.Png(new GrayImage(32, 32, plane))));
         var planes = await Mu(Http.JsonBody($$"""{"pixels":{{Http.Floats(plane.Concat(plane).Concat(plane))}}}"""));
         for (int d = 0; d < gray.Length; d++) Assert.Equal(planes[d], gray[d], 4);
 
@@ -75,7 +76,7 @@ public class ColourTests(FamiliesFixture fx)
     [InlineData("reconstruct")]
     public async Task A_png_of_another_size_than_a_colour_models_is_422_naming_the_size_it_takes(string endpoint)
     {
-        var wrong = PngEncoder.EncodeRgb(new RgbImage(40, 40));
+        var wrong = TestImages.Png(new RgbImage(40, 40));
         var response = await fx.Client.PostAsync($"/api/models/{Model.Id}/{endpoint}", Http.PngBody(wrong));
         await response.AssertProblemAsync(422, "32x32", "40x40");
     }
@@ -83,7 +84,7 @@ public class ColourTests(FamiliesFixture fx)
     [Fact]
     public async Task An_interpolation_end_of_the_wrong_size_is_422_too()
     {
-        string png = Convert.ToBase64String(PngEncoder.EncodeRgb(new RgbImage(28, 28)));
+        string png = Convert.ToBase64String(TestImages.Png(new RgbImage(28, 28)));
         var response = await fx.Client.PostAsync($"/api/models/{Model.Id}/interpolate",
             Http.JsonBody($$$"""{"from":{"png":"{{{png}}}"},"to":{"latent":[0,0,0]}}"""));
         await response.AssertProblemAsync(422, "32x32", "28x28");

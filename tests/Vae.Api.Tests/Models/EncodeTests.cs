@@ -1,5 +1,6 @@
 using Vae.Api.Models;
 using Vae.Engine.Imaging;
+using Vae.Engine.Tests.Imaging;
 
 namespace Vae.Api.Tests.Models;
 
@@ -64,7 +65,7 @@ public class EncodeTests(ModelsFixture fx)
             byte ink = (byte)(255 - (int)Math.Round(pixels[i] * 255));
             rgba.SetPixel(i % 28, i / 28, ink, ink, ink);
         }
-        var fromRgba = await (await fx.Client.PostAsync(Url, Http.PngBody(PngEncoder.EncodeRgba(rgba)))).ReadJsonAsync<EncodeResponse>();
+        var fromRgba = await (await fx.Client.PostAsync(Url, Http.PngBody(TestImages.Png(rgba)))).ReadJsonAsync<EncodeResponse>();
         var fromGray = await (await fx.Client.PostAsync(Url, Http.PngBody(fx.Png(2)))).ReadJsonAsync<EncodeResponse>();
         for (int d = 0; d < 2; d++) Assert.Equal(fromGray.Results[0].Mu[d], fromRgba.Results[0].Mu[d], 3);
     }
@@ -73,7 +74,7 @@ public class EncodeTests(ModelsFixture fx)
     public async Task A_large_png_is_scaled_down_to_the_model_input()
     {
         var big = ImageOps.Scale(new GrayImage(28, 28, fx.Pixels(0)), 10);
-        var response = await fx.Client.PostAsync(Url, Http.PngBody(PngEncoder.EncodeGray(big)));
+        var response = await fx.Client.PostAsync(Url, Http.PngBody(TestImages.Png(big)));
         Assert.Single((await response.ReadJsonAsync<EncodeResponse>()).Results);
     }
 
@@ -89,7 +90,7 @@ public class EncodeTests(ModelsFixture fx)
     [Fact]
     public async Task A_png_of_more_than_2048x2048_pixels_is_422_before_it_is_decoded()
     {
-        var huge = PngEncoder.EncodeGray8(new byte[2049 * 2048], 2049, 2048);
+        var huge = TestImages.Gray8Png(new byte[2049 * 2048], 2049, 2048);
         Assert.True(huge.Length < 64 * 1024, "a blank image compresses to a small body");
         await (await fx.Client.PostAsync(Url, Http.PngBody(huge))).AssertProblemAsync(422, "2049x2048");
     }

@@ -1,0 +1,89 @@
+using System.Diagnostics;
+using SixLabors.ImageSharp.Formats.Jpeg;
+using SixLabors.ImageSharp.Formats.Png;
+using Vae.Engine.Imaging;
+using Xunit.Abstractions;
+
+namespace Vae.Engine.Tests.Imaging;
+
+/// <summary>
+/// Damaged files of every accepted format through the codec from a fixed seed: each is read or
+/// refused with an <see cref="ImageException"/>, nothing else escapes, and no decode takes a second:
+/// the codec's time limit is set to half a second, and each decode's own stopwatch is checked against
+/// one second (a limit check, not a wait; the margin is for a loaded machine to wake the caller).
+/// </summary>
+public sealed class ImageFuzzTests(ITestOutputHelper output)
+{
+    public const int Files = 2000;
+    public const int Seed = 20_250_601;
+
+    /// <summary>Small valid files of every format and the variants the codec reads, the fuzzer's starting points.</summary>
+    public static IReadOnlyList<(string Name, byte[] File)> Seeds()
+    {
+        RgbaImage photo = TestImages.Photo(24, 16, seed: 3);
+        RgbaImage seeThrough = TestImages.Rgba(16, 12, (x, y) => (x * 15, y * 20, 128, (x + y) * 9));
+        string jpegs = Path.Combine(AppContext.BaseDirectory, "Fixtures", "jpeg");
+        return
+        [
+            ("png rgba", TestImages.Png(seeThrough)),
+            ("png gray", TestImages.Png(photo, PngColorType.Grayscale)),
+            ("png 16-bit", TestImages.Png(photo, PngColorType.Rgb, PngBitDepth.Bit16)),
+            ("png palette", TestImages.Png(photo, PngColorType.Palette)),
+            ("png interlaced", TestImages.Png(seeThrough, interlaced: true)),
+            ("jpeg", TestImages.Jpeg(photo)),
+            ("jpeg 4:2:0", TestImages.Jpeg(photo, colour: JpegColorType.YCbCrRatio420)),
+            ("jpeg cmyk", TestImages.Jpeg(photo, colour: JpegColorType.Cmyk)),
+            ("jpeg rotated", TestImages.Jpeg(photo, orientation: 6)),
+            ("jpeg progressive", File.ReadAllBytes(Path.Combine(jpegs, "progressive.jpg"))),
+            ("webp lossless", TestImages.Webp(seeThrough, lossless: true)),
+            ("webp lossy", TestImages.Webp(photo, lossless: false)),
+            ("bmp", TestImages.Bmp(photo)),
+            ("bmp alpha", TestImages.Bmp(seeThrough, alpha: true)),
+        ];
+    }
+
+    [Fact]
+    public void Two_thousand_damaged_files_are_each_read_or_refused_with_a_reason_within_the_time_limit()
+    {
+        var limit = TimeSpan.FromMilliseconds(500);
+        var slowestAllowed = TimeSpan.FromSeconds(1);
+        var codec = new ImageSharpCodec(ImageLimits.Default with { DecodeTimeLimit = limit });
+        var seeds = Seeds();
+        var mutator = new ImageMutator(Seed);
+        var outcomes = new Dictionary<string, int>();
+        TimeSpan slowest = TimeSpan.Zero;
+        string slowestFile = "";
+
+        for (int i = 0; i < Files; i++)
+        {
+            var (name, file) = seeds[i % seeds.Count];
+            var (damaged, damage) = mutator.Mutate(file);
+            var clock = Stopwatch.StartNew();
+            string outcome;
+            try
+            {
+                codec.Decode(damaged, i % 3 == 0 ? ImageFit.Cover(28, 28) : null);
+                outcome = "read";
+            }
+            catch (ImageException e)
+            {
+                outcome = e.GetType().Name;
+                Assert.False(string.IsNullOrWhiteSpace(e.Message), $"file {i} ({name}: {damage}) was refused without a reason");
+            }
+            catch (Exception e)
+            {
+                Assert.Fail($"file {i} ({name}: {damage}) escaped the codec as {e.GetType().Name}: {e.Message}");
+                return;
+            }
+
+            clock.Stop();
+            outcomes[outcome] = outcomes.GetValueOrDefault(outcome) + 1;
+            if (clock.Elapsed > slowest) (slowest, slowestFile) = (clock.Elapsed, $"file {i} ({name}: {damage})");
+            Assert.True(clock.Elapsed < slowestAllowed, $"file {i} ({name}: {damage}) took {clock.Elapsed.TotalMilliseconds:F0} ms to decode");
+        }
+
+        output.WriteLine($"{Files} files: {string.Join(", ", outcomes.OrderBy(o => o.Key).Select(o => $"{o.Key} {o.Value}"))}; slowest {slowest.TotalMilliseconds:F1} ms, {slowestFile}");
+        Assert.True(outcomes.GetValueOrDefault("read") > Files / 20, "hardly any damaged file was still read: the mutations do not reach the decoders");
+        Assert.True(outcomes.GetValueOrDefault(nameof(InvalidImageException)) > Files / 4, "hardly any damaged file was refused");
+    }
+}
