@@ -110,8 +110,8 @@ public sealed class ModelsOptions
     public int MaxBatch { get; set; } = 256;
     public int MaxLatents { get; set; } = 10_000;
     public float MaxTemperature { get; set; } = 10f;
-    /// <summary>Largest accepted request body in bytes.</summary>
-    public long MaxBodyBytes { get; set; } = 4 * 1024 * 1024;
+    /// <summary>Largest accepted request body in bytes: 16 MiB, room for a phone's photo.</summary>
+    public long MaxBodyBytes { get; set; } = 16 * 1024 * 1024;
     /// <summary>
     /// Importance samples (k) of an anomaly score when the request names none, and of the test-set
     /// distribution percentiles are read from. 16 keeps that distribution's one-off cost (ScoreImages x k

@@ -26,9 +26,16 @@ internal static class ImageStructure
     }
 
     // Signature, then chunks: length (4, big-endian), type (4 letters), data, CRC (4); IHDR first, IEND last.
+    // Every chunk's CRC is checked: the decoder checks some, and stops reading image data once it has its rows.
     private static void CheckPng(ReadOnlySpan<byte> png)
     {
         const int SignatureLength = 8;
+        ReadOnlySpan<byte> signature = [0x89, (byte)'P', (byte)'N', (byte)'G', 0x0D, 0x0A, 0x1A, 0x0A];
+        if (!png.StartsWith(signature))
+        {
+            throw Invalid($"The PNG is corrupt: it must start with the signature {Convert.ToHexString(signature)}, but starts with {Convert.ToHexString(png[..Math.Min(8, png.Length)])}.");
+        }
+
         bool sawHeader = false, sawData = false;
         int at = SignatureLength;
         while (true)
@@ -65,6 +72,14 @@ internal static class ImageStructure
                     $"but only {remaining - 8} bytes remain after its header.");
             }
 
+            uint stored = BinaryPrimitives.ReadUInt32BigEndian(png[(at + 8 + (int)length)..]);
+            uint computed = System.IO.Hashing.Crc32.HashToUInt32(png.Slice(at + 4, 4 + (int)length));
+            if (stored != computed)
+            {
+                throw Invalid($"The PNG is corrupt: chunk {type} at byte {at} fails its CRC check (stored 0x{stored:X8}, computed 0x{computed:X8}). " +
+                    "The file was damaged in storage or transfer.");
+            }
+
             if (!sawHeader && type != "IHDR")
             {
                 throw Invalid($"The PNG is corrupt: it must start with IHDR, the header chunk, but its first chunk is {type}.");
@@ -87,6 +102,13 @@ internal static class ImageStructure
     private static void CheckJpeg(ReadOnlySpan<byte> jpeg)
     {
         const byte Marker = 0xFF, EndOfImage = 0xD9, StartOfScan = 0xDA;
+        // The decoder also takes a file that merely says "JFIF" or "Exif" where JPEGs do; a JPEG starts with its start-of-image marker.
+        if (jpeg.Length < 3 || jpeg[0] != Marker || jpeg[1] != 0xD8 || jpeg[2] != Marker)
+        {
+            throw Invalid($"The JPEG is corrupt: it must start with the start-of-image marker FFD8FF, but starts with {Convert.ToHexString(jpeg[..Math.Min(4, jpeg.Length)])}. " +
+                "The file is damaged, or is not a JPEG.");
+        }
+
         int at = 2;
         bool sawScan = false;
         while (true)
@@ -152,6 +174,11 @@ internal static class ImageStructure
     private static void CheckWebp(ReadOnlySpan<byte> webp)
     {
         if (webp.Length < 20) throw Invalid($"The WebP is truncated: it is {webp.Length} bytes, too few for its header and first chunk.");
+        if (!webp.StartsWith("RIFF"u8) || !webp[8..12].SequenceEqual("WEBP"u8))
+        {
+            throw Invalid($"The WebP is corrupt: it must start with RIFF and WEBP, but starts with {Convert.ToHexString(webp[..12])}.");
+        }
+
         long end = 8L + BinaryPrimitives.ReadUInt32LittleEndian(webp[4..]);
         if (end > webp.Length)
         {
@@ -182,6 +209,7 @@ internal static class ImageStructure
     {
         const int FileHeader = 14;
         if (bmp.Length < FileHeader + 16) throw Invalid($"The BMP is truncated: it is {bmp.Length} bytes, too few for its headers.");
+        if (bmp[0] != (byte)'B' || bmp[1] != (byte)'M') throw Invalid($"The BMP is corrupt: it must start with BM, but starts with {Convert.ToHexString(bmp[..2])}.");
         long offset = BinaryPrimitives.ReadUInt32LittleEndian(bmp[10..]);
         int infoSize = BinaryPrimitives.ReadInt32LittleEndian(bmp[14..]);
         if (infoSize < 12 || FileHeader + (long)infoSize > bmp.Length)

@@ -1,3 +1,4 @@
+using System.Text;
 using System.Buffers.Binary;
 using System.IO.Compression;
 using System.Net;
@@ -112,5 +113,28 @@ internal static class UploadFiles
     {
         string folder = Path.Combine(factory.StateDirectory, "datasets");
         return Directory.Exists(folder) ? [.. Directory.EnumerateFileSystemEntries(folder).Select(Path.GetFileName).Order()!] : [];
+    }
+
+    /// <summary>Rewrites the uncompressed size of one entry in its local header and the central directory.</summary>
+    public static void Forge(byte[] zip, string name, uint uncompressedSize)
+    {
+        byte[] wanted = Encoding.UTF8.GetBytes(name);
+        int patched = 0;
+        for (int at = 0; at + 46 < zip.Length; at++)
+        {
+            uint signature = BinaryPrimitives.ReadUInt32LittleEndian(zip.AsSpan(at));
+            (int sizeAt, int nameLengthAt, int nameAt) = signature switch
+            {
+                0x04034b50 => (22, 26, 30),
+                0x02014b50 => (24, 28, 46),
+                _ => (-1, -1, -1),
+            };
+            if (sizeAt < 0) continue;
+            int length = BinaryPrimitives.ReadUInt16LittleEndian(zip.AsSpan(at + nameLengthAt));
+            if (at + nameAt + length > zip.Length || !zip.AsSpan(at + nameAt, length).SequenceEqual(wanted)) continue;
+            BinaryPrimitives.WriteUInt32LittleEndian(zip.AsSpan(at + sizeAt), uncompressedSize);
+            patched++;
+        }
+        Assert.Equal(2, patched);
     }
 }

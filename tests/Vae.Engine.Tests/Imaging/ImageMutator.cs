@@ -1,4 +1,7 @@
 using System.Buffers.Binary;
+using SixLabors.ImageSharp.Formats.Jpeg;
+using SixLabors.ImageSharp.Formats.Png;
+using Vae.Engine.Imaging;
 
 namespace Vae.Engine.Tests.Imaging;
 
@@ -14,6 +17,31 @@ public sealed class ImageMutator(int seed)
     private static readonly uint[] ExtremeInts = [0, 1, 0x7F, 0xFF, 0xFFFF, 0x7FFF_FFFF, 0x8000_0000, 0xFFFF_FFFF];
 
     private readonly Random _random = new(seed);
+
+    /// <summary>Small valid files of every format and the variants the codec reads, the fuzzer's starting points.</summary>
+    public static IReadOnlyList<(string Name, byte[] File)> Seeds()
+    {
+        RgbaImage photo = TestImages.Photo(24, 16, seed: 3);
+        RgbaImage seeThrough = TestImages.Rgba(16, 12, (x, y) => (x * 15, y * 20, 128, (x + y) * 9));
+        string jpegs = Path.Combine(AppContext.BaseDirectory, "Fixtures", "jpeg");
+        return
+        [
+            ("png rgba", TestImages.Png(seeThrough)),
+            ("png gray", TestImages.Png(photo, PngColorType.Grayscale)),
+            ("png 16-bit", TestImages.Png(photo, PngColorType.Rgb, PngBitDepth.Bit16)),
+            ("png palette", TestImages.Png(photo, PngColorType.Palette)),
+            ("png interlaced", TestImages.Png(seeThrough, interlaced: true)),
+            ("jpeg", TestImages.Jpeg(photo)),
+            ("jpeg 4:2:0", TestImages.Jpeg(photo, colour: JpegColorType.YCbCrRatio420)),
+            ("jpeg cmyk", TestImages.Jpeg(photo, colour: JpegColorType.Cmyk)),
+            ("jpeg rotated", TestImages.Jpeg(photo, orientation: 6)),
+            ("jpeg progressive", File.ReadAllBytes(Path.Combine(jpegs, "progressive.jpg"))),
+            ("webp lossless", TestImages.Webp(seeThrough, lossless: true)),
+            ("webp lossy", TestImages.Webp(photo, lossless: false)),
+            ("bmp", TestImages.Bmp(photo)),
+            ("bmp alpha", TestImages.Bmp(seeThrough, alpha: true)),
+        ];
+    }
 
     /// <summary>One to three damages to a copy of <paramref name="file"/>, and what they were.</summary>
     public (byte[] File, string Damage) Mutate(byte[] file)

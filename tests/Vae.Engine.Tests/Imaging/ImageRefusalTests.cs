@@ -262,25 +262,4 @@ public sealed class ImageRefusalTests
 
         Assert.ThrowsAny<OperationCanceledException>(() => _codec.Decode(TestImages.Png(Photo), ct: cancelled.Token));
     }
-
-    /// <summary>A clock whose timers fire as soon as they are made, whatever their due time.</summary>
-    private sealed class ExpiredClock : TimeProvider
-    {
-        public override ITimer CreateTimer(TimerCallback callback, object? state, TimeSpan dueTime, TimeSpan period)
-        {
-            callback(state);
-            return new NoTimer();
-        }
-
-        private sealed class NoTimer : ITimer
-        {
-            public bool Change(TimeSpan dueTime, TimeSpan period) => true;
-
-            public void Dispose()
-            {
-            }
-
-            public ValueTask DisposeAsync() => ValueTask.CompletedTask;
-        }
-    }
 }
