@@ -1,3 +1,6 @@
+using Vae.Engine.Imaging;
+using Vae.Engine.Tests.Imaging;
+
 namespace Vae.Web.Tests;
 
 /// <summary>The page with models other than gray digit VAEs: a conditional model and a colour model.</summary>
@@ -62,6 +65,52 @@ public class ModelZooTests(DemoSite site)
         await tab.ScreenshotAsync("colour-model");
         await tab.Page.Locator("#draw-section").ScreenshotAsync(new() { Path = Path.Combine(DemoSite.ScreenshotDirectory, "colour-reconstruction.png") });
         Assert.Empty(await tab.AlertsAsync());
+        Assert.Empty(tab.ScriptErrors);
+    }
+
+    [Fact]
+    public async Task A_jpeg_photo_loaded_into_the_drawing_pad_of_a_colour_model_is_sent_as_it_is_and_reconstructed()
+    {
+        await using var tab = await site.OpenPageAsync();
+        var sent = new List<string>();
+        tab.Page.Request += (_, request) =>
+        {
+            if (request.Method == "POST" && request.Url.Contains($"/api/models/{site.ColourModelId}/", StringComparison.Ordinal))
+                lock (sent) sent.Add($"{new Uri(request.Url).AbsolutePath} {request.Headers.GetValueOrDefault("content-type")}");
+        };
+        await tab.OpenAsync();
+        await tab.Page.SelectOptionAsync("#model-select", site.ColourModelId);
+        await tab.WaitUntilAsync("id => document.body.dataset.model === id", "the colour model", site.ColourModelId);
+
+        // A 640x480 photo as a phone stores it: sideways, with EXIF orientation 6 to turn it upright.
+        var upright = TestImages.Rgba(640, 480, (x, y) => (x < 320 ? 230 : 30, y < 240 ? 60 : 200, (x + y) % 256, 255));
+        var stored = TestImages.Rgba(480, 640, (x, y) =>
+        {
+            var (r, g, b, a) = upright.GetPixel(639 - y, x);
+            return (r, g, b, a);
+        });
+        await tab.Page.SetInputFilesAsync("#draw-file", new Microsoft.Playwright.FilePayload
+        {
+            Name = "photo.jpg", MimeType = "image/jpeg", Buffer = TestImages.Jpeg(stored, quality: 90, orientation: 6),
+        });
+        await tab.WaitUntilAsync("() => { const i = document.querySelector('#recon-img'); return !i.hidden && i.naturalWidth === 32; }", "the reconstruction");
+
+        Assert.True(await ColourfulPixelsAsync(tab, "#recon-img") > 20, "The reconstruction of a colourful photo is gray.");
+        Assert.Equal("", (await tab.Page.TextContentAsync("#draw-error"))?.Trim());
+        lock (sent)
+        {
+            Assert.Contains($"/api/models/{site.ColourModelId}/reconstruct image/jpeg", sent);
+            Assert.Contains($"/api/models/{site.ColourModelId}/encode image/jpeg", sent);
+        }
+        await tab.Page.Locator("#draw-section").ScreenshotAsync(new() { Path = Path.Combine(DemoSite.ScreenshotDirectory, "colour-photo.png") });
+
+        // A format the service does not read is sent too, and the page shows why it is refused.
+        await tab.Page.SetInputFilesAsync("#draw-file", new Microsoft.Playwright.FilePayload
+        {
+            Name = "animation.gif", MimeType = "image/gif", Buffer = TestImages.Gif(TestImages.Photo(16, 16)),
+        });
+        await tab.WaitUntilAsync("() => document.querySelector('#draw-error').textContent.includes('image/gif')", "the refusal of the GIF");
+        Assert.Contains("image/png, image/jpeg, image/webp or image/bmp", await tab.Page.TextContentAsync("#draw-error"));
         Assert.Empty(tab.ScriptErrors);
     }
 
@@ -160,7 +209,7 @@ public class ModelZooTests(DemoSite site)
             {
                 for (int i = 0; i < 10; i++)
                 {
-                    var image = new Vae.Engine.Imaging.RgbaImage(12, 12);
+                    var image = new RgbaImage(12, 12);
                     for (int y = 0; y < 12; y++)
                         for (int x = 0; x < 12; x++)
                         {
@@ -170,7 +219,7 @@ public class ModelZooTests(DemoSite site)
                             image.SetPixel(x, y, v, v, v);
                         }
                     using var entry = zip.CreateEntry($"{name}/{i}.png").Open();
-                    entry.Write(Vae.Engine.Imaging.PngEncoder.EncodeRgba(image));
+                    entry.Write(TestImages.Png(image));
                 }
             }
         }
@@ -188,10 +237,10 @@ public class ModelZooTests(DemoSite site)
     /// <summary>A 64x64 PNG of red, green and blue stripes.</summary>
     private static byte[] StripesPng()
     {
-        var image = new Vae.Engine.Imaging.RgbaImage(64, 64);
+        var image = new RgbaImage(64, 64);
         for (int y = 0; y < 64; y++)
             for (int x = 0; x < 64; x++)
                 image.SetPixel(x, y, (byte)(x < 21 ? 220 : 20), (byte)(x is >= 21 and < 43 ? 200 : 30), (byte)(x >= 43 ? 230 : 40));
-        return Vae.Engine.Imaging.PngEncoder.EncodeRgba(image);
+        return TestImages.Png(image);
     }
 }

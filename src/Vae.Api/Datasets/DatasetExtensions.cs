@@ -22,6 +22,7 @@ public static class DatasetExtensions
         services.AddSingleton<IDatasetUploads>(sp => sp.GetRequiredService<StorageLocation>().Provider == StorageProvider.Postgres
             ? ActivatorUtilities.CreateInstance<PostgresDatasetUploads>(sp)
             : ActivatorUtilities.CreateInstance<FileDatasetUploads>(sp));
+        services.AddImages(configuration);
         services.AddSingleton<DatasetUploader>();
         services.AddSingleton<DatasetUseLock>();
         services.AddSingleton<DatasetCatalog>();

@@ -4,12 +4,13 @@ using Microsoft.AspNetCore.WebUtilities;
 using Microsoft.Extensions.Options;
 using Microsoft.Extensions.Primitives;
 using Microsoft.Net.Http.Headers;
+using Vae.Engine.Imaging;
 
 namespace Vae.Api.Datasets;
 
 /// <summary>
-/// Turns the body of POST /api/datasets into a stored dataset: a zip (PNG images, see
-/// <see cref="PngUpload"/>, or IDX files, see <see cref="IdxUpload"/>), or a multipart form of IDX
+/// Turns the body of POST /api/datasets into a stored dataset: a zip (images, see
+/// <see cref="ImageZipUpload"/>, or IDX files, see <see cref="IdxUpload"/>), or a multipart form of IDX
 /// files. The body goes to a file in the upload's work folder as it arrives, never past
 /// Datasets:Uploads:MaxUploadBytes, and is read from there; the dataset's files are written beside it
 /// and handed to the store (<see cref="IDatasetUploads"/>: renamed into place, or sent to the
@@ -17,7 +18,7 @@ namespace Vae.Api.Datasets;
 /// a refused upload leaves nothing. One upload is decoded at a time per process, as decoding holds
 /// the images in memory; others wait their turn.
 /// </summary>
-public sealed class DatasetUploader(IDatasetUploads store, IOptions<UploadOptions> options)
+public sealed class DatasetUploader(IDatasetUploads store, IOptions<UploadOptions> options, IImageCodec codec)
 {
     public const int MaxNameLength = 100;
     public const int MaxDescriptionLength = 1000;
@@ -59,14 +60,14 @@ public sealed class DatasetUploader(IDatasetUploads store, IOptions<UploadOption
             string body = Path.Combine(work, "body");
             long length = await SpoolAsync(request.Body, body, o.MaxUploadBytes, ct);
             if (length == 0)
-                throw UploadRejectedException.Unprocessable($"The body is empty. Send a zip ({ZipTypes[0]}) of PNG images or IDX files, or the IDX files as a {FormType} form.");
+                throw UploadRejectedException.Unprocessable($"The body is empty. Send a zip ({ZipTypes[0]}) of images ({ImageFormats.Names}) or IDX files, or the IDX files as a {FormType} form.");
 
             await _decoding.WaitAsync(ct);
             Read read;
             try
             {
                 read = zip
-                    ? await Task.Run(() => ReadZip(body, o, request.Headers.ContentDisposition), ct)
+                    ? await Task.Run(() => ReadZip(body, o, request.Headers.ContentDisposition, codec), ct)
                     : await ReadFormAsync(body, boundary!, o, ct);
             }
             finally
@@ -88,14 +89,14 @@ public sealed class DatasetUploader(IDatasetUploads store, IOptions<UploadOption
         }
     }
 
-    private static Read ReadZip(string body, UploadOptions o, string? contentDisposition)
+    private static Read ReadZip(string body, UploadOptions o, string? contentDisposition, IImageCodec codec)
     {
         using var file = new FileStream(body, FileMode.Open, FileAccess.Read, FileShare.Read, 1 << 16);
         using var zip = UploadZip.Open(file, o);
         var budget = new ExpansionBudget(o);
-        bool images = zip.Files.Count == 0 || zip.Files.Any(f => f.FileName.EndsWith(".png", StringComparison.OrdinalIgnoreCase));
+        bool images = zip.Files.Count == 0 || zip.Files.Any(ImageZipUpload.IsImage);
         var content = images
-            ? PngUpload.Read(zip, o, budget)
+            ? ImageZipUpload.Read(zip, o, budget, codec)
             : IdxUpload.Assemble(IdxUpload.FromZip(zip, budget), o, "IDX files in a zip");
         string? fileName = ContentDispositionHeaderValue.TryParse(contentDisposition, out var cd)
             ? HeaderUtilities.RemoveQuotes(cd.FileNameStar.HasValue ? cd.FileNameStar : cd.FileName).Value

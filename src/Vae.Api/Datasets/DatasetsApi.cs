@@ -40,6 +40,7 @@ public static class DatasetsApi
             .WithSummary("Upload a dataset")
             .WithDescription(UploadDocs.Description)
             .WithMetadata(new UploadDocs.UploadBody())
+            .ReadsImages()
             .Produces<DatasetView>(StatusCodes.Status201Created)
             .ProducesProblem(StatusCodes.Status400BadRequest).ProducesProblem(StatusCodes.Status401Unauthorized).ProducesProblem(StatusCodes.Status403Forbidden)
             .ProducesProblem(StatusCodes.Status413PayloadTooLarge).ProducesProblem(StatusCodes.Status415UnsupportedMediaType)

@@ -10,12 +10,13 @@ namespace Vae.Api.Datasets;
 public static class UploadDocs
 {
     public const string Description =
-        "The body is one of: (1) a zip (Content-Type: application/zip) of PNG images, in one folder per class (the folder names, sorted, " +
+        "The body is one of: (1) a zip (Content-Type: application/zip) of images (.png, .jpg, .jpeg, .webp or .bmp files: PNG, JPEG, WebP or BMP), in one folder per class (the folder names, sorted, " +
         "are the class names and give labels 0..n-1), optionally inside train/ and test/ folders. " +
         "(2) IDX files (the MNIST format, plain or gzipped): as multipart/form-data with file parts 'images' and 'labels', and optionally 'testImages' and " +
         "'testLabels', or in a zip, where an IDX file with one dimension is labels and with three images, and a name starting with 't10k' or containing " +
         "'test' marks the test split. Without a test split, every 10th image of each class (in name or file order) is held out for testing, and the last " +
-        "of a class of 2 to 9 images. All images must have one size; gray PNGs give 1 channel, and any colour image makes the dataset RGB (alpha is dropped). " +
+        "of a class of 2 to 9 images. All images must have one size (after their EXIF rotation); gray images give 1 channel, and any colour image makes the dataset RGB " +
+        "(transparency is flattened onto black). A file of another type (GIF, TIFF, text...) is 415; a truncated or corrupt image is 400. " +
         "__MACOSX/, dotfiles, Thumbs.db and desktop.ini in a zip are ignored; anything else that is not an image is refused. The name comes from the " +
         "'name' query parameter or form field, else the file name, else \"uploaded dataset\". Limits (Datasets:Uploads options): MaxUploadBytes, " +
         "MaxExpandedBytes, MaxImages, MinWidth, MaxWidth, MinHeight, MaxHeight, MaxClasses, MaxZipEntries, MaxCompressionRatio. Answers 201 with the dataset " +
@@ -49,7 +50,7 @@ public static class UploadDocs
             operation.RequestBody = new OpenApiRequestBody
             {
                 Required = true,
-                Description = "A zip of PNG images or IDX files, or IDX files as a multipart form.",
+                Description = "A zip of images (PNG, JPEG, WebP or BMP) or IDX files, or IDX files as a multipart form.",
                 Content = new Dictionary<string, OpenApiMediaType>
                 {
                     [DatasetUploader.ZipTypes[0]] = new OpenApiMediaType { Schema = binary() },

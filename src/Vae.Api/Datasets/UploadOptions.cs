@@ -1,5 +1,4 @@
 using Microsoft.Extensions.Options;
-using Vae.Engine.Imaging;
 
 namespace Vae.Api.Datasets;
 
@@ -24,6 +23,9 @@ public sealed class UploadOptions
     /// <summary>Most images in one upload, training and test splits together.</summary>
     public int MaxImages { get; set; } = 100_000;
 
+    /// <summary>The largest MaxWidth and MaxHeight that can be configured: an upload's images are all held in memory while it is read.</summary>
+    public const int LargestSide = 4096;
+
     /// <summary>Widest and tallest an uploaded image may be, in pixels.</summary>
     public int MaxWidth { get; set; } = 64;
     public int MaxHeight { get; set; } = 64;
@@ -40,7 +42,7 @@ public sealed class UploadOptions
 
     /// <summary>
     /// Largest ratio of inflated to compressed size of one zip entry (or gzip file) once it inflates
-    /// past a mebibyte; PNGs hardly compress further, so a higher ratio is the mark of a zip bomb.
+    /// past a mebibyte; image files hardly compress further, so a higher ratio is the mark of a zip bomb.
     /// </summary>
     public double MaxCompressionRatio { get; set; } = 100;
 
@@ -53,10 +55,10 @@ public sealed class UploadOptions
             if (o.MaxUploadBytes < 1024) failures.Add($"{Section}:MaxUploadBytes must be at least 1024 bytes.");
             if (o.MaxExpandedBytes < 1024) failures.Add($"{Section}:MaxExpandedBytes must be at least 1024 bytes.");
             if (o.MaxImages < 2) failures.Add($"{Section}:MaxImages must be at least 2 (one training and one test image).");
-            if (o.MinWidth < 1 || o.MinWidth > o.MaxWidth || o.MaxWidth > PngDecoder.MaxDimension)
-                failures.Add($"{Section}:MinWidth must be at least 1 and at most MaxWidth, which must be at most {PngDecoder.MaxDimension}.");
-            if (o.MinHeight < 1 || o.MinHeight > o.MaxHeight || o.MaxHeight > PngDecoder.MaxDimension)
-                failures.Add($"{Section}:MinHeight must be at least 1 and at most MaxHeight, which must be at most {PngDecoder.MaxDimension}.");
+            if (o.MinWidth < 1 || o.MinWidth > o.MaxWidth || o.MaxWidth > LargestSide)
+                failures.Add($"{Section}:MinWidth must be at least 1 and at most MaxWidth, which must be at most {LargestSide}.");
+            if (o.MinHeight < 1 || o.MinHeight > o.MaxHeight || o.MaxHeight > LargestSide)
+                failures.Add($"{Section}:MinHeight must be at least 1 and at most MaxHeight, which must be at most {LargestSide}.");
             if (o.MaxClasses is < 2 or > UploadRules.LabelValues)
                 failures.Add($"{Section}:MaxClasses must be 2 to {UploadRules.LabelValues} (labels are stored as bytes).");
             if (o.MaxZipEntries < 1) failures.Add($"{Section}:MaxZipEntries must be at least 1.");

@@ -31,6 +31,7 @@ public static class ApiDocs
             o.SchemaFilter<ExampleSchemaFilter>();
             OpenApiConventions.Configure(o);
             o.OperationFilter<BinaryImagesAndHeaders>();
+            o.OperationFilter<AcceptedImageTypes>();
             var xml = Path.Combine(AppContext.BaseDirectory, typeof(ApiDocs).Assembly.GetName().Name + ".xml");
             if (File.Exists(xml)) o.IncludeXmlComments(xml);
         });
@@ -49,6 +50,21 @@ public static class ApiDocs
         => builder.WithMetadata(new ResponseHeadersDoc(status, headers));
 
     public sealed record ResponseHeadersDoc(int Status, IReadOnlyDictionary<string, string> Headers);
+
+    /// <summary>Marks an endpoint that reads images (as its body, in a zip or base64 in JSON), so its operation lists the accepted types.</summary>
+    public static TBuilder ReadsImages<TBuilder>(this TBuilder builder) where TBuilder : IEndpointConventionBuilder
+        => builder.WithMetadata(ReadsImagesDoc.Instance);
+
+    public sealed class ReadsImagesDoc
+    {
+        public static readonly ReadsImagesDoc Instance = new();
+    }
+
+    /// <summary>What every operation that reads images says about them, and the list its x-image-types extension gives.</summary>
+    public static string ImagesSentence { get; } =
+        $"Images are read as {Vae.Engine.Imaging.ImageFormats.Names} ({string.Join(", ", Vae.Engine.Imaging.ImageFormats.MediaTypes)}); "
+        + "any other format (GIF, TIFF, SVG, HEIC...) is 415. They are turned upright by their EXIF orientation; a truncated or corrupt file is 400; "
+        + "one over the Images limits (sides, pixels, decoder memory, decode time) is 422, refused from its header before it is decoded.";
 
     /// <summary>Examples keyed by the wire type's name, shown in Swagger UI's "Try it out".</summary>
     public static Dictionary<string, string> Examples { get; } = new()
@@ -86,6 +102,22 @@ public static class ApiDocs
                         concrete.Headers[name] = new OpenApiHeader { Description = description, Schema = new OpenApiSchema { Type = JsonSchemaType.Integer } };
                 }
             }
+        }
+    }
+
+    /// <summary>
+    /// Every operation that reads images lists the accepted image types: in its description, and as
+    /// x-image-types, which holds for images in JSON and in zips too, where the request's own media
+    /// type cannot say it.
+    /// </summary>
+    private sealed class AcceptedImageTypes : IOperationFilter
+    {
+        public void Apply(OpenApiOperation operation, OperationFilterContext context)
+        {
+            if (!context.ApiDescription.ActionDescriptor.EndpointMetadata.OfType<ReadsImagesDoc>().Any()) return;
+            operation.Description = string.IsNullOrEmpty(operation.Description) ? ImagesSentence : $"{operation.Description} {ImagesSentence}";
+            operation.Extensions ??= new Dictionary<string, IOpenApiExtension>();
+            operation.Extensions["x-image-types"] = new JsonNodeExtension(new JsonArray([.. Vae.Engine.Imaging.ImageFormats.MediaTypes.Select(t => (JsonNode)JsonValue.Create(t)!)]));
         }
     }
 

@@ -19,6 +19,9 @@ public sealed class RequestBody : IDisposable
 
     public ReadOnlySpan<byte> Span => _buffer.AsSpan(0, _length);
 
+    /// <summary>The same bytes, for readers that keep a reference while they work (valid until disposed).</summary>
+    public ReadOnlyMemory<byte> Memory => _buffer.AsMemory(0, _length);
+
     /// <summary>Reads the whole body, at most <paramref name="max"/> bytes; <paramref name="tooLarge"/> is the 413's detail.</summary>
     public static async Task<RequestBody> ReadAsync(HttpRequest request, long max, string tooLarge, CancellationToken ct)
     {

@@ -5,7 +5,7 @@ public sealed record DirectionGroup
 {
     /// <summary>A class label of the model's dataset: the group is that class's test images (up to the request's limit).</summary>
     public int? Label { get; init; }
-    /// <summary>The group's images: each a base64 PNG string or a list of Channels*Height*Width pixel values in [0, 1], channel-major.</summary>
+    /// <summary>The group's images: each a base64 image string (PNG, JPEG, WebP or BMP) or a list of Channels*Height*Width pixel values in [0, 1], channel-major.</summary>
     public ImageInput[]? Images { get; init; }
 }
 
@@ -44,7 +44,7 @@ public sealed record DirectionList(IReadOnlyList<DirectionView> Directions);
 /// </summary>
 public sealed record EditRequest
 {
-    /// <summary>The image to move: a base64 PNG string or a list of pixel values in [0, 1]; encoded to its mean code.</summary>
+    /// <summary>The image to move: a base64 image string (PNG, JPEG, WebP or BMP) or a list of pixel values in [0, 1]; encoded to its mean code.</summary>
     public ImageInput? Image { get; init; }
     /// <summary>A latent code to move instead of an image; latentDim numbers.</summary>
     public float[]? Latent { get; init; }

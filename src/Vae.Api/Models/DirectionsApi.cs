@@ -124,7 +124,7 @@ internal static partial class DirectionsApi
         else
         {
             var row = new float[config.InputSize];
-            if (parsed.Image!.Read("image", input.InvertValue, record, row) is { } badImage) return badImage;
+            if (parsed.Image!.Read(models.Images, "image", input.InvertValue, record, row) is { } badImage) return badImage;
             start = models.Inference.Encode(model, row, 1, labels?[..1]).Mu;
         }
 
@@ -139,8 +139,7 @@ internal static partial class DirectionsApi
         if (asJson)
             return TypedResults.Ok(new EditResponse(amounts, ModelImages.Rows(codes, count, latentDim), ModelImages.Rows(images.Array, count, config.InputSize),
                 config.Channels, config.Height, config.Width));
-        layout.WriteHeaders(request.HttpContext.Response);
-        return TypedResults.File(ModelImages.RenderPng(images.Array, config, layout), Png);
+        return models.Grid(request, images.Array, config, layout);
     }
 
     private static ProblemHttpResult? CheckName(string? name)
@@ -172,7 +171,7 @@ internal static partial class DirectionsApi
         public async Task<(DirectionSource? Source, double[]? Mean, ProblemHttpResult? Problem)> MeanAsync(DirectionGroup? group, string field, CancellationToken ct)
         {
             if (group is null || (group.Label is null) == (group.Images is null))
-                return (null, null, Problems.Invalid(field, $"{field} needs exactly one of {{\"label\": a class of the model's dataset}} and {{\"images\": [base64 PNGs or pixel lists]}}."));
+                return (null, null, Problems.Invalid(field, $"{field} needs exactly one of {{\"label\": a class of the model's dataset}} and {{\"images\": [base64 images or pixel lists]}}."));
             return group.Images is { } images ? ReadImages(images, field) : await ReadClassAsync(group.Label!.Value, field, ct);
         }
 
@@ -181,7 +180,7 @@ internal static partial class DirectionsApi
             if (BodyRows.CheckCount(images.Length, models.Limits.MaxBatch, $"{field}.images", "images") is { } badCount) return (null, null, badCount);
             var (labels, badLabel) = Conditioning.Resolve(record, queryLabel, bodyLabel, null, images.Length);
             if (badLabel is not null) return (null, null, badLabel);
-            var (rows, badRows) = ImageInput.ReadAll(images, $"{field}.images", invert, record);
+            var (rows, badRows) = ImageInput.ReadAll(models.Images, images, $"{field}.images", invert, record);
             if (badRows is not null) return (null, null, badRows);
             return (new DirectionSource(null, null, images.Length), Mean(rows, images.Length, labels), null);
         }

@@ -8,7 +8,7 @@ namespace Vae.Api.Models;
 /// <summary>
 /// How a grid of images is drawn: tile k in column k % Columns and row k / Columns, with Padding
 /// black pixels around and between tiles, then every pixel enlarged to Scale x Scale. Every grid
-/// PNG carries this in its X-Grid-* headers, measured in the PNG's own pixels (scale
+/// (PNG or WebP) carries this in its X-Grid-* headers, measured in the image's own pixels (scale
 /// included), so that clients cut tiles out without assuming the server's layout: tile (c, r)
 /// starts at x = padding + c * (tileWidth + padding), y = padding + r * (tileHeight + padding).
 /// </summary>
@@ -24,8 +24,8 @@ public sealed record GridLayout(int Count, int Columns, int Rows, int TileWidth,
     /// <summary>Pixels between and around the tiles of sample grids and strips, before scaling (as torchvision's make_grid).</summary>
     public const int DefaultPadding = 2;
 
-    /// <summary>Largest image the service renders: the size the PNG decoder accepts too.</summary>
-    public const long MaxPixels = Vae.Engine.Imaging.PngDecoder.MaxPixels;
+    /// <summary>Largest image the service renders, 16 megapixels (4096x4096): the encoder's time and the answer's size stay bounded.</summary>
+    public const long MaxPixels = 16L * 1024 * 1024;
 
     public static readonly IReadOnlyDictionary<string, string> Headers = new Dictionary<string, string>
     {

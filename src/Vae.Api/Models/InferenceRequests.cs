@@ -3,7 +3,8 @@ namespace Vae.Api.Models;
 /// <summary>
 /// Images to encode as JSON: one image in <see cref="Pixels"/> or several in <see cref="Batch"/>,
 /// each Channels*Height*Width values in [0, 1], channel-major, each plane row-major (gray models:
-/// white ink on black, like MNIST). A PNG can be sent instead, as the body with Content-Type image/png.
+/// white ink on black, like MNIST). An image can be sent instead, as the body with its Content-Type
+/// (image/png, image/jpeg, image/webp or image/bmp).
 /// </summary>
 public sealed record EncodeRequest
 {
@@ -26,10 +27,11 @@ public sealed record DecodeRequest
     public int? Label { get; init; }
 }
 
-/// <summary>One end of an interpolation: a latent code, or a base64 PNG that is encoded to its mean code.</summary>
+/// <summary>One end of an interpolation: a latent code, or a base64 image that is encoded to its mean code.</summary>
 public sealed record InterpolationPoint
 {
     public float[]? Latent { get; init; }
+    /// <summary>An image file's bytes, base64-encoded (no data: prefix): PNG, JPEG, WebP or BMP (the name stays "png" for existing clients).</summary>
     public string? Png { get; init; }
 }
 
@@ -42,6 +44,6 @@ public sealed record InterpolateRequest
     public int Steps { get; init; } = 10;
     /// <summary>"linear" or "slerp" (spherical, which keeps the norm of Gaussian codes typical).</summary>
     public string Method { get; init; } = "linear";
-    /// <summary>For a conditional model: the class of the whole path, PNG ends included (the query's label does the same).</summary>
+    /// <summary>For a conditional model: the class of the whole path, image ends included (the query's label does the same).</summary>
     public int? Label { get; init; }
 }

@@ -12,7 +12,7 @@ internal static class ModelCodesApi
         string id, HttpRequest request, [AsParameters] ImageInputQuery input, [AsParameters] LabelQuery label, [AsParameters] ModelServices models, CancellationToken ct)
     {
         var kind = ContentKind(request);
-        if (kind == BodyKind.Other) return UnsupportedContentType(request, $"{Png} or {Json}");
+        if (kind == BodyKind.Other) return UnsupportedContentType(request, $"{ImageTypeNames} (an image) or {Json}");
         if (await models.Cache.ResolveAsync(id, ct) is not { } record) return await models.MissingAsync(id, ct);
         var config = record.Config;
         using var body = await models.ReadBodyAsync(request, ct);
@@ -21,9 +21,9 @@ internal static class ModelCodesApi
         float[] inputs;
         int[]? labels;
         int count;
-        if (kind == BodyKind.Png)
+        if (kind == BodyKind.Image)
         {
-            if (ModelImages.ReadUpload(body.Span, input.InvertValue, record, out inputs) is { } badImage) return badImage;
+            if (ModelImages.ReadUpload(models.Images, body.Memory, input.InvertValue, record, out inputs) is { } badImage) return badImage;
             count = 1;
             ProblemHttpResult? badLabel;
             (labels, badLabel) = Conditioning.Resolve(record, label.Label, null, count);

@@ -21,6 +21,7 @@ public static class ModelExtensions
             .Validate(o => o.ScoreImages >= 1 && o.DirectionImages >= 1 && o.DirectionImages <= o.MaxLatents,
                 "Models:ScoreImages must be at least 1, and Models:DirectionImages between 1 and Models:MaxLatents.")
             .ValidateOnStart();
+        services.AddImages(configuration);
         services.TryAddSingleton<ModelStore>();
         services.AddSingleton<ModelCache>();
         services.AddSingleton<InferenceService>();
@@ -37,7 +38,7 @@ public static class ModelExtensions
         // Other nodes hear of this node's model changes and this node drops theirs (with one node nobody hears, and nothing arrives).
         services.AddHostedService<ModelChangePublisher>();
         services.AddSingleton<IClusterEventHandler, ModelChangedHandler>();
-        // An image in a JSON body is a base64 PNG string or a list of pixel values (see ImageInputConverter).
+        // An image in a JSON body is a base64 image file or a list of pixel values (see ImageInputConverter).
         services.ConfigureSwaggerGen(o => o.SchemaFilter<ImageInputSchema>());
         return services;
     }
@@ -63,10 +64,10 @@ public static class ModelExtensions
             s.AdditionalPropertiesAllowed = true;
             s.AdditionalProperties = null;
             s.Required = null;
-            s.Description = "An image: a base64 PNG string, or Channels*Height*Width pixel values in [0, 1], channel-major.";
+            s.Description = "An image: a base64 image file (PNG, JPEG, WebP or BMP), or Channels*Height*Width pixel values in [0, 1], channel-major.";
             s.OneOf =
             [
-                new OpenApiSchema { Type = JsonSchemaType.String, Format = "byte", Description = "The PNG file's bytes, base64-encoded (no data: prefix)." },
+                new OpenApiSchema { Type = JsonSchemaType.String, Format = "byte", Description = "The image file's bytes (PNG, JPEG, WebP or BMP), base64-encoded (no data: prefix)." },
                 new OpenApiSchema { Type = JsonSchemaType.Array, Items = new OpenApiSchema { Type = JsonSchemaType.Number, Format = "float" }, Description = "Pixel values in [0, 1]." },
             ];
         }

@@ -8,68 +8,89 @@ using Vae.Engine.Models;
 namespace Vae.Api.Models;
 
 /// <summary>
-/// Conversions between pictures and a model's rows of values: an uploaded image into the model's
-/// input, decoded rows (channel-major, CHW, values in [0, 1]) into a PNG grid or JSON.
+/// Conversions between pictures and a model's rows of values: an uploaded image (PNG, JPEG, WebP or
+/// BMP, through <see cref="IImageCodec"/>) into the model's input, decoded rows (channel-major, CHW,
+/// values in [0, 1]) into a PNG or WebP grid, or JSON.
 /// </summary>
 public static class ModelImages
 {
     /// <summary>
-    /// An uploaded PNG as one input row of the record's model, or why it cannot be one: the
-    /// problems of <see cref="PngUpload.Decode"/>, and 422 when a colour model is sent another
-    /// size than its own (its input is not resampled: a CIFAR model's 32x32 pixels are the picture,
-    /// not a drawing to be fitted).
+    /// The side an image for an MNIST model is shrunk to at most before its digit is found: plenty
+    /// for a digit that ends up 20 pixels tall, and it keeps a 32-megapixel photo's gray copy small.
     /// </summary>
-    public static ProblemHttpResult? ReadUpload(ReadOnlySpan<byte> png, bool? invert, ModelRecord record, out float[] input)
+    public const int MnistWorkingSide = 512;
+
+    /// <summary>
+    /// An uploaded image as one input row of the record's model, or why it cannot be one: the
+    /// problems of <see cref="ImageUpload.Decode"/> (400 malformed, 415 not a format that is read,
+    /// 422 over a limit).
+    /// </summary>
+    public static ProblemHttpResult? ReadUpload(IImageCodec codec, ReadOnlyMemory<byte> file, bool? invert, ModelRecord record, out float[] input)
     {
         input = [];
-        if (PngUpload.Decode(png, out var image) is { } bad) return bad;
-        var config = record.Config;
-        if (config.Channels == RgbImage.Channels && (image.Width != config.Width || image.Height != config.Height))
-            return Problems.Unprocessable($"Model '{record.Id}' takes {config.Width}x{config.Height} colour images but the PNG is {image.Width}x{image.Height}; "
-                + $"resize it to {config.Width}x{config.Height} pixels first.");
-        input = ToModelInput(image, invert, config, record.Dataset);
-        return null;
+        if (file.IsEmpty)
+            return Problems.BadRequest($"The body is empty; send the image's bytes as the body, with its Content-Type ({ImageFormats.MediaTypeNames}).");
+        try
+        {
+            input = ToModelInput(codec, file, invert, record.Config, record.Dataset);
+            return null;
+        }
+        catch (ImageException e)
+        {
+            return ImageUpload.Problem(e);
+        }
     }
 
     /// <summary>
-    /// An uploaded image as one input row of the model. A colour model (3 channels) reads red,
-    /// green and blue of an image of its own size (a gray image gives three equal planes),
-    /// inverted only when <paramref name="invert"/> is true. A gray model reads luminance, inverted
-    /// to white on black when <paramref name="invert"/> says so or, when it is null, when the border
-    /// is light; a model of MNIST's digits then gets MNIST's preprocessing (cropped to the ink,
-    /// fitted into 20/28 of the square, centred by mass) from an image of any size, any other gray
-    /// model the whole image resized. Other channel counts get the gray values in every channel.
+    /// An image file as one input row of the model, whatever its size, format and orientation (EXIF
+    /// rotation is applied). A colour model (3 channels) reads red, green and blue, the image scaled
+    /// with a bicubic resampler to cover the model's size and centre-cropped to it (a gray image
+    /// gives three equal planes), transparency flattened onto <see cref="Background"/>, inverted
+    /// only when <paramref name="invert"/> is true. A gray model reads luminance, transparency
+    /// flattened onto black (see <see cref="ImageOps.ToGray"/>), inverted to white on black when
+    /// <paramref name="invert"/> says so or, when it is null, when the border is light; a model of
+    /// MNIST's digits then gets MNIST's preprocessing (cropped to the ink, fitted into 20/28 of the
+    /// square, centred by mass), any other gray model the image scaled and cropped as a colour model's.
+    /// Other channel counts get the gray values in every channel.
     /// </summary>
-    /// <exception cref="ArgumentException">A colour model is given an image of another size (see <see cref="ReadUpload"/>).</exception>
-    public static float[] ToModelInput(RgbaImage image, bool? invert, ModelConfig config, string dataset)
+    /// <exception cref="ImageException">The file is not an image the codec reads, or is over its limits.</exception>
+    public static float[] ToModelInput(IImageCodec codec, ReadOnlyMemory<byte> file, bool? invert, ModelConfig config, string dataset)
     {
-        ArgumentNullException.ThrowIfNull(image);
+        ArgumentNullException.ThrowIfNull(codec);
         var input = new float[config.InputSize];
+        var cover = ImageFit.Cover(config.Width, config.Height);
         if (config.Channels == RgbImage.Channels)
         {
-            if (image.Width != config.Width || image.Height != config.Height)
-                throw new ArgumentException($"The model takes {config.Width}x{config.Height} images, not {image.Width}x{image.Height}.", nameof(image));
-            ImageOps.ToRgb(image, invert == true).CopyPlanarTo(input);
+            ImageOps.ToRgb(codec.Decode(file, cover), Background(dataset), invert == true).CopyPlanarTo(input);
             return input;
         }
 
-        var gray = ImageOps.ToGray(image, invert);
+        bool mnist = string.Equals(dataset, Mnist.Name, StringComparison.OrdinalIgnoreCase);
+        var gray = ImageOps.ToGray(codec.Decode(file, mnist ? ImageFit.Within(MnistWorkingSide, MnistWorkingSide) : cover), invert);
         GrayImage plane;
-        if (!string.Equals(dataset, Mnist.Name, StringComparison.OrdinalIgnoreCase)) plane = Resize(gray, config.Width, config.Height);
+        if (!mnist) plane = gray;
         else if (config.Width == config.Height) plane = ImageOps.ToMnistInput(gray, config.Width);
         else plane = ImageOps.ResizeArea(ImageOps.ToMnistInput(gray), config.Width, config.Height);
         for (int c = 0; c < config.Channels; c++) plane.Pixels.CopyTo(input.AsSpan(c * plane.Pixels.Length));
         return input;
-
-        static GrayImage Resize(GrayImage gray, int width, int height)
-            => gray.Width == width && gray.Height == height ? gray : ImageOps.ResizeArea(gray, width, height);
     }
 
     /// <summary>
-    /// Rows of decoded values as one PNG laid out by <paramref name="layout"/>: RGB for a colour
-    /// model, gray for a gray one; a model of another channel count is drawn as its channels' mean.
+    /// What transparent areas of an image become for a colour model of <paramref name="dataset"/>:
+    /// white for CIFAR-10 (its photos have no background of their own, and a cut-out object is seen
+    /// on a white page), black for uploaded datasets (their training images were flattened onto
+    /// black when they were uploaded). Gray models always flatten onto black, the background of
+    /// MNIST's and Fashion-MNIST's images.
     /// </summary>
-    public static byte[] RenderPng(ReadOnlySpan<float> images, ModelConfig config, GridLayout layout)
+    public static float Background(string dataset)
+        => string.Equals(dataset, Cifar10.Name, StringComparison.OrdinalIgnoreCase) ? 1f : 0f;
+
+    /// <summary>
+    /// Rows of decoded values as one image laid out by <paramref name="layout"/>, in
+    /// <paramref name="format"/> (PNG or lossless WebP): RGB for a colour model, gray for a gray one;
+    /// a model of another channel count is drawn as its channels' mean.
+    /// </summary>
+    public static byte[] Render(IImageCodec codec, ReadOnlySpan<float> images, ModelConfig config, GridLayout layout, ImageFormat format = ImageFormat.Png)
     {
         int count = layout.Count, features = config.InputSize, width = config.Width, height = config.Height;
         bool single = count == 1 && layout.Padding == 0;
@@ -78,14 +99,14 @@ public static class ModelImages
             var tiles = new RgbImage[count];
             for (int i = 0; i < count; i++) tiles[i] = RgbImage.FromPlanar(images.Slice(i * features, features), width, height);
             var grid = single ? tiles[0] : ImageOps.Grid(tiles, layout.Columns, layout.Padding);
-            return PngEncoder.EncodeRgb(layout.Scale > 1 ? ImageOps.Scale(grid, layout.Scale) : grid);
+            return codec.Encode(layout.Scale > 1 ? ImageOps.Scale(grid, layout.Scale) : grid, format);
         }
         else
         {
             var tiles = new GrayImage[count];
             for (int i = 0; i < count; i++) tiles[i] = ChannelMean(images.Slice(i * features, features), config);
             var grid = single ? tiles[0] : ImageOps.Grid(tiles, layout.Columns, layout.Padding);
-            return PngEncoder.EncodeGray(layout.Scale > 1 ? ImageOps.Scale(grid, layout.Scale) : grid);
+            return codec.Encode(layout.Scale > 1 ? ImageOps.Scale(grid, layout.Scale) : grid, format);
         }
     }
 

@@ -1,6 +1,7 @@
 using System.Globalization;
 using Microsoft.AspNetCore.Http.HttpResults;
 using Vae.Api.Infrastructure;
+using Vae.Engine.Imaging;
 using Vae.Engine.Models;
 using static Vae.Api.Infrastructure.ContentNegotiation;
 
@@ -8,8 +9,9 @@ namespace Vae.Api.Models;
 
 /// <summary>
 /// The endpoints that draw: samples of the prior, decoded codes, reconstructions, interpolations
-/// and the latent manifold. Grids are PNGs (colour for a colour model) with their layout in the
-/// X-Grid-* headers (see <see cref="GridLayout"/>); decode and interpolate answer JSON values when asked for.
+/// and the latent manifold. Grids are PNGs (colour for a colour model), or lossless WebPs for a
+/// client that ranks image/webp above image/png, with their layout in the X-Grid-* headers (see
+/// <see cref="GridLayout"/>); decode and interpolate answer JSON values when asked for.
 /// </summary>
 internal static class ModelImagesApi
 {
@@ -25,12 +27,14 @@ internal static class ModelImagesApi
         var layout = GridLayout.For(query.N, record.Config, grid.Columns ?? GridLayout.SquareColumns(query.N), grid.Scale, GridLayout.DefaultPadding);
         if (layout.CheckSize() is { } tooBig) return tooBig;
         layout.WriteHeaders(http.Response);
-        string key = string.Create(CultureInfo.InvariantCulture, $"samples|{query.N}|{query.Seed}|{query.Temperature:R}|{layout.Columns}|{grid.Scale}|{Conditioning.Key(label.Label)}");
+        http.Response.Headers.Vary = "Accept";
+        string key = string.Create(CultureInfo.InvariantCulture,
+            $"samples|{query.N}|{query.Seed}|{query.Temperature:R}|{layout.Columns}|{grid.Scale}|{Conditioning.Key(label.Label)}|{GridFormat(http.Request)}");
         if (ModelServices.Cached(http, id, record, key)) return NotModified;
 
         using var images = new PooledFloats(query.N * record.Config.InputSize);
         models.Inference.Sample(models.Cache.Get(record), query.N, unchecked((ulong)query.Seed), query.Temperature, labels, images.Array);
-        return RenderedPng(images.Array, record.Config, layout);
+        return models.Grid(http.Request, images.Array, record.Config, layout);
     }
 
     public static async Task<Results<FileContentHttpResult, StatusCodeHttpResult, ProblemHttpResult>> ManifoldAsync(
@@ -45,13 +49,15 @@ internal static class ModelImagesApi
         var layout = GridLayout.For(count, config, query.N, query.Scale, padding: 0);
         if (layout.CheckSize() is { } tooBig) return tooBig;
         layout.WriteHeaders(http.Response);
-        string key = string.Create(CultureInfo.InvariantCulture, $"manifold|{query.N}|{query.Range:R}|{query.X}|{query.Y}|{query.Scale}|{Conditioning.Key(label.Label)}");
+        http.Response.Headers.Vary = "Accept";
+        string key = string.Create(CultureInfo.InvariantCulture,
+            $"manifold|{query.N}|{query.Range:R}|{query.X}|{query.Y}|{query.Scale}|{Conditioning.Key(label.Label)}|{GridFormat(http.Request)}");
         if (ModelServices.Cached(http, id, record, key)) return NotModified;
 
         var codes = InferenceService.ManifoldLatents(config.LatentDim, query.N, query.Range, query.X, query.Y);
         using var images = new PooledFloats(count * config.InputSize);
         models.Inference.Decode(models.Cache.Get(record), codes, count, labels, images.Array);
-        return RenderedPng(images.Array, config, layout);
+        return models.Grid(http.Request, images.Array, config, layout);
     }
 
     public static async Task<Results<FileContentHttpResult, Ok<ImagesResponse>, ProblemHttpResult>> DecodeAsync(
@@ -85,15 +91,14 @@ internal static class ModelImagesApi
         BodyRows.Flatten(rows, config.LatentDim, latents.Array);
         models.Inference.Decode(models.Cache.Get(record), latents.Array, count, labels, images.Array);
         if (asJson) return TypedResults.Ok(new ImagesResponse(ModelImages.Rows(images.Array, count, config.InputSize), config.Channels, config.Height, config.Width));
-        layout.WriteHeaders(request.HttpContext.Response);
-        return RenderedPng(images.Array, config, layout);
+        return models.Grid(request, images.Array, config, layout);
     }
 
     public static async Task<Results<FileContentHttpResult, ProblemHttpResult>> ReconstructAsync(
         string id, HttpRequest request, [AsParameters] ImageInputQuery input, [AsParameters] ScaleQuery scale, [AsParameters] LabelQuery label,
         [AsParameters] ModelServices models, CancellationToken ct)
     {
-        if (ContentKind(request) != BodyKind.Png) return UnsupportedContentType(request, Png);
+        if (ContentKind(request) != BodyKind.Image) return UnsupportedContentType(request, ImageTypeNames);
         if (await models.Cache.ResolveAsync(id, ct) is not { } record) return await models.MissingAsync(id, ct);
         var config = record.Config;
         var (labels, badLabel) = Conditioning.Resolve(record, label.Label, null, 1);
@@ -102,12 +107,12 @@ internal static class ModelImagesApi
         if (layout.CheckSize() is { } tooBig) return tooBig;
         using var body = await models.ReadBodyAsync(request, ct);
         if (body.Problem is { } tooLarge) return tooLarge;
-        if (ModelImages.ReadUpload(body.Span, input.InvertValue, record, out var pixels) is { } badImage) return badImage;
+        if (ModelImages.ReadUpload(models.Images, body.Memory, input.InvertValue, record, out var pixels) is { } badImage) return badImage;
 
         using var image = new PooledFloats(config.InputSize);
         models.Inference.Reconstruct(models.Cache.Get(record), pixels, labels, image.Array);
-        layout.WriteHeaders(request.HttpContext.Response);
-        return RenderedPng(image.Array, config, layout);
+        request.HttpContext.Response.Headers.Vary = "Accept";
+        return models.Grid(request, image.Array, config, layout);
     }
 
     public static async Task<Results<FileContentHttpResult, Ok<InterpolationResponse>, ProblemHttpResult>> InterpolateAsync(
@@ -121,7 +126,7 @@ internal static class ModelImagesApi
         if (body.Problem is { } tooLarge) return tooLarge;
 
         var (parsed, problem) = JsonBody.Parse<InterpolateRequest>(body.Span, models.JsonOptions,
-            "{\"from\": {\"latent\": [...]} or {\"png\": \"<base64>\"}, \"to\": ..., \"steps\": 10, \"method\": \"linear\"}");
+            "{\"from\": {\"latent\": [...]} or {\"png\": \"<base64 image>\"}, \"to\": ..., \"steps\": 10, \"method\": \"linear\"}");
         if (problem is not null) return problem;
         int steps = parsed!.Steps, maxSteps = models.Limits.MaxInterpolationSteps;
         if (steps < 2 || steps > maxSteps)
@@ -139,9 +144,9 @@ internal static class ModelImagesApi
 
         var model = models.Cache.Get(record);
         var endLabels = labels?[..1];
-        var (from, fromProblem) = LatentOf(parsed.From, "from", record, input.InvertValue, endLabels, model, models.Inference);
+        var (from, fromProblem) = LatentOf(parsed.From, "from", record, input.InvertValue, endLabels, model, models);
         if (fromProblem is not null) return fromProblem;
-        var (to, toProblem) = LatentOf(parsed.To, "to", record, input.InvertValue, endLabels, model, models.Inference);
+        var (to, toProblem) = LatentOf(parsed.To, "to", record, input.InvertValue, endLabels, model, models);
         if (toProblem is not null) return toProblem;
 
         var path = InferenceService.Interpolate(from!, to!, steps, spherical);
@@ -151,30 +156,30 @@ internal static class ModelImagesApi
         if (asJson)
             return TypedResults.Ok(new InterpolationResponse(ModelImages.Rows(path, steps, config.LatentDim),
                 ModelImages.Rows(images.Array, steps, config.InputSize), config.Channels, config.Height, config.Width));
-        layout.WriteHeaders(request.HttpContext.Response);
-        return RenderedPng(images.Array, config, layout);
+        return models.Grid(request, images.Array, config, layout);
     }
 
-    /// <summary>The code of an interpolation end: the given latent, or the mean code of the given PNG.</summary>
+    /// <summary>The code of an interpolation end: the given latent, or the mean code of the given image.</summary>
     private static (float[]? Latent, ProblemHttpResult? Problem) LatentOf(InterpolationPoint? point, string name, Storage.ModelRecord record,
-        bool? invert, int[]? labels, AutoencoderModel model, InferenceService inference)
+        bool? invert, int[]? labels, AutoencoderModel model, ModelServices models)
     {
         var config = record.Config;
         if (point is null || (point.Latent is null) == (point.Png is null))
-            return (null, Problems.BadRequest($"\"{name}\" needs exactly one of {{\"latent\": [{config.LatentDim} numbers]}} and {{\"png\": \"<base64 PNG>\"}}."));
+            return (null, Problems.BadRequest($"\"{name}\" needs exactly one of {{\"latent\": [{config.LatentDim} numbers]}} and {{\"png\": \"<base64 image: {ImageFormats.Names}>\"}}."));
         if (point.Latent is { } latent)
         {
             var bad = BodyRows.CheckRows([latent], config.LatentDim, name + ".latent", "numbers", unitRange: false, single: true);
             return bad is null ? (latent, null) : (null, bad);
         }
 
-        byte[] png;
-        try { png = Convert.FromBase64String(point.Png!); }
-        catch (FormatException) { return (null, Problems.BadRequest($"\"{name}.png\" is not valid base64; send the PNG file's bytes base64-encoded (no data: prefix).")); }
-        if (ModelImages.ReadUpload(png, invert, record, out var pixels) is { } badImage) return (null, badImage);
-        return (inference.Encode(model, pixels, 1, labels).Mu, null);
+        byte[] file;
+        try { file = Convert.FromBase64String(point.Png!); }
+        catch (FormatException) { return (null, Problems.BadRequest($"\"{name}.png\" is not valid base64; send the image file's bytes ({ImageFormats.Names}) base64-encoded (no data: prefix).")); }
+        if (ModelImages.ReadUpload(models.Images, file, invert, record, out var pixels) is { } badImage)
+        {
+            badImage.ProblemDetails.Detail = $"\"{name}.png\": {badImage.ProblemDetails.Detail}";
+            return (null, badImage);
+        }
+        return (models.Inference.Encode(model, pixels, 1, labels).Mu, null);
     }
-
-    private static FileContentHttpResult RenderedPng(ReadOnlySpan<float> images, ModelConfig config, GridLayout layout)
-        => TypedResults.File(ModelImages.RenderPng(images, config, layout), ContentNegotiation.Png);
 }

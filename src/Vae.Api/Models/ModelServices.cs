@@ -3,12 +3,13 @@ using Microsoft.AspNetCore.Http.HttpResults;
 using Microsoft.Extensions.Options;
 using Vae.Api.Infrastructure;
 using Vae.Api.Storage;
+using Vae.Engine.Imaging;
 using HttpJsonOptions = Microsoft.AspNetCore.Http.Json.JsonOptions;
 
 namespace Vae.Api.Models;
 
 /// <summary>What the model endpoints use, bound as one [AsParameters] argument, with the steps they share.</summary>
-public sealed record ModelServices(ModelCache Cache, ModelStore Store, InferenceService Inference, IOptions<ModelsOptions> Options, IOptions<HttpJsonOptions> Json)
+public sealed record ModelServices(ModelCache Cache, ModelStore Store, InferenceService Inference, IImageCodec Images, IOptions<ModelsOptions> Options, IOptions<HttpJsonOptions> Json)
 {
     // Part of every ETag: bump it when rendering changes, so caches drop old images.
     private const string RenderVersion = "2";
@@ -16,6 +17,18 @@ public sealed record ModelServices(ModelCache Cache, ModelStore Store, Inference
     public ModelsOptions Limits => Options.Value;
 
     public JsonSerializerOptions JsonOptions => Json.Value.SerializerOptions;
+
+    /// <summary>
+    /// Rows of decoded values drawn as the grid <paramref name="layout"/> describes, in the format the
+    /// client prefers (<see cref="ContentNegotiation.GridFormat"/>: PNG, or lossless WebP when asked
+    /// for), with the layout in the X-Grid-* headers.
+    /// </summary>
+    public FileContentHttpResult Grid(HttpRequest request, ReadOnlySpan<float> images, Vae.Engine.Models.ModelConfig config, GridLayout layout)
+    {
+        var format = ContentNegotiation.GridFormat(request);
+        layout.WriteHeaders(request.HttpContext.Response);
+        return TypedResults.File(ModelImages.Render(Images, images, config, layout, format), ImageFormats.MediaType(format));
+    }
 
     /// <summary>The request body, refused with 413 over Models:MaxBodyBytes.</summary>
     public Task<RequestBody> ReadBodyAsync(HttpRequest request, CancellationToken ct) => RequestBody.ReadAsync(request, Limits.MaxBodyBytes,

@@ -61,40 +61,44 @@ public static class ModelsApi
         models.MapModelTransfer();
 
         models.MapPost("/{id}/encode", ModelCodesApi.EncodeAsync)
-            .WithSummary("Encodes images: a PNG body (image/png), or JSON {\"pixels\": [...]} or {\"batch\": [[...], ...]} with values in [0, 1].")
-            .WithDescription("A colour model reads a PNG of its own size (422 names the size otherwise); a gray model reads the luminance of a PNG "
-                + "of any size (see invert), centred like MNIST's digits for MNIST models. A conditional model needs the class: ?label= for a PNG; "
+            .WithSummary("Encodes images: an image body (PNG, JPEG, WebP or BMP), or JSON {\"pixels\": [...]} or {\"batch\": [[...], ...]} with values in [0, 1].")
+            .WithDescription("An image of any size is scaled to the model's input: a colour model reads its RGB, scaled to cover the model's size and centre-cropped; "
+                + "a gray model reads its luminance (see invert), centred like MNIST's digits for MNIST models. A conditional model needs the class: ?label= for an image body; "
                 + "for JSON, ?label= or \"label\" for every image, or \"labels\" with one per image.")
-            .AcceptsBody<EncodeRequest>(Json, Png)
+            .AcceptsBody<EncodeRequest>([Json, .. ImageTypes])
+            .ReadsImages()
             .Produces<EncodeResponse>()
             .ProducesModelLookup().ProducesBodyProblems();
         models.MapPost("/{id}/decode", ModelImagesApi.DecodeAsync)
-            .WithSummary("Decodes latent codes into a PNG grid, or into pixel values with Accept: application/json.")
+            .WithSummary("Decodes latent codes into a PNG grid (WebP with Accept: image/webp), or into pixel values with Accept: application/json.")
             .WithDescription("A conditional model needs the class: \"labels\" with one per code, or \"label\" or ?label= for all of them. "
-                + "A colour model answers an RGB PNG; JSON images are channel-major.")
+                + "A colour model answers an RGB image; JSON images are channel-major.")
             .AcceptsBody<DecodeRequest>(Json)
             .ProducesImage(typeof(ImagesResponse))
             .ProducesModelLookup().ProducesBodyProblems();
         models.MapPost("/{id}/reconstruct", ModelImagesApi.ReconstructAsync)
-            .WithSummary("Encodes a PNG and decodes its mean code: the model's reconstruction, as a PNG.")
-            .WithDescription("The PNG is read as encode reads it; a conditional model needs ?label=, the class of both passes.")
-            .AcceptsBody<byte[]>(Png)
+            .WithSummary("Encodes an image and decodes its mean code: the model's reconstruction, as a PNG (WebP with Accept: image/webp).")
+            .WithDescription("The image (PNG, JPEG, WebP or BMP) is read as encode reads it; a conditional model needs ?label=, the class of both passes.")
+            .AcceptsBody<byte[]>(ImageTypes)
+            .ReadsImages()
             .ProducesImage()
             .ProducesModelLookup().ProducesBodyProblems();
         models.MapGet("/{id}/samples.png", ModelImagesApi.SamplesAsync)
-            .WithSummary("Images decoded from codes drawn from the prior, N(0, temperature² I); the same seed gives the same PNG.")
+            .WithSummary("Images decoded from codes drawn from the prior, N(0, temperature² I), as a PNG grid (WebP with Accept: image/webp); the same seed gives the same image.")
             .WithDescription("A conditional model draws the class given by ?label= (required); an unconditional one refuses it.")
             .ProducesImage()
             .Produces(StatusCodes.Status304NotModified)
             .ProducesModelLookup().ProducesQueryProblems();
         models.MapPost("/{id}/interpolate", ModelImagesApi.InterpolateAsync)
-            .WithSummary("Decodes a path from one code (or PNG) to another as a PNG strip, or as JSON with Accept: application/json.")
-            .WithDescription("A conditional model needs ?label= or \"label\": the class of the whole path, PNG ends included.")
+            .WithSummary("Decodes a path from one code (or image) to another as a PNG strip (WebP with Accept: image/webp), or as JSON with Accept: application/json.")
+            .WithDescription("An end given as {\"png\": \"<base64>\"} may be a PNG, JPEG, WebP or BMP file, read as encode reads it. "
+                + "A conditional model needs ?label= or \"label\": the class of the whole path, image ends included.")
             .AcceptsBody<InterpolateRequest>(Json)
+            .ReadsImages()
             .ProducesImage(typeof(InterpolationResponse))
             .ProducesModelLookup().ProducesBodyProblems();
         models.MapGet("/{id}/manifold.png", ModelImagesApi.ManifoldAsync)
-            .WithSummary("Decoded grid over two latent dimensions, the others 0: columns -range..+range, rows +range (top)..-range.")
+            .WithSummary("Decoded grid over two latent dimensions, the others 0: columns -range..+range, rows +range (top)..-range; PNG, or WebP with Accept: image/webp.")
             .WithDescription("A conditional model draws the class given by ?label= (required); an unconditional one refuses it.")
             .ProducesImage()
             .Produces(StatusCodes.Status304NotModified)
@@ -107,14 +111,15 @@ public static class ModelsApi
 
         models.MapPost("/{id}/score", ScoringApi.ScoreAsync)
             .WithSummary("How unusual images are to the model: negative ELBO, IWAE estimate of -log p(x) and reconstruction term in nats, and the percentile among its test images.")
-            .WithDescription("The body is one PNG (image/png), a zip of PNGs (application/zip, answered in the order of their paths) or JSON "
-                + "{\"images\": [...]} with each image a base64 PNG or a list of pixel values in [0, 1]; images are read as encode reads them. "
+            .WithDescription("The body is one image (PNG, JPEG, WebP or BMP), a zip of images (application/zip, answered in the order of their paths) or JSON "
+                + "{\"images\": [...]} with each image a base64 image file or a list of pixel values in [0, 1]; images are read as encode reads them. "
                 + "k importance samples (query or body; by default Models:ScoreSamples, at most Models:MaxScoreSamples) give the IWAE estimate. "
                 + "The percentile is the share of the model's test images whose IWAE estimate (from the distribution's k samples) is lower; "
                 + "a plain autoencoder has no likelihood, so it answers the reconstruction term only and ranks by it. The test-set distribution "
                 + "is computed on the first request that needs it and kept with the model (GET /api/models/{id}/scores shows it). "
                 + "A conditional model needs the class: ?label= or \"label\" for every image, or \"labels\" with one per image.")
-            .AcceptsBody<ScoreRequest>(Json, Png, PngArchive.ContentType)
+            .AcceptsBody<ScoreRequest>([Json, .. ImageTypes, ImageArchive.ContentType])
+            .ReadsImages()
             .Produces<ScoreResponse>()
             .ProducesModelLookup().ProducesBodyProblems();
         models.MapGet("/{id}/scores", ScoringApi.HistogramAsync)
@@ -134,10 +139,11 @@ public static class ModelsApi
         models.MapPost("/{id}/directions", DirectionsApi.CreateAsync)
             .WithSummary("Computes a latent direction, the mean code of \"to\" minus the mean code of \"from\", and stores it with the model under its name (needs write access).")
             .WithDescription("Each group is {\"label\": k}, the test images of class k of the model's dataset (at most limit of them), or "
-                + "{\"images\": [...]}, base64 PNGs or pixel lists read as encode reads them (a conditional model reads them as the class in ?label= or \"label\"). "
+                + "{\"images\": [...]}, base64 images or pixel lists read as encode reads them (a conditional model reads them as the class in ?label= or \"label\"). "
                 + "A name is stored once: 409 when the model has it already (delete it first to replace it). Answers 201 with the direction and its Location.")
             .RequireWriteAccess()
             .AcceptsBody<DirectionRequest>(Json)
+            .ReadsImages()
             .Produces<DirectionView>(StatusCodes.Status201Created)
             .ProducesModelLookup().ProducesBodyProblems()
             .ProducesProblem(StatusCodes.Status401Unauthorized).ProducesProblem(StatusCodes.Status403Forbidden)
@@ -149,10 +155,11 @@ public static class ModelsApi
             .ProducesModelLookup()
             .ProducesProblem(StatusCodes.Status401Unauthorized).ProducesProblem(StatusCodes.Status403Forbidden);
         models.MapPost("/{id}/edit", DirectionsApi.EditAsync)
-            .WithSummary("Moves an image (or a code) along a stored direction: code + amount x direction for each amount, decoded as a PNG strip, or as JSON with Accept: application/json.")
-            .WithDescription("The image is a base64 PNG or a list of pixel values, read as encode reads it, and moved from its mean code; amounts default to -2, -1, 0, 1, 2. "
+            .WithSummary("Moves an image (or a code) along a stored direction: code + amount x direction for each amount, decoded as a PNG strip (WebP with Accept: image/webp), or as JSON with Accept: application/json.")
+            .WithDescription("The image is a base64 image file (PNG, JPEG, WebP or BMP) or a list of pixel values, read as encode reads it, and moved from its mean code; amounts default to -2, -1, 0, 1, 2. "
                 + "A conditional model needs ?label= or \"label\": the class of the image and of every decoded image.")
             .AcceptsBody<EditRequest>(Json)
+            .ReadsImages()
             .ProducesImage(typeof(EditResponse))
             .ProducesModelLookup().ProducesBodyProblems();
         return app;
@@ -174,11 +181,11 @@ public static class ModelsApi
         .ProducesProblem(StatusCodes.Status413PayloadTooLarge)
         .ProducesProblem(StatusCodes.Status415UnsupportedMediaType);
 
-    /// <summary>A PNG grid with its layout headers; with <paramref name="json"/>, that body too for Accept: application/json.</summary>
+    /// <summary>A PNG (or WebP) grid with its layout headers; with <paramref name="json"/>, that body too for Accept: application/json.</summary>
     private static RouteHandlerBuilder ProducesImage(this RouteHandlerBuilder builder, Type? json = null)
     {
-        // The PNG's schema becomes a binary string in the OpenAPI document (ApiDocs); the type only makes the content appear.
-        builder = json is null ? builder.Produces(StatusCodes.Status200OK, typeof(byte[]), Png) : builder.Produces(StatusCodes.Status200OK, json, Png, Json);
+        // The image's schema becomes a binary string in the OpenAPI document (ApiDocs); the type only makes the content appear.
+        builder = json is null ? builder.Produces(StatusCodes.Status200OK, typeof(byte[]), Png, Webp) : builder.Produces(StatusCodes.Status200OK, json, Png, Webp, Json);
         return builder.WithResponseHeaders(StatusCodes.Status200OK, GridLayout.Headers);
     }
 }

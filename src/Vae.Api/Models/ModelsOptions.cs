@@ -15,7 +15,7 @@ public sealed class ModelsOptions
     public int MaxLatents { get; set; } = 10_000;
     public float MaxTemperature { get; set; } = 10f;
     /// <summary>Largest accepted request body in bytes.</summary>
-    public long MaxBodyBytes { get; set; } = 4 * 1024 * 1024;
+    public long MaxBodyBytes { get; set; } = 16 * 1024 * 1024;
     /// <summary>
     /// Importance samples (k) of an anomaly score when the request names none, and of the test-set
     /// distribution percentiles are read from. 16 keeps that distribution's one-off cost (ScoreImages x k

@@ -4,12 +4,12 @@ using Vae.Api.Infrastructure;
 namespace Vae.Api.Models;
 
 /// <summary>
-/// Images to score as JSON. A PNG (image/png) or a zip of PNGs (application/zip) can be sent as
-/// the body instead, with k, seed and label in the query.
+/// Images to score as JSON. One image (image/png, image/jpeg, image/webp or image/bmp) or a zip of
+/// images (application/zip) can be sent as the body instead, with k, seed and label in the query.
 /// </summary>
 public sealed record ScoreRequest
 {
-    /// <summary>The images: each a base64 PNG string or a list of Channels*Height*Width pixel values in [0, 1], channel-major.</summary>
+    /// <summary>The images: each a base64 image string (PNG, JPEG, WebP or BMP) or a list of Channels*Height*Width pixel values in [0, 1], channel-major.</summary>
     public ImageInput[]? Images { get; init; }
     /// <summary>For a conditional model: one class label per image.</summary>
     public int[]? Labels { get; init; }

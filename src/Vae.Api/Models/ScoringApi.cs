@@ -17,7 +17,7 @@ internal static class ScoringApi
     {
         var kind = ContentKind(request);
         bool zip = kind == BodyKind.Other && IsZip(request);
-        if (kind == BodyKind.Other && !zip) return UnsupportedContentType(request, $"{Png}, {PngArchive.ContentType} (a zip of PNGs) or {Json}");
+        if (kind == BodyKind.Other && !zip) return UnsupportedContentType(request, $"an image ({ImageTypeNames}), {ImageArchive.ContentType} (a zip of images) or {Json}");
         if (await models.Cache.ResolveAsync(id, ct) is not { } record) return await models.MissingAsync(id, ct);
         var config = record.Config;
         using var body = await models.ReadBodyAsync(request, ct);
@@ -28,20 +28,20 @@ internal static class ScoringApi
         int? bodyK = null, bodyLabel = null;
         long? bodySeed = null;
         int[]? bodyLabels = null;
-        if (kind == BodyKind.Png)
+        if (kind == BodyKind.Image)
         {
-            if (ModelImages.ReadUpload(body.Span, input.InvertValue, record, out rows) is { } badImage) return badImage;
+            if (ModelImages.ReadUpload(models.Images, body.Memory, input.InvertValue, record, out rows) is { } badImage) return badImage;
             names = [null];
         }
         else if (zip)
         {
-            var (files, badZip) = PngArchive.Read(body.Span, models.Limits);
+            var (files, badZip) = ImageArchive.Read(body.Span, models.Limits);
             if (badZip is not null) return badZip;
             rows = new float[files.Count * config.InputSize];
             names = new string?[files.Count];
             for (int i = 0; i < files.Count; i++)
             {
-                if (ModelImages.ReadUpload(files[i].Png, input.InvertValue, record, out var row) is { } badImage)
+                if (ModelImages.ReadUpload(models.Images, files[i].Bytes, input.InvertValue, record, out var row) is { } badImage)
                 {
                     badImage.ProblemDetails.Detail = $"'{files[i].Name}': {badImage.ProblemDetails.Detail}";
                     return badImage;
@@ -53,13 +53,13 @@ internal static class ScoringApi
         else
         {
             var (parsed, problem) = JsonBody.Parse<ScoreRequest>(body.Span, models.JsonOptions,
-                "{\"images\": [\"<base64 PNG>\" or [pixel values...], ...], \"labels\": [...], \"k\": 64}");
+                "{\"images\": [\"<base64 image>\" or [pixel values...], ...], \"labels\": [...], \"k\": 64}");
             if (problem is not null) return problem;
             if (parsed!.Images is not { } images)
-                return Problems.BadRequest($"Send \"images\": a list of images, each a base64 PNG string or a list of {config.InputSize} pixel values in [0, 1].");
+                return Problems.BadRequest($"Send \"images\": a list of images, each a base64 image ({Vae.Engine.Imaging.ImageFormats.Names}) or a list of {config.InputSize} pixel values in [0, 1].");
             if (BodyRows.CheckCount(images.Length, models.Limits.MaxBatch, "images", "images") is { } badCount) return badCount;
             ProblemHttpResult? badRows;
-            (rows, badRows) = ImageInput.ReadAll(images, "images", input.InvertValue, record);
+            (rows, badRows) = ImageInput.ReadAll(models.Images, images, "images", input.InvertValue, record);
             if (badRows is not null) return badRows;
             names = new string?[images.Length];
             (bodyK, bodySeed, bodyLabel, bodyLabels) = (parsed.K, parsed.Seed, parsed.Label, parsed.Labels);

@@ -4,29 +4,32 @@ namespace Vae.Engine.Imaging;
 public static partial class ImageOps
 {
     /// <summary>
-    /// Red, green and blue as values 0..1, composited over white like <see cref="ToGray"/> so that
-    /// transparent areas read as paper; <paramref name="invert"/> turns every value v into 1 - v.
+    /// Red, green and blue as values 0..1, with transparent areas flattened onto
+    /// <paramref name="background"/> (0 black .. 1 white, the same in every channel);
+    /// <paramref name="invert"/> turns every value v into 1 - v.
     /// </summary>
-    public static RgbImage ToRgb(RgbaImage img, bool invert = false)
+    public static RgbImage ToRgb(RgbaImage img, float background, bool invert = false)
     {
         ArgumentNullException.ThrowIfNull(img);
+        if (!(background is >= 0f and <= 1f)) throw new ArgumentOutOfRangeException(nameof(background), background, "The background is a value in [0, 1].");
         var rgb = new RgbImage(img.Width, img.Height);
         ReadOnlySpan<byte> rgba = img.Pixels;
         float[] red = rgb.Red.Pixels, green = rgb.Green.Pixels, blue = rgb.Blue.Pixels;
+        float paper = 255f * background;
         for (int i = 0; i < red.Length; i++)
         {
             int at = 4 * i;
             float alpha = rgba[at + 3] / 255f;
-            red[i] = Composite(rgba[at], alpha, invert);
-            green[i] = Composite(rgba[at + 1], alpha, invert);
-            blue[i] = Composite(rgba[at + 2], alpha, invert);
+            red[i] = Composite(rgba[at], alpha, paper, invert);
+            green[i] = Composite(rgba[at + 1], alpha, paper, invert);
+            blue[i] = Composite(rgba[at + 2], alpha, paper, invert);
         }
 
         return rgb;
 
-        static float Composite(byte value, float alpha, bool invert)
+        static float Composite(byte value, float alpha, float paper, bool invert)
         {
-            float v = Math.Clamp(((value * alpha) + (255f * (1f - alpha))) / 255f, 0f, 1f);
+            float v = Math.Clamp(((value * alpha) + (paper * (1f - alpha))) / 255f, 0f, 1f);
             return invert ? 1f - v : v;
         }
     }

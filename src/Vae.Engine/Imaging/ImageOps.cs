@@ -4,9 +4,11 @@ namespace Vae.Engine.Imaging;
 public static partial class ImageOps
 {
     /// <summary>
-    /// Luminance (0.299 R + 0.587 G + 0.114 B) after compositing over white, so transparent canvas
-    /// backgrounds read as paper. MNIST digits are white on black, so <paramref name="invert"/> null
-    /// inverts when the image's border is mostly light (a dark digit on a light page); true or false forces it.
+    /// Luminance (0.299 R + 0.587 G + 0.114 B) with transparent areas flattened onto the digit
+    /// datasets' black background, whatever colour the ink is: dark ink on a transparent canvas is
+    /// laid on white paper (and then inverted like a scan, below), light ink is laid on black.
+    /// MNIST digits are white on black, so <paramref name="invert"/> null inverts when the image's
+    /// border is mostly light (a dark digit on a light page); true or false forces it.
     /// </summary>
     public static GrayImage ToGray(RgbaImage img, bool? invert = null)
     {
@@ -14,12 +16,13 @@ public static partial class ImageOps
         var gray = new GrayImage(img.Width, img.Height);
         ReadOnlySpan<byte> rgba = img.Pixels;
         float[] pixels = gray.Pixels;
+        float paper = InkIsDark(rgba) ? 255f : 0f;
         for (int i = 0; i < pixels.Length; i++)
         {
             int at = 4 * i;
             float luminance = (0.299f * rgba[at]) + (0.587f * rgba[at + 1]) + (0.114f * rgba[at + 2]);
             float alpha = rgba[at + 3] / 255f;
-            float value = ((luminance * alpha) + (255f * (1f - alpha))) / 255f;
+            float value = ((luminance * alpha) + (paper * (1f - alpha))) / 255f;
             pixels[i] = Math.Clamp(value, 0f, 1f);
         }
 
@@ -32,6 +35,25 @@ public static partial class ImageOps
         }
 
         return gray;
+    }
+
+    /// <summary>
+    /// Whether what is drawn (each pixel weighted by its opacity) is darker than mid-gray. An opaque
+    /// image has no transparency to flatten, so the answer does not matter there and is false.
+    /// </summary>
+    private static bool InkIsDark(ReadOnlySpan<byte> rgba)
+    {
+        double ink = 0, opacity = 0;
+        bool transparent = false;
+        for (int at = 0; at < rgba.Length; at += 4)
+        {
+            int alpha = rgba[at + 3];
+            transparent |= alpha < 255;
+            ink += ((0.299 * rgba[at]) + (0.587 * rgba[at + 1]) + (0.114 * rgba[at + 2])) * alpha;
+            opacity += alpha;
+        }
+
+        return transparent && opacity > 0 && ink / opacity < 127.5;
     }
 
     /// <summary>Mean of the pixels on the outermost ring of the image.</summary>

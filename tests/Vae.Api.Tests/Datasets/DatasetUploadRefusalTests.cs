@@ -48,12 +48,13 @@ public sealed class DatasetUploadRefusalTests(ITestOutputHelper output) : IDispo
     }
 
     [Fact]
-    public async Task A_zip_bomb_whose_headers_understate_its_size_is_stopped_while_inflating()
+    public async Task A_zip_bomb_whose_headers_understate_its_size_is_read_no_further_than_they_say()
     {
         byte[] zip = UploadFiles.Zip(("cat/0.png", Png()), ("cat/1.png", Png(seed: 1)), ("dog/0.png", Png()), ("dog/bomb.png", new byte[64 * 1024 * 1024]));
-        Forge(zip, "dog/bomb.png", uncompressedSize: 300);
+        UploadFiles.Forge(zip, "dog/bomb.png", uncompressedSize: 300);
 
-        await AssertRefusedAsync(await _factory.CreateClient().PostZipAsync(zip), HttpStatusCode.UnprocessableEntity, "dog/bomb.png");
+        // Its first 300 bytes (zeros) are all that is inflated, and they are no image.
+        await AssertRefusedAsync(await _factory.CreateClient().PostZipAsync(zip), HttpStatusCode.BadRequest, "dog/bomb.png", "not a readable image");
     }
 
     [Fact]
@@ -165,19 +166,47 @@ public sealed class DatasetUploadRefusalTests(ITestOutputHelper output) : IDispo
     }
 
     [Fact]
-    public async Task A_file_that_is_not_a_png_is_refused_by_name()
+    public async Task A_file_that_is_not_an_image_is_refused_by_name_naming_the_formats_read()
     {
         byte[] zip = UploadFiles.Zip(("cat/1.png", Png()), ("dog/1.png", Png()), ("dog/notes.txt", Encoding.UTF8.GetBytes("good dog")));
 
-        await AssertRefusedAsync(await _factory.CreateClient().PostZipAsync(zip), HttpStatusCode.UnprocessableEntity, "'dog/notes.txt' is not a PNG image");
+        await AssertRefusedAsync(await _factory.CreateClient().PostZipAsync(zip), HttpStatusCode.UnsupportedMediaType, "'dog/notes.txt' is not a PNG, JPEG, WebP or BMP image");
     }
 
     [Fact]
-    public async Task A_file_named_png_that_is_not_one_is_refused()
+    public async Task A_file_named_png_that_is_no_image_is_refused_as_malformed()
     {
         byte[] zip = UploadFiles.Zip(("cat/1.png", Png()), ("cat/2.png", Png()), ("dog/1.png", Encoding.UTF8.GetBytes("not really a picture")), ("dog/2.png", Png()));
 
-        await AssertRefusedAsync(await _factory.CreateClient().PostZipAsync(zip), HttpStatusCode.UnprocessableEntity, "'dog/1.png' is not a readable PNG");
+        await AssertRefusedAsync(await _factory.CreateClient().PostZipAsync(zip), HttpStatusCode.BadRequest, "'dog/1.png' is not a readable image");
+    }
+
+    [Fact]
+    public async Task Images_of_formats_that_are_not_read_are_415_naming_the_formats_that_are()
+    {
+        var photo = Vae.Engine.Tests.Imaging.TestImages.Photo(8, 8);
+        byte[] zip = UploadFiles.Zip(("cat/1.png", Png()), ("dog/1.png", Png()), ("dog/2.gif", Vae.Engine.Tests.Imaging.TestImages.Gif(photo)));
+        await AssertRefusedAsync(await _factory.CreateClient().PostZipAsync(zip), HttpStatusCode.UnsupportedMediaType, "'dog/2.gif'", "PNG, JPEG, WebP or BMP");
+
+        byte[] renamed = UploadFiles.Zip(("cat/1.png", Png()), ("dog/1.png", Png()), ("dog/2.jpg", Vae.Engine.Tests.Imaging.TestImages.Tiff(photo)));
+        await AssertRefusedAsync(await _factory.CreateClient().PostZipAsync(renamed), HttpStatusCode.UnsupportedMediaType, "'dog/2.jpg'", "This is a TIFF image");
+    }
+
+    [Fact]
+    public async Task A_truncated_jpeg_in_a_class_folder_is_400_naming_it()
+    {
+        byte[] jpeg = Vae.Engine.Tests.Imaging.TestImages.Jpeg(Vae.Engine.Tests.Imaging.TestImages.Photo(8, 8));
+        byte[] zip = UploadFiles.Zip(("cat/1.jpg", jpeg), ("cat/2.jpg", jpeg), ("dog/1.jpg", jpeg), ("dog/2.jpg", jpeg[..(jpeg.Length / 2)]));
+
+        await AssertRefusedAsync(await _factory.CreateClient().PostZipAsync(zip), HttpStatusCode.BadRequest, "'dog/2.jpg'", "truncated");
+    }
+
+    [Fact]
+    public async Task A_png_that_inflates_to_60000x60000_in_a_class_folder_is_refused_before_it_is_decoded()
+    {
+        byte[] zip = UploadFiles.Zip(("cat/1.png", Png()), ("cat/2.png", Png()), ("dog/1.png", Png()), ("dog/bomb.png", Vae.Engine.Tests.Imaging.TestImages.Bomb));
+
+        await AssertRefusedAsync(await _factory.CreateClient().PostZipAsync(zip), HttpStatusCode.UnprocessableEntity, "'dog/bomb.png'");
     }
 
     [Fact]
@@ -206,29 +235,6 @@ public sealed class DatasetUploadRefusalTests(ITestOutputHelper output) : IDispo
 
         await AssertRefusedAsync(await _factory.CreateClient().PostZipAsync(zip, contentType: "application/json"), HttpStatusCode.UnsupportedMediaType,
             "application/zip", "multipart/form-data");
-    }
-
-    /// <summary>Rewrites the uncompressed size of one entry in its local header and the central directory.</summary>
-    private static void Forge(byte[] zip, string name, uint uncompressedSize)
-    {
-        byte[] wanted = Encoding.UTF8.GetBytes(name);
-        int patched = 0;
-        for (int at = 0; at + 46 < zip.Length; at++)
-        {
-            uint signature = BinaryPrimitives.ReadUInt32LittleEndian(zip.AsSpan(at));
-            (int sizeAt, int nameLengthAt, int nameAt) = signature switch
-            {
-                0x04034b50 => (22, 26, 30),
-                0x02014b50 => (24, 28, 46),
-                _ => (-1, -1, -1),
-            };
-            if (sizeAt < 0) continue;
-            int length = BinaryPrimitives.ReadUInt16LittleEndian(zip.AsSpan(at + nameLengthAt));
-            if (at + nameAt + length > zip.Length || !zip.AsSpan(at + nameAt, length).SequenceEqual(wanted)) continue;
-            BinaryPrimitives.WriteUInt32LittleEndian(zip.AsSpan(at + sizeAt), uncompressedSize);
-            patched++;
-        }
-        Assert.Equal(2, patched);
     }
 
     /// <summary>A body sent without Content-Length, as a client streaming it would.</summary>

@@ -6,7 +6,9 @@ using Microsoft.Extensions.Time.Testing;
 using Vae.Api.Datasets;
 using Vae.Api.Storage;
 using Vae.Api.Tests.Jobs;
+using Vae.Engine.Imaging;
 using Xunit.Abstractions;
+using Vae.Engine.Tests.Imaging;
 
 namespace Vae.Api.Tests.Datasets;
 
@@ -76,11 +78,42 @@ public sealed class DatasetUploadTests(ITestOutputHelper output) : IDisposable
         Assert.Equal((2, 2), (splits.Train.Count, splits.Test.Count));
         Assert.Equal((3, 8, 8, 2), (splits.Train.Channels, splits.Train.Height, splits.Train.Width, splits.Train.ClassCount));
         Assert.Equal(new byte[] { 0, 1 }, new[] { splits.Train.GetLabel(0), splits.Train.GetLabel(1) });
-        var decodedGray = Vae.Engine.Imaging.PngDecoder.Decode(gray).Pixels;
+        var decodedGray = TestImages.Read(gray).Pixels;
         byte[] expected = [.. Enumerable.Range(0, 3 * 64).Select(i => decodedGray[4 * (i % 64)])];
         Assert.Equal(expected, splits.Train.GetImage(0).ToArray());
-        var decodedColour = Vae.Engine.Imaging.PngDecoder.Decode(colour).Pixels;
+        var decodedColour = TestImages.Read(colour).Pixels;
         Assert.Equal(decodedColour[1], splits.Train.GetImage(1)[64]); // green plane, first pixel
+    }
+
+    [Fact]
+    public async Task Class_folders_of_jpeg_webp_and_bmp_photos_become_a_dataset_read_upright()
+    {
+        var client = _factory.CreateClient();
+        // Lossless files keep their pixels exactly; a photo stored sideways with EXIF orientation 6 is turned upright.
+        RgbaImage Photo(int seed) => TestImages.Photo(12, 8, seed);
+        RgbaImage upright = Photo(9);
+        RgbaImage sideways = TestImages.Rgba(8, 12, (x, y) =>
+        {
+            var (r, g, b, a) = upright.GetPixel(11 - y, x); // stored a quarter turn anticlockwise
+            return (r, g, b, a);
+        });
+        byte[] zip = UploadFiles.Zip(
+            ("train/cat/1.jpg", TestImages.Jpeg(Photo(1))), ("train/cat/2.webp", TestImages.Webp(Photo(2))), ("train/cat/3.jpeg", TestImages.Jpeg(sideways, orientation: 6)),
+            ("train/dog/1.bmp", TestImages.Bmp(Photo(4))), ("train/dog/2.png", TestImages.Png(Photo(5))),
+            ("test/cat/1.webp", TestImages.Webp(Photo(6))), ("test/dog/1.bmp", TestImages.Bmp(Photo(7))));
+
+        var dataset = await (await client.PostZipAsync(zip)).CreatedAsync();
+        string id = dataset.GetProperty("id").GetString()!;
+
+        Assert.Equal((3, 8, 12), (dataset.GetProperty("channels").GetInt32(), dataset.GetProperty("height").GetInt32(), dataset.GetProperty("width").GetInt32()));
+        Assert.Equal((5, 2), (dataset.GetProperty("trainImages").GetInt32(), dataset.GetProperty("testImages").GetInt32()));
+        var splits = await _factory.Services.GetRequiredService<DatasetCatalog>().OpenAsync(id, CancellationToken.None);
+        // Test split, interleaved by class: cat's WebP, then dog's BMP; red plane first.
+        Assert.Equal(Planar(Photo(6)), splits.Test.GetImage(0).ToArray());
+        Assert.Equal(Planar(Photo(7)), splits.Test.GetImage(1).ToArray());
+
+        static byte[] Planar(RgbaImage image)
+            => [.. Enumerable.Range(0, 3).SelectMany(c => Enumerable.Range(0, image.Width * image.Height).Select(p => image.Pixels[(4 * p) + c]))];
     }
 
     [Fact]

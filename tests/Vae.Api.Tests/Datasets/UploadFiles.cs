@@ -1,9 +1,11 @@
+using System.Text;
 using System.Buffers.Binary;
 using System.IO.Compression;
 using System.Net;
 using System.Net.Http.Headers;
 using System.Text.Json;
 using Vae.Engine.Imaging;
+using Vae.Engine.Tests.Imaging;
 
 namespace Vae.Api.Tests.Datasets;
 
@@ -17,14 +19,14 @@ internal static class UploadFiles
         {
             var gray = new byte[width * height];
             for (int i = 0; i < gray.Length; i++) gray[i] = (byte)((i * 37) + (seed * 101));
-            return PngEncoder.EncodeGray8(gray, width, height);
+            return TestImages.Gray8Png(gray, width, height);
         }
         var image = new RgbaImage(width, height);
         for (int y = 0; y < height; y++)
         {
             for (int x = 0; x < width; x++) image.SetPixel(x, y, (byte)((x * 30) + seed), (byte)((y * 30) + (seed * 7)), (byte)(seed * 13));
         }
-        return PngEncoder.EncodeRgba(image);
+        return TestImages.Png(image);
     }
 
     public static byte[] Zip(params (string Path, byte[] Content)[] files)
@@ -111,5 +113,28 @@ internal static class UploadFiles
     {
         string folder = Path.Combine(factory.StateDirectory, "datasets");
         return Directory.Exists(folder) ? [.. Directory.EnumerateFileSystemEntries(folder).Select(Path.GetFileName).Order()!] : [];
+    }
+
+    /// <summary>Rewrites the uncompressed size of one entry in its local header and the central directory.</summary>
+    public static void Forge(byte[] zip, string name, uint uncompressedSize)
+    {
+        byte[] wanted = Encoding.UTF8.GetBytes(name);
+        int patched = 0;
+        for (int at = 0; at + 46 < zip.Length; at++)
+        {
+            uint signature = BinaryPrimitives.ReadUInt32LittleEndian(zip.AsSpan(at));
+            (int sizeAt, int nameLengthAt, int nameAt) = signature switch
+            {
+                0x04034b50 => (22, 26, 30),
+                0x02014b50 => (24, 28, 46),
+                _ => (-1, -1, -1),
+            };
+            if (sizeAt < 0) continue;
+            int length = BinaryPrimitives.ReadUInt16LittleEndian(zip.AsSpan(at + nameLengthAt));
+            if (at + nameAt + length > zip.Length || !zip.AsSpan(at + nameAt, length).SequenceEqual(wanted)) continue;
+            BinaryPrimitives.WriteUInt32LittleEndian(zip.AsSpan(at + sizeAt), uncompressedSize);
+            patched++;
+        }
+        Assert.Equal(2, patched);
     }
 }

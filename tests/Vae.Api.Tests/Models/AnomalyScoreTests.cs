@@ -7,6 +7,7 @@ using Vae.Engine.Imaging;
 using Vae.Engine.Models;
 using Vae.Engine.Models.Mlp;
 using Xunit.Abstractions;
+using Vae.Engine.Tests.Imaging;
 
 namespace Vae.Api.Tests.Models;
 
@@ -171,7 +172,7 @@ public class AnomalyScoreTests(DigitsModelFixture fx, ITestOutputHelper output)
         await (await fx.Client.PostAsync(url, Http.JsonBody("""{"images": [[0.5, 0.5]]}"""))).AssertProblemAsync(422, "images[0] has 2 pixel values", "784");
         await (await fx.Client.PostAsync(url, Http.JsonBody("""{"images": ["%%%"]}"""))).AssertProblemAsync(400, "images[0] is not valid base64");
         await (await fx.Client.PostAsync(url, Http.JsonBody("""{"images": [null]}"""))).AssertProblemAsync(422, "images[0] is null");
-        await (await fx.Client.PostAsync(url, Http.JsonBody("""{"images": [{"png": "AAAA"}]}"""))).AssertProblemAsync(400, "base64 PNG string or a list of pixel values");
+        await (await fx.Client.PostAsync(url, Http.JsonBody("""{"images": [{"png": "AAAA"}]}"""))).AssertProblemAsync(400, "base64 image string (PNG, JPEG, WebP or BMP) or a list of pixel values");
         await (await fx.Client.PostAsync(url, Http.JsonBody("""{"images": ["AAAA"]}"""))).AssertProblemAsync(400, "images[0]:");
         await (await fx.Client.PostAsync(url + "?label=3", Http.PngBody(Png(0)))).AssertProblemAsync(422, "not conditional");
         await (await fx.Client.PostAsync(url + "?k=0", Http.PngBody(Png(0)))).AssertProblemAsync(422, "k must be between 1 and 256");
@@ -179,7 +180,7 @@ public class AnomalyScoreTests(DigitsModelFixture fx, ITestOutputHelper output)
         string pixels = Http.Floats(DigitsModelFixture.Rows(fx.HeldOutDigits, [0])[0]);
         await (await fx.Client.PostAsync(url, Http.JsonBody($$"""{"images": [{{pixels}}], "k": 1000}"""))).AssertProblemAsync(422, "k must be between 1 and 256");
         await (await fx.Client.PostAsync(url + "?k=8", Http.JsonBody($$"""{"images": [{{pixels}}], "k": 16}"""))).AssertProblemAsync(422, "k is 8 in the query but 16 in the body");
-        await (await fx.Client.PostAsync(url, Http.Body(Zip(("notes.txt", "hello"u8.ToArray())), "application/zip"))).AssertProblemAsync(422, "notes.txt", "not a PNG");
+        await (await fx.Client.PostAsync(url, Http.Body(Zip(("notes.txt", "hello"u8.ToArray())), "application/zip"))).AssertProblemAsync(415, "notes.txt", "not a PNG, JPEG, WebP or BMP image");
         await (await fx.Client.PostAsync(url, Http.Body(Zip(("broken.png", [1, 2, 3])), "application/zip"))).AssertProblemAsync(400, "broken.png");
         await (await fx.Client.PostAsync("/api/models/nope/score", Http.PngBody(Png(0)))).AssertProblemAsync(404, "no model 'nope'");
     }
@@ -203,7 +204,7 @@ public class AnomalyScoreTests(DigitsModelFixture fx, ITestOutputHelper output)
         return right / (normal.Length * unusual.Length);
     }
 
-    private byte[] Png(int heldOut) => PngEncoder.EncodeGray(new GrayImage(28, 28, DigitsModelFixture.Rows(fx.HeldOutDigits, [heldOut])[0]));
+    private byte[] Png(int heldOut) => TestImages.Png(new GrayImage(28, 28, DigitsModelFixture.Rows(fx.HeldOutDigits, [heldOut])[0]));
 
     private static byte[] Zip(params (string Name, byte[] Bytes)[] files)
     {

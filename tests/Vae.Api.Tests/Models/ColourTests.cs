@@ -1,5 +1,6 @@
 using Vae.Api.Models;
 using Vae.Engine.Imaging;
+using Vae.Engine.Tests.Imaging;
 
 namespace Vae.Api.Tests.Models;
 
@@ -15,7 +16,7 @@ public class ColourTests(FamiliesFixture fx)
         var response = await fx.Client.GetAsync($"/api/models/{Model.Id}/samples.png?n=4&seed=3");
         var png = await response.Content.ReadAsByteArrayAsync();
         Assert.Equal(2, PngFacts.ColourType(png));
-        var image = PngDecoder.Decode(png);
+        var image = TestImages.Read(png);
         Assert.Equal((2 * 34 + 2, 2 * 34 + 2), (image.Width, image.Height));
         Assert.Equal((2, 2, 32, 32, 2, 1), PngFacts.Grid(response));
         // A gray rendering would have red = green = blue everywhere.
@@ -32,7 +33,7 @@ public class ColourTests(FamiliesFixture fx)
         string body = $$"""{"latents":[{{Http.Floats([0f, 0f, 0f])}},{{Http.Floats([1f, -1f, 0.5f])}},{{Http.Floats([-2f, 0.3f, 1f])}}]}""";
         var pixels = await (await fx.Client.PostAsync($"/api/models/{Model.Id}/decode", Http.JsonBody(body), "application/json")).ReadJsonAsync<ImagesResponse>();
         var response = await fx.Client.PostAsync($"/api/models/{Model.Id}/decode?columns=2&scale=2", Http.JsonBody(body));
-        var grid = PngDecoder.Decode(await response.Content.ReadAsByteArrayAsync());
+        var grid = TestImages.Read(await response.Content.ReadAsByteArrayAsync());
 
         var (columns, rows, tileWidth, tileHeight, padding, scale) = PngFacts.Grid(response);
         Assert.Equal((2, 2, 64, 64, 4, 2), (columns, rows, tileWidth, tileHeight, padding, scale));
@@ -62,7 +63,7 @@ public class ColourTests(FamiliesFixture fx)
         for (int d = 0; d < rgb.Length; d++) Assert.Equal(json[d], rgb[d], 4);
 
         var plane = Model.Pixels(5)[..1024];
-        var gray = await Mu(Http.PngBody(PngEncoder.EncodeGray(new GrayImage(32, 32, plane))));
+        var gray = await Mu(Http.PngBody(TestImages.Png(new GrayImage(32, 32, plane))));
         var planes = await Mu(Http.JsonBody($$"""{"pixels":{{Http.Floats(plane.Concat(plane).Concat(plane))}}}"""));
         for (int d = 0; d < gray.Length; d++) Assert.Equal(planes[d], gray[d], 4);
 
@@ -70,23 +71,34 @@ public class ColourTests(FamiliesFixture fx)
             => Assert.Single((await (await fx.Client.PostAsync($"/api/models/{Model.Id}/encode", body)).ReadJsonAsync<EncodeResponse>()).Results).Mu;
     }
 
-    [Theory]
-    [InlineData("encode")]
-    [InlineData("reconstruct")]
-    public async Task A_png_of_another_size_than_a_colour_models_is_422_naming_the_size_it_takes(string endpoint)
+    [Fact]
+    public async Task An_image_of_another_size_is_scaled_to_the_colour_models_own_and_reads_like_it()
     {
-        var wrong = PngEncoder.EncodeRgb(new RgbImage(40, 40));
-        var response = await fx.Client.PostAsync($"/api/models/{Model.Id}/{endpoint}", Http.PngBody(wrong));
-        await response.AssertProblemAsync(422, "32x32", "40x40");
+        // The model's 32x32 image enlarged 4 times: scaled back down, it is (nearly) the image itself.
+        var image = RgbImage.FromPlanar(Model.Pixels(4), 32, 32);
+        var big = ImageOps.Scale(image, 4);
+        var own = await Mu(Http.PngBody(TestImages.Png(image)));
+        var scaled = await Mu(Http.PngBody(TestImages.Png(big)));
+        for (int d = 0; d < own.Length; d++) Assert.Equal(own[d], scaled[d], 1);
+
+        var response = await fx.Client.PostAsync($"/api/models/{Model.Id}/reconstruct", Http.PngBody(TestImages.Png(new RgbImage(40, 28))));
+        var png = await response.Content.ReadAsByteArrayAsync();
+        Assert.True(response.IsSuccessStatusCode, System.Text.Encoding.UTF8.GetString(png));
+        Assert.Equal((32, 32), PngFacts.Size(png));
+
+        async Task<float[]> Mu(HttpContent body)
+            => Assert.Single((await (await fx.Client.PostAsync($"/api/models/{Model.Id}/encode", body)).ReadJsonAsync<EncodeResponse>()).Results).Mu;
     }
 
     [Fact]
-    public async Task An_interpolation_end_of_the_wrong_size_is_422_too()
+    public async Task An_interpolation_end_of_another_size_is_scaled_too()
     {
-        string png = Convert.ToBase64String(PngEncoder.EncodeRgb(new RgbImage(28, 28)));
+        string png = Convert.ToBase64String(TestImages.Png(new RgbImage(28, 28)));
         var response = await fx.Client.PostAsync($"/api/models/{Model.Id}/interpolate",
-            Http.JsonBody($$$"""{"from":{"png":"{{{png}}}"},"to":{"latent":[0,0,0]}}"""));
-        await response.AssertProblemAsync(422, "32x32", "28x28");
+            Http.JsonBody($$$"""{"from":{"png":"{{{png}}}"},"to":{"latent":[0,0,0]},"steps":3}"""));
+        var strip = await response.Content.ReadAsByteArrayAsync();
+        Assert.True(response.IsSuccessStatusCode, System.Text.Encoding.UTF8.GetString(strip));
+        Assert.Equal((3 * 34 + 2, 36), PngFacts.Size(strip));
     }
 
     [Fact]

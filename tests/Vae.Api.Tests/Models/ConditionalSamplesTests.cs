@@ -5,6 +5,7 @@ using Vae.Api.Tests.Jobs;
 using Vae.Engine.Imaging;
 using Vae.Engine.Tests;
 using Xunit.Abstractions;
+using Vae.Engine.Tests.Imaging;
 
 namespace Vae.Api.Tests.Models;
 
@@ -64,7 +65,7 @@ public class ConditionalSamplesTests(ConditionalSamplesFixture fx, ITestOutputHe
         {
             var response = await fx.Client.GetAsync($"/api/models/{fx.ModelId}/samples.png?label={digit}&n={PerDigit}&columns={Columns}&seed={digit + 1}");
             Assert.Equal(HttpStatusCode.OK, response.StatusCode);
-            var grid = PngDecoder.Decode(await response.Content.ReadAsByteArrayAsync());
+            var grid = TestImages.Read(await response.Content.ReadAsByteArrayAsync());
             int[] read = fx.Judge.Predict(Tiles(grid, PerDigit));
             int hits = read.Count(d => d == digit);
             right += hits;

@@ -117,7 +117,7 @@ public class DecodeTests(ModelsFixture fx)
     public async Task A_non_json_body_is_415_and_an_oversized_one_413()
     {
         await (await fx.Client.PostAsync(Url, Http.PngBody(fx.Png(0)))).AssertProblemAsync(415, "application/json");
-        await (await fx.Client.PostAsync(Url, Http.Body(new byte[4 * 1024 * 1024 + 1], "application/json"))).AssertProblemAsync(413);
+        await (await fx.Client.PostAsync(Url, Http.Body(new byte[(16 * 1024 * 1024) + 1], "application/json"))).AssertProblemAsync(413);
     }
 
     [Fact]

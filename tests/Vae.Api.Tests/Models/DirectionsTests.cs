@@ -4,6 +4,7 @@ using Vae.Api.Models;
 using Vae.Engine.Imaging;
 using Vae.Engine.Tests;
 using Xunit.Abstractions;
+using Vae.Engine.Tests.Imaging;
 
 namespace Vae.Api.Tests.Models;
 
@@ -54,7 +55,7 @@ public class DirectionsTests(DigitsModelFixture fx, ITestOutputHelper output)
     public async Task Directions_from_images_are_listed_fetched_and_deleted_by_name()
     {
         var rows = DigitsModelFixture.Rows(fx.HeldOutDigits, Enumerable.Range(0, 6));
-        var png = Convert.ToBase64String(PngEncoder.EncodeGray(new GrayImage(28, 28, rows[5])));
+        var png = Convert.ToBase64String(TestImages.Png(new GrayImage(28, 28, rows[5])));
         Assert.Equal(HttpStatusCode.Created, (await CreateAsync(new { name = "listed.a", from = new { images = rows[..2] }, to = new { images = new object[] { rows[2], png } } })).StatusCode);
         Assert.Equal(HttpStatusCode.Created, (await CreateAsync(new { name = "listed.b", from = new { label = 3 }, to = new { images = rows[3..5] }, limit = 5 })).StatusCode);
 
@@ -79,7 +80,7 @@ public class DirectionsTests(DigitsModelFixture fx, ITestOutputHelper output)
     {
         Assert.Equal(HttpStatusCode.Created, (await CreateAsync(new { name = "strip", from = new { label = 0 }, to = new { label = 6 }, limit = 10 })).StatusCode);
         var direction = await (await fx.Client.GetAsync(Url("/strip"))).ReadJsonAsync<DirectionView>();
-        var png = Convert.ToBase64String(PngEncoder.EncodeGray(new GrayImage(28, 28, DigitsModelFixture.Rows(fx.HeldOutDigits, [0])[0])));
+        var png = Convert.ToBase64String(TestImages.Png(new GrayImage(28, 28, DigitsModelFixture.Rows(fx.HeldOutDigits, [0])[0])));
 
         var strip = await fx.Client.PostAsync($"/api/models/{fx.ModelId}/edit?scale=2", JsonContent.Create(new { image = png, direction = "strip" }));
         await strip.AssertPngAsync(2 * ((5 * 30) + 2), 2 * 32);

@@ -10,6 +10,7 @@ using Vae.Engine.Models.Conv;
 using Vae.Engine.Models.Mlp;
 using Vae.Engine.Models.ResNet;
 using Vae.Engine.Training;
+using Vae.Engine.Tests.Imaging;
 
 namespace Vae.Api.Tests.Models;
 
@@ -106,8 +107,8 @@ public sealed record TrainedModel(string Key, ModelRecord Record, ImageDataset I
 
     /// <summary>Image <paramref name="index"/> as a PNG of the model's own size: RGB for a colour model, else gray.</summary>
     public byte[] Png(int index) => IsColour
-        ? PngEncoder.EncodeRgb(RgbImage.FromPlanar(Pixels(index), Config.Width, Config.Height))
-        : PngEncoder.EncodeGray(new GrayImage(Config.Width, Config.Height, Pixels(index)));
+        ? TestImages.Png(RgbImage.FromPlanar(Pixels(index), Config.Width, Config.Height))
+        : TestImages.Png(new GrayImage(Config.Width, Config.Height, Pixels(index)));
 
     public override string ToString() => Key;
 }

@@ -1,6 +1,7 @@
 using System.Net;
 using System.Net.Http.Json;
 using Vae.Api.Models;
+using Vae.Engine.Tests.Imaging;
 
 namespace Vae.Api.Tests.Models;
 
@@ -53,10 +54,10 @@ public class FamilyScoreAndDirectionTests(FamiliesFixture fx)
     }
 
     [Fact]
-    public async Task A_colour_model_refuses_a_png_of_another_size_and_a_conditional_one_a_png_without_its_class()
+    public async Task A_colour_model_scales_an_image_of_another_size_and_a_conditional_one_refuses_an_image_without_its_class()
     {
-        await (await fx.Client.PostAsync($"/api/models/{fx.ConvColour.Id}/score", Http.PngBody(fx.Mlp.Png(0))))
-            .AssertProblemAsync(422, "32x32 colour images", "28x28");
+        var scaled = await (await fx.Client.PostAsync($"/api/models/{fx.ConvColour.Id}/score", Http.PngBody(fx.Mlp.Png(0)))).ReadJsonAsync<ScoreResponse>();
+        Assert.True(double.IsFinite(Assert.Single(scaled.Scores).Reconstruction));
         await (await fx.Client.PostAsync($"/api/models/{fx.ResNet.Id}/score", Http.PngBody(fx.ResNet.Png(0))))
             .AssertProblemAsync(422, "conditional", "label is required");
         await (await fx.Client.PostAsync($"/api/models/{fx.Conv.Id}/score", JsonContent.Create(new { images = new[] { fx.Conv.Pixels(0), fx.Conv.Pixels(1) }, labels = new[] { 1 } })))
@@ -66,8 +67,8 @@ public class FamilyScoreAndDirectionTests(FamiliesFixture fx)
             JsonContent.Create(new { name = "no-class", from = new { images = new[] { fx.ResNet.Pixels(0) } }, to = new { label = 1 } })))
             .AssertProblemAsync(422, "label is required");
         await (await fx.Client.PostAsync($"/api/models/{fx.ConvColour.Id}/directions",
-            JsonContent.Create(new { name = "small", from = new { images = new[] { Convert.ToBase64String(fx.Mlp.Png(0)) } }, to = new { label = 1 } })))
-            .AssertProblemAsync(422, "from.images[0]", "32x32");
+            JsonContent.Create(new { name = "gif", from = new { images = new[] { Convert.ToBase64String(TestImages.Gif(TestImages.Photo(8, 8))) } }, to = new { label = 1 } })))
+            .AssertProblemAsync(415, "from.images[0]", "GIF", "PNG, JPEG, WebP or BMP");
         var classes = await fx.Client.PostAsync($"/api/models/{fx.ResNet.Id}/directions",
             JsonContent.Create(new { name = "cat-to-dog", from = new { label = 3 }, to = new { label = 5 }, limit = 5 }));
         var direction = await classes.ReadJsonAsync<DirectionView>();

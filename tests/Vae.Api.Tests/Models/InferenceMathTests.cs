@@ -2,6 +2,7 @@ using Vae.Api.Models;
 using Vae.Engine.Imaging;
 using Vae.Engine.Models;
 using Vae.Engine.Models.Mlp;
+using Vae.Engine.Tests.Imaging;
 
 namespace Vae.Api.Tests.Models;
 
@@ -46,14 +47,16 @@ public class InferenceMathTests
         Assert.Equal([-1f, 0f, -1f], codes[18..21]);   // bottom left
     }
 
+    private static readonly IImageCodec Codec = new ImageSharpCodec(ImageLimits.Default);
+
     [Fact]
     public void A_png_becomes_an_mnist_input_centred_and_any_other_gray_input_resized_whole()
     {
         var gray = new GrayImage(50, 30);
         for (int y = 5; y < 25; y++) for (int x = 20; x < 26; x++) gray[x, y] = 1f;
-        var image = PngDecoder.Decode(PngEncoder.EncodeGray(gray));
+        byte[] png = TestImages.Png(gray);
 
-        var mnist = ModelImages.ToModelInput(image, invert: null, new MlpConfig(), "mnist");
+        var mnist = ModelImages.ToModelInput(Codec, png, invert: null, new MlpConfig(), "mnist");
         Assert.Equal(784, mnist.Length);
         Assert.InRange(mnist.Max(), 0.9f, 1f);
         Assert.Equal(0f, mnist[0]);
@@ -61,29 +64,41 @@ public class InferenceMathTests
         double mass = mnist.Sum(), across = mnist.Select((v, i) => v * (i % 28)).Sum();
         Assert.InRange(across / mass, 13, 15);
 
-        var fashion = ModelImages.ToModelInput(image, invert: false, new MlpConfig { Height = 15, Width = 25 }, "fashion-mnist");
+        var fashion = ModelImages.ToModelInput(Codec, png, invert: false, new MlpConfig { Height = 15, Width = 25 }, "fashion-mnist");
         Assert.Equal(15 * 25, fashion.Length);
-        // Resized whole, not fitted to the ink: the bar keeps its place, columns 10 to 12 of 25.
-        Assert.Equal(1f, fashion[(7 * 25) + 11], 3);
-        Assert.Equal(0f, fashion[(7 * 25) + 2], 3);
+        // Resized whole (the same aspect, so nothing is cropped), not fitted to the ink: the bar keeps its place, columns 10 to 12 of 25.
+        Assert.Equal(1f, fashion[(7 * 25) + 11], 1);
+        Assert.Equal(0f, fashion[(7 * 25) + 2], 2);
     }
 
     [Fact]
-    public void A_colour_png_of_the_model_size_becomes_its_planes_and_another_size_is_refused()
+    public void A_colour_image_of_any_size_is_scaled_to_cover_the_model_and_centre_cropped()
     {
-        var rgb = new RgbImage(4, 2);
-        rgb.Red[0, 0] = 1f;
-        rgb.Blue[3, 1] = 0.5f;
-        var image = PngDecoder.Decode(PngEncoder.EncodeRgb(rgb));
+        // 16x8, red on the left half and blue on the right: the model's own 4x2 aspect.
+        var halves = TestImages.Rgba(16, 8, (x, _) => x < 8 ? (255, 0, 0, 255) : (0, 0, 255, 255));
         var config = new MlpConfig { Channels = 3, Height = 2, Width = 4 };
 
-        var input = ModelImages.ToModelInput(image, invert: null, config, "colours");
+        var input = ModelImages.ToModelInput(Codec, TestImages.Png(halves), invert: null, config, "colours");
 
         Assert.Equal(24, input.Length);
-        Assert.Equal(1f, input[0]);                          // red plane, (0, 0)
-        Assert.Equal(0f, input[8]);                          // green plane, (0, 0)
-        Assert.Equal(0.5f, input[16 + 7], 2);                // blue plane, (3, 1)
-        Assert.Throws<ArgumentException>(() => ModelImages.ToModelInput(image, null, config with { Width = 5, Height = 2 }, "colours"));
+        Assert.Equal(1f, input[0], 1);                       // red plane, (0, 0)
+        Assert.Equal(0f, input[8], 1);                       // green plane, (0, 0)
+        Assert.Equal(1f, input[16 + 7], 1);                  // blue plane, (3, 1)
+
+        // 16x16 into 4x2: the top and bottom quarters are cropped, the middle rows kept whole.
+        var rows = TestImages.Rgba(16, 16, (_, y) => y is >= 4 and < 12 ? (0, 255, 0, 255) : (255, 0, 0, 255));
+        var cropped = ModelImages.ToModelInput(Codec, TestImages.Jpeg(rows), invert: null, config, "colours");
+        Assert.All(Enumerable.Range(0, 8), i => Assert.InRange(cropped[8 + i], 0.8f, 1f)); // green everywhere
+    }
+
+    [Fact]
+    public void Transparency_becomes_white_for_cifar_models_and_black_for_uploads()
+    {
+        var clear = TestImages.Rgba(4, 2, (_, _) => (0, 0, 0, 0));
+        var config = new MlpConfig { Channels = 3, Height = 2, Width = 4 };
+
+        Assert.All(ModelImages.ToModelInput(Codec, TestImages.Png(clear), null, config, "cifar10"), v => Assert.Equal(1f, v));
+        Assert.All(ModelImages.ToModelInput(Codec, TestImages.Png(clear), null, config, "u1a2b3c4"), v => Assert.Equal(0f, v));
     }
 
     [Fact]

@@ -74,7 +74,7 @@ public class InterpolateTests(ModelsFixture fx)
     [InlineData("""{"from":{"latent":[0,0],"png":"AAAA"},"to":{"latent":[1,1]}}""", "from")]
     [InlineData("""{"from":{},"to":{"latent":[1,1]}}""", "from")]
     [InlineData("""{"from":{"png":"%%%"},"to":{"latent":[1,1]}}""", "base64")]
-    [InlineData("""{"from":{"png":"AAAAAAAA"},"to":{"latent":[1,1]}}""", "too short to be a PNG")]
+    [InlineData("""{"from":{"png":"AAAAAAAA"},"to":{"latent":[1,1]}}""", "not a PNG, JPEG, WebP or BMP image")]
     [InlineData("""{"from":{"latent":[0,0]},"to":{"latent":[1,1]},"steps":"many"}""", "steps must be a whole number (got a string)")]
     public async Task Malformed_ends_and_bodies_are_400(string json, string fragment)
     {
@@ -85,7 +85,7 @@ public class InterpolateTests(ModelsFixture fx)
     public async Task Interpolate_takes_json_only_within_the_size_limit()
     {
         await (await fx.Client.PostAsync(Url, Http.PngBody(fx.Png(0)))).AssertProblemAsync(415, "application/json");
-        await (await fx.Client.PostAsync(Url, Http.Body(new byte[4 * 1024 * 1024 + 1], "application/json"))).AssertProblemAsync(413);
+        await (await fx.Client.PostAsync(Url, Http.Body(new byte[(16 * 1024 * 1024) + 1], "application/json"))).AssertProblemAsync(413);
     }
 
     [Fact]

@@ -54,7 +54,7 @@ public sealed class ModelImportTests(ImportFixture fx, ITestOutputHelper output)
     {
         var model = await AssertCreatedAsync(await fx.Client.PostAsync("/api/models", Seed003.Form(Seed003.Weights)));
         string url = $"/api/models/{model.Id}";
-        var png = PngEncoder.EncodeGray(new GrayImage(28, 28, Seed003.Expected.Images[0]));
+        var png = Vae.Engine.Tests.Imaging.TestImages.Png(new GrayImage(28, 28, Seed003.Expected.Images[0]));
         string zeros = "[" + string.Join(",", Enumerable.Repeat("0", 20)) + "]";
 
         var list = await (await fx.Client.GetAsync("/api/models")).ReadJsonAsync<ModelList>();

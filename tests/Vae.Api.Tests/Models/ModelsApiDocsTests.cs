@@ -24,26 +24,26 @@ public sealed class ModelsApiDocsTests : IDisposable
     [Theory]
     [InlineData("/api/models/{id}/samples.png", "n,seed,temperature,columns,scale,label")]
     [InlineData("/api/models/{id}/manifold.png", "n,range,dims,scale,label")]
-    public async Task Image_endpoints_declare_png_their_query_parameters_their_errors_and_the_grid_headers(string path, string parameters)
+    public async Task Image_endpoints_declare_png_and_webp_their_query_parameters_their_errors_and_the_grid_headers(string path, string parameters)
     {
         var operation = await OperationAsync(path, "get");
         Assert.Equal(parameters.Split(','), QueryParameters(operation));
         var responses = operation.GetProperty("responses");
         Assert.Equal(["200", "304", "400", "404", "409", "422", "429", "503"], Names(responses).Order());
         var ok = responses.GetProperty("200");
-        Assert.Equal(["image/png"], Names(ok.GetProperty("content")));
-        Assert.Equal("binary", ok.GetProperty("content").GetProperty("image/png").GetProperty("schema").GetProperty("format").GetString());
+        Assert.Equal(["image/png", "image/webp"], Names(ok.GetProperty("content")));
+        Assert.All(["image/png", "image/webp"], type => Assert.Equal("binary", ok.GetProperty("content").GetProperty(type).GetProperty("schema").GetProperty("format").GetString()));
         Assert.Equal(["X-Grid-Columns", "X-Grid-Rows", "X-Grid-Tile-Width", "X-Grid-Tile-Height", "X-Grid-Padding", "X-Grid-Scale"], Names(ok.GetProperty("headers")));
         Assert.Contains("0 to classCount - 1", operation.GetProperty("parameters").EnumerateArray().Single(p => p.GetProperty("name").GetString() == "label").GetProperty("description").GetString());
     }
 
     [Theory]
-    [InlineData("decode", "columns,scale,label", "application/json", "image/png,application/json")]
-    [InlineData("interpolate", "invert,columns,scale,label", "application/json", "image/png,application/json")]
-    [InlineData("reconstruct", "invert,scale,label", "image/png", "image/png")]
-    [InlineData("encode", "invert,label", "application/json,image/png", "application/json")]
-    [InlineData("score", "invert,k,seed,label", "application/json,image/png,application/zip", "application/json")]
-    [InlineData("edit", "invert,columns,scale,label", "application/json", "image/png,application/json")]
+    [InlineData("decode", "columns,scale,label", "application/json", "image/png,image/webp,application/json")]
+    [InlineData("interpolate", "invert,columns,scale,label", "application/json", "image/png,image/webp,application/json")]
+    [InlineData("reconstruct", "invert,scale,label", "image/png,image/jpeg,image/webp,image/bmp", "image/png,image/webp")]
+    [InlineData("encode", "invert,label", "application/json,image/png,image/jpeg,image/webp,image/bmp", "application/json")]
+    [InlineData("score", "invert,k,seed,label", "application/json,image/png,image/jpeg,image/webp,image/bmp,application/zip", "application/json")]
+    [InlineData("edit", "invert,columns,scale,label", "application/json", "image/png,image/webp,application/json")]
     public async Task Endpoints_with_bodies_declare_what_they_take_and_answer_and_every_error(string endpoint, string parameters, string takes, string answers)
     {
         var operation = await OperationAsync($"/api/models/{{id}}/{endpoint}", "post");
@@ -54,6 +54,24 @@ public sealed class ModelsApiDocsTests : IDisposable
         Assert.Equal(["200", "400", "404", "409", "413", "415", "422", "429", "503"], Names(responses).Order());
         foreach (var error in Names(responses).Where(s => s != "200"))
             Assert.Equal(["application/problem+json"], Names(responses.GetProperty(error).GetProperty("content")));
+    }
+
+    [Theory]
+    [InlineData("/api/models/{id}/encode")]
+    [InlineData("/api/models/{id}/reconstruct")]
+    [InlineData("/api/models/{id}/interpolate")]
+    [InlineData("/api/models/{id}/score")]
+    [InlineData("/api/models/{id}/directions")]
+    [InlineData("/api/models/{id}/edit")]
+    [InlineData("/api/datasets")]
+    public async Task Every_operation_that_reads_images_lists_the_accepted_types(string path)
+    {
+        var operation = await OperationAsync(path, "post");
+
+        Assert.Equal(["image/png", "image/jpeg", "image/webp", "image/bmp"], operation.GetProperty("x-image-types").EnumerateArray().Select(t => t.GetString()));
+        string description = operation.GetProperty("description").GetString()!;
+        Assert.Contains("PNG, JPEG, WebP or BMP", description);
+        Assert.Contains("415", description);
     }
 
     [Fact]

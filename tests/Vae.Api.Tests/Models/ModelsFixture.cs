@@ -68,7 +68,7 @@ public sealed class ModelsFixture : IAsyncLifetime
     }
 
     /// <summary>MNIST test image <paramref name="index"/> as a 28x28 gray PNG, white on black.</summary>
-    public byte[] Png(int index) => PngEncoder.EncodeGray(new GrayImage(28, 28, Pixels(index)));
+    public byte[] Png(int index) => global::Vae.Engine.Tests.Imaging.TestImages.Png(new GrayImage(28, 28, Pixels(index)));
 }
 
 [CollectionDefinition(Name)]
@@ -120,7 +120,7 @@ internal static class Http
         var bytes = await response.Content.ReadAsByteArrayAsync();
         Assert.True(response.IsSuccessStatusCode, $"expected success, got {(int)response.StatusCode}: {System.Text.Encoding.UTF8.GetString(bytes)}");
         Assert.Equal("image/png", response.Content.Headers.ContentType?.MediaType);
-        var image = PngDecoder.Decode(bytes);
+        var image = global::Vae.Engine.Tests.Imaging.TestImages.Read(bytes);
         Assert.Equal((width, height), (image.Width, image.Height));
         return image;
     }

@@ -1,4 +1,5 @@
 using Vae.Api.Models;
+using Vae.Engine.Tests.Imaging;
 
 namespace Vae.Api.Tests.Models;
 
@@ -26,17 +27,18 @@ public class ReconstructTests(ModelsFixture fx)
     }
 
     [Fact]
-    public async Task Reconstruct_takes_only_png_bodies()
+    public async Task Reconstruct_takes_only_image_bodies()
     {
-        await (await fx.Client.PostAsync(Url, Http.JsonBody("""{"pixels":[0]}"""))).AssertProblemAsync(415, "image/png");
+        await (await fx.Client.PostAsync(Url, Http.JsonBody("""{"pixels":[0]}"""))).AssertProblemAsync(415, "image/png", "image/jpeg", "image/webp", "image/bmp");
     }
 
     [Fact]
-    public async Task Broken_unsupported_and_oversized_pngs_are_400_415_and_413()
+    public async Task Broken_unsupported_and_oversized_images_are_400_415_and_413()
     {
-        await (await fx.Client.PostAsync(Url, Http.PngBody([0x89, (byte)'P', (byte)'N', (byte)'G']))).AssertProblemAsync(400);
-        await (await fx.Client.PostAsync(Url, Http.PngBody(Http.Fixture("interlaced-24x24.png")))).AssertProblemAsync(415);
-        await (await fx.Client.PostAsync(Url, Http.PngBody(new byte[4 * 1024 * 1024 + 1]))).AssertProblemAsync(413);
+        await (await fx.Client.PostAsync(Url, Http.PngBody([0x89, (byte)'P', (byte)'N', (byte)'G']))).AssertProblemAsync(400, "truncated");
+        await (await fx.Client.PostAsync(Url, Http.PngBody(TestImages.Gif(TestImages.Photo(8, 8))))).AssertProblemAsync(415, "GIF", "PNG, JPEG, WebP or BMP");
+        await (await fx.Client.PostAsync(Url, Http.Body(TestImages.Photo(8, 8).Pixels, "image/gif"))).AssertProblemAsync(415, "image/gif", "image/png, image/jpeg, image/webp or image/bmp");
+        await (await fx.Client.PostAsync(Url, Http.PngBody(new byte[(16 * 1024 * 1024) + 1]))).AssertProblemAsync(413);
     }
 
     [Theory]

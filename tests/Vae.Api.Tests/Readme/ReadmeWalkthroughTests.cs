@@ -157,7 +157,7 @@ public sealed partial class ReadmeWalkthroughTests(ITestOutputHelper output)
             if (file.EndsWith(".png", StringComparison.OrdinalIgnoreCase))
             {
                 Assert.True(type == "image/png", $"{curl.Text}\nwrote {type}, not a PNG, to {file}");
-                var image = PngDecoder.Decode(body);
+                var image = Vae.Engine.Tests.Imaging.TestImages.Read(body);
                 Assert.True(image.Width > 0 && image.Height > 0, $"{file} is an empty image");
             }
             return;

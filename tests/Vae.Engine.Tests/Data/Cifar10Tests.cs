@@ -1,5 +1,6 @@
 using Vae.Engine.Data;
 using Vae.Engine.Imaging;
+using Vae.Engine.Tests.Imaging;
 
 namespace Vae.Engine.Tests.Data;
 
@@ -29,7 +30,7 @@ public sealed class Cifar10Tests : IDisposable
             }
         }
 
-        return PngEncoder.EncodeRgba(png);
+        return TestImages.Png(png, SixLabors.ImageSharp.Formats.Png.PngColorType.Rgb);
     }
 
     /// <summary>The training split as five batches of these many rows, and a test batch.</summary>
@@ -129,7 +130,7 @@ public sealed class Cifar10Tests : IDisposable
     public void A_batch_png_that_is_not_one_image_wide_is_rejected_naming_it()
     {
         WriteFiles([1, 1, 1, 1, 1], testRows: 1);
-        File.WriteAllBytes(Path.Combine(_folder, Cifar10.TrainBatchFiles[2]), PngEncoder.EncodeRgba(new RgbaImage(512, 2)));
+        File.WriteAllBytes(Path.Combine(_folder, Cifar10.TrainBatchFiles[2]), TestImages.Png(new RgbaImage(512, 2)));
 
         var e = Assert.Throws<InvalidDataException>(() => Cifar10.Load(_folder, DatasetSplit.Train));
 
@@ -138,7 +139,7 @@ public sealed class Cifar10Tests : IDisposable
     }
 
     [Theory]
-    [InlineData(20, "too short")]
+    [InlineData(20, "truncated")]
     [InlineData(200, "truncated")]
     public void A_truncated_batch_png_is_reported_naming_it_with_what_to_do(int keep, string hint)
     {

@@ -27,15 +27,31 @@ public sealed class ImageOpsTests
     }
 
     [Fact]
-    public void Colour_is_kept_per_channel_and_transparency_reads_as_white()
+    public void Colour_is_kept_per_channel_and_transparency_reads_as_the_background_given()
     {
-        RgbaImage image = Rgba(2, 1, (x, y) => x == 0 ? (200, 100, 0, 255) : (0, 0, 0, 0));
+        RgbaImage image = Rgba(3, 1, (x, y) => x switch { 0 => (200, 100, 0, 255), 1 => (0, 0, 0, 0), _ => (255, 0, 0, 51) });
 
-        RgbImage rgb = ImageOps.ToRgb(image);
+        RgbImage onWhite = ImageOps.ToRgb(image, background: 1f);
+        RgbImage onBlack = ImageOps.ToRgb(image, background: 0f);
 
-        Assert.Equal((200 / 255f, 100 / 255f, 0f), (rgb.Red[0, 0], rgb.Green[0, 0], rgb.Blue[0, 0]));
-        Assert.Equal((1f, 1f, 1f), (rgb.Red[1, 0], rgb.Green[1, 0], rgb.Blue[1, 0]));
-        Assert.Equal(1f - (200 / 255f), ImageOps.ToRgb(image, invert: true).Red[0, 0], 5);
+        Assert.Equal((200 / 255f, 100 / 255f, 0f), (onWhite.Red[0, 0], onWhite.Green[0, 0], onWhite.Blue[0, 0]));
+        Assert.Equal((1f, 1f, 1f), (onWhite.Red[1, 0], onWhite.Green[1, 0], onWhite.Blue[1, 0]));
+        Assert.Equal((0f, 0f, 0f), (onBlack.Red[1, 0], onBlack.Green[1, 0], onBlack.Blue[1, 0]));
+        Assert.Equal((1f, 0.8f, 0.8f), (onWhite.Red[2, 0], MathF.Round(onWhite.Green[2, 0], 3), MathF.Round(onWhite.Blue[2, 0], 3))); // 20 % red over white
+        Assert.Equal(0.2f, onBlack.Red[2, 0], 3);
+        Assert.Equal(1f - (200 / 255f), ImageOps.ToRgb(image, 1f, invert: true).Red[0, 0], 5);
+    }
+
+    [Fact]
+    public void A_transparent_canvas_with_light_strokes_keeps_them_white_on_black()
+    {
+        // The drawing pad's own colours on a transparent canvas: white ink, nothing behind it.
+        RgbaImage canvas = Rgba(9, 9, (x, y) => y == 3 ? (255, 255, 255, 255) : (255, 255, 255, 0));
+
+        GrayImage gray = ImageOps.ToGray(canvas);
+
+        Assert.Equal(1f, gray[5, 3]);
+        Assert.Equal(0f, gray[5, 5]);
     }
 
     [Fact]
@@ -200,7 +216,7 @@ public sealed class ImageOpsTests
     {
         // A dark vertical stroke near the left edge of a transparent 60x60 canvas, as a browser would upload it.
         RgbaImage canvas = Rgba(60, 60, (x, y) => x is >= 5 and < 11 && y is >= 10 and < 50 ? (30, 30, 30, 255) : (0, 0, 0, 0));
-        RgbaImage decoded = PngDecoder.Decode(PngEncoder.EncodeRgba(canvas));
+        RgbaImage decoded = new ImageSharpCodec(ImageLimits.Default).Decode(TestImages.Png(canvas));
 
         GrayImage input = ImageOps.ToMnistInput(ImageOps.ToGray(decoded));
 

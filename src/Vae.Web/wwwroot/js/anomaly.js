@@ -50,7 +50,7 @@ export class AnomalySection {
         this.error.textContent = 'Draw or load an image in “Draw or load an image” first, then copy it here.';
         return;
       }
-      this.pad.drawImage(this.drawPad.canvas);
+      this.pad.copyFrom(this.drawPad);
       update();
     });
     this.pad.acceptFiles($('#anomaly-file', section), this.error, () => this.score());
@@ -111,7 +111,7 @@ export class AnomalySection {
     }
     const signal = this.nextScore();
     try {
-      const png = await this.pad.toBlob(model);
+      const png = await this.pad.toBlob();
       const label = this.label;
       const [answer, recon] = await Promise.all([
         api.scorePng(model.id, png, { label }, signal),

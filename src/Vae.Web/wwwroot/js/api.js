@@ -65,6 +65,11 @@ async function request(path, { method = 'GET', json, body, contentType, accept, 
   return response;
 }
 
+/** The media type to send an image blob with: its own (a loaded file's), else PNG (a drawing). The service reads the bytes either way. */
+function imageType(blob) {
+  return blob?.type && blob.type.startsWith('image/') ? blob.type : 'image/png';
+}
+
 async function readJson(response) {
   try {
     return await response.json();
@@ -150,16 +155,16 @@ export const api = {
     return { blob: await readBlob(response), grid: gridOf(response) };
   },
 
-  /** Mean (and log-variance) of one PNG's code. */
+  /** Mean (and log-variance) of one image's code; `png` is an image blob (a drawing's PNG, or a loaded PNG, JPEG, WebP or BMP file). */
   async encodePng(id, png, { label } = {}, signal) {
-    const response = await request(`/api/models/${enc(id)}/encode${query({ invert: 'false', label })}`, { method: 'POST', body: png, contentType: 'image/png', signal });
+    const response = await request(`/api/models/${enc(id)}/encode${query({ invert: 'false', label })}`, { method: 'POST', body: png, contentType: imageType(png), signal });
     const body = await readJson(response);
     return body.results?.[0] ?? null;
   },
 
   async reconstructPng(id, png, { scale = 1, label } = {}, signal) {
     const path = `/api/models/${enc(id)}/reconstruct${query({ invert: 'false', scale, label })}`;
-    return readBlob(await request(path, { method: 'POST', body: png, contentType: 'image/png', accept: 'image/png', signal }));
+    return readBlob(await request(path, { method: 'POST', body: png, contentType: imageType(png), accept: 'image/png', signal }));
   },
 
   async decodePng(id, latents, { scale = 1, columns, label, labels } = {}, signal) {
@@ -188,12 +193,12 @@ export const api = {
   },
 
   /**
-   * How unusual one PNG is to a model: { scores: [{ negativeElbo, negativeIwae, reconstruction, percentile }],
+   * How unusual one image (a blob, as for encodePng) is to a model: { scores: [{ negativeElbo, negativeIwae, reconstruction, percentile }],
    * measure, k, distribution }. The first call on a model waits while it scores its test images.
    */
   async scorePng(id, png, { k, label } = {}, signal) {
     const path = `/api/models/${enc(id)}/score${query({ invert: 'false', k, label })}`;
-    return readJson(await request(path, { method: 'POST', body: png, contentType: 'image/png', signal }));
+    return readJson(await request(path, { method: 'POST', body: png, contentType: imageType(png), signal }));
   },
 
   /** The histogram of a model's test-set scores: { bins, counts, min, max, median, images, k, measure }. */
@@ -216,7 +221,7 @@ export const api = {
     await request(`/api/models/${enc(id)}/directions/${enc(name)}`, { method: 'DELETE', write: true });
   },
 
-  /** Decodes an image (`image`: base64 PNG) or a `latent` moved along a stored direction by each amount: a PNG strip { blob, grid }. */
+  /** Decodes an image (`image`: a base64 image file) or a `latent` moved along a stored direction by each amount: a PNG strip { blob, grid }. */
   async edit(id, { image, latent, direction, amounts }, { scale = 1, label } = {}, signal) {
     const path = `/api/models/${enc(id)}/edit${query({ invert: 'false', scale, label })}`;
     const response = await request(path, { method: 'POST', json: { image, latent, direction, amounts }, accept: 'image/png', signal });

@@ -58,7 +58,7 @@ export class DirectionsSection {
         this.error.textContent = 'Draw or load an image in “Draw or load an image” first, then copy it here.';
         return;
       }
-      this.pad.drawImage(this.drawPad.canvas);
+      this.pad.copyFrom(this.drawPad);
       this.start = null;
       this.startCaption.textContent = 'Your drawing, copied from “Draw or load an image”.';
       this.run();
@@ -211,7 +211,7 @@ export class DirectionsSection {
   /** The start as edit takes it: a code, or the pad's image. */
   startPoint() {
     if (this.start?.latent) return { latent: this.start.latent };
-    return this.pad.isEmpty ? null : { image: this.pad.toBase64(this.model) };
+    return this.pad.isEmpty ? null : { image: this.pad.toBase64() };
   }
 
   run() {

@@ -36,6 +36,7 @@ export class SketchPad {
     this.pointerId = null;
     this.last = null;
     this.empty = true;
+    this.loaded = null;
     this.exampleIndex = 0;
     this.clear(false);
 
@@ -59,6 +60,7 @@ export class SketchPad {
     ctx.fillRect(0, 0, canvas.width, canvas.height);
     ctx.restore();
     this.empty = true;
+    this.loaded = null;
     if (notify) this.onEnd();
   }
 
@@ -111,6 +113,8 @@ export class SketchPad {
     ctx.lineTo(to[0], to[1]);
     ctx.stroke();
     this.empty = false;
+    // Ink on a loaded image: what is sent is now the drawing, not the file.
+    this.loaded = null;
   }
 
   /** Replaces the drawing with one of the example digits; returns the digit drawn. */
@@ -128,26 +132,38 @@ export class SketchPad {
   }
 
   /**
-   * Lets a file input put images on the pad: each chosen file is drawn scaled to fill it, then
-   * onLoaded runs; a file that is not an image gets a message a visitor can act on in `error`.
+   * Lets a file input put images on the pad: each chosen file is shown on the pad, scaled to fill
+   * it, and kept as it is: until the visitor draws on it, the file itself is what is sent, so the
+   * service reads it (its format, EXIF orientation, colour and size) rather than the browser's
+   * rendering of it. A file the browser cannot show is still sent; the service then says what is
+   * wrong with it, which onLoaded's caller shows in `error`.
    */
   acceptFiles(input, error, onLoaded) {
     input.addEventListener('change', async () => {
       const file = input.files?.[0];
       input.value = '';
       if (!file) return;
+      error.textContent = '';
       try {
         const bitmap = await createImageBitmap(file);
         this.drawImage(bitmap);
         bitmap.close?.();
-        onLoaded();
       } catch {
-        error.textContent = `${file.name} could not be read as an image; choose a PNG, JPEG, GIF or WebP file.`;
+        this.clear(false);
+        this.empty = false;
       }
+      this.loaded = { file, base64: await base64Of(file) };
+      onLoaded();
     });
   }
 
-  /** Copies an image (or part of one) onto the pad, scaled to fill it. */
+  /** Copies another pad: its pixels, and the file it holds when one was loaded (which is then what is sent). */
+  copyFrom(pad) {
+    this.drawImage(pad.canvas);
+    this.loaded = pad.loaded;
+  }
+
+  /** Copies an image (or part of one) onto the pad, scaled to fill it; what is sent is then the pad's pixels. */
   drawImage(source, sx, sy, sw, sh) {
     this.clear(false);
     const { ctx, canvas } = this;
@@ -180,32 +196,31 @@ export class SketchPad {
   }
 
   /**
-   * The canvas to send to a model. Digit models take the drawing as it is (the service scales and
-   * centres it as MNIST's digits are); colour models take their own size exactly, so the pad is
-   * scaled down here.
+   * What to send to a model: the loaded file as it is, or the drawing as a PNG of the whole pad.
+   * The service fits either to the model (scaled with its resampler, centred like MNIST's digits
+   * for digit models), so nothing is scaled here.
    */
-  sourceFor(model) {
-    if (!model || model.channels !== 3) return this.canvas;
-    const small = document.createElement('canvas');
-    small.width = model.width;
-    small.height = model.height;
-    const ctx = small.getContext('2d');
-    ctx.imageSmoothingEnabled = true;
-    ctx.imageSmoothingQuality = 'high';
-    ctx.drawImage(this.canvas, 0, 0, small.width, small.height);
-    return small;
-  }
-
-  toBlob(model) {
-    const canvas = this.sourceFor(model);
+  toBlob() {
+    if (this.loaded) return Promise.resolve(this.loaded.file);
     return new Promise((resolve, reject) => {
-      canvas.toBlob(blob => (blob ? resolve(blob) : reject(new Error('The drawing could not be turned into a PNG.'))), 'image/png');
+      this.canvas.toBlob(blob => (blob ? resolve(blob) : reject(new Error('The drawing could not be turned into a PNG.'))), 'image/png');
     });
   }
 
-  /** The drawing as base64 PNG bytes (no data: prefix), as the interpolation request wants them. */
-  toBase64(model) {
-    const url = this.sourceFor(model).toDataURL('image/png');
+  /** The same as base64 bytes (no data: prefix), as JSON requests want an image. */
+  toBase64() {
+    if (this.loaded) return this.loaded.base64;
+    const url = this.canvas.toDataURL('image/png');
     return url.slice(url.indexOf(',') + 1);
   }
+}
+
+/** A file's bytes as base64 (no data: prefix). */
+function base64Of(file) {
+  return new Promise((resolve, reject) => {
+    const reader = new FileReader();
+    reader.onload = () => resolve(String(reader.result).slice(String(reader.result).indexOf(',') + 1));
+    reader.onerror = () => reject(reader.error);
+    reader.readAsDataURL(file);
+  });
 }

@@ -84,7 +84,7 @@ export class InterpolateSection {
       this.error.textContent = 'Draw or load an image in “Draw or load an image” first, then copy it here.';
       return;
     }
-    end.pad.drawImage(this.drawPad.canvas);
+    end.pad.copyFrom(this.drawPad);
     end.latent = null;
     this.run();
   }
@@ -113,7 +113,7 @@ export class InterpolateSection {
   }
 
   endPoint(end) {
-    return end.latent ? { latent: end.latent } : { png: end.pad.toBase64(this.model) };
+    return end.latent ? { latent: end.latent } : { png: end.pad.toBase64() };
   }
 
   async run() {

@@ -52,7 +52,7 @@ export class DrawSection {
       return;
     }
     try {
-      const png = await this.pad.toBlob(model);
+      const png = await this.pad.toBlob();
       const label = this.label;
       const [recon, code] = await Promise.all([
         api.reconstructPng(model.id, png, { scale: 1, label }),

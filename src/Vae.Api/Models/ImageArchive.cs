@@ -1,22 +1,24 @@
 using Microsoft.AspNetCore.Http.HttpResults;
 using Vae.Api.Datasets;
 using Vae.Api.Infrastructure;
+using Vae.Engine.Imaging;
 
 namespace Vae.Api.Models;
 
 /// <summary>
-/// A zip of PNG images sent as one request body (to score several images at once). It is opened
+/// A zip of images (PNG, JPEG, WebP or BMP, by their names' extensions) sent as one request body
+/// (to score several images at once). It is opened
 /// as dataset uploads are (<see cref="UploadZip"/>: entry names checked, inflation bounded), with
 /// limits of its own: at most Models:MaxBatch images, inflating to at most twice Models:MaxBodyBytes.
 /// Files come back in ordinal order of their paths, so the answer's order does not depend on the tool that zipped them.
 /// </summary>
-internal static class PngArchive
+internal static class ImageArchive
 {
     public const string ContentType = "application/zip";
 
-    public static (IReadOnlyList<(string Name, byte[] Png)> Files, ProblemHttpResult? Problem) Read(ReadOnlySpan<byte> body, ModelsOptions limits)
+    public static (IReadOnlyList<(string Name, byte[] Bytes)> Files, ProblemHttpResult? Problem) Read(ReadOnlySpan<byte> body, ModelsOptions limits)
     {
-        if (body.IsEmpty) return ([], Problems.BadRequest("The body is empty; send a zip of PNG images with Content-Type application/zip."));
+        if (body.IsEmpty) return ([], Problems.BadRequest($"The body is empty; send a zip of images ({ImageFormats.Names}) with Content-Type application/zip."));
         // Folders and files that systems add (__MACOSX/, .DS_Store) are entries too: leave room for them.
         var options = new UploadOptions { MaxZipEntries = (2 * limits.MaxBatch) + 64, MaxExpandedBytes = 2 * limits.MaxBodyBytes, MaxCompressionRatio = 100 };
         UploadZip zip;
@@ -36,10 +38,10 @@ internal static class PngArchive
         using (zip)
         {
             var files = zip.Files.OrderBy(f => f.Path, StringComparer.Ordinal).ToList();
-            if (files.Count == 0) return ([], Problems.Invalid("images", "The zip holds no PNG images; put the .png files to score in it."));
-            if (files.FirstOrDefault(f => !f.FileName.EndsWith(".png", StringComparison.OrdinalIgnoreCase)) is { } other)
-                return ([], Problems.Invalid("images", $"Zip entry '{other.Path}' is not a PNG image (by its name); the zip may hold .png files only."));
-            if (BodyRows.CheckCount(files.Count, limits.MaxBatch, "images", "PNG images") is { } tooMany) return ([], tooMany);
+            if (files.Count == 0) return ([], Problems.Invalid("images", $"The zip holds no images; put the image files to score ({ImageFormats.Extensions}) in it."));
+            if (files.FirstOrDefault(f => ImageFormats.FromFileName(f.FileName) is null) is { } other)
+                return ([], Problems.UnsupportedMedia($"Zip entry '{other.Path}' is not a {ImageFormats.Names} image (by its name); the zip may hold {ImageFormats.Extensions} files only."));
+            if (BodyRows.CheckCount(files.Count, limits.MaxBatch, "images", "images") is { } tooMany) return ([], tooMany);
 
             var budget = new ExpansionBudget(options);
             var read = new List<(string, byte[])>(files.Count);
@@ -66,6 +68,6 @@ internal static class PngArchive
     {
         StatusCodes.Status400BadRequest => Problems.Make(e.Status, "The zip cannot be read", e.Message),
         StatusCodes.Status413PayloadTooLarge => Problems.TooLarge(e.Message),
-        _ => Problems.Make(e.Status, "The zip holds something other than PNG images", e.Message),
+        _ => Problems.Make(e.Status, "The zip holds something other than images", e.Message),
     };
 }

@@ -3,38 +3,45 @@ using Vae.Engine.Imaging;
 namespace Vae.Api.Datasets;
 
 /// <summary>
-/// Reads a zip of PNG images into a dataset. Layouts:
+/// Reads a zip of images (PNG, JPEG, WebP or BMP, told apart by their contents; the names' extensions
+/// say which files are images) into a dataset. Layouts:
 /// <list type="bullet">
-/// <item><c>cat/1.png, dog/1.png, ...</c>: one folder per class; the folder names, sorted ordinally, are the class names and give labels 0..n-1.</item>
+/// <item><c>cat/1.png, dog/1.jpg, ...</c>: one folder per class; the folder names, sorted ordinally, are the class names and give labels 0..n-1.</item>
 /// <item>the same inside <c>train/</c> and <c>test/</c> (any case): those are the splits; <c>test/</c> is optional, and its classes must also be in <c>train/</c>.</item>
 /// </list>
 /// A zip whose files all sit in one folder of folders (as zipping a folder makes: <c>pets/cat/1.png</c>)
 /// is read as if that folder were the top level. Without a test split, every tenth image of each
 /// class in name order is held out (see <see cref="UploadRules.IsHeldOut"/>). Images are decoded
-/// by the service's own PNG decoder and must all have one size; gray images (every pixel's red,
-/// green and blue equal) give one channel, and any colour image makes the dataset RGB, the gray
-/// ones then repeated in the three channels; alpha is dropped. Images are stored interleaved by
+/// by the service's <see cref="IImageCodec"/> (turned upright by their EXIF orientation) and must all
+/// have one size; gray images (every pixel's red, green and blue equal) give one channel, and any
+/// colour image makes the dataset RGB, the gray ones then repeated in the three channels;
+/// transparency is flattened onto black. Images are stored interleaved by
 /// class (the first of each class, then the second of each...) so the first images of a split
 /// cover every class.
 /// </summary>
-internal static class PngUpload
+internal static class ImageZipUpload
 {
     /// <summary>
-    /// The most bytes one PNG of the largest allowed size may take: 16-bit RGBA stored without
-    /// compression is 8 bytes a pixel plus a filter byte a row, and a mebibyte is left for metadata.
+    /// The most bytes one image file of the largest allowed size may take: a 16-bit RGBA PNG stored
+    /// without compression is 8 bytes a pixel plus a filter byte a row (more than any BMP, JPEG or
+    /// WebP of that size), and a mebibyte is left for metadata.
     /// </summary>
-    public static long MaxPngBytes(UploadOptions options) => (1024 * 1024) + (8L * options.MaxWidth * options.MaxHeight) + options.MaxHeight;
+    public static long MaxImageBytes(UploadOptions options) => (1024 * 1024) + (8L * options.MaxWidth * options.MaxHeight) + options.MaxHeight;
 
-    private const string Layouts = "A zip of images holds .png files in one folder per class (cat/1.png, dog/1.png, ...), optionally inside train/ and test/ folders.";
+    /// <summary>Whether a zip entry is an image by its name.</summary>
+    public static bool IsImage(ZipItem file) => ImageFormats.FromFileName(file.FileName) is not null;
+
+    private static readonly string Layouts =
+        $"A zip of images holds {ImageFormats.Extensions} files in one folder per class (cat/1.png, dog/1.jpg, ...), optionally inside train/ and test/ folders.";
 
     private sealed record Placed(ZipItem File, bool Test, int Label);
 
-    public static UploadContent Read(UploadZip zip, UploadOptions options, ExpansionBudget budget)
+    public static UploadContent Read(UploadZip zip, UploadOptions options, ExpansionBudget budget, IImageCodec codec)
     {
         foreach (var file in zip.Files)
         {
-            if (!file.FileName.EndsWith(".png", StringComparison.OrdinalIgnoreCase))
-                throw UploadRejectedException.Unprocessable($"Zip entry '{file.Path}' is not a PNG image (by its name). {Layouts} Remove other files.");
+            if (!IsImage(file))
+                throw UploadRejectedException.UnsupportedMedia($"Zip entry '{file.Path}' is not a {ImageFormats.Names} image (by its name). {Layouts} Remove other files.");
         }
         var (placed, classNames) = Place(zip.Files, options);
         UploadRules.CheckImageCount(placed.Count, options);
@@ -43,19 +50,19 @@ internal static class PngUpload
             "Give the test images in a test/ folder, or leave it out and put at least 2 images in a class (every 10th image of each class, and the last of a class of 2 to 9, is held out).");
 
         // All images are decoded before any is assembled: the channel count is known only at the end.
-        var limits = new PngDecodeLimits(options.MaxWidth, options.MaxHeight, (long)options.MaxWidth * options.MaxHeight);
         var planes = new byte[placed.Count][];
         int width = 0, height = 0;
         string? first = null;
         bool colour = false;
         long decodedBytes = 0;
-        long maxPng = MaxPngBytes(options);
+        long maxBytes = MaxImageBytes(options);
         for (int i = 0; i < placed.Count; i++)
         {
             var file = placed[i].File;
-            byte[] png = UploadZip.Read(file, budget, maxPng, size => UploadRejectedException.Unprocessable(
-                $"Zip entry '{file.Path}' is {size} bytes, more than the {maxPng} a PNG of at most {options.MaxWidth}x{options.MaxHeight} pixels may be here."));
-            var (w, h) = ReadSize(file.Path, png);
+            byte[] bytes = UploadZip.Read(file, budget, maxBytes, size => UploadRejectedException.Unprocessable(
+                $"Zip entry '{file.Path}' is {size} bytes, more than the {maxBytes} an image of at most {options.MaxWidth}x{options.MaxHeight} pixels may be here."));
+            var header = Refused(file.Path, () => codec.Identify(bytes));
+            var (w, h) = (header.Width, header.Height);
             UploadRules.CheckSide(file.Path, w, h, options);
             if (first is null)
             {
@@ -66,15 +73,7 @@ internal static class PngUpload
                 throw UploadRejectedException.Unprocessable(
                     $"'{file.Path}' is {w}x{h} pixels but '{first}' is {width}x{height}; all images of a dataset must have the same size. Resize them first.");
             }
-            RgbaImage image;
-            try
-            {
-                image = PngDecoder.Decode(png, limits);
-            }
-            catch (ImageException e)
-            {
-                throw UploadRejectedException.Unprocessable($"'{file.Path}' is not a readable PNG: {e.Message}");
-            }
+            RgbaImage image = Refused(file.Path, () => codec.Decode(bytes));
             planes[i] = ToPlanes(image.Pixels, w * h);
             colour |= planes[i].Length > w * h;
             decodedBytes += planes[i].Length;
@@ -84,7 +83,7 @@ internal static class PngUpload
         UploadRules.CheckPixelBytes((long)placed.Count * channels * width * height, options);
 
         return new UploadContent(channels, height, width, classNames,
-            Assemble(placed, planes, test: false, channels, width * height), Assemble(placed, planes, test: true, channels, width * height), "PNG images in a zip");
+            Assemble(placed, planes, test: false, channels, width * height), Assemble(placed, planes, test: true, channels, width * height), "images in a zip");
     }
 
     /// <summary>Where each file goes (split and label), in the order it is stored; and the class names.</summary>
@@ -169,22 +168,40 @@ internal static class PngUpload
     private static bool IsSplitName(string folder)
         => string.Equals(folder, "train", StringComparison.OrdinalIgnoreCase) || string.Equals(folder, "test", StringComparison.OrdinalIgnoreCase);
 
-    private static (int Width, int Height) ReadSize(string what, byte[] png)
+    /// <summary>What the codec answers, or its refusal as the upload's: 400 corrupt, 415 not a format that is read, 422 over a limit.</summary>
+    private static T Refused<T>(string what, Func<T> read)
     {
         try
         {
-            // Wide limits here: a size out of range is reported below in the dataset's own terms.
-            return PngDecoder.ReadSize(png, new PngDecodeLimits(int.MaxValue, int.MaxValue, long.MaxValue));
+            return read();
         }
-        catch (ImageException e)
+        catch (InvalidImageException e)
         {
-            throw UploadRejectedException.Unprocessable($"'{what}' is not a readable PNG: {e.Message}");
+            throw UploadRejectedException.Malformed($"'{what}' is not a readable image: {e.Message}");
+        }
+        catch (UnsupportedImageException e)
+        {
+            throw UploadRejectedException.UnsupportedMedia($"'{what}': {e.Message}");
+        }
+        catch (ImageOverLimitException e)
+        {
+            throw UploadRejectedException.Unprocessable($"'{what}': {e.Message}");
         }
     }
 
-    /// <summary>RGBA pixels as one gray plane when every pixel is gray, else as red, green and blue planes; alpha is dropped.</summary>
+    /// <summary>
+    /// RGBA pixels flattened onto black (colour times opacity), as one gray plane when every pixel
+    /// is then gray, else as red, green and blue planes.
+    /// </summary>
     private static byte[] ToPlanes(byte[] rgba, int area)
     {
+        for (int at = 0; at < rgba.Length; at += 4)
+        {
+            int alpha = rgba[at + 3];
+            if (alpha == 255) continue;
+            for (int c = 0; c < 3; c++) rgba[at + c] = (byte)(((rgba[at + c] * alpha) + 127) / 255);
+        }
+
         bool gray = true;
         for (int p = 0; p < area && gray; p++)
         {
