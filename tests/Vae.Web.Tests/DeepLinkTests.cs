@@ -10,13 +10,13 @@ public class DeepLinkTests(DemoSite site)
     public async Task A_link_naming_a_model_by_its_name_opens_the_page_on_that_model_and_keeps_the_name()
     {
         await using var tab = await site.OpenPageAsync();
-        await tab.OpenAsync("/?model=conditional%20digits");
+        await tab.OpenAsync("/?model=conditional-digits");
 
         Assert.Equal(site.ConditionalModelId, await tab.Page.InputValueAsync("#model-select"));
         Assert.Equal(site.ConditionalModelId, await tab.EvalAsync<string>("() => document.body.dataset.model"));
         Assert.False(await tab.Page.IsHiddenAsync("#label-picker"), "The linked conditional model's class picker is missing.");
         // The visitor's own words stay in the address while they name the model shown.
-        Assert.Equal("conditional digits", ModelParameter(tab.Page.Url));
+        Assert.Equal("conditional-digits", ModelParameter(tab.Page.Url));
         Assert.Empty(await tab.AlertsAsync());
         Assert.Empty(tab.ScriptErrors);
     }
