@@ -1,5 +1,6 @@
 using System.Runtime.CompilerServices;
 using System.Runtime.Intrinsics;
+using Vae.Engine.Diagnostics;
 
 namespace Vae.Engine.Backends.Cpu;
 
@@ -7,16 +8,20 @@ public sealed unsafe partial class CpuBackend
 {
     public void Im2Col(BufferRef images, int count, in ConvGeometry g, BufferRef columns, float padValue = 0f)
     {
+        long started = StepProfiler.Start();
         var state = new Unfold(Ptr(images), Ptr(columns), g, padValue);
         // One output row of one image per unit: each writes its own rows of the matrix.
         CpuParallel.For(count * g.OutHeight, (long)count * g.ColumnSize >= 64 * 1024 ? ThreadBudget.Current : 1, state, &Unfold.ImageToRows);
+        StepProfiler.End(started, ProfiledPrimitive.Unfold);
     }
 
     public void Col2Im(BufferRef columns, int count, in ConvGeometry g, BufferRef images)
     {
+        long started = StepProfiler.Start();
         var state = new Unfold(Ptr(images), Ptr(columns), g, 0f);
         // Windows of neighbouring output rows overlap, so a unit takes a whole image.
         CpuParallel.For(count, (long)count * g.ColumnSize >= 64 * 1024 ? ThreadBudget.Current : 1, state, &Unfold.RowsToImage);
+        StepProfiler.End(started, ProfiledPrimitive.Unfold);
     }
 
     /// <summary>

@@ -1,3 +1,5 @@
+using Vae.Engine.Diagnostics;
+
 namespace Vae.Engine.Backends.Cpu;
 
 /// <summary>Which implementation runs a CPU matrix product.</summary>
@@ -28,6 +30,13 @@ internal static unsafe class Gemm
     /// </summary>
     public static void Sgemm(bool transA, bool transB, int m, int n, int k, float alpha, float* a, int lda, float* b, int ldb, float beta, float* c, int ldc, int threads, GemmPath path = GemmPath.Auto)
     {
+        long started = StepProfiler.Start();
+        SgemmOnce(transA, transB, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc, threads, path);
+        StepProfiler.End(started, ProfiledPrimitive.Gemm, 2L * m * n * k);
+    }
+
+    private static void SgemmOnce(bool transA, bool transB, int m, int n, int k, float alpha, float* a, int lda, float* b, int ldb, float beta, float* c, int ldc, int threads, GemmPath path)
+    {
         Validate(transA, transB, m, n, k, lda, ldb, ldc);
         if (m == 0 || n == 0) return;
         if ((long)m * n * k < ParallelThreshold) threads = 1;
@@ -56,6 +65,7 @@ internal static unsafe class Gemm
     public static void Batched(bool transA, bool transB, int m, int n, int k, float* a, int lda, long strideA, float* b, int ldb, long strideB,
         float beta, float* c, int ldc, long strideC, int batch, int threads, float alpha = 1f, GemmPath path = GemmPath.Auto)
     {
+        long started = StepProfiler.Start();
         var state = new BatchState
         {
             Path = path, TransA = transA, TransB = transB, M = m, N = n, K = k, Alpha = alpha, Beta = beta,
@@ -71,6 +81,7 @@ internal static unsafe class Gemm
             state.Threads = threads;
             for (int p = 0; p < batch; p++) BatchState.Run(p, ref state);
         }
+        StepProfiler.End(started, ProfiledPrimitive.Gemm, 2L * m * n * k * batch);
     }
 
     private struct BatchState
