@@ -46,8 +46,8 @@ public static partial class F
                     fused.ActivationBackward(activation, slope, y.Buffer, dy.Buffer, dz.Buffer, dy.Count);
                 }
                 if (bias is { RequiresGrad: true }) fused.ColumnSum(dz.Buffer, rows, outF, bias.GradForAccumulation().Buffer, accumulate: true);
-                if (weight.RequiresGrad) backend.Gemm(true, false, outF, inF, rows, 1f, dz.Buffer, outF, x.Buffer, inF, 1f, weight.GradForAccumulation().Buffer, inF);
-                if (x.RequiresGrad) backend.Gemm(false, false, rows, inF, outF, 1f, dz.Buffer, outF, weight.Buffer, inF, 1f, x.GradForAccumulation().Buffer, inF);
+                fused.LinearGradients(dz.Buffer, x.Buffer, weight.Buffer, rows, inF, outF,
+                    weight.RequiresGrad ? weight.GradForAccumulation().Buffer : null, x.RequiresGrad ? x.GradForAccumulation().Buffer : null);
             });
         return y;
     }

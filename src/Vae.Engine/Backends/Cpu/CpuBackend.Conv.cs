@@ -31,7 +31,8 @@ public sealed unsafe partial class CpuBackend
         {
             X = Ptr(x), Weight = Ptr(weight), Bias = bias is { } b ? Ptr(b) : null, Y = Ptr(y),
         };
-        Run(ref job, job.ChunkImages * g.ColumnSize, &ConvJob.ConvForwardChunk);
+        // Per thread: the chunk's column matrix, then its product (O, chunk * P).
+        Run(ref job, job.ChunkImages * g.ColumnSize + outChannels * job.ChunkImages * g.Positions, &ConvJob.ConvForwardChunk);
         StepProfiler.End(started, ProfiledPrimitive.Unfold);
     }
 
@@ -56,8 +57,8 @@ public sealed unsafe partial class CpuBackend
         {
             X = Ptr(x), Weight = Ptr(weight), Bias = bias is { } b ? Ptr(b) : null, Y = Ptr(y),
         };
-        // One image's column matrix at a time.
-        Run(ref job, g.ColumnSize, &ConvJob.TransposeForwardChunk);
+        // Per thread: the chunk's inputs as (Cin, chunk * P), then its column matrix.
+        Run(ref job, inChannels * job.ChunkImages * g.Positions + job.ChunkImages * g.ColumnSize, &ConvJob.TransposeForwardChunk);
         StepProfiler.End(started, ProfiledPrimitive.Unfold);
     }
 
@@ -200,19 +201,17 @@ public sealed unsafe partial class CpuBackend
         private readonly void Gemm(bool transA, bool transB, int m, int n, int k, float* a, int lda, float* b, int ldb, float beta, float* c, int ldc)
             => Cpu.Gemm.Sgemm(transA, transB, m, n, k, 1f, a, lda, b, ldb, beta, c, ldc, 1, Path);
 
-        /// <summary>Conv: unfold the chunk, Y_i (O, P) = W (O, C*kh*kw) @ columns_i^T for each image, then bias and activation.</summary>
+        /// <summary>Conv: unfold the chunk; Y (O, chunk * P) = W (O, C*kh*kw) @ columns^T; then bias and activation on the way into NCHW.</summary>
         public static void ConvForwardChunk(int chunk, ref ConvJob s, float* scratch)
         {
             var (first, count) = s.ChunkRange(chunk);
-            int positions = s.G.Positions, patch = s.G.Patch, output = s.Out * positions;
-            var unfold = new Unfold(s.X + (long)first * s.G.ImageSize, scratch, s.G, 0f);
+            int positions = s.G.Positions, patch = s.G.Patch, rows = count * positions, output = s.Out * positions;
+            float* columns = scratch, product = scratch + (long)s.ChunkImages * s.G.ColumnSize;
+            var unfold = new Unfold(s.X + (long)first * s.G.ImageSize, columns, s.G, 0f);
             for (int row = 0; row < count * s.G.OutHeight; row++) Unfold.ImageToRows(row, ref unfold);
+            s.Gemm(false, true, s.Out, rows, patch, s.Weight, patch, columns, patch, 0f, product, rows);
             for (int i = 0; i < count; i++)
-            {
-                float* y = s.Y + (long)(first + i) * output;
-                s.Gemm(false, true, s.Out, positions, patch, s.Weight, patch, scratch + (long)i * positions * patch, patch, 0f, y, positions);
-                BiasActivation(y, s.Bias, s.Out, positions, s.Activation, s.Slope);
-            }
+                BiasActivation(product + (long)i * positions, rows, s.Y + (long)(first + i) * output, s.Bias, s.Out, positions, s.Activation, s.Slope);
         }
 
         /// <summary>
@@ -249,19 +248,24 @@ public sealed unsafe partial class CpuBackend
             }
         }
 
-        /// <summary>Transposed conv, image by image: columns (P, Cout*kh*kw) = X_i^T @ W, folded onto a cleared Y_i, then bias and activation.</summary>
+        /// <summary>
+        /// Transposed conv: columns (chunk * P, Cout*kh*kw) = X^T @ W with X as (Cin, chunk * P);
+        /// each image's rows folded onto its cleared output, then bias and activation in place.
+        /// </summary>
         public static void TransposeForwardChunk(int chunk, ref ConvJob s, float* scratch)
         {
             var (first, count) = s.ChunkRange(chunk);
-            int positions = s.G.Positions, patch = s.G.Patch, image = s.G.ImageSize, pixels = s.G.Height * s.G.Width;
+            int positions = s.G.Positions, patch = s.G.Patch, image = s.G.ImageSize, pixels = s.G.Height * s.G.Width, rows = count * positions;
+            float* inputs = scratch, columns = scratch + (long)s.In * s.ChunkImages * positions;
+            GatherImages(s.X + (long)first * s.In * positions, count, s.In, positions, inputs);
+            s.Gemm(true, false, rows, patch, s.In, inputs, rows, s.Weight, patch, 0f, columns, patch);
             for (int i = 0; i < count; i++)
             {
-                float* x = s.X + (long)(first + i) * s.In * positions, y = s.Y + (long)(first + i) * image;
-                s.Gemm(true, false, positions, patch, s.In, x, positions, s.Weight, patch, 0f, scratch, patch);
+                float* y = s.Y + (long)(first + i) * image;
                 new Span<float>(y, image).Clear();
-                var fold = new Unfold(y, scratch, s.G, 0f);
+                var fold = new Unfold(y, columns + (long)i * positions * patch, s.G, 0f);
                 Unfold.RowsToImage(0, ref fold);
-                BiasActivation(y, s.Bias, s.Out, pixels, s.Activation, s.Slope);
+                BiasActivation(y, pixels, y, s.Bias, s.Out, pixels, s.Activation, s.Slope);
             }
         }
 
@@ -288,26 +292,45 @@ public sealed unsafe partial class CpuBackend
             for (int row = 0; row < count * s.G.OutHeight; row++) Unfold.ImageToRows(row, ref unfold);
             if (s.WeightGradient)
             {
-                for (int i = 0; i < count; i++)
-                    for (int c = 0; c < s.In; c++)
-                        new ReadOnlySpan<float>(s.X + ((long)(first + i) * s.In + c) * positions, positions)
-                            .CopyTo(new Span<float>(inputs + (long)c * rows + (long)i * positions, positions));
+                GatherImages(s.X + (long)first * s.In * positions, count, s.In, positions, inputs);
                 s.Gemm(false, false, s.In, patch, rows, inputs, rows, columns, patch, 0f, weightPartial, patch);
             }
             if (s.DX != null)
+            {
+                // dX (Cin, chunk * P) = W @ columns^T, added image by image into NCHW.
+                s.Gemm(false, true, s.In, rows, patch, s.Weight, patch, columns, patch, 0f, inputs, rows);
                 for (int i = 0; i < count; i++)
-                    s.Gemm(false, true, s.In, positions, patch, s.Weight, patch, columns + (long)i * positions * patch, patch, 1f,
-                        s.DX + (long)(first + i) * s.In * positions, positions);
+                    for (int c = 0; c < s.In; c++)
+                    {
+                        var gradient = new Span<float>(s.DX + ((long)(first + i) * s.In + c) * positions, positions);
+                        TensorPrimitives.Add(gradient, new ReadOnlySpan<float>(inputs + (long)c * rows + (long)i * positions, positions), gradient);
+                    }
+            }
+        }
+
+        /// <summary>destination (channels, count * P) = the count images (channels, P) at source side by side.</summary>
+        private static void GatherImages(float* source, int count, int channels, int positions, float* destination)
+        {
+            int rows = count * positions;
+            for (int i = 0; i < count; i++)
+                for (int c = 0; c < channels; c++)
+                    new ReadOnlySpan<float>(source + ((long)i * channels + c) * positions, positions)
+                        .CopyTo(new Span<float>(destination + (long)c * rows + (long)i * positions, positions));
         }
     }
 
-    /// <summary>In place on (rows, cols): y = act(y + bias[row]), bias optional.</summary>
-    private static void BiasActivation(float* y, float* bias, int rows, int cols, Activation activation, float slope)
+    /// <summary>
+    /// y row r = act(x row r + bias[r]) for (rows, cols), x's rows <paramref name="xStride"/> apart
+    /// (x may be y); bias optional.
+    /// </summary>
+    private static void BiasActivation(float* x, int xStride, float* y, float* bias, int rows, int cols, Activation activation, float slope)
     {
         for (int r = 0; r < rows; r++)
         {
             var row = new Span<float>(y + (long)r * cols, cols);
-            if (bias != null) TensorPrimitives.Add(row, bias[r], row);
+            var source = new ReadOnlySpan<float>(x + (long)r * xStride, cols);
+            if (bias != null) TensorPrimitives.Add(source, bias[r], row);
+            else if (x != y) source.CopyTo(row);
             switch (activation)
             {
                 case Activation.Relu: TensorPrimitives.Max(row, 0f, row); break;

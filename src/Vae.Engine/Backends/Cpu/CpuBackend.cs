@@ -41,7 +41,7 @@ public sealed unsafe partial class CpuBackend : IBackend,
     /// <summary>Every kind of composite kernel, except on <c>cpu-composed</c>, which runs the composed ops they are tested against.</summary>
     public T? Kernels<T>() where T : class => _fused ? this as T : null;
 
-    /// <summary>The matrix-product implementation asked for: <see cref="GemmPath.Auto"/> is OpenBLAS when present, else managed SIMD (VAE_GEMM sets the shared instances').</summary>
+    /// <summary>The matrix-product implementation asked for: <see cref="GemmPath.Auto"/> is the managed SIMD kernels; OpenBLAS only by name (VAE_GEMM sets the shared instances').</summary>
     public GemmPath GemmPath { get; }
 
     /// <summary>The matrix-product implementation that runs.</summary>
