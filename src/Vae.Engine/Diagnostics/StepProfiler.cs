@@ -37,15 +37,16 @@ public static class StepProfiler
     [ThreadStatic] private static bool _active;
     [ThreadStatic] private static int _depth;
     [ThreadStatic] private static long[]? _nested;
+    [ThreadStatic] private static long _pendingBackward;
     private static readonly Dictionary<string, Row> Rows = new(StringComparer.Ordinal);
     private static readonly long[] Ticks = new long[Kinds];
     private static readonly long[] TicksAtMark = new long[Kinds];
-    private static long _flops, _flopsAtMark, _lastMark, _steps;
+    private static long _flops, _flopsAtMark, _work, _workAtMark, _lastMark, _steps;
     private static volatile bool _recording;
 
     private sealed class Row
     {
-        public long Calls, Ticks, Flops;
+        public long Calls, Ticks, Flops, Work;
         public readonly long[] Primitive = new long[Kinds];
     }
 
@@ -61,7 +62,7 @@ public static class StepProfiler
         Rows.Clear();
         Array.Clear(Ticks);
         Array.Clear(TicksAtMark);
-        _flops = _flopsAtMark = _steps = 0;
+        _flops = _flopsAtMark = _work = _workAtMark = _steps = 0;
         _lastMark = Stopwatch.GetTimestamp();
     }
 
@@ -80,6 +81,8 @@ public static class StepProfiler
         row.Calls++;
         row.Ticks += now - _lastMark;
         row.Flops += _flops - _flopsAtMark;
+        row.Work += _work - _workAtMark;
+        _workAtMark = _work;
         for (int k = 0; k < Kinds; k++)
         {
             row.Primitive[k] += Ticks[k] - TicksAtMark[k];
@@ -96,6 +99,7 @@ public static class StepProfiler
         _lastMark = Stopwatch.GetTimestamp();
         Array.Copy(Ticks, TicksAtMark, Kinds);
         _flopsAtMark = _flops;
+        _workAtMark = _work;
     }
 
     /// <summary>
@@ -126,6 +130,28 @@ public static class StepProfiler
         if (depth > 0 && depth - 1 < _nested.Length) _nested[depth - 1] += elapsed;
     }
 
+    /// <summary>
+    /// The arithmetic an op stands for, 2 x its multiply-adds as a direct convolution or a plain
+    /// product would do them: the FLOPs of the roofline. Winograd's products execute fewer.
+    /// </summary>
+    internal static void Work(long flops)
+    {
+        if (Active) _work += flops;
+    }
+
+    /// <summary>The FLOPs the backward pass of the op about to record itself will do; the op's graph node carries them there.</summary>
+    internal static void BackwardWork(long flops)
+    {
+        if (Active) _pendingBackward = flops;
+    }
+
+    internal static long TakeBackwardWork()
+    {
+        long flops = _pendingBackward;
+        _pendingBackward = 0;
+        return flops;
+    }
+
     /// <summary>Waiting for other threads counts even inside another primitive: it is a column of its own.</summary>
     internal static void Waited(long ticks)
     {
@@ -133,35 +159,37 @@ public static class StepProfiler
     }
 
     /// <summary>
-    /// The table: one row per op (milliseconds per step, share of the step, GFLOP per step, GFLOP/s
-    /// over the row and inside its matrix products, and the share of the row in each primitive),
-    /// heaviest first, each line starting with <paramref name="prefix"/>.
+    /// The table: one row per op (milliseconds per step, share of the step, its FLOPs per step and
+    /// the rate it achieves on them, the rate inside its matrix products, and the share of the row
+    /// in each primitive), heaviest first, each line starting with <paramref name="prefix"/>.
     /// </summary>
     public static string Report(string prefix = "# profile ")
     {
         if (!Enabled) return "";
         double steps = Math.Max(1, _steps), tick = 1000.0 / Stopwatch.Frequency;
-        long total = Rows.Values.Sum(r => r.Ticks), flops = Rows.Values.Sum(r => r.Flops);
+        long total = Rows.Values.Sum(r => r.Ticks), flops = Rows.Values.Sum(r => r.Flops), work = Rows.Values.Sum(r => r.Work);
         var totals = new long[Kinds];
         foreach (var r in Rows.Values)
             for (int k = 0; k < Kinds; k++) totals[k] += r.Primitive[k];
         var text = new StringBuilder();
         void Line(string s) => text.Append(prefix).Append(s).Append('\n');
         Line(string.Create(CultureInfo.InvariantCulture,
-            $"{steps:F0} steps, {total * tick / steps:F2} ms/step, GEMM {flops / steps / 1e9:F3} GFLOP/step at {Rate(flops, totals[0])} GFLOP/s inside GEMMs"));
+            $"{steps:F0} steps, {total * tick / steps:F2} ms/step; {work / steps / 1e9:F3} GFLOP/step at {Rate(work, total)} GFLOP/s; " +
+            $"the GEMMs execute {flops / steps / 1e9:F3} GFLOP/step at {Rate(flops, totals[0])} GFLOP/s"));
         Line(string.Create(CultureInfo.InvariantCulture,
             $"share of the step: gemm {Share(totals[0], total)} unfold {Share(totals[1], total)} copy {Share(totals[2], total)} alloc {Share(totals[3], total)} " +
             $"other (element-wise, bookkeeping) {Share(total - totals[0] - totals[1] - totals[2] - totals[3], total)}; waiting for threads {Share(totals[4], total)}"));
-        Line($"{"op",-44} {"calls",6} {"ms/step",8} {"step",6} {"GFLOP",7} {"GF/s",6} {"GF/s*",6} {"gemm",5} {"unfold",6} {"copy",5} {"alloc",5} {"other",5} {"wait",5}");
+        Line($"{"op",-44} {"calls",6} {"ms/step",8} {"step",6} {"GFLOP",7} {"GF/s",6} {"gemmGF/s",8} {"gemm",5} {"unfold",6} {"copy",5} {"alloc",5} {"other",5} {"wait",5}");
         foreach (var (label, r) in Rows.OrderByDescending(p => p.Value.Ticks))
         {
             long other = r.Ticks - r.Primitive[0] - r.Primitive[1] - r.Primitive[2] - r.Primitive[3];
             Line(string.Create(CultureInfo.InvariantCulture,
-                $"{Clip(label, 44),-44} {r.Calls / steps,6:F1} {r.Ticks * tick / steps,8:F3} {Share(r.Ticks, total),6} {r.Flops / steps / 1e9,7:F4} " +
-                $"{Rate(r.Flops, r.Ticks),6} {Rate(r.Flops, r.Primitive[0]),6} {Share(r.Primitive[0], r.Ticks),5} {Share(r.Primitive[1], r.Ticks),6} " +
+                $"{Clip(label, 44),-44} {r.Calls / steps,6:F1} {r.Ticks * tick / steps,8:F3} {Share(r.Ticks, total),6} {r.Work / steps / 1e9,7:F4} " +
+                $"{Rate(r.Work, r.Ticks),6} {Rate(r.Flops, r.Primitive[0]),8} {Share(r.Primitive[0], r.Ticks),5} {Share(r.Primitive[1], r.Ticks),6} " +
                 $"{Share(r.Primitive[2], r.Ticks),5} {Share(r.Primitive[3], r.Ticks),5} {Share(other, r.Ticks),5} {Share(r.Primitive[4], r.Ticks),5}"));
         }
-        Line("GF/s: GEMM multiply-adds x 2 over the row's time; GF/s*: over its GEMM time; other columns: shares of the row.");
+        Line("GFLOP: 2 x the op's multiply-adds done directly; GF/s: those over the row's time; gemmGF/s: what the GEMMs executed over their time");
+        Line("(Winograd's GEMMs execute fewer than the direct count; products on other threads count, time only on this one); other columns: shares of the row.");
         return text.ToString();
 
         static string Share(long part, long whole) => whole <= 0 ? "-" : string.Create(CultureInfo.InvariantCulture, $"{100.0 * part / whole:F0}%");

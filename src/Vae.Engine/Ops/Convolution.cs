@@ -1,4 +1,5 @@
 using Vae.Engine.Backends;
+using Vae.Engine.Diagnostics;
 using Vae.Engine.Tensors;
 
 namespace Vae.Engine.Ops;
@@ -35,6 +36,7 @@ public static partial class F
         CheckBias(bias, weight.Shape[0], "Conv2d");
         x = Dense(x);
         weight = Dense(weight);
+        CountWork(x, weight, (long)x.Shape[0] * weight.Shape[0] * g.Positions * g.Patch);
         var backend = x.Backend;
         if (backend.Kernels<IConv3x3Kernels>() is { } fused && g is { KernelH: 3, KernelW: 3, StrideH: 1, StrideW: 1, PadH: 1, PadW: 1, DilationH: 1, DilationW: 1 })
             return Activate(Conv3x3(fused, x, weight, bias), activation, slope);
@@ -160,6 +162,7 @@ public static partial class F
         CheckBias(bias, outC, "ConvTranspose2d");
         x = Dense(x);
         weight = Dense(weight);
+        CountWork(x, weight, (long)n * inC * h * w * g.Patch);
         if (x.Backend.Kernels<IConvKernels>() is { } kernels)
             return ConvTransposeFused(kernels, x, weight, bias, g, activation, slope);
         return Activate(ConvTransposeComposed(x, weight, bias, g), activation, slope);
@@ -251,6 +254,19 @@ public static partial class F
         if (Autograd.Needs(x))
             Autograd.Record(rows, "unfold", [x], dy => x.Backend.Col2Im(dy.Buffer, n, g, x.GradForAccumulation().Buffer));
         return Transpose(rows, 1, 2);
+    }
+
+    /// <summary>
+    /// The profile's FLOPs of a convolution of <paramref name="multiplyAdds"/> multiply-adds: 2 x
+    /// that for the forward pass now, and again for each of the weight and input gradients the
+    /// backward pass will compute.
+    /// </summary>
+    private static void CountWork(Tensor x, Tensor weight, long multiplyAdds)
+    {
+        if (!StepProfiler.Active) return;
+        bool backward = Autograd.Needs(x, weight);
+        StepProfiler.Work(2 * multiplyAdds);
+        if (backward) StepProfiler.BackwardWork(2 * multiplyAdds * ((weight.RequiresGrad ? 1 : 0) + (x.RequiresGrad ? 1 : 0)));
     }
 
     private static void CheckBias(Tensor? bias, int channels, string op)

@@ -1,4 +1,5 @@
 using Vae.Engine.Backends;
+using Vae.Engine.Diagnostics;
 using Vae.Engine.Tensors;
 
 namespace Vae.Engine.Ops;
@@ -29,6 +30,9 @@ public static partial class F
 
         x = Dense(x);
         weight = Dense(weight);
+        long flops = 2L * rows * inF * outF;
+        StepProfiler.Work(flops);
+        if (StepProfiler.Active && Autograd.Needs(x, weight)) StepProfiler.BackwardWork(flops * ((weight.RequiresGrad ? 1 : 0) + (x.RequiresGrad ? 1 : 0)));
         var y = Tensor.Empty([rows, outF], backend); // y: (B, out)
         backend.Gemm(false, true, rows, outF, inF, 1f, x.Buffer, inF, weight.Buffer, inF, 0f, y.Buffer, outF);
         if (bias is not null || activation != Activation.None)

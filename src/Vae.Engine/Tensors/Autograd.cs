@@ -9,6 +9,8 @@ internal sealed class GradNode(string name, Tensor[] inputs, Action<Tensor> back
     public Tensor[] Inputs { get; } = inputs;
     /// <summary>Receives the output's gradient; adds into the inputs' gradients.</summary>
     public Action<Tensor> Backward { get; } = backward;
+    /// <summary>The FLOPs of the backward pass, for the step profile (0 when not profiling).</summary>
+    public long Work { get; set; }
 }
 
 /// <summary>Reverse-mode automatic differentiation over the graph the ops record.</summary>
@@ -48,7 +50,11 @@ public static class Autograd
         output.RequiresGrad = true;
         output.Node = new GradNode(name, inputs, backward);
         // The op's forward work ran since the previous op recorded itself.
-        if (StepProfiler.Active) StepProfiler.Mark(ProfileLabel("fwd", name, inputs, output));
+        if (StepProfiler.Active)
+        {
+            output.Node.Work = StepProfiler.TakeBackwardWork();
+            StepProfiler.Mark(ProfileLabel("fwd", name, inputs, output));
+        }
     }
 
     /// <summary>
@@ -78,7 +84,11 @@ public static class Autograd
             {
                 if (StepProfiler.Active) StepProfiler.Mark("bwd bookkeeping");
                 node.Backward(t.Grad);
-                if (StepProfiler.Active) StepProfiler.Mark(ProfileLabel("bwd", node.Name, node.Inputs, t));
+                if (StepProfiler.Active)
+                {
+                    StepProfiler.Work(node.Work);
+                    StepProfiler.Mark(ProfileLabel("bwd", node.Name, node.Inputs, t));
+                }
             }
             t.Node = null;
             // Every op that uses t came later in the forward pass, so its gradient is complete and

@@ -52,7 +52,7 @@ public sealed unsafe partial class CpuBackend
         // a thread of its own: no product is split, so none repacks what the other thread packs too,
         // and the two threads meet once instead of at every product. More threads split each product.
         int threads = ThreadBudget.Current;
-        if (pair.DWeight != null && pair.DX != null && threads is 2 or 3 && (long)rows * inFeatures * outFeatures >= 256 * 1024)
+        if (pair.DWeight != null && pair.DX != null && threads is 2 or 3 && (long)rows * inFeatures * outFeatures >= 1024 * 1024)
         {
             pair.Threads = 1;
             CpuParallel.For(2, 2, pair, &GradientPair.Run);
@@ -80,8 +80,28 @@ public sealed unsafe partial class CpuBackend
 
     public void ActivationBackward(Activation activation, float slope, BufferRef y, BufferRef dy, BufferRef dz, int count)
     {
-        ReadOnlySpan<float> ys = Span(y, count), g = Span(dy, count);
-        Span<float> d = Span(dz, count);
+        const int Chunk = 32 * 1024;
+        var state = new GradientChunks(Ptr(y), Ptr(dy), Ptr(dz), count, activation, slope);
+        CpuParallel.For((count + Chunk - 1) / Chunk, count >= 2 * Chunk ? ThreadBudget.Current : 1, state, &GradientChunks.Run);
+    }
+
+    private readonly struct GradientChunks(float* y, float* dy, float* dz, int count, Activation activation, float slope)
+    {
+        private readonly float* _y = y, _dy = dy, _dz = dz;
+        private readonly int _count = count;
+        private readonly Activation _activation = activation;
+        private readonly float _slope = slope;
+
+        public static void Run(int chunk, ref GradientChunks s)
+        {
+            const int Chunk = 32 * 1024;
+            int start = chunk * Chunk, n = Math.Min(Chunk, s._count - start);
+            ActivationGradient(s._activation, s._slope, new ReadOnlySpan<float>(s._y + start, n), new ReadOnlySpan<float>(s._dy + start, n), new Span<float>(s._dz + start, n));
+        }
+    }
+
+    private static void ActivationGradient(Activation activation, float slope, ReadOnlySpan<float> ys, ReadOnlySpan<float> g, Span<float> d)
+    {
         switch (activation)
         {
             case Activation.None: g.CopyTo(d); break;
