@@ -102,6 +102,11 @@ public abstract class FusedKernelTests(string backend)
     [InlineData(2, 32, 32, 32, 32)]  // F(4x4, 3x3): wide tile rows across the lanes
     [InlineData(3, 32, 40, 9, 14)]   // ragged 4x4 tiles at the bottom and right, groups spanning tile rows and images
     [InlineData(5, 48, 32, 4, 4)]    // one tile per image
+    [InlineData(3, 32, 32, 16, 16)]  // groups of two tile rows of 4 tiles, moved as whole pixel rows
+    [InlineData(5, 32, 40, 8, 8)]    // groups of four tile rows of 2 tiles, spanning images
+    [InlineData(2, 32, 32, 10, 8)]   // the same with the last tile row cut short
+    [InlineData(3, 32, 32, 13, 16)]  // rows of 4 tiles, cut short at the bottom
+    [InlineData(2, 32, 32, 7, 64)]   // rows of 16 tiles: two groups of 8 per tile row
     public void Large_tile_winograd_3x3_convolution_equals_im2col(int n, int inC, int outC, int h, int w)
     {
         RequiresConv3x3();
