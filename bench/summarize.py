@@ -4,7 +4,10 @@ peak_rss_mb line), prints a table and the targets, and exits 3 when a log is inc
 
 usage: summarize.py mlp OUT EPOCHS
        summarize.py conv|resnet OUT EPOCHS BATCH
+       summarize.py curve OUT EPOCHS SEEDS
 
+curve reads OUT/ours-S.log and OUT/torch-S.log for S = 1..SEEDS (bench/compare-conv-curve) and
+compares the test loss per epoch as mean and spread over the seeds.
 mlp compares seconds per epoch; conv and resnet compare seconds per batch (an epoch's
 training seconds over its batches, ceil(images / BATCH)). Either way epoch 1 includes
 warm-up, so with several epochs the figure compared is the median over epochs 2..N.
@@ -188,8 +191,41 @@ def summarize_batches(kind, out, epochs, batch):
     return ours, torch
 
 
+def summarize_curve(out, epochs, seeds):
+    """Test loss per epoch over seeds: mean, standard deviation and range for each side."""
+    runs = {name: [parse(out, f"{name}-{s}", epochs) for s in range(1, seeds + 1)] for name in NAMES}
+    print(f"=== test loss over {seeds} seed(s), mean ± standard deviation [min, max] (logs in {out})")
+    print(f"{'epoch':>5}  {'ours':>30}  {'torch':>30}  {'diff of means':>13}")
+    means = {}
+    for e in range(1, epochs + 1):
+        cells = []
+        for name in NAMES:
+            values = [r["epochs"][e][1] for r in runs[name] if e in r["epochs"]]
+            if not values:
+                cells.append("-")
+                continue
+            sd = statistics.stdev(values) if len(values) > 1 else 0.0
+            means[(name, e)] = statistics.mean(values)
+            cells.append(f"{means[(name, e)]:.2f} ± {sd:.2f} [{min(values):.2f}, {max(values):.2f}]")
+        diff = means[("ours", e)] - means[("torch", e)] if ("ours", e) in means and ("torch", e) in means else None
+        print(f"{e:>5}  {cells[0]:>30}  {cells[1]:>30}  {cell(diff, '{:+.2f}'):>13}")
+    final = means.get(("ours", epochs)), means.get(("torch", epochs))
+    if None not in final:
+        d = final[0] - final[1]
+        print(f"test_loss_diff = mean ours - mean torch after epoch {epochs} = {d:+.2f} nats  (target |diff| <= 2: {met(abs(d) <= 2)})")
+    bad = False
+    for name in NAMES:
+        for s, r in enumerate(runs[name], 1):
+            for p in r["problems"]:
+                print(f"{name}-{s}: {p}", file=sys.stderr)
+                bad = True
+    return 3 if bad else 0
+
+
 def main(argv):
-    usage = "usage: summarize.py mlp OUT EPOCHS | summarize.py conv|resnet OUT EPOCHS BATCH"
+    usage = "usage: summarize.py mlp OUT EPOCHS | summarize.py conv|resnet OUT EPOCHS BATCH | summarize.py curve OUT EPOCHS SEEDS"
+    if len(argv) == 4 and argv[0] == "curve":
+        return summarize_curve(argv[1], int(argv[2]), int(argv[3]))
     if len(argv) < 3 or argv[0] not in TARGETS or len(argv) != (3 if argv[0] == "mlp" else 4):
         print(usage, file=sys.stderr)
         return 2

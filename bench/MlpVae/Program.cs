@@ -5,6 +5,7 @@ using System.Diagnostics;
 using System.Globalization;
 using Vae.Engine.Backends;
 using Vae.Engine.Data;
+using Vae.Engine.Diagnostics;
 using Vae.Engine.Models;
 using Vae.Engine.Training;
 
@@ -44,7 +45,13 @@ trainer.EpochCompleted = m =>
     Console.WriteLine($"epoch {m.Epoch} train {m.Train.Loss:F4} test {m.Test.Loss:F4} seconds {m.Seconds:F3}");
     if (m.Epoch == 1) allocatedBefore = GC.GetTotalAllocatedBytes(precise: true);
 };
+// VAE_PROFILE=1: a per-op profile of the training steps after the first two (warm-up: JIT, first allocations).
+trainer.BatchCompleted = b =>
+{
+    if (b.Epoch == 1 && b.Batch == 2) StepProfiler.Begin();
+};
 trainer.Fit(train, test);
+Console.Write(StepProfiler.Report());
 long allocatedAfter = GC.GetTotalAllocatedBytes(precise: true);
 Console.WriteLine($"total_train_seconds {total:F3}");
 Console.WriteLine($"peak_rss_mb {PeakRssMb():F1}");

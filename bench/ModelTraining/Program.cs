@@ -10,6 +10,7 @@ using System.Globalization;
 using Vae.Engine.Backends;
 using Vae.Engine.Backends.Cpu;
 using Vae.Engine.Data;
+using Vae.Engine.Diagnostics;
 using Vae.Engine.Models;
 using Vae.Engine.Training;
 
@@ -39,10 +40,9 @@ catch (Exception e) when (e is IOException or InvalidDataException or Unauthoriz
     return 1;
 }
 
-// The peers train on the first MAX_BATCHES batches of each epoch's shuffle; taking that many images
-// costs the same per batch. The ResNet peer then evaluates on 1000 test images, the conv peer on all.
+// As the peers, each epoch trains on the first MAX_BATCHES batches of that epoch's shuffle of the
+// whole training set. The ResNet peer then evaluates on 1000 test images, the conv peer on all.
 bool limited = maxBatches != int.MaxValue;
-if (limited) train = train.Take(maxBatches * batch);
 if (limited && family == "resnet") test = test.Take(1000);
 
 // BENCH_SEED picks another seed (weights, shuffling and noise), to see run-to-run spread.
@@ -54,6 +54,7 @@ var model = ModelRegistry.Create(config, seed, backend);
 var options = TrainingOptions.For(config) with
 {
     Epochs = epochs, BatchSize = batch, Seed = seed, Threads = threads, EvaluationBatchSize = family == "conv" ? 1000 : 500,
+    MaxBatchesPerEpoch = limited ? maxBatches : 0,
 };
 var trainer = new Trainer(model, options);
 Console.WriteLine($"# engine {BackendRegistry.Describe(backend)} threads {threads} " +
@@ -64,18 +65,34 @@ int batches = 0;
 trainer.EpochCompleted = m =>
 {
     total += m.Seconds;
-    batches += (train.Count + batch - 1) / batch;
-    Console.WriteLine($"epoch {m.Epoch} train {m.Train.Loss:F4} test {m.Test.Loss:F4} seconds {m.Seconds:F3} images {train.Count}");
+    int epochBatches = Math.Min(maxBatches, (train.Count + batch - 1) / batch);
+    batches += epochBatches;
+    int images = Math.Min(train.Count, epochBatches * batch);
+    Console.WriteLine($"epoch {m.Epoch} train {m.Train.Loss:F4} test {m.Test.Loss:F4} seconds {m.Seconds:F3} images {images}");
 };
 var watch = Stopwatch.StartNew();
+// VAE_PROFILE=1: a per-op profile of the training steps after the first two (warm-up: JIT, first allocations).
+int profiledFrom = Math.Min(2, Math.Min(maxBatches, (train.Count + batch - 1) / batch));
+// Processor time of the training batches (every thread), beside the wall clock: on a busy machine it
+// moves far less than the seconds do, so single-threaded runs can be compared even then.
+var cpuTotal = TimeSpan.Zero;
+var cpuAtStart = TimeSpan.Zero;
+trainer.BatchStarting = (epoch, b) =>
+{
+    if (b == 1) cpuAtStart = Process.GetCurrentProcess().TotalProcessorTime;
+};
 trainer.BatchCompleted = b =>
 {
+    if (b.Batch == b.BatchCount) cpuTotal += Process.GetCurrentProcess().TotalProcessorTime - cpuAtStart;
     if (Environment.GetEnvironmentVariable("BENCH_VERBOSE") == "1")
         Console.WriteLine($"# batch {b.Batch}/{b.BatchCount} loss {b.Losses.Loss:F2} at {watch.Elapsed.TotalSeconds:F2} s, peak so far {PeakRssMb():F0} MB");
+    if (b.Epoch == 1 && b.Batch == profiledFrom) StepProfiler.Begin();
 };
 trainer.Fit(train, test);
+Console.Write(StepProfiler.Report());
 Console.WriteLine($"seconds_per_batch {total / Math.Max(1, batches):F4}");
 Console.WriteLine($"total_train_seconds {total:F3}");
+Console.WriteLine($"total_train_cpu_seconds {cpuTotal.TotalSeconds:F3}");
 Console.WriteLine($"peak_rss_mb {PeakRssMb():F1}");
 return 0;
 

@@ -9,7 +9,7 @@ namespace Vae.Engine.Nn;
 /// A 2-D convolution layer, as PyTorch's nn.Conv2d (groups 1). weight: (out, in, kh, kw),
 /// bias: (out); both uniform in ±1/sqrt(in * kh * kw), PyTorch's default initialisation.
 /// </summary>
-public sealed class Conv2d : Layer
+public sealed class Conv2d : Layer, IFusesActivation
 {
     public Conv2d(int inChannels, int outChannels, Size2 kernel, Generator generator, IBackend backend, Size2? stride = null, Size2? padding = null, Size2? dilation = null, bool bias = true)
     {
@@ -31,6 +31,8 @@ public sealed class Conv2d : Layer
 
     public override string Export(GraphBuilder graph, string input) => graph.Conv(input, Weight, Bias, Stride, Padding, Dilation);
 
+    public Tensor Forward(Tensor input, Activation activation, float slope) => F.Conv2d(input, Weight, Bias, Stride, Padding, Dilation, activation, slope);
+
     public static long CountParameters(int inChannels, int outChannels, int kernel, bool bias = true)
         => (long)outChannels * inChannels * kernel * kernel + (bias ? outChannels : 0);
 }
@@ -39,7 +41,7 @@ public sealed class Conv2d : Layer
 /// The transposed convolution layer, as PyTorch's nn.ConvTranspose2d (groups 1). weight: (in, out, kh, kw),
 /// bias: (out); uniform in ±1/sqrt(out * kh * kw), as PyTorch computes the fan-in of this layout.
 /// </summary>
-public sealed class ConvTranspose2d : Layer
+public sealed class ConvTranspose2d : Layer, IFusesActivation
 {
     public ConvTranspose2d(int inChannels, int outChannels, Size2 kernel, Generator generator, IBackend backend, Size2? stride = null, Size2? padding = null, Size2? outputPadding = null, bool bias = true)
     {
@@ -60,4 +62,7 @@ public sealed class ConvTranspose2d : Layer
     public override Tensor Forward(Tensor input) => F.ConvTranspose2d(input, Weight, Bias, Stride, Padding, OutputPadding);
 
     public override string Export(GraphBuilder graph, string input) => graph.ConvTranspose(input, Weight, Bias, Stride, Padding, OutputPadding);
+
+    public Tensor Forward(Tensor input, Activation activation, float slope)
+        => F.ConvTranspose2d(input, Weight, Bias, Stride, Padding, OutputPadding, activation: activation, slope: slope);
 }

@@ -9,8 +9,21 @@ namespace Vae.Engine.Nn;
 public sealed class ActivationLayer(Activation activation, float slope = 0.01f) : Layer
 {
     public Activation Activation { get; } = activation;
-    public override Tensor Forward(Tensor input) => F.Activate(input, Activation, slope);
-    public override string Export(GraphBuilder graph, string input) => graph.Activate(input, Activation, slope);
+    /// <summary>The negative slope of a leaky ReLU.</summary>
+    public float Slope { get; } = slope;
+    public override Tensor Forward(Tensor input) => F.Activate(input, Activation, Slope);
+    public override string Export(GraphBuilder graph, string input) => graph.Activate(input, Activation, Slope);
+}
+
+/// <summary>
+/// A layer that can apply the activation following it in the same pass (a convolution's bias and
+/// ReLU in one kernel): <see cref="Sequential"/> hands it the next <see cref="ActivationLayer"/>'s
+/// activation, so models keep their layers (and parameter names) while the work is fused.
+/// </summary>
+public interface IFusesActivation
+{
+    /// <summary>The same as this layer's Forward followed by the activation.</summary>
+    Tensor Forward(Tensor input, Activation activation, float slope);
 }
 
 /// <summary>Nearest-neighbour upsampling by an integer factor, as nn.Upsample(scale_factor=s).</summary>

@@ -21,9 +21,20 @@ public sealed class Sequential : Layer
     public override Tensor Forward(Tensor input)
     {
         var x = input;
-        foreach (var layer in _layers)
+        for (int i = 0; i < _layers.Length; i++)
         {
-            var next = layer.Forward(x);
+            var layer = _layers[i];
+            Tensor next;
+            // A convolution followed by its activation runs as one op.
+            if (layer is IFusesActivation fusing && i + 1 < _layers.Length && _layers[i + 1] is ActivationLayer activation)
+            {
+                next = fusing.Forward(x, activation.Activation, activation.Slope);
+                i++;
+            }
+            else
+            {
+                next = layer.Forward(x);
+            }
             // Without a graph nothing else refers to an intermediate result: free it now, so
             // inference over a large batch holds two activations at a time, not all of them.
             if (!Autograd.IsEnabled && !ReferenceEquals(x, input) && !ReferenceEquals(x, next)) x.Dispose();

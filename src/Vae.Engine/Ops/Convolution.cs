@@ -1,4 +1,5 @@
 using Vae.Engine.Backends;
+using Vae.Engine.Diagnostics;
 using Vae.Engine.Tensors;
 
 namespace Vae.Engine.Ops;
@@ -18,9 +19,13 @@ public static partial class F
 
     /// <summary>
     /// 2-D cross-correlation as torch's conv2d: x (N, C, H, W), weight (O, C, kh, kw), bias (O)
-    /// optional; groups 1. The result is (N, O, outH, outW).
+    /// optional; groups 1; then <paramref name="activation"/>. The result is (N, O, outH, outW).
+    /// With the backend's convolution kernels the bias and activation are applied in the same
+    /// pass and the backward pass takes the activation's derivative from the output; otherwise
+    /// the activation is an op of its own (the oracle the tests hold the fused form to).
     /// </summary>
-    public static Tensor Conv2d(Tensor x, Tensor weight, Tensor? bias = null, Size2? stride = null, Size2? padding = null, Size2? dilation = null)
+    public static Tensor Conv2d(Tensor x, Tensor weight, Tensor? bias = null, Size2? stride = null, Size2? padding = null, Size2? dilation = null,
+        Activation activation = Activation.None, float slope = 0.01f)
     {
         SameBackend(x, weight);
         if (x.Rank != 4 || weight.Rank != 4 || x.Shape[1] != weight.Shape[1])
@@ -28,13 +33,39 @@ public static partial class F
         Size2 s = stride ?? 1, p = padding ?? 0, d = dilation ?? 1;
         var g = new ConvGeometry(x.Shape[1], x.Shape[2], x.Shape[3], weight.Shape[2], weight.Shape[3], s.H, s.W, p.H, p.W, d.H, d.W);
         g.Validate();
-        int n = x.Shape[0], outC = weight.Shape[0];
-        CheckBias(bias, outC, "Conv2d");
+        CheckBias(bias, weight.Shape[0], "Conv2d");
         x = Dense(x);
         weight = Dense(weight);
+        CountWork(x, weight, (long)x.Shape[0] * weight.Shape[0] * g.Positions * g.Patch);
         var backend = x.Backend;
         if (backend.Kernels<IConv3x3Kernels>() is { } fused && g is { KernelH: 3, KernelW: 3, StrideH: 1, StrideW: 1, PadH: 1, PadW: 1, DilationH: 1, DilationW: 1 })
-            return Conv3x3(fused, x, weight, bias);
+            return Activate(Conv3x3(fused, x, weight, bias), activation, slope);
+        if (backend.Kernels<IConvKernels>() is { } kernels)
+            return ConvFused(kernels, x, weight, bias, g, activation, slope);
+        return Activate(ConvComposed(x, weight, bias, g), activation, slope);
+    }
+
+    /// <summary>The fused convolution: bias and activation inside the kernel, the activation's gradient taken from y.</summary>
+    private static Tensor ConvFused(IConvKernels kernels, Tensor x, Tensor weight, Tensor? bias, ConvGeometry g, Activation activation, float slope)
+    {
+        int n = x.Shape[0], outC = weight.Shape[0];
+        var y = Tensor.Empty([n, outC, g.OutHeight, g.OutWidth], x.Backend); // y: (N, O, outH, outW)
+        kernels.ConvForward(x.Buffer, weight.Buffer, bias?.Buffer, y.Buffer, n, outC, g, activation, slope);
+        bool needs = bias is null ? Autograd.Needs(x, weight) : Autograd.Needs(x, weight, bias);
+        if (needs)
+            Autograd.Record(y, "conv2d", bias is null ? [x, weight] : [x, weight, bias], dy =>
+                kernels.ConvBackward(x.Buffer, weight.Buffer, y.Buffer, dy.Buffer, n, outC, g, activation, slope,
+                    x.RequiresGrad ? x.GradForAccumulation().Buffer : null,
+                    weight.RequiresGrad ? weight.GradForAccumulation().Buffer : null,
+                    bias is { RequiresGrad: true } ? bias.GradForAccumulation().Buffer : null));
+        return y;
+    }
+
+    /// <summary>im2col over chunks of the batch, one large GEMM per chunk, a transposing copy into NCHW, then the bias.</summary>
+    private static Tensor ConvComposed(Tensor x, Tensor weight, Tensor? bias, ConvGeometry g)
+    {
+        int n = x.Shape[0], outC = weight.Shape[0];
+        var backend = x.Backend;
         int positions = g.Positions, patch = g.Patch;
         var y = Tensor.Empty([n, outC, g.OutHeight, g.OutWidth], backend); // y: (N, O, outH, outW)
 
@@ -112,7 +143,8 @@ public static partial class F
     /// (Cin, Cout, kh, kw), bias (Cout). The output is (N, Cout, (H - 1) s - 2 p + d (k - 1) + outputPadding + 1, ...):
     /// the adjoint of a Conv2d from that output size back to (H, W).
     /// </summary>
-    public static Tensor ConvTranspose2d(Tensor x, Tensor weight, Tensor? bias = null, Size2? stride = null, Size2? padding = null, Size2? outputPadding = null, Size2? dilation = null)
+    public static Tensor ConvTranspose2d(Tensor x, Tensor weight, Tensor? bias = null, Size2? stride = null, Size2? padding = null, Size2? outputPadding = null, Size2? dilation = null,
+        Activation activation = Activation.None, float slope = 0.01f)
     {
         SameBackend(x, weight);
         if (x.Rank != 4 || weight.Rank != 4 || x.Shape[1] != weight.Shape[0])
@@ -130,9 +162,35 @@ public static partial class F
         CheckBias(bias, outC, "ConvTranspose2d");
         x = Dense(x);
         weight = Dense(weight);
+        CountWork(x, weight, (long)n * inC * h * w * g.Patch);
+        if (x.Backend.Kernels<IConvKernels>() is { } kernels)
+            return ConvTransposeFused(kernels, x, weight, bias, g, activation, slope);
+        return Activate(ConvTransposeComposed(x, weight, bias, g), activation, slope);
+    }
+
+    /// <summary>The fused transposed convolution: bias and activation inside the kernel, the activation's gradient taken from y.</summary>
+    private static Tensor ConvTransposeFused(IConvKernels kernels, Tensor x, Tensor weight, Tensor? bias, ConvGeometry g, Activation activation, float slope)
+    {
+        int n = x.Shape[0], inC = x.Shape[1];
+        var y = Tensor.Empty([n, g.Channels, g.Height, g.Width], x.Backend); // y: (N, Cout, outH, outW)
+        kernels.ConvTransposeForward(x.Buffer, weight.Buffer, bias?.Buffer, y.Buffer, n, inC, g, activation, slope);
+        bool needs = bias is null ? Autograd.Needs(x, weight) : Autograd.Needs(x, weight, bias);
+        if (needs)
+            Autograd.Record(y, "conv_transpose2d", bias is null ? [x, weight] : [x, weight, bias], dy =>
+                kernels.ConvTransposeBackward(x.Buffer, weight.Buffer, y.Buffer, dy.Buffer, n, inC, g, activation, slope,
+                    x.RequiresGrad ? x.GradForAccumulation().Buffer : null,
+                    weight.RequiresGrad ? weight.GradForAccumulation().Buffer : null,
+                    bias is { RequiresGrad: true } ? bias.GradForAccumulation().Buffer : null));
+        return y;
+    }
+
+    /// <summary>A GEMM per chunk of the batch into a column matrix, folded onto the output, then the bias.</summary>
+    private static Tensor ConvTransposeComposed(Tensor x, Tensor weight, Tensor? bias, ConvGeometry g)
+    {
+        int n = x.Shape[0], inC = x.Shape[1], h = x.Shape[2], w = x.Shape[3], outC = g.Channels;
         var backend = x.Backend;
         int positions = h * w, patch = g.Patch; // patch = Cout * kh * kw
-        var y = Tensor.Zeros([n, outC, outH, outW], backend);
+        var y = Tensor.Zeros([n, outC, g.Height, g.Width], backend);
 
         int chunk = ChunkSize(g.ColumnSize, n);
         using (var columns = Scratch(chunk * g.ColumnSize, backend))
@@ -196,6 +254,19 @@ public static partial class F
         if (Autograd.Needs(x))
             Autograd.Record(rows, "unfold", [x], dy => x.Backend.Col2Im(dy.Buffer, n, g, x.GradForAccumulation().Buffer));
         return Transpose(rows, 1, 2);
+    }
+
+    /// <summary>
+    /// The profile's FLOPs of a convolution of <paramref name="multiplyAdds"/> multiply-adds: 2 x
+    /// that for the forward pass now, and again for each of the weight and input gradients the
+    /// backward pass will compute.
+    /// </summary>
+    private static void CountWork(Tensor x, Tensor weight, long multiplyAdds)
+    {
+        if (!StepProfiler.Active) return;
+        bool backward = Autograd.Needs(x, weight);
+        StepProfiler.Work(2 * multiplyAdds);
+        if (backward) StepProfiler.BackwardWork(2 * multiplyAdds * ((weight.RequiresGrad ? 1 : 0) + (x.RequiresGrad ? 1 : 0)));
     }
 
     private static void CheckBias(Tensor? bias, int channels, string op)

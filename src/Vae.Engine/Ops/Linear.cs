@@ -1,4 +1,5 @@
 using Vae.Engine.Backends;
+using Vae.Engine.Diagnostics;
 using Vae.Engine.Tensors;
 
 namespace Vae.Engine.Ops;
@@ -29,6 +30,9 @@ public static partial class F
 
         x = Dense(x);
         weight = Dense(weight);
+        long flops = 2L * rows * inF * outF;
+        StepProfiler.Work(flops);
+        if (StepProfiler.Active && Autograd.Needs(x, weight)) StepProfiler.BackwardWork(flops * ((weight.RequiresGrad ? 1 : 0) + (x.RequiresGrad ? 1 : 0)));
         var y = Tensor.Empty([rows, outF], backend); // y: (B, out)
         backend.Gemm(false, true, rows, outF, inF, 1f, x.Buffer, inF, weight.Buffer, inF, 0f, y.Buffer, outF);
         if (bias is not null || activation != Activation.None)
@@ -46,8 +50,8 @@ public static partial class F
                     fused.ActivationBackward(activation, slope, y.Buffer, dy.Buffer, dz.Buffer, dy.Count);
                 }
                 if (bias is { RequiresGrad: true }) fused.ColumnSum(dz.Buffer, rows, outF, bias.GradForAccumulation().Buffer, accumulate: true);
-                if (weight.RequiresGrad) backend.Gemm(true, false, outF, inF, rows, 1f, dz.Buffer, outF, x.Buffer, inF, 1f, weight.GradForAccumulation().Buffer, inF);
-                if (x.RequiresGrad) backend.Gemm(false, false, rows, inF, outF, 1f, dz.Buffer, outF, weight.Buffer, inF, 1f, x.GradForAccumulation().Buffer, inF);
+                fused.LinearGradients(dz.Buffer, x.Buffer, weight.Buffer, rows, inF, outF,
+                    weight.RequiresGrad ? weight.GradForAccumulation().Buffer : null, x.RequiresGrad ? x.GradForAccumulation().Buffer : null);
             });
         return y;
     }

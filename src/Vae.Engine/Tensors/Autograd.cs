@@ -1,3 +1,5 @@
+using Vae.Engine.Diagnostics;
+
 namespace Vae.Engine.Tensors;
 
 /// <summary>One recorded op: its inputs and the function that pushes the output's gradient back to them.</summary>
@@ -7,6 +9,8 @@ internal sealed class GradNode(string name, Tensor[] inputs, Action<Tensor> back
     public Tensor[] Inputs { get; } = inputs;
     /// <summary>Receives the output's gradient; adds into the inputs' gradients.</summary>
     public Action<Tensor> Backward { get; } = backward;
+    /// <summary>The FLOPs of the backward pass, for the step profile (0 when not profiling).</summary>
+    public long Work { get; set; }
 }
 
 /// <summary>Reverse-mode automatic differentiation over the graph the ops record.</summary>
@@ -45,6 +49,12 @@ public static class Autograd
     {
         output.RequiresGrad = true;
         output.Node = new GradNode(name, inputs, backward);
+        // The op's forward work ran since the previous op recorded itself.
+        if (StepProfiler.Active)
+        {
+            output.Node.Work = StepProfiler.TakeBackwardWork();
+            StepProfiler.Mark(ProfileLabel("fwd", name, inputs, output));
+        }
     }
 
     /// <summary>
@@ -70,7 +80,16 @@ public static class Autograd
         {
             var t = order[i];
             var node = t.Node!;
-            if (t.Grad is not null) node.Backward(t.Grad);
+            if (t.Grad is not null)
+            {
+                if (StepProfiler.Active) StepProfiler.Mark("bwd bookkeeping");
+                node.Backward(t.Grad);
+                if (StepProfiler.Active)
+                {
+                    StepProfiler.Work(node.Work);
+                    StepProfiler.Mark(ProfileLabel("bwd", node.Name, node.Inputs, t));
+                }
+            }
             t.Node = null;
             // Every op that uses t came later in the forward pass, so its gradient is complete and
             // now consumed: its memory goes back to the pool for the ops still to run, as in PyTorch,
@@ -81,6 +100,12 @@ public static class Autograd
             if (freeIntermediates && !ReferenceEquals(t, root)) t.Dispose();
         }
     }
+
+    /// <summary>"fwd conv2d 128x1x28x28>128x32x14x14": the op and its first input's and output's shapes tell the layers apart.</summary>
+    private static string ProfileLabel(string pass, string name, Tensor[] inputs, Tensor output)
+        => $"{pass} {name} {(inputs.Length > 0 ? Dims(inputs[0].Shape) : "-")}>{Dims(output.Shape)}";
+
+    private static string Dims(int[] shape) => shape.Length == 0 ? "1" : string.Join('x', shape);
 
     private static List<Tensor> TopologicalOrder(Tensor root)
     {

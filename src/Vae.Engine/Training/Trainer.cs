@@ -2,6 +2,7 @@ using System.Diagnostics;
 using Vae.Engine.Backends;
 using Vae.Engine.Checkpoints;
 using Vae.Engine.Data;
+using Vae.Engine.Diagnostics;
 using Vae.Engine.Models;
 using Vae.Engine.Ops;
 using Vae.Engine.Optim;
@@ -81,15 +82,17 @@ public sealed class Trainer
         return _history;
     }
 
-    /// <summary>One pass over the shuffled training set; returns the mean losses per image.</summary>
+    /// <summary>One pass over the shuffled training set (or its first <see cref="TrainingOptions.MaxBatchesPerEpoch"/> batches); returns the mean losses per image.</summary>
     public LossSummary TrainEpoch(BatchLoader loader, int epoch, CancellationToken cancellationToken = default)
     {
         using var threads = ThreadBudget.Use(Options.Threads);
+        StepProfiler.Skip(); // evaluation and checkpoints between epochs are not training steps
         Model.Train();
         loader.Arrange(Generator.ForStream(Options.Seed, 1000 + (ulong)epoch));
         var noise = Generator.ForStream(Options.Seed, 2000 + (ulong)epoch);
         var sums = new LossAccumulator();
         var backend = Model.Backend;
+        int batches = Options.MaxBatchesPerEpoch > 0 ? Math.Min(Options.MaxBatchesPerEpoch, loader.BatchCount) : loader.BatchCount;
         int interval = Options.LossReadbackInterval > 0 ? Options.LossReadbackInterval : Math.Max(1, backend.LossReadbackInterval);
         // The batches' three loss parts wait on the device until a window is full, then come back in one read.
         var ledger = backend.Allocate(3 * interval);
@@ -106,19 +109,19 @@ public sealed class Trainer
                 if (!double.IsFinite(total))
                     throw new TrainingDivergedException($"The loss became {total} at epoch {epoch}, batch {batch}; lower the learning rate or check the data.");
                 sums.Add(total, reconstruction, kl, n);
-                BatchCompleted?.Invoke(new BatchProgress(epoch, Options.Epochs, batch, loader.BatchCount, Optimizer.StepCount - (pending - 1 - i),
+                BatchCompleted?.Invoke(new BatchProgress(epoch, Options.Epochs, batch, batches, Optimizer.StepCount - (pending - 1 - i),
                     new LossSummary(total / n, reconstruction / n, kl / n)));
             }
             pending = 0;
         }
         try
         {
-            for (int b = 0; b < loader.BatchCount; b++)
+            for (int b = 0; b < batches; b++)
             {
                 TrainBatch(loader, epoch, b, noise, backend, new BufferRef(ledger, 3 * pending), cancellationToken);
                 if (++pending == interval) Flush(b + 1);
             }
-            Flush(loader.BatchCount);
+            Flush(batches);
         }
         finally
         {
@@ -137,9 +140,12 @@ public sealed class Trainer
                 starting(epoch, b + 1);
             }
             cancellationToken.ThrowIfCancellationRequested();
+            StepProfiler.Mark("step: between batches");
             using var scope = TensorScope.Begin();
             var (x, labels) = loader.Load(b, backend); // x: (B, C, H, W)
+            StepProfiler.Mark("step: load batch");
             Optimizer.ZeroGrad();
+            StepProfiler.Mark("step: zero gradients");
             var loss = Model.Loss(x, labels, noise);
             int n = x.Shape[0];
             // The parts are copied first: the backward pass frees every intermediate value it is done with.
@@ -149,8 +155,12 @@ public sealed class Trainer
                 var value = part.IsContiguous ? part : F.Contiguous(part);
                 backend.Copy(value.Buffer, [], losses with { Offset = losses.Offset + k++ }, [], [], accumulate: false);
             }
+            StepProfiler.Mark("step: keep the losses");
             (Options.AverageLossOverBatch ? F.MulScalar(loss.Total, 1f / n) : loss.Total).Backward(freeIntermediates: true);
+            StepProfiler.Mark("bwd bookkeeping");
             Optimizer.Step();
+            StepProfiler.Mark("step: optimizer");
+            StepProfiler.StepDone();
         }
     }
 

@@ -18,6 +18,12 @@ public sealed record TrainingOptions
     public int EvaluationBatchSize { get; init; } = 1000;
     /// <summary>Differentiate the mean loss per image instead of the batch's sum (seed 001's recipe); Adam barely notices, SGD does.</summary>
     public bool AverageLossOverBatch { get; init; }
+    /// <summary>
+    /// Train on only the first this-many batches of each epoch's shuffle of the whole training set
+    /// (0: every batch). Short runs then see fresh images every epoch, as a PyTorch loop that breaks
+    /// out of its DataLoader early does.
+    /// </summary>
+    public int MaxBatchesPerEpoch { get; init; }
     /// <summary>Where the per-epoch checkpoint goes; none when null.</summary>
     public string? CheckpointDirectory { get; init; }
     /// <summary>Batches between reads of the losses on the host (progress, the divergence check); 0 takes the backend's choice.</summary>
@@ -30,6 +36,7 @@ public sealed record TrainingOptions
         if (!float.IsFinite(LearningRate) || LearningRate <= 0 || LearningRate > 10) throw new ArgumentException($"LearningRate must be in (0, 10], got {LearningRate}.");
         if (Threads < 1) throw new ArgumentException($"Threads must be at least 1, got {Threads}.");
         if (LossReadbackInterval < 0 || LossReadbackInterval > 1024) throw new ArgumentException($"LossReadbackInterval must be between 0 (the backend's choice) and 1024, got {LossReadbackInterval}.");
+        if (MaxBatchesPerEpoch < 0) throw new ArgumentException($"MaxBatchesPerEpoch must be 0 (every batch) or positive, got {MaxBatchesPerEpoch}.");
         if (EvaluationBatchSize < 1) throw new ArgumentException($"EvaluationBatchSize must be at least 1, got {EvaluationBatchSize}.");
     }
 }

@@ -102,6 +102,11 @@ public abstract class FusedKernelTests(string backend)
     [InlineData(2, 32, 32, 32, 32)]  // F(4x4, 3x3): wide tile rows across the lanes
     [InlineData(3, 32, 40, 9, 14)]   // ragged 4x4 tiles at the bottom and right, groups spanning tile rows and images
     [InlineData(5, 48, 32, 4, 4)]    // one tile per image
+    [InlineData(3, 32, 32, 16, 16)]  // groups of two tile rows of 4 tiles, moved as whole pixel rows
+    [InlineData(5, 32, 40, 8, 8)]    // groups of four tile rows of 2 tiles, spanning images
+    [InlineData(2, 32, 32, 10, 8)]   // the same with the last tile row cut short
+    [InlineData(3, 32, 32, 13, 16)]  // rows of 4 tiles, cut short at the bottom
+    [InlineData(2, 32, 32, 7, 64)]   // rows of 16 tiles: two groups of 8 per tile row
     public void Large_tile_winograd_3x3_convolution_equals_im2col(int n, int inC, int outC, int h, int w)
     {
         RequiresConv3x3();
@@ -115,6 +120,64 @@ public abstract class FusedKernelTests(string backend)
         RequiresConv3x3();
         Agree(t => F.Conv2d(t[0], t[1], padding: 1),
             [([40, 16, 32, 32], Values(40 * 16 * 1024, -1, 1), true), ([16, 16, 3, 3], Values(16 * 16 * 9, -1, 1), true)], 5e-5f);
+    }
+
+    /// <summary>Backends without the chunked convolution kernels run the composed convolution, which is the oracle itself.</summary>
+    private void RequiresConvKernels()
+        => Skip.If(Fused.Kernels<IConvKernels>() is null, $"{Fused.Name} has no fused convolution kernels; its convolutions are the composed ones.");
+
+    // 20 images of 12x12 under a 4x4 kernel with stride 2: 36 positions each, so the kernels take
+    // chunks of 3 images, the last one short, and sum the gradients of 7 chunks.
+    [SkippableTheory]
+    [InlineData(Activation.None)]
+    [InlineData(Activation.Relu)]
+    [InlineData(Activation.LeakyRelu)]
+    [InlineData(Activation.Sigmoid)]
+    [InlineData(Activation.Tanh)]
+    public void Convolution_with_bias_and_activation(Activation activation)
+    {
+        RequiresConvKernels();
+        Agree(t => F.Conv2d(t[0], t[1], t[2], stride: 2, padding: 1, activation: activation, slope: 0.05f),
+            [([20, 3, 12, 12], Values(20 * 3 * 144, -1, 1), true), ([5, 3, 4, 4], Values(5 * 48, -0.5f, 0.5f), true), ([5], Values(5, -1, 1), true)], 2e-5f);
+    }
+
+    [SkippableTheory]
+    [InlineData(Activation.None)]
+    [InlineData(Activation.Relu)]
+    [InlineData(Activation.LeakyRelu)]
+    [InlineData(Activation.Sigmoid)]
+    [InlineData(Activation.Tanh)]
+    public void Transposed_convolution_with_bias_and_activation(Activation activation)
+    {
+        RequiresConvKernels();
+        Agree(t => F.ConvTranspose2d(t[0], t[1], t[2], stride: 2, padding: 1, activation: activation, slope: 0.05f),
+            [([20, 5, 6, 6], Values(20 * 5 * 36, -1, 1), true), ([5, 3, 4, 4], Values(5 * 48, -0.5f, 0.5f), true), ([3], Values(3, -1, 1), true)], 2e-5f);
+    }
+
+    [SkippableFact]
+    public void Convolution_of_an_input_without_gradient_and_without_bias()
+    {
+        RequiresConvKernels();
+        Agree(t => F.Conv2d(t[0], t[1], stride: (1, 2), padding: 2, dilation: 2, activation: Activation.Relu),
+            [([9, 2, 11, 13], Values(9 * 2 * 143, -1, 1), false), ([4, 2, 3, 2], Values(4 * 12, -1, 1), true)], 2e-5f);
+    }
+
+    [SkippableFact]
+    public void Transposed_convolution_with_output_padding_and_a_frozen_weight()
+    {
+        RequiresConvKernels();
+        Agree(t => F.ConvTranspose2d(t[0], t[1], stride: 2, padding: 1, outputPadding: 1),
+            [([6, 4, 5, 3], Values(6 * 4 * 15, -1, 1), true), ([4, 3, 3, 3], Values(4 * 27, -1, 1), false)], 2e-5f);
+    }
+
+    [SkippableFact]
+    public void The_conv_vae_layers_over_a_full_batch()
+    {
+        RequiresConvKernels();
+        // The shapes of the conv VAE's middle layers at batch 128: 16 chunks of 8 images.
+        Agree(t => F.ConvTranspose2d(F.Conv2d(t[0], t[1], t[2], stride: 2, padding: 1, activation: Activation.Relu), t[3], t[4], stride: 2, padding: 1, activation: Activation.Relu),
+            [([128, 32, 14, 14], Values(128 * 32 * 196, 0, 1), true), ([64, 32, 4, 4], Values(64 * 512, -0.05f, 0.05f), true), ([64], Values(64, -0.05f, 0.05f), true),
+             ([64, 32, 4, 4], Values(64 * 512, -0.05f, 0.05f), true), ([32], Values(32, -0.05f, 0.05f), true)], 1e-4f);
     }
 
     [SkippableTheory]

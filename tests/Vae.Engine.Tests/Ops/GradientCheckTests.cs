@@ -86,6 +86,16 @@ public abstract class GradientCheckTests(string backend) : BackendTests(backend)
         => GradCheck.Check(t => F.ConvTranspose2d(t[0], t[1], t[2], stride: 2, padding: 1), [In(2, 3, 3, 3), In(3, 2, 4, 4), In(2)]);
     [SkippableFact] public void Conv_transpose2d_with_output_padding()
         => GradCheck.Check(t => F.ConvTranspose2d(t[0], t[1], stride: 2, padding: 1, outputPadding: 1), [In(1, 2, 3, 4), In(2, 3, 3, 3)]);
+    [SkippableTheory]
+    [InlineData(Activation.Sigmoid)]
+    [InlineData(Activation.Tanh)]
+    public void Conv2d_stride_two_with_its_activation(Activation activation)
+        => GradCheck.Check(t => F.Conv2d(t[0], t[1], t[2], stride: 2, padding: 1, activation: activation), [In(5, 2, 6, 6), In(3, 2, 4, 4), In(3)]);
+    [SkippableTheory]
+    [InlineData(Activation.Sigmoid)]
+    [InlineData(Activation.Tanh)]
+    public void Conv_transpose2d_with_its_activation(Activation activation)
+        => GradCheck.Check(t => F.ConvTranspose2d(t[0], t[1], t[2], stride: 2, padding: 1, activation: activation), [In(5, 3, 3, 3), In(3, 2, 4, 4), In(2)]);
     [SkippableFact] public void Unfold_with_a_pad_value()
         => GradCheck.Check(t => F.Unfold(t[0], 3, 2, 1, padValue: 0.5f), [In(2, 2, 5, 4)]);
 

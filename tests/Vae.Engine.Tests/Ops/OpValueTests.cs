@@ -180,6 +180,58 @@ public abstract class OpValueTests(string backend) : BackendTests(backend)
         Philox.Fill(reference, 0, RandomDistribution.Normal, key, counter);
         Assert.Equal(reference, whole);
     }
+
+    // Kernel widths 1 to 5 (block copies of every width, and the vector paths for 3 and 4), strides
+    // below, at and above the width, padding that leaves windows hanging over both sides, dilation.
+    [SkippableTheory]
+    [InlineData(2, 9, 11, 4, 4, 2, 2, 1, 1, 1, 1)]   // the conv VAE's 4x4, stride 2, padding 1
+    [InlineData(3, 8, 8, 3, 3, 2, 2, 1, 1, 1, 1)]    // ResNet's stride-2 3x3
+    [InlineData(2, 7, 6, 3, 3, 1, 1, 1, 1, 1, 1)]
+    [InlineData(4, 6, 5, 1, 1, 2, 2, 0, 0, 1, 1)]    // a 1x1 shortcut with stride 2
+    [InlineData(1, 10, 12, 5, 2, 3, 1, 2, 1, 1, 1)]
+    [InlineData(2, 9, 10, 3, 4, 1, 2, 2, 3, 2, 1)]
+    [InlineData(1, 12, 13, 2, 3, 2, 3, 1, 2, 2, 2)]
+    public void Unfold_places_every_window_value_where_a_plain_loop_does_and_fold_is_its_adjoint(
+        int c, int h, int w, int kh, int kw, int sh, int sw, int ph, int pw, int dh, int dw)
+    {
+        const float pad = -0.25f;
+        var x = Range([2, c, h, w], -1, 1);
+        var values = x.ToArray();
+        var unfolded = F.Unfold(x, (kh, kw), (sh, sw), (ph, pw), (dh, dw), pad); // (N, C*kh*kw, L)
+        int outH = (h + 2 * ph - dh * (kh - 1) - 1) / sh + 1, outW = (w + 2 * pw - dw * (kw - 1) - 1) / sw + 1;
+        Assert.Equal([2, c * kh * kw, outH * outW], unfolded.Shape);
+        var got = F.Contiguous(unfolded).ToArray();
+        int i = 0;
+        for (int n = 0; n < 2; n++)
+            for (int ch = 0; ch < c; ch++)
+                for (int ki = 0; ki < kh; ki++)
+                    for (int kj = 0; kj < kw; kj++)
+                        for (int oh = 0; oh < outH; oh++)
+                            for (int ow = 0; ow < outW; ow++, i++)
+                            {
+                                int ih = oh * sh - ph + ki * dh, iw = ow * sw - pw + kj * dw;
+                                float expected = ih >= 0 && ih < h && iw >= 0 && iw < w ? values[((n * c + ch) * h + ih) * w + iw] : pad;
+                                Assert.True(expected == got[i], $"window value ({n}, {ch}, {ki}, {kj}) at ({oh}, {ow}): expected {expected}, got {got[i]}");
+                            }
+
+        // <unfold(x), y> = <x, fold(y)>: the gradient of the unfold is the fold, which adds each value back.
+        var y = Range(unfolded.Shape, -1, 1);
+        F.Sum(F.Mul(unfolded, y)).Backward();
+        double dot = 0, expectedDot = 0;
+        var yValues = y.ToArray();
+        for (int j = 0; j < got.Length; j++) if (IsInside(j)) expectedDot += (double)got[j] * yValues[j];
+        var grad = x.Grad!.ToArray();
+        for (int j = 0; j < values.Length; j++) dot += (double)values[j] * grad[j];
+        Assert.Equal(expectedDot, dot, 3);
+
+        // Whether flat index j of the (N, C*kh*kw, L) result reads a pixel (not the padding).
+        bool IsInside(int j)
+        {
+            int ow = j % outW, oh = j / outW % outH, kj = j / (outW * outH) % kw, ki = j / (outW * outH * kw) % kh;
+            int ih = oh * sh - ph + ki * dh, iw = ow * sw - pw + kj * dw;
+            return ih >= 0 && ih < h && iw >= 0 && iw < w;
+        }
+    }
 }
 
 public sealed class CpuOpValueTests() : OpValueTests("cpu");

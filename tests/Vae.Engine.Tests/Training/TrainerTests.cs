@@ -114,6 +114,26 @@ public class TrainerTests(MnistFixture mnist) : IDisposable
         Assert.All(batches, b => Assert.True(double.IsFinite(b.Losses.Loss) && b.Losses.Loss > 0));
     }
 
+    [Fact]
+    public void A_limited_epoch_trains_the_first_batches_of_the_shuffle_of_the_whole_set()
+    {
+        var limited = new Trainer(ModelRegistry.Create(ModelPresets.CompactVae, seed: 5, CpuBackend.Instance), Options(2) with { MaxBatchesPerEpoch = 3 });
+        var full = new Trainer(ModelRegistry.Create(ModelPresets.CompactVae, seed: 5, CpuBackend.Instance), Options(1));
+        var seen = new List<BatchProgress>();
+        var expected = new List<double>();
+        limited.BatchCompleted = seen.Add;
+        full.BatchCompleted = p => expected.Add(p.Losses.Loss);
+        limited.Fit(mnist.Train2000, mnist.Test500);
+        full.Fit(mnist.Train2000, mnist.Test500);
+
+        Assert.Equal([1, 2, 3, 1, 2, 3], seen.Select(p => p.Batch));
+        Assert.All(seen, p => Assert.Equal(3, p.BatchCount));
+        Assert.Equal(6, seen[^1].Step);
+        // The same seed shuffles all 2000 images the same way: the first three batches match the full epoch's.
+        Assert.Equal(expected.Take(3), seen.Take(3).Select(p => p.Losses.Loss));
+        Assert.Throws<ArgumentException>(() => new Trainer(limited.Model, Options(1) with { MaxBatchesPerEpoch = -1 }));
+    }
+
     [Theory]
     [InlineData(ModelKind.Ae, Likelihood.Bernoulli)]
     [InlineData(ModelKind.Vae, Likelihood.Gaussian)]

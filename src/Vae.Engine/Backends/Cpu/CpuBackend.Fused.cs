@@ -41,10 +41,67 @@ public sealed unsafe partial class CpuBackend
         }
     }
 
+    public void LinearGradients(BufferRef dz, BufferRef x, BufferRef weight, int rows, int inFeatures, int outFeatures, BufferRef? dWeight, BufferRef? dX)
+    {
+        var pair = new GradientPair
+        {
+            Dz = Ptr(dz), X = Ptr(x), Weight = Ptr(weight), Rows = rows, In = inFeatures, Out = outFeatures,
+            DWeight = dWeight is { } dw ? Ptr(dw) : null, DX = dX is { } dx ? Ptr(dx) : null, Path = GemmPathInUse,
+        };
+        // dW and dX take the same multiply-adds. With two or three threads each product runs whole on
+        // a thread of its own: no product is split, so none repacks what the other thread packs too,
+        // and the two threads meet once instead of at every product. More threads split each product.
+        int threads = ThreadBudget.Current;
+        if (pair.DWeight != null && pair.DX != null && threads is 2 or 3 && (long)rows * inFeatures * outFeatures >= 1024 * 1024)
+        {
+            pair.Threads = 1;
+            CpuParallel.For(2, 2, pair, &GradientPair.Run);
+            return;
+        }
+        pair.Threads = threads;
+        GradientPair.Run(0, ref pair);
+        GradientPair.Run(1, ref pair);
+    }
+
+    private struct GradientPair
+    {
+        public float* Dz, X, Weight, DWeight, DX;
+        public int Rows, In, Out, Threads;
+        public GemmPath Path;
+
+        public static void Run(int which, ref GradientPair s)
+        {
+            if (which == 0 && s.DWeight != null)
+                Cpu.Gemm.Sgemm(true, false, s.Out, s.In, s.Rows, 1f, s.Dz, s.Out, s.X, s.In, 1f, s.DWeight, s.In, s.Threads, s.Path);
+            if (which == 1 && s.DX != null)
+                Cpu.Gemm.Sgemm(false, false, s.Rows, s.In, s.Out, 1f, s.Dz, s.Out, s.Weight, s.In, 1f, s.DX, s.In, s.Threads, s.Path);
+        }
+    }
+
     public void ActivationBackward(Activation activation, float slope, BufferRef y, BufferRef dy, BufferRef dz, int count)
     {
-        ReadOnlySpan<float> ys = Span(y, count), g = Span(dy, count);
-        Span<float> d = Span(dz, count);
+        const int Chunk = 32 * 1024;
+        var state = new GradientChunks(Ptr(y), Ptr(dy), Ptr(dz), count, activation, slope);
+        CpuParallel.For((count + Chunk - 1) / Chunk, count >= 2 * Chunk ? ThreadBudget.Current : 1, state, &GradientChunks.Run);
+    }
+
+    private readonly struct GradientChunks(float* y, float* dy, float* dz, int count, Activation activation, float slope)
+    {
+        private readonly float* _y = y, _dy = dy, _dz = dz;
+        private readonly int _count = count;
+        private readonly Activation _activation = activation;
+        private readonly float _slope = slope;
+
+        public static void Run(int chunk, ref GradientChunks s)
+        {
+            const int Chunk = 32 * 1024;
+            int start = chunk * Chunk, n = Math.Min(Chunk, s._count - start);
+            ActivationGradient(s._activation, s._slope, new ReadOnlySpan<float>(s._y + start, n), new ReadOnlySpan<float>(s._dy + start, n), new Span<float>(s._dz + start, n));
+        }
+    }
+
+    private static void ActivationGradient(Activation activation, float slope, ReadOnlySpan<float> ys, ReadOnlySpan<float> g, Span<float> d)
+    {
         switch (activation)
         {
             case Activation.None: g.CopyTo(d); break;

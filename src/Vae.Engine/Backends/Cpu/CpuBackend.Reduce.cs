@@ -56,8 +56,26 @@ public sealed unsafe partial class CpuBackend
 
     public void ColumnSum(BufferRef x, int rows, int cols, BufferRef y, bool accumulate)
     {
-        var dst = Span(y, cols);
-        if (!accumulate) dst.Clear();
-        for (int r = 0; r < rows; r++) TensorPrimitives.Add(dst, Span(x.At(r * cols), cols), dst);
+        // Blocks of columns, each summed over every row in order: the same sums whatever the split.
+        var state = new ColumnBlocks(Ptr(x), Ptr(y), rows, cols, accumulate);
+        int blocks = (cols + ColumnBlock - 1) / ColumnBlock;
+        CpuParallel.For(blocks, (long)rows * cols >= 128 * 1024 ? ThreadBudget.Current : 1, state, &ColumnBlocks.Run);
+    }
+
+    private const int ColumnBlock = 512;
+
+    private readonly struct ColumnBlocks(float* x, float* y, int rows, int cols, bool accumulate)
+    {
+        private readonly float* _x = x, _y = y;
+        private readonly int _rows = rows, _cols = cols;
+        private readonly bool _accumulate = accumulate;
+
+        public static void Run(int block, ref ColumnBlocks s)
+        {
+            int start = block * ColumnBlock, width = Math.Min(ColumnBlock, s._cols - start);
+            var dst = new Span<float>(s._y + start, width);
+            if (!s._accumulate) dst.Clear();
+            for (int r = 0; r < s._rows; r++) TensorPrimitives.Add(dst, new ReadOnlySpan<float>(s._x + (long)r * s._cols + start, width), dst);
+        }
     }
 }

@@ -1,6 +1,7 @@
 using System.Numerics;
 using System.Runtime.Intrinsics;
 using System.Runtime.Intrinsics.X86;
+using Vae.Engine.Diagnostics;
 
 namespace Vae.Engine.Backends.Cpu;
 
@@ -36,6 +37,14 @@ public sealed unsafe partial class CpuBackend
 
     public void Conv3x3Forward(BufferRef x, BufferRef weight, BufferRef y, int n, int inChannels, int outChannels, int h, int w)
     {
+        // What the products and buffers inside leave is the transforms' time.
+        long started = StepProfiler.Start();
+        Conv3x3ForwardOnce(x, weight, y, n, inChannels, outChannels, h, w);
+        StepProfiler.End(started, ProfiledPrimitive.Unfold);
+    }
+
+    private void Conv3x3ForwardOnce(BufferRef x, BufferRef weight, BufferRef y, int n, int inChannels, int outChannels, int h, int w)
+    {
         if (LargeTiles(inChannels, outChannels))
         {
             Conv3x3Forward4(Ptr(x), Ptr(weight), Ptr(y), n, inChannels, outChannels, h, w);
@@ -48,6 +57,13 @@ public sealed unsafe partial class CpuBackend
     }
 
     public void Conv3x3Backward(BufferRef x, BufferRef weight, BufferRef dy, int n, int inChannels, int outChannels, int h, int w, BufferRef? dx, BufferRef? dWeight)
+    {
+        long started = StepProfiler.Start();
+        Conv3x3BackwardOnce(x, weight, dy, n, inChannels, outChannels, h, w, dx, dWeight);
+        StepProfiler.End(started, ProfiledPrimitive.Unfold);
+    }
+
+    private void Conv3x3BackwardOnce(BufferRef x, BufferRef weight, BufferRef dy, int n, int inChannels, int outChannels, int h, int w, BufferRef? dx, BufferRef? dWeight)
     {
         if (LargeTiles(inChannels, outChannels))
         {

@@ -1,4 +1,5 @@
 using System.Numerics;
+using System.Runtime.CompilerServices;
 using System.Runtime.Intrinsics;
 using System.Runtime.Intrinsics.X86;
 
@@ -126,10 +127,16 @@ public sealed unsafe partial class CpuBackend
                     stride = lanes;
                 }
                 OutputValues4(from, stride, window, lanes);
-                Scatter(ref s, c, t0, valid, window);
+                if (!partial && RowSegments(ref s, t0) is { } rows) ScatterRows(ref s, c, t0, rows, window);
+                else Scatter(ref s, c, t0, valid, window);
                 continue;
             }
-            if (s.Direction == Direction.Input) GatherWindows(ref s, c, t0, valid, window);
+            if (!partial && RowSegments(ref s, t0) is { } segments)
+            {
+                if (s.Direction == Direction.Input) GatherWindowRows(ref s, c, t0, segments, window);
+                else GatherBlockRows(ref s, c, t0, segments, window);
+            }
+            else if (s.Direction == Direction.Input) GatherWindows(ref s, c, t0, valid, window);
             else GatherBlocks(ref s, c, t0, valid, window);
             float* to = partial ? tail : row + t0;
             long step = partial ? lanes : plane36;
@@ -138,6 +145,184 @@ public sealed unsafe partial class CpuBackend
             if (partial)
                 for (int k = 0; k < Points4; k++)
                     for (int i = 0; i < valid; i++) row[k * plane36 + t0 + i] = tail[k * lanes + i];
+        }
+    }
+
+    // ---- groups of 8 tiles that lie along whole rows of pixels ----
+    //
+    // When the 8 tiles of a group are 1, 2 or 4 runs ("segments") of neighbouring tiles along tile
+    // rows, and the image is a whole number of tiles wide, row r of their windows (or blocks) is 32
+    // consecutive pixels per segment run: loaded as four vectors and split into the four pixel
+    // columns of every tile by one 8x4 transpose, instead of 8 x 6 scalar moves, each with its own
+    // division to find its tile. The per-lane paths stay for every other group (narrow or ragged
+    // images, 4x4 images of one tile, a short last group) and are what these are tested against.
+
+    /// <summary>Tiles per segment (8, 4 or 2) when the group at t0 can take the row paths; null otherwise.</summary>
+    private static int? RowSegments(ref Job4 s, long t0)
+    {
+        if (Vector<float>.Count != 8 || !Avx2.IsSupported) return null;
+        int tw = s.TileColumns;
+        if (s.Width != Tile4 * tw) return null;
+        if (tw % 8 == 0) return 8;
+        if (tw is 4 or 2 && t0 % tw == 0) return tw; // groups start on a tile row: whole rows of 4 or 2 tiles
+        return null;
+    }
+
+    private static readonly Vector256<int> GatherOrder = Vector256.Create(0, 4, 1, 5, 2, 6, 3, 7);
+    private static readonly Vector256<int> ScatterOrder = Vector256.Create(0, 2, 4, 6, 1, 3, 5, 7);
+    private static readonly Vector256<int> LaneRight = Vector256.Create(7, 0, 1, 2, 3, 4, 5, 6);
+    private static readonly Vector256<int> LaneLeft = Vector256.Create(1, 2, 3, 4, 5, 6, 7, 0);
+
+    /// <summary>
+    /// The four pixel columns of 8 tiles, e_j[lane] = pixel 4 lane + j, from their 32 pixels in
+    /// four vectors (tiles 0-1, 2-3, 4-5, 6-7).
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static void SplitColumns(Vector256<float> a0, Vector256<float> a1, Vector256<float> a2, Vector256<float> a3,
+        out Vector256<float> e0, out Vector256<float> e1, out Vector256<float> e2, out Vector256<float> e3)
+    {
+        Vector256<double> l02 = Avx.UnpackLow(a0, a1).AsDouble(), h02 = Avx.UnpackHigh(a0, a1).AsDouble();
+        Vector256<double> l46 = Avx.UnpackLow(a2, a3).AsDouble(), h46 = Avx.UnpackHigh(a2, a3).AsDouble();
+        e0 = Avx2.PermuteVar8x32(Avx.UnpackLow(l02, l46).AsSingle(), GatherOrder);
+        e1 = Avx2.PermuteVar8x32(Avx.UnpackHigh(l02, l46).AsSingle(), GatherOrder);
+        e2 = Avx2.PermuteVar8x32(Avx.UnpackLow(h02, h46).AsSingle(), GatherOrder);
+        e3 = Avx2.PermuteVar8x32(Avx.UnpackHigh(h02, h46).AsSingle(), GatherOrder);
+    }
+
+    /// <summary>The inverse of <see cref="SplitColumns"/>: 8 tiles' 32 pixels from their four pixel columns.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static void JoinColumns(Vector256<float> e0, Vector256<float> e1, Vector256<float> e2, Vector256<float> e3,
+        out Vector256<float> a0, out Vector256<float> a1, out Vector256<float> a2, out Vector256<float> a3)
+    {
+        Vector256<double> f0 = Avx2.PermuteVar8x32(e0, ScatterOrder).AsDouble(), f1 = Avx2.PermuteVar8x32(e1, ScatterOrder).AsDouble();
+        Vector256<double> f2 = Avx2.PermuteVar8x32(e2, ScatterOrder).AsDouble(), f3 = Avx2.PermuteVar8x32(e3, ScatterOrder).AsDouble();
+        Vector256<float> l02 = Avx.UnpackLow(f0, f1).AsSingle(), l46 = Avx.UnpackHigh(f0, f1).AsSingle();
+        Vector256<float> h02 = Avx.UnpackLow(f2, f3).AsSingle(), h46 = Avx.UnpackHigh(f2, f3).AsSingle();
+        a0 = Avx.Shuffle(l02, h02, 0x88);
+        a1 = Avx.Shuffle(l02, h02, 0xDD);
+        a2 = Avx.Shuffle(l46, h46, 0x88);
+        a3 = Avx.Shuffle(l46, h46, 0xDD);
+    }
+
+    /// <summary>Where one segment of a group starts: its channel plane, tile row and first tile column.</summary>
+    private struct SegmentStart
+    {
+        public float* Plane;
+        public int TileRow, Column;
+    }
+
+    /// <summary>The starts of the 8 / size segments of the group at t0, in <paramref name="starts"/>.</summary>
+    private static void Segments(ref Job4 s, int c, long t0, int size, SegmentStart* starts)
+    {
+        int perImage = s.TileRows * s.TileColumns;
+        for (int j = 0; j < 8 / size; j++)
+        {
+            long t = t0 + (long)j * size;
+            int image = (int)(t / perImage), rem = (int)(t % perImage);
+            starts[j] = new SegmentStart
+            {
+                Plane = s.Images + ((long)image * s.Channels + c) * s.Height * s.Width, TileRow = rem / s.TileColumns, Column = rem % s.TileColumns,
+            };
+        }
+    }
+
+    /// <summary>Pixel row <paramref name="row"/> of a segment from its first tile column on, or null when the row is outside the image.</summary>
+    private static float* PixelRow(in SegmentStart segment, int row, ref Job4 s)
+        => (uint)row < (uint)s.Height ? segment.Plane + (long)row * s.Width + Tile4 * segment.Column : null;
+
+    /// <summary>Where the pixels of tiles 2i and 2i + 1 of the group start in their segment's row (null outside the image).</summary>
+    private static float* TilePair(float** rows, int i, int size)
+    {
+        int segment = 2 * i / size;
+        return rows[segment] == null ? null : rows[segment] + Tile4 * (2 * i - segment * size);
+    }
+
+    private static Vector256<float> LoadOrZero(float* p) => p == null ? Vector256<float>.Zero : Avx.LoadVector256(p);
+
+    /// <summary><see cref="GatherWindows"/> for a group of whole row segments: window row by window row, 6 vectors each.</summary>
+    private static void GatherWindowRows(ref Job4 s, int c, long t0, int size, float* window)
+    {
+        int segments = 8 / size, w = s.Width;
+        var starts = stackalloc SegmentStart[4];
+        Segments(ref s, c, t0, size, starts);
+        var rows = stackalloc float*[4];
+        var before = stackalloc float[8];
+        var after = stackalloc float[8];
+        for (int r = 0; r < Window4; r++)
+        {
+            for (int j = 0; j < segments; j++) rows[j] = PixelRow(starts[j], Tile4 * starts[j].TileRow - 1 + r, ref s);
+            SplitColumns(LoadOrZero(TilePair(rows, 0, size)), LoadOrZero(TilePair(rows, 1, size)), LoadOrZero(TilePair(rows, 2, size)), LoadOrZero(TilePair(rows, 3, size)),
+                out var e0, out var e1, out var e2, out var e3);
+            // The window's first column is the pixel left of each tile (the previous tile's last), its
+            // sixth the pixel right of it (the next tile's first); at a segment's ends they come from
+            // outside the segment: the image, or the zero padding.
+            for (int j = 0; j < segments; j++)
+            {
+                float* p = rows[j];
+                int left = Tile4 * starts[j].Column - 1, right = Tile4 * (starts[j].Column + size);
+                before[j * size] = p != null && left >= 0 ? p[-1] : 0f;
+                after[j * size + size - 1] = p != null && right < w ? p[Tile4 * size] : 0f;
+            }
+            var first = Avx2.PermuteVar8x32(e3, LaneRight);
+            var last = Avx2.PermuteVar8x32(e0, LaneLeft);
+            for (int j = 0; j < segments; j++)
+            {
+                first = first.WithElement(j * size, before[j * size]);
+                last = last.WithElement(j * size + size - 1, after[j * size + size - 1]);
+            }
+            float* dst = window + Window4 * r * 8;
+            Avx.Store(dst, first);
+            Avx.Store(dst + 8, e0);
+            Avx.Store(dst + 16, e1);
+            Avx.Store(dst + 24, e2);
+            Avx.Store(dst + 32, e3);
+            Avx.Store(dst + 40, last);
+        }
+    }
+
+    /// <summary><see cref="GatherBlocks"/> for a group of whole row segments.</summary>
+    private static void GatherBlockRows(ref Job4 s, int c, long t0, int size, float* window)
+    {
+        int segments = 8 / size;
+        var starts = stackalloc SegmentStart[4];
+        Segments(ref s, c, t0, size, starts);
+        var rows = stackalloc float*[4];
+        for (int a = 0; a < Tile4; a++)
+        {
+            for (int j = 0; j < segments; j++) rows[j] = PixelRow(starts[j], Tile4 * starts[j].TileRow + a, ref s);
+            SplitColumns(LoadOrZero(TilePair(rows, 0, size)), LoadOrZero(TilePair(rows, 1, size)), LoadOrZero(TilePair(rows, 2, size)), LoadOrZero(TilePair(rows, 3, size)),
+                out var e0, out var e1, out var e2, out var e3);
+            float* dst = window + 4 * a * 8;
+            Avx.Store(dst, e0);
+            Avx.Store(dst + 8, e1);
+            Avx.Store(dst + 16, e2);
+            Avx.Store(dst + 24, e3);
+        }
+    }
+
+    /// <summary><see cref="Scatter"/> for a group of whole row segments: each output row of the 8 tiles as four vectors.</summary>
+    private static void ScatterRows(ref Job4 s, int c, long t0, int size, float* window)
+    {
+        int segments = 8 / size;
+        var starts = stackalloc SegmentStart[4];
+        Segments(ref s, c, t0, size, starts);
+        var rows = stackalloc float*[4];
+        for (int a = 0; a < Tile4; a++)
+        {
+            for (int j = 0; j < segments; j++) rows[j] = PixelRow(starts[j], Tile4 * starts[j].TileRow + a, ref s);
+            float* src = window + 4 * a * 8;
+            JoinColumns(Avx.LoadVector256(src), Avx.LoadVector256(src + 8), Avx.LoadVector256(src + 16), Avx.LoadVector256(src + 24),
+                out var a0, out var a1, out var a2, out var a3);
+            Put(TilePair(rows, 0, size), a0, s.Accumulate);
+            Put(TilePair(rows, 1, size), a1, s.Accumulate);
+            Put(TilePair(rows, 2, size), a2, s.Accumulate);
+            Put(TilePair(rows, 3, size), a3, s.Accumulate);
+        }
+
+        static void Put(float* p, Vector256<float> v, bool accumulate)
+        {
+            if (p == null) return; // a row below the image (its last tile row is cut short)
+            Avx.Store(p, accumulate ? Avx.Add(Avx.LoadVector256(p), v) : v);
         }
     }
 
@@ -287,7 +472,11 @@ public sealed unsafe partial class CpuBackend
     private static void FilterTransform4(float* weight, float* u, int outC, int inC, bool flip)
     {
         var job = new FilterJob { Weight = weight, U = u, Out = outC, In = inC, Flip = flip };
-        CpuParallel.For(outC, outC * inC >= 4096 ? ThreadBudget.Current : 1, job, &FilterJob.Forward);
+        int threads = outC * inC >= 4096 ? ThreadBudget.Current : 1;
+        // Eight filters at a time, along the dimension that is contiguous in U: input channels
+        // for U (36, O, C), output channels for the flipped U (36, C, O).
+        if (flip) CpuParallel.For(inC, threads, job, &FilterJob.Flipped);
+        else CpuParallel.For(outC, threads, job, &FilterJob.Forward);
     }
 
     /// <summary>dW[o, c] += G^T dU[., o, c] G, the adjoint of <see cref="FilterTransform4"/>.</summary>
@@ -297,18 +486,86 @@ public sealed unsafe partial class CpuBackend
         CpuParallel.For(outC, outC * inC >= 4096 ? ThreadBudget.Current : 1, job, &FilterJob.Adjoint);
     }
 
+    /// <summary>Whether the filter transforms take eight filters per vector here.</summary>
+    private static bool VectorFilters => Avx2.IsSupported;
+
+    /// <summary>
+    /// U[k] for 8 filters at once: g element e of lane l at first + l * laneStride + e (the flip
+    /// reads element 8 - e), U row k stored as 8 contiguous values at u + k * plane. The same
+    /// arithmetic, in the same order, as the scalar form.
+    /// </summary>
+    private static void FilterVector(float* first, int laneStride, bool flip, float* u, long plane)
+    {
+        var index = Vector256.Create(0, 1, 2, 3, 4, 5, 6, 7) * laneStride;
+        var g = stackalloc Vector256<float>[9];
+        for (int e = 0; e < 9; e++) g[e] = Avx2.GatherVector256(first + (flip ? 8 - e : e), index, 4);
+        var t = stackalloc Vector256<float>[18];
+        for (int j = 0; j < 3; j++) GTimes(g[j], g[3 + j], g[6 + j], t + j, 3);
+        var row = stackalloc Vector256<float>[6];
+        for (int i = 0; i < 6; i++)
+        {
+            GTimes(t[3 * i], t[3 * i + 1], t[3 * i + 2], row, 1);
+            for (int j = 0; j < 6; j++) Avx.Store(u + (6 * i + j) * plane, row[j]);
+        }
+    }
+
+    /// <summary>output[i * step] = (G (g0, g1, g2))[i], i = 0..5, for 8 filters.</summary>
+    private static void GTimes(Vector256<float> g0, Vector256<float> g1, Vector256<float> g2, Vector256<float>* output, int step)
+    {
+        const float Sixth = 1f / 6, Twelfth = 1f / 12, TwentyFourth = 1f / 24;
+        output[0] = Vector256.Create(0.25f) * g0;
+        output[step] = Vector256.Create(-Sixth) * (g0 + g1 + g2);
+        output[2 * step] = Vector256.Create(-Sixth) * (g0 - g1 + g2);
+        output[3 * step] = Vector256.Create(TwentyFourth) * g0 + Vector256.Create(Twelfth) * g1 + Vector256.Create(Sixth) * g2;
+        output[4 * step] = Vector256.Create(TwentyFourth) * g0 - Vector256.Create(Twelfth) * g1 + Vector256.Create(Sixth) * g2;
+        output[5 * step] = g2;
+    }
+
+    /// <summary>(G^T u) for 8 6-vectors u: 3 vectors.</summary>
+    private static void GTransposeTimes(Vector256<float> u0, Vector256<float> u1, Vector256<float> u2, Vector256<float> u3, Vector256<float> u4, Vector256<float> u5,
+        Vector256<float>* output)
+    {
+        const float Sixth = 1f / 6, Twelfth = 1f / 12, TwentyFourth = 1f / 24;
+        output[0] = Vector256.Create(0.25f) * u0 - Vector256.Create(Sixth) * (u1 + u2) + Vector256.Create(TwentyFourth) * (u3 + u4);
+        output[1] = Vector256.Create(Sixth) * (u2 - u1) + Vector256.Create(Twelfth) * (u3 - u4);
+        output[2] = Vector256.Create(Sixth) * (u3 + u4 - u1 - u2) + u5;
+    }
+
     private struct FilterJob
     {
         public float* Weight, U;
         public int Out, In;
         public bool Flip;
 
+        /// <summary>U[., o, c] for every c: 8 at a time, then the rest one by one.</summary>
         public static void Forward(int o, ref FilterJob s)
+        {
+            long plane = (long)s.Out * s.In;
+            int c0 = 0;
+            if (VectorFilters)
+                for (; c0 + 8 <= s.In; c0 += 8)
+                    FilterVector(s.Weight + ((long)o * s.In + c0) * 9, 9, flip: false, s.U + (long)o * s.In + c0, plane);
+            Scalar(o, c0, s.In, ref s);
+        }
+
+        /// <summary>The flipped U[., c, o] for every o: 8 at a time, then the rest one by one.</summary>
+        public static void Flipped(int c, ref FilterJob s)
+        {
+            long plane = (long)s.Out * s.In;
+            int o0 = 0;
+            if (VectorFilters)
+                for (; o0 + 8 <= s.Out; o0 += 8)
+                    FilterVector(s.Weight + ((long)o0 * s.In + c) * 9, 9 * s.In, flip: true, s.U + (long)c * s.Out + o0, plane);
+            for (int o = o0; o < s.Out; o++) Scalar(o, c, c + 1, ref s);
+        }
+
+        /// <summary>U (or the flipped U) of filters (o, c) for c in [from, to), one at a time.</summary>
+        private static void Scalar(int o, int from, int to, ref FilterJob s)
         {
             long plane = (long)s.Out * s.In;
             float* t = stackalloc float[18];
             float* row = stackalloc float[6];
-            for (int c = 0; c < s.In; c++)
+            for (int c = from; c < to; c++)
             {
                 float* g = s.Weight + ((long)o * s.In + c) * 9;
                 long at = s.Flip ? (long)c * s.Out + o : (long)o * s.In + c;
@@ -329,9 +586,42 @@ public sealed unsafe partial class CpuBackend
         public static void Adjoint(int o, ref FilterJob s)
         {
             long plane = (long)s.Out * s.In;
+            int c0 = 0;
+            if (VectorFilters)
+            {
+                // Eight filters at a time: dU[k, o, c..c+7] are contiguous; the 8 x 9 results are added
+                // into the filters' 72 contiguous weights through a small transposing buffer.
+                var r = stackalloc Vector256<float>[18];
+                var column = stackalloc Vector256<float>[3];
+                var result = stackalloc float[9 * 8];
+                for (; c0 + 8 <= s.In; c0 += 8)
+                {
+                    float* du = s.U + (long)o * s.In + c0;
+                    for (int j = 0; j < 6; j++)
+                    {
+                        GTransposeTimes(Avx.LoadVector256(du + j * plane), Avx.LoadVector256(du + (6 + j) * plane), Avx.LoadVector256(du + (12 + j) * plane),
+                            Avx.LoadVector256(du + (18 + j) * plane), Avx.LoadVector256(du + (24 + j) * plane), Avx.LoadVector256(du + (30 + j) * plane), column);
+                        r[j] = column[0]; r[6 + j] = column[1]; r[12 + j] = column[2];
+                    }
+                    for (int k = 0; k < 3; k++)
+                    {
+                        GTransposeTimes(r[6 * k], r[6 * k + 1], r[6 * k + 2], r[6 * k + 3], r[6 * k + 4], r[6 * k + 5], column);
+                        for (int e = 0; e < 3; e++) Avx.Store(result + (3 * k + e) * 8, column[e]);
+                    }
+                    float* dst = s.Weight + ((long)o * s.In + c0) * 9;
+                    for (int lane = 0; lane < 8; lane++)
+                        for (int e = 0; e < 9; e++) dst[lane * 9 + e] += result[e * 8 + lane];
+                }
+            }
+            AdjointScalar(o, c0, ref s);
+        }
+
+        private static void AdjointScalar(int o, int from, ref FilterJob s)
+        {
+            long plane = (long)s.Out * s.In;
             float* r = stackalloc float[18];
             float* column = stackalloc float[3];
-            for (int c = 0; c < s.In; c++)
+            for (int c = from; c < s.In; c++)
             {
                 long at = (long)o * s.In + c;
                 float* du = s.U + at;

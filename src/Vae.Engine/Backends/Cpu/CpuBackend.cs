@@ -1,3 +1,5 @@
+using Vae.Engine.Diagnostics;
+
 namespace Vae.Engine.Backends.Cpu;
 
 /// <summary>
@@ -10,7 +12,7 @@ namespace Vae.Engine.Backends.Cpu;
 /// op tests run on both, which holds each fused kernel to its composed oracle.
 /// </remarks>
 public sealed unsafe partial class CpuBackend : IBackend,
-    IDenseKernels, ILossKernels, ILatentKernels, IBatchNormKernels, IConv3x3Kernels, IUpsampleKernels, IOptimizerKernels
+    IDenseKernels, ILossKernels, ILatentKernels, IBatchNormKernels, IConv3x3Kernels, IConvKernels, IUpsampleKernels, IOptimizerKernels
 {
     /// <summary>The host backend with every fused kernel: what models use.</summary>
     public static CpuBackend Instance { get; } = new("cpu", fused: true, Cpu.Gemm.PathFromEnvironment());
@@ -39,7 +41,7 @@ public sealed unsafe partial class CpuBackend : IBackend,
     /// <summary>Every kind of composite kernel, except on <c>cpu-composed</c>, which runs the composed ops they are tested against.</summary>
     public T? Kernels<T>() where T : class => _fused ? this as T : null;
 
-    /// <summary>The matrix-product implementation asked for: <see cref="GemmPath.Auto"/> is OpenBLAS when present, else managed SIMD (VAE_GEMM sets the shared instances').</summary>
+    /// <summary>The matrix-product implementation asked for: <see cref="GemmPath.Auto"/> is the managed SIMD kernels; OpenBLAS only by name (VAE_GEMM sets the shared instances').</summary>
     public GemmPath GemmPath { get; }
 
     /// <summary>The matrix-product implementation that runs.</summary>
@@ -50,13 +52,20 @@ public sealed unsafe partial class CpuBackend : IBackend,
 
     public Storage Allocate(int length)
     {
+        long started = StepProfiler.Start();
         var storage = _pool.TryTake(length);
-        if (storage is null) return new CpuStorage(length, this);
-        storage.Revive();
+        if (storage is null) storage = new CpuStorage(length, this);
+        else storage.Revive();
+        StepProfiler.End(started, ProfiledPrimitive.Allocation);
         return storage;
     }
 
-    public void Recycle(Storage storage) => _pool.Return((CpuStorage)storage);
+    public void Recycle(Storage storage)
+    {
+        long started = StepProfiler.Start();
+        _pool.Return((CpuStorage)storage);
+        StepProfiler.End(started, ProfiledPrimitive.Allocation);
+    }
 
     /// <summary>Frees the pooled buffers (e.g. after a large one-off job).</summary>
     public void ReleaseCachedMemory() => _pool.Clear();
@@ -97,7 +106,11 @@ public sealed unsafe partial class CpuBackend : IBackend,
     }
 
     public void Copy(BufferRef source, ReadOnlySpan<int> sourceStrides, BufferRef destination, ReadOnlySpan<int> destinationStrides, ReadOnlySpan<int> shape, bool accumulate)
-        => StridedCopy.Run(Ptr(source), sourceStrides, Ptr(destination), destinationStrides, shape, accumulate, ThreadBudget.Current);
+    {
+        long started = StepProfiler.Start();
+        StridedCopy.Run(Ptr(source), sourceStrides, Ptr(destination), destinationStrides, shape, accumulate, ThreadBudget.Current);
+        StepProfiler.End(started, ProfiledPrimitive.Copy);
+    }
 
     public void FillRandom(BufferRef destination, int count, RandomDistribution distribution, ulong key, ulong counter)
     {

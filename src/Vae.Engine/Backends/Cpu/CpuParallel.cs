@@ -1,6 +1,7 @@
 using System.Diagnostics;
 using System.Runtime.CompilerServices;
 using System.Runtime.ExceptionServices;
+using Vae.Engine.Diagnostics;
 
 namespace Vae.Engine.Backends.Cpu;
 
@@ -110,7 +111,9 @@ internal static unsafe class CpuParallel
         finally
         {
             _insideLoop = false;
+            long waiting = StepProfiler.Active ? Stopwatch.GetTimestamp() : 0;
             job.CloseAndWait(wanted);
+            if (StepProfiler.Active) StepProfiler.Waited(Stopwatch.GetTimestamp() - waiting);
         }
         job.ThrowIfFailed();
     }

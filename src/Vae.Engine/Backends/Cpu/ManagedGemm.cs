@@ -52,6 +52,11 @@ internal static unsafe partial class ManagedGemm
             ScaleC(m, n, beta, c, ldc);
             return;
         }
+        if (!transA && transB && m <= DotRows)
+        {
+            Dots(m, n, k, alpha, a, lda, b, ldb, beta, c, ldc, threads);
+            return;
+        }
 
         bool packAllA = transA && lda >= PackTransposedAStride;
         int depthChunks = (k + MaxDepth - 1) / MaxDepth;
@@ -99,6 +104,82 @@ internal static unsafe partial class ManagedGemm
         {
             buffers.Return();
         }
+    }
+
+    /// <summary>
+    /// Up to this many rows of A against a transposed B (a dense layer's forward pass for one code
+    /// or a few: serving) go to <see cref="Dots"/>: packing B, all of the layer's weights, would
+    /// cost several times the product itself.
+    /// </summary>
+    private const int DotRows = 8;
+
+    /// <summary>
+    /// C = alpha A B^T + beta C as dot products: each element is row i of A against row j of B,
+    /// both contiguous along k, four rows of B at a time so each load of A is used four times.
+    /// Blocks of columns go to threads; each element is summed in the same order whatever the split.
+    /// </summary>
+    private static void Dots(int m, int n, int k, float alpha, float* a, int lda, float* b, int ldb, float beta, float* c, int ldc, int threads)
+    {
+        const int Block = 64;
+        var job = new DotJob { M = m, N = n, K = k, Alpha = alpha, Beta = beta, A = a, Lda = lda, B = b, Ldb = ldb, C = c, Ldc = ldc };
+        int blocks = (n + Block - 1) / Block;
+        CpuParallel.For(blocks, (long)m * n * k >= 256 * 1024 ? threads : 1, job, &DotJob.Run);
+    }
+
+    private struct DotJob
+    {
+        public int M, N, K, Lda, Ldb, Ldc;
+        public float Alpha, Beta;
+        public float* A, B, C;
+
+        [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+        public static void Run(int block, ref DotJob s)
+        {
+            const int Block = 64;
+            int j0 = block * Block, end = Math.Min(s.N, j0 + Block), k = s.K;
+            for (int i = 0; i < s.M; i++)
+            {
+                float* row = s.A + (long)i * s.Lda;
+                float* output = s.C + (long)i * s.Ldc;
+                int j = j0;
+                for (; j + 4 <= end; j += 4)
+                {
+                    float* b0 = s.B + (long)j * s.Ldb, b1 = b0 + s.Ldb, b2 = b1 + s.Ldb, b3 = b2 + s.Ldb;
+                    Vector256<float> acc0 = Vector256<float>.Zero, acc1 = acc0, acc2 = acc0, acc3 = acc0;
+                    int p = 0;
+                    for (; p + 8 <= k; p += 8)
+                    {
+                        var x = Vector256.Load(row + p);
+                        acc0 = Vector256.Add(acc0, Vector256.Multiply(x, Vector256.Load(b0 + p)));
+                        acc1 = Vector256.Add(acc1, Vector256.Multiply(x, Vector256.Load(b1 + p)));
+                        acc2 = Vector256.Add(acc2, Vector256.Multiply(x, Vector256.Load(b2 + p)));
+                        acc3 = Vector256.Add(acc3, Vector256.Multiply(x, Vector256.Load(b3 + p)));
+                    }
+                    float d0 = Vector256.Sum(acc0), d1 = Vector256.Sum(acc1), d2 = Vector256.Sum(acc2), d3 = Vector256.Sum(acc3);
+                    for (; p < k; p++)
+                    {
+                        float x = row[p];
+                        d0 += x * b0[p]; d1 += x * b1[p]; d2 += x * b2[p]; d3 += x * b3[p];
+                    }
+                    Store(output + j, d0, s.Alpha, s.Beta);
+                    Store(output + j + 1, d1, s.Alpha, s.Beta);
+                    Store(output + j + 2, d2, s.Alpha, s.Beta);
+                    Store(output + j + 3, d3, s.Alpha, s.Beta);
+                }
+                for (; j < end; j++)
+                {
+                    float* bj = s.B + (long)j * s.Ldb;
+                    Vector256<float> acc = Vector256<float>.Zero;
+                    int p = 0;
+                    for (; p + 8 <= k; p += 8) acc = Vector256.Add(acc, Vector256.Multiply(Vector256.Load(row + p), Vector256.Load(bj + p)));
+                    float d = Vector256.Sum(acc);
+                    for (; p < k; p++) d += row[p] * bj[p];
+                    Store(output + j, d, s.Alpha, s.Beta);
+                }
+            }
+        }
+
+        private static void Store(float* c, float dot, float alpha, float beta) => *c = beta == 0f ? alpha * dot : alpha * dot + beta * *c;
     }
 
     private struct Plan

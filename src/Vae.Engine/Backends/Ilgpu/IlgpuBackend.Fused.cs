@@ -73,6 +73,13 @@ public sealed partial class IlgpuBackend
         lock (_launch) _columnSum(cols, View(x), View(y), rows, cols, accumulate ? 1 : 0);
     }
 
+    public void LinearGradients(BufferRef dz, BufferRef x, BufferRef weight, int rows, int inFeatures, int outFeatures, BufferRef? dWeight, BufferRef? dX)
+    {
+        // One stream runs the two products one after the other.
+        if (dWeight is { } dw) Gemm(true, false, outFeatures, inFeatures, rows, 1f, dz, outFeatures, x, inFeatures, 1f, dw, inFeatures);
+        if (dX is { } dx) Gemm(false, false, rows, inFeatures, outFeatures, 1f, dz, outFeatures, weight, inFeatures, 1f, dx, inFeatures);
+    }
+
     // ---- losses ----
 
     /// <summary>result[0] = the sum of the pair terms, in two stages: partial sums per group, then one group adds them up.</summary>
