@@ -103,6 +103,9 @@ public sealed class ImageSharpCodec : IImageCodec
             using var stream = Open(file, token);
             using Image<Rgba32> image = decoder.Decode<Rgba32>(_configuration, stream, token);
             token.ThrowIfCancellationRequested();
+
+            // An EXIF block that does not read is ignored, as browsers do, rather than failing the picture.
+            if (Orientation(image.Metadata) is null) image.Metadata.ExifProfile = null;
             image.Mutate(c =>
             {
                 c.AutoOrient();
@@ -243,6 +246,19 @@ public sealed class ImageSharpCodec : IImageCodec
     /// <summary>Format, structure, header and limits: everything that is checked before a pixel is decoded.</summary>
     private (ImageHeader Header, IImageFormat Format) Inspect(ReadOnlyMemory<byte> file)
     {
+        try
+        {
+            return InspectUnguarded(file);
+        }
+        catch (Exception e) when (e is not ImageException and not OperationCanceledException)
+        {
+            // The checks read whatever the file says; whatever goes wrong in them is the file's fault.
+            throw new InvalidImageException($"The file is corrupt: its headers do not read ({e.GetType().Name}: {Tidy(e.Message)}).", e);
+        }
+    }
+
+    private (ImageHeader Header, IImageFormat Format) InspectUnguarded(ReadOnlyMemory<byte> file)
+    {
         ReadOnlySpan<byte> bytes = file.Span;
         if (bytes.IsEmpty) throw new InvalidImageException($"The file is empty; send the bytes of a {ImageFormats.Names} image.");
         IImageFormat? format = Image.DetectFormat(_configuration, bytes);
@@ -276,9 +292,10 @@ public sealed class ImageSharpCodec : IImageCodec
         }
 
         // Orientations 5 to 8 store the picture turned a quarter: its upright width is the stored height.
-        bool turned = info.Metadata.ExifProfile?.GetValue(ExifTag.Orientation)?.Value is >= 5 and <= 8;
+        bool turned = Orientation(info.Metadata) is >= 5 and <= 8;
         var header = new ImageHeader(ours, turned ? info.Height : info.Width, turned ? info.Width : info.Height);
         Limits.Check(header);
+        if (ours == ImageFormat.Png) ImageStructure.CheckPngData(bytes);
         if (ours == ImageFormat.Webp && header.Pixels > (long)bytes.Length * ImageStructure.MaxLossyWebpPixelsPerByte && ImageStructure.IsLossyWebp(bytes))
         {
             throw new InvalidImageException(
@@ -287,6 +304,19 @@ public sealed class ImageSharpCodec : IImageCodec
         }
 
         return (header, format);
+    }
+
+    /// <summary>The EXIF orientation (1 upright .. 8), 1 when there is none, null when the EXIF block does not read.</summary>
+    private static ushort? Orientation(SixLabors.ImageSharp.Metadata.ImageMetadata metadata)
+    {
+        try
+        {
+            return metadata.ExifProfile?.GetValue(ExifTag.Orientation)?.Value ?? 1;
+        }
+        catch (Exception e) when (e is ArgumentException or IndexOutOfRangeException or InvalidOperationException or OverflowException)
+        {
+            return null;
+        }
     }
 
     private static ResizeOptions? Resize(ImageHeader upright, ImageFit? fit)

@@ -1,4 +1,6 @@
+using System.Buffers;
 using System.Buffers.Binary;
+using System.IO.Compression;
 using System.Text;
 
 namespace Vae.Engine.Imaging;
@@ -94,6 +96,83 @@ internal static class ImageStructure
             }
 
             at += (int)length + 12;
+        }
+    }
+
+    /// <summary>
+    /// A PNG's image data must inflate to at least the bytes its header implies. The decoder fills
+    /// the rows of a short PNG with black, and on an interlaced one whose header claims more than its
+    /// data holds it never returns; so the data is inflated here first, into a small buffer and
+    /// stopping where the header's size ends (a decompression bomb is not inflated past it). Called
+    /// once the header's size is within the limits, on a file <see cref="Check"/> has walked.
+    /// </summary>
+    public static void CheckPngData(ReadOnlySpan<byte> png)
+    {
+        ReadOnlySpan<byte> header = default;
+        var data = new List<Range>();
+        for (int at = 8; at + 12 <= png.Length;)
+        {
+            int length = (int)BinaryPrimitives.ReadUInt32BigEndian(png[at..]);
+            ReadOnlySpan<byte> type = png.Slice(at + 4, 4);
+            if (type.SequenceEqual("IHDR"u8)) header = png.Slice(at + 8, length);
+            else if (type.SequenceEqual("IDAT"u8)) data.Add(new Range(at + 8, at + 8 + length));
+            else if (type.SequenceEqual("IEND"u8)) break;
+            at += length + 12;
+        }
+
+        if (header.Length < 13) throw Invalid($"The PNG is corrupt: its IHDR chunk holds {header.Length} bytes; it must hold 13.");
+        long width = BinaryPrimitives.ReadUInt32BigEndian(header), height = BinaryPrimitives.ReadUInt32BigEndian(header[4..]);
+        int depth = header[8], colourType = header[9];
+        bool interlaced = header[12] == 1;
+        int channels = colourType switch { 0 => 1, 2 => 3, 3 => 1, 4 => 2, 6 => 4, _ => 0 };
+        if (channels == 0 || depth is not (1 or 2 or 4 or 8 or 16) || width == 0 || height == 0) return; // the decoder says what is wrong with those
+        long needed = interlaced ? Adam7Bytes(width, height, channels * depth) : height * (1 + RowBytes(width, channels * depth));
+
+        var compressed = new byte[data.Sum(r => r.End.Value - r.Start.Value)];
+        int filled = 0;
+        foreach (var range in data)
+        {
+            png[range].CopyTo(compressed.AsSpan(filled));
+            filled += range.End.Value - range.Start.Value;
+        }
+
+        long inflated = 0;
+        byte[] buffer = ArrayPool<byte>.Shared.Rent(1 << 16);
+        try
+        {
+            using var zlib = new ZLibStream(new MemoryStream(compressed, writable: false), CompressionMode.Decompress);
+            int read;
+            while (inflated < needed && (read = zlib.Read(buffer, 0, (int)Math.Min(buffer.Length, needed - inflated))) > 0) inflated += read;
+        }
+        catch (Exception e) when (e is InvalidDataException or IOException)
+        {
+            throw Invalid($"The PNG is corrupt: its compressed image data is damaged and does not inflate ({e.GetType().Name}).");
+        }
+        finally
+        {
+            ArrayPool<byte>.Shared.Return(buffer);
+        }
+
+        if (inflated < needed)
+        {
+            throw Invalid($"The PNG is truncated: its image data inflates to {inflated} bytes, but a {width}x{height} image of its kind{(interlaced ? " (interlaced)" : "")} needs {needed}.");
+        }
+
+        static long RowBytes(long columns, int bitsPerPixel) => ((columns * bitsPerPixel) + 7) / 8;
+
+        // Adam7: seven passes over a grid of 8x8 cells, each a filter byte a row plus its own row width.
+        static long Adam7Bytes(long width, long height, int bitsPerPixel)
+        {
+            ReadOnlySpan<int> startX = [0, 4, 0, 2, 0, 1, 0], startY = [0, 0, 4, 0, 2, 0, 1], stepX = [8, 8, 4, 4, 2, 2, 1], stepY = [8, 8, 8, 4, 4, 2, 2];
+            long total = 0;
+            for (int pass = 0; pass < 7; pass++)
+            {
+                long columns = (width - startX[pass] + stepX[pass] - 1) / stepX[pass];
+                long rows = (height - startY[pass] + stepY[pass] - 1) / stepY[pass];
+                if (columns > 0 && rows > 0) total += rows * (1 + RowBytes(columns, bitsPerPixel));
+            }
+
+            return total;
         }
     }
 

@@ -130,6 +130,57 @@ public sealed class ImageRefusalTests
     }
 
     [Fact]
+    public void An_interlaced_png_whose_header_claims_more_than_its_data_holds_is_truncated_not_a_hang()
+    {
+        // The decoder never returns on this file (its Adam7 passes wait for rows that are not there).
+        byte[] png = TestImages.Png(TestImages.Rgba(16, 12, (x, y) => (x * 16, y * 20, 90, 255)), interlaced: true);
+        int headerAt = TestImages.IndexOf(png, "IHDR") - 4;
+        byte[] header = png[(headerAt + 8)..(headerAt + 8 + 13)];
+        BinaryPrimitives.WriteInt32BigEndian(header, 12304);
+        byte[] forged = [.. png[..headerAt], .. TestImages.Chunk("IHDR", header), .. png[(headerAt + 25)..]];
+
+        var e = Assert.Throws<InvalidImageException>(() => _codec.Decode(forged));
+
+        Assert.Contains("truncated", e.Message);
+        Assert.Contains("12304x12 image of its kind (interlaced) needs", e.Message);
+    }
+
+    [Fact]
+    public void Image_data_shorter_than_the_header_implies_is_truncated()
+    {
+        byte[] png = TestImages.PngOf(TestImages.Chunk("IHDR", TestImages.Ihdr(10, 10)), TestImages.Chunk("IDAT", TestImages.Zlib(new byte[11 * 5])), TestImages.Chunk("IEND", []));
+
+        var e = Assert.Throws<InvalidImageException>(() => _codec.Decode(png));
+
+        Assert.Contains("inflates to 55 bytes", e.Message);
+        Assert.Contains("needs 110", e.Message);
+    }
+
+    [Fact]
+    public void A_decompression_bomb_behind_a_small_header_is_not_inflated_past_what_the_header_needs()
+    {
+        // 64 MiB of zeros deflate to about 64 KiB; a 1x1 gray image needs 2 bytes of them.
+        byte[] png = TestImages.PngOf(TestImages.Chunk("IHDR", TestImages.Ihdr(1, 1)), TestImages.Chunk("IDAT", TestImages.Zlib(new byte[64 << 20])), TestImages.Chunk("IEND", []));
+        long before = GC.GetAllocatedBytesForCurrentThread();
+
+        RgbaImage image = _codec.Decode(png);
+
+        Assert.Equal((1, 1), (image.Width, image.Height));
+        Assert.True(GC.GetAllocatedBytesForCurrentThread() - before < 4 << 20, "the codec allocated as if it inflated the bomb");
+    }
+
+    [Fact]
+    public void An_exif_block_that_does_not_read_is_ignored_as_browsers_do()
+    {
+        byte[] jpeg = TestImages.Jpeg(TestImages.Photo(24, 16, seed: 3), orientation: 6);
+        BinaryPrimitives.WriteInt32LittleEndian(jpeg.AsSpan(44), int.MaxValue); // an EXIF offset pointing nowhere
+
+        RgbaImage image = _codec.Decode(jpeg);
+
+        Assert.Equal(24 * 16, image.Width * image.Height);
+    }
+
+    [Fact]
     public void A_jpeg_truncated_anywhere_is_invalid_and_says_so()
     {
         byte[] jpeg = TestImages.Jpeg(TestImages.Photo(64, 48));
