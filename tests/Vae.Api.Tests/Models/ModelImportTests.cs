@@ -30,9 +30,10 @@ public sealed class ModelImportTests(ImportFixture fx, ITestOutputHelper output)
     /// <summary>PyTorch computes in float64 from the float32 weights; the engine in float32.</summary>
     private const float Tolerance = 1e-5f;
 
-    [Fact]
+    [SkippableFact]
     public async Task Weights_saved_by_pytorch_from_seed_003_import_and_decode_to_the_pixels_pytorch_computes()
     {
+        Seed003.SkipIfMissing();
         var response = await fx.Client.PostAsync("/api/models", Seed003.Form(Seed003.Weights));
         var model = await AssertCreatedAsync(response);
         Assert.Equal(("mlp", "vae", 20, "mnist", "seed 003 from pytorch"), (model.Family, model.Kind, model.LatentDim, model.Dataset, model.Name));
@@ -49,9 +50,10 @@ public sealed class ModelImportTests(ImportFixture fx, ITestOutputHelper output)
             + $"logvar: {AssertClose(Seed003.Expected.Logvar, codes.Results.Select(r => r.LogVar!).ToList(), "logvar"):E2}");
     }
 
-    [Fact]
+    [SkippableFact]
     public async Task An_imported_model_is_listed_and_served_by_every_model_endpoint()
     {
+        Seed003.SkipIfMissing();
         var model = await AssertCreatedAsync(await fx.Client.PostAsync("/api/models", Seed003.Form(Seed003.Weights)));
         string url = $"/api/models/{model.Id}";
         var png = Vae.Engine.Tests.Imaging.TestImages.Png(new GrayImage(28, 28, Seed003.Expected.Images[0]));
@@ -84,9 +86,10 @@ public sealed class ModelImportTests(ImportFixture fx, ITestOutputHelper output)
         await (await fx.Client.GetAsync(url)).AssertProblemAsync(404, model.Id);
     }
 
-    [Fact]
+    [SkippableFact]
     public async Task The_engines_own_names_import_too_so_a_downloaded_model_imports_again_and_decodes_the_same()
     {
+        Seed003.SkipIfMissing();
         var first = await AssertCreatedAsync(await fx.Client.PostAsync("/api/models", Seed003.Form(Seed003.Weights)));
         var downloaded = await (await fx.Client.GetAsync($"/api/models/{first.Id}/weights")).Content.ReadAsByteArrayAsync();
         var second = await AssertCreatedAsync(await fx.Client.PostAsync("/api/models", Seed003.Form(downloaded, fileName: "again.safetensors")));
@@ -98,39 +101,43 @@ public sealed class ModelImportTests(ImportFixture fx, ITestOutputHelper output)
         Assert.Equal(a.Images[0], b.Images[0]);
     }
 
-    [Fact]
+    [SkippableFact]
     public async Task A_missing_tensor_is_a_422_that_names_it_the_name_pytorch_gives_it_and_its_shape()
     {
+        Seed003.SkipIfMissing();
         var tensors = Seed003.Tensors();
         tensors.RemoveAll(t => t.Name == "fc4.bias");
         var detail = await (await ImportAsync(tensors)).AssertProblemAsync(422, "'output.bias'", "'fc4.bias'", "(784)", "missing");
         output.WriteLine(detail);
     }
 
-    [Fact]
+    [SkippableFact]
     public async Task An_unexpected_tensor_is_a_422_that_names_it()
     {
+        Seed003.SkipIfMissing();
         var tensors = Seed003.Tensors();
         tensors.Add(new SafeTensorsEntry("fc5.weight", [2, 2], [1f, 2f, 3f, 4f]));
         var response = await ImportAsync(tensors);
         await response.AssertProblemAsync(422, "'fc5.weight'", "not a tensor of this mlp model");
     }
 
-    [Fact]
+    [SkippableFact]
     public async Task A_tensor_of_the_wrong_shape_is_a_422_with_the_expected_and_the_given_shape()
     {
+        Seed003.SkipIfMissing();
         var tensors = Seed003.Tensors();
         int i = tensors.FindIndex(t => t.Name == "fc1.weight");
         tensors[i] = tensors[i] with { Shape = [784, 400] }; // transposed: same values, other shape
         await (await ImportAsync(tensors)).AssertProblemAsync(422, "'fc1.weight'", "(784, 400)", "expects (400, 784)");
     }
 
-    [Theory]
+    [SkippableTheory]
     [InlineData(float.NaN, "1 NaN and 0 infinite")]
     [InlineData(float.PositiveInfinity, "0 NaN and 1 infinite")]
     [InlineData(float.NegativeInfinity, "0 NaN and 1 infinite")]
     public async Task A_tensor_holding_nan_or_infinity_is_a_422_that_names_it_and_where(float bad, string counted)
     {
+        Seed003.SkipIfMissing();
         var tensors = Seed003.Tensors();
         int i = tensors.FindIndex(t => t.Name == "fc3.bias");
         var data = (float[])tensors[i].Data.Clone();
@@ -139,9 +146,10 @@ public sealed class ModelImportTests(ImportFixture fx, ITestOutputHelper output)
         await (await ImportAsync(tensors)).AssertProblemAsync(422, "'fc3.bias'", counted, "index 7", "finite");
     }
 
-    [Fact]
+    [SkippableFact]
     public async Task A_tensor_of_another_dtype_is_a_422_that_names_it_and_the_dtype()
     {
+        Seed003.SkipIfMissing();
         // A float64 tensor, as torch.save of a .double() model gives: written by hand, as the engine writes only F32.
         string header = """{"fc1.bias":{"dtype":"F64","shape":[2],"data_offsets":[0,16]}}""";
         var bytes = new List<byte>(BitConverter.GetBytes((ulong)header.Length));
@@ -152,9 +160,10 @@ public sealed class ModelImportTests(ImportFixture fx, ITestOutputHelper output)
         await response.AssertProblemAsync(422, "'fc1.bias'", "F64", "F32");
     }
 
-    [Fact]
+    [SkippableFact]
     public async Task Every_wrong_tensor_is_named_in_one_answer_and_nothing_is_stored()
     {
+        Seed003.SkipIfMissing();
         int before = (await (await fx.Client.GetAsync("/api/models")).ReadJsonAsync<ModelList>()).Models.Count;
         var tensors = Seed003.Tensors();
         tensors.RemoveAll(t => t.Name == "fc22.weight");
@@ -169,14 +178,15 @@ public sealed class ModelImportTests(ImportFixture fx, ITestOutputHelper output)
         Assert.Equal(before, (await (await fx.Client.GetAsync("/api/models")).ReadJsonAsync<ModelList>()).Models.Count);
     }
 
-    [Fact]
+    [SkippableFact]
     public async Task Weights_that_are_not_a_safetensors_file_are_a_422_that_says_so()
     {
+        Seed003.SkipIfMissing();
         var response = await fx.Client.PostAsync("/api/models", Seed003.Form(Encoding.ASCII.GetBytes("PK\u0003\u0004 not safetensors at all"), fileName: "model.pt"));
         await response.AssertProblemAsync(422, "model.pt", "safetensors");
     }
 
-    [Theory]
+    [SkippableTheory]
     [InlineData("""{"model":{"family":"transformer"}}""", "model.family", "mlp")]
     [InlineData("""{"dataset":"imagenet","model":{"family":"mlp"}}""", "dataset", "mnist")]
     [InlineData("""{"model":{"family":"mlp","latentDim":0}}""", "model.latentDim", "between 1")]
@@ -184,55 +194,62 @@ public sealed class ModelImportTests(ImportFixture fx, ITestOutputHelper output)
     [InlineData("""{"model":{"family":"mlp"},"name":7}""", "name", "string")]
     public async Task A_configuration_a_training_request_would_refuse_is_a_422_naming_the_field(string config, string field, string hint)
     {
+        Seed003.SkipIfMissing();
         var response = await fx.Client.PostAsync("/api/models", Seed003.Form(Seed003.Weights, config));
         await response.AssertProblemAsync(422, field, hint);
         var errors = (await response.Content.ReadFromJsonAsync<JsonElement>()).GetProperty("errors");
         Assert.True(errors.TryGetProperty(field, out _), $"errors names {field}");
     }
 
-    [Fact]
+    [SkippableFact]
     public async Task A_configuration_of_another_shape_than_the_weights_names_each_tensor_that_differs()
     {
+        Seed003.SkipIfMissing();
         string config = """{"model":{"family":"mlp","hiddenSizes":[400],"latentDim":16}}""";
         var response = await fx.Client.PostAsync("/api/models", Seed003.Form(Seed003.Weights, config));
         await response.AssertProblemAsync(422, "'fc21.weight'", "(20, 400)", "expects (16, 400)", "'fc3.weight'");
     }
 
-    [Theory]
+    [SkippableTheory]
     [InlineData(false, true, "'weights'")]
     [InlineData(true, false, "'config'")]
     public async Task A_form_without_its_weights_or_its_configuration_is_a_400_naming_the_part(bool weights, bool config, string missing)
     {
+        Seed003.SkipIfMissing();
         var response = await fx.Client.PostAsync("/api/models", Seed003.Form(weights ? Seed003.Weights : null, config ? Seed003.Config : null));
         await response.AssertProblemAsync(400, missing);
     }
 
-    [Fact]
+    [SkippableFact]
     public async Task A_form_with_a_part_of_another_name_is_a_400_naming_the_parts_it_takes()
     {
+        Seed003.SkipIfMissing();
         var form = Seed003.Form(Seed003.Weights);
         form.Add(new StringContent("x"), "labels");
         await (await fx.Client.PostAsync("/api/models", form)).AssertProblemAsync(400, "'labels'", "'weights'", "'config'");
     }
 
-    [Fact]
+    [SkippableFact]
     public async Task A_body_that_is_not_a_multipart_form_is_a_415_that_says_what_to_send()
     {
+        Seed003.SkipIfMissing();
         var response = await fx.Client.PostAsync("/api/models", Http.Body(Seed003.Weights, "application/octet-stream"));
         await response.AssertProblemAsync(415, "multipart/form-data", "'weights'", "'config'");
     }
 
-    [Fact]
+    [SkippableFact]
     public async Task An_import_larger_than_the_limit_is_a_413_naming_the_setting()
     {
+        Seed003.SkipIfMissing();
         using var factory = new ServiceFactory(output, settings: new Dictionary<string, string?> { ["Models:Import:MaxBytes"] = "100000" });
         using var client = factory.CreateClient();
         await (await client.PostAsync("/api/models", Seed003.Form(Seed003.Weights))).AssertProblemAsync(413, "Models:Import:MaxBytes");
     }
 
-    [Fact]
+    [SkippableFact]
     public async Task Importing_needs_write_access_like_every_other_change()
     {
+        Seed003.SkipIfMissing();
         using (var remote = new ServiceFactory(output, remoteAddress: IPAddress.Parse("203.0.113.9")))
         using (var client = remote.CreateClient())
             await (await client.PostAsync("/api/models", Seed003.Form(Seed003.Weights))).AssertProblemAsync(403, "loopback");
