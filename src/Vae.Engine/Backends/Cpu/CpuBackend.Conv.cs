@@ -6,11 +6,11 @@ namespace Vae.Engine.Backends.Cpu;
 /// <summary>
 /// Convolutions and transposed convolutions a few images at a time, each thread on its own chunk
 /// of the batch: the chunk's column matrix is unfolded, multiplied and folded back while it is in
-/// the core's L2 cache, products are written straight into NCHW (no transposing copy), and the
-/// bias and activation (forward) or the activation's gradient and the bias sums (backward) are
-/// applied to each image as it is finished. The batch-wide form in <c>Ops/Convolution.cs</c>,
-/// which materialises the whole column matrix in memory and makes a pass of its own for each
-/// step, is the oracle.
+/// the core's L2 cache; products come out channel-major, so each image's channels reach NCHW as
+/// contiguous runs (no transposing copy); and the bias and activation (forward) or the
+/// activation's gradient and the bias sums (backward) are applied on the way, in the same pass.
+/// The batch-wide form in <c>Ops/Convolution.cs</c>, which materialises the whole column matrix in
+/// memory and makes a pass of its own for each step, is the oracle.
 /// </summary>
 /// <remarks>
 /// The weight and bias gradients of each chunk go to a buffer of their own and are summed in chunk
