@@ -1,3 +1,4 @@
+using Microsoft.Extensions.Options;
 using Microsoft.Extensions.DependencyInjection.Extensions;
 using Microsoft.OpenApi;
 using Vae.Api.Cluster;
@@ -20,11 +21,13 @@ public static class ModelExtensions
                 "Models:MaxScoreSamples must be between 1 and 5000, and Models:ScoreSamples between 1 and MaxScoreSamples.")
             .Validate(o => o.ScoreImages >= 1 && o.DirectionImages >= 1 && o.DirectionImages <= o.MaxLatents,
                 "Models:ScoreImages must be at least 1, and Models:DirectionImages between 1 and Models:MaxLatents.")
+            .Validate(o => o.RenderCacheMegabytes is >= 0 and <= 65536, "Models:RenderCacheMegabytes must be between 0 (off) and 65536.")
             .ValidateOnStart();
         services.AddImages(configuration);
         services.TryAddSingleton<ModelStore>();
         services.AddSingleton<ModelCache>();
         services.AddSingleton<InferenceService>();
+        services.AddSingleton(sp => RenderedImageCache.FromOptions(sp.GetRequiredService<IOptions<ModelsOptions>>()));
         services.AddSingleton<ModelSidecars>();
         services.AddSingleton<AnomalyScoring>();
         services.AddSingleton<DirectionStore>();

@@ -32,9 +32,8 @@ internal static class ModelImagesApi
             $"samples|{query.N}|{query.Seed}|{query.Temperature:R}|{layout.Columns}|{grid.Scale}|{Conditioning.Key(label.Label)}|{GridFormat(http.Request)}");
         if (ModelServices.Cached(http, id, record, key)) return NotModified;
 
-        using var images = new PooledFloats(query.N * record.Config.InputSize);
-        models.Inference.Sample(models.Cache.Get(record), query.N, unchecked((ulong)query.Seed), query.Temperature, labels, images.Array);
-        return models.Grid(http.Request, images.Array, record.Config, layout);
+        return models.DeterministicGrid(http.Request, record, key, query.N, layout,
+            images => models.Inference.Sample(models.Cache.Get(record), query.N, unchecked((ulong)query.Seed), query.Temperature, labels, images));
     }
 
     public static async Task<Results<FileContentHttpResult, StatusCodeHttpResult, ProblemHttpResult>> ManifoldAsync(
@@ -54,10 +53,8 @@ internal static class ModelImagesApi
             $"manifold|{query.N}|{query.Range:R}|{query.X}|{query.Y}|{query.Scale}|{Conditioning.Key(label.Label)}|{GridFormat(http.Request)}");
         if (ModelServices.Cached(http, id, record, key)) return NotModified;
 
-        var codes = InferenceService.ManifoldLatents(config.LatentDim, query.N, query.Range, query.X, query.Y);
-        using var images = new PooledFloats(count * config.InputSize);
-        models.Inference.Decode(models.Cache.Get(record), codes, count, labels, images.Array);
-        return models.Grid(http.Request, images.Array, config, layout);
+        return models.DeterministicGrid(http.Request, record, key, count, layout, images => models.Inference.Decode(
+            models.Cache.Get(record), InferenceService.ManifoldLatents(config.LatentDim, query.N, query.Range, query.X, query.Y), count, labels, images));
     }
 
     public static async Task<Results<FileContentHttpResult, Ok<ImagesResponse>, ProblemHttpResult>> DecodeAsync(

@@ -9,7 +9,8 @@ using HttpJsonOptions = Microsoft.AspNetCore.Http.Json.JsonOptions;
 namespace Vae.Api.Models;
 
 /// <summary>What the model endpoints use, bound as one [AsParameters] argument, with the steps they share.</summary>
-public sealed record ModelServices(ModelCache Cache, ModelStore Store, InferenceService Inference, IImageCodec Images, IOptions<ModelsOptions> Options, IOptions<HttpJsonOptions> Json)
+public sealed record ModelServices(ModelCache Cache, ModelStore Store, InferenceService Inference, IImageCodec Images, RenderedImageCache Rendered,
+    IOptions<ModelsOptions> Options, IOptions<HttpJsonOptions> Json)
 {
     // Part of every ETag: bump it when rendering changes, so caches drop old images.
     private const string RenderVersion = "2";
@@ -28,6 +29,27 @@ public sealed record ModelServices(ModelCache Cache, ModelStore Store, Inference
         var format = ContentNegotiation.GridFormat(request);
         layout.WriteHeaders(request.HttpContext.Response);
         return TypedResults.File(ModelImages.Render(Images, images, config, layout, format), ImageFormats.MediaType(format));
+    }
+
+    /// <summary>
+    /// A deterministic grid of <paramref name="count"/> images, <paramref name="what"/> naming it as
+    /// the ETag does: from <see cref="Rendered"/> when this node served it before, else decoded by
+    /// <paramref name="decode"/> into the rows it is given, drawn as <see cref="Grid"/> does, and kept.
+    /// </summary>
+    public FileContentHttpResult DeterministicGrid(HttpRequest request, ModelRecord record, string what, int count, GridLayout layout, Action<float[]> decode)
+    {
+        var format = ContentNegotiation.GridFormat(request);
+        layout.WriteHeaders(request.HttpContext.Response);
+        string key = $"{record.Id}|{what}|{RenderVersion}";
+        if (!Rendered.TryGet(key, out byte[] bytes))
+        {
+            using var images = new PooledFloats(count * record.Config.InputSize);
+            decode(images.Array);
+            bytes = ModelImages.Render(Images, images.Array, record.Config, layout, format);
+            Rendered.Add(key, bytes);
+        }
+
+        return TypedResults.File(bytes, ImageFormats.MediaType(format));
     }
 
     /// <summary>The request body, refused with 413 over Models:MaxBodyBytes.</summary>

@@ -6,6 +6,11 @@ public sealed class ModelsOptions
     public const string Section = "Models";
     /// <summary>Loaded models kept in memory.</summary>
     public int CacheSize { get; set; } = 8;
+    /// <summary>
+    /// Memory for the encoded bytes of sample grids and manifolds already served, which the same
+    /// request gets again without decoding (every one is deterministic); 0 turns it off.
+    /// </summary>
+    public int RenderCacheMegabytes { get; set; } = 32;
     /// <summary>Engine threads per inference request.</summary>
     public int InferenceThreads { get; set; } = 1;
     public int MaxSamples { get; set; } = 256;

@@ -25,6 +25,9 @@ public interface IServiceMetrics
     /// <summary>The model cache of this node: models loaded, its capacity, and lookups since start.</summary>
     void SetModelCache(int loaded, int capacity, long hits, long misses);
 
+    /// <summary>The rendered-image cache of this node: bytes held, and grids served from it or rendered since start.</summary>
+    void SetRenderCache(long bytes, long hits, long misses);
+
     /// <summary>Runs <paramref name="refresh"/> before every scrape.</summary>
     void BeforeCollect(Func<CancellationToken, Task> refresh);
 }

@@ -6,10 +6,10 @@ namespace Vae.Api.Observability;
 
 /// <summary>
 /// Reads the figures a scrape shows from where they live: job counts from the store, queue lengths
-/// from the scheduler, the cache's and the training's from this node. The store or the scheduler out
+/// from the scheduler, the caches' and the training's from this node. The store or the scheduler out
 /// of reach leaves their figures as last read (GET /health/ready says what is down).
 /// </summary>
-public sealed class MetricSources(IServiceMetrics metrics, IVaeStore store, IJobScheduler scheduler, ModelCache cache, TrainingSpeed training, ILogger<MetricSources> log)
+public sealed class MetricSources(IServiceMetrics metrics, IVaeStore store, IJobScheduler scheduler, ModelCache cache, RenderedImageCache rendered, TrainingSpeed training, ILogger<MetricSources> log)
 {
     public void Start() => metrics.BeforeCollect(RefreshAsync);
 
@@ -17,6 +17,7 @@ public sealed class MetricSources(IServiceMetrics metrics, IVaeStore store, IJob
     {
         var (hits, misses) = cache.Lookups;
         metrics.SetModelCache(cache.LoadedCount, cache.Capacity, hits, misses);
+        metrics.SetRenderCache(rendered.Bytes, rendered.Hits, rendered.Misses);
         metrics.SetTrainingSpeed(training.ImagesPerSecond);
         try
         {

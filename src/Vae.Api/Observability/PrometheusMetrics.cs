@@ -25,6 +25,9 @@ public sealed class PrometheusMetrics : IServiceMetrics
     private readonly Gauge _cacheCapacity;
     private readonly Counter _cacheHits;
     private readonly Counter _cacheMisses;
+    private readonly Gauge _renderBytes;
+    private readonly Counter _renderHits;
+    private readonly Counter _renderMisses;
     private readonly Gauge _cacheHitRatio;
 
     public PrometheusMetrics()
@@ -42,6 +45,9 @@ public sealed class PrometheusMetrics : IServiceMetrics
         _cacheCapacity = factory.CreateGauge("vae_model_cache_capacity", "Most models this node keeps loaded (Models:CacheSize).");
         _cacheHits = factory.CreateCounter("vae_model_cache_hits_total", "Requests for a model found loaded in this node's cache.");
         _cacheMisses = factory.CreateCounter("vae_model_cache_misses_total", "Requests for a model that had to be loaded from the store.");
+        _renderBytes = factory.CreateGauge("vae_render_cache_bytes", "Bytes of encoded sample grids and manifolds kept by this node (Models:RenderCacheMegabytes).");
+        _renderHits = factory.CreateCounter("vae_render_cache_hits_total", "Sample grids and manifolds served from this node's rendered-image cache.");
+        _renderMisses = factory.CreateCounter("vae_render_cache_misses_total", "Sample grids and manifolds this node had to decode and encode.");
         _cacheHitRatio = factory.CreateGauge("vae_model_cache_hit_ratio", "Share of model requests found loaded since the node started (1 before any).");
         // Every state and queue is there from the first scrape, at 0, so queries need no absent().
         foreach (var status in Enum.GetValues<JobStatus>()) _jobs.WithLabels(RecordFormat.StatusText(status)).Set(0);
@@ -70,6 +76,13 @@ public sealed class PrometheusMetrics : IServiceMetrics
         _cacheHits.IncTo(hits);
         _cacheMisses.IncTo(misses);
         _cacheHitRatio.Set(hits + misses == 0 ? 1 : (double)hits / (hits + misses));
+    }
+
+    public void SetRenderCache(long bytes, long hits, long misses)
+    {
+        _renderBytes.Set(bytes);
+        _renderHits.IncTo(hits);
+        _renderMisses.IncTo(misses);
     }
 
     public void BeforeCollect(Func<CancellationToken, Task> refresh) => _registry.AddBeforeCollectCallback(refresh);

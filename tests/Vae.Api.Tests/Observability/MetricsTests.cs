@@ -22,8 +22,10 @@ public sealed class MetricsTests(ITestOutputHelper output)
         var model = await ModelsFixture.PublishAsync(factory, new MlpConfig { HiddenSizes = [16], LatentDim = 2 },
             Mnist.Load(mnist, DatasetSplit.Train).Take(300), Mnist.Load(mnist, DatasetSplit.Test).Take(100), "metrics model");
 
-        // Inference: the first request loads the model (a miss), the next three find it (hits).
+        // Inference: the first request loads the model (a miss), the next three that decode find it (hits).
         Assert.Equal(HttpStatusCode.OK, (await client.GetAsync($"/api/models/{model.Id}/samples.png?n=4")).StatusCode);
+        Assert.Equal(HttpStatusCode.OK, (await client.GetAsync($"/api/models/{model.Id}/samples.png?n=9&seed=2")).StatusCode);
+        // The same grid again comes from the rendered-image cache, without the model.
         Assert.Equal(HttpStatusCode.OK, (await client.GetAsync($"/api/models/{model.Id}/samples.png?n=9&seed=2")).StatusCode);
         Assert.Equal(HttpStatusCode.OK, (await client.PostAsJsonAsync($"/api/models/{model.Id}/encode", new { pixels = new float[784] })).StatusCode);
         Assert.Equal(HttpStatusCode.OK, (await client.PostAsJsonAsync($"/api/models/{model.Id}/decode", new { latents = new[] { new[] { 0f, 0f } } })).StatusCode);
@@ -39,9 +41,9 @@ public sealed class MetricsTests(ITestOutputHelper output)
         await client.CancelQuietlyAsync(queued.Id);
         await client.WaitUntilFinishedAsync(running.Id);
 
-        Assert.True(metrics.Value("http_request_duration_seconds_count", ("code", "200"), ("method", "GET"), ("endpoint", "/api/models/{id}/samples.png")) == 2);
+        Assert.True(metrics.Value("http_request_duration_seconds_count", ("code", "200"), ("method", "GET"), ("endpoint", "/api/models/{id}/samples.png")) == 3);
         Assert.True(metrics.Value("http_request_duration_seconds_count", ("code", "404"), ("method", "GET"), ("endpoint", "/api/models/{id}/manifold.png")) == 1);
-        Assert.Equal(2, metrics.Value("vae_inference_duration_seconds_count", ("endpoint", "samples")));
+        Assert.Equal(3, metrics.Value("vae_inference_duration_seconds_count", ("endpoint", "samples")));
         Assert.Equal(1, metrics.Value("vae_inference_duration_seconds_count", ("endpoint", "encode")));
         Assert.Equal(1, metrics.Value("vae_inference_duration_seconds_count", ("endpoint", "decode")));
         Assert.Null(metrics.Value("vae_inference_duration_seconds_count", ("endpoint", "manifold")));
@@ -56,6 +58,9 @@ public sealed class MetricsTests(ITestOutputHelper output)
         Assert.Equal(3, metrics.Value("vae_model_cache_hits_total"));
         Assert.Equal(1, metrics.Value("vae_model_cache_misses_total"));
         Assert.Equal(0.75, metrics.Value("vae_model_cache_hit_ratio"));
+        Assert.Equal(1, metrics.Value("vae_render_cache_hits_total"));
+        Assert.Equal(2, metrics.Value("vae_render_cache_misses_total"));
+        Assert.True(metrics.Value("vae_render_cache_bytes") > 0, "two grids are kept");
         Assert.True(metrics.Value("process_cpu_seconds_total") > 0);
         Assert.True(metrics.Value("process_working_set_bytes") > 0);
         Assert.NotNull(metrics.Value("dotnet_collection_count_total", ("generation", "0")));

@@ -29,6 +29,7 @@ public sealed class ImageCodecTests
     [InlineData(7, 5)]
     [InlineData(31, 17)]
     [InlineData(242, 242)]
+    [InlineData(600, 600)]
     public void Gray_planes_are_written_as_an_8_bit_gray_png_that_reads_back_exactly(int width, int height)
     {
         var random = new Random(width + height);
@@ -50,6 +51,7 @@ public sealed class ImageCodecTests
     [InlineData(1, 1)]
     [InlineData(32, 32)]
     [InlineData(45, 17)]
+    [InlineData(300, 300)]
     public void Rgb_planes_are_written_as_an_opaque_rgb_png_with_each_plane_in_its_channel(int width, int height)
     {
         int area = width * height;
@@ -66,6 +68,22 @@ public sealed class ImageCodecTests
         {
             Assert.Equal((bytes[i], bytes[area + i], bytes[(2 * area) + i], (byte)255), back.GetPixel(i % width, i / width));
         }
+    }
+
+    [Fact]
+    public void Small_grids_are_stored_for_speed_and_large_images_compressed()
+    {
+        // A flat field compresses to almost nothing, so the size shows which way each was written.
+        byte[] small = _codec.Encode(new GrayImage(242, 242));
+        byte[] large = _codec.Encode(new GrayImage(600, 600));
+        byte[] smallColour = _codec.Encode(new RgbImage(200, 200));
+        byte[] largeColour = _codec.Encode(new RgbImage(320, 320));
+
+        Assert.True(small.Length > 242 * 242, $"a 242x242 grid took {small.Length} bytes; stored, it takes more than its pixels");
+        Assert.True(smallColour.Length > 3 * 200 * 200, $"a 200x200 colour grid took {smallColour.Length} bytes");
+        Assert.True(large.Length < 600 * 600 / 20, $"a flat 600x600 image took {large.Length} bytes; compressed, it takes a few KB");
+        Assert.True(largeColour.Length < 3 * 320 * 320 / 20, $"a flat 320x320 colour image took {largeColour.Length} bytes");
+        Assert.All(new[] { small, large, smallColour, largeColour }, png => Assert.Equal(255, TestImages.Read(png).GetPixel(0, 0).A));
     }
 
     [Fact]
