@@ -58,9 +58,13 @@ public sealed class Trainer
             var watch = Stopwatch.StartNew();
             var trainLoss = TrainEpoch(loader, epoch, cancellationToken);
             double seconds = watch.Elapsed.TotalSeconds;
-            // Evaluation runs other batch sizes: what training kept for reuse would only sit beside it.
+            // Evaluation runs other batch sizes: what training kept for reuse would only sit beside it,
+            // and what evaluation keeps would sit beside the next epoch's steps. So the peak is the
+            // larger of the two working sets, not their sum (at the price of faulting training's
+            // buffers in again at each epoch's first step).
             Model.Backend.ReleaseCachedMemory();
             var testLoss = Evaluate(test, epoch, cancellationToken);
+            Model.Backend.ReleaseCachedMemory();
             var metrics = new EpochMetrics(epoch, trainLoss, testLoss, seconds);
             _history.Add(metrics);
             if (Options.CheckpointDirectory is { } d)
