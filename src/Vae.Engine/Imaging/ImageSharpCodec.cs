@@ -32,26 +32,21 @@ public sealed class ImageSharpCodec : IImageCodec
     // finish take at most half the cores.
     private static readonly int AsideSlots = Math.Max(1, Environment.ProcessorCount / 2);
 
-    // Grids are mostly flat fields: the fastest deflate level with no filter compresses them as well
-    // as a stronger level with adaptive filters and in a third of the time (bench/README.md has the figures).
-    private static readonly PngEncoder GrayPng = new()
-    {
-        ColorType = PngColorType.Grayscale,
-        BitDepth = PngBitDepth.Bit8,
-        CompressionLevel = PngCompressionLevel.BestSpeed,
-        FilterMethod = PngFilterMethod.None,
-        ChunkFilter = PngChunkFilter.ExcludeAll,
-    };
+    // The library's deflate is managed code, several times slower than zlib: on a grid of 64 digits
+    // (242x242) its fastest level takes twice as long as drawing the grid and the rest of the request.
+    // Images of at most this many raw bytes (every unscaled grid of up to 64 colour or 256 gray
+    // tiles) are therefore stored without compression, in at most a quarter of a megabyte; larger
+    // ones (scaled grids, which compress by far the most) are deflated at the fastest level.
+    private const int StoreUpToBytes = 256 * 1024;
+
+    // Gray grids are mostly flat fields: with no row filter, the fastest deflate level compresses them
+    // better than with adaptive filters, and in less time (bench/README.md has the figures).
+    private static readonly PngEncoder GrayPng = Png(PngColorType.Grayscale, PngCompressionLevel.BestSpeed, PngFilterMethod.None);
+    private static readonly PngEncoder GrayPngStored = Png(PngColorType.Grayscale, PngCompressionLevel.NoCompression, PngFilterMethod.None);
 
     // Colour tiles are photographs: the Sub filter pays for itself there, still at the fastest level.
-    private static readonly PngEncoder RgbPng = new()
-    {
-        ColorType = PngColorType.Rgb,
-        BitDepth = PngBitDepth.Bit8,
-        CompressionLevel = PngCompressionLevel.BestSpeed,
-        FilterMethod = PngFilterMethod.Sub,
-        ChunkFilter = PngChunkFilter.ExcludeAll,
-    };
+    private static readonly PngEncoder RgbPng = Png(PngColorType.Rgb, PngCompressionLevel.BestSpeed, PngFilterMethod.Sub);
+    private static readonly PngEncoder RgbPngStored = Png(PngColorType.Rgb, PngCompressionLevel.NoCompression, PngFilterMethod.None);
 
     // Lossless, so tiles cut out of a WebP grid hold the same pixels as the PNG's.
     private static readonly WebpEncoder LosslessWebp = new()
@@ -137,14 +132,14 @@ public sealed class ImageSharpCodec : IImageCodec
     public byte[] Encode(GrayImage image, ImageFormat format = ImageFormat.Png)
     {
         ArgumentNullException.ThrowIfNull(image);
-        IImageEncoder encoder = Encoder(format, GrayPng);
         int area = image.Width * image.Height;
+        IImageEncoder encoder = Encoder(format, area <= StoreUpToBytes ? GrayPngStored : GrayPng);
         byte[] bytes = ArrayPool<byte>.Shared.Rent(area);
         try
         {
             ToBytes(image.Pixels, bytes.AsSpan(0, area));
             using var wrapped = Image.WrapMemory<L8>(_configuration, bytes.AsMemory(0, area), image.Width, image.Height);
-            return Save(wrapped, encoder, area);
+            return Save(wrapped, encoder, Capacity(area, image.Height));
         }
         finally
         {
@@ -155,9 +150,9 @@ public sealed class ImageSharpCodec : IImageCodec
     public byte[] Encode(RgbImage image, ImageFormat format = ImageFormat.Png)
     {
         ArgumentNullException.ThrowIfNull(image);
-        IImageEncoder encoder = Encoder(format, RgbPng);
         int area = image.Width * image.Height;
         int length = checked(RgbImage.Channels * area);
+        IImageEncoder encoder = Encoder(format, length <= StoreUpToBytes ? RgbPngStored : RgbPng);
         byte[] bytes = ArrayPool<byte>.Shared.Rent(length);
         byte[] plane = ArrayPool<byte>.Shared.Rent(area);
         try
@@ -171,7 +166,7 @@ public sealed class ImageSharpCodec : IImageCodec
             }
 
             using var wrapped = Image.WrapMemory<Rgb24>(_configuration, bytes.AsMemory(0, length), image.Width, image.Height);
-            return Save(wrapped, encoder, length);
+            return Save(wrapped, encoder, Capacity(length, image.Height));
         }
         finally
         {
@@ -368,6 +363,15 @@ public sealed class ImageSharpCodec : IImageCodec
         _ => throw new InvalidOperationException($"The format {format.Name} is registered but not one the service reads."),
     };
 
+    private static PngEncoder Png(PngColorType colour, PngCompressionLevel level, PngFilterMethod filter) => new()
+    {
+        ColorType = colour,
+        BitDepth = PngBitDepth.Bit8,
+        CompressionLevel = level,
+        FilterMethod = filter,
+        ChunkFilter = PngChunkFilter.ExcludeAll,
+    };
+
     private static IImageEncoder Encoder(ImageFormat format, PngEncoder png) => format switch
     {
         ImageFormat.Png => png,
@@ -375,9 +379,12 @@ public sealed class ImageSharpCodec : IImageCodec
         _ => throw new ArgumentOutOfRangeException(nameof(format), format, "Images are written as PNG or WebP."),
     };
 
-    private static byte[] Save(Image image, IImageEncoder encoder, int rawBytes)
+    /// <summary>Room for the file in one buffer: a stored PNG is its rows, a filter byte each, and a few headers; a deflated one about a quarter of that.</summary>
+    private static int Capacity(int rawBytes, int rows) => rawBytes <= StoreUpToBytes ? rawBytes + rows + 1024 : Math.Max(256, rawBytes / 4);
+
+    private static byte[] Save(Image image, IImageEncoder encoder, int capacity)
     {
-        using var output = new MemoryStream(Math.Max(256, rawBytes / 4));
+        using var output = new MemoryStream(capacity);
         image.Save(output, encoder);
         return output.ToArray();
     }
