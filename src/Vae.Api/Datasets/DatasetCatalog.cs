@@ -129,7 +129,7 @@ public sealed class DatasetCatalog(
             if (FindBuiltIn(id) is { } builtIn)
             {
                 string directory = await provisioner.EnsureAsync(builtIn.Id, Root, CancellationToken.None);
-                // Reading takes seconds of CPU (parsing JSON, decoding PNGs): off the caller's thread.
+                // Reading takes seconds of CPU (parsing JSON, decoding images): off the caller's thread.
                 loaded = await Task.Run(() => builtIn.Open(directory));
             }
             else

@@ -218,7 +218,7 @@ public sealed class DatasetUploader(IDatasetUploads store, IOptions<UploadOption
     }
 
     private static UploadRejectedException WrongType(string? contentType) => UploadRejectedException.UnsupportedMedia(
-        $"Content-Type '{contentType ?? "none"}' is not accepted. Send a zip as {ZipTypes[0]} (PNG images, or IDX files), " +
+        $"Content-Type '{contentType ?? "none"}' is not accepted. Send a zip as {ZipTypes[0]} (images: PNG, JPEG, WebP or BMP; or IDX files), " +
         $"or IDX files as {FormType} with parts {IdxUpload.FormParts}.");
 
     private static UploadRejectedException TooLarge(long max) => UploadRejectedException.TooLarge(

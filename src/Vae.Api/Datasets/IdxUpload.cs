@@ -90,7 +90,7 @@ internal static class IdxUpload
             if (!LooksLikeIdx(bytes))
             {
                 throw UploadRejectedException.Unprocessable(
-                    $"Zip entry '{file.Path}' is neither a PNG image nor an IDX file. An uploaded zip holds PNG images (at its top level or in one folder per class) or IDX files; remove other files.");
+                    $"Zip entry '{file.Path}' is neither an image nor an IDX file. An uploaded zip holds images ({Vae.Engine.Imaging.ImageFormats.Extensions} files, in one folder per class) or IDX files; remove other files.");
             }
             var array = Parse(bytes, file.Path, budget);
             string name = file.FileName.ToLowerInvariant();

@@ -7,7 +7,7 @@ internal sealed record UploadSplit(int Count, byte[] Pixels, byte[] Labels);
 /// What an upload holds once read and checked, before it is stored.
 /// </summary>
 /// <param name="ClassNames">Label k's name.</param>
-/// <param name="Source">How it came, for the default description ("PNG images in a zip").</param>
+/// <param name="Source">How it came, for the default description ("images in a zip").</param>
 internal sealed record UploadContent(
     int Channels, int Height, int Width, IReadOnlyList<string> ClassNames, UploadSplit Train, UploadSplit Test, string Source)
 {

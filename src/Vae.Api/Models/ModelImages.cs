@@ -21,9 +21,9 @@ public static class ModelImages
     public const int MnistWorkingSide = 512;
 
     /// <summary>
-    /// An uploaded image as one input row of the record's model, or why it cannot be one: the
-    /// problems of <see cref="ImageUpload.Decode"/> (400 malformed, 415 not a format that is read,
-    /// 422 over a limit).
+    /// An uploaded image as one input row of the record's model, or why it cannot be one: 400 for
+    /// an empty or malformed file, 415 for a format that is not read, 422 for one over a limit
+    /// (<see cref="ImageProblems"/>).
     /// </summary>
     public static ProblemHttpResult? ReadUpload(IImageCodec codec, ReadOnlyMemory<byte> file, bool? invert, ModelRecord record, out float[] input)
     {
@@ -37,7 +37,7 @@ public static class ModelImages
         }
         catch (ImageException e)
         {
-            return ImageUpload.Problem(e);
+            return ImageProblems.For(e);
         }
     }
 

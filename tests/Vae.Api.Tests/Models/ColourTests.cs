@@ -90,6 +90,31 @@ public class ColourTests(FamiliesFixture fx)
             => Assert.Single((await (await fx.Client.PostAsync($"/api/models/{Model.Id}/encode", body)).ReadJsonAsync<EncodeResponse>()).Results).Mu;
     }
 
+    [Theory]
+    [InlineData("progressive.jpg")]
+    [InlineData("cmyk.jpg")]
+    [InlineData("rotated.jpg")]
+    public async Task Progressive_cmyk_and_rotated_jpegs_from_another_tool_encode_like_the_same_picture_as_a_png(string name)
+    {
+        // Pillow's files (tests/Vae.Engine.Tests/Fixtures/jpeg): red, green / blue, white quadrants, 48x32 once upright.
+        byte[] jpeg = File.ReadAllBytes(Path.Combine(AppContext.BaseDirectory, "Fixtures", "jpeg", name));
+        var quadrants = TestImages.Rgba(48, 32, (x, y) => (x < 24, y < 16) switch
+        {
+            (true, true) => (255, 0, 0, 255),
+            (false, true) => (0, 255, 0, 255),
+            (true, false) => (0, 0, 255, 255),
+            _ => (255, 255, 255, 255),
+        });
+
+        var fromJpeg = await Mu(Http.Body(jpeg, "image/jpeg"));
+        var fromPng = await Mu(Http.PngBody(TestImages.Png(quadrants)));
+
+        for (int d = 0; d < fromPng.Length; d++) Assert.True(Math.Abs(fromPng[d] - fromJpeg[d]) < 0.1, $"dimension {d}: {fromPng[d]} and {fromJpeg[d]}");
+
+        async Task<float[]> Mu(HttpContent body)
+            => Assert.Single((await (await fx.Client.PostAsync($"/api/models/{Model.Id}/encode", body)).ReadJsonAsync<EncodeResponse>()).Results).Mu;
+    }
+
     [Fact]
     public async Task An_interpolation_end_of_another_size_is_scaled_too()
     {

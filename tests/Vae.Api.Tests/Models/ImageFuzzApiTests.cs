@@ -24,6 +24,9 @@ public sealed class ImageFuzzApiTests(ModelsFixture fx, ITestOutputHelper output
         string url = $"/api/models/{record.Id}/encode";
         var seeds = ImageMutator.Seeds();
         var mutator = new ImageMutator(seed: 7_2025);
+        // The host's first request loads the model and compiles the endpoint: not a decode's time.
+        foreach (var (_, file) in seeds)
+            await client.PostAsync(url, Http.Body(file, ImageFormats.MediaTypes[0]));
         var statuses = new SortedDictionary<int, int>();
         var slowest = TimeSpan.Zero;
 

@@ -119,6 +119,21 @@ public sealed class ImageRefusalTests
         Assert.Throws<InvalidImageException>(() => _codec.Decode(png));
     }
 
+    [Theory]
+    [InlineData(4, 2)] // 4-bit RGB
+    [InlineData(16, 3)] // 16-bit palette
+    [InlineData(1, 6)] // 1-bit RGBA
+    [InlineData(8, 5)] // no colour type 5
+    public void Bit_depth_and_colour_type_combinations_png_does_not_define_are_refused(int depth, int colourType)
+    {
+        byte[] png = TestImages.PngOf(TestImages.Chunk("IHDR", TestImages.Ihdr(1, 1, depth, colourType)), TestImages.Chunk("IDAT", TestImages.Zlib([0, 0, 0, 0, 0, 0, 0, 0, 0])), TestImages.Chunk("IEND", []));
+
+        var e = Assert.ThrowsAny<ImageException>(() => _codec.Decode(png));
+
+        Assert.True(e is InvalidImageException or UnsupportedImageException, $"{e.GetType().Name}: {e.Message}");
+        Assert.Contains("PNG", e.Message);
+    }
+
     [Fact]
     public void Image_data_that_is_not_zlib_but_has_a_valid_crc_is_invalid()
     {
