@@ -64,7 +64,16 @@ public sealed class HangfireServer(IServiceProvider services, SchedulerSettings 
         {
             // Running jobs see their token cancelled, stop after their batch and go back to the queue.
             _server.SendStop();
-            await _server.WaitForShutdownAsync(cancellationToken);
+            try
+            {
+                await _server.WaitForShutdownAsync(cancellationToken);
+            }
+            catch (ObjectDisposedException)
+            {
+                // Hangfire disposes a dispatcher's wait handle once the dispatcher has stopped; a wait
+                // that starts just after that finds the handle gone. The server stopped either way.
+                log.LogDebug("The Hangfire server had stopped before its shutdown was waited for");
+            }
             _server.Dispose();
         }
         _logging?.Dispose();
