@@ -222,7 +222,7 @@ public sealed partial class IlgpuBackend : IBackend, IDisposable,
         }
     }
 
-    public void Download(BufferRef source, Span<float> destination)
+    public unsafe void Download(BufferRef source, Span<float> destination)
     {
         if (destination.IsEmpty) return;
         lock (_launch)
@@ -230,8 +230,13 @@ public sealed partial class IlgpuBackend : IBackend, IDisposable,
             // Everything queued before ends first, so the copy reads what those kernels wrote (the CPU
             // accelerator copies at once rather than in the stream's order).
             Synchronize();
-            View(source).SubView(0, destination.Length).CopyToCPU(_stream, ref MemoryMarshal.GetReference(destination), destination.Length);
-            _stream.Synchronize();
+            // The copy writes through a bare reference: a managed array must not move while it does
+            // (a garbage collection that compacted it mid-copy left the values in its old place).
+            fixed (float* pinned = destination)
+            {
+                View(source).SubView(0, destination.Length).CopyToCPU(_stream, ref *pinned, destination.Length);
+                _stream.Synchronize();
+            }
         }
     }
 
