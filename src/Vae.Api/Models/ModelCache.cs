@@ -22,8 +22,7 @@ public sealed class ModelCache
     private readonly ConcurrentDictionary<string, (ModelRecord Record, long Expires)> _records = new(StringComparer.Ordinal);
 
     private readonly Lock _lock = new();
-    private readonly Dictionary<string, LinkedListNode<Slot>> _slots = new(StringComparer.Ordinal);
-    private readonly LinkedList<Slot> _recent = new(); // most recently used first
+    private readonly RecentlyUsed<Slot> _slots;
 
     private readonly ModelStore _store;
     private readonly TimeProvider _clock;
@@ -42,6 +41,8 @@ public sealed class ModelCache
         _clock = clock;
         _log = log;
         _capacity = options.Value.CacheSize;
+        // Evicted models are not disposed: a request may still be using one; the GC takes it after.
+        _slots = new RecentlyUsed<Slot>(_capacity, _ => 1);
         // Publishing changes what a name names, setting an alias what it names, deleting removes a model: forget what references resolved to.
         store.Changed += Evict;
     }
@@ -97,25 +98,15 @@ public sealed class ModelCache
         Slot slot;
         lock (_lock)
         {
-            if (_slots.TryGetValue(record.Id, out var node))
+            if (_slots.TryGet(record.Id, out slot))
             {
-                _recent.Remove(node);
-                _recent.AddFirst(node);
-                slot = node.Value;
                 _hits++;
             }
             else
             {
                 slot = new Slot(record.Id, new Lazy<AutoencoderModel>(() => Load(record.Id), LazyThreadSafetyMode.ExecutionAndPublication));
                 _misses++;
-                _slots[record.Id] = _recent.AddFirst(slot);
-                // Evicted models are not disposed: a request may still be using one; the GC takes it after.
-                while (_slots.Count > _capacity)
-                {
-                    var last = _recent.Last!;
-                    _recent.RemoveLast();
-                    _slots.Remove(last.Value.Id);
-                }
+                _slots.Add(record.Id, slot);
             }
         }
 
@@ -136,7 +127,7 @@ public sealed class ModelCache
     {
         lock (_lock)
         {
-            if (_slots.Remove(id, out var node)) _recent.Remove(node);
+            _slots.Remove(id, out _);
         }
         ForgetRecords();
     }
@@ -171,11 +162,8 @@ public sealed class ModelCache
     {
         lock (_lock)
         {
-            if (_slots.TryGetValue(id, out var node) && ReferenceEquals(node.Value, slot))
-            {
-                _slots.Remove(id);
-                _recent.Remove(node);
-            }
+            // A later request may have put a fresh slot there already: only this one goes.
+            if (_slots.TryGet(id, out var held) && ReferenceEquals(held, slot)) _slots.Remove(id, out _);
         }
     }
 

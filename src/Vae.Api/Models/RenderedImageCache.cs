@@ -1,4 +1,5 @@
 using Microsoft.Extensions.Options;
+using Vae.Api.Infrastructure;
 
 namespace Vae.Api.Models;
 
@@ -12,14 +13,16 @@ public sealed class RenderedImageCache
 {
     private readonly long _budget;
     private readonly Lock _gate = new();
-    private readonly Dictionary<string, LinkedListNode<Entry>> _entries = new(StringComparer.Ordinal);
-    private readonly LinkedList<Entry> _recency = new();
-    private long _bytes;
+    private readonly RecentlyUsed<byte[]> _images;
     private long _hits;
     private long _misses;
 
     /// <param name="budgetBytes">Most bytes held; 0 (or less) keeps nothing.</param>
-    public RenderedImageCache(long budgetBytes) => _budget = Math.Max(0L, budgetBytes);
+    public RenderedImageCache(long budgetBytes)
+    {
+        _budget = Math.Max(0L, budgetBytes);
+        _images = new RecentlyUsed<byte[]>(_budget, bytes => bytes.Length);
+    }
 
     public static RenderedImageCache FromOptions(IOptions<ModelsOptions> options) => new(options.Value.RenderCacheMegabytes * 1024L * 1024);
 
@@ -32,27 +35,21 @@ public sealed class RenderedImageCache
     /// <summary>Bytes held now.</summary>
     public long Bytes
     {
-        get { lock (_gate) return _bytes; }
+        get { lock (_gate) return _images.Weight; }
     }
 
     public bool TryGet(string key, out byte[] bytes)
     {
         lock (_gate)
         {
-            if (_entries.TryGetValue(key, out var node))
+            if (_images.TryGet(key, out bytes))
             {
-                _recency.Remove(node);
-                _recency.AddFirst(node);
                 _hits++;
-                bytes = node.Value.Bytes;
                 return true;
             }
-
             _misses++;
+            return false;
         }
-
-        bytes = [];
-        return false;
     }
 
     /// <summary>Keeps <paramref name="bytes"/> (never changed afterwards) under <paramref name="key"/>, dropping the least recently used to make room.</summary>
@@ -61,20 +58,6 @@ public sealed class RenderedImageCache
         // One image may take at most an eighth of the budget, so a few large grids cannot flush
         // every small one that is asked for often.
         if (bytes.Length > _budget / 8) return;
-        lock (_gate)
-        {
-            if (_entries.ContainsKey(key)) return;
-            while (_bytes + bytes.Length > _budget && _recency.Last is { } oldest)
-            {
-                _recency.RemoveLast();
-                _entries.Remove(oldest.Value.Key);
-                _bytes -= oldest.Value.Bytes.Length;
-            }
-
-            _entries[key] = _recency.AddFirst(new Entry(key, bytes));
-            _bytes += bytes.Length;
-        }
+        lock (_gate) _images.Add(key, bytes);
     }
-
-    private sealed record Entry(string Key, byte[] Bytes);
 }
