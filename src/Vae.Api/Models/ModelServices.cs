@@ -35,11 +35,11 @@ public sealed record ModelServices(ModelCache Cache, ModelStore Store, Inference
     /// A deterministic grid of <paramref name="count"/> images, <paramref name="what"/> naming it as
     /// the ETag does: from <see cref="Rendered"/> when this node served it before, else decoded by
     /// <paramref name="decode"/> into the rows it is given, drawn as <see cref="Grid"/> does, and kept.
+    /// The caller has written the layout's headers already: a 304 carries them too.
     /// </summary>
     public FileContentHttpResult DeterministicGrid(HttpRequest request, ModelRecord record, string what, int count, GridLayout layout, Action<float[]> decode)
     {
         var format = ContentNegotiation.GridFormat(request);
-        layout.WriteHeaders(request.HttpContext.Response);
         string key = $"{record.Id}|{what}|{RenderVersion}";
         if (!Rendered.TryGet(key, out byte[] bytes))
         {
