@@ -55,9 +55,9 @@ public static partial class F
         if (needs)
             Autograd.Record(y, "conv2d", bias is null ? [x, weight] : [x, weight, bias], dy =>
                 kernels.ConvBackward(x.Buffer, weight.Buffer, y.Buffer, dy.Buffer, n, outC, g, activation, slope,
-                    x.RequiresGrad ? x.GradForAccumulation().Buffer : null,
-                    weight.RequiresGrad ? weight.GradForAccumulation().Buffer : null,
-                    bias is { RequiresGrad: true } ? bias.GradForAccumulation().Buffer : null));
+                    Tensor.GradTarget(x),
+                    Tensor.GradTarget(weight),
+                    Tensor.GradTarget(bias)));
         return y;
     }
 
@@ -132,8 +132,8 @@ public static partial class F
             {
                 if (bias is { RequiresGrad: true }) ChannelSums(dy, bias.GradForAccumulation());
                 fused.Conv3x3Backward(x.Buffer, weight.Buffer, dy.Buffer, n, inC, outC, h, w,
-                    x.RequiresGrad ? x.GradForAccumulation().Buffer : null,
-                    weight.RequiresGrad ? weight.GradForAccumulation().Buffer : null);
+                    Tensor.GradTarget(x),
+                    Tensor.GradTarget(weight));
             });
         return y;
     }
@@ -178,9 +178,9 @@ public static partial class F
         if (needs)
             Autograd.Record(y, "conv_transpose2d", bias is null ? [x, weight] : [x, weight, bias], dy =>
                 kernels.ConvTransposeBackward(x.Buffer, weight.Buffer, y.Buffer, dy.Buffer, n, inC, g, activation, slope,
-                    x.RequiresGrad ? x.GradForAccumulation().Buffer : null,
-                    weight.RequiresGrad ? weight.GradForAccumulation().Buffer : null,
-                    bias is { RequiresGrad: true } ? bias.GradForAccumulation().Buffer : null));
+                    Tensor.GradTarget(x),
+                    Tensor.GradTarget(weight),
+                    Tensor.GradTarget(bias)));
         return y;
     }
 

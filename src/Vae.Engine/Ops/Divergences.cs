@@ -20,8 +20,8 @@ public static partial class F
         return PairLoss(mu, logVar, reduction, "kl_standard_normal",
             r => fused.KlStandardNormal(mu.Buffer, logVar.Buffer, mu.Count, r),
             (up, scale) => fused.KlStandardNormalBackward(up, scale, mu.Buffer, logVar.Buffer,
-                mu.RequiresGrad ? mu.GradForAccumulation().Buffer : null,
-                logVar.RequiresGrad ? logVar.GradForAccumulation().Buffer : null, mu.Count));
+                Tensor.GradTarget(mu),
+                Tensor.GradTarget(logVar), mu.Count));
     }
 
     /// <summary>
@@ -60,8 +60,8 @@ public static partial class F
         if (Autograd.Needs(mu, logVar))
             Autograd.Record(z, "reparameterize", [mu, logVar], dz =>
                 fused.ReparameterizeBackward(logVar.Buffer, eps.Buffer, dz.Buffer,
-                    mu.RequiresGrad ? mu.GradForAccumulation().Buffer : null,
-                    logVar.RequiresGrad ? logVar.GradForAccumulation().Buffer : null, mu.Count));
+                    Tensor.GradTarget(mu),
+                    Tensor.GradTarget(logVar), mu.Count));
         return z;
     }
 }

@@ -24,8 +24,8 @@ public static partial class F
         if (kind != BinaryKind.Equal && Autograd.Needs(a, b))
             Autograd.Record(y, kind.ToString().ToLowerInvariant(), [a, b], dy =>
                 a.Backend.BinaryBackward(kind, a.Buffer, b.Buffer, dy.Buffer,
-                    a.RequiresGrad ? a.GradForAccumulation().Buffer : null,
-                    b.RequiresGrad ? b.GradForAccumulation().Buffer : null, shape));
+                    Tensor.GradTarget(a),
+                    Tensor.GradTarget(b), shape));
         return y;
     }
 

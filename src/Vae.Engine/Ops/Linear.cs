@@ -51,7 +51,7 @@ public static partial class F
                 }
                 if (bias is { RequiresGrad: true }) fused.ColumnSum(dz.Buffer, rows, outF, bias.GradForAccumulation().Buffer, accumulate: true);
                 fused.LinearGradients(dz.Buffer, x.Buffer, weight.Buffer, rows, inF, outF,
-                    weight.RequiresGrad ? weight.GradForAccumulation().Buffer : null, x.RequiresGrad ? x.GradForAccumulation().Buffer : null);
+                    Tensor.GradTarget(weight), Tensor.GradTarget(x));
             });
         return y;
     }

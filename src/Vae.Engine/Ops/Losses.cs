@@ -37,8 +37,8 @@ public static partial class F
         return PairLoss(logits, target, reduction, "bce_with_logits",
             r => fused.BceWithLogits(logits.Buffer, target.Buffer, logits.Count, r),
             (up, scale) => fused.BceWithLogitsBackward(up, scale, logits.Buffer, target.Buffer,
-                logits.RequiresGrad ? logits.GradForAccumulation().Buffer : null,
-                target.RequiresGrad ? target.GradForAccumulation().Buffer : null, logits.Count));
+                Tensor.GradTarget(logits),
+                Tensor.GradTarget(target), logits.Count));
     }
 
     /// <summary>Binary cross-entropy on probabilities, with PyTorch's clamp of each log at -100.</summary>
@@ -58,8 +58,8 @@ public static partial class F
         return PairLoss(probabilities, target, reduction, "bce",
             r => fused.Bce(probabilities.Buffer, target.Buffer, probabilities.Count, r),
             (up, scale) => fused.BceBackward(up, scale, probabilities.Buffer, target.Buffer,
-                probabilities.RequiresGrad ? probabilities.GradForAccumulation().Buffer : null,
-                target.RequiresGrad ? target.GradForAccumulation().Buffer : null, probabilities.Count));
+                Tensor.GradTarget(probabilities),
+                Tensor.GradTarget(target), probabilities.Count));
     }
 
     /// <summary>Sum (or mean) of squared differences.</summary>
@@ -74,8 +74,8 @@ public static partial class F
         return PairLoss(prediction, target, reduction, "squared_error",
             r => fused.SquaredError(prediction.Buffer, target.Buffer, prediction.Count, r),
             (up, scale) => fused.SquaredErrorBackward(up, scale, prediction.Buffer, target.Buffer,
-                prediction.RequiresGrad ? prediction.GradForAccumulation().Buffer : null,
-                target.RequiresGrad ? target.GradForAccumulation().Buffer : null, prediction.Count));
+                Tensor.GradTarget(prediction),
+                Tensor.GradTarget(target), prediction.Count));
     }
 
     /// <summary>

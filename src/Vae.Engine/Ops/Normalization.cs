@@ -92,10 +92,10 @@ public static partial class F
         if (Autograd.Needs(inputs.ToArray()))
             Autograd.Record(y, "batch_norm", [.. inputs], dy =>
                 fused.BatchNormBackward(x.Buffer, y.Buffer, dy.Buffer, n, channels, inner, weight?.Buffer, activation, mean.Buffer, invStd.Buffer, training,
-                    x.RequiresGrad ? x.GradForAccumulation().Buffer : null,
-                    weight is { RequiresGrad: true } ? weight.GradForAccumulation().Buffer : null,
-                    bias is { RequiresGrad: true } ? bias.GradForAccumulation().Buffer : null,
-                    residual is { RequiresGrad: true } ? residual.GradForAccumulation().Buffer : null));
+                    Tensor.GradTarget(x),
+                    Tensor.GradTarget(weight),
+                    Tensor.GradTarget(bias),
+                    Tensor.GradTarget(residual)));
         return y;
     }
 }

@@ -218,6 +218,12 @@ public sealed partial class Tensor : IDisposable
         if (Grad is not null) Grad.FillInPlace(0f);
     }
 
+    /// <summary>
+    /// Where a backward pass adds <paramref name="tensor"/>'s gradient: its gradient buffer when it
+    /// takes one, else null (a kernel then skips that gradient).
+    /// </summary>
+    internal static BufferRef? GradTarget(Tensor? tensor) => tensor is { RequiresGrad: true } ? tensor.GradForAccumulation().Buffer : null;
+
     /// <summary>The gradient buffer, created as zeros on first use. A leaf owns its gradient across scopes.</summary>
     internal Tensor GradForAccumulation()
     {
