@@ -15,13 +15,8 @@ public sealed record JobListQuery(
     /// <summary>The filter and the page asked for, or the parameter at fault.</summary>
     public (JobFilter? Filter, PageRequest? Page, QueryProblem? Problem) Read()
     {
-        JobStatus? status = null;
-        if (Status is not null)
-        {
-            if (!Enum.TryParse<JobStatus>(Status, ignoreCase: true, out var parsed) || !Enum.IsDefined(parsed) || Status.Any(c => !char.IsLetter(c)))
-                return (null, null, new("status", $"status must be one of {string.Join(", ", Enum.GetNames<JobStatus>().Select(n => n.ToLowerInvariant()))} (got \"{Status}\")."));
-            status = parsed;
-        }
+        var (status, badStatus) = StatusQuery<JobStatus>.Read(Status);
+        if (badStatus is not null) return (null, null, badStatus);
         var (page, problem) = Paging.Read(Limit, Cursor);
         return problem is not null ? (null, null, problem) : (new JobFilter(status, Dataset, Name), page, null);
     }

@@ -1,5 +1,4 @@
 using System.ComponentModel;
-using System.Text.Json;
 using Vae.Api.Infrastructure;
 using Vae.Api.Storage;
 
@@ -12,18 +11,11 @@ public sealed record SweepListQuery(
     [property: Description("Only the sweeps in this state: queued, running, succeeded, partiallySucceeded, failed or cancelled.")] string? Status = null,
     [property: Description("Only the sweeps of this name.")] string? Name = null)
 {
-    private static readonly string[] Statuses = [.. Enum.GetNames<SweepStatus>().Select(JsonNamingPolicy.CamelCase.ConvertName)];
-
     /// <summary>The status, the page and the store's filter asked for, or the parameter at fault.</summary>
     public (SweepStatus? Status, SweepFilter? Filter, PageRequest? Page, QueryProblem? Problem) Read()
     {
-        SweepStatus? status = null;
-        if (Status is not null)
-        {
-            int index = Array.FindIndex(Statuses, s => string.Equals(s, Status, StringComparison.OrdinalIgnoreCase));
-            if (index < 0) return (null, null, null, new("status", $"status must be one of {string.Join(", ", Statuses)} (got \"{Status}\")."));
-            status = Enum.Parse<SweepStatus>(Statuses[index], ignoreCase: true);
-        }
+        var (status, badStatus) = StatusQuery<SweepStatus>.Read(Status);
+        if (badStatus is not null) return (null, null, null, badStatus);
         var (page, problem) = Paging.Read(Limit, Cursor);
         return problem is not null ? (null, null, null, problem) : (status, new SweepFilter(Name), page, null);
     }
