@@ -26,6 +26,11 @@ if (which is "both" or "openblas")
     (128, 400, 784, "NT"), (128, 784, 400, "NT"), (128, 20, 400, "NT"), (128, 400, 20, "NT"),
     (400, 784, 128, "TN"), (784, 400, 128, "TN"), (20, 400, 128, "TN"), (400, 20, 128, "TN"),
     (128, 784, 400, "NN"), (128, 400, 20, "NN"), (128, 20, 400, "NN"),
+    // Serving a grid of 64 samples: the decoder's output layer with its weight as stored (NT) and transposed (NN).
+    (64, 784, 400, "NT"), (64, 784, 400, "NN"), (64, 400, 20, "NT"), (64, 400, 20, "NN"),
+    // Serving one code or a few: dot products against the weight as stored, row sums of it transposed.
+    (1, 784, 400, "NT"), (1, 784, 400, "NN"), (3, 784, 400, "NT"), (3, 784, 400, "NN"),
+    (7, 784, 400, "NT"), (7, 784, 400, "NN"), (1, 400, 20, "NT"), (1, 400, 20, "NN"),
 ];
 
 Console.WriteLine($"# {Environment.ProcessorCount} logical CPUs; OPENBLAS_CORETYPE={Environment.GetEnvironmentVariable("OPENBLAS_CORETYPE") ?? "(unset)"}");

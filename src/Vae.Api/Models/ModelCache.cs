@@ -147,6 +147,7 @@ public sealed class ModelCache
             // Serving reads the model: batch norm must use its running statistics, not each request's
             // batch (which would make an image's code depend on its batch, and write to shared buffers).
             loaded.Model.Eval();
+            loaded.Model.Freeze(); // a served model never trains again
             _log.LogInformation("Loaded model {ModelId} ({Parameters} parameters)", id, loaded.Model.ParameterCount());
             return loaded.Model;
         }

@@ -26,6 +26,12 @@ public interface IImageCodec
     /// <summary>Gray values in [0, 1] as an 8-bit gray PNG, or a lossless WebP (round(clamp(v, 0, 1) * 255); NaN is 0).</summary>
     byte[] Encode(GrayImage image, ImageFormat format = ImageFormat.Png);
 
+    /// <summary>
+    /// The same from <paramref name="width"/> x <paramref name="height"/> row-major values the caller
+    /// owns, such as a pooled buffer: serving composes its grids in one instead of a new image each time.
+    /// </summary>
+    byte[] Encode(ReadOnlySpan<float> gray, int width, int height, ImageFormat format = ImageFormat.Png);
+
     /// <summary>Colour planes in [0, 1] as an 8-bit RGB PNG, or a lossless WebP.</summary>
     byte[] Encode(RgbImage image, ImageFormat format = ImageFormat.Png);
 }

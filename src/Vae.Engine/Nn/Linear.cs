@@ -32,7 +32,30 @@ public sealed class Linear : Layer
     public Tensor Weight { get; }   // (out, in)
     public Tensor? Bias { get; }    // (out)
 
-    public override Tensor Forward(Tensor input) => F.Linear(input, Weight, Bias, Activation, Slope);
+    // W^T, (in, out): kept once the layer is frozen, on a backend whose product reads that layout
+    // faster, and used by forward passes that record no gradient (serving).
+    private Tensor? _weightTransposed;
+
+    public override Tensor Forward(Tensor input) => _weightTransposed is not null && !Autograd.IsEnabled
+        ? F.LinearFromTransposed(input, _weightTransposed, Bias, Activation, Slope)
+        : F.Linear(input, Weight, Bias, Activation, Slope);
+
+    /// <summary>Whether forward passes without gradients read the transposed copy (frozen, on a backend that prefers it).</summary>
+    internal bool ReadsTransposedCopy => _weightTransposed is not null;
+
+    protected override void OnFreeze()
+    {
+        _weightTransposed?.Dispose();
+        _weightTransposed = null;
+        var backend = Weight.Backend;
+        if (backend.Kernels<IDenseKernels>() is not { ReadsTransposedWeightsFaster: true }) return;
+
+        float[] weight = Weight.ToArray(), transposed = new float[weight.Length];
+        for (int o = 0; o < OutFeatures; o++)
+            for (int i = 0; i < InFeatures; i++) transposed[(i * OutFeatures) + o] = weight[(o * InFeatures) + i];
+        _weightTransposed = Tensor.EmptyUntracked([InFeatures, OutFeatures], backend); // lives as long as the layer, like its parameters
+        backend.Upload(transposed, _weightTransposed.Buffer);
+    }
 
     public override string Export(GraphBuilder graph, string input) => graph.Linear(input, Weight, Bias, Activation, Slope);
 

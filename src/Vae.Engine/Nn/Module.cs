@@ -80,6 +80,27 @@ public abstract class Module
 
     public void Eval() => Train(false);
 
+    /// <summary>True once <see cref="Freeze"/> has been called.</summary>
+    public bool Frozen { get; private set; }
+
+    /// <summary>
+    /// Declares that the parameters will not change again, as for a model loaded to be served, so
+    /// layers may keep copies of them laid out for forward passes alone (see
+    /// <see cref="Linear"/>). Gradients still flow, through the parameters themselves;
+    /// <see cref="LoadState"/> and <see cref="To"/> refresh the copies.
+    /// </summary>
+    public void Freeze()
+    {
+        Frozen = true;
+        OnFreeze();
+        foreach (var (_, child) in _children) child.Freeze();
+    }
+
+    /// <summary>Makes this module's forward-only copies of its parameters, or refreshes them; see <see cref="Freeze"/>.</summary>
+    protected virtual void OnFreeze()
+    {
+    }
+
     /// <summary>
     /// Moves every parameter and buffer to <paramref name="backend"/> in place and returns this
     /// module. Create optimizers after moving, since their state lives beside the parameters.
@@ -87,6 +108,7 @@ public abstract class Module
     public Module To(IBackend backend)
     {
         foreach (var (_, t) in NamedState()) t.MoveTo(backend);
+        if (Frozen) Freeze();
         return this;
     }
 
@@ -101,6 +123,7 @@ public abstract class Module
                 throw new InvalidDataException($"{source}: tensor '{name}' has shape {ShapeOf.Format(v.Shape)}, the model expects {ShapeOf.Format(p.Shape)}.");
             p.CopyFrom(v.Data);
         }
+        if (Frozen) Freeze();
     }
 }
 

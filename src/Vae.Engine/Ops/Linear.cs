@@ -55,4 +55,33 @@ public static partial class F
             });
         return y;
     }
+
+    /// <summary>
+    /// act(x Wt + b) from the weight laid out transposed, weightT: (in, out), for a forward pass that
+    /// records no gradient: a frozen <see cref="Nn.Linear"/> layer's (see <see cref="Nn.Module.Freeze"/>).
+    /// The same values as <see cref="Linear"/> within rounding.
+    /// </summary>
+    internal static Tensor LinearFromTransposed(Tensor x, Tensor weightT, Tensor? bias, Activation activation, float slope)
+    {
+        SameBackend(x, weightT);
+        if (x.Rank != 2 || weightT.Rank != 2 || x.Shape[1] != weightT.Shape[0])
+            throw new ArgumentException($"A transposed Linear needs x: (B, in) and weightT: (in, out), got {ShapeOf.Format(x.Shape)} and {ShapeOf.Format(weightT.Shape)}.");
+        if (Autograd.Needs(x)) throw new InvalidOperationException("A Linear from a transposed weight copy records no gradient; use Linear where one is needed.");
+        int rows = x.Shape[0], inF = x.Shape[1], outF = weightT.Shape[1];
+        var backend = x.Backend;
+        if (backend.Kernels<IDenseKernels>() is not { } fused)
+        {
+            var product = MatMul(x, weightT);
+            return Activate(bias is null ? product : Add(product, bias), activation, slope);
+        }
+
+        x = Dense(x);
+        weightT = Dense(weightT);
+        StepProfiler.Work(2L * rows * inF * outF);
+        var y = Tensor.Empty([rows, outF], backend);
+        backend.Gemm(false, false, rows, outF, inF, 1f, x.Buffer, inF, weightT.Buffer, outF, 0f, y.Buffer, outF);
+        if (bias is not null || activation != Activation.None)
+            fused.BiasActivation(y.Buffer, bias?.Buffer, rows, outF, activation, slope);
+        return y;
+    }
 }

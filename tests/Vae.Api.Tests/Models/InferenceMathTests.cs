@@ -113,4 +113,32 @@ public class InferenceMathTests
 
         static (long, long) Size(GridLayout layout) => (layout.Width, layout.Height);
     }
+
+    [Theory]
+    [InlineData(1, 7, 3, 2)] // a short last row
+    [InlineData(1, 1, 1, 0)] // one image, no frame
+    [InlineData(2, 5, 2, 1)] // more than one plane: their mean
+    public void A_gray_grid_holds_the_pixels_of_its_tiles_laid_out_by_the_general_grid(int channels, int count, int columns, int padding)
+    {
+        var config = new MlpConfig { Channels = channels, Height = 5, Width = 4 };
+        var random = new Random(3);
+        var rows = Enumerable.Range(0, count * config.InputSize).Select(_ => (float)random.NextDouble()).ToArray();
+        var layout = GridLayout.For(count, config, columns, 1, padding);
+
+        byte[] png = ModelImages.Render(Codec, rows, config, layout);
+
+        int area = config.Width * config.Height;
+        var tiles = Enumerable.Range(0, count).Select(i =>
+        {
+            var pixels = new float[area];
+            for (int c = 0; c < channels; c++)
+                for (int p = 0; p < area; p++) pixels[p] += rows[(i * config.InputSize) + (c * area) + p];
+            for (int p = 0; p < area; p++) pixels[p] *= 1f / channels;
+            return new GrayImage(config.Width, config.Height, pixels);
+        }).ToArray();
+        var expected = TestImages.Read(Codec.Encode(ImageOps.Grid(tiles, columns, padding)));
+        var actual = TestImages.Read(png);
+        Assert.Equal((layout.Width, layout.Height), ((long)actual.Width, (long)actual.Height));
+        Assert.Equal(expected.Pixels, actual.Pixels);
+    }
 }

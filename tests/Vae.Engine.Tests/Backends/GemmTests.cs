@@ -17,6 +17,7 @@ public sealed unsafe class GemmTests
         { 1100, 24, 450 },  // A packed when transposed (long stride), m split into chunks
         { 16, 2400, 500 },  // n split into several chunks
         { 1, 784, 400 }, { 5, 3136, 13 }, { 8, 130, 257 }, // a few rows against a transposed B: dot products
+        { 2, 200, 64 }, { 4, 72, 9 }, { 6, 1000, 30 },      // and against B in place: row sums, in strips, eights and single columns
     };
 
     public static TheoryData<bool, bool> Transposes => new() { { false, false }, { false, true }, { true, false }, { true, true } };
@@ -93,9 +94,9 @@ public sealed unsafe class GemmTests
     public void Beta_zero_overwrites_NaN_and_infinity_already_in_C(GemmPath path, int threads)
     {
         if (path == GemmPath.OpenBlas) RequireOpenBlas();
-        foreach (var (m, n, k) in new[] { (3, 5, 7), (64, 100, 80), (9, 49, 17) })
+        foreach (var (m, n, k, transB) in new[] { (3, 5, 7, true), (64, 100, 80, true), (9, 49, 17, true), (3, 75, 7, false), (1, 200, 9, false) })
         {
-            var p = Problem.Create(false, true, m, n, k, seed: 3);
+            var p = Problem.Create(false, transB, m, n, k, seed: 3);
             for (int i = 0; i < m; i++)
             for (int j = 0; j < n; j++)
                 p.C[i * p.Ldc + j] = (i + j) % 2 == 0 ? float.NaN : float.PositiveInfinity;

@@ -97,6 +97,39 @@ public sealed class ImageCodecTests
     }
 
     [Fact]
+    public void Long_rows_are_quantised_exactly_as_one_value_at_a_time()
+    {
+        // Long enough for the vector loop, with a tail after it; values on and beside every rounding
+        // boundary, out of range, and not numbers, at every position modulo the vector width.
+        var random = new Random(7);
+        float[] specials = [float.NaN, float.PositiveInfinity, float.NegativeInfinity, -0f, 1f, -3f, 2f, 1e-30f, 0.99999f];
+        var values = new float[64 * 40 + 37];
+        for (int i = 0; i < values.Length; i++)
+        {
+            values[i] = (i % 5) switch
+            {
+                0 => specials[(i / 5) % specials.Length],
+                1 => (random.Next(256) + 0.5f) / 255f,
+                2 => MathF.BitIncrement((random.Next(256) + 0.5f) / 255f),
+                3 => MathF.BitDecrement((random.Next(256) + 0.5f) / 255f),
+                _ => (float)(random.NextDouble() * 1.4 - 0.2),
+            };
+        }
+
+        RgbaImage back = TestImages.Read(_codec.Encode(values, values.Length, 1));
+
+        var expected = values.Select(v => v > 0f ? (v < 1f ? (byte)((v * 255f) + 0.5f) : (byte)255) : (byte)0);
+        Assert.Equal(expected, Enumerable.Range(0, values.Length).Select(i => back.Pixels[4 * i]));
+    }
+
+    [Fact]
+    public void A_gray_buffer_of_the_wrong_length_is_refused()
+    {
+        var error = Assert.Throws<ArgumentException>(() => _codec.Encode(new float[10], 4, 3));
+        Assert.Contains("4x3", error.Message);
+    }
+
+    [Fact]
     public void A_grid_written_as_webp_is_lossless_and_holds_the_pngs_pixels()
     {
         var random = new Random(3);

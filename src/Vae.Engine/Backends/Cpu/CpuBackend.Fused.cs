@@ -7,6 +7,11 @@ public sealed unsafe partial class CpuBackend
 {
     private const int RowsPerChunk = 16;
 
+    // The managed product reads a transposed B in place and packs a stored one for every call: at
+    // the serving shapes the in-place read is 10% faster from 16 rows up and twice as fast at eight
+    // (bench/Gemm). OpenBLAS packs both; the copy costs it nothing.
+    public bool ReadsTransposedWeightsFaster => true;
+
     public void BiasActivation(BufferRef y, BufferRef? bias, int rows, int cols, Activation activation, float slope)
     {
         var state = new BiasActivationRows(Ptr(y), bias is { } b ? Ptr(b) : null, rows, cols, activation, slope);

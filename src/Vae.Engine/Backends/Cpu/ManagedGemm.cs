@@ -57,6 +57,11 @@ internal static unsafe partial class ManagedGemm
             Dots(m, n, k, alpha, a, lda, b, ldb, beta, c, ldc, threads);
             return;
         }
+        if (!transA && !transB && m < PanelRows)
+        {
+            RowSums(m, n, k, alpha, a, lda, b, ldb, beta, c, ldc, threads);
+            return;
+        }
 
         bool packAllA = transA && lda >= PackTransposedAStride;
         int depthChunks = (k + MaxDepth - 1) / MaxDepth;
@@ -180,6 +185,154 @@ internal static unsafe partial class ManagedGemm
         }
 
         private static void Store(float* c, float dot, float alpha, float beta) => *c = beta == 0f ? alpha * dot : alpha * dot + beta * *c;
+    }
+
+    /// <summary>
+    /// C = alpha A B + beta C for fewer rows of A than a panel, B read in place: a frozen dense layer's
+    /// forward pass (its weight kept transposed) for one code or a few. A panel would compute eight
+    /// rows for each one wanted; here each row of C is the rows of B weighted by its row of A, up to
+    /// four rows of C per pass over B. Blocks of columns go to threads, and each element is summed
+    /// along k in order with fused multiply-adds, the panel kernels' order.
+    /// </summary>
+    private static void RowSums(int m, int n, int k, float alpha, float* a, int lda, float* b, int ldb, float beta, float* c, int ldc, int threads)
+    {
+        var job = new RowSumJob { M = m, N = n, K = k, Alpha = alpha, Beta = beta, A = a, Lda = lda, B = b, Ldb = ldb, C = c, Ldc = ldc };
+        int blocks = (n + RowSumJob.Block - 1) / RowSumJob.Block;
+        CpuParallel.For(blocks, (long)m * n * k >= 256 * 1024 ? threads : 1, job, &RowSumJob.Run);
+    }
+
+    private interface IRowCount { static abstract int Value { get; } }
+    private struct OneRow : IRowCount { public static int Value => 1; }
+    private struct TwoRows : IRowCount { public static int Value => 2; }
+    private struct ThreeRows : IRowCount { public static int Value => 3; }
+    private struct FourRows : IRowCount { public static int Value => 4; }
+
+    private struct RowSumJob
+    {
+        public const int Block = 128; // columns per task: four 32-column strips
+        public int M, N, K, Lda, Ldb, Ldc;
+        public float Alpha, Beta;
+        public float* A, B, C;
+
+        public static void Run(int block, ref RowSumJob s)
+        {
+            int j0 = block * Block, end = Math.Min(s.N, j0 + Block);
+            for (int i = 0; i < s.M; i += 4)
+            {
+                float* a = s.A + (long)i * s.Lda, c = s.C + (long)i * s.Ldc;
+                int j = j0;
+                if (s.M - i == 1)
+                {
+                    // One row streams B for one multiply-add a load: sixty-four columns a row of B
+                    // read whole cache lines, which the prefetcher follows down the rows.
+                    for (; j + 64 <= end; j += 64) Wide(s.K, a, s.B + j, s.Ldb, c + j, s.Alpha, s.Beta);
+                }
+                for (; j + 32 <= end; j += 32)
+                {
+                    switch (Math.Min(4, s.M - i))
+                    {
+                        case 1: Strip<OneRow>(s.K, a, s.Lda, s.B + j, s.Ldb, c + j, s.Ldc, s.Alpha, s.Beta); break;
+                        case 2: Strip<TwoRows>(s.K, a, s.Lda, s.B + j, s.Ldb, c + j, s.Ldc, s.Alpha, s.Beta); break;
+                        case 3: Strip<ThreeRows>(s.K, a, s.Lda, s.B + j, s.Ldb, c + j, s.Ldc, s.Alpha, s.Beta); break;
+                        default: Strip<FourRows>(s.K, a, s.Lda, s.B + j, s.Ldb, c + j, s.Ldc, s.Alpha, s.Beta); break;
+                    }
+                }
+                for (; j + 8 <= end; j += 8)
+                {
+                    for (int r = i; r < Math.Min(s.M, i + 4); r++)
+                        Narrow(s.K, s.A + (long)r * s.Lda, s.B + j, s.Ldb, s.C + (long)r * s.Ldc + j, s.Alpha, s.Beta);
+                }
+                for (int r = i; r < Math.Min(s.M, i + 4); r++)
+                {
+                    float* row = s.A + (long)r * s.Lda, output = s.C + (long)r * s.Ldc;
+                    for (int jj = j; jj < end; jj++)
+                    {
+                        float sum = 0f;
+                        for (int p = 0; p < s.K; p++) sum = MathF.FusedMultiplyAdd(row[p], s.B[(long)p * s.Ldb + jj], sum);
+                        float scaled = s.Alpha * sum;
+                        output[jj] = s.Beta == 0f ? scaled : MathF.FusedMultiplyAdd(output[jj], s.Beta, scaled);
+                    }
+                }
+            }
+        }
+
+        [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+        private static void Wide(int k, float* a, float* b, int ldb, float* c, float alpha, float beta)
+        {
+            Vector256<float> c0 = default, c1 = default, c2 = default, c3 = default, c4 = default, c5 = default, c6 = default, c7 = default;
+            for (int p = 0; p < k; p++)
+            {
+                float* bp = b + (long)p * ldb;
+                var x = Vector256.Create(a[p]);
+                c0 = Vector256.FusedMultiplyAdd(x, Vector256.Load(bp), c0); c1 = Vector256.FusedMultiplyAdd(x, Vector256.Load(bp + 8), c1);
+                c2 = Vector256.FusedMultiplyAdd(x, Vector256.Load(bp + 16), c2); c3 = Vector256.FusedMultiplyAdd(x, Vector256.Load(bp + 24), c3);
+                c4 = Vector256.FusedMultiplyAdd(x, Vector256.Load(bp + 32), c4); c5 = Vector256.FusedMultiplyAdd(x, Vector256.Load(bp + 40), c5);
+                c6 = Vector256.FusedMultiplyAdd(x, Vector256.Load(bp + 48), c6); c7 = Vector256.FusedMultiplyAdd(x, Vector256.Load(bp + 56), c7);
+            }
+            var al = Vector256.Create(alpha);
+            var be = Vector256.Create(beta);
+            bool accumulate = beta != 0f;
+            Put(c, c0, al, be, accumulate); Put(c + 8, c1, al, be, accumulate); Put(c + 16, c2, al, be, accumulate); Put(c + 24, c3, al, be, accumulate);
+            Put(c + 32, c4, al, be, accumulate); Put(c + 40, c5, al, be, accumulate); Put(c + 48, c6, al, be, accumulate); Put(c + 56, c7, al, be, accumulate);
+        }
+
+        // One row by eight columns, for what is left of a block after the strips.
+        private static void Narrow(int k, float* a, float* b, int ldb, float* c, float alpha, float beta)
+        {
+            Vector256<float> acc = default;
+            for (int p = 0; p < k; p++) acc = Vector256.FusedMultiplyAdd(Vector256.Create(a[p]), Vector256.Load(b + (long)p * ldb), acc);
+            Put(c, acc, Vector256.Create(alpha), Vector256.Create(beta), beta != 0f);
+        }
+
+        // R rows of C by 32 columns, every accumulator in a register; the generic row count lets the
+        // compiler drop the rows a call does not have.
+        [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+        private static void Strip<R>(int k, float* a, int lda, float* b, int ldb, float* c, int ldc, float alpha, float beta) where R : struct, IRowCount
+        {
+            Vector256<float> c00 = default, c01 = default, c02 = default, c03 = default, c10 = default, c11 = default, c12 = default, c13 = default;
+            Vector256<float> c20 = default, c21 = default, c22 = default, c23 = default, c30 = default, c31 = default, c32 = default, c33 = default;
+            float* a1 = a + lda, a2 = a1 + lda, a3 = a2 + lda;
+            for (int p = 0; p < k; p++)
+            {
+                float* bp = b + (long)p * ldb;
+                Vector256<float> b0 = Vector256.Load(bp), b1 = Vector256.Load(bp + 8), b2 = Vector256.Load(bp + 16), b3 = Vector256.Load(bp + 24);
+                var x = Vector256.Create(a[p]);
+                c00 = Vector256.FusedMultiplyAdd(x, b0, c00); c01 = Vector256.FusedMultiplyAdd(x, b1, c01);
+                c02 = Vector256.FusedMultiplyAdd(x, b2, c02); c03 = Vector256.FusedMultiplyAdd(x, b3, c03);
+                if (R.Value > 1)
+                {
+                    x = Vector256.Create(a1[p]);
+                    c10 = Vector256.FusedMultiplyAdd(x, b0, c10); c11 = Vector256.FusedMultiplyAdd(x, b1, c11);
+                    c12 = Vector256.FusedMultiplyAdd(x, b2, c12); c13 = Vector256.FusedMultiplyAdd(x, b3, c13);
+                }
+                if (R.Value > 2)
+                {
+                    x = Vector256.Create(a2[p]);
+                    c20 = Vector256.FusedMultiplyAdd(x, b0, c20); c21 = Vector256.FusedMultiplyAdd(x, b1, c21);
+                    c22 = Vector256.FusedMultiplyAdd(x, b2, c22); c23 = Vector256.FusedMultiplyAdd(x, b3, c23);
+                }
+                if (R.Value > 3)
+                {
+                    x = Vector256.Create(a3[p]);
+                    c30 = Vector256.FusedMultiplyAdd(x, b0, c30); c31 = Vector256.FusedMultiplyAdd(x, b1, c31);
+                    c32 = Vector256.FusedMultiplyAdd(x, b2, c32); c33 = Vector256.FusedMultiplyAdd(x, b3, c33);
+                }
+            }
+            var al = Vector256.Create(alpha);
+            var be = Vector256.Create(beta);
+            bool accumulate = beta != 0f;
+            Put(c, c00, al, be, accumulate); Put(c + 8, c01, al, be, accumulate); Put(c + 16, c02, al, be, accumulate); Put(c + 24, c03, al, be, accumulate);
+            if (R.Value > 1) { float* d = c + ldc; Put(d, c10, al, be, accumulate); Put(d + 8, c11, al, be, accumulate); Put(d + 16, c12, al, be, accumulate); Put(d + 24, c13, al, be, accumulate); }
+            if (R.Value > 2) { float* d = c + 2 * ldc; Put(d, c20, al, be, accumulate); Put(d + 8, c21, al, be, accumulate); Put(d + 16, c22, al, be, accumulate); Put(d + 24, c23, al, be, accumulate); }
+            if (R.Value > 3) { float* d = c + 3 * ldc; Put(d, c30, al, be, accumulate); Put(d + 8, c31, al, be, accumulate); Put(d + 16, c32, al, be, accumulate); Put(d + 24, c33, al, be, accumulate); }
+        }
+
+        private static void Put(float* dst, Vector256<float> acc, Vector256<float> alpha, Vector256<float> beta, bool accumulate)
+        {
+            Vector256<float> r = acc * alpha;
+            if (accumulate) r = Vector256.FusedMultiplyAdd(Vector256.Load(dst), beta, r);
+            r.Store(dst);
+        }
     }
 
     private struct Plan

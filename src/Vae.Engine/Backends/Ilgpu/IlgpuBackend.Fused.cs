@@ -55,6 +55,9 @@ public sealed partial class IlgpuBackend
 
     // ---- dense layers ----
 
+    // The device product reads either layout at the same speed; a copy would only take memory.
+    public bool ReadsTransposedWeightsFaster => false;
+
     public void BiasActivation(BufferRef y, BufferRef? bias, int rows, int cols, Activation activation, float slope)
     {
         if (rows * cols == 0 || (bias is null && activation == Activation.None)) return;

@@ -8,6 +8,11 @@ namespace Vae.Engine.Backends;
 /// </summary>
 public interface IDenseKernels
 {
+    /// <summary>
+    /// Whether its product x W^T runs faster from W^T laid out (in, out) than from W as stored, so a
+    /// frozen layer (see <see cref="Nn.Module.Freeze"/>) keeps that copy for its forward passes.
+    /// </summary>
+    bool ReadsTransposedWeightsFaster { get; }
     /// <summary>In place: y = act(y + bias), bias broadcast over rows (optional).</summary>
     void BiasActivation(BufferRef y, BufferRef? bias, int rows, int cols, Activation activation, float slope);
     /// <summary>dz = dy * act'(y), overwriting dz; the derivative is taken from the activation's output y.</summary>
