@@ -1,4 +1,6 @@
 using System.Buffers;
+using System.Runtime.InteropServices;
+using System.Runtime.Intrinsics;
 using Microsoft.Extensions.Options;
 using Vae.Api.Datasets;
 using Vae.Api.Infrastructure;
@@ -109,11 +111,30 @@ public sealed class InferenceService(IOptions<ModelsOptions> options, DatasetCat
     private static int[]? Chunk(int[]? labels, int start, int rows)
         => labels is null || (start == 0 && rows == labels.Length) ? labels : labels.AsSpan(start, rows).ToArray();
 
-    // Decoder outputs are probabilities or sigmoid means; clamping only catches what extreme codes
-    // make of them (infinities, NaN), so images and JSON stay well-formed.
-    private static void ToUnitRange(Span<float> values)
+    /// <summary>Clamps decoded values into [0, 1] in place, NaN to 0.</summary>
+    /// <remarks>
+    /// Decoder outputs are probabilities or sigmoid means; clamping only catches what extreme codes
+    /// make of them (infinities, NaN), so images and JSON stay well-formed. A 64-image grid is 50,000
+    /// values: a vector at a time, this pass takes microseconds instead of a twentieth of the request.
+    /// </remarks>
+    public static void ToUnitRange(Span<float> values)
     {
-        foreach (ref float v in values) v = v > 0f ? (v < 1f ? v : 1f) : 0f;
+        int i = 0;
+        ref float start = ref MemoryMarshal.GetReference(values);
+        if (Vector256.IsHardwareAccelerated)
+        {
+            for (; i + 8 <= values.Length; i += 8)
+            {
+                var v = Vector256.LoadUnsafe(ref start, (nuint)i);
+                // The mask zeroes NaN and negatives, as the comparison below does.
+                Vector256.Min(v & Vector256.GreaterThan(v, Vector256<float>.Zero), Vector256<float>.One).StoreUnsafe(ref start, (nuint)i);
+            }
+        }
+        for (; i < values.Length; i++)
+        {
+            float v = values[i];
+            values[i] = v > 0f ? (v < 1f ? v : 1f) : 0f;
+        }
     }
 
     // ---- latent paths ----

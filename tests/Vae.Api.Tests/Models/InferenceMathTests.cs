@@ -141,4 +141,16 @@ public class InferenceMathTests
         Assert.Equal((layout.Width, layout.Height), ((long)actual.Width, (long)actual.Height));
         Assert.Equal(expected.Pixels, actual.Pixels);
     }
+
+    [Fact]
+    public void Decoded_values_are_clamped_to_the_unit_range_with_nan_as_black()
+    {
+        float[] specials = [float.NaN, float.PositiveInfinity, float.NegativeInfinity, -0f, -1e-30f, 1f, 1.0000001f, 0.25f, 7f];
+        var values = Enumerable.Range(0, 203).Select(i => i % 3 == 0 ? specials[i / 3 % specials.Length] : (i - 100) / 80f).ToArray();
+        var expected = values.Select(v => v > 0f ? Math.Min(v, 1f) : 0f).ToArray();
+
+        InferenceService.ToUnitRange(values);
+
+        Assert.Equal(expected, values);
+    }
 }
