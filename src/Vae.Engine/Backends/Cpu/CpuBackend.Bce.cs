@@ -41,17 +41,17 @@ public sealed unsafe partial class CpuBackend
                 var lv = Vector.Load(l + i);
                 var tv = Vector.Load(t + i);
                 // e = exp(-|l|) gives both softplus(l) = max(l, 0) + log(1 + e) and sigmoid(l).
-                var e = Vector.Exp(-Vector.Abs(lv));
+                var e = FloatMath.Exp(-Vector.Abs(lv));
                 var onePlus = Vector<float>.One + e;
-                acc += Vector.Max(lv, Vector<float>.Zero) - tv * lv + Vector.Log(onePlus);
+                acc += Vector.Max(lv, Vector<float>.Zero) - tv * lv + FloatMath.LogOnePlus(e);
                 var sigmoid = Vector.ConditionalSelect(Vector.GreaterThanOrEqual(lv, Vector<float>.Zero), Vector<float>.One, e) / onePlus;
                 Vector.Store(sigmoid - tv, g + i);
             }
             float sum = Vector.Sum(acc);
             for (; i < end; i++)
             {
-                float e = MathF.Exp(-MathF.Abs(l[i]));
-                sum += MathF.Max(l[i], 0) - t[i] * l[i] + MathF.Log(1 + e);
+                float e = FloatMath.Exp(-MathF.Abs(l[i]));
+                sum += MathF.Max(l[i], 0) - t[i] * l[i] + FloatMath.LogOnePlus(e);
                 g[i] = (l[i] >= 0 ? 1f : e) / (1 + e) - t[i];
             }
             s._partial[block] = sum;
