@@ -78,12 +78,14 @@ public sealed unsafe partial class CpuBackend : IBackend,
 
     public void Download(BufferRef source, Span<float> destination) => Span(source, destination.Length).CopyTo(destination);
 
+    // Span<float>.Fill runs at about 20 GB/s here, Clear (memset) at about 100: gradients are zeroed
+    // every step (20 MB a step for the conv VAE), so a zero fill is a clear. Only +0 is all zero bits.
     public void Fill(BufferRef destination, int count, float value)
     {
         const int Chunk = 64 * 1024;
         if (count < 4 * Chunk)
         {
-            Span(destination, count).Fill(value);
+            FillSpan(Span(destination, count), value);
             return;
         }
         // Gradients are cleared every step: large ones on every thread of the budget.
@@ -101,8 +103,14 @@ public sealed unsafe partial class CpuBackend : IBackend,
         {
             const int Chunk = 64 * 1024;
             int start = chunk * Chunk;
-            new Span<float>(s._destination + start, Math.Min(Chunk, s._count - start)).Fill(s._value);
+            FillSpan(new Span<float>(s._destination + start, Math.Min(Chunk, s._count - start)), s._value);
         }
+    }
+
+    private static void FillSpan(Span<float> span, float value)
+    {
+        if (BitConverter.SingleToInt32Bits(value) == 0) span.Clear();
+        else span.Fill(value);
     }
 
     public void Copy(BufferRef source, ReadOnlySpan<int> sourceStrides, BufferRef destination, ReadOnlySpan<int> destinationStrides, ReadOnlySpan<int> shape, bool accumulate)
