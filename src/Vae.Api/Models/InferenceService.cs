@@ -1,6 +1,6 @@
 using System.Buffers;
+using System.Numerics;
 using System.Runtime.InteropServices;
-using System.Runtime.Intrinsics;
 using Microsoft.Extensions.Options;
 using Vae.Api.Datasets;
 using Vae.Api.Infrastructure;
@@ -119,18 +119,14 @@ public sealed class InferenceService(IOptions<ModelsOptions> options, DatasetCat
     /// </remarks>
     public static void ToUnitRange(Span<float> values)
     {
-        int i = 0;
-        ref float start = ref MemoryMarshal.GetReference(values);
-        if (Vector256.IsHardwareAccelerated)
+        var vectors = MemoryMarshal.Cast<float, Vector<float>>(values);
+        for (int i = 0; i < vectors.Length; i++)
         {
-            for (; i + 8 <= values.Length; i += 8)
-            {
-                var v = Vector256.LoadUnsafe(ref start, (nuint)i);
-                // The mask zeroes NaN and negatives, as the comparison below does.
-                Vector256.Min(v & Vector256.GreaterThan(v, Vector256<float>.Zero), Vector256<float>.One).StoreUnsafe(ref start, (nuint)i);
-            }
+            // The select zeroes NaN and negatives, as the comparison below does.
+            var v = vectors[i];
+            vectors[i] = Vector.Min(Vector.ConditionalSelect(Vector.GreaterThan(v, Vector<float>.Zero), v, Vector<float>.Zero), Vector<float>.One);
         }
-        for (; i < values.Length; i++)
+        for (int i = vectors.Length * Vector<float>.Count; i < values.Length; i++)
         {
             float v = values[i];
             values[i] = v > 0f ? (v < 1f ? v : 1f) : 0f;

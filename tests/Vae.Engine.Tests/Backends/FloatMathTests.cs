@@ -54,5 +54,8 @@ public class FloatMathTests
         Assert.True(float.IsFinite(FloatMath.Exp(200f)));
         Assert.True(FloatMath.Exp(-200f) is >= 0f and < 1e-37f);
         Assert.True(float.IsNaN(FloatMath.Exp(float.NaN)));
+        var vector = FloatMath.Exp(new Vector<float>(float.NaN));
+        for (int i = 0; i < Vector<float>.Count; i++) Assert.True(float.IsNaN(vector[i]));
+        Assert.True(FloatMath.Exp(new Vector<float>(200f))[0] == FloatMath.Exp(200f));
     }
 }
