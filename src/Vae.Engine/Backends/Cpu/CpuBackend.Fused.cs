@@ -34,6 +34,16 @@ public sealed unsafe partial class CpuBackend
             {
                 // Row by row, so the row is still in L1 when the activation reads it.
                 var row = new Span<float>(s._y + (long)r * cols, cols);
+                if (!b.IsEmpty && s._activation == Activation.Relu)
+                {
+                    Pointwise.BiasMap<ReluRule>(row, b, 0f);
+                    continue;
+                }
+                if (!b.IsEmpty && s._activation == Activation.LeakyRelu)
+                {
+                    Pointwise.BiasMap<LeakyReluRule>(row, b, s._slope);
+                    continue;
+                }
                 if (!b.IsEmpty) TensorPrimitives.Add(row, b, row);
                 switch (s._activation)
                 {
