@@ -35,6 +35,16 @@ public class ModelCacheTests
     }
 
     [Fact]
+    public async Task Served_models_are_frozen_in_evaluation_mode()
+    {
+        var (factory, records) = await ServiceWithModelsAsync(1, 4);
+        using var _ = factory;
+        var model = factory.Services.GetRequiredService<ModelCache>().Get(records[0]);
+        Assert.True(model.Frozen, "a served model keeps forward-only copies of its weights");
+        Assert.False(model.Training);
+    }
+
+    [Fact]
     public async Task The_least_recently_used_model_is_evicted_beyond_the_cache_size()
     {
         var (factory, records) = await ServiceWithModelsAsync(3, 2);
