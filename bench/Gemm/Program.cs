@@ -31,6 +31,8 @@ if (which is "both" or "openblas")
     // Serving one code or a few: dot products against the weight as stored, row sums of it transposed.
     (1, 784, 400, "NT"), (1, 784, 400, "NN"), (3, 784, 400, "NT"), (3, 784, 400, "NN"),
     (7, 784, 400, "NT"), (7, 784, 400, "NN"), (1, 400, 20, "NT"), (1, 400, 20, "NN"),
+    // A weight gradient of a convolution to 3 channels (the ResNet's last): few rows, a long k.
+    (3, 576, 4096, "NN"),
 ];
 
 Console.WriteLine($"# {Environment.ProcessorCount} logical CPUs; OPENBLAS_CORETYPE={Environment.GetEnvironmentVariable("OPENBLAS_CORETYPE") ?? "(unset)"}");
