@@ -50,11 +50,10 @@ public sealed class Linear : Layer
         var backend = Weight.Backend;
         if (backend.Kernels<IDenseKernels>() is not { ReadsTransposedWeightsFaster: true }) return;
 
-        float[] weight = Weight.ToArray(), transposed = new float[weight.Length];
-        for (int o = 0; o < OutFeatures; o++)
-            for (int i = 0; i < InFeatures; i++) transposed[(i * OutFeatures) + o] = weight[(o * InFeatures) + i];
-        _weightTransposed = Tensor.EmptyUntracked([InFeatures, OutFeatures], backend); // lives as long as the layer, like its parameters
-        backend.Upload(transposed, _weightTransposed.Buffer);
+        // Lives as long as the layer, like its parameters; filled on the backend by a strided copy
+        // that reads W (out, in) column by column.
+        _weightTransposed = Tensor.EmptyUntracked([InFeatures, OutFeatures], backend);
+        backend.Copy(Weight.Buffer, [1, InFeatures], _weightTransposed.Buffer, [OutFeatures, 1], [InFeatures, OutFeatures], accumulate: false);
     }
 
     public override string Export(GraphBuilder graph, string input) => graph.Linear(input, Weight, Bias, Activation, Slope);

@@ -31,12 +31,8 @@ public static partial class F
         x = Dense(x);
         weight = Dense(weight);
         long flops = 2L * rows * inF * outF;
-        StepProfiler.Work(flops);
         if (StepProfiler.Active && Autograd.Needs(x, weight)) StepProfiler.BackwardWork(flops * ((weight.RequiresGrad ? 1 : 0) + (x.RequiresGrad ? 1 : 0)));
-        var y = Tensor.Empty([rows, outF], backend); // y: (B, out)
-        backend.Gemm(false, true, rows, outF, inF, 1f, x.Buffer, inF, weight.Buffer, inF, 0f, y.Buffer, outF);
-        if (bias is not null || activation != Activation.None)
-            fused.BiasActivation(y.Buffer, bias?.Buffer, rows, outF, activation, slope);
+        var y = DenseForward(fused, x, weight, transposed: false, outF, bias, activation, slope);
 
         bool needs = bias is null ? Autograd.Needs(x, weight) : Autograd.Needs(x, weight, bias);
         if (needs)
@@ -67,19 +63,22 @@ public static partial class F
         if (x.Rank != 2 || weightT.Rank != 2 || x.Shape[1] != weightT.Shape[0])
             throw new ArgumentException($"A transposed Linear needs x: (B, in) and weightT: (in, out), got {ShapeOf.Format(x.Shape)} and {ShapeOf.Format(weightT.Shape)}.");
         if (Autograd.Needs(x)) throw new InvalidOperationException("A Linear from a transposed weight copy records no gradient; use Linear where one is needed.");
-        int rows = x.Shape[0], inF = x.Shape[1], outF = weightT.Shape[1];
-        var backend = x.Backend;
-        if (backend.Kernels<IDenseKernels>() is not { } fused)
+        if (x.Backend.Kernels<IDenseKernels>() is not { } fused)
         {
             var product = MatMul(x, weightT);
             return Activate(bias is null ? product : Add(product, bias), activation, slope);
         }
+        return DenseForward(fused, Dense(x), Dense(weightT), transposed: true, weightT.Shape[1], bias, activation, slope);
+    }
 
-        x = Dense(x);
-        weightT = Dense(weightT);
+    /// <summary>y = act(x W^T + b) through the backend's product and fused tail, from W (out, in) or, transposed, W^T (in, out).</summary>
+    private static Tensor DenseForward(IDenseKernels fused, Tensor x, Tensor weight, bool transposed, int outF, Tensor? bias, Activation activation, float slope)
+    {
+        int rows = x.Shape[0], inF = x.Shape[1];
+        var backend = x.Backend;
         StepProfiler.Work(2L * rows * inF * outF);
-        var y = Tensor.Empty([rows, outF], backend);
-        backend.Gemm(false, false, rows, outF, inF, 1f, x.Buffer, inF, weightT.Buffer, outF, 0f, y.Buffer, outF);
+        var y = Tensor.Empty([rows, outF], backend); // y: (B, out)
+        backend.Gemm(false, !transposed, rows, outF, inF, 1f, x.Buffer, inF, weight.Buffer, transposed ? outF : inF, 0f, y.Buffer, outF);
         if (bias is not null || activation != Activation.None)
             fused.BiasActivation(y.Buffer, bias?.Buffer, rows, outF, activation, slope);
         return y;
