@@ -49,7 +49,7 @@ public sealed unsafe partial class CpuBackend
                 {
                     case Activation.Relu: TensorPrimitives.Max(row, 0f, row); break;
                     case Activation.LeakyRelu: Pointwise.Map<LeakyReluRule>(row, row, s._slope); break;
-                    case Activation.Sigmoid: Sigmoid.Apply(row, row); break;
+                    case Activation.Sigmoid: Pointwise.Map<SigmoidRule>(row, row, 0f); break;
                     case Activation.Tanh: TensorPrimitives.Tanh(row, row); break;
                 }
             }

@@ -16,7 +16,7 @@ public sealed unsafe partial class CpuBackend
             case UnaryKind.AddScalar: TensorPrimitives.Add(src, alpha, dst); break;
             case UnaryKind.Relu: TensorPrimitives.Max(src, 0f, dst); break;
             case UnaryKind.LeakyRelu: Pointwise.Map<LeakyReluRule>(src, dst, alpha); break;
-            case UnaryKind.Sigmoid: Sigmoid.Apply(src, dst); break;
+            case UnaryKind.Sigmoid: Pointwise.Map<SigmoidRule>(src, dst, 0f); break;
             case UnaryKind.Tanh: TensorPrimitives.Tanh(src, dst); break;
             case UnaryKind.Exp: TensorPrimitives.Exp(src, dst); break;
             case UnaryKind.Log: TensorPrimitives.Log(src, dst); break;

@@ -4,7 +4,7 @@ using System.Runtime.CompilerServices;
 namespace Vae.Engine.Backends.Cpu;
 
 /// <summary>
-/// e^x and ln(1 + e) in single precision throughout, for the loss kernels: System.Numerics takes both
+/// e^x and ln(1 + e) in single precision throughout, for the sigmoid and the loss kernels: System.Numerics takes both
 /// in double precision, which made the binary cross-entropy of a batch (100,000 logits) cost as much
 /// as one of the MLP's smaller products. Both within about 2 ulp. Vector and scalar forms do the same
 /// operations in the same order, so a value's result does not depend on where it sits.
