@@ -103,54 +103,60 @@ public static class ModelImages
             var grid = single ? tiles[0] : ImageOps.Grid(tiles, layout.Columns, layout.Padding);
             return codec.Encode(layout.Scale > 1 ? ImageOps.Scale(grid, layout.Scale) : grid, format);
         }
-        else if (layout.Scale == 1)
-        {
-            return RenderGray(codec, images, config, layout, format);
-        }
         else
         {
-            var tiles = new GrayImage[count];
-            for (int i = 0; i < count; i++) tiles[i] = ChannelMean(images.Slice(i * features, features), config);
-            var grid = single ? tiles[0] : ImageOps.Grid(tiles, layout.Columns, layout.Padding);
-            return codec.Encode(layout.Scale > 1 ? ImageOps.Scale(grid, layout.Scale) : grid, format);
+            return RenderGray(codec, images, config, layout, format);
         }
     }
 
     /// <summary>
-    /// A gray grid at scale 1, composed from the rows straight into one pooled buffer: no image per
-    /// tile, and no new grid each request (64 digits make 230 KB of floats, which would be a
-    /// large-object allocation, and a full collection sooner, every time). The same pixels as the
-    /// tiles through ImageOps.Grid.
+    /// A gray grid composed from the rows straight into one buffer: no image per tile, and at scale 1
+    /// a pooled buffer rather than a new grid each request (64 digits make 230 KB of floats, which
+    /// would be a large-object allocation, and a full collection sooner, every time). The same
+    /// pixels as the tiles through ImageOps.Grid.
     /// </summary>
     private static byte[] RenderGray(IImageCodec codec, ReadOnlySpan<float> images, ModelConfig config, GridLayout layout, ImageFormat format)
     {
-        int count = layout.Count, features = config.InputSize, width = config.Width, height = config.Height, area = width * height;
-        int padding = layout.Padding, channels = config.Channels, across = layout.Columns;
-        int gridWidth = (int)layout.Width, gridHeight = (int)layout.Height; // at scale 1, and under GridLayout.MaxPixels
+        int gridWidth = (int)(layout.Width / layout.Scale), gridHeight = (int)(layout.Height / layout.Scale); // under GridLayout.MaxPixels
         int pixels = gridWidth * gridHeight;
+        if (layout.Scale > 1)
+        {
+            var grid = new GrayImage(gridWidth, gridHeight);
+            ComposeGray(images, config, layout, grid.Pixels, gridWidth);
+            return codec.Encode(ImageOps.Scale(grid, layout.Scale), format);
+        }
+
         float[] buffer = ArrayPool<float>.Shared.Rent(pixels);
         try
         {
             var grid = buffer.AsSpan(0, pixels);
             grid.Clear();
-            for (int i = 0; i < count; i++)
-            {
-                var image = images.Slice(i * features, features);
-                int left = ((i % across) * (width + padding)) + padding, top = ((i / across) * (height + padding)) + padding;
-                for (int y = 0; y < height; y++)
-                {
-                    var row = grid.Slice(((top + y) * gridWidth) + left, width);
-                    image.Slice(y * width, width).CopyTo(row);
-                    if (channels == 1) continue;
-                    for (int c = 1; c < channels; c++) TensorPrimitives.Add(row, image.Slice((c * area) + (y * width), width), row);
-                    TensorPrimitives.Multiply(row, 1f / channels, row);
-                }
-            }
+            ComposeGray(images, config, layout, grid, gridWidth);
             return codec.Encode(grid, gridWidth, gridHeight, format);
         }
         finally
         {
             ArrayPool<float>.Shared.Return(buffer);
+        }
+    }
+
+    /// <summary>Writes each image's tile (its channels' mean) into a black grid <paramref name="gridWidth"/> pixels wide.</summary>
+    private static void ComposeGray(ReadOnlySpan<float> images, ModelConfig config, GridLayout layout, Span<float> grid, int gridWidth)
+    {
+        int features = config.InputSize, width = config.Width, height = config.Height, area = width * height;
+        int padding = layout.Padding, channels = config.Channels, across = layout.Columns;
+        for (int i = 0; i < layout.Count; i++)
+        {
+            var image = images.Slice(i * features, features);
+            int left = ((i % across) * (width + padding)) + padding, top = ((i / across) * (height + padding)) + padding;
+            for (int y = 0; y < height; y++)
+            {
+                var row = grid.Slice(((top + y) * gridWidth) + left, width);
+                image.Slice(y * width, width).CopyTo(row);
+                if (channels == 1) continue;
+                for (int c = 1; c < channels; c++) TensorPrimitives.Add(row, image.Slice((c * area) + (y * width), width), row);
+                TensorPrimitives.Multiply(row, 1f / channels, row);
+            }
         }
     }
 
@@ -160,18 +166,5 @@ public static class ModelImages
         var rows = new float[count][];
         for (int i = 0; i < count; i++) rows[i] = values.Slice(i * length, length).ToArray();
         return rows;
-    }
-
-    private static GrayImage ChannelMean(ReadOnlySpan<float> image, ModelConfig config)
-    {
-        int area = config.Width * config.Height;
-        var pixels = image[..area].ToArray();
-        if (config.Channels > 1)
-        {
-            for (int c = 1; c < config.Channels; c++)
-                System.Numerics.Tensors.TensorPrimitives.Add(pixels, image.Slice(c * area, area), pixels);
-            System.Numerics.Tensors.TensorPrimitives.Multiply(pixels, 1f / config.Channels, pixels);
-        }
-        return new GrayImage(config.Width, config.Height, pixels);
     }
 }

@@ -115,15 +115,16 @@ public class InferenceMathTests
     }
 
     [Theory]
-    [InlineData(1, 7, 3, 2)] // a short last row
-    [InlineData(1, 1, 1, 0)] // one image, no frame
-    [InlineData(2, 5, 2, 1)] // more than one plane: their mean
-    public void A_gray_grid_holds_the_pixels_of_its_tiles_laid_out_by_the_general_grid(int channels, int count, int columns, int padding)
+    [InlineData(1, 7, 3, 2, 1)] // a short last row
+    [InlineData(1, 1, 1, 0, 1)] // one image, no frame
+    [InlineData(2, 5, 2, 1, 1)] // more than one plane: their mean
+    [InlineData(1, 5, 2, 1, 3)] // scaled up
+    public void A_gray_grid_holds_the_pixels_of_its_tiles_laid_out_by_the_general_grid(int channels, int count, int columns, int padding, int scale)
     {
         var config = new MlpConfig { Channels = channels, Height = 5, Width = 4 };
         var random = new Random(3);
         var rows = Enumerable.Range(0, count * config.InputSize).Select(_ => (float)random.NextDouble()).ToArray();
-        var layout = GridLayout.For(count, config, columns, 1, padding);
+        var layout = GridLayout.For(count, config, columns, scale, padding);
 
         byte[] png = ModelImages.Render(Codec, rows, config, layout);
 
@@ -136,7 +137,8 @@ public class InferenceMathTests
             for (int p = 0; p < area; p++) pixels[p] *= 1f / channels;
             return new GrayImage(config.Width, config.Height, pixels);
         }).ToArray();
-        var expected = TestImages.Read(Codec.Encode(ImageOps.Grid(tiles, columns, padding)));
+        var grid = ImageOps.Grid(tiles, columns, padding);
+        var expected = TestImages.Read(Codec.Encode(scale > 1 ? ImageOps.Scale(grid, scale) : grid));
         var actual = TestImages.Read(png);
         Assert.Equal((layout.Width, layout.Height), ((long)actual.Width, (long)actual.Height));
         Assert.Equal(expected.Pixels, actual.Pixels);
