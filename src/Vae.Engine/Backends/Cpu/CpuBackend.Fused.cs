@@ -34,25 +34,27 @@ public sealed unsafe partial class CpuBackend
             {
                 // Row by row, so the row is still in L1 when the activation reads it.
                 var row = new Span<float>(s._y + (long)r * cols, cols);
-                if (!b.IsEmpty && s._activation == Activation.Relu)
-                {
-                    Pointwise.BiasMap<ReluRule>(row, b, 0f);
-                    continue;
-                }
-                if (!b.IsEmpty && s._activation == Activation.LeakyRelu)
-                {
-                    Pointwise.BiasMap<LeakyReluRule>(row, b, s._slope);
-                    continue;
-                }
-                if (!b.IsEmpty) TensorPrimitives.Add(row, b, row);
                 switch (s._activation)
                 {
-                    case Activation.Relu: TensorPrimitives.Max(row, 0f, row); break;
-                    case Activation.LeakyRelu: Pointwise.Map<LeakyReluRule>(row, row, s._slope); break;
-                    case Activation.Sigmoid: Pointwise.Map<SigmoidRule>(row, row, 0f); break;
-                    case Activation.Tanh: TensorPrimitives.Tanh(row, row); break;
+                    case Activation.Relu: Apply<ReluRule>(row, b, 0f); break;
+                    case Activation.LeakyRelu: Apply<LeakyReluRule>(row, b, s._slope); break;
+                    case Activation.Sigmoid: Apply<SigmoidRule>(row, b, 0f); break;
+                    case Activation.Tanh:
+                        if (!b.IsEmpty) TensorPrimitives.Add(row, b, row);
+                        TensorPrimitives.Tanh(row, row);
+                        break;
+                    default:
+                        if (!b.IsEmpty) TensorPrimitives.Add(row, b, row);
+                        break;
                 }
             }
+        }
+
+        // act(row + bias) in one pass where there is a bias.
+        private static void Apply<TRule>(Span<float> row, ReadOnlySpan<float> bias, float alpha) where TRule : IPointwiseRule
+        {
+            if (bias.IsEmpty) Pointwise.Map<TRule>(row, row, alpha);
+            else Pointwise.BiasMap<TRule>(row, bias, alpha);
         }
     }
 
