@@ -143,13 +143,14 @@ public sealed class ImageSharpCodec : IImageCodec
     {
         int area = GrayImage.CheckedArea(width, height);
         if (gray.Length != area) throw new ArgumentException($"A {width}x{height} image needs {area} values, but {gray.Length} were given.", nameof(gray));
-        IImageEncoder encoder = Encoder(format, area <= StoredUpToBytes ? GrayPngStored : GrayPng);
+        bool stored = format == ImageFormat.Png && area <= StoredUpToBytes;
+        IImageEncoder encoder = Encoder(format, stored ? GrayPngStored : GrayPng);
         byte[] bytes = ArrayPool<byte>.Shared.Rent(area);
         try
         {
             ToBytes(gray, bytes.AsSpan(0, area));
             using var wrapped = Image.WrapMemory<L8>(_configuration, bytes.AsMemory(0, area), width, height);
-            return Save(wrapped, encoder, area, stored: format == ImageFormat.Png && area <= StoredUpToBytes);
+            return Save(wrapped, encoder, area, stored);
         }
         finally
         {
@@ -162,7 +163,8 @@ public sealed class ImageSharpCodec : IImageCodec
         ArgumentNullException.ThrowIfNull(image);
         int area = image.Width * image.Height;
         int length = checked(RgbImage.Channels * area);
-        IImageEncoder encoder = Encoder(format, length <= StoredUpToBytes ? RgbPngStored : RgbPng);
+        bool stored = format == ImageFormat.Png && length <= StoredUpToBytes;
+        IImageEncoder encoder = Encoder(format, stored ? RgbPngStored : RgbPng);
         byte[] bytes = ArrayPool<byte>.Shared.Rent(length);
         byte[] plane = ArrayPool<byte>.Shared.Rent(area);
         try
@@ -176,7 +178,7 @@ public sealed class ImageSharpCodec : IImageCodec
             }
 
             using var wrapped = Image.WrapMemory<Rgb24>(_configuration, bytes.AsMemory(0, length), image.Width, image.Height);
-            return Save(wrapped, encoder, length, stored: format == ImageFormat.Png && length <= StoredUpToBytes);
+            return Save(wrapped, encoder, length, stored);
         }
         finally
         {
