@@ -1,3 +1,4 @@
+using System.Numerics;
 using System.Numerics.Tensors;
 using Vae.Engine.Diagnostics;
 
@@ -27,7 +28,7 @@ public sealed unsafe partial class CpuBackend
     public void ConvForward(BufferRef x, BufferRef weight, BufferRef? bias, BufferRef y, int n, int outChannels, in ConvGeometry g, Activation activation, float slope)
     {
         long started = StepProfiler.Start();
-        var job = new ConvJob(g, n, outChannels, g.Channels, activation, slope, GemmPathInUse)
+        var job = new ConvJob(g, n, outChannels, g.Channels, activation, slope, GemmPathInUse, PatchMajorConvolutions)
         {
             X = Ptr(x), Weight = Ptr(weight), Bias = bias is { } b ? Ptr(b) : null, Y = Ptr(y),
         };
@@ -40,7 +41,7 @@ public sealed unsafe partial class CpuBackend
         BufferRef? dx, BufferRef? dWeight, BufferRef? dBias)
     {
         long started = StepProfiler.Start();
-        var job = new ConvJob(g, n, outChannels, g.Channels, activation, slope, GemmPathInUse)
+        var job = new ConvJob(g, n, outChannels, g.Channels, activation, slope, GemmPathInUse, PatchMajorConvolutions)
         {
             X = Ptr(x), Weight = Ptr(weight), Y = Ptr(y), DY = Ptr(dy), DX = dx is { } d ? Ptr(d) : null,
         };
@@ -53,7 +54,7 @@ public sealed unsafe partial class CpuBackend
     public void ConvTransposeForward(BufferRef x, BufferRef weight, BufferRef? bias, BufferRef y, int n, int inChannels, in ConvGeometry g, Activation activation, float slope)
     {
         long started = StepProfiler.Start();
-        var job = new ConvJob(g, n, g.Channels, inChannels, activation, slope, GemmPathInUse)
+        var job = new ConvJob(g, n, g.Channels, inChannels, activation, slope, GemmPathInUse, PatchMajorConvolutions)
         {
             X = Ptr(x), Weight = Ptr(weight), Bias = bias is { } b ? Ptr(b) : null, Y = Ptr(y),
         };
@@ -66,7 +67,7 @@ public sealed unsafe partial class CpuBackend
         BufferRef? dx, BufferRef? dWeight, BufferRef? dBias)
     {
         long started = StepProfiler.Start();
-        var job = new ConvJob(g, n, g.Channels, inChannels, activation, slope, GemmPathInUse)
+        var job = new ConvJob(g, n, g.Channels, inChannels, activation, slope, GemmPathInUse, PatchMajorConvolutions)
         {
             X = Ptr(x), Weight = Ptr(weight), Y = Ptr(y), DY = Ptr(dy), DX = dx is { } d ? Ptr(d) : null,
         };
@@ -97,7 +98,11 @@ public sealed unsafe partial class CpuBackend
         job.WeightGradient = dWeight is not null;
         job.BiasGradient = dBias is not null;
         Run(ref job, slotFloats, chunk);
-        if (dWeight is { } dw) SumChunks(partials.Pointer, job.Chunks, partial, 0, weightSize, Ptr(dw));
+        if (dWeight is { } dw)
+        {
+            if (job.PatchMajor) SumTransposedChunks(partials.Pointer, job.Chunks, partial, job.G.Patch, weightSize / job.G.Patch, Ptr(dw));
+            else SumChunks(partials.Pointer, job.Chunks, partial, 0, weightSize, Ptr(dw));
+        }
         if (dBias is { } db) SumChunks(partials.Pointer, job.Chunks, partial, dWeight is null ? 0 : weightSize, biasSize, Ptr(db));
     }
 
@@ -108,6 +113,20 @@ public sealed unsafe partial class CpuBackend
         var sum = new ChunkSum { Partials = partials, Chunks = chunks, Stride = stride, Offset = offset, Count = count, Destination = destination };
         int blocks = (count + Block - 1) / Block;
         CpuParallel.For(blocks, (long)chunks * count >= 64 * 1024 ? ThreadBudget.Current : 1, sum, &ChunkSum.Run);
+    }
+
+    /// <summary>
+    /// destination (cols, rows) += the sum over chunks, in order, of the (rows, cols) partials at the
+    /// start of each chunk's share: the patch-major products leave each chunk's weight gradient transposed.
+    /// </summary>
+    private static void SumTransposedChunks(float* partials, int chunks, int stride, int rows, int cols, float* destination)
+    {
+        if (chunks > 1) SumChunks(partials + stride, chunks - 1, stride, 0, rows * cols, partials);
+        for (int o = 0; o < cols; o++)
+        {
+            float* dst = destination + (long)o * rows;
+            for (int p = 0; p < rows; p++) dst[p] += partials[(long)p * cols + o];
+        }
     }
 
     private struct ChunkSum
@@ -132,7 +151,7 @@ public sealed unsafe partial class CpuBackend
     /// One convolution's chunks. Naming follows the convolution: for a transposed one, <see cref="Out"/>
     /// is the channels of its output (the convolution's input) and <see cref="In"/> the channels it reads.
     /// </summary>
-    private struct ConvJob
+    private partial struct ConvJob
     {
         public ConvGeometry G;
         public int Images, Out, In, ChunkImages, Chunks;
@@ -142,13 +161,16 @@ public sealed unsafe partial class CpuBackend
         public float* X, Weight, Bias, Y, DY, DX, Partials;
         public int PartialSize;
         public bool WeightGradient, BiasGradient;
+        /// <summary>The column matrix is patch-major (<see cref="PatchMajorColumns"/>) instead of position-major.</summary>
+        public bool PatchMajor;
         private float* _scratch;
         private int _slotFloats;
         private delegate*<int, ref ConvJob, float*, void> _chunk;
 
-        public ConvJob(in ConvGeometry g, int images, int outChannels, int inChannels, Activation activation, float slope, GemmPath path)
+        public ConvJob(in ConvGeometry g, int images, int outChannels, int inChannels, Activation activation, float slope, GemmPath path, bool patchMajor)
         {
             G = g; Images = images; Out = outChannels; In = inChannels; Activation = activation; Slope = slope; Path = path;
+            PatchMajor = patchMajor && PatchMajorColumns.Fits(g);
             ChunkImages = ChunkSize(images, g.Positions, g.Patch);
             Chunks = (images + ChunkImages - 1) / ChunkImages;
         }
@@ -204,6 +226,11 @@ public sealed unsafe partial class CpuBackend
         /// <summary>Conv: unfold the chunk; Y (O, chunk * P) = W (O, C*kh*kw) @ columns^T; then bias and activation on the way into NCHW.</summary>
         public static void ConvForwardChunk(int chunk, ref ConvJob s, float* scratch)
         {
+            if (s.PatchMajor)
+            {
+                ConvForwardPatchMajor(chunk, ref s, scratch);
+                return;
+            }
             var (first, count) = s.ChunkRange(chunk);
             int positions = s.G.Positions, patch = s.G.Patch, rows = count * positions, output = s.Out * positions;
             float* columns = scratch, product = scratch + (long)s.ChunkImages * s.G.ColumnSize;
@@ -220,17 +247,15 @@ public sealed unsafe partial class CpuBackend
         /// </summary>
         public static void ConvBackwardChunk(int chunk, ref ConvJob s, float* scratch)
         {
-            var (first, count) = s.ChunkRange(chunk);
-            int positions = s.G.Positions, patch = s.G.Patch, rows = count * positions, output = s.Out * positions;
-            float* dz = scratch, columns = scratch + (long)s.Out * s.ChunkImages * positions;
-            float* weightPartial = s.Partials + (long)chunk * s.PartialSize;
-            float* biasPartial = s.WeightGradient ? weightPartial + s.Out * patch : weightPartial;
-            if (s.BiasGradient) new Span<float>(biasPartial, s.Out).Clear();
-            for (int i = 0; i < count; i++)
+            if (s.PatchMajor)
             {
-                long image = (long)(first + i) * output;
-                GradientRows(s.Y + image, s.DY + image, positions, dz + (long)i * positions, rows, s.Out, s.Activation, s.Slope, s.BiasGradient ? biasPartial : null);
+                ConvBackwardPatchMajor(chunk, ref s, scratch);
+                return;
             }
+            var (first, count) = s.ChunkRange(chunk);
+            int positions = s.G.Positions, patch = s.G.Patch, rows = count * positions;
+            float* dz = scratch, columns = scratch + (long)s.Out * s.ChunkImages * positions;
+            float* weightPartial = s.ConvOutputGradients(chunk, first, count, dz);
             if (s.WeightGradient || s.DX != null)
             {
                 var unfold = new Unfold(s.X + (long)first * s.G.ImageSize, columns, s.G, 0f);
@@ -254,6 +279,11 @@ public sealed unsafe partial class CpuBackend
         /// </summary>
         public static void TransposeForwardChunk(int chunk, ref ConvJob s, float* scratch)
         {
+            if (s.PatchMajor)
+            {
+                TransposeForwardPatchMajor(chunk, ref s, scratch);
+                return;
+            }
             var (first, count) = s.ChunkRange(chunk);
             int positions = s.G.Positions, patch = s.G.Patch, image = s.G.ImageSize, pixels = s.G.Height * s.G.Width, rows = count * positions;
             float* inputs = scratch, columns = scratch + (long)s.In * s.ChunkImages * positions;
@@ -276,17 +306,15 @@ public sealed unsafe partial class CpuBackend
         /// </summary>
         public static void TransposeBackwardChunk(int chunk, ref ConvJob s, float* scratch)
         {
-            var (first, count) = s.ChunkRange(chunk);
-            int positions = s.G.Positions, patch = s.G.Patch, image = s.G.ImageSize, pixels = s.G.Height * s.G.Width, rows = count * positions;
-            float* dz = scratch, columns = dz + (long)s.ChunkImages * image, inputs = columns + (long)s.ChunkImages * s.G.ColumnSize;
-            float* weightPartial = s.Partials + (long)chunk * s.PartialSize;
-            float* biasPartial = s.WeightGradient ? weightPartial + s.In * patch : weightPartial;
-            if (s.BiasGradient) new Span<float>(biasPartial, s.Out).Clear();
-            for (int i = 0; i < count; i++)
+            if (s.PatchMajor)
             {
-                long at = (long)(first + i) * image;
-                GradientRows(s.Y + at, s.DY + at, pixels, dz + (long)i * image, pixels, s.Out, s.Activation, s.Slope, s.BiasGradient ? biasPartial : null);
+                TransposeBackwardPatchMajor(chunk, ref s, scratch);
+                return;
             }
+            var (first, count) = s.ChunkRange(chunk);
+            int positions = s.G.Positions, patch = s.G.Patch, image = s.G.ImageSize, rows = count * positions;
+            float* dz = scratch, columns = dz + (long)s.ChunkImages * image, inputs = columns + (long)s.ChunkImages * s.G.ColumnSize;
+            float* weightPartial = s.TransposeOutputGradients(chunk, first, count, dz);
             if (!s.WeightGradient && s.DX == null) return;
             var unfold = new Unfold(dz, columns, s.G, 0f);
             for (int row = 0; row < count * s.G.OutHeight; row++) Unfold.ImageToRows(row, ref unfold);
@@ -299,13 +327,53 @@ public sealed unsafe partial class CpuBackend
             {
                 // dX (Cin, chunk * P) = W @ columns^T, added image by image into NCHW.
                 s.Gemm(false, true, s.In, rows, patch, s.Weight, patch, columns, patch, 0f, inputs, rows);
-                for (int i = 0; i < count; i++)
-                    for (int c = 0; c < s.In; c++)
-                    {
-                        var gradient = new Span<float>(s.DX + ((long)(first + i) * s.In + c) * positions, positions);
-                        TensorPrimitives.Add(gradient, new ReadOnlySpan<float>(inputs + (long)c * rows + (long)i * positions, positions), gradient);
-                    }
+                s.AddInputGradients(inputs, first, count);
             }
+        }
+
+        /// <summary>dX of the chunk's images (NCHW) += the product (Cin, count * P) the transposed convolution's backward pass made.</summary>
+        private readonly void AddInputGradients(float* product, int first, int count)
+        {
+            int positions = G.Positions, rows = count * positions;
+            for (int i = 0; i < count; i++)
+                for (int c = 0; c < In; c++)
+                {
+                    var gradient = new Span<float>(DX + ((long)(first + i) * In + c) * positions, positions);
+                    TensorPrimitives.Add(gradient, new ReadOnlySpan<float>(product + (long)c * rows + (long)i * positions, positions), gradient);
+                }
+        }
+
+        /// <summary>
+        /// dZ (O, count * P) = dY * act'(Y) for the chunk's images, with the bias gradient's row sums
+        /// into the chunk's partial; returns where the chunk's weight gradient goes.
+        /// </summary>
+        private readonly float* ConvOutputGradients(int chunk, int first, int count, float* dz)
+        {
+            int positions = G.Positions, rows = count * positions, output = Out * positions;
+            float* weightPartial = Partials + (long)chunk * PartialSize;
+            float* biasPartial = WeightGradient ? weightPartial + Out * G.Patch : weightPartial;
+            if (BiasGradient) new Span<float>(biasPartial, Out).Clear();
+            for (int i = 0; i < count; i++)
+            {
+                long image = (long)(first + i) * output;
+                GradientRows(Y + image, DY + image, positions, dz + (long)i * positions, rows, Out, Activation, Slope, BiasGradient ? biasPartial : null);
+            }
+            return weightPartial;
+        }
+
+        /// <summary>As <see cref="ConvOutputGradients"/> for a transposed convolution: dZ for the chunk's images in NCHW.</summary>
+        private readonly float* TransposeOutputGradients(int chunk, int first, int count, float* dz)
+        {
+            int image = G.ImageSize, pixels = G.Height * G.Width;
+            float* weightPartial = Partials + (long)chunk * PartialSize;
+            float* biasPartial = WeightGradient ? weightPartial + In * G.Patch : weightPartial;
+            if (BiasGradient) new Span<float>(biasPartial, Out).Clear();
+            for (int i = 0; i < count; i++)
+            {
+                long at = (long)(first + i) * image;
+                GradientRows(Y + at, DY + at, pixels, dz + (long)i * image, pixels, Out, Activation, Slope, BiasGradient ? biasPartial : null);
+            }
+            return weightPartial;
         }
 
         /// <summary>destination (channels, count * P) = the count images (channels, P) at source side by side.</summary>
@@ -321,7 +389,8 @@ public sealed unsafe partial class CpuBackend
 
     /// <summary>
     /// y row r = act(x row r + bias[r]) for (rows, cols), x's rows <paramref name="xStride"/> apart
-    /// (x may be y); bias optional.
+    /// (x may be y); bias optional. One pass per row: the rows are a channel's positions, often
+    /// fewer than a hundred, where two library calls' fixed costs outweighed the work.
     /// </summary>
     private static void BiasActivation(float* x, int xStride, float* y, float* bias, int rows, int cols, Activation activation, float slope)
     {
@@ -329,21 +398,27 @@ public sealed unsafe partial class CpuBackend
         {
             var row = new Span<float>(y + (long)r * cols, cols);
             var source = new ReadOnlySpan<float>(x + (long)r * xStride, cols);
-            if (bias != null) TensorPrimitives.Add(source, bias[r], row);
-            else if (x != y) source.CopyTo(row);
+            float shift = bias != null ? bias[r] : 0f;
             switch (activation)
             {
-                case Activation.Relu: TensorPrimitives.Max(row, 0f, row); break;
-                case Activation.LeakyRelu: Pointwise.Map<LeakyReluRule>(row, row, slope); break;
-                case Activation.Sigmoid: Pointwise.Map<SigmoidRule>(row, row, 0f); break;
-                case Activation.Tanh: TensorPrimitives.Tanh(row, row); break;
+                case Activation.Relu: Pointwise.ShiftMap<ReluRule>(source, row, shift, slope); break;
+                case Activation.LeakyRelu: Pointwise.ShiftMap<LeakyReluRule>(source, row, shift, slope); break;
+                case Activation.Sigmoid: Pointwise.ShiftMap<SigmoidRule>(source, row, shift, slope); break;
+                case Activation.Tanh:
+                    Pointwise.ShiftMap<IdentityRule>(source, row, shift, slope);
+                    TensorPrimitives.Tanh(row, row);
+                    break;
+                default:
+                    if (bias != null) Pointwise.ShiftMap<IdentityRule>(source, row, shift, slope);
+                    else if (x != y) source.CopyTo(row);
+                    break;
             }
         }
     }
 
     /// <summary>
     /// dz row r (at dz + r * dzStride) = dy row r * act'(y row r) for (rows, cols) rows of y and dy,
-    /// and biasSums[r] += the row's sum when given.
+    /// and biasSums[r] += the row's sum when given, in the same pass.
     /// </summary>
     private static void GradientRows(float* y, float* dy, int cols, float* dz, int dzStride, int rows, Activation activation, float slope, float* biasSums)
     {
@@ -352,15 +427,32 @@ public sealed unsafe partial class CpuBackend
             var ys = new ReadOnlySpan<float>(y + (long)r * cols, cols);
             var g = new ReadOnlySpan<float>(dy + (long)r * cols, cols);
             var d = new Span<float>(dz + (long)r * dzStride, cols);
-            switch (activation)
+            float sum = activation switch
             {
-                case Activation.None: g.CopyTo(d); break;
-                case Activation.Relu: Overwrite<ReluGrad>(ys, g, d, slope); break;
-                case Activation.LeakyRelu: Overwrite<LeakyReluGrad>(ys, g, d, slope); break;
-                case Activation.Sigmoid: Overwrite<SigmoidGrad>(ys, g, d, slope); break;
-                case Activation.Tanh: Overwrite<TanhGrad>(ys, g, d, slope); break;
-            }
-            if (biasSums != null) biasSums[r] += TensorPrimitives.Sum(d);
+                Activation.Relu => OverwriteSum<ReluGrad>(ys, g, d, slope),
+                Activation.LeakyRelu => OverwriteSum<LeakyReluGrad>(ys, g, d, slope),
+                Activation.Sigmoid => OverwriteSum<SigmoidGrad>(ys, g, d, slope),
+                Activation.Tanh => OverwriteSum<TanhGrad>(ys, g, d, slope),
+                _ => OverwriteSum<IdentityGrad>(ys, g, d, slope),
+            };
+            if (biasSums != null) biasSums[r] += sum;
         }
+    }
+
+    /// <summary>As <see cref="Overwrite{TRule}"/>, returning the sum of what it wrote.</summary>
+    private static float OverwriteSum<TRule>(ReadOnlySpan<float> y, ReadOnlySpan<float> dy, Span<float> dz, float alpha) where TRule : IGradRule
+    {
+        int i = 0, w = Vector<float>.Count;
+        var sums = Vector<float>.Zero;
+        for (; i <= y.Length - w; i += w)
+        {
+            var v = new Vector<float>(y[i..]);
+            var d = TRule.Grad(v, v, new Vector<float>(dy[i..]), alpha);
+            d.CopyTo(dz[i..]);
+            sums += d;
+        }
+        float sum = Vector.Sum(sums);
+        for (; i < y.Length; i++) sum += dz[i] = TRule.Grad(y[i], y[i], dy[i], alpha);
+        return sum;
     }
 }

@@ -36,6 +36,16 @@ public sealed unsafe partial class CpuBackend : IBackend,
     /// </summary>
     public static CpuBackend WithGemm(GemmPath gemmPath) => new("cpu", fused: true, gemmPath);
 
+    /// <summary>
+    /// Whether convolutions whose geometry fits (<see cref="PatchMajorColumns.Fits"/>) lay their column
+    /// matrix out patch-major; false keeps every convolution position-major, for the tests that hold
+    /// one layout to the other.
+    /// </summary>
+    internal bool PatchMajorConvolutions { get; private init; } = true;
+
+    /// <summary>A host backend with every fused kernel whose convolutions all take the position-major layout.</summary>
+    internal static CpuBackend WithPositionMajorConvolutions() => new("cpu", fused: true, Cpu.Gemm.PathFromEnvironment()) { PatchMajorConvolutions = false };
+
     public string Name { get; }
 
     /// <summary>Every kind of composite kernel, except on <c>cpu-composed</c>, which runs the composed ops they are tested against.</summary>

@@ -39,6 +39,16 @@ internal static class Pointwise
         for (; i < y.Length; i++) y[i] = TRule.Apply(y[i] + bias[i], alpha);
     }
 
+    /// <summary>y = TRule(x + shift), one value added to every element: a channel's bias over its positions.</summary>
+    public static void ShiftMap<TRule>(ReadOnlySpan<float> x, Span<float> y, float shift, float alpha) where TRule : IPointwiseRule
+    {
+        int i = 0, w = Vector<float>.Count;
+        var add = new Vector<float>(shift);
+        for (; i <= x.Length - w; i += w)
+            TRule.Apply(new Vector<float>(x[i..]) + add, alpha).CopyTo(y[i..]);
+        for (; i < x.Length; i++) y[i] = TRule.Apply(x[i] + shift, alpha);
+    }
+
     /// <summary>dx += TRule.Grad(x, y, dy).</summary>
     public static void Accumulate<TRule>(ReadOnlySpan<float> x, ReadOnlySpan<float> y, ReadOnlySpan<float> dy, Span<float> dx, float alpha) where TRule : IGradRule
     {
@@ -85,6 +95,12 @@ internal readonly struct SigmoidRule : IPointwiseRule
     public static float Apply(float x, float alpha) => 1f / (1f + FloatMath.Exp(-x));
 }
 
+internal readonly struct IdentityRule : IPointwiseRule
+{
+    public static Vector<float> Apply(Vector<float> x, float alpha) => x;
+    public static float Apply(float x, float alpha) => x;
+}
+
 /// <summary>max(x, 0), NaN kept, as TensorPrimitives.Max(x, 0).</summary>
 internal readonly struct ReluRule : IPointwiseRule
 {
@@ -104,6 +120,13 @@ internal readonly struct SoftplusRule : IPointwiseRule
     public static Vector<float> Apply(Vector<float> x, float alpha)
         => Vector.Max(x, Vector<float>.Zero) + Vector.Log(Vector<float>.One + Vector.Exp(-Vector.Abs(x)));
     public static float Apply(float x, float alpha) => MathF.Max(x, 0) + MathF.Log(1 + MathF.Exp(-MathF.Abs(x)));
+}
+
+/// <summary>The gradient passed through unchanged: no activation.</summary>
+internal readonly struct IdentityGrad : IGradRule
+{
+    public static Vector<float> Grad(Vector<float> x, Vector<float> y, Vector<float> dy, float alpha) => dy;
+    public static float Grad(float x, float y, float dy, float alpha) => dy;
 }
 
 internal readonly struct ReluGrad : IGradRule
