@@ -55,9 +55,9 @@ public static partial class F
         if (needs)
             Autograd.Record(y, "conv2d", bias is null ? [x, weight] : [x, weight, bias], dy =>
                 kernels.ConvBackward(x.Buffer, weight.Buffer, y.Buffer, dy.Buffer, n, outC, g, activation, slope,
-                    Tensor.GradTarget(x),
-                    Tensor.GradTarget(weight),
-                    Tensor.GradTarget(bias)));
+                    Tensor.GradWriteTarget(x),
+                    Tensor.GradWriteTarget(weight),
+                    Tensor.GradWriteTarget(bias)));
         return y;
     }
 
@@ -178,9 +178,9 @@ public static partial class F
         if (needs)
             Autograd.Record(y, "conv_transpose2d", bias is null ? [x, weight] : [x, weight, bias], dy =>
                 kernels.ConvTransposeBackward(x.Buffer, weight.Buffer, y.Buffer, dy.Buffer, n, inC, g, activation, slope,
-                    Tensor.GradTarget(x),
-                    Tensor.GradTarget(weight),
-                    Tensor.GradTarget(bias)));
+                    Tensor.GradWriteTarget(x),
+                    Tensor.GradWriteTarget(weight),
+                    Tensor.GradWriteTarget(bias)));
         return y;
     }
 

@@ -45,9 +45,9 @@ public static partial class F
                     dz = Tensor.Empty(y.Shape, backend);
                     fused.ActivationBackward(activation, slope, y.Buffer, dy.Buffer, dz.Buffer, dy.Count);
                 }
-                if (bias is { RequiresGrad: true }) fused.ColumnSum(dz.Buffer, rows, outF, bias.GradForAccumulation().Buffer, accumulate: true);
+                if (Tensor.GradWriteTarget(bias) is { } db) fused.ColumnSum(dz.Buffer, rows, outF, db.Buffer, accumulate: !db.Overwrite);
                 fused.LinearGradients(dz.Buffer, x.Buffer, weight.Buffer, rows, inF, outF,
-                    Tensor.GradTarget(weight), Tensor.GradTarget(x));
+                    Tensor.GradWriteTarget(weight), Tensor.GradWriteTarget(x));
             });
         return y;
     }

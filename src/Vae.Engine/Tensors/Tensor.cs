@@ -50,7 +50,28 @@ public sealed partial class Tensor : IDisposable
     /// <summary>Whether gradients flow to this tensor. Set it on leaves (parameters); ops set it on their outputs.</summary>
     public bool RequiresGrad { get; set; }
     /// <summary>The accumulated gradient after <see cref="Backward"/>: dense, same shape as this tensor.</summary>
-    public Tensor? Grad { get; internal set; }
+    public Tensor? Grad
+    {
+        get
+        {
+            // ZeroGrad left the buffer as it was; whoever reads it before a kernel wrote it sees zeros.
+            if (_gradCleared)
+            {
+                _gradCleared = false;
+                _grad!.FillInPlace(0f);
+            }
+            return _grad;
+        }
+        internal set
+        {
+            _grad = value;
+            _gradCleared = false;
+        }
+    }
+
+    private Tensor? _grad;
+    /// <summary>ZeroGrad was called and the gradient's buffer not written since: its contents count as zeros.</summary>
+    private bool _gradCleared;
     /// <summary>The op that produced this tensor, while the graph is alive.</summary>
     internal GradNode? Node { get; set; }
     /// <summary>Mark used by the topological sort, so backward needs no visited set.</summary>
@@ -212,10 +233,14 @@ public sealed partial class Tensor : IDisposable
 
     public void FillInPlace(float value) => Backend.Fill(Buffer, Count, value);
 
-    /// <summary>Clears the gradient (kept allocated, so steady-state training allocates nothing).</summary>
+    /// <summary>
+    /// Clears the gradient (kept allocated, so steady-state training allocates nothing). The buffer
+    /// is not filled: the backward pass's first contribution overwrites it, and reading
+    /// <see cref="Grad"/> before that fills it with zeros.
+    /// </summary>
     public void ZeroGrad()
     {
-        if (Grad is not null) Grad.FillInPlace(0f);
+        if (_grad is not null) _gradCleared = true;
     }
 
     /// <summary>
@@ -223,6 +248,24 @@ public sealed partial class Tensor : IDisposable
     /// takes one, else null (a kernel then skips that gradient).
     /// </summary>
     internal static BufferRef? GradTarget(Tensor? tensor) => tensor is { RequiresGrad: true } ? tensor.GradForAccumulation().Buffer : null;
+
+    /// <summary>
+    /// As <see cref="GradTarget"/> for a kernel that can write its contribution in place of adding it:
+    /// the first contribution to a gradient in a step overwrites (see <see cref="GradientTarget"/>),
+    /// so the buffer is not filled with zeros first. Null when the tensor takes no gradient.
+    /// </summary>
+    internal static GradientTarget? GradWriteTarget(Tensor? tensor)
+    {
+        if (tensor is not { RequiresGrad: true }) return null;
+        if (tensor._grad is null)
+        {
+            tensor.Grad = tensor.IsLeaf ? EmptyUntracked(tensor.Shape, tensor.Backend) : Empty(tensor.Shape, tensor.Backend);
+            return new GradientTarget(tensor._grad!.Buffer, Overwrite: true);
+        }
+        bool overwrite = tensor._gradCleared;
+        tensor._gradCleared = false;
+        return new GradientTarget(tensor._grad.Buffer, overwrite);
+    }
 
     /// <summary>The gradient buffer, created as zeros on first use. A leaf owns its gradient across scopes.</summary>
     internal Tensor GradForAccumulation()
@@ -247,7 +290,7 @@ public sealed partial class Tensor : IDisposable
         var values = ToArray();
         var storage = backend.Allocate(Count);
         backend.Upload(values, new BufferRef(storage, 0));
-        Grad?.Dispose();
+        _grad?.Dispose();
         Grad = null;
         var old = Storage;
         Storage = storage;
@@ -261,7 +304,7 @@ public sealed partial class Tensor : IDisposable
         if (_disposed) return;
         _disposed = true;
         Node = null;
-        if (IsLeaf && RequiresGrad) Grad?.Dispose();
+        if (IsLeaf && RequiresGrad) _grad?.Dispose();
         Storage.Release();
     }
 

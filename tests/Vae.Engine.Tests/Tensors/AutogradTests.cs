@@ -1,5 +1,7 @@
+using Vae.Engine.Backends;
 using Vae.Engine.Backends.Cpu;
 using Vae.Engine.Nn;
+using Vae.Engine.Ops;
 using Vae.Engine.Tensors;
 
 namespace Vae.Engine.Tests.Tensors;
@@ -70,6 +72,46 @@ public class AutogradTests
         }
         Assert.Equal([2f, 4f, 6f], w.Grad!.ToArray());
         Assert.Equal([1f, 2f, 3f], w.ToArray());
+    }
+
+    [Fact]
+    public void A_cleared_gradient_reads_as_zeros_until_the_next_backward_pass_writes_it()
+    {
+        var w = Init.Parameter([3], [1f, 2f, 3f], CpuBackend.Instance);
+        (w * w).Sum().Backward();
+        w.ZeroGrad();
+        Assert.Equal([0f, 0f, 0f], w.Grad!.ToArray());
+    }
+
+    [Fact]
+    public void After_clearing_each_step_holds_its_own_gradient_and_without_clearing_they_add_up()
+    {
+        // A dense layer and a convolution: both write their first contribution over the cleared buffer.
+        var backend = CpuBackend.Instance;
+        var rng = new Generator(5);
+        var x = Tensor.FromArray(Enumerable.Range(0, 2 * 1 * 8 * 8).Select(_ => rng.NextFloat()).ToArray(), [2, 1, 8, 8], backend);
+        var conv = Init.Parameter([4, 1, 4, 4], Enumerable.Range(0, 64).Select(_ => rng.NextFloat() - 0.5f).ToArray(), backend);
+        var convBias = Init.Parameter([4], [0.1f, -0.1f, 0.2f, 0f], backend);
+        var dense = Init.Parameter([3, 64], Enumerable.Range(0, 192).Select(_ => rng.NextFloat() - 0.5f).ToArray(), backend);
+        var denseBias = Init.Parameter([3], [0.3f, 0f, -0.2f], backend);
+        Tensor[] parameters = [conv, convBias, dense, denseBias];
+        void Step()
+        {
+            var h = F.Conv2d(x, conv, convBias, stride: 2, padding: 1, activation: Activation.Relu);
+            F.Sum(F.Linear(h.Reshape([2, 64]), dense, denseBias, Activation.Sigmoid)).Backward();
+        }
+
+        Step();
+        var first = parameters.Select(p => p.Grad!.ToArray()).ToArray();
+        foreach (var p in parameters) p.ZeroGrad();
+        Step();
+        for (int i = 0; i < parameters.Length; i++) Assert.Equal(first[i], parameters[i].Grad!.ToArray());
+        Step();
+        for (int i = 0; i < parameters.Length; i++)
+        {
+            var twice = parameters[i].Grad!.ToArray();
+            for (int j = 0; j < twice.Length; j++) Assert.Equal(2 * first[i][j], twice[j], 1e-5f * (1 + MathF.Abs(twice[j])));
+        }
     }
 
     [Fact]

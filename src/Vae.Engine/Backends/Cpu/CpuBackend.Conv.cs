@@ -38,12 +38,13 @@ public sealed unsafe partial class CpuBackend
     }
 
     public void ConvBackward(BufferRef x, BufferRef weight, BufferRef y, BufferRef dy, int n, int outChannels, in ConvGeometry g, Activation activation, float slope,
-        BufferRef? dx, BufferRef? dWeight, BufferRef? dBias)
+        GradientTarget? dx, GradientTarget? dWeight, GradientTarget? dBias)
     {
         long started = StepProfiler.Start();
         var job = new ConvJob(g, n, outChannels, g.Channels, activation, slope, GemmPathInUse, PatchMajorConvolutions)
         {
-            X = Ptr(x), Weight = Ptr(weight), Y = Ptr(y), DY = Ptr(dy), DX = dx is { } d ? Ptr(d) : null,
+            X = Ptr(x), Weight = Ptr(weight), Y = Ptr(y), DY = Ptr(dy), DX = dx is { } d ? Ptr(d.Buffer) : null,
+            OverwriteDX = dx is { Overwrite: true },
         };
         // Per thread: dZ (O, chunk * P), then the chunk's column matrix.
         int slot = outChannels * job.ChunkImages * g.Positions + job.ChunkImages * g.ColumnSize;
@@ -64,12 +65,13 @@ public sealed unsafe partial class CpuBackend
     }
 
     public void ConvTransposeBackward(BufferRef x, BufferRef weight, BufferRef y, BufferRef dy, int n, int inChannels, in ConvGeometry g, Activation activation, float slope,
-        BufferRef? dx, BufferRef? dWeight, BufferRef? dBias)
+        GradientTarget? dx, GradientTarget? dWeight, GradientTarget? dBias)
     {
         long started = StepProfiler.Start();
         var job = new ConvJob(g, n, g.Channels, inChannels, activation, slope, GemmPathInUse, PatchMajorConvolutions)
         {
-            X = Ptr(x), Weight = Ptr(weight), Y = Ptr(y), DY = Ptr(dy), DX = dx is { } d ? Ptr(d) : null,
+            X = Ptr(x), Weight = Ptr(weight), Y = Ptr(y), DY = Ptr(dy), DX = dx is { } d ? Ptr(d.Buffer) : null,
+            OverwriteDX = dx is { Overwrite: true },
         };
         // Per thread: dZ for the chunk's images in NCHW, their column matrix, and their inputs as (Cin, chunk * P).
         int images = job.ChunkImages;
@@ -88,7 +90,7 @@ public sealed unsafe partial class CpuBackend
     }
 
     /// <summary>As <see cref="Run"/>, with a gradient buffer per chunk, summed into dWeight and dBias in chunk order at the end.</summary>
-    private void RunWithPartials(ref ConvJob job, int slotFloats, int weightSize, BufferRef? dWeight, BufferRef? dBias, int biasSize,
+    private void RunWithPartials(ref ConvJob job, int slotFloats, int weightSize, GradientTarget? dWeight, GradientTarget? dBias, int biasSize,
         delegate*<int, ref ConvJob, float*, void> chunk)
     {
         int partial = (dWeight is null ? 0 : weightSize) + (dBias is null ? 0 : biasSize);
@@ -100,17 +102,20 @@ public sealed unsafe partial class CpuBackend
         Run(ref job, slotFloats, chunk);
         if (dWeight is { } dw)
         {
-            if (job.PatchMajor) SumTransposedChunks(partials.Pointer, job.Chunks, partial, job.G.Patch, weightSize / job.G.Patch, Ptr(dw));
-            else SumChunks(partials.Pointer, job.Chunks, partial, 0, weightSize, Ptr(dw));
+            if (job.PatchMajor) SumTransposedChunks(partials.Pointer, job.Chunks, partial, job.G.Patch, weightSize / job.G.Patch, Ptr(dw.Buffer), dw.Overwrite);
+            else SumChunks(partials.Pointer, job.Chunks, partial, 0, weightSize, Ptr(dw.Buffer), dw.Overwrite);
         }
-        if (dBias is { } db) SumChunks(partials.Pointer, job.Chunks, partial, dWeight is null ? 0 : weightSize, biasSize, Ptr(db));
+        if (dBias is { } db) SumChunks(partials.Pointer, job.Chunks, partial, dWeight is null ? 0 : weightSize, biasSize, Ptr(db.Buffer), db.Overwrite);
     }
 
-    /// <summary>destination[j] += sum over chunks c, in order, of partials[c * stride + offset + j].</summary>
-    private static void SumChunks(float* partials, int chunks, int stride, int offset, int count, float* destination)
+    /// <summary>
+    /// destination[j] (+)= sum over chunks c, in order, of partials[c * stride + offset + j]: added to
+    /// what destination holds, or in place of it when <paramref name="overwrite"/>.
+    /// </summary>
+    private static void SumChunks(float* partials, int chunks, int stride, int offset, int count, float* destination, bool overwrite)
     {
         const int Block = 4096;
-        var sum = new ChunkSum { Partials = partials, Chunks = chunks, Stride = stride, Offset = offset, Count = count, Destination = destination };
+        var sum = new ChunkSum { Partials = partials, Chunks = chunks, Stride = stride, Offset = offset, Count = count, Destination = destination, Overwrite = overwrite };
         int blocks = (count + Block - 1) / Block;
         CpuParallel.For(blocks, (long)chunks * count >= 64 * 1024 ? ThreadBudget.Current : 1, sum, &ChunkSum.Run);
     }
@@ -119,13 +124,21 @@ public sealed unsafe partial class CpuBackend
     /// destination (cols, rows) += the sum over chunks, in order, of the (rows, cols) partials at the
     /// start of each chunk's share: the patch-major products leave each chunk's weight gradient transposed.
     /// </summary>
-    private static void SumTransposedChunks(float* partials, int chunks, int stride, int rows, int cols, float* destination)
+    private static void SumTransposedChunks(float* partials, int chunks, int stride, int rows, int cols, float* destination, bool overwrite)
     {
-        if (chunks > 1) SumChunks(partials + stride, chunks - 1, stride, 0, rows * cols, partials);
+        if (chunks == 0)
+        {
+            if (overwrite) new Span<float>(destination, rows * cols).Clear();
+            return;
+        }
+        if (chunks > 1) SumChunks(partials + stride, chunks - 1, stride, 0, rows * cols, partials, overwrite: false);
         for (int o = 0; o < cols; o++)
         {
             float* dst = destination + (long)o * rows;
-            for (int p = 0; p < rows; p++) dst[p] += partials[(long)p * cols + o];
+            if (overwrite)
+                for (int p = 0; p < rows; p++) dst[p] = partials[(long)p * cols + o];
+            else
+                for (int p = 0; p < rows; p++) dst[p] += partials[(long)p * cols + o];
         }
     }
 
@@ -133,13 +146,21 @@ public sealed unsafe partial class CpuBackend
     {
         public float* Partials, Destination;
         public int Chunks, Stride, Offset, Count;
+        public bool Overwrite;
 
         public static void Run(int block, ref ChunkSum s)
         {
             const int Block = 4096;
             int start = block * Block, length = Math.Min(Block, s.Count - start);
             var destination = new Span<float>(s.Destination + start, length);
-            for (int c = 0; c < s.Chunks; c++)
+            int c = 0;
+            if (s.Overwrite)
+            {
+                if (s.Chunks == 0) destination.Clear();
+                else new ReadOnlySpan<float>(s.Partials + s.Offset + start, length).CopyTo(destination);
+                c = 1;
+            }
+            for (; c < s.Chunks; c++)
                 TensorPrimitives.Add(destination, new ReadOnlySpan<float>(s.Partials + (long)c * s.Stride + s.Offset + start, length), destination);
         }
     }
@@ -163,6 +184,8 @@ public sealed unsafe partial class CpuBackend
         public bool WeightGradient, BiasGradient;
         /// <summary>The column matrix is patch-major (<see cref="PatchMajorColumns"/>) instead of position-major.</summary>
         public bool PatchMajor;
+        /// <summary>dX is written in place of what it holds (see <see cref="GradientTarget"/>), not added to.</summary>
+        public bool OverwriteDX;
         private float* _scratch;
         private int _slotFloats;
         private delegate*<int, ref ConvJob, float*, void> _chunk;
@@ -267,6 +290,7 @@ public sealed unsafe partial class CpuBackend
                 if (s.DX != null)
                 {
                     s.Gemm(true, false, rows, patch, s.Out, dz, rows, s.Weight, patch, 0f, columns, patch);
+                    if (s.OverwriteDX) new Span<float>(s.DX + (long)first * s.G.ImageSize, count * s.G.ImageSize).Clear();
                     var fold = new Unfold(s.DX + (long)first * s.G.ImageSize, columns, s.G, 0f);
                     for (int i = 0; i < count; i++) Unfold.RowsToImage(i, ref fold);
                 }
@@ -331,7 +355,7 @@ public sealed unsafe partial class CpuBackend
             }
         }
 
-        /// <summary>dX of the chunk's images (NCHW) += the product (Cin, count * P) the transposed convolution's backward pass made.</summary>
+        /// <summary>dX of the chunk's images (NCHW) (+)= the product (Cin, count * P) the transposed convolution's backward pass made.</summary>
         private readonly void AddInputGradients(float* product, int first, int count)
         {
             int positions = G.Positions, rows = count * positions;
@@ -339,7 +363,9 @@ public sealed unsafe partial class CpuBackend
                 for (int c = 0; c < In; c++)
                 {
                     var gradient = new Span<float>(DX + ((long)(first + i) * In + c) * positions, positions);
-                    TensorPrimitives.Add(gradient, new ReadOnlySpan<float>(product + (long)c * rows + (long)i * positions, positions), gradient);
+                    var part = new ReadOnlySpan<float>(product + (long)c * rows + (long)i * positions, positions);
+                    if (OverwriteDX) part.CopyTo(gradient);
+                    else TensorPrimitives.Add(gradient, part, gradient);
                 }
         }
 

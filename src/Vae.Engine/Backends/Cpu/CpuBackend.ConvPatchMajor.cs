@@ -40,7 +40,7 @@ public sealed unsafe partial class CpuBackend
             if (s.DX != null)
             {
                 s.Gemm(true, false, patch, rows, s.Out, s.Weight, patch, dz, rows, 0f, columns, rows);
-                PatchMajorColumns.Fold(columns, rows, count, s.G, s.DX + (long)first * s.G.ImageSize, accumulate: true);
+                PatchMajorColumns.Fold(columns, rows, count, s.G, s.DX + (long)first * s.G.ImageSize, accumulate: !s.OverwriteDX);
             }
         }
 

@@ -58,12 +58,14 @@ public sealed unsafe partial class CpuBackend
         }
     }
 
-    public void LinearGradients(BufferRef dz, BufferRef x, BufferRef weight, int rows, int inFeatures, int outFeatures, BufferRef? dWeight, BufferRef? dX)
+    public void LinearGradients(BufferRef dz, BufferRef x, BufferRef weight, int rows, int inFeatures, int outFeatures, GradientTarget? dWeight, GradientTarget? dX)
     {
         var pair = new GradientPair
         {
             Dz = Ptr(dz), X = Ptr(x), Weight = Ptr(weight), Rows = rows, In = inFeatures, Out = outFeatures,
-            DWeight = dWeight is { } dw ? Ptr(dw) : null, DX = dX is { } dx ? Ptr(dx) : null, Path = GemmPathInUse,
+            DWeight = dWeight is { } dw ? Ptr(dw.Buffer) : null, DX = dX is { } dx ? Ptr(dx.Buffer) : null, Path = GemmPathInUse,
+            // beta 0 writes over a target's old contents, whatever they are.
+            WeightBeta = dWeight is { Overwrite: true } ? 0f : 1f, InputBeta = dX is { Overwrite: true } ? 0f : 1f,
         };
         // dW and dX take the same multiply-adds. With two or three threads each product runs whole on
         // a thread of its own: no product is split, so none repacks what the other thread packs too,
@@ -84,14 +86,15 @@ public sealed unsafe partial class CpuBackend
     {
         public float* Dz, X, Weight, DWeight, DX;
         public int Rows, In, Out, Threads;
+        public float WeightBeta, InputBeta;
         public GemmPath Path;
 
         public static void Run(int which, ref GradientPair s)
         {
             if (which == 0 && s.DWeight != null)
-                Cpu.Gemm.Sgemm(true, false, s.Out, s.In, s.Rows, 1f, s.Dz, s.Out, s.X, s.In, 1f, s.DWeight, s.In, s.Threads, s.Path);
+                Cpu.Gemm.Sgemm(true, false, s.Out, s.In, s.Rows, 1f, s.Dz, s.Out, s.X, s.In, s.WeightBeta, s.DWeight, s.In, s.Threads, s.Path);
             if (which == 1 && s.DX != null)
-                Cpu.Gemm.Sgemm(false, false, s.Rows, s.In, s.Out, 1f, s.Dz, s.Out, s.Weight, s.In, 1f, s.DX, s.In, s.Threads, s.Path);
+                Cpu.Gemm.Sgemm(false, false, s.Rows, s.In, s.Out, 1f, s.Dz, s.Out, s.Weight, s.In, s.InputBeta, s.DX, s.In, s.Threads, s.Path);
         }
     }
 

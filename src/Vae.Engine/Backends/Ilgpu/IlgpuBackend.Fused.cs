@@ -76,11 +76,11 @@ public sealed partial class IlgpuBackend
         lock (_launch) _columnSum(cols, View(x), View(y), rows, cols, accumulate ? 1 : 0);
     }
 
-    public void LinearGradients(BufferRef dz, BufferRef x, BufferRef weight, int rows, int inFeatures, int outFeatures, BufferRef? dWeight, BufferRef? dX)
+    public void LinearGradients(BufferRef dz, BufferRef x, BufferRef weight, int rows, int inFeatures, int outFeatures, GradientTarget? dWeight, GradientTarget? dX)
     {
-        // One stream runs the two products one after the other.
-        if (dWeight is { } dw) Gemm(true, false, outFeatures, inFeatures, rows, 1f, dz, outFeatures, x, inFeatures, 1f, dw, inFeatures);
-        if (dX is { } dx) Gemm(false, false, rows, inFeatures, outFeatures, 1f, dz, outFeatures, weight, inFeatures, 1f, dx, inFeatures);
+        // One stream runs the two products one after the other; beta 0 writes over a target's old contents.
+        if (dWeight is { } dw) Gemm(true, false, outFeatures, inFeatures, rows, 1f, dz, outFeatures, x, inFeatures, dw.Overwrite ? 0f : 1f, dw.Buffer, inFeatures);
+        if (dX is { } dx) Gemm(false, false, rows, inFeatures, outFeatures, 1f, dz, outFeatures, weight, inFeatures, dx.Overwrite ? 0f : 1f, dx.Buffer, inFeatures);
     }
 
     // ---- losses ----

@@ -18,7 +18,8 @@ namespace Vae.Engine.Backends;
 /// <para>
 /// The backward kernels take the activation's output y and derive the activation's gradient from it
 /// (ReLU's and leaky ReLU's sign, the sigmoid's and tanh's value), so no pre-activation tensor is kept.
-/// Gradients are added into dx, dWeight and dBias, each optional.
+/// Gradients go to dx, dWeight and dBias, each optional: added to what they hold, or written in
+/// place of it where the target says so (<see cref="GradientTarget"/>).
 /// </para>
 /// </remarks>
 public interface IConvKernels
@@ -28,12 +29,12 @@ public interface IConvKernels
 
     /// <summary>The gradients of <see cref="ConvForward"/> from dy, the gradient of its output y.</summary>
     void ConvBackward(BufferRef x, BufferRef weight, BufferRef y, BufferRef dy, int n, int outChannels, in ConvGeometry g, Activation activation, float slope,
-        BufferRef? dx, BufferRef? dWeight, BufferRef? dBias);
+        GradientTarget? dx, GradientTarget? dWeight, GradientTarget? dBias);
 
     /// <summary>y = act(conv_transpose(x, weight) + bias): x (n, inChannels, g.OutHeight, g.OutWidth), weight (inChannels, g.Channels, kh, kw), bias (g.Channels) optional.</summary>
     void ConvTransposeForward(BufferRef x, BufferRef weight, BufferRef? bias, BufferRef y, int n, int inChannels, in ConvGeometry g, Activation activation, float slope);
 
     /// <summary>The gradients of <see cref="ConvTransposeForward"/> from dy, the gradient of its output y.</summary>
     void ConvTransposeBackward(BufferRef x, BufferRef weight, BufferRef y, BufferRef dy, int n, int inChannels, in ConvGeometry g, Activation activation, float slope,
-        BufferRef? dx, BufferRef? dWeight, BufferRef? dBias);
+        GradientTarget? dx, GradientTarget? dWeight, GradientTarget? dBias);
 }

@@ -20,9 +20,10 @@ public interface IDenseKernels
     /// <summary>y[c] (+)= sum over rows of x[r, c].</summary>
     void ColumnSum(BufferRef x, int rows, int cols, BufferRef y, bool accumulate);
     /// <summary>
-    /// The gradients of y = x W^T from dz (rows, outFeatures): dWeight (outFeatures, inFeatures) += dz^T x
-    /// and dX (rows, inFeatures) += dz W, each optional. The two products are independent and
-    /// equally large, so a backend may run them side by side.
+    /// The gradients of y = x W^T from dz (rows, outFeatures): dWeight (outFeatures, inFeatures) (+)= dz^T x
+    /// and dX (rows, inFeatures) (+)= dz W, each optional and each added or written as its target says
+    /// (<see cref="GradientTarget"/>). The two products are independent and equally large, so a
+    /// backend may run them side by side.
     /// </summary>
-    void LinearGradients(BufferRef dz, BufferRef x, BufferRef weight, int rows, int inFeatures, int outFeatures, BufferRef? dWeight, BufferRef? dX);
+    void LinearGradients(BufferRef dz, BufferRef x, BufferRef weight, int rows, int inFeatures, int outFeatures, GradientTarget? dWeight, GradientTarget? dX);
 }
