@@ -43,8 +43,11 @@ public sealed unsafe partial class CpuBackend : IBackend,
     /// </summary>
     internal bool PatchMajorConvolutions { get; private init; } = true;
 
-    /// <summary>A host backend with every fused kernel whose convolutions all take the position-major layout.</summary>
-    internal static CpuBackend WithPositionMajorConvolutions() => new("cpu", fused: true, Cpu.Gemm.PathFromEnvironment()) { PatchMajorConvolutions = false };
+    /// <summary>
+    /// A host backend with every fused kernel whose convolutions all take the position-major layout
+    /// (to compare the layouts side by side, as <c>bench/Conv</c> does). Its tensors are its own.
+    /// </summary>
+    public static CpuBackend WithPositionMajorConvolutions() => new("cpu", fused: true, Cpu.Gemm.PathFromEnvironment()) { PatchMajorConvolutions = false };
 
     public string Name { get; }
 

@@ -1,0 +1,88 @@
+// Milliseconds of each fused convolution kernel at the conv VAE's shapes (batch 128), in both
+// layouts of the column matrix: patch-major (what the engine uses where AVX-512 and the geometry
+// allow) and position-major (the general path). Goes through the public backend API.
+// Usage: dotnet run -c Release --project bench/Conv [threads, e.g. 1,2] [patch|position|both]
+// Prints one line per measurement: "kernel NAME layout L threads T ms X gflops Y", X being the
+// median over 9 timed repetitions of about 40 ms each, after a 300 ms warm-up.
+using System.Diagnostics;
+using System.Globalization;
+using Vae.Engine.Backends;
+using Vae.Engine.Backends.Cpu;
+
+CultureInfo.DefaultThreadCurrentCulture = CultureInfo.InvariantCulture;
+int[] threadCounts = args.Length > 0 ? args[0].Split(',').Select(int.Parse).ToArray() : [1, 2];
+string which = args.Length > 1 ? args[1].ToLowerInvariant() : "both";
+if (which is not ("patch" or "position" or "both"))
+{
+    Console.Error.WriteLine("usage: dotnet run -c Release --project bench/Conv [threads, e.g. 1,2] [patch|position|both]");
+    return 2;
+}
+var layouts = new List<(string Name, CpuBackend Backend)>();
+if (which is "both" or "patch") layouts.Add(("patch-major", CpuBackend.Instance));
+if (which is "both" or "position") layouts.Add(("position-major", CpuBackend.WithPositionMajorConvolutions()));
+
+const int Images = 128;
+Console.WriteLine($"# {Environment.ProcessorCount} logical CPUs; batch {Images}");
+// (input channels, side, output channels): the encoder's two convolutions; the decoder's transposed
+// ones are their adjoints (64 channels at 7x7 back to 32 at 14x14, 32 at 14x14 back to 1 at 28x28).
+foreach (var (inC, side, outC) in new[] { (1, 28, 32), (32, 14, 64) })
+{
+    var g = new ConvGeometry(inC, side, side, 4, 4, 2, 2, 1, 1);
+    double flops = 2.0 * Images * outC * g.Positions * g.Patch;
+    foreach (var (name, backend) in layouts)
+    {
+        var random = new Random(42);
+        BufferRef x = Filled(backend, Images * g.ImageSize, random), w = Filled(backend, outC * g.Patch, random), bias = Filled(backend, outC, random);
+        BufferRef y = Filled(backend, Images * outC * g.Positions, random), dy = Filled(backend, Images * outC * g.Positions, random);
+        BufferRef dx = Filled(backend, Images * g.ImageSize, random), dw = Filled(backend, outC * g.Patch, random), db = Filled(backend, outC, random);
+        // The transposed convolution maps (outC, side/2) back to (inC, side): y and x swap roles.
+        BufferRef ty = Filled(backend, Images * g.ImageSize, random), tdy = Filled(backend, Images * g.ImageSize, random);
+        BufferRef tdx = Filled(backend, Images * outC * g.Positions, random), tdb = Filled(backend, inC, random);
+        // Gradients as a training step's first contributions: written over what the buffers hold.
+        GradientTarget Fresh(BufferRef buffer) => new(buffer, Overwrite: true);
+        var kernels = new (string Kernel, Action Once)[]
+        {
+            ($"conv {inC}x{side}>{outC} forward", () => backend.ConvForward(x, w, bias, y, Images, outC, g, Activation.Relu, 0f)),
+            ($"conv {inC}x{side}>{outC} backward", () => backend.ConvBackward(x, w, y, dy, Images, outC, g, Activation.Relu, 0f, Fresh(dx), Fresh(dw), Fresh(db))),
+            ($"transposed {outC}>{inC}x{side} forward", () => backend.ConvTransposeForward(y, w, bias, ty, Images, outC, g, Activation.Relu, 0f)),
+            ($"transposed {outC}>{inC}x{side} backward", () => backend.ConvTransposeBackward(y, w, ty, tdy, Images, outC, g, Activation.Relu, 0f, Fresh(tdx), Fresh(dw), Fresh(tdb))),
+        };
+        foreach (var (kernel, once) in kernels)
+            foreach (int threads in threadCounts)
+            {
+                double ms = Measure(once, threads);
+                // A backward pass does twice a forward pass's multiply-adds (input and weight gradients).
+                double work = kernel.EndsWith("backward") ? 2 * flops : flops;
+                Console.WriteLine($"kernel \"{kernel}\" layout {name} threads {threads} ms {ms:F3} gflops {work / ms / 1e6:F1}");
+            }
+    }
+}
+return 0;
+
+static double Measure(Action once, int threads)
+{
+    using var budget = ThreadBudget.Use(threads);
+    // Warm up (JIT tiers, scratch buffers, helper threads), then size a repetition to about 40 ms.
+    var clock = Stopwatch.StartNew();
+    int calls = 0;
+    while (clock.ElapsedMilliseconds < 300 || calls < 20) { once(); calls++; }
+    int perRep = Math.Max(1, (int)(calls * 40.0 / clock.Elapsed.TotalMilliseconds));
+    var seconds = new double[9];
+    for (int rep = 0; rep < seconds.Length; rep++)
+    {
+        long start = Stopwatch.GetTimestamp();
+        for (int i = 0; i < perRep; i++) once();
+        seconds[rep] = Stopwatch.GetElapsedTime(start).TotalSeconds / perRep;
+    }
+    Array.Sort(seconds);
+    return seconds[seconds.Length / 2] * 1e3;
+}
+
+static BufferRef Filled(IBackend backend, int length, Random random)
+{
+    var values = new float[length];
+    for (int i = 0; i < length; i++) values[i] = (float)random.NextDouble() - 0.5f;
+    var buffer = new BufferRef(backend.Allocate(length), 0);
+    backend.Upload(values, buffer);
+    return buffer;
+}
