@@ -1,4 +1,5 @@
-// Milliseconds of each fused convolution kernel at the conv VAE's shapes (batch 128), in both
+// Milliseconds of each fused convolution kernel at the conv VAE's shapes and the ResNet's strided
+// and 1x1 ones (batch 128), in both
 // layouts of the column matrix: patch-major (what the engine uses where AVX-512 and the geometry
 // allow) and position-major (the general path). Goes through the public backend API.
 // Usage: dotnet run -c Release --project bench/Conv [threads, e.g. 1,2] [patch|position|both]
@@ -23,11 +24,16 @@ if (which is "both" or "position") layouts.Add(("position-major", CpuBackend.Wit
 
 const int Images = 128;
 Console.WriteLine($"# {Environment.ProcessorCount} logical CPUs; batch {Images}");
-// (input channels, side, output channels): the encoder's two convolutions; the decoder's transposed
-// ones are their adjoints (64 channels at 7x7 back to 32 at 14x14, 32 at 14x14 back to 1 at 28x28).
-foreach (var (inC, side, outC) in new[] { (1, 28, 32), (32, 14, 64) })
+// (input channels, side, output channels, kernel, stride, padding, with the transposed adjoint):
+// the conv VAE's encoder convolutions, whose adjoints are its decoder's transposed ones (64
+// channels at 7x7 back to 32 at 14x14, 32 at 14x14 back to 1 at 28x28); the ResNet's first
+// stride-2 3x3 convolution and a 1x1 one of its decoder.
+foreach (var (inC, side, outC, k, stride, pad, transposed) in new[]
 {
-    var g = new ConvGeometry(inC, side, side, 4, 4, 2, 2, 1, 1);
+    (1, 28, 32, 4, 2, 1, true), (32, 14, 64, 4, 2, 1, true), (64, 32, 128, 3, 2, 1, false), (128, 16, 64, 1, 1, 0, false),
+})
+{
+    var g = new ConvGeometry(inC, side, side, k, k, stride, stride, pad, pad);
     double flops = 2.0 * Images * outC * g.Positions * g.Patch;
     foreach (var (name, backend) in layouts)
     {
@@ -40,13 +46,16 @@ foreach (var (inC, side, outC) in new[] { (1, 28, 32), (32, 14, 64) })
         BufferRef tdx = Filled(backend, Images * outC * g.Positions, random), tdb = Filled(backend, inC, random);
         // Gradients as a training step's first contributions: written over what the buffers hold.
         GradientTarget Fresh(BufferRef buffer) => new(buffer, Overwrite: true);
-        var kernels = new (string Kernel, Action Once)[]
+        var kernels = new List<(string Kernel, Action Once)>
         {
-            ($"conv {inC}x{side}>{outC} forward", () => backend.ConvForward(x, w, bias, y, Images, outC, g, Activation.Relu, 0f)),
-            ($"conv {inC}x{side}>{outC} backward", () => backend.ConvBackward(x, w, y, dy, Images, outC, g, Activation.Relu, 0f, Fresh(dx), Fresh(dw), Fresh(db))),
-            ($"transposed {outC}>{inC}x{side} forward", () => backend.ConvTransposeForward(y, w, bias, ty, Images, outC, g, Activation.Relu, 0f)),
-            ($"transposed {outC}>{inC}x{side} backward", () => backend.ConvTransposeBackward(y, w, ty, tdy, Images, outC, g, Activation.Relu, 0f, Fresh(tdx), Fresh(dw), Fresh(tdb))),
+            ($"conv {inC}x{side}>{outC} {k}x{k}/{stride} forward", () => backend.ConvForward(x, w, bias, y, Images, outC, g, Activation.Relu, 0f)),
+            ($"conv {inC}x{side}>{outC} {k}x{k}/{stride} backward", () => backend.ConvBackward(x, w, y, dy, Images, outC, g, Activation.Relu, 0f, Fresh(dx), Fresh(dw), Fresh(db))),
         };
+        if (transposed)
+        {
+            kernels.Add(($"transposed {outC}>{inC}x{side} forward", () => backend.ConvTransposeForward(y, w, bias, ty, Images, outC, g, Activation.Relu, 0f)));
+            kernels.Add(($"transposed {outC}>{inC}x{side} backward", () => backend.ConvTransposeBackward(y, w, ty, tdy, Images, outC, g, Activation.Relu, 0f, Fresh(tdx), Fresh(dw), Fresh(tdb))));
+        }
         foreach (var (kernel, once) in kernels)
             foreach (int threads in threadCounts)
             {
