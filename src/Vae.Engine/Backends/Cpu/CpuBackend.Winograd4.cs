@@ -204,6 +204,25 @@ public sealed unsafe partial class CpuBackend
         a3 = Avx.Shuffle(l46, h46, 0xDD);
     }
 
+    /// <summary>
+    /// For segments of <c>size</c> tiles: the segment of each tile's lane (to spread a register of
+    /// per-segment values, lane j for segment j, over the tiles), and masks of every segment's first
+    /// and last tile.
+    /// </summary>
+    private readonly struct SegmentEdges(int size)
+    {
+        private static readonly SegmentEdges[] BySize = [new(1), new(2), new(1), new(4), new(1), new(1), new(1), new(8)];
+
+        public readonly Vector256<int> Segment = Lanes(lane => lane / size);
+        public readonly Vector256<float> FirstMask = Lanes(lane => lane % size == 0 ? -1 : 0).AsSingle();
+        public readonly Vector256<float> LastMask = Lanes(lane => lane % size == size - 1 ? -1 : 0).AsSingle();
+
+        private static Vector256<int> Lanes(Func<int, int> value) => Vector256.Create(Enumerable.Range(0, 8).Select(value).ToArray());
+
+        /// <summary>The edges for segments of 2, 4 or 8 tiles.</summary>
+        public static SegmentEdges For(int size) => BySize[size - 1];
+    }
+
     /// <summary>Where one segment of a group starts: its channel plane, tile row and first tile column.</summary>
     private struct SegmentStart
     {
@@ -246,8 +265,7 @@ public sealed unsafe partial class CpuBackend
         var starts = stackalloc SegmentStart[4];
         Segments(ref s, c, t0, size, starts);
         var rows = stackalloc float*[4];
-        var before = stackalloc float[8];
-        var after = stackalloc float[8];
+        var edges = SegmentEdges.For(size);
         for (int r = 0; r < Window4; r++)
         {
             for (int j = 0; j < segments; j++) rows[j] = PixelRow(starts[j], Tile4 * starts[j].TileRow - 1 + r, ref s);
@@ -255,21 +273,13 @@ public sealed unsafe partial class CpuBackend
                 out var e0, out var e1, out var e2, out var e3);
             // The window's first column is the pixel left of each tile (the previous tile's last), its
             // sixth the pixel right of it (the next tile's first); at a segment's ends they come from
-            // outside the segment: the image, or the zero padding.
-            for (int j = 0; j < segments; j++)
-            {
-                float* p = rows[j];
-                int left = Tile4 * starts[j].Column - 1, right = Tile4 * (starts[j].Column + size);
-                before[j * size] = p != null && left >= 0 ? p[-1] : 0f;
-                after[j * size + size - 1] = p != null && right < w ? p[Tile4 * size] : 0f;
-            }
-            var first = Avx2.PermuteVar8x32(e3, LaneRight);
-            var last = Avx2.PermuteVar8x32(e0, LaneLeft);
-            for (int j = 0; j < segments; j++)
-            {
-                first = first.WithElement(j * size, before[j * size]);
-                last = last.WithElement(j * size + size - 1, after[j * size + size - 1]);
-            }
+            // outside the segment: the image, or the zero padding. Segment j's two are gathered as lane j
+            // of two registers and moved to its first and last tile's lanes in registers: setting a lane
+            // picked at run time would go through memory and stall on every row.
+            var before = Vector128.Create(Before(0), Before(1), Before(2), Before(3));
+            var after = Vector128.Create(After(0), After(1), After(2), After(3));
+            var first = Avx.BlendVariable(Avx2.PermuteVar8x32(e3, LaneRight), Avx2.PermuteVar8x32(before.ToVector256Unsafe(), edges.Segment), edges.FirstMask);
+            var last = Avx.BlendVariable(Avx2.PermuteVar8x32(e0, LaneLeft), Avx2.PermuteVar8x32(after.ToVector256Unsafe(), edges.Segment), edges.LastMask);
             float* dst = window + Window4 * r * 8;
             Avx.Store(dst, first);
             Avx.Store(dst + 8, e0);
@@ -278,6 +288,10 @@ public sealed unsafe partial class CpuBackend
             Avx.Store(dst + 32, e3);
             Avx.Store(dst + 40, last);
         }
+
+        // Segment j's pixels left and right of it in the current row, zero outside the image and past the last segment.
+        float Before(int j) => j < segments && rows[j] != null && Tile4 * starts[j].Column > 0 ? rows[j][-1] : 0f;
+        float After(int j) => j < segments && rows[j] != null && Tile4 * (starts[j].Column + size) < w ? rows[j][Tile4 * size] : 0f;
     }
 
     /// <summary><see cref="GatherBlocks"/> for a group of whole row segments.</summary>
