@@ -2,9 +2,12 @@
 // and 1x1 ones (batch 128), in both
 // layouts of the column matrix: patch-major (what the engine uses where AVX-512 and the geometry
 // allow) and position-major (the general path). Goes through the public backend API.
-// Usage: dotnet run -c Release --project bench/Conv [threads, e.g. 1,2] [patch|position|both]
+// With "winograd" instead, the ResNet's 3x3 stride-1 convolutions (Winograd F(4x4, 3x3)) at its
+// three widths.
+// Usage: dotnet run -c Release --project bench/Conv [threads, e.g. 1,2] [patch|position|both|winograd]
 // Prints one line per measurement: "kernel NAME layout L threads T ms X gflops Y", X being the
-// median over 9 timed repetitions of about 40 ms each, after a 300 ms warm-up.
+// median over 9 timed repetitions of about 40 ms each, after a 300 ms warm-up; GFLOP/s count the
+// multiply-adds of a direct convolution.
 using System.Diagnostics;
 using System.Globalization;
 using Vae.Engine.Backends;
@@ -13,17 +16,37 @@ using Vae.Engine.Backends.Cpu;
 CultureInfo.DefaultThreadCurrentCulture = CultureInfo.InvariantCulture;
 int[] threadCounts = args.Length > 0 ? args[0].Split(',').Select(int.Parse).ToArray() : [1, 2];
 string which = args.Length > 1 ? args[1].ToLowerInvariant() : "both";
-if (which is not ("patch" or "position" or "both"))
+if (which is not ("patch" or "position" or "both" or "winograd"))
 {
-    Console.Error.WriteLine("usage: dotnet run -c Release --project bench/Conv [threads, e.g. 1,2] [patch|position|both]");
+    Console.Error.WriteLine("usage: dotnet run -c Release --project bench/Conv [threads, e.g. 1,2] [patch|position|both|winograd]");
     return 2;
+}
+const int Images = 128;
+Console.WriteLine($"# {Environment.ProcessorCount} logical CPUs; batch {Images}");
+if (which == "winograd")
+{
+    var backend = CpuBackend.Instance;
+    foreach (var (channels, side) in new[] { (64, 32), (128, 16), (256, 8) })
+    {
+        var random = new Random(42);
+        int count = Images * channels * side * side;
+        BufferRef x = Filled(backend, count, random), w = Filled(backend, channels * channels * 9, random), y = Filled(backend, count, random);
+        BufferRef dy = Filled(backend, count, random), dx = Filled(backend, count, random), dw = Filled(backend, channels * channels * 9, random);
+        double flops = 2.0 * count * channels * 9;
+        foreach (int threads in threadCounts)
+        {
+            double forward = Measure(() => backend.Conv3x3Forward(x, w, y, Images, channels, channels, side, side), threads);
+            Console.WriteLine($"kernel \"3x3 {channels}x{side} forward\" layout winograd threads {threads} ms {forward:F3} gflops {flops / forward / 1e6:F1}");
+            double backward = Measure(() => backend.Conv3x3Backward(x, w, dy, Images, channels, channels, side, side, dx, dw), threads);
+            Console.WriteLine($"kernel \"3x3 {channels}x{side} backward\" layout winograd threads {threads} ms {backward:F3} gflops {2 * flops / backward / 1e6:F1}");
+        }
+    }
+    return 0;
 }
 var layouts = new List<(string Name, CpuBackend Backend)>();
 if (which is "both" or "patch") layouts.Add(("patch-major", CpuBackend.Instance));
 if (which is "both" or "position") layouts.Add(("position-major", CpuBackend.WithPositionMajorConvolutions()));
 
-const int Images = 128;
-Console.WriteLine($"# {Environment.ProcessorCount} logical CPUs; batch {Images}");
 // (input channels, side, output channels, kernel, stride, padding, with the transposed adjoint):
 // the conv VAE's encoder convolutions, whose adjoints are its decoder's transposed ones (64
 // channels at 7x7 back to 32 at 14x14, 32 at 14x14 back to 1 at 28x28); the ResNet's first
