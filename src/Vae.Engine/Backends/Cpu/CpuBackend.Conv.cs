@@ -278,7 +278,7 @@ public sealed unsafe partial class CpuBackend
             var (first, count) = s.ChunkRange(chunk);
             int positions = s.G.Positions, patch = s.G.Patch, rows = count * positions;
             float* dz = scratch, columns = scratch + (long)s.Out * s.ChunkImages * positions;
-            float* weightPartial = s.ConvOutputGradients(chunk, first, count, dz);
+            float* weightPartial = s.OutputGradients(chunk, first, count, dz, transposed: false);
             if (s.WeightGradient || s.DX != null)
             {
                 var unfold = new Unfold(s.X + (long)first * s.G.ImageSize, columns, s.G, 0f);
@@ -338,7 +338,7 @@ public sealed unsafe partial class CpuBackend
             var (first, count) = s.ChunkRange(chunk);
             int positions = s.G.Positions, patch = s.G.Patch, image = s.G.ImageSize, rows = count * positions;
             float* dz = scratch, columns = dz + (long)s.ChunkImages * image, inputs = columns + (long)s.ChunkImages * s.G.ColumnSize;
-            float* weightPartial = s.TransposeOutputGradients(chunk, first, count, dz);
+            float* weightPartial = s.OutputGradients(chunk, first, count, dz, transposed: true);
             if (!s.WeightGradient && s.DX == null) return;
             var unfold = new Unfold(dz, columns, s.G, 0f);
             for (int row = 0; row < count * s.G.OutHeight; row++) Unfold.ImageToRows(row, ref unfold);
@@ -370,34 +370,23 @@ public sealed unsafe partial class CpuBackend
         }
 
         /// <summary>
-        /// dZ (O, count * P) = dY * act'(Y) for the chunk's images, with the bias gradient's row sums
-        /// into the chunk's partial; returns where the chunk's weight gradient goes.
+        /// dZ = dY * act'(Y) for the chunk's images, with the bias gradient's row sums into the chunk's
+        /// partial; returns where the chunk's weight gradient goes. A convolution's dZ is (O, count * P),
+        /// its images side by side; a transposed convolution's stays NCHW, image after image.
         /// </summary>
-        private readonly float* ConvOutputGradients(int chunk, int first, int count, float* dz)
+        private readonly float* OutputGradients(int chunk, int first, int count, float* dz, bool transposed)
         {
-            int positions = G.Positions, rows = count * positions, output = Out * positions;
+            int cols = transposed ? G.Height * G.Width : G.Positions;
+            long image = (long)Out * cols;
+            int dzRowStride = transposed ? cols : count * cols;
+            long dzImageStart = transposed ? image : cols;
             float* weightPartial = Partials + (long)chunk * PartialSize;
-            float* biasPartial = WeightGradient ? weightPartial + Out * G.Patch : weightPartial;
-            if (BiasGradient) new Span<float>(biasPartial, Out).Clear();
-            for (int i = 0; i < count; i++)
-            {
-                long image = (long)(first + i) * output;
-                GradientRows(Y + image, DY + image, positions, dz + (long)i * positions, rows, Out, Activation, Slope, BiasGradient ? biasPartial : null);
-            }
-            return weightPartial;
-        }
-
-        /// <summary>As <see cref="ConvOutputGradients"/> for a transposed convolution: dZ for the chunk's images in NCHW.</summary>
-        private readonly float* TransposeOutputGradients(int chunk, int first, int count, float* dz)
-        {
-            int image = G.ImageSize, pixels = G.Height * G.Width;
-            float* weightPartial = Partials + (long)chunk * PartialSize;
-            float* biasPartial = WeightGradient ? weightPartial + In * G.Patch : weightPartial;
+            float* biasPartial = WeightGradient ? weightPartial + (transposed ? In : Out) * G.Patch : weightPartial;
             if (BiasGradient) new Span<float>(biasPartial, Out).Clear();
             for (int i = 0; i < count; i++)
             {
                 long at = (long)(first + i) * image;
-                GradientRows(Y + at, DY + at, pixels, dz + (long)i * image, pixels, Out, Activation, Slope, BiasGradient ? biasPartial : null);
+                GradientRows(Y + at, DY + at, cols, dz + i * dzImageStart, dzRowStride, Out, Activation, Slope, BiasGradient ? biasPartial : null);
             }
             return weightPartial;
         }

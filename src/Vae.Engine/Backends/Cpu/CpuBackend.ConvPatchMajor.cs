@@ -30,7 +30,7 @@ public sealed unsafe partial class CpuBackend
             var (first, count) = s.ChunkRange(chunk);
             int positions = s.G.Positions, patch = s.G.Patch, rows = count * positions;
             float* dz = scratch, columns = scratch + (long)s.Out * s.ChunkImages * positions;
-            float* weightPartial = s.ConvOutputGradients(chunk, first, count, dz);
+            float* weightPartial = s.OutputGradients(chunk, first, count, dz, transposed: false);
             if (s.WeightGradient)
             {
                 // dW^T (C*kh*kw, O) = columns @ dZ^T reads the columns in place and packs only dZ.
@@ -66,7 +66,7 @@ public sealed unsafe partial class CpuBackend
             var (first, count) = s.ChunkRange(chunk);
             int positions = s.G.Positions, patch = s.G.Patch, image = s.G.ImageSize, rows = count * positions;
             float* dz = scratch, columns = dz + (long)s.ChunkImages * image, inputs = columns + (long)s.ChunkImages * s.G.ColumnSize;
-            float* weightPartial = s.TransposeOutputGradients(chunk, first, count, dz);
+            float* weightPartial = s.OutputGradients(chunk, first, count, dz, transposed: true);
             if (!s.WeightGradient && s.DX == null) return;
             PatchMajorColumns.Unfold(dz, count, s.G, columns, rows);
             if (s.WeightGradient)
