@@ -8,7 +8,6 @@
 // Prints one line per measurement: "kernel NAME layout L threads T ms X gflops Y", X being the
 // median over 9 timed repetitions of about 40 ms each, after a 300 ms warm-up; GFLOP/s count the
 // multiply-adds of a direct convolution.
-using System.Diagnostics;
 using System.Globalization;
 using Vae.Engine.Backends;
 using Vae.Engine.Backends.Cpu;
@@ -30,8 +29,8 @@ if (which == "winograd")
     {
         var random = new Random(42);
         int count = Images * channels * side * side;
-        BufferRef x = Filled(backend, count, random), w = Filled(backend, channels * channels * 9, random), y = Filled(backend, count, random);
-        BufferRef dy = Filled(backend, count, random), dx = Filled(backend, count, random), dw = Filled(backend, channels * channels * 9, random);
+        BufferRef x = KernelTiming.Filled(backend, count, random), w = KernelTiming.Filled(backend, channels * channels * 9, random), y = KernelTiming.Filled(backend, count, random);
+        BufferRef dy = KernelTiming.Filled(backend, count, random), dx = KernelTiming.Filled(backend, count, random), dw = KernelTiming.Filled(backend, channels * channels * 9, random);
         double flops = 2.0 * count * channels * 9;
         foreach (int threads in threadCounts)
         {
@@ -61,12 +60,12 @@ foreach (var (inC, side, outC, k, stride, pad, transposed) in new[]
     foreach (var (name, backend) in layouts)
     {
         var random = new Random(42);
-        BufferRef x = Filled(backend, Images * g.ImageSize, random), w = Filled(backend, outC * g.Patch, random), bias = Filled(backend, outC, random);
-        BufferRef y = Filled(backend, Images * outC * g.Positions, random), dy = Filled(backend, Images * outC * g.Positions, random);
-        BufferRef dx = Filled(backend, Images * g.ImageSize, random), dw = Filled(backend, outC * g.Patch, random), db = Filled(backend, outC, random);
+        BufferRef x = KernelTiming.Filled(backend, Images * g.ImageSize, random), w = KernelTiming.Filled(backend, outC * g.Patch, random), bias = KernelTiming.Filled(backend, outC, random);
+        BufferRef y = KernelTiming.Filled(backend, Images * outC * g.Positions, random), dy = KernelTiming.Filled(backend, Images * outC * g.Positions, random);
+        BufferRef dx = KernelTiming.Filled(backend, Images * g.ImageSize, random), dw = KernelTiming.Filled(backend, outC * g.Patch, random), db = KernelTiming.Filled(backend, outC, random);
         // The transposed convolution maps (outC, side/2) back to (inC, side): y and x swap roles.
-        BufferRef ty = Filled(backend, Images * g.ImageSize, random), tdy = Filled(backend, Images * g.ImageSize, random);
-        BufferRef tdx = Filled(backend, Images * outC * g.Positions, random), tdb = Filled(backend, inC, random);
+        BufferRef ty = KernelTiming.Filled(backend, Images * g.ImageSize, random), tdy = KernelTiming.Filled(backend, Images * g.ImageSize, random);
+        BufferRef tdx = KernelTiming.Filled(backend, Images * outC * g.Positions, random), tdb = KernelTiming.Filled(backend, inC, random);
         // Gradients as a training step's first contributions: written over what the buffers hold.
         GradientTarget Fresh(BufferRef buffer) => new(buffer, Overwrite: true);
         var kernels = new List<(string Kernel, Action Once)>
@@ -94,27 +93,5 @@ return 0;
 static double Measure(Action once, int threads)
 {
     using var budget = ThreadBudget.Use(threads);
-    // Warm up (JIT tiers, scratch buffers, helper threads), then size a repetition to about 40 ms.
-    var clock = Stopwatch.StartNew();
-    int calls = 0;
-    while (clock.ElapsedMilliseconds < 300 || calls < 20) { once(); calls++; }
-    int perRep = Math.Max(1, (int)(calls * 40.0 / clock.Elapsed.TotalMilliseconds));
-    var seconds = new double[9];
-    for (int rep = 0; rep < seconds.Length; rep++)
-    {
-        long start = Stopwatch.GetTimestamp();
-        for (int i = 0; i < perRep; i++) once();
-        seconds[rep] = Stopwatch.GetElapsedTime(start).TotalSeconds / perRep;
-    }
-    Array.Sort(seconds);
-    return seconds[seconds.Length / 2] * 1e3;
-}
-
-static BufferRef Filled(IBackend backend, int length, Random random)
-{
-    var values = new float[length];
-    for (int i = 0; i < length; i++) values[i] = (float)random.NextDouble() - 0.5f;
-    var buffer = new BufferRef(backend.Allocate(length), 0);
-    backend.Upload(values, buffer);
-    return buffer;
+    return KernelTiming.MedianSeconds(once, 300, 20, 40) * 1e3;
 }

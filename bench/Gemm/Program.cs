@@ -4,7 +4,6 @@
 // Usage: dotnet run -c Release --project bench/Gemm [threads, e.g. 1,2] [managed|openblas|both]
 // Prints one line per measurement: "shape MxNxK trans path threads gflops X", X being the median
 // over 9 timed repetitions of about 20 ms each, after a 200 ms warm-up.
-using System.Diagnostics;
 using System.Globalization;
 using Vae.Engine.Backends;
 using Vae.Engine.Backends.Cpu;
@@ -53,37 +52,13 @@ static double Measure(int m, int n, int k, bool transA, bool transB, GemmPath pa
 {
     IBackend backend = CpuBackend.WithGemm(path);
     var random = new Random(42);
-    BufferRef a = Filled(backend, m * k, random), b = Filled(backend, k * n, random), c = Filled(backend, m * n, random);
+    BufferRef a = KernelTiming.Filled(backend, m * k, random), b = KernelTiming.Filled(backend, k * n, random), c = KernelTiming.Filled(backend, m * n, random);
     int lda = transA ? m : k, ldb = transB ? k : n;
     float beta = transA || !transB ? 1f : 0f; // gradients accumulate, the forward pass overwrites
 
     using var budget = ThreadBudget.Use(threads);
     // With beta = 1 the sums grow by about one unit per call: far from overflow in this run.
-    void Once() => backend.Gemm(transA, transB, m, n, k, 1f, a, lda, b, ldb, beta, c, n);
-
-    // Warm up (JIT, packing buffers, helper threads), then size a repetition to about 20 ms.
-    var clock = Stopwatch.StartNew();
-    int calls = 0;
-    while (clock.ElapsedMilliseconds < 200 || calls < 5) { Once(); calls++; }
-    int perRep = Math.Max(1, (int)(calls * 20.0 / clock.Elapsed.TotalMilliseconds));
-
-    var seconds = new double[9];
-    for (int rep = 0; rep < seconds.Length; rep++)
-    {
-        long start = Stopwatch.GetTimestamp();
-        for (int i = 0; i < perRep; i++) Once();
-        seconds[rep] = Stopwatch.GetElapsedTime(start).TotalSeconds / perRep;
-    }
-    Array.Sort(seconds);
+    double seconds = KernelTiming.MedianSeconds(() => backend.Gemm(transA, transB, m, n, k, 1f, a, lda, b, ldb, beta, c, n), 200, 5, 20);
     foreach (BufferRef buffer in new[] { a, b, c }) backend.Recycle(buffer.Storage);
-    return 2.0 * m * n * k / seconds[seconds.Length / 2] / 1e9;
-}
-
-static BufferRef Filled(IBackend backend, int length, Random random)
-{
-    var values = new float[length];
-    for (int i = 0; i < length; i++) values[i] = (float)random.NextDouble() - 0.5f;
-    var buffer = new BufferRef(backend.Allocate(length), 0);
-    backend.Upload(values, buffer);
-    return buffer;
+    return 2.0 * m * n * k / seconds / 1e9;
 }
