@@ -444,30 +444,13 @@ public sealed unsafe partial class CpuBackend
             var d = new Span<float>(dz + (long)r * dzStride, cols);
             float sum = activation switch
             {
-                Activation.Relu => OverwriteSum<ReluGrad>(ys, g, d, slope),
-                Activation.LeakyRelu => OverwriteSum<LeakyReluGrad>(ys, g, d, slope),
-                Activation.Sigmoid => OverwriteSum<SigmoidGrad>(ys, g, d, slope),
-                Activation.Tanh => OverwriteSum<TanhGrad>(ys, g, d, slope),
-                _ => OverwriteSum<IdentityGrad>(ys, g, d, slope),
+                Activation.Relu => Overwrite<ReluGrad>(ys, g, d, slope),
+                Activation.LeakyRelu => Overwrite<LeakyReluGrad>(ys, g, d, slope),
+                Activation.Sigmoid => Overwrite<SigmoidGrad>(ys, g, d, slope),
+                Activation.Tanh => Overwrite<TanhGrad>(ys, g, d, slope),
+                _ => Overwrite<IdentityGrad>(ys, g, d, slope),
             };
             if (biasSums != null) biasSums[r] += sum;
         }
-    }
-
-    /// <summary>As <see cref="Overwrite{TRule}"/>, returning the sum of what it wrote.</summary>
-    private static float OverwriteSum<TRule>(ReadOnlySpan<float> y, ReadOnlySpan<float> dy, Span<float> dz, float alpha) where TRule : IGradRule
-    {
-        int i = 0, w = Vector<float>.Count;
-        var sums = Vector<float>.Zero;
-        for (; i <= y.Length - w; i += w)
-        {
-            var v = new Vector<float>(y[i..]);
-            var d = TRule.Grad(v, v, new Vector<float>(dy[i..]), alpha);
-            d.CopyTo(dz[i..]);
-            sums += d;
-        }
-        float sum = Vector.Sum(sums);
-        for (; i < y.Length; i++) sum += dz[i] = TRule.Grad(y[i], y[i], dy[i], alpha);
-        return sum;
     }
 }

@@ -132,16 +132,24 @@ public sealed unsafe partial class CpuBackend
         }
     }
 
-    /// <summary>dz = dy * f'(y); Relu and LeakyRelu read the sign from y, which matches the input's sign.</summary>
-    private static void Overwrite<TRule>(ReadOnlySpan<float> y, ReadOnlySpan<float> dy, Span<float> dz, float alpha) where TRule : IGradRule
+    /// <summary>
+    /// dz = dy * f'(y), returning the sum of what it wrote (a convolution's bias gradient takes it in
+    /// the same pass); Relu and LeakyRelu read the sign from y, which matches the input's sign.
+    /// </summary>
+    private static float Overwrite<TRule>(ReadOnlySpan<float> y, ReadOnlySpan<float> dy, Span<float> dz, float alpha) where TRule : IGradRule
     {
         int i = 0, w = Vector<float>.Count;
+        var sums = Vector<float>.Zero;
         for (; i <= y.Length - w; i += w)
         {
             var v = new Vector<float>(y[i..]);
-            TRule.Grad(v, v, new Vector<float>(dy[i..]), alpha).CopyTo(dz[i..]);
+            var d = TRule.Grad(v, v, new Vector<float>(dy[i..]), alpha);
+            d.CopyTo(dz[i..]);
+            sums += d;
         }
-        for (; i < y.Length; i++) dz[i] = TRule.Grad(y[i], y[i], dy[i], alpha);
+        float sum = Vector.Sum(sums);
+        for (; i < y.Length; i++) sum += dz[i] = TRule.Grad(y[i], y[i], dy[i], alpha);
+        return sum;
     }
 
     public void BceWithLogits(BufferRef logits, BufferRef target, int count, BufferRef result)
