@@ -211,7 +211,7 @@ public sealed unsafe partial class CpuBackend
     /// </summary>
     private readonly struct SegmentEdges(int size)
     {
-        private static readonly SegmentEdges[] BySize = [new(1), new(2), new(1), new(4), new(1), new(1), new(1), new(8)];
+        private static readonly SegmentEdges Two = new(2), Four = new(4), Eight = new(8);
 
         public readonly Vector256<int> Segment = Lanes(lane => lane / size);
         public readonly Vector256<float> FirstMask = Lanes(lane => lane % size == 0 ? -1 : 0).AsSingle();
@@ -220,7 +220,7 @@ public sealed unsafe partial class CpuBackend
         private static Vector256<int> Lanes(Func<int, int> value) => Vector256.Create(Enumerable.Range(0, 8).Select(value).ToArray());
 
         /// <summary>The edges for segments of 2, 4 or 8 tiles.</summary>
-        public static SegmentEdges For(int size) => BySize[size - 1];
+        public static SegmentEdges For(int size) => size switch { 2 => Two, 4 => Four, _ => Eight };
     }
 
     /// <summary>Where one segment of a group starts: its channel plane, tile row and first tile column.</summary>
