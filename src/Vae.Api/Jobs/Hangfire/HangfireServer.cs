@@ -60,13 +60,14 @@ public sealed class HangfireServer(IServiceProvider services, SchedulerSettings 
 
     public async Task StopAsync(CancellationToken cancellationToken)
     {
-        if (_server is not null)
+        // The first stop owns the server; a stop that comes while it runs, or after it, has nothing to do.
+        if (Interlocked.Exchange(ref _server, null) is { } server)
         {
             // Running jobs see their token cancelled, stop after their batch and go back to the queue.
-            _server.SendStop();
+            server.SendStop();
             try
             {
-                await _server.WaitForShutdownAsync(cancellationToken);
+                await server.WaitForShutdownAsync(cancellationToken);
             }
             catch (ObjectDisposedException)
             {
@@ -74,8 +75,15 @@ public sealed class HangfireServer(IServiceProvider services, SchedulerSettings 
                 // that starts just after that finds the handle gone. The server stopped either way.
                 log.LogDebug("The Hangfire server had stopped before its shutdown was waited for");
             }
-            _server.Dispose();
+            catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
+            {
+                // The host's shutdown timeout ran out first: its dispatchers were still waiting, e.g. for a
+                // database that went away. Stopping goes on; a job still marked as running is taken up
+                // again once its fetch expires (PostgreSQL) or at the next start (SQLite).
+                log.LogWarning("The Hangfire server had not stopped when the host's shutdown timeout ran out; the node stops without waiting for it");
+            }
+            server.Dispose();
         }
-        _logging?.Dispose();
+        Interlocked.Exchange(ref _logging, null)?.Dispose();
     }
 }
