@@ -105,6 +105,80 @@ public sealed unsafe class GemmTests
         }
     }
 
+    [Theory]
+    [MemberData(nameof(Transposes))]
+    public void Skipping_the_zero_steps_of_sparse_operands_gives_the_dense_kernels_bits(bool transA, bool transB)
+    {
+        // Model shapes, ragged edges in every dimension (the scan's tail included), k in chunks, n in chunks.
+        foreach (var (m, n, k) in new[] { (128, 400, 784), (400, 784, 128), (17, 100, 37), (64, 96, 1100), (24, 2400, 500), (9, 49, 17) })
+        foreach (var (alpha, beta) in new[] { (1f, 0f), (0.5f, -1.5f) })
+        foreach (int threads in new[] { 1, 2, 3 })
+        {
+            var dense = Problem.CreateSparse(transA, transB, m, n, k, seed: m + n + k);
+            var listed = dense.Clone();
+            using (ZeroSteps(skip: false)) dense.Run(alpha, beta, threads, GemmPath.Managed);
+            using (ZeroSteps(skip: true)) listed.Run(alpha, beta, threads, GemmPath.Managed);
+            Assert.Equal(dense.C, listed.C);
+            if (threads == 2) listed.AssertMatchesReference(alpha, beta);
+        }
+    }
+
+    [SkippableFact]
+    public void A_step_where_a_panel_of_A_is_zero_is_skipped_so_what_B_holds_there_never_reaches_C()
+    {
+        SkipUnlessAvx512();
+        // 16 rows (two panels) x 48 columns, k = 64: every row of A is zero at odd steps, and B's
+        // row 3 is NaN. A dense product makes every element NaN (0 x NaN); the listed steps never read it.
+        var p = Problem.CreateSparse(false, false, 16, 48, 64, seed: 9);
+        for (int i = 0; i < 16; i++)
+        for (int s = 1; s < 64; s += 2)
+            p.A[i * p.Lda + s] = 0f;
+        for (int j = 0; j < 48; j++) p.B[3 * p.Ldb + j] = float.NaN;
+        var dense = p.Clone();
+        using (ZeroSteps(skip: true)) p.Run(1f, 0f, threads: 2, GemmPath.Managed);
+        using (ZeroSteps(skip: false)) dense.Run(1f, 0f, threads: 2, GemmPath.Managed);
+        Assert.All(dense.C.Take(48), v => Assert.True(float.IsNaN(v)));
+        for (int j = 0; j < 48; j++) p.B[3 * p.Ldb + j] = 0f;
+        p.AssertMatchesReference(1f, 0f);
+    }
+
+    [SkippableFact]
+    public void A_step_where_a_panel_of_B_is_zero_is_skipped_so_what_A_holds_there_never_reaches_C()
+    {
+        SkipUnlessAvx512();
+        // dW = dz^T x as a dense layer's weight gradient makes it: A transposed, B (the inputs) in place.
+        // B's first 48 columns are zero at every odd step, where A holds infinities.
+        var p = Problem.CreateSparse(true, false, 16, 96, 40, seed: 4);
+        for (int s = 1; s < 40; s += 2)
+        {
+            for (int j = 0; j < 48; j++) p.B[s * p.Ldb + j] = 0f;
+            for (int i = 0; i < 16; i++) p.A[s * p.Lda + i] = float.PositiveInfinity;
+        }
+        var dense = p.Clone();
+        using (ZeroSteps(skip: true)) p.Run(1f, 0f, threads: 1, GemmPath.Managed);
+        using (ZeroSteps(skip: false)) dense.Run(1f, 0f, threads: 1, GemmPath.Managed);
+        Assert.True(float.IsNaN(dense.C[0]));
+        for (int i = 0; i < 16; i++)
+        for (int j = 0; j < 48; j++)
+            Assert.True(float.IsFinite(p.C[i * p.Ldc + j]), $"C[{i},{j}] = {p.C[i * p.Ldc + j]} read a step whose B panel was zero");
+    }
+
+    private static void SkipUnlessAvx512()
+        => Skip.IfNot(System.Runtime.Intrinsics.X86.Avx512F.IsSupported, "zero steps are listed only by the AVX-512 kernels, which this CPU lacks");
+
+    /// <summary>Sets whether products called from this thread skip zero steps, until disposed.</summary>
+    private static Restore ZeroSteps(bool skip)
+    {
+        bool before = ManagedGemm.SkipZeroSteps;
+        ManagedGemm.SkipZeroSteps = skip;
+        return new Restore(before);
+    }
+
+    private readonly struct Restore(bool before) : IDisposable
+    {
+        public void Dispose() => ManagedGemm.SkipZeroSteps = before;
+    }
+
     [SkippableTheory]
     [InlineData(GemmPath.Managed)]
     [InlineData(GemmPath.OpenBlas)]
@@ -245,6 +319,30 @@ public sealed unsafe class GemmTests
             p.B = Fill(random, bRows, bCols, p.Ldb);
             p.C = Fill(random, m, n, p.Ldc);
             p.C0 = (float[])p.C.Clone();
+            return p;
+        }
+
+        /// <summary>
+        /// Operands with zeros in the runs real data has: each 8-row band of op(A) is zero at about
+        /// half its steps (a blank pixel of eight images), each 48-column band of op(B) at about a third
+        /// of them, plus scattered single zeros, so that some panels are listed and some stay dense.
+        /// </summary>
+        public static Problem CreateSparse(bool transA, bool transB, int m, int n, int k, int seed)
+        {
+            var p = Create(transA, transB, m, n, k, seed);
+            var random = new Random(seed + 1);
+            var aBands = new bool[(m + 7) / 8, k];
+            var bBands = new bool[(n + 47) / 48, k];
+            for (int band = 0; band < aBands.GetLength(0); band++)
+            for (int s = 0; s < k; s++) aBands[band, s] = random.Next(band % 3 == 2 ? 8 : 2) == 0;
+            for (int band = 0; band < bBands.GetLength(0); band++)
+            for (int s = 0; s < k; s++) bBands[band, s] = random.Next(band % 2 == 1 ? 8 : 3) == 0;
+            for (int i = 0; i < m; i++)
+            for (int s = 0; s < k; s++)
+                if (aBands[i / 8, s] || random.Next(10) == 0) p.A[transA ? s * p.Lda + i : i * p.Lda + s] = 0f;
+            for (int j = 0; j < n; j++)
+            for (int s = 0; s < k; s++)
+                if (bBands[j / 48, s] || random.Next(10) == 0) p.B[transB ? j * p.Ldb + s : s * p.Ldb + j] = 0f;
             return p;
         }
 

@@ -71,7 +71,8 @@ internal static unsafe partial class ManagedGemm
         int packedARows = packAllA ? Math.Min(RoundUp(m, PanelRows), rowChunk) : PanelRows;
         int packedBColumns = transB ? Math.Min(RoundUp(n, ColumnStep), columnChunk) : Math.Min(n, PanelColumns);
 
-        PackBuffers buffers = PackBuffers.Rent((long)packedARows * maxDepth, (long)RoundUp(packedBColumns, ColumnStep) * maxDepth);
+        long stepListRoom = StepListInts(transA, packAllA, Math.Min(rowChunk, m), transB, Math.Min(columnChunk, n), maxDepth);
+        PackBuffers buffers = PackBuffers.Rent((long)packedARows * maxDepth, (long)RoundUp(packedBColumns, ColumnStep) * maxDepth, stepListRoom);
         try
         {
             var plan = new Plan
@@ -79,7 +80,7 @@ internal static unsafe partial class ManagedGemm
                 A = a, Lda = lda, TransA = transA, PackAllA = packAllA,
                 B = b, Ldb = ldb, TransB = transB,
                 C = c, Ldc = ldc, Alpha = alpha,
-                PackedA = buffers.A, PackedB = buffers.B,
+                PackedA = buffers.A, PackedB = buffers.B, StepLists = buffers.Steps, StepListRoom = stepListRoom,
             };
             for (int j0 = 0; j0 < n; j0 += columnChunk)
             {
@@ -344,11 +345,17 @@ internal static unsafe partial class ManagedGemm
         public int RowStart, Rows, ColumnStart, Columns, DepthStart, Depth;
         // Packed panels: all of them, or only the ragged last one (stored first in its buffer).
         public int APanels, BPanels, PackedAPanels, PackedBPanels, Runs;
+        // Zero-step lists (ManagedGemm.ZeroSteps.cs): the first AListedPanels A panels and BListedPanels
+        // B panels are listed; a count of -1 runs that panel dense.
+        public int* StepLists, AStepCounts, ASteps, BStepCounts, BSteps;
+        public int AListedPanels, BListedPanels;
+        public long StepListRoom;
     }
 
     private static void RunChunk(ref Plan plan, int threads)
     {
-        int packTasks = plan.PackedAPanels + (plan.PackB ? plan.PackedBPanels : 0);
+        PlanStepLists(ref plan);
+        int packTasks = plan.PackedAPanels + (plan.PackB ? plan.PackedBPanels : 0) + ListSteppingTasks(plan);
         int tiles = plan.APanels * plan.BPanels;
         plan.Runs = threads <= 1 ? 1 : Math.Min(tiles, threads * RunsPerThread);
         if (threads <= 1)
@@ -361,9 +368,16 @@ internal static unsafe partial class ManagedGemm
         CpuParallel.For(plan.Runs, threads, plan, &ComputeRun);
     }
 
+    // Packing tasks: the packed A panels, the packed B panels, then the zero-step lists.
     private static void Pack(int task, ref Plan plan)
     {
         int depth = plan.Depth;
+        int packedB = plan.PackB ? plan.PackedBPanels : 0;
+        if (task >= plan.PackedAPanels + packedB)
+        {
+            ListSteps(task - plan.PackedAPanels - packedB, ref plan);
+            return;
+        }
         if (task < plan.PackedAPanels)
         {
             int panel = plan.PackAllA ? task : plan.APanels - 1;
@@ -446,7 +460,9 @@ internal static unsafe partial class ManagedGemm
             float* c = plan.C + (long)(plan.RowStart + r0) * plan.Ldc + plan.ColumnStart + c0;
             if (rows == PanelRows && columns == width)
             {
-                Kernel(depth, ap, rs, ks, bp, bs, width, c, plan.Ldc, plan.Alpha, plan.Beta);
+                int* steps = TileSteps(plan, ip, jp, out int count);
+                if (steps != null) KernelSteps(count, steps, ap, rs, ks, bp, bs, width, c, plan.Ldc, plan.Alpha, plan.Beta);
+                else Kernel(depth, ap, rs, ks, bp, bs, width, c, plan.Ldc, plan.Alpha, plan.Beta);
                 continue;
             }
             // Ragged tile: the kernel writes alpha * acc to a scratch tile (padding computes on
@@ -583,19 +599,21 @@ internal static unsafe partial class ManagedGemm
     {
         [ThreadStatic] private static PackBuffers? _cached;
 
-        private float[] _a = [], _b = [];
+        private float[] _a = [], _b = [], _steps = [];
         private bool _busy;
 
         public float* A { get; private set; }
         public float* B { get; private set; }
+        public int* Steps { get; private set; }
 
-        public static PackBuffers Rent(long aFloats, long bFloats)
+        public static PackBuffers Rent(long aFloats, long bFloats, long stepInts)
         {
             PackBuffers buffers = _cached ??= new PackBuffers();
             if (buffers._busy) buffers = new PackBuffers();
             buffers._busy = true;
             buffers.A = Ensure(ref buffers._a, aFloats);
             buffers.B = Ensure(ref buffers._b, bFloats);
+            buffers.Steps = (int*)Ensure(ref buffers._steps, stepInts); // ints, in float-sized slots
             return buffers;
         }
 
