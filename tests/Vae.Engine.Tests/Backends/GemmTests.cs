@@ -163,6 +163,34 @@ public sealed unsafe class GemmTests
             Assert.True(float.IsFinite(p.C[i * p.Ldc + j]), $"C[{i},{j}] = {p.C[i * p.Ldc + j]} read a step whose B panel was zero");
     }
 
+    [SkippableTheory]
+    [InlineData(0f)]
+    [InlineData(1f)]
+    [InlineData(-0.5f)]
+    public void The_zero_rows_of_a_transposed_A_are_left_out_and_their_rows_of_C_only_scaled(float beta)
+    {
+        SkipUnlessAvx512();
+        // dW = dz^T x where a third of the units never fired: their rows of dz^T are zero, and B holds
+        // a NaN, which a dense product would spread over every row of C.
+        var p = Problem.Create(true, false, 48, 100, 130, seed: 6);
+        for (int i = 0; i < 48; i += 3)
+        for (int s = 0; s < 130; s++)
+            p.A[s * p.Lda + i] = 0f;
+        p.B[7 * p.Ldb + 5] = float.NaN;
+        var dense = p.Clone();
+        using (ZeroSteps(skip: true)) p.Run(1f, beta, threads: 2, GemmPath.Managed);
+        using (ZeroSteps(skip: false)) dense.Run(1f, beta, threads: 2, GemmPath.Managed);
+        Assert.True(float.IsNaN(dense.C[5]));
+        for (int i = 0; i < 48; i++)
+        for (int j = 0; j < 100; j++)
+        {
+            float actual = p.C[i * p.Ldc + j];
+            if (i % 3 == 0) Assert.Equal(beta * p.C0[i * p.Ldc + j], actual);
+            else if (j == 5) Assert.True(float.IsNaN(actual));
+            else Assert.Equal(dense.C[i * dense.Ldc + j], actual);
+        }
+    }
+
     private static void SkipUnlessAvx512()
         => Skip.IfNot(System.Runtime.Intrinsics.X86.Avx512F.IsSupported, "zero steps are listed only by the AVX-512 kernels, which this CPU lacks");
 
@@ -323,9 +351,10 @@ public sealed unsafe class GemmTests
         }
 
         /// <summary>
-        /// Operands with zeros in the runs real data has: each 8-row band of op(A) is zero at about
-        /// half its steps (a blank pixel of eight images), each 48-column band of op(B) at about a third
-        /// of them, plus scattered single zeros, so that some panels are listed and some stay dense.
+        /// Operands with zeros in the runs real data has: every fifth row of op(A) is zero (a dead
+        /// unit), each 8-row band of op(A) is zero at about half its steps (a blank pixel of eight
+        /// images), each 48-column band of op(B) at about a third of them, plus scattered single
+        /// zeros, so that some panels are listed and some stay dense.
         /// </summary>
         public static Problem CreateSparse(bool transA, bool transB, int m, int n, int k, int seed)
         {
@@ -339,7 +368,7 @@ public sealed unsafe class GemmTests
             for (int s = 0; s < k; s++) bBands[band, s] = random.Next(band % 2 == 1 ? 8 : 3) == 0;
             for (int i = 0; i < m; i++)
             for (int s = 0; s < k; s++)
-                if (aBands[i / 8, s] || random.Next(10) == 0) p.A[transA ? s * p.Lda + i : i * p.Lda + s] = 0f;
+                if (i % 5 == 3 || aBands[i / 8, s] || random.Next(10) == 0) p.A[transA ? s * p.Lda + i : i * p.Lda + s] = 0f;
             for (int j = 0; j < n; j++)
             for (int s = 0; s < k; s++)
                 if (bBands[j / 48, s] || random.Next(10) == 0) p.B[transB ? j * p.Ldb + s : s * p.Ldb + j] = 0f;

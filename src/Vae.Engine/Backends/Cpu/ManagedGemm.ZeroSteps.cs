@@ -260,4 +260,64 @@ internal static unsafe partial class ManagedGemm
         if (V.Value > 1) Put(dst + 16, v1, alpha, beta, accumulate);
         if (V.Value > 2) Put(dst + 32, v2, alpha, beta, accumulate);
     }
+
+    // Up to this many rows of a transposed A are checked for zero rows (the row map lives on the stack).
+    private const int ZeroRowLimit = 4096;
+
+    /// <summary>
+    /// The rows of op(A) = A^T (A stored k x m) holding a non-zero value, in order, into
+    /// <paramref name="live"/>; returns their count, or m (run them all) when fewer than one in eight
+    /// rows is zero, where gathering would cost more than it saves.
+    /// </summary>
+    private static int LiveRows(int m, int k, float* a, int lda, int* live)
+    {
+        if (!SkipZeroSteps || !Avx512F.IsSupported || m < 2 * PanelRows) return m;
+        var bits = new Span<uint>(live, m); // the OR of each row's values, then overwritten by the list
+        bits.Clear();
+        for (int p = 0; p < k; p++)
+        {
+            float* row = a + (long)p * lda;
+            int i = 0;
+            fixed (uint* acc = bits)
+            {
+                for (; i + 16 <= m; i += 16) (Vector512.Load(acc + i) | Vector512.Load(row + i).AsUInt32()).Store(acc + i);
+                for (; i < m; i++) acc[i] |= BitConverter.SingleToUInt32Bits(row[i]);
+            }
+        }
+        int count = 0;
+        for (int i = 0; i < m; i++)
+            if ((bits[i] & 0x7FFF_FFFFu) != 0) live[count++] = i; // count <= i: the list overwrites only what was read
+        return (m - count) * PanelRows >= m ? count : m;
+    }
+
+    /// <summary>C = beta * C on the rows missing from <paramref name="live"/> (their product is zero).</summary>
+    private static void ScaleDeadRows(int m, int n, float beta, float* c, int ldc, int* live, int count)
+    {
+        for (int i = 0, next = 0; i < m; i++)
+        {
+            if (next < count && live[next] == i)
+            {
+                next++;
+                continue;
+            }
+            ScaleC(1, n, beta, c + (long)i * ldc, ldc);
+        }
+    }
+
+    /// <summary>Packs op(A) = A^T rows rows[0..valid) into an 8-row panel: depth groups of 8, zero past valid.</summary>
+    private static void PackGathered(float* a, int lda, int* rows, int valid, int depth, float* dst)
+    {
+        for (int p = 0; p < depth; p++, a += lda, dst += PanelRows)
+        {
+            int r = 0;
+            for (; r < valid; r++) dst[r] = a[rows[r]];
+            for (; r < PanelRows; r++) dst[r] = 0f;
+        }
+    }
+
+    /// <summary>Merges a scratch tile into the rows of C that <paramref name="rows"/> names: C = tile + beta * C.</summary>
+    private static void MergeRows(float* tile, int ldt, float* c, int ldc, int* rows, int count, int columns, float beta)
+    {
+        for (int r = 0; r < count; r++) MergeEdge(tile + (long)r * ldt, ldt, c + (long)rows[r] * ldc, ldc, 1, columns, beta);
+    }
 }

@@ -63,12 +63,20 @@ internal static unsafe partial class ManagedGemm
             return;
         }
 
-        bool packAllA = transA && lda >= PackTransposedAStride;
+        // A transposed A whose rows are zero in numbers (a ReLU layer's dead units in dz^T x) runs on
+        // its other rows only, gathered into packed panels (ManagedGemm.ZeroSteps.cs).
+        int* liveRows = stackalloc int[transA && m <= ZeroRowLimit ? m : 0];
+        int rowsToRun = transA && m <= ZeroRowLimit ? LiveRows(m, k, a, lda, liveRows) : m;
+        if (rowsToRun < m) ScaleDeadRows(m, n, beta, c, ldc, liveRows, rowsToRun);
+        if (rowsToRun == 0) return;
+        int* rowMap = rowsToRun < m ? liveRows : null;
+
+        bool packAllA = transA && (lda >= PackTransposedAStride || rowMap != null);
         int depthChunks = (k + MaxDepth - 1) / MaxDepth;
         int maxDepth = (k + depthChunks - 1) / depthChunks;
         int rowChunk = packAllA ? Math.Max(PanelRows, PackedABudget / maxDepth / PanelRows * PanelRows) : RoundUp(m, PanelRows);
         int columnChunk = Math.Max(PanelColumns, PackedBBudget / maxDepth / PanelColumns * PanelColumns);
-        int packedARows = packAllA ? Math.Min(RoundUp(m, PanelRows), rowChunk) : PanelRows;
+        int packedARows = packAllA ? Math.Min(RoundUp(rowsToRun, PanelRows), rowChunk) : PanelRows;
         int packedBColumns = transB ? Math.Min(RoundUp(n, ColumnStep), columnChunk) : Math.Min(n, PanelColumns);
 
         long stepListRoom = StepListInts(transA, packAllA, Math.Min(rowChunk, m), transB, Math.Min(columnChunk, n), maxDepth);
@@ -77,7 +85,7 @@ internal static unsafe partial class ManagedGemm
         {
             var plan = new Plan
             {
-                A = a, Lda = lda, TransA = transA, PackAllA = packAllA,
+                A = a, Lda = lda, TransA = transA, PackAllA = packAllA, RowMap = rowMap,
                 B = b, Ldb = ldb, TransB = transB,
                 C = c, Ldc = ldc, Alpha = alpha,
                 PackedA = buffers.A, PackedB = buffers.B, StepLists = buffers.Steps, StepListRoom = stepListRoom,
@@ -94,10 +102,10 @@ internal static unsafe partial class ManagedGemm
                     plan.DepthStart = (int)((long)k * chunk / depthChunks);
                     plan.Depth = (int)((long)k * (chunk + 1) / depthChunks) - plan.DepthStart;
                     plan.Beta = chunk == 0 ? beta : 1f;
-                    for (int i0 = 0; i0 < m; i0 += rowChunk)
+                    for (int i0 = 0; i0 < rowsToRun; i0 += rowChunk)
                     {
                         plan.RowStart = i0;
-                        plan.Rows = Math.Min(rowChunk, m - i0);
+                        plan.Rows = Math.Min(rowChunk, rowsToRun - i0);
                         plan.APanels = (plan.Rows + PanelRows - 1) / PanelRows;
                         plan.PackedAPanels = packAllA ? plan.APanels : plan.Rows % PanelRows != 0 ? 1 : 0;
                         plan.PackB = i0 == 0; // later row chunks reuse the packed B
@@ -348,6 +356,8 @@ internal static unsafe partial class ManagedGemm
         // Zero-step lists (ManagedGemm.ZeroSteps.cs): the first AListedPanels A panels and BListedPanels
         // B panels are listed; a count of -1 runs that panel dense.
         public int* StepLists, AStepCounts, ASteps, BStepCounts, BSteps;
+        // Which row of C each row of the packed A is, when only A's non-zero rows run; else null.
+        public int* RowMap;
         public int AListedPanels, BListedPanels;
         public long StepListRoom;
     }
@@ -385,7 +395,8 @@ internal static unsafe partial class ManagedGemm
             int valid = Math.Min(PanelRows, plan.Rows - r0);
             float* dst = plan.PackedA + (plan.PackAllA ? (long)r0 * depth : 0);
             int row = plan.RowStart + r0;
-            if (plan.TransA) PackCopy(plan.A + (long)plan.DepthStart * plan.Lda + row, plan.Lda, valid, PanelRows, depth, dst);
+            if (plan.RowMap != null) PackGathered(plan.A + (long)plan.DepthStart * plan.Lda, plan.Lda, plan.RowMap + row, valid, depth, dst);
+            else if (plan.TransA) PackCopy(plan.A + (long)plan.DepthStart * plan.Lda + row, plan.Lda, valid, PanelRows, depth, dst);
             else PackTransposed(plan.A + (long)row * plan.Lda + plan.DepthStart, plan.Lda, valid, PanelRows, depth, dst);
         }
         else
@@ -456,6 +467,15 @@ internal static unsafe partial class ManagedGemm
             {
                 bp = plan.B + (long)plan.DepthStart * plan.Ldb + plan.ColumnStart + c0;
                 bs = plan.Ldb;
+            }
+            if (plan.RowMap != null)
+            {
+                // Gathered rows: the tile goes through the scratch tile to its rows of C.
+                int* steps = TileSteps(plan, ip, jp, out int listed);
+                if (steps != null) KernelSteps(listed, steps, ap, rs, ks, bp, bs, width, edge, width, plan.Alpha, 0f);
+                else Kernel(depth, ap, rs, ks, bp, bs, width, edge, width, plan.Alpha, 0f);
+                MergeRows(edge, width, plan.C + plan.ColumnStart + c0, plan.Ldc, plan.RowMap + plan.RowStart + r0, rows, columns, plan.Beta);
+                continue;
             }
             float* c = plan.C + (long)(plan.RowStart + r0) * plan.Ldc + plan.ColumnStart + c0;
             if (rows == PanelRows && columns == width)
