@@ -127,18 +127,18 @@ public sealed unsafe class GemmTests
     public void A_step_where_a_panel_of_A_is_zero_is_skipped_so_what_B_holds_there_never_reaches_C()
     {
         SkipUnlessAvx512();
-        // 16 rows (two panels) x 48 columns, k = 64: every row of A is zero at odd steps, and B's
-        // row 3 is NaN. A dense product makes every element NaN (0 x NaN); the listed steps never read it.
-        var p = Problem.CreateSparse(false, false, 16, 48, 64, seed: 9);
+        // 16 rows (two panels) x 96 columns (two panels), k = 64: every row of A is zero at odd steps,
+        // and B's row 3 is NaN. A dense product makes every element NaN (0 x NaN); the listed steps never read it.
+        var p = Problem.CreateSparse(false, false, 16, 96, 64, seed: 9);
         for (int i = 0; i < 16; i++)
         for (int s = 1; s < 64; s += 2)
             p.A[i * p.Lda + s] = 0f;
-        for (int j = 0; j < 48; j++) p.B[3 * p.Ldb + j] = float.NaN;
+        for (int j = 0; j < 96; j++) p.B[3 * p.Ldb + j] = float.NaN;
         var dense = p.Clone();
         using (ZeroSteps(skip: true)) p.Run(1f, 0f, threads: 2, GemmPath.Managed);
         using (ZeroSteps(skip: false)) dense.Run(1f, 0f, threads: 2, GemmPath.Managed);
-        Assert.All(dense.C.Take(48), v => Assert.True(float.IsNaN(v)));
-        for (int j = 0; j < 48; j++) p.B[3 * p.Ldb + j] = 0f;
+        Assert.All(dense.C.Take(96), v => Assert.True(float.IsNaN(v)));
+        for (int j = 0; j < 96; j++) p.B[3 * p.Ldb + j] = 0f;
         p.AssertMatchesReference(1f, 0f);
     }
 
@@ -148,17 +148,17 @@ public sealed unsafe class GemmTests
         SkipUnlessAvx512();
         // dW = dz^T x as a dense layer's weight gradient makes it: A transposed, B (the inputs) in place.
         // B's first 48 columns are zero at every odd step, where A holds infinities.
-        var p = Problem.CreateSparse(true, false, 16, 96, 40, seed: 4);
+        var p = Problem.CreateSparse(true, false, 32, 96, 40, seed: 4);
         for (int s = 1; s < 40; s += 2)
         {
             for (int j = 0; j < 48; j++) p.B[s * p.Ldb + j] = 0f;
-            for (int i = 0; i < 16; i++) p.A[s * p.Lda + i] = float.PositiveInfinity;
+            for (int i = 0; i < 32; i++) p.A[s * p.Lda + i] = float.PositiveInfinity;
         }
         var dense = p.Clone();
         using (ZeroSteps(skip: true)) p.Run(1f, 0f, threads: 1, GemmPath.Managed);
         using (ZeroSteps(skip: false)) dense.Run(1f, 0f, threads: 1, GemmPath.Managed);
         Assert.True(float.IsNaN(dense.C[0]));
-        for (int i = 0; i < 16; i++)
+        for (int i = 0; i < 32; i++)
         for (int j = 0; j < 48; j++)
             Assert.True(float.IsFinite(p.C[i * p.Ldc + j]), $"C[{i},{j}] = {p.C[i * p.Ldc + j]} read a step whose B panel was zero");
     }

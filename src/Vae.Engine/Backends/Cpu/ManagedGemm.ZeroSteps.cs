@@ -54,7 +54,7 @@ internal static unsafe partial class ManagedGemm
         int* lists = plan.StepLists;
         long room = plan.StepListRoom; // what Sgemm reserved for the largest chunk
         int fullA = plan.Rows / PanelRows, fullB = plan.Columns / PanelColumns;
-        if (ListsA(plan.TransA, plan.PackAllA, fullA, depth) && (room -= (long)fullA * (depth + 1)) >= 0)
+        if (ListsA(plan.TransA, plan.PackAllA, fullA, plan.BPanels, depth) && (room -= (long)fullA * (depth + 1)) >= 0)
         {
             plan.AStepCounts = lists;
             plan.ASteps = lists + fullA;
@@ -62,7 +62,7 @@ internal static unsafe partial class ManagedGemm
             else plan.AStepCounts = null;
             lists += (long)fullA * (depth + 1);
         }
-        if (ListsB(plan.TransB, fullB, depth) && room - (long)fullB * (depth + 1) >= 0)
+        if (ListsB(plan.TransB, fullB, plan.APanels, depth) && room - (long)fullB * (depth + 1) >= 0)
         {
             plan.BStepCounts = lists;
             plan.BSteps = lists + fullB;
@@ -71,18 +71,26 @@ internal static unsafe partial class ManagedGemm
         }
     }
 
-    private static bool ListsA(bool transA, bool packAllA, int fullPanels, int depth)
-        => SkipZeroSteps && Avx512F.IsSupported && !transA && !packAllA && fullPanels > 0 && (long)fullPanels * (depth + 1) <= StepListBudget;
+    // A list is only worth its scan when its panel is used several times: an A panel against at
+    // least two B panels, a B panel against at least four A panels (the scan reads the operand once
+    // more, which for a product of few rows is a good part of its time).
+    private const int MinimumBPanelsForAList = 2, MinimumAPanelsForBList = 4;
 
-    private static bool ListsB(bool transB, int fullPanels, int depth)
-        => SkipZeroSteps && Avx512F.IsSupported && !transB && fullPanels > 0 && (long)fullPanels * (depth + 1) <= StepListBudget;
+    private static bool ListsA(bool transA, bool packAllA, int fullPanels, int otherPanels, int depth)
+        => SkipZeroSteps && Avx512F.IsSupported && !transA && !packAllA && fullPanels > 0 && otherPanels >= MinimumBPanelsForAList
+            && (long)fullPanels * (depth + 1) <= StepListBudget;
+
+    private static bool ListsB(bool transB, int fullPanels, int otherPanels, int depth)
+        => SkipZeroSteps && Avx512F.IsSupported && !transB && fullPanels > 0 && otherPanels >= MinimumAPanelsForBList
+            && (long)fullPanels * (depth + 1) <= StepListBudget;
 
     /// <summary>The ints <see cref="PlanStepLists"/> may use for chunks of up to these sizes.</summary>
     private static long StepListInts(bool transA, bool packAllA, int rowChunk, bool transB, int columnChunk, int depth)
     {
         int fullA = rowChunk / PanelRows, fullB = columnChunk / PanelColumns;
-        return (ListsA(transA, packAllA, fullA, depth) ? (long)fullA * (depth + 1) : 0)
-            + (ListsB(transB, fullB, depth) ? (long)fullB * (depth + 1) : 0);
+        int aPanels = (rowChunk + PanelRows - 1) / PanelRows, bPanels = (columnChunk + PanelColumns - 1) / PanelColumns;
+        return (ListsA(transA, packAllA, fullA, bPanels, depth) ? (long)fullA * (depth + 1) : 0)
+            + (ListsB(transB, fullB, aPanels, depth) ? (long)fullB * (depth + 1) : 0);
     }
 
     /// <summary>Lists panel <paramref name="task"/> + 1 of A, then of B (panel 0 of each was listed when planning).</summary>
@@ -261,17 +269,19 @@ internal static unsafe partial class ManagedGemm
         if (V.Value > 2) Put(dst + 32, v2, alpha, beta, accumulate);
     }
 
-    // Up to this many rows of a transposed A are checked for zero rows (the row map lives on the stack).
-    private const int ZeroRowLimit = 4096;
+    // Up to this many rows of a transposed A are checked for zero rows (the row map lives on the
+    // stack), and only an A of up to ZeroRowScanLimit values against at least one whole B panel:
+    // the scan reads all of A once more, which a large, thin product would notice.
+    private const int ZeroRowLimit = 4096, ZeroRowScanLimit = 1 << 20;
 
     /// <summary>
     /// The rows of op(A) = A^T (A stored k x m) holding a non-zero value, in order, into
     /// <paramref name="live"/>; returns their count, or m (run them all) when fewer than one in eight
     /// rows is zero, where gathering would cost more than it saves.
     /// </summary>
-    private static int LiveRows(int m, int k, float* a, int lda, int* live)
+    private static int LiveRows(int m, int n, int k, float* a, int lda, int* live)
     {
-        if (!SkipZeroSteps || !Avx512F.IsSupported || m < 2 * PanelRows) return m;
+        if (!SkipZeroSteps || !Avx512F.IsSupported || m < 2 * PanelRows || n < PanelColumns || (long)m * k > ZeroRowScanLimit) return m;
         var bits = new Span<uint>(live, m); // the OR of each row's values, then overwritten by the list
         bits.Clear();
         for (int p = 0; p < k; p++)
