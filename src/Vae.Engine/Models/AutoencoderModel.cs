@@ -96,9 +96,15 @@ public abstract class AutoencoderModel : Module
     /// <summary>The expected image for each code (B, C, H, W): probabilities for a Bernoulli model, means for a Gaussian one.</summary>
     public Tensor Decode(Tensor z, int[]? labels = null)
     {
-        var output = DecodeOutput(z, Condition(labels, z.Shape[0], z.Backend));
-        return Config.Likelihood == Likelihood.Bernoulli ? F.Sigmoid(output) : output;
+        var condition = Condition(labels, z.Shape[0], z.Backend);
+        return Config.Likelihood == Likelihood.Bernoulli ? DecodeProbabilities(z, condition) : DecodeOutput(z, condition);
     }
+
+    /// <summary>
+    /// sigmoid(<see cref="DecodeOutput"/>), a Bernoulli model's expected image; a family whose output
+    /// layer can apply the sigmoid in its own pass over the product does so, with the same values.
+    /// </summary>
+    protected virtual Tensor DecodeProbabilities(Tensor z, Tensor? condition) => F.Sigmoid(DecodeOutput(z, condition));
 
     /// <summary>Draws <paramref name="count"/> codes from the prior N(0, I) scaled by <paramref name="temperature"/> and decodes them.</summary>
     public Tensor Sample(int count, Generator generator, int[]? labels = null, float temperature = 1f)

@@ -10,7 +10,7 @@ namespace Vae.Engine.Nn;
 /// nn.Linear: uniform in ±1/sqrt(in). The activation is part of the layer so that backends with
 /// fused kernels apply bias and activation in one pass.
 /// </summary>
-public sealed class Linear : Layer
+public sealed class Linear : Layer, IFusesActivation
 {
     public Linear(int inFeatures, int outFeatures, Generator generator, IBackend backend, bool bias = true, Activation activation = Activation.None, float slope = 0.01f)
     {
@@ -36,9 +36,18 @@ public sealed class Linear : Layer
     // faster, and used by forward passes that record no gradient (serving).
     private Tensor? _weightTransposed;
 
-    public override Tensor Forward(Tensor input) => _weightTransposed is not null && !Autograd.IsEnabled
-        ? F.LinearFromTransposed(input, _weightTransposed, Bias, Activation, Slope)
-        : F.Linear(input, Weight, Bias, Activation, Slope);
+    public override Tensor Forward(Tensor input) => Forward(input, Activation, Slope);
+
+    /// <summary>
+    /// The layer followed by <paramref name="activation"/>: in the product's own pass when the layer
+    /// has no activation of its own (a decoder's sigmoid, applied while serving), else after it.
+    /// </summary>
+    Tensor IFusesActivation.Forward(Tensor input, Activation activation, float slope)
+        => Activation == Activation.None ? Forward(input, activation, slope) : F.Activate(Forward(input), activation, slope);
+
+    private Tensor Forward(Tensor input, Activation activation, float slope) => _weightTransposed is not null && !Autograd.IsEnabled
+        ? F.LinearFromTransposed(input, _weightTransposed, Bias, activation, slope)
+        : F.Linear(input, Weight, Bias, activation, slope);
 
     /// <summary>Whether forward passes without gradients read the transposed copy (frozen, on a backend that prefers it).</summary>
     internal bool ReadsTransposedCopy => _weightTransposed is not null;

@@ -34,10 +34,16 @@ public sealed class MlpModel : AutoencoderModel
         return _encoder.Forward(condition is null ? x : F.Cat([x, condition], 1));
     }
 
-    protected override Tensor DecodeOutput(Tensor z, Tensor? condition)
+    protected override Tensor DecodeOutput(Tensor z, Tensor? condition) => Decoded(z, condition, Activation.None);
+
+    // The sigmoid rides on the output layer's bias pass: one pass fewer over every image served.
+    protected override Tensor DecodeProbabilities(Tensor z, Tensor? condition) => Decoded(z, condition, Activation.Sigmoid);
+
+    private Tensor Decoded(Tensor z, Tensor? condition, Activation final)
     {
         var h = _decoder.Forward(condition is null ? z : F.Cat([z, condition], 1));
-        return F.Reshape(_output.Forward(h), z.Shape[0], Config.Channels, Config.Height, Config.Width);
+        var output = ((IFusesActivation)_output).Forward(h, final, 0f);
+        return F.Reshape(output, z.Shape[0], Config.Channels, Config.Height, Config.Width);
     }
 
     protected override string ExportFeatures(GraphBuilder graph, string images, string? condition)
