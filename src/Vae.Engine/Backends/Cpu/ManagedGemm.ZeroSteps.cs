@@ -71,10 +71,10 @@ internal static unsafe partial class ManagedGemm
         }
     }
 
-    // A list is only worth its scan when its panel is used several times: an A panel against at
-    // least two B panels, a B panel against at least four A panels (the scan reads the operand once
-    // more, which for a product of few rows is a good part of its time).
-    private const int MinimumBPanelsForAList = 2, MinimumAPanelsForBList = 4;
+    // A list must pay for its scan. An A panel's scan reads 8 values a step, a few percent of even
+    // one tile's multiply-adds; a B panel's reads 48, an eighth of one tile's, so B is listed only
+    // when each of its panels meets at least four A panels.
+    private const int MinimumBPanelsForAList = 1, MinimumAPanelsForBList = 4;
 
     private static bool ListsA(bool transA, bool packAllA, int fullPanels, int otherPanels, int depth)
         => SkipZeroSteps && Avx512F.IsSupported && !transA && !packAllA && fullPanels > 0 && otherPanels >= MinimumBPanelsForAList
