@@ -274,14 +274,17 @@ internal static unsafe partial class ManagedGemm
     // the scan reads all of A once more, which a large, thin product would notice.
     private const int ZeroRowLimit = 4096, ZeroRowScanLimit = 1 << 20;
 
+    /// <summary>Whether a product is worth checking for zero rows of op(A) (see <see cref="LiveRows"/>).</summary>
+    private static bool ChecksZeroRows(bool transA, int m, int n, int k)
+        => transA && SkipZeroSteps && Avx512F.IsSupported && m >= 2 * PanelRows && m <= ZeroRowLimit && n >= PanelColumns && (long)m * k <= ZeroRowScanLimit;
+
     /// <summary>
     /// The rows of op(A) = A^T (A stored k x m) holding a non-zero value, in order, into
     /// <paramref name="live"/>; returns their count, or m (run them all) when fewer than one in eight
     /// rows is zero, where gathering would cost more than it saves.
     /// </summary>
-    private static int LiveRows(int m, int n, int k, float* a, int lda, int* live)
+    private static int LiveRows(int m, int k, float* a, int lda, int* live)
     {
-        if (!SkipZeroSteps || !Avx512F.IsSupported || m < 2 * PanelRows || n < PanelColumns || (long)m * k > ZeroRowScanLimit) return m;
         var bits = new Span<uint>(live, m); // the OR of each row's values, then overwritten by the list
         bits.Clear();
         for (int p = 0; p < k; p++)

@@ -65,8 +65,9 @@ internal static unsafe partial class ManagedGemm
 
         // A transposed A whose rows are zero in numbers (a ReLU layer's dead units in dz^T x) runs on
         // its other rows only, gathered into packed panels (ManagedGemm.ZeroSteps.cs).
-        int* liveRows = stackalloc int[transA && m <= ZeroRowLimit ? m : 0];
-        int rowsToRun = transA && m <= ZeroRowLimit ? LiveRows(m, n, k, a, lda, liveRows) : m;
+        bool checkRows = ChecksZeroRows(transA, m, n, k);
+        int* liveRows = stackalloc int[checkRows ? m : 0];
+        int rowsToRun = checkRows ? LiveRows(m, k, a, lda, liveRows) : m;
         if (rowsToRun < m) ScaleDeadRows(m, n, beta, c, ldc, liveRows, rowsToRun);
         if (rowsToRun == 0) return;
         int* rowMap = rowsToRun < m ? liveRows : null;
