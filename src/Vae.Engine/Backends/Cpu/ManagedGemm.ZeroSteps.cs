@@ -13,6 +13,11 @@ namespace Vae.Engine.Backends.Cpu;
 // the panel are all blank. A short scan of the first panel decides whether an operand is worth
 // listing at all, so dense operands cost one panel's scan.
 //
+// Zero rows. A ReLU unit that never fires on a batch makes its row of dz^T zero, and the weight
+// gradient's row with it: after the first epoch a third of the MLP's 400 hidden units. A
+// transposed A is checked for such rows, and when one in eight or more is zero the product runs
+// on the others, gathered into packed panels, and the zero rows of C are only scaled by beta.
+//
 // Results are bit-identical to the dense kernels': skipping adds exactly what the FMA would add
 // (x + 0 * b = x for every finite b, and a sum that starts at +0 is never -0). Only a product
 // with an infinite or NaN factor facing a zero differs: the dense kernels make it NaN, the
