@@ -1,3 +1,4 @@
+using Vae.Engine.Backends;
 using Vae.Engine.Tensors;
 
 namespace Vae.Engine.Ops;
@@ -25,7 +26,7 @@ public static partial class F
     {
         var resolved = ResolveShape(x, shape);
         x = Dense(x);
-        return View(x, resolved, (_, offset) => (ShapeOf.DenseStrides(resolved), offset), "reshape");
+        return View(x, resolved, (_, offset) => (ShapeOf.DenseStrides(resolved), offset), "reshape", showsEachElementOnce: true);
     }
 
     /// <summary>Elements [start, start + length) along <paramref name="dim"/>; shares memory.</summary>
@@ -55,7 +56,7 @@ public static partial class F
         var order = dims.Select(d => ShapeOf.Dim(d, x.Rank)).ToArray();
         if (order.Distinct().Count() != order.Length) throw new ArgumentException($"Permute's dimensions {ShapeOf.Format(dims)} repeat one.");
         var shape = order.Select(d => x.Shape[d]).ToArray();
-        return View(x, shape, (strides, offset) => (order.Select(d => strides[d]).ToArray(), offset), "permute");
+        return View(x, shape, (strides, offset) => (order.Select(d => strides[d]).ToArray(), offset), "permute", showsEachElementOnce: true);
     }
 
     /// <summary>
@@ -95,7 +96,7 @@ public static partial class F
             var s = strides.ToList();
             s.Insert(d, d < strides.Length ? strides[d] * x.Shape[d] : 1);
             return ([.. s], offset);
-        }, "unsqueeze");
+        }, "unsqueeze", showsEachElementOnce: true);
     }
 
     /// <summary>Removes dimension <paramref name="dim"/>, which must have size 1.</summary>
@@ -104,7 +105,7 @@ public static partial class F
         int d = ShapeOf.Dim(dim, x.Rank);
         if (x.Shape[d] != 1) throw new ArgumentException($"Squeeze needs dimension {d} of size 1; shape is {ShapeOf.Format(x.Shape)}.");
         var shape = x.Shape.Where((_, i) => i != d).ToArray();
-        return View(x, shape, (strides, offset) => (strides.Where((_, i) => i != d).ToArray(), offset), "squeeze");
+        return View(x, shape, (strides, offset) => (strides.Where((_, i) => i != d).ToArray(), offset), "squeeze", showsEachElementOnce: true);
     }
 
     /// <summary>Merges dimensions startDim..endDim into one (torch.flatten); (B, C, H, W) to (B, C*H*W) by default.</summary>
@@ -135,7 +136,7 @@ public static partial class F
     /// of x to the view's: applied to x's storage for the values, and to the dense layout of x's
     /// shape for the backward pass.
     /// </summary>
-    private static Tensor View(Tensor x, int[] shape, Func<int[], int, (int[] Strides, int Offset)> place, string name)
+    private static Tensor View(Tensor x, int[] shape, Func<int[], int, (int[] Strides, int Offset)> place, string name, bool showsEachElementOnce = false)
     {
         var (strides, offset) = place(x.Strides, x.Offset);
         x.Storage.AddReference();
@@ -144,7 +145,13 @@ public static partial class F
         {
             var (gradStrides, gradOffset) = place(ShapeOf.DenseStrides(x.Shape), 0);
             Autograd.Record(y, name, [x], dy =>
-                x.Backend.Copy(dy.Buffer, dy.Strides, x.GradForAccumulation().Buffer.At(gradOffset), gradStrides, shape, accumulate: true));
+            {
+                // A view that shows every element of x exactly once (a reshape, a permutation) may write
+                // the first contribution to x's gradient instead of adding it onto zeros; one that shows
+                // a part (narrow) or repeats (expand) adds, so what it does not cover stays zero.
+                var target = showsEachElementOnce && Tensor.GradWriteTarget(x) is { } write ? write : new GradientTarget(x.GradForAccumulation().Buffer, Overwrite: false);
+                x.Backend.Copy(dy.Buffer, dy.Strides, target.Buffer.At(gradOffset), gradStrides, shape, accumulate: !target.Overwrite);
+            });
         }
         return y;
     }

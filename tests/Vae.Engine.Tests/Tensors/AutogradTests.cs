@@ -84,6 +84,36 @@ public class AutogradTests
     }
 
     [Fact]
+    public void Views_write_a_cleared_gradient_where_they_show_every_element_once_and_add_where_they_show_a_part()
+    {
+        // After ZeroGrad the buffer still holds the last step's values: a view that overwrote where it
+        // should add (a narrow window), or added onto the stale values, would change the gradient.
+        var w = Init.Parameter([2, 3], [1f, -2f, 3f, 0.5f, 4f, -1f], CpuBackend.Instance);
+        var c = Tensor.FromArray([0.3f, -0.7f, 1.1f, 2f, -0.4f, 0.9f], 6);
+        float[] Step(Func<Tensor> loss, bool clear = true)
+        {
+            if (clear) w.ZeroGrad();
+            loss().Backward();
+            return w.Grad!.ToArray();
+        }
+        Tensor ThroughReshape() => F.Sum(F.Mul(F.Reshape(w, 6), c));
+        Tensor ThroughWindow() => F.Sum(F.Narrow(w, 1, 1, 2));
+        Tensor ThroughPermutation() => F.Sum(F.Mul(F.Permute(w, 1, 0), F.Permute(w, 1, 0)));
+
+        float[] viaReshape = Step(ThroughReshape);
+        Assert.Equal(new[] { 0.3f, -0.7f, 1.1f, 2f, -0.4f, 0.9f }, viaReshape);
+        Assert.Equal(new[] { 0f, 1f, 1f, 0f, 1f, 1f }, Step(ThroughWindow));
+        Assert.Equal(w.ToArray().Select(v => 2 * v).ToArray(), Step(ThroughPermutation));
+        Assert.Equal(viaReshape, Step(ThroughReshape));
+        Assert.Equal(viaReshape.Select(g => 2 * g).ToArray(), Step(ThroughReshape, clear: false));
+
+        // All of them, and w itself, in one loss: every contribution adds.
+        float[] wv = w.ToArray();
+        float[] all = Step(() => F.Add(F.Add(ThroughReshape(), ThroughWindow()), F.Add(ThroughPermutation(), F.Sum(w))));
+        for (int i = 0; i < 6; i++) Assert.Equal(viaReshape[i] + (i % 3 >= 1 ? 1f : 0f) + 2 * wv[i] + 1f, all[i], 1e-5f);
+    }
+
+    [Fact]
     public void After_clearing_each_step_holds_its_own_gradient_and_without_clearing_they_add_up()
     {
         // A dense layer and a convolution: both write their first contribution over the cleared buffer.
