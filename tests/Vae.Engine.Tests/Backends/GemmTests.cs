@@ -123,6 +123,29 @@ public sealed unsafe class GemmTests
         }
     }
 
+    [Fact]
+    public void Random_shapes_and_patterns_of_zeros_give_the_dense_kernels_bits()
+    {
+        // Shapes around the panel sizes and the chunk limits (k over 1024, n over a B chunk, a long
+        // transposed A that is packed whole), each transpose, 1-3 threads, beta 0 or not.
+        var random = new Random(2024);
+        for (int trial = 0; trial < 120; trial++)
+        {
+            bool transA = random.Next(2) == 0, transB = random.Next(2) == 0;
+            int m = random.Next(4) == 0 ? random.Next(8, 20) : random.Next(16, 300);
+            int n = random.Next(6) == 0 ? random.Next(1200, 2500) : random.Next(1, 200);
+            int k = random.Next(8) == 0 ? random.Next(1025, 1300) : random.Next(1, 300);
+            if (random.Next(10) == 0 && transA) m = random.Next(1024, 1100);
+            float beta = random.Next(2) == 0 ? 0f : 0.75f;
+            int threads = random.Next(1, 4);
+            var dense = Problem.CreateSparse(transA, transB, m, n, k, seed: trial);
+            var listed = dense.Clone();
+            using (ZeroSteps(skip: false)) dense.Run(1f, beta, threads, GemmPath.Managed);
+            using (ZeroSteps(skip: true)) listed.Run(1f, beta, threads, GemmPath.Managed);
+            Assert.True(dense.C.AsSpan().SequenceEqual(listed.C), $"trial {trial}: {m}x{n}x{k} transA={transA} transB={transB} beta={beta} threads={threads}");
+        }
+    }
+
     [SkippableFact]
     public void A_step_where_a_panel_of_A_is_zero_is_skipped_so_what_B_holds_there_never_reaches_C()
     {
