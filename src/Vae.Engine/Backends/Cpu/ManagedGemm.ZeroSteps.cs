@@ -187,25 +187,20 @@ internal static unsafe partial class ManagedGemm
         return steps;
     }
 
-    private interface IPanelVectors { static abstract int Value { get; } }
-    private struct OneVector : IPanelVectors { public static int Value => 1; }
-    private struct TwoVectors : IPanelVectors { public static int Value => 2; }
-    private struct ThreeVectors : IPanelVectors { public static int Value => 3; }
-
     /// <summary>The AVX-512 tile kernel over the listed steps only, in order: an 8 x 16V tile.</summary>
     private static void KernelSteps(int count, int* steps, float* ap, nint rs, nint ks, float* bp, nint bs, int width, float* dst, int ldd, float alpha, float beta)
     {
         switch (width)
         {
-            case 48: KernelSteps<ThreeVectors>(count, steps, ap, rs, ks, bp, bs, dst, ldd, alpha, beta); break;
-            case 32: KernelSteps<TwoVectors>(count, steps, ap, rs, ks, bp, bs, dst, ldd, alpha, beta); break;
-            default: KernelSteps<OneVector>(count, steps, ap, rs, ks, bp, bs, dst, ldd, alpha, beta); break;
+            case 48: KernelSteps<Three>(count, steps, ap, rs, ks, bp, bs, dst, ldd, alpha, beta); break;
+            case 32: KernelSteps<Two>(count, steps, ap, rs, ks, bp, bs, dst, ldd, alpha, beta); break;
+            default: KernelSteps<One>(count, steps, ap, rs, ks, bp, bs, dst, ldd, alpha, beta); break;
         }
     }
 
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static void KernelSteps<V>(int count, int* steps, float* ap, nint rs, nint ks, float* bp, nint bs, float* dst, int ldd, float alpha, float beta)
-        where V : struct, IPanelVectors
+        where V : struct, ICount
     {
         nint rs2 = 2 * rs, rs3 = 3 * rs, rs4 = 4 * rs, rs5 = 5 * rs, rs6 = 6 * rs, rs7 = 7 * rs;
         Vector512<float> c00 = default, c01 = default, c02 = default, c10 = default, c11 = default, c12 = default;
@@ -267,7 +262,7 @@ internal static unsafe partial class ManagedGemm
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     private static void PutRow<V>(float* dst, Vector512<float> v0, Vector512<float> v1, Vector512<float> v2, Vector512<float> alpha, Vector512<float> beta, bool accumulate)
-        where V : struct, IPanelVectors
+        where V : struct, ICount
     {
         Put(dst, v0, alpha, beta, accumulate);
         if (V.Value > 1) Put(dst + 16, v1, alpha, beta, accumulate);

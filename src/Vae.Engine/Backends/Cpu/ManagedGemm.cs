@@ -211,11 +211,13 @@ internal static unsafe partial class ManagedGemm
         CpuParallel.For(blocks, (long)m * n * k >= 256 * 1024 ? threads : 1, job, &RowSumJob.Run);
     }
 
-    private interface IRowCount { static abstract int Value { get; } }
-    private struct OneRow : IRowCount { public static int Value => 1; }
-    private struct TwoRows : IRowCount { public static int Value => 2; }
-    private struct ThreeRows : IRowCount { public static int Value => 3; }
-    private struct FourRows : IRowCount { public static int Value => 4; }
+    // A count known when a generic kernel is compiled (rows of a strip, vectors of a panel), so the
+    // compiler drops the code for what a call does not have.
+    private interface ICount { static abstract int Value { get; } }
+    private struct One : ICount { public static int Value => 1; }
+    private struct Two : ICount { public static int Value => 2; }
+    private struct Three : ICount { public static int Value => 3; }
+    private struct Four : ICount { public static int Value => 4; }
 
     private struct RowSumJob
     {
@@ -241,10 +243,10 @@ internal static unsafe partial class ManagedGemm
                 {
                     switch (Math.Min(4, s.M - i))
                     {
-                        case 1: Strip<OneRow>(s.K, a, s.Lda, s.B + j, s.Ldb, c + j, s.Ldc, s.Alpha, s.Beta); break;
-                        case 2: Strip<TwoRows>(s.K, a, s.Lda, s.B + j, s.Ldb, c + j, s.Ldc, s.Alpha, s.Beta); break;
-                        case 3: Strip<ThreeRows>(s.K, a, s.Lda, s.B + j, s.Ldb, c + j, s.Ldc, s.Alpha, s.Beta); break;
-                        default: Strip<FourRows>(s.K, a, s.Lda, s.B + j, s.Ldb, c + j, s.Ldc, s.Alpha, s.Beta); break;
+                        case 1: Strip<One>(s.K, a, s.Lda, s.B + j, s.Ldb, c + j, s.Ldc, s.Alpha, s.Beta); break;
+                        case 2: Strip<Two>(s.K, a, s.Lda, s.B + j, s.Ldb, c + j, s.Ldc, s.Alpha, s.Beta); break;
+                        case 3: Strip<Three>(s.K, a, s.Lda, s.B + j, s.Ldb, c + j, s.Ldc, s.Alpha, s.Beta); break;
+                        default: Strip<Four>(s.K, a, s.Lda, s.B + j, s.Ldb, c + j, s.Ldc, s.Alpha, s.Beta); break;
                     }
                 }
                 for (; j + 8 <= end; j += 8)
@@ -297,7 +299,7 @@ internal static unsafe partial class ManagedGemm
         // R rows of C by 32 columns, every accumulator in a register; the generic row count lets the
         // compiler drop the rows a call does not have.
         [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-        private static void Strip<R>(int k, float* a, int lda, float* b, int ldb, float* c, int ldc, float alpha, float beta) where R : struct, IRowCount
+        private static void Strip<R>(int k, float* a, int lda, float* b, int ldb, float* c, int ldc, float alpha, float beta) where R : struct, ICount
         {
             Vector256<float> c00 = default, c01 = default, c02 = default, c03 = default, c10 = default, c11 = default, c12 = default, c13 = default;
             Vector256<float> c20 = default, c21 = default, c22 = default, c23 = default, c30 = default, c31 = default, c32 = default, c33 = default;
