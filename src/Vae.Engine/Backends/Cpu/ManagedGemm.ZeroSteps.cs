@@ -285,17 +285,14 @@ internal static unsafe partial class ManagedGemm
     /// </summary>
     private static int LiveRows(int m, int k, float* a, int lda, int* live)
     {
-        var bits = new Span<uint>(live, m); // the OR of each row's values, then overwritten by the list
-        bits.Clear();
+        uint* bits = (uint*)live; // the OR of each row's values, then overwritten by the list
+        new Span<uint>(bits, m).Clear();
         for (int p = 0; p < k; p++)
         {
             float* row = a + (long)p * lda;
             int i = 0;
-            fixed (uint* acc = bits)
-            {
-                for (; i + 16 <= m; i += 16) (Vector512.Load(acc + i) | Vector512.Load(row + i).AsUInt32()).Store(acc + i);
-                for (; i < m; i++) acc[i] |= BitConverter.SingleToUInt32Bits(row[i]);
-            }
+            for (; i + 16 <= m; i += 16) (Vector512.Load(bits + i) | Vector512.Load(row + i).AsUInt32()).Store(bits + i);
+            for (; i < m; i++) bits[i] |= BitConverter.SingleToUInt32Bits(row[i]);
         }
         int count = 0;
         for (int i = 0; i < m; i++)

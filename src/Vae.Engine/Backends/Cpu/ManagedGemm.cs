@@ -471,28 +471,28 @@ internal static unsafe partial class ManagedGemm
                 bp = plan.B + (long)plan.DepthStart * plan.Ldb + plan.ColumnStart + c0;
                 bs = plan.Ldb;
             }
-            if (plan.RowMap != null)
-            {
-                // Gathered rows: the tile goes through the scratch tile to its rows of C.
-                int* steps = TileSteps(plan, ip, jp, out int listed);
-                if (steps != null) KernelSteps(listed, steps, ap, rs, ks, bp, bs, width, edge, width, plan.Alpha, 0f);
-                else Kernel(depth, ap, rs, ks, bp, bs, width, edge, width, plan.Alpha, 0f);
-                MergeRows(edge, width, plan.C + plan.ColumnStart + c0, plan.Ldc, plan.RowMap + plan.RowStart + r0, rows, columns, plan.Beta);
-                continue;
-            }
             float* c = plan.C + (long)(plan.RowStart + r0) * plan.Ldc + plan.ColumnStart + c0;
-            if (rows == PanelRows && columns == width)
+            if (plan.RowMap == null && rows == PanelRows && columns == width)
             {
-                int* steps = TileSteps(plan, ip, jp, out int count);
-                if (steps != null) KernelSteps(count, steps, ap, rs, ks, bp, bs, width, c, plan.Ldc, plan.Alpha, plan.Beta);
-                else Kernel(depth, ap, rs, ks, bp, bs, width, c, plan.Ldc, plan.Alpha, plan.Beta);
+                Tile(plan, ip, jp, ap, rs, ks, bp, bs, width, c, plan.Ldc, plan.Beta);
                 continue;
             }
-            // Ragged tile: the kernel writes alpha * acc to a scratch tile (padding computes on
-            // zeros), and the valid part is merged with the same rounding as the kernel's own store.
-            Kernel(depth, ap, rs, ks, bp, bs, width, edge, width, plan.Alpha, 0f);
-            MergeEdge(edge, width, c, plan.Ldc, rows, columns, plan.Beta);
+            // Ragged tile, or gathered rows: the kernel writes alpha * acc to a scratch tile (padding
+            // computes on zeros), and the valid part is merged into its rows of C with the same
+            // rounding as the kernel's own store.
+            Tile(plan, ip, jp, ap, rs, ks, bp, bs, width, edge, width, 0f);
+            if (plan.RowMap != null) MergeRows(edge, width, plan.C + plan.ColumnStart + c0, plan.Ldc, plan.RowMap + plan.RowStart + r0, rows, columns, plan.Beta);
+            else MergeEdge(edge, width, c, plan.Ldc, rows, columns, plan.Beta);
         }
+    }
+
+    // One tile: over its listed steps when its A or B panel has a list (ManagedGemm.ZeroSteps.cs), else over all of k.
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static void Tile(in Plan plan, int ip, int jp, float* ap, nint rs, nint ks, float* bp, nint bs, int width, float* dst, int ldd, float beta)
+    {
+        int* steps = TileSteps(plan, ip, jp, out int count);
+        if (steps != null) KernelSteps(count, steps, ap, rs, ks, bp, bs, width, dst, ldd, plan.Alpha, beta);
+        else Kernel(plan.Depth, ap, rs, ks, bp, bs, width, dst, ldd, plan.Alpha, beta);
     }
 
     private static void MergeEdge(float* t, int ldt, float* c, int ldc, int rows, int columns, float beta)
