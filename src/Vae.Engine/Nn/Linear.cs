@@ -36,16 +36,16 @@ public sealed class Linear : Layer, IFusesActivation
     // faster, and used by forward passes that record no gradient (serving).
     private Tensor? _weightTransposed;
 
-    public override Tensor Forward(Tensor input) => Forward(input, Activation, Slope);
+    public override Tensor Forward(Tensor input) => Product(input, Activation, Slope);
 
     /// <summary>
     /// The layer followed by <paramref name="activation"/>: in the product's own pass when the layer
     /// has no activation of its own (a decoder's sigmoid, applied while serving), else after it.
     /// </summary>
-    Tensor IFusesActivation.Forward(Tensor input, Activation activation, float slope)
-        => Activation == Activation.None ? Forward(input, activation, slope) : F.Activate(Forward(input), activation, slope);
+    public Tensor Forward(Tensor input, Activation activation, float slope)
+        => Activation == Activation.None ? Product(input, activation, slope) : F.Activate(Forward(input), activation, slope);
 
-    private Tensor Forward(Tensor input, Activation activation, float slope) => _weightTransposed is not null && !Autograd.IsEnabled
+    private Tensor Product(Tensor input, Activation activation, float slope) => _weightTransposed is not null && !Autograd.IsEnabled
         ? F.LinearFromTransposed(input, _weightTransposed, Bias, activation, slope)
         : F.Linear(input, Weight, Bias, activation, slope);
 

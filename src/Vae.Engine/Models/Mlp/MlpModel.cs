@@ -42,8 +42,7 @@ public sealed class MlpModel : AutoencoderModel
     private Tensor Decoded(Tensor z, Tensor? condition, Activation final)
     {
         var h = _decoder.Forward(condition is null ? z : F.Cat([z, condition], 1));
-        var output = ((IFusesActivation)_output).Forward(h, final, 0f);
-        return F.Reshape(output, z.Shape[0], Config.Channels, Config.Height, Config.Width);
+        return F.Reshape(_output.Forward(h, final, 0f), z.Shape[0], Config.Channels, Config.Height, Config.Width);
     }
 
     protected override string ExportFeatures(GraphBuilder graph, string images, string? condition)
