@@ -1,3 +1,5 @@
+using System.Buffers;
+
 namespace Vae.Engine.Backends;
 
 /// <summary>
@@ -37,6 +39,26 @@ public interface IBackend
     /// <summary>Gives memory kept for reuse back to the system, as after a training run (torch's empty_cache).</summary>
     void ReleaseCachedMemory();
     void Upload(ReadOnlySpan<float> source, BufferRef destination);
+
+    /// <summary>
+    /// Fills <paramref name="count"/> elements at <paramref name="destination"/> with what
+    /// <paramref name="write"/> writes into the span it is given: host memory that is then uploaded,
+    /// or, on a backend whose buffers are host memory, the buffer itself (one pass over the values
+    /// instead of two, for data converted as it is loaded).
+    /// </summary>
+    void Upload<TState>(BufferRef destination, int count, TState state, SpanAction<float, TState> write)
+    {
+        float[] host = ArrayPool<float>.Shared.Rent(count);
+        try
+        {
+            write(host.AsSpan(0, count), state);
+            Upload(host.AsSpan(0, count), destination);
+        }
+        finally
+        {
+            ArrayPool<float>.Shared.Return(host);
+        }
+    }
     void Download(BufferRef source, Span<float> destination);
     void Fill(BufferRef destination, int count, float value);
 

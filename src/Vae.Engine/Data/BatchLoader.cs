@@ -15,7 +15,6 @@ public sealed class BatchLoader
 {
     private readonly ImageDataset _data;
     private readonly int[] _order;
-    private float[] _host = [];
 
     public BatchLoader(ImageDataset data, int batchSize)
     {
@@ -49,12 +48,12 @@ public sealed class BatchLoader
     public Batch Load(int batch, IBackend backend)
     {
         var indices = Indices(batch);
-        int size = indices.Length * _data.FeatureCount;
-        if (_host.Length < size) _host = new float[BatchSize * _data.FeatureCount];
-        _data.CopyBatch(indices, _host.AsSpan(0, size));
         var labels = new int[indices.Length];
         _data.CopyLabels(indices, labels);
-        var images = Tensor.FromArray(_host.AsSpan(0, size), [indices.Length, _data.Channels, _data.Height, _data.Width], backend);
+        var images = Tensor.Empty([indices.Length, _data.Channels, _data.Height, _data.Width], backend);
+        // Converted straight into the tensor where its memory is the host's.
+        backend.Upload(images.Buffer, images.Count, (Loader: this, Batch: batch),
+            static (destination, s) => s.Loader._data.CopyBatch(s.Loader.Indices(s.Batch), destination));
         return new Batch(images, labels);
     }
 }

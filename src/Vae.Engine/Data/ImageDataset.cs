@@ -1,6 +1,7 @@
 using System.Runtime.CompilerServices;
 using System.Runtime.InteropServices;
 using System.Runtime.Intrinsics;
+using System.Runtime.Intrinsics.X86;
 
 namespace Vae.Engine.Data;
 
@@ -146,9 +147,24 @@ public sealed class ImageDataset
         ReadOnlySpan<byte> pixels = Pixels.Span;
         for (int row = 0; row < indices.Length; row++)
         {
+            // A shuffled batch reads images from all over the dataset: asking for the one a few rows
+            // ahead lets its memory arrive while this one is converted (half the time of a batch of digits).
+            if (row + PrefetchRows < indices.Length) Prefetch(pixels, indices[row + PrefetchRows], features);
             int index = indices[row];
             CheckIndex(index);
             ToUnitFloats(pixels.Slice(index * features, features), destination.Slice(row * features, features));
+        }
+    }
+
+    private const int PrefetchRows = 3;
+
+    private unsafe void Prefetch(ReadOnlySpan<byte> pixels, int index, int features)
+    {
+        if (!Sse.IsSupported || (uint)index >= (uint)Count) return;
+        fixed (byte* image = &pixels[index * features])
+        {
+            for (int b = 0; b < features; b += 64) Sse.Prefetch0(image + b);
+            Sse.Prefetch0(image + features - 1);
         }
     }
 
@@ -175,6 +191,9 @@ public sealed class ImageDataset
     /// destination[i] = source[i] / 255f. Division rather than multiplication by 1/255 keeps the
     /// values bit-identical to the usual reference pipelines (e.g. torchvision's ToTensor).
     /// </summary>
+    // Optimised from the first call: the unoptimised code of these vector loops took three times as long
+    // over the first thousand batches of a run.
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     internal static void ToUnitFloats(ReadOnlySpan<byte> source, Span<float> destination)
     {
         if (destination.Length < source.Length)

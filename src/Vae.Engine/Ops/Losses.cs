@@ -31,7 +31,14 @@ public static partial class F
             float norm = reduction == Reduction.Mean ? 1f / Math.Max(1, logits.Count) : 1f;
             if (norm != 1f) backend.Unary(UnaryKind.Scale, norm, y.Buffer, y.Buffer, 1);
             Autograd.Record(y, "bce_with_logits", [logits, target], dy =>
-                fused.ScaledAdd(dy.Buffer, norm, gradient.Buffer, logits.GradForAccumulation().Buffer, logits.Count));
+            {
+                // The gradient made with the loss becomes the logits' own when it is their first
+                // (scaled in place, which a factor of one skips): no buffer of zeros, no pass to add.
+                if (logits.TryAdoptGradient(gradient))
+                    fused.ScaledAdd(dy.Buffer, norm, gradient.Buffer, gradient.Buffer, logits.Count, overwrite: true);
+                else if (Tensor.GradWriteTarget(logits) is { } g)
+                    fused.ScaledAdd(dy.Buffer, norm, gradient.Buffer, g.Buffer, logits.Count, g.Overwrite);
+            });
             return y;
         }
         return PairLoss(logits, target, reduction, "bce_with_logits",

@@ -146,6 +146,9 @@ public static partial class F
             var (gradStrides, gradOffset) = place(ShapeOf.DenseStrides(x.Shape), 0);
             Autograd.Record(y, name, [x], dy =>
             {
+                // A view whose layout of x's gradient is dense from its start (a reshape, a squeeze) hands
+                // dy's memory over as that gradient when it is the first: dy is freed after this anyway.
+                if (showsEachElementOnce && gradOffset == 0 && ShapeOf.IsDense(shape, gradStrides) && x.TryAdoptGradient(dy)) return;
                 // A view that shows every element of x exactly once (a reshape, a permutation) may write
                 // the first contribution to x's gradient instead of adding it onto zeros; one that shows
                 // a part (narrow) or repeats (expand) adds, so what it does not cover stays zero.

@@ -267,6 +267,21 @@ public sealed partial class Tensor : IDisposable
         return new GradientTarget(tensor._grad.Buffer, overwrite);
     }
 
+    /// <summary>
+    /// Makes <paramref name="gradient"/>'s memory this tensor's gradient, in place of a copy, when it is
+    /// the first contribution: this tensor was made by an op (a leaf's gradient outlives the step's
+    /// tensors) and holds no gradient yet. False, and nothing changes, otherwise. The two then share
+    /// memory, so the caller must not use <paramref name="gradient"/> afterwards except to finish
+    /// writing this contribution.
+    /// </summary>
+    internal bool TryAdoptGradient(Tensor gradient)
+    {
+        if (IsLeaf || _grad is not null || !gradient.IsContiguous || gradient.Count != Count || !ReferenceEquals(gradient.Backend, Backend)) return false;
+        gradient.Storage.AddReference();
+        Grad = new Tensor(gradient.Storage, gradient.Offset, (int[])Shape.Clone());
+        return true;
+    }
+
     /// <summary>The gradient buffer, created as zeros on first use. A leaf owns its gradient across scopes.</summary>
     internal Tensor GradForAccumulation()
     {

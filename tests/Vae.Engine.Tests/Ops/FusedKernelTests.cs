@@ -73,6 +73,20 @@ public abstract class FusedKernelTests(string backend)
     public void Bce_on_logits_training_path()
         => Agree(t => F.BinaryCrossEntropyWithLogits(t[0], t[1], Reduction.Sum), [([7, 5000], Values(35000, -8, 8), true), ([7, 5000], Values(35000, 0, 1), false)], 1e-4f);
 
+    // Logits made by an op take the loss's gradient as their own (scaled in place on the device) and
+    // then a second contribution; in either order of arrival.
+    [SkippableTheory]
+    [InlineData(true)]
+    [InlineData(false)]
+    public void Bce_on_logits_made_by_an_op_and_used_again(bool lossTermFirst)
+        => Agree(t =>
+        {
+            var logits = F.MulScalar(t[0], 1.5f);
+            var bce = F.BinaryCrossEntropyWithLogits(logits, t[1], Reduction.Sum);
+            var other = F.Sum(F.Mul(logits, t[2]));
+            return lossTermFirst ? F.Add(bce, other) : F.Add(other, bce);
+        }, [([7, 3000], Values(21000, -8, 8), true), ([7, 3000], Values(21000, 0, 1), false), ([7, 3000], Values(21000, -1, 1), false)], 1e-4f);
+
     [SkippableFact]
     public void Bce_on_logits_with_a_differentiable_target()
         => Agree(t => F.BinaryCrossEntropyWithLogits(t[0], t[1]), [([3, 40], Values(120, -8, 8), true), ([3, 40], Values(120, 0, 1), true)]);

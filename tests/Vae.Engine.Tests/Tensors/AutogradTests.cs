@@ -113,6 +113,48 @@ public class AutogradTests
         for (int i = 0; i < 6; i++) Assert.Equal(viaReshape[i] + (i % 3 >= 1 ? 1f : 0f) + 2 * wv[i] + 1f, all[i], 1e-5f);
     }
 
+    [Theory]
+    [InlineData(true)]
+    [InlineData(false)]
+    public void A_reshape_hands_its_gradient_to_an_op_made_input_and_later_contributions_add_to_it(bool reshapeTermFirst)
+    {
+        // h is made by an op and used twice: through a reshape (whose gradient memory h takes over when
+        // it is h's first contribution) and directly; whichever arrives second must add, not overwrite.
+        var x = Init.Parameter([2, 3], [1f, -2f, 3f, 0.5f, 4f, -1f], CpuBackend.Instance);
+        var c = Tensor.FromArray([0.3f, -0.7f, 1.1f, 2f, -0.4f, 0.9f], 6);
+        var d = Tensor.FromArray([1f, 2f, 3f, -1f, -2f, -3f], 2, 3);
+        var h = F.MulScalar(x, 2f);
+        var viaReshape = F.Sum(F.Mul(F.Reshape(F.Reshape(h, 3, 2), 6), c));
+        var direct = F.Sum(F.Mul(h, d));
+        (reshapeTermFirst ? F.Add(viaReshape, direct) : F.Add(direct, viaReshape)).Backward();
+        float[] cv = c.ToArray(), dv = d.ToArray(), g = x.Grad!.ToArray();
+        for (int i = 0; i < 6; i++) Assert.Equal(2f * (cv[i] + dv[i]), g[i], 1e-6f);
+    }
+
+    [Theory]
+    [InlineData(1f, true)]
+    [InlineData(1f, false)]
+    [InlineData(0.25f, true)]
+    [InlineData(0.25f, false)]
+    public void A_loss_on_logits_hands_its_gradient_to_them_scaled_by_the_upstream_and_later_contributions_add(float upstream, bool lossTermFirst)
+    {
+        // The loss's gradient, made in its forward pass, becomes the logits' own when it is their first
+        // contribution (scaled in place, or left as it is for a factor of one).
+        float[] xv = [0.5f, -1.5f, 2f, 0f, -3f, 1f], tv = [1f, 0f, 0.25f, 1f, 0.5f, 0f], cv = [0.1f, -0.2f, 0.3f, -0.4f, 0.5f, -0.6f];
+        var x = Init.Parameter([2, 3], xv, CpuBackend.Instance);
+        var t = Tensor.FromArray(tv, 2, 3);
+        var logits = F.MulScalar(x, 3f);
+        var bce = F.MulScalar(F.BinaryCrossEntropyWithLogits(logits, t, Reduction.Sum), upstream);
+        var other = F.Sum(F.Mul(logits, Tensor.FromArray(cv, 2, 3)));
+        (lossTermFirst ? F.Add(bce, other) : F.Add(other, bce)).Backward();
+        float[] g = x.Grad!.ToArray();
+        for (int i = 0; i < 6; i++)
+        {
+            float l = 3f * xv[i];
+            Assert.Equal(3f * (upstream * (1f / (1f + MathF.Exp(-l)) - tv[i]) + cv[i]), g[i], 1e-5f);
+        }
+    }
+
     [Fact]
     public void After_clearing_each_step_holds_its_own_gradient_and_without_clearing_they_add_up()
     {

@@ -19,10 +19,32 @@ public sealed unsafe partial class CpuBackend
         Ptr(result)[0] = (float)total;
     }
 
-    public void ScaledAdd(BufferRef upstream, float scale, BufferRef x, BufferRef y, int count)
+    public void ScaledAdd(BufferRef upstream, float scale, BufferRef x, BufferRef y, int count, bool overwrite)
     {
-        var dst = Span(y, count);
-        TensorPrimitives.MultiplyAdd(Span(x, count), scale * Ptr(upstream)[0], dst, dst);
+        float factor = scale * Ptr(upstream)[0];
+        // A loss's gradient that has become its input's own (scaled in place) by a factor of one: already done.
+        if (overwrite && factor == 1f && Ptr(x) == Ptr(y)) return;
+        var state = new ScaledChunks(Ptr(x), Ptr(y), count, factor, overwrite);
+        CpuParallel.For((count + ScaledChunk - 1) / ScaledChunk, count >= 4 * ScaledChunk ? ThreadBudget.Current : 1, state, &ScaledChunks.Run);
+    }
+
+    private const int ScaledChunk = 16 * 1024;
+
+    private readonly struct ScaledChunks(float* x, float* y, int count, float factor, bool overwrite)
+    {
+        private readonly float* _x = x, _y = y;
+        private readonly int _count = count;
+        private readonly float _factor = factor;
+        private readonly bool _overwrite = overwrite;
+
+        public static void Run(int chunk, ref ScaledChunks s)
+        {
+            int start = chunk * ScaledChunk, n = Math.Min(ScaledChunk, s._count - start);
+            var x = new ReadOnlySpan<float>(s._x + start, n);
+            var y = new Span<float>(s._y + start, n);
+            if (s._overwrite) TensorPrimitives.Multiply(x, s._factor, y);
+            else TensorPrimitives.MultiplyAdd(x, s._factor, y, y);
+        }
     }
 
     private readonly struct BceBlocks(float* l, float* t, float* g, double* partial, int count)

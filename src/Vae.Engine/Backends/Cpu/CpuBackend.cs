@@ -1,3 +1,4 @@
+using System.Buffers;
 using Vae.Engine.Diagnostics;
 
 namespace Vae.Engine.Backends.Cpu;
@@ -88,6 +89,8 @@ public sealed unsafe partial class CpuBackend : IBackend,
     internal static Span<float> Span(BufferRef r, int count) => new(Ptr(r), count);
 
     public void Upload(ReadOnlySpan<float> source, BufferRef destination) => source.CopyTo(Span(destination, source.Length));
+
+    public void Upload<TState>(BufferRef destination, int count, TState state, SpanAction<float, TState> write) => write(Span(destination, count), state);
 
     public void Download(BufferRef source, Span<float> destination) => Span(source, destination.Length).CopyTo(destination);
 

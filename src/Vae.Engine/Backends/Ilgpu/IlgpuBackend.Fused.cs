@@ -114,10 +114,11 @@ public sealed partial class IlgpuBackend
     public void BceWithLogitsAndGradient(BufferRef logits, BufferRef target, int count, BufferRef result, BufferRef gradient)
         => PairSum(PairTerms.BceLogitsWithGradient, logits, target, count, result, gradient);
 
-    public void ScaledAdd(BufferRef upstream, float scale, BufferRef x, BufferRef y, int count)
+    public void ScaledAdd(BufferRef upstream, float scale, BufferRef x, BufferRef y, int count, bool overwrite)
     {
         if (count == 0) return;
-        lock (_launch) _lossBackward(count, View(upstream), scale, View(x), View(x), View(y), View(y), IlgpuKernels.LossBackwardScaledAdd, 1);
+        int kind = overwrite ? IlgpuKernels.LossBackwardScaled : IlgpuKernels.LossBackwardScaledAdd;
+        lock (_launch) _lossBackward(count, View(upstream), scale, View(x), View(x), View(y), View(y), kind, 1);
     }
 
     public void BceWithLogitsBackward(BufferRef upstream, float scale, BufferRef logits, BufferRef target, BufferRef? dLogits, BufferRef? dTarget, int count)

@@ -268,7 +268,8 @@ internal static class IlgpuKernels
 
     /// <summary>
     /// The backward pass of a loss sum, scaled by upstream[0] (read on the device) * scale: which = 1
-    /// adds into da, 2 into db. Kinds are <see cref="PairTerms"/>'; <see cref="LossBackwardScaledAdd"/> is y += s x.
+    /// adds into da, 2 into db. Kinds are <see cref="PairTerms"/>'; <see cref="LossBackwardScaledAdd"/> is
+    /// y += s x, <see cref="LossBackwardScaled"/> y = s x (in place when x is y).
     /// </summary>
     public static void LossBackward(Index1D i, ArrayView<float> upstream, float scale, ArrayView<float> a, ArrayView<float> b, ArrayView<float> da, ArrayView<float> db, int kind, int which)
     {
@@ -276,6 +277,11 @@ internal static class IlgpuKernels
         if (kind == LossBackwardScaledAdd)
         {
             da[i] += s * av;
+            return;
+        }
+        if (kind == LossBackwardScaled)
+        {
+            da[i] = s * av;
             return;
         }
         float bv = b[i];
@@ -305,6 +311,7 @@ internal static class IlgpuKernels
     }
 
     public const int LossBackwardScaledAdd = 100;
+    public const int LossBackwardScaled = 101;
 
     /// <summary>z = mu + eps exp(logvar / 2).</summary>
     public static void Reparameterize(Index1D i, ArrayView<float> mu, ArrayView<float> logVar, ArrayView<float> eps, ArrayView<float> z)

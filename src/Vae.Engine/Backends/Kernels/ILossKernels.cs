@@ -15,8 +15,8 @@ public interface ILossKernels
     /// (overwritten), from one exponential per element, so the backward pass is a scaled add.
     /// </summary>
     void BceWithLogitsAndGradient(BufferRef logits, BufferRef target, int count, BufferRef result, BufferRef gradient);
-    /// <summary>y += upstream[0] * scale * x.</summary>
-    void ScaledAdd(BufferRef upstream, float scale, BufferRef x, BufferRef y, int count);
+    /// <summary>y += upstream[0] * scale * x, or y = that when <paramref name="overwrite"/>; x and y may be the same buffer.</summary>
+    void ScaledAdd(BufferRef upstream, float scale, BufferRef x, BufferRef y, int count, bool overwrite);
     /// <summary>dl += upstream[0] * scale * (sigmoid(l) - t); dt -= upstream[0] * scale * l.</summary>
     void BceWithLogitsBackward(BufferRef upstream, float scale, BufferRef logits, BufferRef target, BufferRef? dLogits, BufferRef? dTarget, int count);
     /// <summary>result = -sum of t log p + (1 - t) log(1 - p), each log clamped at -100 as PyTorch does.</summary>
