@@ -214,6 +214,54 @@ public sealed unsafe class GemmTests
         }
     }
 
+    [Theory]
+    [InlineData(128, 784, 400)] // the MLP's output layer: C^T = W x^T
+    [InlineData(16, 2400, 500)]
+    [InlineData(13, 1001, 70)]   // a ragged panel of x and of W
+    [InlineData(40, 1003, 1100)] // k in chunks, later ones adding onto C
+    public void A_batch_against_a_much_larger_weight_runs_transposed_with_the_same_bits(int m, int n, int k)
+    {
+        var p = Problem.Create(false, true, m, n, k, seed: m + n);
+        fixed (float* a = p.A) Assert.True(ManagedGemm.Swaps(false, true, m, n, k, a, p.Lda));
+        foreach (var (alpha, beta) in new[] { (1f, 0f), (-0.5f, 0.75f) })
+        foreach (int threads in new[] { 1, 2, 3 })
+        {
+            var straight = p.Clone();
+            var swapped = p.Clone();
+            using (Swapping(false)) straight.Run(alpha, beta, threads, GemmPath.Managed);
+            using (Swapping(true)) swapped.Run(alpha, beta, threads, GemmPath.Managed);
+            Assert.True(straight.C.AsSpan().SequenceEqual(swapped.C), $"{m}x{n}x{k} alpha={alpha} beta={beta} threads={threads}");
+            if (threads == 2) swapped.AssertMatchesReference(alpha, beta);
+        }
+    }
+
+    [Fact]
+    public void A_batch_with_steps_to_skip_or_a_weight_not_much_larger_runs_as_it_stands()
+    {
+        var digits = Problem.CreateSparse(false, true, 128, 784, 400, seed: 3);
+        var narrow = Problem.Create(false, true, 128, 400, 784, seed: 3);
+        var shallow = Problem.Create(false, true, 128, 784, 40, seed: 3);
+        fixed (float* a = digits.A, b = narrow.A, c = shallow.A)
+        {
+            if (System.Runtime.Intrinsics.X86.Avx512F.IsSupported) Assert.False(ManagedGemm.Swaps(false, true, 128, 784, 400, a, digits.Lda));
+            Assert.False(ManagedGemm.Swaps(false, true, 128, 400, 784, b, narrow.Lda));
+            Assert.False(ManagedGemm.Swaps(false, true, 128, 784, 40, c, shallow.Lda));
+            Assert.False(ManagedGemm.Swaps(true, true, 128, 784, 400, b, narrow.Lda));
+        }
+    }
+
+    private static SwapRestore Swapping(bool swap)
+    {
+        bool before = ManagedGemm.SwapWideProducts;
+        ManagedGemm.SwapWideProducts = swap;
+        return new SwapRestore(before);
+    }
+
+    private readonly struct SwapRestore(bool before) : IDisposable
+    {
+        public void Dispose() => ManagedGemm.SwapWideProducts = before;
+    }
+
     private static void SkipUnlessAvx512()
         => Skip.IfNot(System.Runtime.Intrinsics.X86.Avx512F.IsSupported, "zero steps are listed only by the AVX-512 kernels, which this CPU lacks");
 

@@ -62,6 +62,14 @@ internal static unsafe partial class ManagedGemm
             RowSums(m, n, k, alpha, a, lda, b, ldb, beta, c, ldc, threads);
             return;
         }
+        // A batch against a much larger weight runs as C^T = B A^T (ManagedGemm.Swapped.cs).
+        if (Swaps(transA, transB, m, n, k, a, lda)) Tiled(false, true, n, m, k, alpha, b, ldb, a, lda, beta, c, ldc, threads, transposedC: true);
+        else Tiled(transA, transB, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc, threads, transposedC: false);
+    }
+
+    /// <summary>The tiled product; with <paramref name="transposedC"/> it computes C^T and stores each tile transposed into C.</summary>
+    private static void Tiled(bool transA, bool transB, int m, int n, int k, float alpha, float* a, int lda, float* b, int ldb, float beta, float* c, int ldc, int threads, bool transposedC)
+    {
 
         // A transposed A whose rows are zero in numbers (a ReLU layer's dead units in dz^T x) runs on
         // its other rows only, gathered into packed panels (ManagedGemm.ZeroSteps.cs).
@@ -88,7 +96,7 @@ internal static unsafe partial class ManagedGemm
             {
                 A = a, Lda = lda, TransA = transA, PackAllA = packAllA, RowMap = rowMap,
                 B = b, Ldb = ldb, TransB = transB,
-                C = c, Ldc = ldc, Alpha = alpha,
+                C = c, Ldc = ldc, Alpha = alpha, TransposedC = transposedC,
                 PackedA = buffers.A, PackedB = buffers.B, StepLists = buffers.Steps, StepListRoom = stepListRoom,
             };
             for (int j0 = 0; j0 < n; j0 += columnChunk)
@@ -352,6 +360,8 @@ internal static unsafe partial class ManagedGemm
         public float* A, B, C, PackedA, PackedB;
         public int Lda, Ldb, Ldc;
         public bool TransA, TransB, PackAllA, PackB;
+        // C^T is computed: tile (i, j) goes to C's element (j, i); tiles run along rows of C^T.
+        public bool TransposedC;
         public float Alpha, Beta;
         public int RowStart, Rows, ColumnStart, Columns, DepthStart, Depth;
         // Packed panels: all of them, or only the ragged last one (stored first in its buffer).
@@ -424,10 +434,14 @@ internal static unsafe partial class ManagedGemm
         int depth = plan.Depth;
         float* edge = stackalloc float[PanelRows * PanelColumns];
 
-        // Column-panel-major order: consecutive tiles share the B panel, which stays in cache.
+        // Column-panel-major order: consecutive tiles share the B panel, which stays in cache. A
+        // transposed product's packed B is the small operand, all of it in cache: its tiles go
+        // row-panel-major, so each panel of A, the large one read in place, is read from memory once.
         for (int t = first; t < end; t++)
         {
-            int jp = t / plan.APanels, ip = t - jp * plan.APanels;
+            int jp, ip;
+            if (plan.TransposedC) (ip, jp) = (t / plan.BPanels, t % plan.BPanels);
+            else (jp, ip) = (t / plan.APanels, t % plan.APanels);
             int r0 = ip * PanelRows, c0 = jp * PanelColumns;
             int rows = Math.Min(PanelRows, plan.Rows - r0);
             int columns = Math.Min(PanelColumns, plan.Columns - c0);
@@ -470,6 +484,12 @@ internal static unsafe partial class ManagedGemm
             {
                 bp = plan.B + (long)plan.DepthStart * plan.Ldb + plan.ColumnStart + c0;
                 bs = plan.Ldb;
+            }
+            if (plan.TransposedC)
+            {
+                Tile(plan, ip, jp, ap, rs, ks, bp, bs, width, edge, width, 0f);
+                MergeTransposed(edge, width, plan.C + ((long)(plan.ColumnStart + c0) * plan.Ldc) + plan.RowStart + r0, plan.Ldc, rows, columns, plan.Beta);
+                continue;
             }
             float* c = plan.C + (long)(plan.RowStart + r0) * plan.Ldc + plan.ColumnStart + c0;
             if (plan.RowMap == null && rows == PanelRows && columns == width)
