@@ -181,6 +181,19 @@ public abstract class OpValueTests(string backend) : BackendTests(backend)
         Assert.Equal(reference, whole);
     }
 
+    [SkippableTheory]
+    [InlineData(2560, 2)] // a training batch's noise, 128 x 20
+    [InlineData(5003, 3)]
+    public void A_normal_fill_shared_among_threads_is_the_one_stream(int count, int threads)
+    {
+        float[] shared;
+        using (ThreadBudget.Use(threads)) shared = Tensor.RandN(new Generator(21), [count], Backend).ToArray();
+        var reference = new float[count];
+        var (key, counter) = new Generator(21).Reserve(count);
+        Philox.Fill(reference, 0, RandomDistribution.Normal, key, counter);
+        Assert.Equal(reference, shared);
+    }
+
     // Kernel widths 1 to 5 (block copies of every width, and the vector paths for 3 and 4), strides
     // below, at and above the width, padding that leaves windows hanging over both sides, dilation.
     [SkippableTheory]

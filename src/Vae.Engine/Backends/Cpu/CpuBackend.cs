@@ -138,23 +138,24 @@ public sealed unsafe partial class CpuBackend : IBackend,
 
     public void FillRandom(BufferRef destination, int count, RandomDistribution distribution, ulong key, ulong counter)
     {
-        // Chunks of whole blocks, so each chunk starts on lane 0; any split gives the same values.
-        const int Chunk = 16 * 1024;
-        var state = new RandomChunks(Ptr(destination), count, distribution, key, counter);
-        CpuParallel.For((count + Chunk - 1) / Chunk, count >= 4 * Chunk ? ThreadBudget.Current : 1, state, &RandomChunks.Run);
+        // Chunks of whole blocks, so each chunk starts on lane 0; any split gives the same values. A
+        // normal value costs a logarithm and a sine or cosine in double precision, so a training
+        // batch's noise (128 x 20) is already worth both threads; uniform values go in larger chunks.
+        int chunk = distribution == RandomDistribution.Normal ? 512 : 16 * 1024;
+        var state = new RandomChunks(Ptr(destination), count, chunk, distribution, key, counter);
+        CpuParallel.For((count + chunk - 1) / chunk, count >= 4 * chunk ? ThreadBudget.Current : 1, state, &RandomChunks.Run);
     }
 
-    private readonly struct RandomChunks(float* destination, int count, RandomDistribution distribution, ulong key, ulong counter)
+    private readonly struct RandomChunks(float* destination, int count, int chunk, RandomDistribution distribution, ulong key, ulong counter)
     {
         private readonly float* _destination = destination;
-        private readonly int _count = count;
+        private readonly int _count = count, _chunk = chunk;
         private readonly RandomDistribution _distribution = distribution;
         private readonly ulong _key = key, _counter = counter;
 
         public static void Run(int chunk, ref RandomChunks s)
         {
-            const int Chunk = 16 * 1024;
-            int start = chunk * Chunk, n = Math.Min(Chunk, s._count - start);
+            int start = chunk * s._chunk, n = Math.Min(s._chunk, s._count - start);
             Philox.Fill(new Span<float>(s._destination + start, n), start, s._distribution, s._key, s._counter);
         }
     }
