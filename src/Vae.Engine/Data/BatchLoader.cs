@@ -53,7 +53,7 @@ public sealed class BatchLoader
         var images = Tensor.Empty([indices.Length, _data.Channels, _data.Height, _data.Width], backend);
         // Converted straight into the tensor where its memory is the host's.
         backend.Upload(images.Buffer, images.Count, (Loader: this, Batch: batch),
-            static (destination, s) => s.Loader._data.CopyBatch(s.Loader.Indices(s.Batch), destination));
+            static (destination, s) => s.Loader._data.CopyBatch(s.Loader.Indices(s.Batch), destination, ThreadBudget.Current));
         return new Batch(images, labels);
     }
 }

@@ -121,6 +121,25 @@ public sealed class ImageDatasetTests : IDisposable
         Assert.Throws<ArgumentOutOfRangeException>(() => data.CopyBatch([-1], new float[4]));
     }
 
+    [Theory]
+    [InlineData(2)]
+    [InlineData(3)]
+    public void A_batch_shared_among_threads_holds_the_values_one_thread_writes(int threads)
+    {
+        ImageDataset data = Make(count: 200, height: 5, width: 9);
+        var random = new Random(8);
+        int[] indices = Enumerable.Range(0, 71).Select(_ => random.Next(200)).ToArray();
+        var alone = new float[indices.Length * data.FeatureCount];
+        var shared = new float[alone.Length];
+
+        data.CopyBatch(indices, alone);
+        data.CopyBatch(indices, shared, threads);
+
+        Assert.Equal(alone, shared);
+        for (int j = 0; j < data.FeatureCount; j++) Assert.Equal(data.GetImage(indices[70])[j] / 255f, shared[(70 * data.FeatureCount) + j]);
+        Assert.Throws<ArgumentOutOfRangeException>(() => data.CopyBatch([.. indices, 200], new float[shared.Length + data.FeatureCount], threads));
+    }
+
     [Fact]
     public void Copying_labels_follows_the_indices()
     {
