@@ -100,9 +100,10 @@ public sealed unsafe partial class CpuBackend
 
     public void ActivationBackward(Activation activation, float slope, BufferRef y, BufferRef dy, BufferRef dz, int count)
     {
-        const int Chunk = 32 * 1024;
+        // Chunks small enough that a hidden layer's gradient (a batch of 128 x 400) splits among threads.
+        const int Chunk = 8 * 1024;
         var state = new GradientChunks(Ptr(y), Ptr(dy), Ptr(dz), count, activation, slope);
-        CpuParallel.For((count + Chunk - 1) / Chunk, count >= 2 * Chunk ? ThreadBudget.Current : 1, state, &GradientChunks.Run);
+        CpuParallel.For((count + Chunk - 1) / Chunk, count >= 4 * Chunk ? ThreadBudget.Current : 1, state, &GradientChunks.Run);
     }
 
     private readonly struct GradientChunks(float* y, float* dy, float* dz, int count, Activation activation, float slope)
@@ -114,7 +115,7 @@ public sealed unsafe partial class CpuBackend
 
         public static void Run(int chunk, ref GradientChunks s)
         {
-            const int Chunk = 32 * 1024;
+            const int Chunk = 8 * 1024;
             int start = chunk * Chunk, n = Math.Min(Chunk, s._count - start);
             ActivationGradient(s._activation, s._slope, new ReadOnlySpan<float>(s._y + start, n), new ReadOnlySpan<float>(s._dy + start, n), new Span<float>(s._dz + start, n));
         }

@@ -59,10 +59,10 @@ public sealed unsafe partial class CpuBackend
         // Blocks of columns, each summed over every row in order: the same sums whatever the split.
         var state = new ColumnBlocks(Ptr(x), Ptr(y), rows, cols, accumulate);
         int blocks = (cols + ColumnBlock - 1) / ColumnBlock;
-        CpuParallel.For(blocks, (long)rows * cols >= 64 * 1024 ? ThreadBudget.Current : 1, state, &ColumnBlocks.Run);
+        CpuParallel.For(blocks, (long)rows * cols >= 32 * 1024 ? ThreadBudget.Current : 1, state, &ColumnBlocks.Run);
     }
 
-    // Narrow enough that a dense layer's bias gradient (a batch of 128 x 784) splits evenly between threads.
+    // Narrow enough that a dense layer's bias gradient (a batch of 128 x 400 or 784) splits among threads.
     private const int ColumnBlock = 128;
 
     private readonly struct ColumnBlocks(float* x, float* y, int rows, int cols, bool accumulate)

@@ -50,6 +50,8 @@ internal static unsafe class CpuParallel
     // wake-up call for a while longer at almost no cost.
     private static readonly long SpinTicks = Stopwatch.Frequency / 1000; // 1 ms
     private static readonly long NapTicks = Stopwatch.Frequency / 20;    // 50 ms
+    // How long a caller spins for its workers to finish before it yields.
+    private static readonly long FinishSpinTicks = Stopwatch.Frequency / 10_000; // 100 µs
 
     private static readonly Lock GrowLock = new();
     private static volatile Worker[] _workers = [];
@@ -198,6 +200,15 @@ internal static unsafe class CpuParallel
         {
             int joined = opened - Interlocked.Exchange(ref _slots, 0);
             if (Volatile.Read(ref _workersDone) == joined) return;
+            // A worker finishing its last index is usually microseconds away: spin without giving up
+            // the core first (a yield is a system call, and on a loaded machine can hand the core
+            // to another process for a whole time slice), then yield while it takes longer.
+            long start = Stopwatch.GetTimestamp();
+            while (Volatile.Read(ref _workersDone) != joined)
+            {
+                Thread.SpinWait(20);
+                if (Stopwatch.GetTimestamp() - start > FinishSpinTicks) break;
+            }
             var spin = new SpinWait();
             while (Volatile.Read(ref _workersDone) != joined) spin.SpinOnce(sleep1Threshold: -1);
         }
