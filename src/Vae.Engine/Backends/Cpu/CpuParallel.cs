@@ -50,8 +50,10 @@ internal static unsafe class CpuParallel
     // wake-up call for a while longer at almost no cost.
     private static readonly long SpinTicks = Stopwatch.Frequency / 1000; // 1 ms
     private static readonly long NapTicks = Stopwatch.Frequency / 20;    // 50 ms
-    // How long a caller spins for its workers to finish before it yields.
-    private static readonly long FinishSpinTicks = Stopwatch.Frequency / 10_000; // 100 µs
+    // How long a caller spins for its workers to finish before it yields: the end of a training
+    // step's loops is a few microseconds apart, and a worker held up longer (its core taken by a
+    // request of the service) should not cost the requests a spinning caller as well.
+    private static readonly long FinishSpinTicks = Stopwatch.Frequency / 50_000; // 20 µs
 
     private static readonly Lock GrowLock = new();
     private static volatile Worker[] _workers = [];
