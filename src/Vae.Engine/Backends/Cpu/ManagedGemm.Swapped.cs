@@ -1,5 +1,4 @@
 using System.Numerics;
-using System.Runtime.Intrinsics;
 using System.Runtime.Intrinsics.X86;
 
 namespace Vae.Engine.Backends.Cpu;
@@ -37,18 +36,9 @@ internal static unsafe partial class ManagedGemm
     {
         if (!SkipZeroSteps || !Avx512F.IsSupported) return false;
         int count = 0, p = 0;
-        for (; p + 16 <= depth; p += 16)
-        {
-            var bits = Vector512<uint>.Zero;
-            for (int r = 0; r < PanelRows; r++) bits |= Vector512.Load(a + ((long)r * lda) + p).AsUInt32();
-            count += BitOperations.PopCount(NonZeroLanes(bits));
-        }
+        for (; p + 16 <= depth; p += 16) count += BitOperations.PopCount(NonZeroSteps16(a + p, lda));
         for (; p < depth; p++)
-        {
-            uint bits = 0;
-            for (int r = 0; r < PanelRows; r++) bits |= BitConverter.SingleToUInt32Bits(a[((long)r * lda) + p]);
-            if ((bits & 0x7FFF_FFFFu) != 0) count++;
-        }
+            if (IsNonZeroStep(a + p, lda)) count++;
         return Listed(count, depth) >= 0;
     }
 

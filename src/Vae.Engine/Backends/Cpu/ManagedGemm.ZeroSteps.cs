@@ -116,22 +116,30 @@ internal static unsafe partial class ManagedGemm
         float* a = plan.A + (plan.RowStart + (long)panel * PanelRows) * lda + plan.DepthStart;
         int* steps = plan.ASteps + (long)panel * depth;
         int count = 0, p = 0;
-        for (; p + 16 <= depth; p += 16)
-        {
-            float* s = a + p;
-            var bits = Vector512.Load(s).AsUInt32() | Vector512.Load(s + lda).AsUInt32()
-                | Vector512.Load(s + 2 * lda).AsUInt32() | Vector512.Load(s + 3 * lda).AsUInt32()
-                | Vector512.Load(s + 4 * lda).AsUInt32() | Vector512.Load(s + 5 * lda).AsUInt32()
-                | Vector512.Load(s + 6 * lda).AsUInt32() | Vector512.Load(s + 7 * lda).AsUInt32();
-            count = Append(steps, count, p, NonZeroLanes(bits));
-        }
+        for (; p + 16 <= depth; p += 16) count = Append(steps, count, p, NonZeroSteps16(a + p, lda));
         for (; p < depth; p++)
-        {
-            uint bits = 0;
-            for (int r = 0; r < PanelRows; r++) bits |= BitConverter.SingleToUInt32Bits(a[r * lda + p]);
-            if ((bits & 0x7FFF_FFFFu) != 0) steps[count++] = p;
-        }
+            if (IsNonZeroStep(a + p, lda)) steps[count++] = p;
         return plan.AStepCounts[panel] = Listed(count, depth);
+    }
+
+    // Which of 16 steps from s hold a non-zero value in any of an A panel's eight rows (row-major, rows lda apart).
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static uint NonZeroSteps16(float* s, long lda)
+    {
+        var bits = Vector512.Load(s).AsUInt32() | Vector512.Load(s + lda).AsUInt32()
+            | Vector512.Load(s + 2 * lda).AsUInt32() | Vector512.Load(s + 3 * lda).AsUInt32()
+            | Vector512.Load(s + 4 * lda).AsUInt32() | Vector512.Load(s + 5 * lda).AsUInt32()
+            | Vector512.Load(s + 6 * lda).AsUInt32() | Vector512.Load(s + 7 * lda).AsUInt32();
+        return NonZeroLanes(bits);
+    }
+
+    // Whether the step at s holds a non-zero value in any of an A panel's eight rows.
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static bool IsNonZeroStep(float* s, long lda)
+    {
+        uint bits = 0;
+        for (int r = 0; r < PanelRows; r++) bits |= BitConverter.SingleToUInt32Bits(s[r * lda]);
+        return (bits & 0x7FFF_FFFFu) != 0;
     }
 
     // Steps where the panel's 48 columns of B (read in place) are not all zero.

@@ -70,7 +70,6 @@ internal static unsafe partial class ManagedGemm
     /// <summary>The tiled product; with <paramref name="transposedC"/> it computes C^T and stores each tile transposed into C.</summary>
     private static void Tiled(bool transA, bool transB, int m, int n, int k, float alpha, float* a, int lda, float* b, int ldb, float beta, float* c, int ldc, int threads, bool transposedC)
     {
-
         // A transposed A whose rows are zero in numbers (a ReLU layer's dead units in dz^T x) runs on
         // its other rows only, gathered into packed panels (ManagedGemm.ZeroSteps.cs).
         bool checkRows = ChecksZeroRows(transA, m, n, k);
