@@ -250,18 +250,6 @@ public sealed unsafe class GemmTests
         }
     }
 
-    private static SwapRestore Swapping(bool swap)
-    {
-        bool before = ManagedGemm.SwapWideProducts;
-        ManagedGemm.SwapWideProducts = swap;
-        return new SwapRestore(before);
-    }
-
-    private readonly struct SwapRestore(bool before) : IDisposable
-    {
-        public void Dispose() => ManagedGemm.SwapWideProducts = before;
-    }
-
     private static void SkipUnlessAvx512()
         => Skip.IfNot(System.Runtime.Intrinsics.X86.Avx512F.IsSupported, "zero steps are listed only by the AVX-512 kernels, which this CPU lacks");
 
@@ -270,12 +258,20 @@ public sealed unsafe class GemmTests
     {
         bool before = ManagedGemm.SkipZeroSteps;
         ManagedGemm.SkipZeroSteps = skip;
-        return new Restore(before);
+        return new Restore(() => ManagedGemm.SkipZeroSteps = before);
     }
 
-    private readonly struct Restore(bool before) : IDisposable
+    /// <summary>Sets whether products called from this thread may run transposed, until disposed.</summary>
+    private static Restore Swapping(bool swap)
     {
-        public void Dispose() => ManagedGemm.SkipZeroSteps = before;
+        bool before = ManagedGemm.SwapWideProducts;
+        ManagedGemm.SwapWideProducts = swap;
+        return new Restore(() => ManagedGemm.SwapWideProducts = before);
+    }
+
+    private readonly struct Restore(Action undo) : IDisposable
+    {
+        public void Dispose() => undo();
     }
 
     [SkippableTheory]
