@@ -65,7 +65,7 @@ internal static class FloatMath
     public static Vector<float> LogOnePlus(Vector<float> e)
     {
         var high = Vector.GreaterThan(e, new Vector<float>(0.41421356f));
-        // One division of the chosen operands, not one per branch: the same quotient, at a third of the cost of the pass.
+        // One division of the chosen operands, not one per branch: the same quotient, one division fewer per value.
         var s = Vector.ConditionalSelect(high, e - Vector<float>.One, e) / (e + Vector.ConditionalSelect(high, new Vector<float>(3f), new Vector<float>(2f)));
         var s2 = s * s;
         var q = new Vector<float>(1f / 9f);
