@@ -1,3 +1,4 @@
+using System.Buffers;
 using System.Runtime.InteropServices;
 using ILGPU;
 using ILGPU.Runtime;
@@ -200,9 +201,21 @@ public sealed partial class IlgpuBackend : IBackend, IDisposable,
     /// without waiting: the caller's span may go away, the staging copy stays until the stream has
     /// passed it. Every wait for the stream frees the whole ring; a ring used up before one waits first.
     /// </summary>
-    public void Upload(ReadOnlySpan<float> source, BufferRef destination)
+    public unsafe void Upload(ReadOnlySpan<float> source, BufferRef destination)
     {
-        if (source.IsEmpty) return;
+        fixed (float* values = source)
+        {
+            Upload(destination, source.Length, (nint)values, static (staged, from) => new ReadOnlySpan<float>((float*)from, staged.Length).CopyTo(staged));
+        }
+    }
+
+    /// <summary>
+    /// As <see cref="Upload(ReadOnlySpan{float}, BufferRef)"/>, <paramref name="write"/> writing the values
+    /// straight into the staging buffer: data converted as it is loaded crosses host memory once.
+    /// </summary>
+    public void Upload<TState>(BufferRef destination, int count, TState state, SpanAction<float, TState> write)
+    {
+        if (count == 0) return;
         lock (_launch)
         {
             if (_staged == _staging.Length) Synchronize();
@@ -210,13 +223,13 @@ public sealed partial class IlgpuBackend : IBackend, IDisposable,
             // from the pool may still be read by a kernel in flight, so that kernel must end first.
             if (!IsGpu) _stream.Synchronize();
             ref var slot = ref _staging[_staged++];
-            if (slot is null || slot.Length < source.Length)
+            if (slot is null || slot.Length < count)
             {
                 slot?.Dispose();
-                slot = _accelerator.AllocatePageLocked1D<float>(Math.Max(source.Length, 1024));
+                slot = _accelerator.AllocatePageLocked1D<float>(Math.Max(count, 1024));
             }
-            source.CopyTo(slot.Span);
-            View(destination).SubView(0, source.Length).CopyFromCPUUnsafeAsync(_stream, ref MemoryMarshal.GetReference(slot.Span), source.Length);
+            write(slot.Span[..count], state);
+            View(destination).SubView(0, count).CopyFromCPUUnsafeAsync(_stream, ref MemoryMarshal.GetReference(slot.Span), count);
             // Nor does it order a kernel launched next after this copy: it ends here.
             if (!IsGpu) _stream.Synchronize();
         }
