@@ -1,4 +1,5 @@
 using System.Numerics;
+using System.Runtime.Intrinsics;
 using Vae.Engine.Backends.Cpu;
 
 namespace Vae.Engine.Tests.Backends;
@@ -45,6 +46,30 @@ public class FloatMathTests
             double exact = Math.Log(1 + (double)e[i]);
             Assert.True(Math.Abs(vector[i] - exact) <= 3e-7 * exact + 1e-45, $"ln(1 + {e[i]}) = {vector[i]}, exactly {exact}");
             Assert.Equal(vector[i], FloatMath.LogOnePlus(e[i]));
+        }
+    }
+
+    [Fact]
+    public void Exp_of_every_kind_of_float_gives_the_scalar_forms_bits_in_a_vector()
+    {
+        // Bit patterns spread over the whole float line (both signs, subnormals, infinities, NaNs),
+        // plus the clamp's edges: the vector clamp is a compare and select, the scalar one MathF.
+        var x = new List<float> { float.PositiveInfinity, float.NegativeInfinity, -0f, 0f, 87f, -87f, 87.00001f, -87.00001f, float.Epsilon, -float.Epsilon };
+        for (long bits = 0; bits <= uint.MaxValue; bits += 65_521) x.Add(BitConverter.UInt32BitsToSingle((uint)bits));
+        while (x.Count % Vector512<float>.Count != 0) x.Add(1f);
+        float[] values = [.. x];
+        float[] vector = Vectorised(values, FloatMath.Exp);
+        // The 512-bit form, whether the processor runs it in one register or emulates it.
+        var wide = new float[x.Count];
+        for (int i = 0; i < x.Count; i += Vector512<float>.Count) FloatMath.Exp(Vector512.Create(values, i)).CopyTo(wide, i);
+        for (int i = 0; i < x.Count; i++)
+        {
+            float scalar = FloatMath.Exp(x[i]);
+            foreach (var (form, value) in new[] { ("vector", vector[i]), ("512-bit", wide[i]) })
+            {
+                if (float.IsNaN(x[i])) Assert.True(float.IsNaN(value), $"exp(NaN {BitConverter.SingleToUInt32Bits(x[i]):x8}) = {value} ({form})");
+                else Assert.True(BitConverter.SingleToUInt32Bits(value) == BitConverter.SingleToUInt32Bits(scalar), $"exp({x[i]:R}): {form} {value:R}, scalar {scalar:R}");
+            }
         }
     }
 

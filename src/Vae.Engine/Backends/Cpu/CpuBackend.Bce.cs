@@ -65,7 +65,10 @@ public sealed unsafe partial class CpuBackend
                 // e = exp(-|l|) gives both softplus(l) = max(l, 0) + log(1 + e) and sigmoid(l).
                 var e = FloatMath.Exp(-Vector.Abs(lv));
                 var onePlus = Vector<float>.One + e;
-                acc += Vector.Max(lv, Vector<float>.Zero) - tv * lv + FloatMath.LogOnePlus(e);
+                // max(l, 0) as a select: Vector.Max's IEEE rules cost fix-up instructions, and only
+                // differ for NaN, where - t l makes the sum NaN anyway.
+                var positive = Vector.GreaterThan(lv, Vector<float>.Zero);
+                acc += Vector.ConditionalSelect(positive, lv, Vector<float>.Zero) - tv * lv + FloatMath.LogOnePlus(e);
                 var sigmoid = Vector.ConditionalSelect(Vector.GreaterThanOrEqual(lv, Vector<float>.Zero), Vector<float>.One, e) / onePlus;
                 Vector.Store(sigmoid - tv, g + i);
             }

@@ -1,5 +1,6 @@
 using System.Numerics;
 using System.Runtime.CompilerServices;
+using System.Runtime.Intrinsics;
 
 namespace Vae.Engine.Backends.Cpu;
 
@@ -28,7 +29,13 @@ internal static class FloatMath
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static Vector<float> Exp(Vector<float> x)
     {
-        var t = Vector.Min(Vector.Max(x, new Vector<float>(-Limit)), new Vector<float>(Limit));
+        // The clamp as compare and select, NaN passing through: Vector.Min and Max follow IEEE 754's
+        // rules for NaN and signed zeros, which takes the JIT six more instructions a vector here and
+        // made this function half again as slow. Neither rule can matter to e^x.
+        var low = new Vector<float>(-Limit);
+        var high = new Vector<float>(Limit);
+        var t = Vector.ConditionalSelect(Vector.LessThan(x, low), low, x);
+        t = Vector.ConditionalSelect(Vector.GreaterThan(t, high), high, t);
         var n = Vector.Round(t * new Vector<float>(Log2E));
         var r = t - n * new Vector<float>(Ln2High) - n * new Vector<float>(Ln2Low);
         var p = new Vector<float>(P0);
@@ -38,8 +45,31 @@ internal static class FloatMath
         p = p * r + new Vector<float>(P4);
         p = p * r + new Vector<float>(P5);
         var e = p * (r * r) + r + Vector<float>.One;
-        var scale = Vector.ShiftLeft(Vector.ConvertToInt32(n) + new Vector<int>(127), 23);
+        // n is a whole number within ±87 (or NaN, where e is NaN whatever the scale): the plain
+        // conversion, without the saturating fix-ups of Vector.ConvertToInt32.
+        var scale = Vector.ShiftLeft(Vector.ConvertToInt32Native(n) + new Vector<int>(127), 23);
         return e * Vector.AsVectorSingle(scale);
+    }
+
+    /// <summary>The same as <see cref="Exp(Vector{float})"/>, sixteen lanes at a time.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static Vector512<float> Exp(Vector512<float> x)
+    {
+        var low = Vector512.Create(-Limit);
+        var high = Vector512.Create(Limit);
+        var t = Vector512.ConditionalSelect(Vector512.LessThan(x, low), low, x);
+        t = Vector512.ConditionalSelect(Vector512.GreaterThan(t, high), high, t);
+        var n = Vector512.Round(t * Vector512.Create(Log2E));
+        var r = t - n * Vector512.Create(Ln2High) - n * Vector512.Create(Ln2Low);
+        var p = Vector512.Create(P0);
+        p = p * r + Vector512.Create(P1);
+        p = p * r + Vector512.Create(P2);
+        p = p * r + Vector512.Create(P3);
+        p = p * r + Vector512.Create(P4);
+        p = p * r + Vector512.Create(P5);
+        var e = p * (r * r) + r + Vector512<float>.One;
+        var scale = Vector512.ShiftLeft(Vector512.ConvertToInt32Native(n) + Vector512.Create(127), 23);
+        return e * scale.AsSingle();
     }
 
     public static float Exp(float x)
