@@ -1,11 +1,12 @@
 using System.Numerics;
 using System.Numerics.Tensors;
+using System.Runtime.Intrinsics;
 
 namespace Vae.Engine.Backends.Cpu;
 
 public sealed unsafe partial class CpuBackend
 {
-    private const int BceBlock = 4096;
+    internal const int BceBlock = 4096;
 
     public void BceWithLogitsAndGradient(BufferRef logits, BufferRef target, int count, BufferRef result, BufferRef gradient)
     {
@@ -58,6 +59,25 @@ public sealed unsafe partial class CpuBackend
             int start = block * BceBlock, end = Math.Min(start + BceBlock, s._count), i = start, w = Vector<float>.Count;
             float* l = s._l, t = s._t, g = s._g;
             var acc = Vector<float>.Zero;
+            if (Vector512.IsHardwareAccelerated && w == Vector256<float>.Count)
+            {
+                // Sixteen at a time where the processor has 512-bit vectors: the chain of operations
+                // per value is long, and twice the lanes per chain is twice the values per wait. Each
+                // half joins the eight-lane sum in the order the loop below would add it, so the
+                // loss has the same bits either way.
+                for (; i <= end - 2 * w; i += 2 * w)
+                {
+                    var lv = Vector512.Load(l + i);
+                    var tv = Vector512.Load(t + i);
+                    var e = FloatMath.Exp(-Vector512.Abs(lv));
+                    var onePlus = Vector512<float>.One + e;
+                    var terms = Vector512.ConditionalSelect(Vector512.GreaterThan(lv, Vector512<float>.Zero), lv, Vector512<float>.Zero) - tv * lv + FloatMath.LogOnePlus(e);
+                    acc += terms.GetLower().AsVector();
+                    acc += terms.GetUpper().AsVector();
+                    var sigmoid = Vector512.ConditionalSelect(Vector512.GreaterThanOrEqual(lv, Vector512<float>.Zero), Vector512<float>.One, e) / onePlus;
+                    Vector512.Store(sigmoid - tv, g + i);
+                }
+            }
             for (; i <= end - w; i += w)
             {
                 var lv = Vector.Load(l + i);
